@@ -1,0 +1,1 @@
+# cni: rules for this component go here (see Makefile.am)

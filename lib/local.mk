@@ -1,0 +1,30 @@
+noinst_LIBRARIES += lib/libhusk.a
+lib_libhusk_a_SOURCES = \
+	lib/util.h lib/xalloc.c \
+	lib/error.h lib/error.c \
+	lib/log.h lib/log.c \
+	lib/buf.h lib/buf.c \
+	lib/json.h lib/json.c \
+	lib/yaml.h lib/yaml.c \
+	lib/path.h lib/path.c
+lib_libhusk_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS)
+LIBHUSK_LIBS = lib/libhusk.a $(JANSSON_LIBS) $(YAML_LIBS) -lpthread
+
+check_PROGRAMS += tests/unit/test-error tests/unit/test-log tests/unit/test-buf \
+	tests/unit/test-json tests/unit/test-yaml tests/unit/test-path
+TESTS += tests/unit/test-error tests/unit/test-log tests/unit/test-buf \
+	tests/unit/test-json tests/unit/test-yaml tests/unit/test-path
+tests_unit_test_error_SOURCES = tests/unit/test-error.c tests/unit/tap.h
+tests_unit_test_error_LDADD = $(LIBHUSK_LIBS)
+tests_unit_test_log_SOURCES = tests/unit/test-log.c tests/unit/tap.h
+tests_unit_test_log_LDADD = $(LIBHUSK_LIBS)
+tests_unit_test_buf_SOURCES = tests/unit/test-buf.c tests/unit/tap.h
+tests_unit_test_buf_LDADD = $(LIBHUSK_LIBS)
+tests_unit_test_json_SOURCES = tests/unit/test-json.c tests/unit/tap.h
+tests_unit_test_json_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_json_LDADD = $(LIBHUSK_LIBS)
+tests_unit_test_yaml_SOURCES = tests/unit/test-yaml.c tests/unit/tap.h
+tests_unit_test_yaml_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_yaml_LDADD = $(LIBHUSK_LIBS)
+tests_unit_test_path_SOURCES = tests/unit/test-path.c tests/unit/tap.h
+tests_unit_test_path_LDADD = $(LIBHUSK_LIBS)

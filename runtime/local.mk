@@ -1,0 +1,1 @@
+# runtime: rules for this component go here (see Makefile.am)

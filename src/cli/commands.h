@@ -1,0 +1,14 @@
+/* husk: subcommands of the husk binary. Each returns the process exit code. */
+#ifndef HUSK_CLI_COMMANDS_H
+#define HUSK_CLI_COMMANDS_H
+
+typedef struct husk_command
+{
+  const char *name;
+  const char *summary;
+  int (*run) (int argc, char **argv); /* argv[0] is the subcommand name */
+} husk_command;
+
+int husk_cmd_version (int argc, char **argv);
+
+#endif

@@ -1,0 +1,1 @@
+# src/master: rules for this component go here (see Makefile.am)

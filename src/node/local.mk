@@ -1,0 +1,1 @@
+# src/node: rules for this component go here (see Makefile.am)
