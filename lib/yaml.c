@@ -292,6 +292,8 @@ parse_mapping (ctx_t *c, yaml_event_t *start, json_t **out)
           json_array_append (merges, v);
           continue;
         }
+      if (json_is_object (k) || json_is_array (k))
+        return mark_err (c, &kmark, "%s", "mapping key must be a scalar, not a collection");
       _cleanup_free_ char *ks = key_text (k);
       if (json_object_get (map, ks))
         return mark_err (c, &kmark, "mapping key \"%s\" already defined", ks);

@@ -54,6 +54,8 @@ main (void)
             "bad YAML names line and column");
   CONVERTS ("a: 1\na: 2\n", "ERROR yaml: line 2, column 1: mapping key \"a\" already defined",
             "duplicate keys refused");
+  CONVERTS ("{{{a}}}: 1\n", "ERROR yaml: line 1, column 3: mapping key must be a scalar, not a collection",
+            "collection keys refused");
   CONVERTS ("a: *nope\n", "ERROR yaml: line 1, column 4: unknown anchor 'nope'", "unknown alias");
   CONVERTS ("x: .inf\n", "ERROR yaml: line 1, column 4: .inf cannot be represented in JSON",
             "infinity refused");
