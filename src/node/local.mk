@@ -5,17 +5,24 @@ noinst_LIBRARIES += src/node/image/libimage.a
 src_node_image_libimage_a_SOURCES = \
 	src/node/image/image.h \
 	src/node/image/ref.c \
-	src/node/image/digest.c
+	src/node/image/image-internal.h \
+	src/node/image/digest.c \
+	src/node/image/manifest.c \
+	src/node/image/store.c \
+	src/node/image/unpack.c
 src_node_image_libimage_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS) \
 	$(CURL_CFLAGS) $(ARCHIVE_CFLAGS)
 IMAGE_LIBS = src/node/image/libimage.a $(LIBHUSK_LIBS) $(NETTLE_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 HUSK_COMPONENT_LIBS += src/node/image/libimage.a
 HUSK_COMPONENT_DEPLIBS += $(NETTLE_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 
-IMAGE_UNIT_TESTS = tests/unit/test-image-ref
+IMAGE_UNIT_TESTS = tests/unit/test-image-ref tests/unit/test-image-unpack
 check_PROGRAMS += $(IMAGE_UNIT_TESTS)
 TESTS += $(IMAGE_UNIT_TESTS)
 tests_unit_test_image_ref_SOURCES = tests/unit/test-image-ref.c
 tests_unit_test_image_ref_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_image_ref_LDADD = $(IMAGE_LIBS)
+tests_unit_test_image_unpack_SOURCES = tests/unit/test-image-unpack.c
+tests_unit_test_image_unpack_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
+tests_unit_test_image_unpack_LDADD = $(IMAGE_LIBS)
 # --- end images ---

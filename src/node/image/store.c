@@ -1,0 +1,623 @@
+/* The content-addressed image store under <data-dir>/images:
+
+     blobs/sha256/<hex>     verified blobs (manifests, configs, compressed layers)
+     layers/sha256/<hex>/   unpacked layers, keyed by their blob digest
+     layers/tmp/            layers being unpacked (renamed into place when complete)
+     tmp/                   downloads and imports in progress (<hex>.partial resumes)
+     locks/                 flock files: per blob, per layer, gc.lock, refs.lock
+     refs.json              reference -> {digest, manifest, created}
+     snapshots/<id>/        overlay snapshots (snapshot.c)
+
+   A blob enters blobs/ only by rename after its digest and size were checked, so a crash
+   never leaves a half-written blob that is later trusted. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "lib/json.h"
+#include "lib/path.h"
+#include "src/node/image/image-internal.h"
+
+struct image_store
+{
+  char *root;
+};
+
+const char *
+image_store_root (const image_store *s)
+{
+  return s->root;
+}
+
+int
+image_store_open (const char *data_dir, image_store **out, husk_error **err)
+{
+  static const char *const dirs[] = {"blobs/sha256", "layers/sha256", "layers/tmp", "tmp",
+                                     "locks",        "snapshots"};
+  _cleanup_free_ char *root = xasprintf ("%s/images", data_dir);
+  for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+    {
+      _cleanup_free_ char *d = xasprintf ("%s/%s", root, dirs[i]);
+      if (husk_mkdir_p (d, 0700, err) < 0)
+        return husk_err_wrap (err, "image store %s", root);
+    }
+  image_store *s = xzalloc (sizeof *s);
+  s->root = TAKE_PTR (root);
+  *out = s;
+  return 0;
+}
+
+void
+image_store_free (image_store *s)
+{
+  if (!s)
+    return;
+  free (s->root);
+  free (s);
+}
+
+char *
+image_store_blob_path (const image_store *s, const char *digest)
+{
+  return xasprintf ("%s/blobs/sha256/%s", s->root, digest + 7);
+}
+
+char *
+image_store_layer_path (const image_store *s, const char *digest)
+{
+  return xasprintf ("%s/layers/sha256/%s", s->root, digest + 7);
+}
+
+char *
+image_store_partial_path (const image_store *s, const char *digest)
+{
+  return xasprintf ("%s/tmp/%s.partial", s->root, digest + 7);
+}
+
+bool
+image_store_has_blob (const image_store *s, const char *digest)
+{
+  _cleanup_free_ char *p = image_store_blob_path (s, digest);
+  return access (p, F_OK) == 0;
+}
+
+int
+image_store_tmpfile (image_store *s, char **path_out, husk_error **err)
+{
+  char *p = xasprintf ("%s/tmp/blob-XXXXXX", s->root);
+  int fd = mkostemp (p, O_CLOEXEC);
+  if (fd < 0)
+    {
+      int e = errno;
+      free (p);
+      return husk_err_sys (err, e, "create temp file in %s/tmp", s->root);
+    }
+  *path_out = p;
+  return fd;
+}
+
+static int
+hash_file (const char *path, char digest[IMAGE_DIGEST_LEN + 1], uint64_t *size, husk_error **err)
+{
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return husk_err_errno (err, "open %s", path);
+  image_hasher h;
+  image_hasher_init (&h);
+  _cleanup_free_ char *buf = xmalloc (1 << 20);
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, 1 << 20);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return husk_err_errno (err, "read %s", path);
+      if (n == 0)
+        break;
+      image_hasher_update (&h, buf, n);
+    }
+  image_hasher_digest (&h, digest);
+  *size = h.size;
+  return 0;
+}
+
+int
+image_store_commit_verified (image_store *s, const char *tmp, const char *digest, husk_error **err)
+{
+  _cleanup_free_ char *dst = image_store_blob_path (s, digest);
+  if (chmod (tmp, 0644) < 0 || rename (tmp, dst) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return husk_err_sys (err, e, "store blob %s", digest);
+    }
+  return 0;
+}
+
+int
+image_store_commit_blob (image_store *s, const char *tmp, const char *digest, int64_t size,
+                         husk_error **err)
+{
+  char got[IMAGE_DIGEST_LEN + 1];
+  uint64_t got_size = 0;
+  int ret = hash_file (tmp, got, &got_size, err);
+  if (ret < 0)
+    {
+      unlink (tmp);
+      return ret;
+    }
+  if (size >= 0 && got_size != (uint64_t) size)
+    {
+      unlink (tmp);
+      return husk_err (err, EBADMSG, "blob %s: size mismatch: got %llu bytes, want %lld", digest,
+                       (unsigned long long) got_size, (long long) size);
+    }
+  if (!streq (got, digest))
+    {
+      unlink (tmp);
+      return husk_err (err, EBADMSG, "blob %s: digest mismatch: content hashes to %s", digest, got);
+    }
+  return image_store_commit_verified (s, tmp, digest, err);
+}
+
+int
+image_store_put_blob (image_store *s, const void *data, size_t len, const char *want,
+                      int64_t want_size, char out[IMAGE_DIGEST_LEN + 1], husk_error **err)
+{
+  char got[IMAGE_DIGEST_LEN + 1];
+  image_digest_of (data, len, got);
+  if (want && !streq (want, got))
+    return husk_err (err, EBADMSG, "blob %s: digest mismatch: content hashes to %s", want, got);
+  if (want_size >= 0 && (uint64_t) want_size != len)
+    return husk_err (err, EBADMSG, "blob %s: size mismatch: got %zu bytes, want %lld", got, len,
+                     (long long) want_size);
+  if (out)
+    memcpy (out, got, sizeof got);
+  if (image_store_has_blob (s, got))
+    return 0;
+  _cleanup_free_ char *tmp = NULL;
+  _cleanup_close_ int fd = image_store_tmpfile (s, &tmp, err);
+  if (fd < 0)
+    return fd;
+  const char *p = data;
+  size_t left = len;
+  while (left > 0)
+    {
+      ssize_t n = write (fd, p, left);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int e = errno;
+          unlink (tmp);
+          return husk_err_sys (err, e, "write blob %s", got);
+        }
+      p += n;
+      left -= n;
+    }
+  return image_store_commit_verified (s, tmp, got, err);
+}
+
+int
+image_store_read_blob (const image_store *s, const char *digest, size_t max, char **data,
+                       size_t *len, husk_error **err)
+{
+  _cleanup_free_ char *p = image_store_blob_path (s, digest);
+  struct stat st;
+  if (stat (p, &st) < 0)
+    return husk_err_errno (err, "blob %s", digest);
+  if ((size_t) st.st_size > max)
+    return husk_err (err, EFBIG, "blob %s: %lld bytes, more than the %zu allowed", digest,
+                     (long long) st.st_size, max);
+  int ret = husk_read_file (p, data, len, err);
+  if (ret < 0)
+    return husk_err_wrap (err, "blob %s", digest);
+  return 0;
+}
+
+/* ---- locks ---- */
+
+static int
+lock_file (const char *path, bool exclusive, bool wait, int *fd_out, husk_error **err)
+{
+  _cleanup_close_ int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return husk_err_errno (err, "open lock %s", path);
+  int op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+  while (flock (fd, op) < 0)
+    {
+      if (errno == EINTR)
+        continue;
+      if (errno == EWOULDBLOCK)
+        return 1;
+      return husk_err_errno (err, "lock %s", path);
+    }
+  *fd_out = TAKE_FD (fd);
+  return 0;
+}
+
+int
+image_store_lock_digest (image_store *s, const char *kind, const char *digest, bool wait,
+                         int *fd_out, husk_error **err)
+{
+  _cleanup_free_ char *p = xasprintf ("%s/locks/%s-%s.lock", s->root, kind, digest + 7);
+  return lock_file (p, true, wait, fd_out, err);
+}
+
+int
+image_store_lock_gc (image_store *s, bool exclusive, int *fd_out, husk_error **err)
+{
+  _cleanup_free_ char *p = xasprintf ("%s/locks/gc.lock", s->root);
+  return lock_file (p, exclusive, true, fd_out, err);
+}
+
+static int
+lock_refs (image_store *s, int *fd_out, husk_error **err)
+{
+  _cleanup_free_ char *p = xasprintf ("%s/locks/refs.lock", s->root);
+  return lock_file (p, true, true, fd_out, err);
+}
+
+/* ---- layers ---- */
+
+int
+image_store_ensure_layer (image_store *s, const image_desc *layer, char **dir_out,
+                          husk_error **err)
+{
+  _cleanup_free_ char *dir = image_store_layer_path (s, layer->digest);
+  struct stat st;
+  if (stat (dir, &st) == 0)
+    {
+      *dir_out = TAKE_PTR (dir);
+      return 0;
+    }
+  _cleanup_close_ int lfd = -1;
+  int ret = image_store_lock_digest (s, "layer", layer->digest, true, &lfd, err);
+  if (ret < 0)
+    return ret;
+  if (stat (dir, &st) == 0) /* unpacked by another pull while we waited */
+    {
+      *dir_out = TAKE_PTR (dir);
+      return 0;
+    }
+  _cleanup_free_ char *blob = image_store_blob_path (s, layer->digest);
+  _cleanup_free_ char *tmp = xasprintf ("%s/layers/tmp/%.12s-XXXXXX", s->root, layer->digest + 7);
+  if (!mkdtemp (tmp))
+    return husk_err_errno (err, "layer %s: create temp dir", layer->digest);
+  if (chmod (tmp, 0755) < 0)
+    return husk_err_errno (err, "chmod %s", tmp);
+  ret = image_unpack_layer_file (blob, tmp, err);
+  if (ret < 0)
+    {
+      husk_rm_rf (tmp, NULL);
+      return husk_err_wrap (err, "layer %s", layer->digest);
+    }
+  if (rename (tmp, dir) < 0)
+    {
+      int e = errno;
+      husk_rm_rf (tmp, NULL);
+      return husk_err_sys (err, e, "layer %s: rename into place", layer->digest);
+    }
+  *dir_out = TAKE_PTR (dir);
+  return 0;
+}
+
+/* ---- the reference index ---- */
+
+void
+image_record_clear (image_record *r)
+{
+  free (r->ref);
+  free (r->digest);
+  free (r->manifest);
+  free (r->created);
+  memset (r, 0, sizeof *r);
+}
+
+static int
+refs_load (image_store *s, json_t **out, husk_error **err)
+{
+  _cleanup_free_ char *p = xasprintf ("%s/refs.json", s->root);
+  if (access (p, F_OK) < 0)
+    {
+      *out = json_pack ("{s:{}}", "images");
+      return 0;
+    }
+  json_t *j = NULL;
+  int ret = husk_json_load_file (p, &j, err);
+  if (ret < 0)
+    return ret;
+  if (!json_is_object (json_object_get (j, "images")))
+    {
+      json_decref (j);
+      return husk_err (err, EINVAL, "%s: images: expected object", p);
+    }
+  *out = j;
+  return 0;
+}
+
+static int
+refs_save (image_store *s, json_t *j, husk_error **err)
+{
+  _cleanup_free_ char *p = xasprintf ("%s/refs.json", s->root);
+  _cleanup_free_ char *text = json_dumps (j, JSON_INDENT (1) | JSON_SORT_KEYS);
+  return husk_write_file_atomic (p, text, strlen (text), 0600, err);
+}
+
+int
+image_store_set_ref (image_store *s, const char *ref, const char *digest, const char *manifest,
+                     husk_error **err)
+{
+  _cleanup_close_ int lfd = -1;
+  int ret = lock_refs (s, &lfd, err);
+  if (ret < 0)
+    return ret;
+  _cleanup_json_ json_t *j = NULL;
+  if ((ret = refs_load (s, &j, err)) < 0)
+    return ret;
+  char now[32];
+  time_t t = time (NULL);
+  struct tm tm;
+  strftime (now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
+  json_object_set_new (json_object_get (j, "images"), ref,
+                       json_pack ("{s:s, s:s, s:s}", "digest", digest, "manifest", manifest,
+                                  "created", now));
+  return refs_save (s, j, err);
+}
+
+static void
+record_from (const char *ref, json_t *v, image_record *r)
+{
+  const char *d = json_string_value (json_object_get (v, "digest"));
+  const char *m = json_string_value (json_object_get (v, "manifest"));
+  const char *c = json_string_value (json_object_get (v, "created"));
+  r->ref = xstrdup (ref);
+  r->digest = xstrdup (d ? d : "");
+  r->manifest = xstrdup (m ? m : "");
+  r->created = xstrdup (c ? c : "");
+}
+
+/* Finds the key of name in images: a reference, a digest or a hex prefix (>= 12). */
+static int
+refs_find (json_t *images, const char *name, const char **key_out, husk_error **err)
+{
+  image_ref *r = NULL;
+  if (image_ref_parse (name, &r, NULL) == 0)
+    {
+      json_t *v = json_object_get (images, r->full);
+      if (v)
+        {
+          *key_out = json_object_iter_key (json_object_iter_at (images, r->full));
+          image_ref_free (r);
+          return 0;
+        }
+      image_ref_free (r);
+    }
+  const char *hex = strncmp (name, "sha256:", 7) == 0 ? name + 7 : name;
+  size_t n = strlen (hex);
+  const char *found = NULL, *key;
+  json_t *v;
+  if (n >= 12 && strspn (hex, "0123456789abcdef") == n)
+    json_object_foreach (images, key, v)
+    {
+      const char *d = json_string_value (json_object_get (v, "digest"));
+      const char *m = json_string_value (json_object_get (v, "manifest"));
+      bool hit = (d && strncmp (d + 7, hex, n) == 0) || (m && strncmp (m + 7, hex, n) == 0);
+      if (!hit)
+        continue;
+      if (found)
+        return husk_err (err, EINVAL, "image %s: ambiguous (%s, %s)", name, found, key);
+      found = key;
+    }
+  if (!found)
+    return husk_err (err, ENOENT, "image %s not found", name);
+  *key_out = found;
+  return 0;
+}
+
+int
+image_store_get (image_store *s, const char *name, image_record *out, husk_error **err)
+{
+  _cleanup_json_ json_t *j = NULL;
+  int ret = refs_load (s, &j, err);
+  if (ret < 0)
+    return ret;
+  json_t *images = json_object_get (j, "images");
+  const char *key;
+  if ((ret = refs_find (images, name, &key, err)) < 0)
+    return ret;
+  record_from (key, json_object_get (images, key), out);
+  return 0;
+}
+
+int
+image_store_list (image_store *s, image_record **out, size_t *n, husk_error **err)
+{
+  _cleanup_json_ json_t *j = NULL;
+  int ret = refs_load (s, &j, err);
+  if (ret < 0)
+    return ret;
+  json_t *images = json_object_get (j, "images"), *v;
+  image_record *v_out = xcalloc (json_object_size (images) + 1, sizeof *v_out);
+  size_t i = 0;
+  const char *key;
+  json_object_foreach (images, key, v) record_from (key, v, &v_out[i++]);
+  *out = v_out;
+  *n = i;
+  return 0;
+}
+
+int
+image_store_remove_ref (image_store *s, const char *name, husk_error **err)
+{
+  _cleanup_close_ int lfd = -1;
+  int ret = lock_refs (s, &lfd, err);
+  if (ret < 0)
+    return ret;
+  _cleanup_json_ json_t *j = NULL;
+  if ((ret = refs_load (s, &j, err)) < 0)
+    return ret;
+  json_t *images = json_object_get (j, "images");
+  const char *key;
+  if ((ret = refs_find (images, name, &key, err)) < 0)
+    return ret;
+  _cleanup_free_ char *k = xstrdup (key);
+  json_object_del (images, k);
+  return refs_save (s, j, err);
+}
+
+int
+image_store_load_json (image_store *s, const char *digest, json_t **out, husk_error **err)
+{
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  int ret = image_store_read_blob (s, digest, IMAGE_MANIFEST_MAX, &data, &len, err);
+  if (ret < 0)
+    return ret;
+  if ((ret = husk_json_parse (data, len, out, err)) < 0)
+    return husk_err_wrap (err, "blob %s", digest);
+  return 0;
+}
+
+int
+image_store_load_manifest (image_store *s, const char *digest, image_manifest **out,
+                           husk_error **err)
+{
+  _cleanup_json_ json_t *doc = NULL;
+  int ret = image_store_load_json (s, digest, &doc, err);
+  if (ret < 0)
+    return ret;
+  if ((ret = image_manifest_parse (doc, NULL, out, err)) < 0)
+    return husk_err_wrap (err, "manifest %s", digest);
+  return 0;
+}
+
+/* ---- garbage collection ---- */
+
+static void
+mark_image (image_store *s, const image_record *r, json_t *keep)
+{
+  json_object_set_new (keep, r->digest, json_true ());
+  json_object_set_new (keep, r->manifest, json_true ());
+  _cleanup_ (image_manifest_freep) image_manifest *m = NULL;
+  if (image_store_load_manifest (s, r->manifest, &m, NULL) < 0)
+    return;
+  json_object_set_new (keep, m->config.digest, json_true ());
+  for (size_t i = 0; i < m->n_layers; i++)
+    json_object_set_new (keep, m->layers[i].digest, json_true ());
+}
+
+static void
+mark_snapshots (image_store *s, json_t *keep)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/snapshots", s->root);
+  DIR *d = opendir (dir);
+  if (!d)
+    return;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      _cleanup_free_ char *p = xasprintf ("%s/%s/snapshot.json", dir, de->d_name);
+      _cleanup_json_ json_t *j = NULL;
+      if (husk_json_load_file (p, &j, NULL) < 0)
+        continue;
+      size_t i;
+      json_t *v;
+      json_array_foreach (json_object_get (j, "layers"), i, v)
+      {
+        if (json_is_string (v))
+          json_object_set_new (keep, json_string_value (v), json_true ());
+      }
+    }
+  closedir (d);
+}
+
+static uint64_t
+tree_size (const char *path)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    return 0;
+  if (!S_ISDIR (st.st_mode))
+    return st.st_blocks * 512;
+  uint64_t total = st.st_blocks * 512;
+  DIR *d = opendir (path);
+  if (!d)
+    return total;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (streq (de->d_name, ".") || streq (de->d_name, ".."))
+        continue;
+      _cleanup_free_ char *p = xasprintf ("%s/%s", path, de->d_name);
+      total += tree_size (p);
+    }
+  closedir (d);
+  return total;
+}
+
+static int
+sweep (const char *dir, json_t *keep, size_t *removed, uint64_t *bytes, husk_error **err)
+{
+  DIR *d = opendir (dir);
+  if (!d)
+    return husk_err_errno (err, "open %s", dir);
+  struct dirent *de;
+  int ret = 0;
+  while ((de = readdir (d)))
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      _cleanup_free_ char *digest = xasprintf ("sha256:%s", de->d_name);
+      if (keep && json_object_get (keep, digest))
+        continue;
+      _cleanup_free_ char *p = xasprintf ("%s/%s", dir, de->d_name);
+      *bytes += tree_size (p);
+      if ((ret = husk_rm_rf (p, err)) < 0)
+        break;
+      (*removed)++;
+    }
+  closedir (d);
+  return ret;
+}
+
+int
+image_store_prune (image_store *s, image_prune_stats *st, husk_error **err)
+{
+  _cleanup_close_ int gfd = -1;
+  int ret = image_store_lock_gc (s, true, &gfd, err);
+  if (ret < 0)
+    return ret;
+  image_record *recs = NULL;
+  size_t n = 0;
+  if ((ret = image_store_list (s, &recs, &n, err)) < 0)
+    return ret;
+  _cleanup_json_ json_t *keep = json_object ();
+  for (size_t i = 0; i < n; i++)
+    {
+      mark_image (s, &recs[i], keep);
+      image_record_clear (&recs[i]);
+    }
+  free (recs);
+  mark_snapshots (s, keep);
+
+  memset (st, 0, sizeof *st);
+  _cleanup_free_ char *blobs = xasprintf ("%s/blobs/sha256", s->root);
+  _cleanup_free_ char *layers = xasprintf ("%s/layers/sha256", s->root);
+  _cleanup_free_ char *ltmp = xasprintf ("%s/layers/tmp", s->root);
+  _cleanup_free_ char *tmp = xasprintf ("%s/tmp", s->root);
+  size_t junk = 0;
+  if ((ret = sweep (blobs, keep, &st->blobs_removed, &st->bytes_freed, err)) < 0
+      || (ret = sweep (layers, keep, &st->layers_removed, &st->bytes_freed, err)) < 0
+      || (ret = sweep (ltmp, NULL, &junk, &st->bytes_freed, err)) < 0
+      || (ret = sweep (tmp, NULL, &junk, &st->bytes_freed, err)) < 0)
+    return ret;
+  return 0;
+}
