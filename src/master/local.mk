@@ -1,1 +1,19 @@
 # src/master: rules for this component go here (see Makefile.am)
+
+# ---- store (src/master/store, docs/store.md) ----
+noinst_LIBRARIES += src/master/store/libstore.a
+src_master_store_libstore_a_SOURCES = \
+	src/master/store/store.h src/master/store/store-internal.h \
+	src/master/store/store.c src/master/store/watch.c \
+	src/master/store/sqlite.c src/master/store/etcd.c
+src_master_store_libstore_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(CURL_CFLAGS)
+STORE_LIBS = src/master/store/libstore.a $(LIBHUSK_LIBS) $(SQLITE_LIBS) $(CURL_LIBS)
+HUSK_COMPONENT_LIBS += src/master/store/libstore.a
+HUSK_COMPONENT_DEPLIBS += $(SQLITE_LIBS) $(CURL_LIBS)
+
+STORE_UNIT_TESTS = tests/unit/test-store-basic
+check_PROGRAMS += $(STORE_UNIT_TESTS)
+TESTS += $(STORE_UNIT_TESTS)
+tests_unit_test_store_basic_SOURCES = tests/unit/test-store-basic.c tests/unit/tap.h
+tests_unit_test_store_basic_LDADD = $(STORE_LIBS)
+# ---- end store ----

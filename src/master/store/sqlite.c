@@ -1,0 +1,901 @@
+/* husk store: the SQLite backend (docs/store.md).
+
+   One writer thread owns the only writing connection. Callers queue requests; the writer
+   takes all queued requests, applies each inside a SAVEPOINT (a failed compare rolls back
+   that request only), and commits the batch with one fsync (group commit). Readers use
+   pooled connections of their own; in WAL mode they neither block nor get blocked.
+   Volatile resources live in an in-memory database guarded by mem_mu. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <semaphore.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <time.h>
+
+#include "lib/path.h"
+#include "src/master/store/store-internal.h"
+
+#define RESERVE_BLOCK (INT64_C (1) << 20)
+#define POOL_KEEP 16
+
+typedef struct stmts
+{
+  sqlite3 *db;
+  sqlite3_stmt *sel, *ins, *upd, *del, *setmeta, *list, *getmeta;
+} stmts;
+
+typedef struct rconn
+{
+  stmts st;
+  struct rconn *next;
+} rconn;
+
+typedef struct wreq
+{
+  store_prep *ops;
+  size_t n;
+  int64_t rev;
+  int ret;
+  husk_error *err;
+  char **results; /* per op: the object as stored (delete: last state at rev) */
+  sem_t done;
+  struct wreq *next;
+} wreq;
+
+typedef struct sq
+{
+  char *path;
+  int lock_fd;
+  stmts w; /* writer connection (disk) */
+  stmts m; /* in-memory volatile database, under mem_mu */
+  pthread_mutex_t mem_mu;
+  pthread_mutex_t pool_mu;
+  rconn *pool;
+  size_t pool_n;
+  pthread_mutex_t q_mu;
+  pthread_cond_t q_cond;
+  wreq *q_head, *q_tail;
+  bool stop;
+  pthread_t writer;
+  atomic_int_fast64_t committed;
+  int64_t open_rev;
+  /* writer thread only */
+  int64_t last_rev;
+  int64_t reserved;
+  bool in_w, in_m;
+  time_t next_expiry;
+  time_t expiry_every; /* seconds between expiry passes: min (30, ttl) */
+} sq;
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, rev INTEGER NOT NULL, "
+    "  value TEXT NOT NULL, rvoff INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;";
+
+static int
+sql_err (husk_error **err, sqlite3 *db, int rc, const char *what)
+{
+  int errnum = rc == SQLITE_FULL ? ENOSPC : EIO;
+  return husk_err (err, errnum, "store: sqlite: %s: %s", what,
+                   db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+}
+
+static int
+exec (sqlite3 *db, const char *sql, husk_error **err)
+{
+  int rc;
+  for (;;)
+    {
+      rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        break;
+      usleep (1000);
+    }
+  if (rc != SQLITE_OK)
+    return sql_err (err, db, rc, sql);
+  return 0;
+}
+
+/* sqlite3_step that waits out SQLITE_BUSY (which busy_timeout already mostly absorbs). */
+static int
+step (sqlite3_stmt *st)
+{
+  int rc;
+  for (;;)
+    {
+      rc = sqlite3_step (st);
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        return rc;
+      sqlite3_reset (st);
+      usleep (1000);
+    }
+}
+
+static void
+stmts_finalize (stmts *st)
+{
+  sqlite3_finalize (st->sel);
+  sqlite3_finalize (st->ins);
+  sqlite3_finalize (st->upd);
+  sqlite3_finalize (st->del);
+  sqlite3_finalize (st->setmeta);
+  sqlite3_finalize (st->list);
+  sqlite3_finalize (st->getmeta);
+  sqlite3_close (st->db);
+  memset (st, 0, sizeof *st);
+}
+
+static int
+stmts_prepare (stmts *st, husk_error **err)
+{
+  static const struct
+  {
+    size_t off;
+    const char *sql;
+  } defs[] = {
+      {offsetof (stmts, sel), "SELECT rev, value, rvoff FROM kv WHERE key = ?1"},
+      {offsetof (stmts, ins),
+       "INSERT INTO kv (key, rev, value, rvoff, expires) VALUES (?1, ?2, ?3, ?4, ?5)"},
+      {offsetof (stmts, upd),
+       "UPDATE kv SET rev = ?2, value = ?3, rvoff = ?4, expires = ?5 WHERE key = ?1"},
+      {offsetof (stmts, del), "DELETE FROM kv WHERE key = ?1"},
+      {offsetof (stmts, setmeta), "INSERT OR REPLACE INTO meta (k, v) VALUES (?1, ?2)"},
+      {offsetof (stmts, list),
+       "SELECT key, value FROM kv WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3"},
+      {offsetof (stmts, getmeta), "SELECT v FROM meta WHERE k = ?1"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (defs); i++)
+    {
+      sqlite3_stmt **slot = (sqlite3_stmt **) ((char *) st + defs[i].off);
+      int rc = sqlite3_prepare_v3 (st->db, defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+      if (rc != SQLITE_OK)
+        return sql_err (err, st->db, rc, "prepare");
+    }
+  return 0;
+}
+
+static int
+conn_open (const char *path, bool memory, stmts *st, husk_error **err)
+{
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2 (memory ? ":memory:" : path, &st->db, flags, NULL);
+  if (rc != SQLITE_OK)
+    {
+      int r = husk_err (err, EIO, "store: sqlite: open %s: %s", path,
+                        st->db ? sqlite3_errmsg (st->db) : sqlite3_errstr (rc));
+      sqlite3_close (st->db);
+      st->db = NULL;
+      return r;
+    }
+  sqlite3_busy_timeout (st->db, 10000);
+  int ret = exec (st->db, memory ? "PRAGMA journal_mode=MEMORY" : "PRAGMA synchronous=FULL", err);
+  if (ret >= 0)
+    ret = exec (st->db, schema, err);
+  if (ret >= 0)
+    ret = stmts_prepare (st, err);
+  if (ret < 0)
+    stmts_finalize (st);
+  return ret;
+}
+
+static int64_t
+meta_get (stmts *st, const char *k)
+{
+  int64_t v = 0;
+  sqlite3_bind_text (st->getmeta, 1, k, -1, SQLITE_STATIC);
+  if (step (st->getmeta) == SQLITE_ROW)
+    v = sqlite3_column_int64 (st->getmeta, 0);
+  sqlite3_reset (st->getmeta);
+  return v;
+}
+
+static int
+meta_set (stmts *st, const char *k, int64_t v, husk_error **err)
+{
+  sqlite3_bind_text (st->setmeta, 1, k, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st->setmeta, 2, v);
+  int rc = step (st->setmeta);
+  sqlite3_reset (st->setmeta);
+  if (rc != SQLITE_DONE)
+    return sql_err (err, st->db, rc, "write meta");
+  return 0;
+}
+
+/* ---- reader pool ---- */
+
+static rconn *
+pool_take (sq *q, husk_error **err)
+{
+  pthread_mutex_lock (&q->pool_mu);
+  rconn *c = q->pool;
+  if (c)
+    {
+      q->pool = c->next;
+      q->pool_n--;
+    }
+  pthread_mutex_unlock (&q->pool_mu);
+  if (c)
+    return c;
+  c = xzalloc (sizeof *c);
+  if (conn_open (q->path, false, &c->st, err) < 0)
+    {
+      free (c);
+      return NULL;
+    }
+  return c;
+}
+
+static void
+pool_give (sq *q, rconn *c)
+{
+  pthread_mutex_lock (&q->pool_mu);
+  if (q->pool_n < POOL_KEEP)
+    {
+      c->next = q->pool;
+      q->pool = c;
+      q->pool_n++;
+      c = NULL;
+    }
+  pthread_mutex_unlock (&q->pool_mu);
+  if (c)
+    {
+      stmts_finalize (&c->st);
+      free (c);
+    }
+}
+
+/* ---- reads ---- */
+
+static int
+read_get (stmts *st, const char *key, char **json, int64_t *rev, husk_error **err)
+{
+  sqlite3_bind_text (st->sel, 1, key, -1, SQLITE_STATIC);
+  int rc = step (st->sel);
+  int ret = 0;
+  if (rc == SQLITE_ROW)
+    {
+      *rev = sqlite3_column_int64 (st->sel, 0);
+      *json = xstrndup ((const char *) sqlite3_column_text (st->sel, 1),
+                        (size_t) sqlite3_column_bytes (st->sel, 1));
+    }
+  else if (rc == SQLITE_DONE)
+    ret = husk_err (err, STORE_ENOTFOUND, "%s: not found", key + strlen ("/registry/"));
+  else
+    ret = sql_err (err, st->db, rc, "get");
+  sqlite3_reset (st->sel);
+  return ret;
+}
+
+static int
+sq_get (store *s, const char *key, bool is_volatile, char **json, int64_t *rev, husk_error **err)
+{
+  sq *q = s->be;
+  if (is_volatile)
+    {
+      pthread_mutex_lock (&q->mem_mu);
+      int ret = read_get (&q->m, key, json, rev, err);
+      pthread_mutex_unlock (&q->mem_mu);
+      return ret;
+    }
+  rconn *c = pool_take (q, err);
+  if (!c)
+    return husk_err_code (*err);
+  int ret = read_get (&c->st, key, json, rev, err);
+  pool_give (q, c);
+  return ret;
+}
+
+static int
+read_list (stmts *st, const char *prefix, const char *after, size_t limit, store_list_page *out,
+           husk_error **err)
+{
+  _cleanup_free_ char *end = xstrdup (prefix);
+  end[strlen (end) - 1] = '0'; /* '/' + 1: the first key past the prefix */
+  sqlite3_bind_text (st->list, 1, after, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st->list, 2, end, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st->list, 3, limit ? (int64_t) limit + 1 : -1);
+  size_t cap = 0;
+  int rc;
+  while ((rc = step (st->list)) == SQLITE_ROW)
+    {
+      if (limit && out->n == limit)
+        {
+          out->more = true;
+          break;
+        }
+      if (out->n == cap)
+        {
+          cap = cap ? cap * 2 : 64;
+          out->items = xreallocarray (out->items, cap, sizeof *out->items);
+        }
+      out->items[out->n++] = xstrndup ((const char *) sqlite3_column_text (st->list, 1),
+                                       (size_t) sqlite3_column_bytes (st->list, 1));
+      if (limit && out->n == limit)
+        {
+          free (out->last_key);
+          out->last_key = xstrdup ((const char *) sqlite3_column_text (st->list, 0));
+        }
+    }
+  sqlite3_reset (st->list);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      for (size_t i = 0; i < out->n; i++)
+        free (out->items[i]);
+      free (out->items);
+      free (out->last_key);
+      memset (out, 0, sizeof *out);
+      return sql_err (err, st->db, rc, "list");
+    }
+  return 0;
+}
+
+static int
+sq_list (store *s, const char *prefix, const char *after, size_t limit, int64_t snapshot_rev,
+         bool is_volatile, store_list_page *out, husk_error **err)
+{
+  sq *q = s->be;
+  int ret;
+  if (is_volatile)
+    {
+      pthread_mutex_lock (&q->mem_mu);
+      out->revision = atomic_load (&q->committed);
+      ret = read_list (&q->m, prefix, after, limit, out, err);
+      pthread_mutex_unlock (&q->mem_mu);
+      return ret;
+    }
+  rconn *c = pool_take (q, err);
+  if (!c)
+    return husk_err_code (*err);
+  /* One read transaction: the revision in meta and the rows come from the same snapshot. */
+  ret = exec (c->st.db, "BEGIN", err);
+  if (ret >= 0)
+    {
+      out->revision = meta_get (&c->st, "rev");
+      ret = read_list (&c->st, prefix, after, limit, out, err);
+      exec (c->st.db, "COMMIT", NULL);
+    }
+  pool_give (q, c);
+  return ret;
+}
+
+static int
+sq_current_revision (store *s, int64_t *out, husk_error **err)
+{
+  sq *q = s->be;
+  *out = atomic_load (&q->committed);
+  return 0;
+}
+
+static int
+sq_watch_hub (store *s, const char *resource, int64_t from_rev, store_hub **out, husk_error **err)
+{
+  sq *q = s->be;
+  /* Every write since open went through its resource's hub, so history starts at open. */
+  *out = store_hub_get (s, resource, q->open_rev, NULL);
+  return 0;
+}
+
+/* ---- the writer ---- */
+
+static int
+begin_w (sq *q, husk_error **err)
+{
+  if (q->in_w)
+    return 0;
+  int ret = exec (q->w.db, "BEGIN IMMEDIATE", err);
+  if (ret >= 0)
+    q->in_w = true;
+  return ret;
+}
+
+static int
+begin_m (sq *q, husk_error **err)
+{
+  if (q->in_m)
+    return 0;
+  pthread_mutex_lock (&q->mem_mu);
+  int ret = exec (q->m.db, "BEGIN", err);
+  if (ret < 0)
+    {
+      pthread_mutex_unlock (&q->mem_mu);
+      return ret;
+    }
+  q->in_m = true;
+  return 0;
+}
+
+static int
+digits (int64_t v)
+{
+  int n = 1;
+  while (v >= 10)
+    {
+      v /= 10;
+      n++;
+    }
+  return n;
+}
+
+static int
+write_row (stmts *st, sqlite3_stmt *stmt, const store_prep *p, int64_t rev, const char *val,
+           size_t len, husk_error **err)
+{
+  sqlite3_bind_text (stmt, 1, p->key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, rev);
+  sqlite3_bind_text (stmt, 3, val, (int) len, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, (int64_t) p->rv_off);
+  sqlite3_bind_int64 (stmt, 5, p->expires);
+  int rc = step (stmt);
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc != SQLITE_DONE)
+    return sql_err (err, st->db, rc, p->key);
+  return 0;
+}
+
+/* Applies one op at rev. *result: the stored object (delete: last state at rev). */
+static int
+apply_op (stmts *st, const store_prep *p, int64_t rev, char **result, husk_error **err)
+{
+  const char *what = p->key + strlen ("/registry/");
+  store_op *op = p->op;
+  sqlite3_bind_text (st->sel, 1, p->key, -1, SQLITE_STATIC);
+  int rc = step (st->sel);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      sqlite3_reset (st->sel);
+      return sql_err (err, st->db, rc, p->key);
+    }
+  bool present = rc == SQLITE_ROW;
+  int64_t cur = present ? sqlite3_column_int64 (st->sel, 0) : 0;
+  _cleanup_free_ char *old = NULL;
+  size_t old_len = 0, old_off = 0;
+  if (present && op->type == STORE_OP_DELETE)
+    {
+      old_len = (size_t) sqlite3_column_bytes (st->sel, 1);
+      old = xstrndup ((const char *) sqlite3_column_text (st->sel, 1), old_len);
+      old_off = (size_t) sqlite3_column_int64 (st->sel, 2);
+    }
+  sqlite3_reset (st->sel);
+
+  if (op->type == STORE_OP_CREATE && present)
+    return husk_err (err, STORE_EEXIST, "%s: already exists", what);
+  if (op->type != STORE_OP_CREATE && !present)
+    return husk_err (err, STORE_ENOTFOUND, "%s: not found", what);
+  if (op->type != STORE_OP_CREATE && op->expect_rev && op->expect_rev != cur)
+    return husk_err (err, STORE_ECONFLICT,
+                     "%s: the object has been modified (revision %" PRId64 ", expected %" PRId64
+                     ")",
+                     what, cur, op->expect_rev);
+
+  size_t len;
+  int ret;
+  if (op->type == STORE_OP_DELETE)
+    {
+      sqlite3_bind_text (st->del, 1, p->key, -1, SQLITE_STATIC);
+      rc = step (st->del);
+      sqlite3_reset (st->del);
+      if (rc != SQLITE_DONE)
+        return sql_err (err, st->db, rc, p->key);
+      *result = store_splice_rev (old, old_len, old_off, (size_t) digits (cur), rev, NULL);
+      return 0;
+    }
+  char *obj = store_prep_render (p, rev, &len);
+  ret = write_row (st, op->type == STORE_OP_CREATE ? st->ins : st->upd, p, rev, obj, len, err);
+  if (ret < 0)
+    {
+      free (obj);
+      return ret;
+    }
+  *result = obj;
+  return 0;
+}
+
+static void
+req_free_results (wreq *r)
+{
+  if (!r->results)
+    return;
+  for (size_t i = 0; i < r->n; i++)
+    free (r->results[i]);
+  free (r->results);
+  r->results = NULL;
+}
+
+/* Applies a request inside SAVEPOINTs at revision rev. */
+static int
+apply_req (sq *q, wreq *r, int64_t rev, husk_error **err)
+{
+  bool need_w = false, need_m = false;
+  for (size_t i = 0; i < r->n; i++)
+    {
+      if (r->ops[i].is_volatile)
+        need_m = true;
+      else
+        need_w = true;
+    }
+  int ret = 0;
+  if (need_w || (need_m && rev > q->reserved))
+    ret = begin_w (q, err);
+  if (ret >= 0 && need_m)
+    ret = begin_m (q, err);
+  if (ret >= 0 && need_m && rev > q->reserved)
+    {
+      ret = meta_set (&q->w, "reserved", rev + RESERVE_BLOCK, err);
+      if (ret >= 0)
+        q->reserved = rev + RESERVE_BLOCK;
+    }
+  if (ret >= 0 && need_w)
+    ret = exec (q->w.db, "SAVEPOINT r", err);
+  if (ret >= 0 && need_m)
+    ret = exec (q->m.db, "SAVEPOINT r", err);
+  if (ret < 0)
+    return ret;
+
+  r->results = xcalloc (r->n, sizeof *r->results);
+  for (size_t i = 0; i < r->n && ret >= 0; i++)
+    ret = apply_op (r->ops[i].is_volatile ? &q->m : &q->w, &r->ops[i], rev, &r->results[i], err);
+  if (ret < 0)
+    {
+      req_free_results (r);
+      if (need_w)
+        exec (q->w.db, "ROLLBACK TO r", NULL);
+      if (need_m)
+        exec (q->m.db, "ROLLBACK TO r", NULL);
+    }
+  if (need_w)
+    exec (q->w.db, "RELEASE r", NULL);
+  if (need_m)
+    exec (q->m.db, "RELEASE r", NULL);
+  return ret;
+}
+
+static int
+commit_batch (sq *q, husk_error **err)
+{
+  int ret = 0;
+  if (q->in_w)
+    {
+      ret = meta_set (&q->w, "rev", q->last_rev, err);
+      if (ret >= 0)
+        ret = exec (q->w.db, "COMMIT", err);
+      if (ret < 0)
+        exec (q->w.db, "ROLLBACK", NULL);
+      q->in_w = false;
+    }
+  if (q->in_m)
+    exec (q->m.db, ret < 0 ? "ROLLBACK" : "COMMIT", NULL);
+  return ret;
+}
+
+static void
+publish (store *s, wreq *r)
+{
+  for (size_t i = 0; i < r->n; i++)
+    {
+      store_prep *p = &r->ops[i];
+      static const store_event_type types[] = {
+          [STORE_OP_CREATE] = STORE_ADDED,
+          [STORE_OP_UPDATE] = STORE_MODIFIED,
+          [STORE_OP_DELETE] = STORE_DELETED,
+      };
+      store_hub *h = store_hub_get (s, p->op->resource, ((sq *) s->be)->open_rev, NULL);
+      store_hub_append (h, store_event_new (types[p->op->type], r->rev, p->op->resource, p->ns,
+                                            p->op->name, r->results[i], strlen (r->results[i])));
+      p->op->result = TAKE_PTR (r->results[i]);
+    }
+  req_free_results (r);
+}
+
+static void
+run_batch (store *s, wreq *batch)
+{
+  sq *q = s->be;
+  int64_t base = q->last_rev;
+  int64_t base_reserved = q->reserved;
+  for (wreq *r = batch; r; r = r->next)
+    {
+      r->ret = apply_req (q, r, q->last_rev + 1, &r->err);
+      if (r->ret >= 0)
+        r->rev = ++q->last_rev;
+    }
+  husk_error *cerr = NULL;
+  int ret = commit_batch (q, &cerr);
+  if (ret < 0)
+    {
+      q->last_rev = base;
+      q->reserved = base_reserved;
+      for (wreq *r = batch; r; r = r->next)
+        if (r->ret >= 0)
+          {
+            req_free_results (r);
+            r->ret = husk_err (&r->err, cerr->errnum, "%s", cerr->msg);
+          }
+      husk_error_free (cerr);
+    }
+  else
+    {
+      for (wreq *r = batch; r; r = r->next)
+        if (r->ret >= 0)
+          publish (s, r);
+      atomic_store (&q->committed, q->last_rev);
+      if (q->last_rev > base)
+        store_hubs_advance (s, q->last_rev);
+    }
+  if (q->in_m)
+    {
+      q->in_m = false;
+      pthread_mutex_unlock (&q->mem_mu);
+    }
+  for (wreq *r = batch, *next; r; r = next)
+    {
+      next = r->next;
+      sem_post (&r->done);
+    }
+}
+
+/* Deletes events whose TTL passed, as ordinary deletes (watchers see DELETED). */
+static void
+expire_events (store *s)
+{
+  sq *q = s->be;
+  stmts *st = s->durable_volatile ? &q->w : &q->m;
+  bool vol = !s->durable_volatile;
+  size_t n = 0, cap = 0;
+  char **keys = NULL;
+  int64_t *revs = NULL;
+  int64_t now = (int64_t) time (NULL);
+  if (vol)
+    pthread_mutex_lock (&q->mem_mu);
+  sqlite3_stmt *sel = NULL;
+  if (sqlite3_prepare_v2 (st->db,
+                          "SELECT key, rev FROM kv WHERE key > '/registry/events/' AND "
+                          "key < '/registry/events0' AND expires > 0 AND expires <= ?1 LIMIT 10000",
+                          -1, &sel, NULL)
+      == SQLITE_OK)
+    {
+      sqlite3_bind_int64 (sel, 1, now);
+      while (step (sel) == SQLITE_ROW)
+        {
+          if (n == cap)
+            {
+              cap = cap ? cap * 2 : 16;
+              keys = xreallocarray (keys, cap, sizeof *keys);
+              revs = xreallocarray (revs, cap, sizeof *revs);
+            }
+          keys[n] = xstrdup ((const char *) sqlite3_column_text (sel, 0));
+          revs[n++] = sqlite3_column_int64 (sel, 1);
+        }
+    }
+  sqlite3_finalize (sel);
+  if (vol)
+    pthread_mutex_unlock (&q->mem_mu);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      _cleanup_free_ char *res = NULL, *ns = NULL, *name = NULL;
+      store_key_split (keys[i], &res, &ns, &name);
+      store_op op = {.type = STORE_OP_DELETE, .resource = res, .ns = ns, .name = name,
+                     .expect_rev = revs[i]};
+      store_prep p = {.op = &op, .key = keys[i], .ns = ns, .is_volatile = vol};
+      wreq r = {.ops = &p, .n = 1};
+      sem_init (&r.done, 0, 0);
+      run_batch (s, &r);
+      sem_destroy (&r.done);
+      husk_error_free (r.err);
+      free (op.result);
+      free (keys[i]);
+    }
+  free (keys);
+  free (revs);
+}
+
+static void *
+writer_main (void *arg)
+{
+  store *s = arg;
+  sq *q = s->be;
+  for (;;)
+    {
+      pthread_mutex_lock (&q->q_mu);
+      while (!q->q_head && !q->stop)
+        {
+          struct timespec ts;
+          clock_gettime (CLOCK_REALTIME, &ts);
+          if (ts.tv_sec >= q->next_expiry)
+            break;
+          ts.tv_sec = q->next_expiry;
+          ts.tv_nsec = 0;
+          pthread_cond_timedwait (&q->q_cond, &q->q_mu, &ts);
+        }
+      wreq *batch = q->q_head;
+      q->q_head = q->q_tail = NULL;
+      bool stop = q->stop;
+      pthread_mutex_unlock (&q->q_mu);
+      if (batch)
+        run_batch (s, batch);
+      else if (stop)
+        break;
+      if (time (NULL) >= q->next_expiry)
+        {
+          expire_events (s);
+          q->next_expiry = time (NULL) + q->expiry_every;
+        }
+    }
+  return NULL;
+}
+
+static int
+sq_txn (store *s, store_prep *ops, size_t n, int64_t *rev, husk_error **err)
+{
+  sq *q = s->be;
+  wreq r = {.ops = ops, .n = n};
+  sem_init (&r.done, 0, 0);
+  pthread_mutex_lock (&q->q_mu);
+  if (q->q_tail)
+    q->q_tail->next = &r;
+  else
+    q->q_head = &r;
+  q->q_tail = &r;
+  pthread_cond_signal (&q->q_cond);
+  pthread_mutex_unlock (&q->q_mu);
+  while (sem_wait (&r.done) < 0)
+    ;
+  sem_destroy (&r.done);
+  if (r.ret < 0)
+    {
+      int ret = r.ret;
+      husk_error_move (err, &r.err);
+      husk_error_free (r.err);
+      return ret;
+    }
+  *rev = r.rev;
+  return 0;
+}
+
+/* ---- open/close ---- */
+
+static int
+resolve_path (const store_options *opts, char **out, husk_error **err)
+{
+  const char *url = opts->url;
+  if (url && strncmp (url, "sqlite://", 9) == 0 && url[9])
+    {
+      *out = xstrdup (url + 9);
+      return 0;
+    }
+  if (!opts->data_dir)
+    return husk_err (err, STORE_EINVAL, "store: no data directory for the SQLite store");
+  int ret = husk_mkdir_p (opts->data_dir, 0700, err);
+  if (ret < 0)
+    return ret;
+  *out = xasprintf ("%s/state.db", opts->data_dir);
+  return 0;
+}
+
+static int
+sq_open_db (store *s, sq *q, husk_error **err)
+{
+  _cleanup_free_ char *lock = xasprintf ("%s.lock", q->path);
+  q->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (q->lock_fd < 0)
+    return husk_err_errno (err, "store: open %s", lock);
+  if (flock (q->lock_fd, LOCK_EX | LOCK_NB) < 0)
+    return husk_err (err, EBUSY, "store: %s is in use by another process", q->path);
+  int ret = conn_open (q->path, false, &q->w, err);
+  if (ret < 0)
+    return ret;
+  sqlite3 *db = q->w.db;
+  char *mode = NULL;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK
+      && step (st) == SQLITE_ROW)
+    mode = xstrdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  bool wal = mode && streq (mode, "wal");
+  free (mode);
+  if (!wal)
+    return husk_err (err, EIO, "store: %s: cannot enable WAL journal", q->path);
+  ret = exec (db, "PRAGMA journal_size_limit=67108864", err);
+  if (ret < 0)
+    return ret;
+  ret = conn_open (NULL, true, &q->m, err);
+  if (ret < 0)
+    return ret;
+
+  int64_t rev = meta_get (&q->w, "rev");
+  q->reserved = meta_get (&q->w, "reserved");
+  /* Volatile writes may have used revisions up to `reserved` before a restart. */
+  if (q->reserved > rev)
+    {
+      rev = q->reserved;
+      ret = exec (db, "BEGIN IMMEDIATE", err);
+      if (ret >= 0)
+        ret = meta_set (&q->w, "rev", rev, err);
+      if (ret >= 0)
+        ret = exec (db, "COMMIT", err);
+      if (ret < 0)
+        return ret;
+    }
+  q->last_rev = rev;
+  q->open_rev = rev;
+  atomic_store (&q->committed, rev);
+  (void) s;
+  return 0;
+}
+
+static void
+sq_free (sq *q)
+{
+  stmts_finalize (&q->w);
+  stmts_finalize (&q->m);
+  while (q->pool)
+    {
+      rconn *c = q->pool;
+      q->pool = c->next;
+      stmts_finalize (&c->st);
+      free (c);
+    }
+  if (q->lock_fd >= 0)
+    close (q->lock_fd);
+  pthread_mutex_destroy (&q->mem_mu);
+  pthread_mutex_destroy (&q->pool_mu);
+  pthread_mutex_destroy (&q->q_mu);
+  pthread_cond_destroy (&q->q_cond);
+  free (q->path);
+  free (q);
+}
+
+static int
+sq_open (store *s, const store_options *opts, husk_error **err)
+{
+  sq *q = xzalloc (sizeof *q);
+  q->lock_fd = -1;
+  pthread_mutex_init (&q->mem_mu, NULL);
+  pthread_mutex_init (&q->pool_mu, NULL);
+  pthread_mutex_init (&q->q_mu, NULL);
+  pthread_cond_init (&q->q_cond, NULL);
+  int ret = resolve_path (opts, &q->path, err);
+  if (ret >= 0)
+    ret = sq_open_db (s, q, err);
+  if (ret < 0)
+    {
+      sq_free (q);
+      return ret;
+    }
+  q->expiry_every = s->event_ttl_sec < 30 ? s->event_ttl_sec : 30;
+  q->next_expiry = time (NULL) + q->expiry_every;
+  s->be = q;
+  int rc = pthread_create (&q->writer, NULL, writer_main, s);
+  if (rc != 0)
+    {
+      s->be = NULL;
+      sq_free (q);
+      return husk_err_sys (err, rc, "store: start writer thread");
+    }
+  return 0;
+}
+
+static void
+sq_close (store *s)
+{
+  sq *q = s->be;
+  pthread_mutex_lock (&q->q_mu);
+  q->stop = true;
+  pthread_cond_signal (&q->q_cond);
+  pthread_mutex_unlock (&q->q_mu);
+  pthread_join (q->writer, NULL);
+  sq_free (q);
+  s->be = NULL;
+}
+
+const store_backend_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .current_revision = sq_current_revision,
+    .get = sq_get,
+    .list = sq_list,
+    .txn = sq_txn,
+    .watch_hub = sq_watch_hub,
+};

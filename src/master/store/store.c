@@ -1,0 +1,479 @@
+/* husk store front end: argument checks, keys, object encoding, backend dispatch. */
+#include <inttypes.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "lib/json.h"
+#include "src/master/store/store-internal.h"
+
+static bool
+segment_ok (const char *s)
+{
+  return s && *s && !strchr (s, '/') && !streq (s, ".") && !streq (s, "..");
+}
+
+static int
+check_segments (const char *resource, const char *ns, const char *name, husk_error **err)
+{
+  if (!segment_ok (resource))
+    return husk_err (err, STORE_EINVAL, "store: bad resource name '%s'", resource ? resource : "");
+  if (ns && *ns && !segment_ok (ns))
+    return husk_err (err, STORE_EINVAL, "store: bad namespace '%s'", ns);
+  if (name && !segment_ok (name))
+    return husk_err (err, STORE_EINVAL, "store: bad object name '%s'", name);
+  return 0;
+}
+
+char *
+store_key (const char *resource, const char *ns, const char *name)
+{
+  if (ns && *ns)
+    return xasprintf ("/registry/%s/%s/%s", resource, ns, name);
+  return xasprintf ("/registry/%s/%s", resource, name);
+}
+
+char *
+store_list_prefix (const char *resource, const char *ns)
+{
+  if (ns && *ns)
+    return xasprintf ("/registry/%s/%s/", resource, ns);
+  return xasprintf ("/registry/%s/", resource);
+}
+
+void
+store_key_split (const char *key, char **resource, char **ns, char **name)
+{
+  const char *p = key + strlen ("/registry/");
+  const char *s1 = strchr (p, '/');
+  const char *s2 = s1 ? strchr (s1 + 1, '/') : NULL;
+  *resource = xstrndup (p, s1 ? (size_t) (s1 - p) : strlen (p));
+  if (s2)
+    {
+      *ns = xstrndup (s1 + 1, s2 - s1 - 1);
+      *name = xstrdup (s2 + 1);
+    }
+  else
+    {
+      *ns = xstrdup ("");
+      *name = xstrdup (s1 ? s1 + 1 : "");
+    }
+}
+
+bool
+store_is_volatile_resource (const char *resource)
+{
+  return streq (resource, "leases") || streq (resource, "events");
+}
+
+/* ---- base64 ---- */
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *
+store_b64_encode (const void *data, size_t len)
+{
+  const unsigned char *in = data;
+  char *out = xmalloc (4 * ((len + 2) / 3) + 1);
+  size_t o = 0;
+  for (size_t i = 0; i < len; i += 3)
+    {
+      uint32_t v = (uint32_t) in[i] << 16;
+      if (i + 1 < len)
+        v |= (uint32_t) in[i + 1] << 8;
+      if (i + 2 < len)
+        v |= in[i + 2];
+      out[o++] = b64_alphabet[(v >> 18) & 63];
+      out[o++] = b64_alphabet[(v >> 12) & 63];
+      out[o++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+      out[o++] = i + 2 < len ? b64_alphabet[v & 63] : '=';
+    }
+  out[o] = '\0';
+  return out;
+}
+
+static int
+b64_value (char c)
+{
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+' || c == '-')
+    return 62;
+  if (c == '/' || c == '_')
+    return 63;
+  return -1;
+}
+
+int
+store_b64_decode (const char *s, size_t slen, char **out, size_t *out_len)
+{
+  char *buf = xmalloc (slen / 4 * 3 + 4);
+  size_t o = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < slen; i++)
+    {
+      if (s[i] == '=')
+        break;
+      int v = b64_value (s[i]);
+      if (v < 0)
+        {
+          free (buf);
+          return -1;
+        }
+      acc = (acc << 6) | (uint32_t) v;
+      bits += 6;
+      if (bits >= 8)
+        {
+          bits -= 8;
+          buf[o++] = (char) ((acc >> bits) & 0xff);
+        }
+    }
+  buf[o] = '\0';
+  *out = buf;
+  *out_len = o;
+  return 0;
+}
+
+/* ---- continue tokens ---- */
+
+char *
+store_continue_encode (int64_t rev, const char *last_key)
+{
+  _cleanup_free_ char *raw = xasprintf ("%" PRId64 "\n%s", rev, last_key);
+  return store_b64_encode (raw, strlen (raw));
+}
+
+int
+store_continue_decode (const char *token, const char *prefix, int64_t *rev, char **last_key,
+                       husk_error **err)
+{
+  _cleanup_free_ char *raw = NULL;
+  size_t len;
+  if (store_b64_decode (token, strlen (token), &raw, &len) < 0 || strlen (raw) != len)
+    return husk_err (err, STORE_EINVAL, "store: invalid continue token");
+  char *nl = strchr (raw, '\n');
+  char *end = NULL;
+  if (!nl)
+    return husk_err (err, STORE_EINVAL, "store: invalid continue token");
+  *nl = '\0';
+  long long r = strtoll (raw, &end, 10);
+  if (*end || r <= 0)
+    return husk_err (err, STORE_EINVAL, "store: invalid continue token");
+  if (strncmp (nl + 1, prefix, strlen (prefix)) != 0)
+    return husk_err (err, STORE_EINVAL, "store: continue token is for another list");
+  *rev = r;
+  *last_key = xstrdup (nl + 1);
+  return 0;
+}
+
+/* ---- object encoding ---- */
+
+/* metadata.resourceVersion is first set to a placeholder holding a per-process random
+   nonce, so that no user data can contain the same text, then cut out of the dump. */
+static char rv_placeholder[40];      /* \x01husk-<nonce>\x01 */
+static char rv_placeholder_json[80]; /* how jansson dumps the member */
+static size_t rv_placeholder_dumped;  /* length of the dumped value */
+static pthread_once_t rv_once = PTHREAD_ONCE_INIT;
+
+static void
+rv_placeholder_init (void)
+{
+  uint64_t nonce = 0;
+  if (getrandom (&nonce, sizeof nonce, 0) != sizeof nonce)
+    nonce = (uint64_t) time (NULL) ^ ((uint64_t) getpid () << 32);
+  snprintf (rv_placeholder, sizeof rv_placeholder, "\x01husk-%016" PRIx64 "\x01", nonce);
+  snprintf (rv_placeholder_json, sizeof rv_placeholder_json,
+            "\"resourceVersion\":\"\\u0001husk-%016" PRIx64 "\\u0001\"", nonce);
+  rv_placeholder_dumped = strlen ("\\u0001husk-0123456789abcdef\\u0001");
+}
+
+int
+store_encode_object (const char *json, char **enc, size_t *enc_len, size_t *rv_off,
+                     husk_error **err)
+{
+  _cleanup_json_ json_t *obj = NULL;
+  pthread_once (&rv_once, rv_placeholder_init);
+  if (!json)
+    return husk_err (err, STORE_EINVAL, "store: no object");
+  int ret = husk_json_parse (json, strlen (json), &obj, err);
+  if (ret < 0)
+    return husk_err_wrap (err, "store: object");
+  if (!json_is_object (obj))
+    return husk_err (err, STORE_EINVAL, "store: object is a JSON %s, not an object",
+                     husk_json_type_name (obj));
+  json_t *meta = json_object_get (obj, "metadata");
+  if (!meta)
+    {
+      meta = json_object ();
+      json_object_set_new (obj, "metadata", meta);
+    }
+  if (!json_is_object (meta))
+    return husk_err (err, STORE_EINVAL, "store: metadata: expected object, got %s",
+                     husk_json_type_name (meta));
+  json_object_set_new (meta, "resourceVersion", json_string (rv_placeholder));
+
+  char *dump = husk_json_dump (obj);
+  char *hit = strstr (dump, rv_placeholder_json);
+  if (!hit)
+    {
+      free (dump);
+      return husk_err (err, EIO, "store: resourceVersion placeholder lost");
+    }
+  size_t head = (size_t) (hit - dump) + strlen ("\"resourceVersion\":\"");
+  size_t ph = rv_placeholder_dumped;
+  size_t total = strlen (dump);
+  memmove (dump + head, dump + head + ph, total - head - ph + 1);
+  *enc = dump;
+  *enc_len = total - ph;
+  *rv_off = head;
+  return 0;
+}
+
+char *
+store_splice_rev (const char *text, size_t len, size_t rv_off, size_t rv_len, int64_t rev,
+                  size_t *len_out)
+{
+  char num[24];
+  int nl = snprintf (num, sizeof num, "%" PRId64, rev);
+  size_t total = len - rv_len + (size_t) nl;
+  char *out = xmalloc (total + 1);
+  memcpy (out, text, rv_off);
+  memcpy (out + rv_off, num, (size_t) nl);
+  memcpy (out + rv_off + nl, text + rv_off + rv_len, len - rv_off - rv_len);
+  out[total] = '\0';
+  if (len_out)
+    *len_out = total;
+  return out;
+}
+
+char *
+store_prep_render (const store_prep *p, int64_t rev, size_t *len_out)
+{
+  return store_splice_rev (p->enc, p->enc_len, p->rv_off, 0, rev, len_out);
+}
+
+/* ---- open/close ---- */
+
+int
+store_open (const store_options *opts, store **out, husk_error **err)
+{
+  const char *url = opts->url;
+  const store_backend_ops *ops = &store_sqlite_ops;
+  if (url && (strncmp (url, "etcd://", 7) == 0 || strncmp (url, "etcds://", 8) == 0))
+    ops = &store_etcd_ops;
+  else if (url && !streq (url, "sqlite") && strncmp (url, "sqlite://", 9) != 0)
+    return husk_err (err, STORE_EINVAL,
+                     "store: unknown store URL '%s' (sqlite://[/path] or etcd://host:port,...)",
+                     url);
+
+  store *s = xzalloc (sizeof *s);
+  s->ops = ops;
+  s->watch_ring = opts->watch_ring ? opts->watch_ring : 10000;
+  s->event_ttl_sec = opts->event_ttl_sec ? opts->event_ttl_sec : 3600;
+  s->durable_volatile = opts->durable_volatile;
+  pthread_mutex_init (&s->hubs_mu, NULL);
+  int ret = ops->open (s, opts, err);
+  if (ret < 0)
+    {
+      pthread_mutex_destroy (&s->hubs_mu);
+      free (s);
+      return ret;
+    }
+  *out = s;
+  return 0;
+}
+
+void
+store_close (store *s)
+{
+  if (!s)
+    return;
+  s->ops->close (s);
+  store_hubs_free (s);
+  pthread_mutex_destroy (&s->hubs_mu);
+  free (s);
+}
+
+const char *
+store_backend_name (store *s)
+{
+  return s->ops->name;
+}
+
+int
+store_current_revision (store *s, int64_t *out, husk_error **err)
+{
+  return s->ops->current_revision (s, out, err);
+}
+
+/* ---- reads ---- */
+
+int
+store_get (store *s, const char *resource, const char *ns, const char *name, char **json_out,
+           int64_t *rev_out, husk_error **err)
+{
+  int ret = check_segments (resource, ns, name, err);
+  if (ret < 0)
+    return ret;
+  _cleanup_free_ char *key = store_key (resource, ns, name);
+  bool vol = !s->durable_volatile && store_is_volatile_resource (resource);
+  char *json = NULL;
+  int64_t rev = 0;
+  ret = s->ops->get (s, key, vol, &json, &rev, err);
+  if (ret < 0)
+    return ret;
+  *json_out = json;
+  if (rev_out)
+    *rev_out = rev;
+  return 0;
+}
+
+void
+store_list_result_free (store_list_result *r)
+{
+  if (!r)
+    return;
+  for (size_t i = 0; i < r->n; i++)
+    free (r->items[i]);
+  free (r->items);
+  free (r->continue_token);
+  memset (r, 0, sizeof *r);
+}
+
+int
+store_list (store *s, const char *resource, const char *ns, size_t limit,
+            const char *continue_token, store_list_result *out, husk_error **err)
+{
+  int ret = check_segments (resource, ns, NULL, err);
+  if (ret < 0)
+    return ret;
+  _cleanup_free_ char *prefix = store_list_prefix (resource, ns);
+  _cleanup_free_ char *after = NULL;
+  int64_t snap = 0;
+  if (continue_token && *continue_token)
+    {
+      ret = store_continue_decode (continue_token, prefix, &snap, &after, err);
+      if (ret < 0)
+        return ret;
+    }
+  bool vol = !s->durable_volatile && store_is_volatile_resource (resource);
+  store_list_page page = {0};
+  ret = s->ops->list (s, prefix, after ? after : prefix, limit, snap, vol, &page, err);
+  if (ret < 0)
+    return ret;
+  out->items = page.items;
+  out->n = page.n;
+  out->revision = snap ? snap : page.revision;
+  out->continue_token =
+      page.more && page.last_key ? store_continue_encode (out->revision, page.last_key) : NULL;
+  free (page.last_key);
+  return 0;
+}
+
+/* ---- writes ---- */
+
+static void
+preps_free (store_prep *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (p[i].key);
+      free (p[i].enc);
+    }
+  free (p);
+}
+
+static int
+prepare_op (store *s, store_op *op, store_prep *p, husk_error **err)
+{
+  int ret = check_segments (op->resource, op->ns, op->name, err);
+  if (ret < 0)
+    return ret;
+  if (op->type != STORE_OP_CREATE && op->type != STORE_OP_UPDATE && op->type != STORE_OP_DELETE)
+    return husk_err (err, STORE_EINVAL, "store: bad op type %d", (int) op->type);
+  p->op = op;
+  p->key = store_key (op->resource, op->ns, op->name);
+  p->ns = op->ns ? op->ns : "";
+  p->is_volatile = !s->durable_volatile && store_is_volatile_resource (op->resource);
+  if (streq (op->resource, "events"))
+    p->expires = (int64_t) time (NULL) + s->event_ttl_sec;
+  if (op->type == STORE_OP_DELETE)
+    return 0;
+  ret = store_encode_object (op->json, &p->enc, &p->enc_len, &p->rv_off, err);
+  if (ret < 0)
+    return husk_err_wrap (err, "%s", p->key + strlen ("/registry/"));
+  return 0;
+}
+
+int
+store_txn (store *s, store_op *ops, size_t n, int64_t *rev_out, husk_error **err)
+{
+  if (n == 0)
+    return husk_err (err, STORE_EINVAL, "store: empty transaction");
+  store_prep *preps = xcalloc (n, sizeof *preps);
+  int ret = 0;
+  for (size_t i = 0; i < n && ret >= 0; i++)
+    {
+      ops[i].result = NULL;
+      ops[i].prev_rev = 0;
+      ret = prepare_op (s, &ops[i], &preps[i], err);
+      for (size_t j = 0; j < i && ret >= 0; j++)
+        if (streq (preps[j].key, preps[i].key))
+          ret = husk_err (err, STORE_EINVAL, "store: %s appears twice in one transaction",
+                          preps[i].key);
+    }
+  int64_t rev = 0;
+  if (ret >= 0)
+    ret = s->ops->txn (s, preps, n, &rev, err);
+  preps_free (preps, n);
+  if (ret < 0)
+    return ret;
+  if (rev_out)
+    *rev_out = rev;
+  return 0;
+}
+
+static int
+one_op (store *s, store_op *op, char **json_out, int64_t *rev_out, husk_error **err)
+{
+  int ret = store_txn (s, op, 1, rev_out, err);
+  if (ret < 0)
+    return ret;
+  if (json_out)
+    *json_out = TAKE_PTR (op->result);
+  free (op->result);
+  return 0;
+}
+
+int
+store_create (store *s, const char *resource, const char *ns, const char *name, const char *json,
+              char **json_out, int64_t *rev_out, husk_error **err)
+{
+  store_op op = {.type = STORE_OP_CREATE, .resource = resource, .ns = ns, .name = name,
+                 .json = json};
+  return one_op (s, &op, json_out, rev_out, err);
+}
+
+int
+store_update (store *s, const char *resource, const char *ns, const char *name, const char *json,
+              int64_t expect_rev, char **json_out, int64_t *rev_out, husk_error **err)
+{
+  store_op op = {.type = STORE_OP_UPDATE, .resource = resource, .ns = ns, .name = name,
+                 .json = json, .expect_rev = expect_rev};
+  return one_op (s, &op, json_out, rev_out, err);
+}
+
+int
+store_delete (store *s, const char *resource, const char *ns, const char *name,
+              int64_t expect_rev, char **json_out, int64_t *rev_out, husk_error **err)
+{
+  store_op op = {.type = STORE_OP_DELETE, .resource = resource, .ns = ns, .name = name,
+                 .expect_rev = expect_rev};
+  return one_op (s, &op, json_out, rev_out, err);
+}
