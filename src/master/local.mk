@@ -11,9 +11,14 @@ STORE_LIBS = src/master/store/libstore.a $(LIBHUSK_LIBS) $(SQLITE_LIBS) $(CURL_L
 HUSK_COMPONENT_LIBS += src/master/store/libstore.a
 HUSK_COMPONENT_DEPLIBS += $(SQLITE_LIBS) $(CURL_LIBS)
 
-STORE_UNIT_TESTS = tests/unit/test-store-basic
+STORE_UNIT_TESTS = tests/unit/test-store-basic tests/unit/test-store-watch \
+	tests/unit/test-store-crash
 check_PROGRAMS += $(STORE_UNIT_TESTS)
 TESTS += $(STORE_UNIT_TESTS)
 tests_unit_test_store_basic_SOURCES = tests/unit/test-store-basic.c tests/unit/tap.h
 tests_unit_test_store_basic_LDADD = $(STORE_LIBS)
+tests_unit_test_store_watch_SOURCES = tests/unit/test-store-watch.c tests/unit/tap.h
+tests_unit_test_store_watch_LDADD = $(STORE_LIBS)
+tests_unit_test_store_crash_SOURCES = tests/unit/test-store-crash.c tests/unit/tap.h
+tests_unit_test_store_crash_LDADD = $(STORE_LIBS)
 # ---- end store ----
