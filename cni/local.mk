@@ -1,1 +1,24 @@
-# cni: rules for this component go here (see Makefile.am)
+# cni: the husk-cni plugin and its library (bridge + veth + host-local IPAM, nftables).
+noinst_LIBRARIES += cni/libhuskcni.a
+cni_libhuskcni_a_SOURCES = \
+	cni/cni.h cni/ip.c cni/conf.c cni/result.c cni/ipam.c cni/exec.c \
+	cni/netlink.h cni/netlink.c cni/nft.h cni/nft.c cni/plugin.c cni/run.c
+cni_libhuskcni_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MNL_CFLAGS) $(NFTNL_CFLAGS)
+CNI_LIBS = cni/libhuskcni.a $(LIBHUSK_LIBS) $(NFTNL_LIBS) $(MNL_LIBS)
+
+bin_PROGRAMS += husk-cni
+husk_cni_SOURCES = cni/husk-cni.c
+husk_cni_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+husk_cni_LDADD = $(CNI_LIBS)
+
+# Unit tests (no privileges needed).
+check_PROGRAMS += tests/unit/test-cni-conf tests/unit/test-cni-ipam
+TESTS += tests/unit/test-cni-conf tests/unit/test-cni-ipam
+tests_unit_test_cni_conf_SOURCES = tests/unit/test-cni-conf.c tests/unit/tap.h
+tests_unit_test_cni_conf_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_cni_conf_LDADD = $(CNI_LIBS)
+tests_unit_test_cni_ipam_SOURCES = tests/unit/test-cni-ipam.c tests/unit/tap.h
+tests_unit_test_cni_ipam_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_cni_ipam_LDADD = $(CNI_LIBS)
+
+EXTRA_DIST += docs/cni.md
