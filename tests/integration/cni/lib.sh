@@ -1,0 +1,53 @@
+# Helpers shared by the husk-cni integration tests (sourced after tests/lib/common.sh).
+
+CNI_BIN="$HUSK_BUILD_DIR/husk-cni"
+DEBIAN_CNI=/usr/lib/cni
+
+# jget FILE EXPR: prints the JSON value at a Python subscript path (e.g. '["ips"][0]["address"]').
+jget() {
+  python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+try:
+    v = eval("d" + sys.argv[2])
+except Exception:
+    v = ""
+print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1" "$2"
+}
+
+# jset IN OUT KEY JSONVALUE: a copy of a configuration with one top-level key set.
+jset() {
+  python3 -c 'import json,sys
+d = json.load(open(sys.argv[1])); d[sys.argv[3]] = json.loads(sys.argv[4])
+json.dump(d, open(sys.argv[2], "w"))' "$@"
+}
+
+# cni_exec NODE_NS PLUGIN CMD ID POD_NS CONF [IFNAME]: runs a plugin inside the node netns
+# as a runtime would; stdout is the plugin's.
+cni_exec() {
+  local node=$1 plugin=$2 cmd=$3 id=$4 pod=$5 conf=$6 ifname=${7:-eth0} nsp=
+  [ -n "$pod" ] && nsp=/run/netns/$pod
+  CNI_COMMAND=$cmd CNI_CONTAINERID=$id CNI_NETNS=$nsp CNI_IFNAME=$ifname \
+    CNI_PATH="$HUSK_BUILD_DIR:$DEBIAN_CNI" ip netns exec "$node" "$plugin" <"$conf"
+}
+
+# Starts busybox httpd serving TEXT on PORT inside NS (stopped on exit).
+pod_httpd() { # pod_httpd NS PORT TEXT
+  local www
+  www=$(husk_tmpdir)
+  echo "$3" >"$www/index.html"
+  ip netns exec "$1" busybox httpd -f -p "$2" -h "$www" &
+  on_exit "kill $!"
+  local i
+  for i in $(seq 50); do
+    [ -n "$(pod_get "$1" 127.0.0.1 "$2")" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# pod_get NS HOST PORT: the body of GET / from inside NS (busybox nc; its wget crashes on
+# some builds). Prints nothing when the connection fails.
+pod_get() {
+  printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$1" busybox nc -w 3 "$2" "$3" 2>/dev/null |
+    sed -n '/^\r\{0,1\}$/,$p' | tail -n +2
+}
