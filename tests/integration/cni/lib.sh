@@ -1,5 +1,22 @@
 # Helpers shared by the husk-cni integration tests (sourced after tests/lib/common.sh).
 
+# husk_netns_new and husk_tmpdir register their cleanup from inside $(...), a subshell, so
+# it is lost; these set a variable instead and clean up from the script's own shell.
+cni_netns() { # cni_netns VAR NAME
+  local ns="husk-t$$-$2"
+  ip netns del "$ns" 2>/dev/null
+  ip netns add "$ns" || return 1
+  on_exit "ip netns del '$ns'"
+  ip -n "$ns" link set lo up
+  printf -v "$1" %s "$ns"
+}
+cni_tmpdir() { # cni_tmpdir VAR
+  local d
+  d=$(mktemp -d "${TMPDIR:-/tmp}/husk-cni-test.XXXXXX") || return 1
+  on_exit "rm -rf '$d'"
+  printf -v "$1" %s "$d"
+}
+
 CNI_BIN="$HUSK_BUILD_DIR/husk-cni"
 DEBIAN_CNI=/usr/lib/cni
 
@@ -33,7 +50,7 @@ cni_exec() {
 # Starts busybox httpd serving TEXT on PORT inside NS (stopped on exit).
 pod_httpd() { # pod_httpd NS PORT TEXT
   local www
-  www=$(husk_tmpdir)
+  cni_tmpdir www
   echo "$3" >"$www/index.html"
   ip netns exec "$1" busybox httpd -f -p "$2" -h "$www" &
   on_exit "kill $!"

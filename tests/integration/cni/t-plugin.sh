@@ -8,11 +8,11 @@ require_root
 require_cmd ip busybox python3 nft
 [ -x "$CNI_BIN" ] || tap_skip_all "husk-cni not built"
 
-node=$(husk_netns_new node)
-pod1=$(husk_netns_new pod1)
-pod2=$(husk_netns_new pod2)
-out=$(husk_netns_new out)
-tmp=$(husk_tmpdir)
+cni_netns node node
+cni_netns pod1 pod1
+cni_netns pod2 pod2
+cni_netns out out
+cni_tmpdir tmp
 cni() { cni_exec "$node" "$CNI_BIN" "$@"; }
 
 cat >"$tmp/net.json" <<JSON
