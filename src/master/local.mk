@@ -21,4 +21,9 @@ tests_unit_test_store_watch_SOURCES = tests/unit/test-store-watch.c tests/unit/t
 tests_unit_test_store_watch_LDADD = $(STORE_LIBS)
 tests_unit_test_store_crash_SOURCES = tests/unit/test-store-crash.c tests/unit/tap.h
 tests_unit_test_store_crash_LDADD = $(STORE_LIBS)
+
+# Driven by tests/integration/store/t-etcd.sh against a real etcd cluster.
+check_PROGRAMS += tests/integration/store/etcd-check
+tests_integration_store_etcd_check_SOURCES = tests/integration/store/etcd-check.c
+tests_integration_store_etcd_check_LDADD = $(STORE_LIBS)
 # ---- end store ----

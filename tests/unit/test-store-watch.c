@@ -33,6 +33,7 @@ typedef struct log
 
 static store *S;
 static atomic_bool writers_done;
+static atomic_llong final_rev; /* set with writers_done: the last committed revision */
 
 static void
 log_add (log_t *l, int64_t rev, int seq, store_event_type type, const char *ns, const char *name,
@@ -118,11 +119,15 @@ static void *
 watcher_main (void *arg)
 {
   watcher *wt = arg;
+  int idle_after_done = 0;
   for (;;)
     {
       const store_event *ev = NULL;
       _cleanup_error_ husk_error *err = NULL;
-      bool done = atomic_load (&writers_done);
+      /* Done once the writers are and this watcher has everything up to the last revision
+         (with etcd, events arrive over a stream after the writes return). */
+      bool done = atomic_load (&writers_done)
+                  && store_watch_progress (wt->w) >= (int64_t) atomic_load (&final_rev);
       int ret = store_watch_next (wt->w, 50, &ev, &err);
       if (ret < 0)
         {
@@ -130,8 +135,8 @@ watcher_main (void *arg)
           wt->errors++;
           return NULL;
         }
-      if (ret == 0 && done)
-        return NULL;
+      if (ret == 0 && (done || (atomic_load (&writers_done) && ++idle_after_done > 200)))
+        return NULL; /* the second case (10 s without events) fails the comparison below */
       if (ret == 1)
         {
           log_add (&wt->got, ev->rev, 0, ev->type, ev->ns, ev->name, ev->json);
@@ -207,6 +212,9 @@ main (void)
   pthread_create (&wth[2], NULL, watcher_main, &ws[2]);
   for (int i = 0; i < WRITERS; i++)
     pthread_join (wrt[i], NULL);
+  int64_t last = 0;
+  store_current_revision (S, &last, NULL);
+  atomic_store (&final_rev, last);
   atomic_store (&writers_done, true);
   for (int i = 0; i < 4; i++)
     pthread_join (wth[i], NULL);

@@ -78,6 +78,9 @@ void store_hub_advance (store_hub *h, int64_t rev);
 void store_hubs_advance (store *s, int64_t rev);
 /* Marks a hub broken (its feed ended for good): watchers get err's class. */
 void store_hub_fail (store_hub *h, int errnum, const char *msg);
+/* Drops the history and restarts it at start_rev: open watchers get STORE_ETOOOLD. */
+void store_hub_reset (store_hub *h, int64_t start_rev);
+int64_t store_hub_start_rev (store_hub *h);
 void store_hubs_free (store *s);
 const char *store_hub_resource (store_hub *h);
 void *store_hub_backend_data (store_hub *h);

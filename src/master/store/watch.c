@@ -14,6 +14,7 @@ struct store_watch
   uint64_t cursor;  /* next ring sequence number to read */
   int64_t last_rev; /* revision of the last event returned */
   int efd;
+  uint64_t epoch;   /* the hub's epoch at open; a reset makes this watcher too old */
   atomic_bool cancelled;
   struct store_watch *prev, *next;
 };
@@ -31,6 +32,7 @@ struct store_hub
   int64_t done_rev;  /* every revision <= done_rev has been appended */
   int fail_errnum;
   char *fail_msg;
+  uint64_t epoch;
   store_watch *watchers; /* those with an eventfd */
   void *backend_data;
   store_hub *next;
@@ -201,6 +203,29 @@ store_hub_fail (store_hub *h, int errnum, const char *msg)
 }
 
 void
+store_hub_reset (store_hub *h, int64_t start_rev)
+{
+  pthread_mutex_lock (&h->mu);
+  h->epoch++;
+  for (uint64_t i = h->head - h->count; i < h->head; i++)
+    store_event_unref (&h->ring[i % h->cap]->pub);
+  h->count = 0;
+  h->start_rev = start_rev;
+  h->done_rev = start_rev;
+  notify_locked (h);
+  pthread_mutex_unlock (&h->mu);
+}
+
+int64_t
+store_hub_start_rev (store_hub *h)
+{
+  pthread_mutex_lock (&h->mu);
+  int64_t r = h->start_rev;
+  pthread_mutex_unlock (&h->mu);
+  return r;
+}
+
+void
 store_hubs_free (store *s)
 {
   store_hub *h = s->hubs;
@@ -271,6 +296,7 @@ store_watch_open (store *s, const char *resource, const char *ns, int64_t from_r
   w->from_rev = from_rev;
   w->last_rev = from_rev;
   w->efd = -1;
+  w->epoch = h->epoch;
   w->cursor = seek_locked (h, from_rev);
   pthread_mutex_unlock (&h->mu);
   *out = w;
@@ -280,7 +306,8 @@ store_watch_open (store *s, const char *resource, const char *ns, int64_t from_r
 static bool
 pending_locked (store_watch *w)
 {
-  return w->cursor < w->hub->head || w->hub->fail_errnum || atomic_load (&w->cancelled);
+  return w->cursor < w->hub->head || w->hub->fail_errnum || atomic_load (&w->cancelled)
+         || w->epoch != w->hub->epoch;
 }
 
 /* Takes the next matching event under the hub lock: 1 found, 0 none, < 0 error. */
@@ -290,6 +317,11 @@ take_locked (store_watch *w, const store_event **out, husk_error **err)
   store_hub *h = w->hub;
   if (atomic_load (&w->cancelled))
     return husk_err (err, ECANCELED, "watch cancelled");
+  if (w->epoch != h->epoch)
+    return husk_err (err, STORE_ETOOOLD,
+                     "watch of %s: history was lost after revision %lld (the backend's stream "
+                     "had to restart)",
+                     h->resource, (long long) w->last_rev);
   if (w->cursor < h->head - h->count)
     return husk_err (err, STORE_ETOOOLD,
                      "watch of %s fell behind: events after revision %lld were dropped "

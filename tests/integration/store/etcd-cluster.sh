@@ -1,0 +1,52 @@
+# Sourced: start and stop a 3-member etcd cluster on 127.0.0.1 (Debian's etcd-server).
+#   etcd_cluster_start DIR   -> sets ETCD_ENDPOINTS (a,b,c), ETCD_PIDS (array), ETCD_URL
+#   etcd_cluster_stop        -> kills every member it started (also call it from a trap)
+# Ports: a free block of 6 ports picked at random in 20000-29999.
+
+ETCD_PIDS=()
+
+_etcd_port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+etcd_cluster_start() {
+  local dir=$1 base i cluster="" tries=0
+  while :; do
+    base=$((20000 + (RANDOM % 1600) * 6))
+    local all_free=1
+    for i in 0 1 2 3 4 5; do _etcd_port_free $((base + i)) || all_free=0; done
+    [ $all_free = 1 ] && break
+    tries=$((tries + 1))
+    [ $tries -lt 50 ] || return 1
+  done
+  for i in 1 2 3; do cluster="${cluster:+$cluster,}m$i=http://127.0.0.1:$((base + 2 + i))"; done
+  ETCD_ENDPOINTS=""
+  for i in 1 2 3; do
+    local cport=$((base - 1 + i)) pport=$((base + 2 + i))
+    etcd --name "m$i" --data-dir "$dir/m$i" \
+      --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
+      --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "husk-$$-$base" \
+      --logger zap --log-outputs "$dir/m$i.log" >/dev/null 2>&1 &
+    ETCD_PIDS+=($!)
+    disown $! # no "Killed" job notices when a test kills a member
+    ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}127.0.0.1:$cport"
+  done
+  ETCD_URL="etcd://$ETCD_ENDPOINTS"
+  export ETCD_ENDPOINTS ETCD_URL
+  # healthy when every member answers and a leader exists
+  for i in $(seq 1 100); do
+    if ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" endpoint health >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+etcd_cluster_stop() {
+  local p
+  for p in "${ETCD_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${ETCD_PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done
+  ETCD_PIDS=()
+}
