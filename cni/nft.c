@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <netinet/in.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -494,10 +496,21 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
   int r = socket_open (&s, err);
   if (r < 0)
     return r;
-  for (int attempt = 0; attempt < 5; attempt++)
+  /* husk-cni processes serialise their list-then-delete: a dump that races with another
+     writer comes back interrupted (EINTR), and retries under contention would starve. */
+  _cleanup_close_ int lock = open (CNI_NFT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock >= 0)
+    while (flock (lock, LOCK_EX) < 0 && errno == EINTR)
+      ;
+  for (int attempt = 0; attempt < 20; attempt++)
     {
       struct dump_ctx c = {0};
       r = dump_rules (s, &c);
+      if (r == -EINTR)
+        {
+          refs_free (&c);
+          continue;
+        }
       if (r < 0)
         {
           refs_free (&c);
@@ -523,7 +536,7 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
       refs_free (&c);
       r = cnt ? batch_send (s, &nb) : 0;
       batch_free (&nb);
-      if (r == -ENOENT)
+      if (r == -ENOENT || r == -EINTR || r == -EBUSY)
         continue;
       if (r == 0 && removed)
         *removed = cnt;

@@ -7,6 +7,8 @@
 #include "cni/cni.h"
 
 #define CNI_NFT_TABLE "husk-cni"
+/* flocked around list-then-delete (rules of all network namespaces share it) */
+#define CNI_NFT_LOCK "/run/husk-cni-nft.lock"
 
 typedef struct cni_nft_pod
 {
