@@ -6,6 +6,7 @@
 
 static const husk_command commands[] = {
   {"version", "print the version, git commit and compiled-in features", husk_cmd_version},
+  {"image", "pull, import, export, list, mount and remove container images", husk_cmd_image},
 };
 
 static void

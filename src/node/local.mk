@@ -9,7 +9,13 @@ src_node_image_libimage_a_SOURCES = \
 	src/node/image/digest.c \
 	src/node/image/manifest.c \
 	src/node/image/store.c \
-	src/node/image/unpack.c
+	src/node/image/unpack.c \
+	src/node/image/auth.c \
+	src/node/image/registry.c \
+	src/node/image/pull.c \
+	src/node/image/archive.c \
+	src/node/image/snapshot.c \
+	src/cli/image.c
 src_node_image_libimage_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS) \
 	$(CURL_CFLAGS) $(ARCHIVE_CFLAGS)
 IMAGE_LIBS = src/node/image/libimage.a $(LIBHUSK_LIBS) $(NETTLE_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)

@@ -7,7 +7,7 @@
 
 #include "lib/buf.h"
 #include "lib/json.h"
-#include "src/node/image/image.h"
+#include "src/node/image/image-internal.h"
 
 void
 image_platform_host (image_platform *p)
@@ -106,8 +106,8 @@ image_layer_media_supported (const char *mt)
   return false;
 }
 
-static int
-desc_parse (json_t *obj, const char *where, image_desc *d, husk_error **err)
+int
+image_desc_parse (json_t *obj, const char *where, image_desc *d, husk_error **err)
 {
   const char *mt = NULL, *digest = NULL;
   json_int_t size = -1;
@@ -158,13 +158,13 @@ image_manifest_parse (json_t *doc, const char *media_type, image_manifest **out,
     return husk_err (err, EINVAL, "manifest.config: missing");
   if (!layers)
     return husk_err (err, EINVAL, "manifest.layers: missing");
-  if ((ret = desc_parse (config, "manifest.config", &m->config, err)) < 0)
+  if ((ret = image_desc_parse (config, "manifest.config", &m->config, err)) < 0)
     return ret;
   m->layers = xcalloc (json_array_size (layers) + 1, sizeof *m->layers);
   for (size_t i = 0; i < json_array_size (layers); i++)
     {
       _cleanup_free_ char *where = xasprintf ("manifest.layers.%zu", i);
-      if ((ret = desc_parse (json_array_get (layers, i), where, &m->layers[i], err)) < 0)
+      if ((ret = image_desc_parse (json_array_get (layers, i), where, &m->layers[i], err)) < 0)
         return ret;
       m->n_layers++;
       if (!image_layer_media_supported (m->layers[i].media_type))
@@ -214,7 +214,7 @@ image_index_select (json_t *index, const image_platform *p, image_desc *out, hus
         if (!streq (os, p->os) || !streq (arch, p->architecture) || !vm)
           continue;
         _cleanup_free_ char *where = xasprintf ("index.manifests.%zu", i);
-        if ((ret = desc_parse (m, where, out, err)) < 0)
+        if ((ret = image_desc_parse (m, where, out, err)) < 0)
           return ret;
         return 0;
       }

@@ -563,6 +563,21 @@ tree_size (const char *path)
   return total;
 }
 
+/* Per-digest lock files; only called under the exclusive GC lock, when no pull runs. */
+static void
+sweep_locks (image_store *s)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/locks", s->root);
+  DIR *d = opendir (dir);
+  if (!d)
+    return;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    if (strncmp (de->d_name, "blob-", 5) == 0 || strncmp (de->d_name, "layer-", 6) == 0)
+      unlinkat (dirfd (d), de->d_name, 0);
+  closedir (d);
+}
+
 static int
 sweep (const char *dir, json_t *keep, size_t *removed, uint64_t *bytes, husk_error **err)
 {
@@ -619,5 +634,6 @@ image_store_prune (image_store *s, image_prune_stats *st, husk_error **err)
       || (ret = sweep (ltmp, NULL, &junk, &st->bytes_freed, err)) < 0
       || (ret = sweep (tmp, NULL, &junk, &st->bytes_freed, err)) < 0)
     return ret;
+  sweep_locks (s);
   return 0;
 }
