@@ -1,1 +1,39 @@
-# runtime: rules for this component go here (see Makefile.am)
+# runtime: the OCI runtime library, husk-runtime (runc's command line) and husk-pause.
+noinst_LIBRARIES += runtime/libhuskrt.a
+runtime_libhuskrt_a_SOURCES = \
+	runtime/runtime.h runtime/internal.h runtime/init.h \
+	runtime/spec.c runtime/spec-schema.c runtime/defaults.c \
+	runtime/namespaces.c runtime/mount.c runtime/devices.c \
+	runtime/process.c runtime/caps.c runtime/seccomp.c runtime/seccomp-default.c \
+	runtime/cgroup.c runtime/hooks.c runtime/state.c runtime/sync.c \
+	runtime/terminal.c runtime/util.c runtime/init.c runtime/create.c \
+	runtime/lifecycle.c runtime/exec.c
+runtime_libhuskrt_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+HUSKRT_LIBS = runtime/libhuskrt.a $(LIBHUSK_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)
+
+HUSK_COMPONENT_LIBS += runtime/libhuskrt.a
+HUSK_COMPONENT_DEPLIBS += $(SECCOMP_LIBS) $(CAP_LIBS)
+
+bin_PROGRAMS += husk-runtime
+husk_runtime_SOURCES = runtime/cli/main.c runtime/cli/cli.h runtime/cli/create.c \
+	runtime/cli/exec.c runtime/cli/manage.c runtime/cli/info.c
+husk_runtime_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+husk_runtime_LDADD = $(HUSKRT_LIBS)
+
+# husk-pause: static, no stdio, as small as the toolchain allows.
+bin_PROGRAMS += husk-pause
+husk_pause_SOURCES = runtime/pause/pause.c
+husk_pause_CFLAGS = -Os -Wall -Wextra -fno-asynchronous-unwind-tables -fno-stack-protector
+husk_pause_LDFLAGS = -static -s -Wl,--gc-sections
+
+check_PROGRAMS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp
+TESTS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp
+tests_unit_test_runtime_spec_SOURCES = tests/unit/test-runtime-spec.c tests/unit/tap.h
+tests_unit_test_runtime_spec_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_runtime_spec_LDADD = $(HUSKRT_LIBS)
+tests_unit_test_runtime_seccomp_SOURCES = tests/unit/test-runtime-seccomp.c tests/unit/tap.h
+tests_unit_test_runtime_seccomp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS)
+tests_unit_test_runtime_seccomp_LDADD = $(HUSKRT_LIBS)
+
+# Integration tests (tests/run): tests/integration/runtime/t-*.sh; VM lane: tests/vm/t-runtime-*.sh;
+# benchmark: tests/bench/runtime/run-bench.sh; fuzz: tests/fuzz/fuzz-oci-config.c (make fuzz).

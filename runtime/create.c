@@ -1,0 +1,223 @@
+/* husk runtime: `create` on the runtime's side: checks everything, then drives the setup
+   processes (init.c) and records the state. Any failure undoes what was done. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "lib/path.h"
+#include "runtime/init.h"
+
+typedef struct creating
+{
+  const rt_spec *spec;
+  rt_state st;
+  pid_t stage1, init;
+  int sync;
+  bool have_dir, have_cgroup;
+} creating;
+
+static char *
+now_rfc3339 (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+static char *
+hook_state (const creating *c, const char *status)
+{
+  _cleanup_json_ json_t *j = rt_state_to_json (&c->st, status);
+  json_object_set_new (j, "pid", json_integer (c->init));
+  return husk_json_dump (j);
+}
+
+static void
+undo (creating *c)
+{
+  if (c->init > 0)
+    kill (c->init, SIGKILL);
+  if (c->stage1 > 0)
+    {
+      kill (c->stage1, SIGKILL);
+      waitpid (c->stage1, NULL, 0);
+    }
+  if (c->init > 0)
+    waitpid (c->init, NULL, __WALL); /* reaped here when we are its subreaper */
+  if (c->have_cgroup)
+    {
+      rt_cgroup_kill (&c->st.cg, NULL);
+      rt_cgroup_destroy (&c->st.cg, NULL);
+    }
+  if (c->have_dir)
+    husk_rm_rf (c->st.dir, NULL);
+}
+
+static int
+handle_msg (creating *c, int type, char *payload, husk_error **err)
+{
+  const rt_spec *spec = c->spec;
+  switch (type)
+    {
+    case RT_MSG_USERMAP:
+      if (rt_ns_write_idmaps (c->stage1, spec, err) < 0)
+        return -1;
+      return rt_sync_send (c->sync, RT_MSG_GO, NULL, 0);
+    case RT_MSG_PID:
+      {
+        c->init = (pid_t) atoi (payload);
+        waitpid (c->stage1, NULL, 0);
+        c->stage1 = 0;
+        _cleanup_free_ char *state = hook_state (c, "creating");
+        return rt_sync_send (c->sync, RT_MSG_GO, state, strlen (state));
+      }
+    case RT_MSG_HOOKS:
+      {
+        _cleanup_free_ char *state = hook_state (c, "created");
+        if (rt_hooks_run (&spec->hooks[RT_HOOK_PRESTART], "prestart", state, err) < 0
+            || rt_hooks_run (&spec->hooks[RT_HOOK_CREATE_RUNTIME], "createRuntime", state, err)
+                   < 0)
+          return -1;
+        return rt_sync_send (c->sync, RT_MSG_GO, NULL, 0);
+      }
+    case RT_MSG_ERROR:
+      return husk_err (err, EIO, "%s", payload);
+    case 0:
+      return husk_err (err, EIO, "container init exited during setup");
+    default:
+      return husk_err (err, EPROTO, "unexpected message %d from container init", type);
+    }
+}
+
+static int
+drive (creating *c, husk_error **err)
+{
+  int r = rt_cgroup_enter (&c->st.cg, c->stage1, err);
+  if (r < 0)
+    return r;
+  if (rt_sync_send (c->sync, RT_MSG_GO, NULL, 0) < 0)
+    return husk_err_errno (err, "start container setup");
+  for (;;)
+    {
+      _cleanup_free_ char *payload = NULL;
+      int type = rt_sync_recv (c->sync, &payload);
+      if (type == RT_MSG_READY)
+        return 0;
+      if (type < 0)
+        return husk_err_sys (err, -type, "read from container init");
+      r = handle_msg (c, type, payload, err);
+      if (r < 0)
+        return (err && *err) ? r : husk_err_sys (err, -r, "talk to container init");
+    }
+}
+
+static int
+prepare (creating *c, const char *root, const char *id, bool skip, husk_error **err)
+{
+  const rt_spec *spec = c->spec;
+  int r;
+  if ((r = rt_cgroup_resolve (spec->cgroups_path, id, &c->st.cg, err)) < 0
+      || (r = rt_cgroup_apply (NULL, spec->resources, skip, err)) < 0
+      || (r = husk_mkdir_p (root, 0700, err)) < 0)
+    return r;
+  if ((r = rt_state_dir (root, id, &c->st.dir, err)) < 0)
+    return r;
+  if (mkdir (c->st.dir, 0700) < 0)
+    return errno == EEXIST ? husk_err (err, EEXIST, "container with id exists: %s", id)
+                           : husk_err_errno (err, "create %s", c->st.dir);
+  c->have_dir = true;
+  _cleanup_free_ char *fifo = xasprintf ("%s/exec.fifo", c->st.dir);
+  if (mkfifo (fifo, 0622) < 0)
+    return husk_err_errno (err, "mkfifo %s", fifo);
+  if ((r = rt_cgroup_create (&c->st.cg, err)) < 0)
+    return r;
+  c->have_cgroup = true;
+  if ((r = rt_cgroup_apply (&c->st.cg, spec->resources, skip, err)) < 0)
+    return r;
+  c->st.id = xstrdup (id);
+  c->st.bundle = xstrdup (spec->bundle);
+  c->st.rootfs = xstrdup (spec->rootfs);
+  c->st.created = now_rfc3339 ();
+  c->st.owner = xstrdup ("");
+  c->st.config = json_incref (spec->json);
+  json_t *ann = json_object_get (spec->json, "annotations");
+  c->st.annotations = ann ? json_incref (ann) : NULL;
+  return 0;
+}
+
+static int
+spawn (creating *c, const rt_create_opts *opts, husk_error **err)
+{
+  int sv[2];
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return husk_err_errno (err, "socketpair");
+  /* The init is stage 1's child; when stage 1 exits it is reparented to us. */
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      close (sv[0]);
+      close (sv[1]);
+      return husk_err_errno (err, "fork");
+    }
+  if (pid == 0)
+    {
+      close (sv[0]);
+      rt_init_args a = {sv[1], opts->console_socket_fd, c->st.dir, opts->no_pivot,
+                        opts->preserve_fds};
+      rt_init_stage1 (c->spec, &a);
+    }
+  close (sv[1]);
+  c->sync = sv[0];
+  c->stage1 = pid;
+  return 0;
+}
+
+static int
+create_steps (creating *c, const char *root, const char *id, const rt_create_opts *opts,
+              bool skip, husk_error **err)
+{
+  int r;
+  if ((r = prepare (c, root, id, skip, err)) < 0 || (r = spawn (c, opts, err)) < 0
+      || (r = drive (c, err)) < 0)
+    return r;
+  c->st.pid = c->init;
+  c->st.start_time = rt_proc_start_time (c->init);
+  if ((r = rt_state_save (&c->st, err)) < 0)
+    return r;
+  if (opts->pid_file && (r = rt_write_pid_file (opts->pid_file, c->init, err)) < 0)
+    return r;
+  return 0;
+}
+
+int
+rt_container_create (const char *root, const char *id, const char *bundle,
+                     const rt_create_opts *opts, husk_error **err)
+{
+  _cleanup_ (rt_spec_freep) rt_spec *spec = NULL;
+  int r = rt_state_check_id (id, err);
+  if (r < 0 || (r = rt_spec_load (bundle, &spec, err)) < 0)
+    return r;
+  bool skip = opts->skip_limits || rt_skip_limits_env ();
+  if (spec->proc.terminal && opts->console_socket_fd < 0)
+    return husk_err (err, EINVAL, "process.terminal is set: --console-socket is required");
+  creating c = {.spec = spec, .sync = -1};
+  r = create_steps (&c, root, id, opts, skip, err);
+  if (c.sync >= 0)
+    close (c.sync);
+  if (r < 0)
+    undo (&c);
+  rt_state_clear (&c.st);
+  return r;
+}
