@@ -153,7 +153,8 @@ copy_data (unpacker *u, const char *entry, husk_error **err)
 static int
 unpack_entry (unpacker *u, struct archive_entry *e, husk_error **err)
 {
-  const char *name = archive_entry_pathname (e);
+  const char *pn = archive_entry_pathname (e);
+  _cleanup_free_ char *name = xstrdup (pn ? pn : "");
   _cleanup_free_ char *rel = NULL, *link_rel = NULL;
   int ret = clean_name (name, "path", &rel, err);
   if (ret < 0)

@@ -19,8 +19,8 @@ expect_fail() {
   local name=$1 want=$2; shift 2
   local out rc
   out=$("$@" 2>&1); rc=$?
-  if [ $rc -ne 0 ] && grep -qF -- "$want" <<<"$out"; then ok "$name"; echo "#   $out" | head -3
-  else not_ok "$name (rc=$rc)"; echo "#   want '$want', got: $out" | head -5; fi
+  if [ $rc -ne 0 ] && grep -qF -- "$want" <<<"$out"; then ok "$name"; grep -v 'level=info' <<<"$out" | head -3 | sed 's/^/#   /'
+  else not_ok "$name (rc=$rc)"; echo "want '$want', got: $out" | head -8 | sed 's/^/#   /'; fi
 }
 img_done() { echo "1..$img_n"; [ "$img_failed" -eq 0 ]; }
 
