@@ -10,6 +10,7 @@ typedef struct husk_command
 } husk_command;
 
 int husk_cmd_version (int argc, char **argv);
+int husk_cmd_master (int argc, char **argv);
 int husk_cmd_image (int argc, char **argv);
 
 #endif

@@ -26,4 +26,41 @@ tests_unit_test_store_crash_LDADD = $(STORE_LIBS)
 check_PROGRAMS += tests/integration/store/etcd-check
 tests_integration_store_etcd_check_SOURCES = tests/integration/store/etcd-check.c
 tests_integration_store_etcd_check_LDADD = $(STORE_LIBS)
+
+# Benchmark program (tests/bench/store/run drives it); built by `make check`, never run by it.
+check_PROGRAMS += tests/bench/store/store-bench
+tests_bench_store_store_bench_SOURCES = tests/bench/store/store-bench.c
+tests_bench_store_store_bench_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+tests_bench_store_store_bench_LDADD = $(STORE_LIBS)
 # ---- end store ----
+
+# --- api server ---
+noinst_LIBRARIES += src/master/api/libapi.a
+src_master_api_libapi_a_SOURCES = \
+	src/master/master.c \
+	src/master/api/api.h src/master/api/api-internal.h \
+	src/master/api/server.c src/master/api/reply.c src/master/api/status.c \
+	src/master/api/tls.h src/master/api/tls.c src/master/api/auth.h src/master/api/auth.c \
+	src/master/api/discovery.c src/master/api/openapi.c \
+	src/master/api/registry.h src/master/api/registry.c \
+	src/master/api/schema.h src/master/api/schema.c \
+	src/master/api/schema/meta.c src/master/api/schema/core.c \
+	src/master/api/schema/apps.c src/master/api/schema/other.c \
+	src/master/api/defaults.h src/master/api/defaults.c src/master/api/validate.c \
+	src/master/api/table.h src/master/api/table.c \
+	src/master/api/selector.h src/master/api/selector.c \
+	src/master/api/patch.h src/master/api/patch.c \
+	src/master/api/handlers.h src/master/api/resource.c src/master/api/read.c \
+	src/master/api/watch.c src/master/api/write.c src/master/api/delete.c \
+	src/master/api/patch-handler.c src/master/api/scale.h src/master/api/sub.c \
+	src/master/api/services.c src/master/api/bootstrap.c \
+	src/master/api/proto.h src/master/api/proto.c
+API_CFLAGS = $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
+src_master_api_libapi_a_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
+# libapi uses the store: the store library (and what it needs) is listed again after it.
+API_LIBS = src/master/api/libapi.a src/master/store/libstore.a $(LIBHUSK_LIBS) \
+	$(SQLITE_LIBS) $(CURL_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS)
+HUSK_COMPONENT_LIBS += src/master/api/libapi.a
+HUSK_COMPONENT_DEPLIBS += src/master/store/libstore.a lib/libhusk.a $(JANSSON_LIBS) \
+	$(YAML_LIBS) $(SQLITE_LIBS) $(CURL_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS)
+# --- end api server ---

@@ -1,0 +1,143 @@
+/* husk api: PATCH on objects and their status/scale subresources, and server-side apply. */
+#include "config.h"
+
+#include <errno.h>
+
+#include "lib/yaml.h"
+#include "src/master/api/handlers.h"
+#include "src/master/api/patch.h"
+#include "src/master/api/scale.h"
+
+static bool
+parse_patch (api_req *r, bool yaml, json_t **out)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  int ret = yaml ? husk_yaml_to_json_one (husk_buf_str (&r->body), r->body.len, out, &err)
+                 : husk_json_parse (husk_buf_str (&r->body), r->body.len, out, &err);
+  if (ret < 0)
+    {
+      api_reply_error (r, 400, "BadRequest", "the body of the request could not be decoded: %s",
+                       err->msg);
+      return false;
+    }
+  return true;
+}
+
+/* Applies the request's patch to view; replies and returns NULL on failure. */
+static json_t *
+apply_patch (api_req *r, const api_route *rt, const json_t *view, const api_type *t)
+{
+  const char *ct = api_header (r, MHD_HTTP_HEADER_CONTENT_TYPE);
+  if (ct == NULL)
+    ct = "";
+  bool apply = strncmp (ct, "application/apply-patch", 23) == 0;
+  json_auto_t *patch = NULL;
+  if (r->body.len == 0)
+    {
+      api_reply_error (r, 400, "BadRequest", "the patch is empty");
+      return NULL;
+    }
+  if (!parse_patch (r, apply, &patch))
+    return NULL;
+  _cleanup_error_ husk_error *err = NULL;
+  json_t *out = NULL;
+  if (strncmp (ct, "application/json-patch+json", 27) == 0)
+    out = api_json_patch (view, patch, &err);
+  else if (strncmp (ct, "application/merge-patch+json", 28) == 0)
+    out = api_merge_patch (view, patch);
+  else if (strncmp (ct, "application/strategic-merge-patch+json", 38) == 0 || apply)
+    out = api_strategic_merge_patch (view, patch, t, &err);
+  else
+    {
+      api_reply_error (r, 415, "UnsupportedMediaType",
+                       "the body of the request was in an unknown format - accepted media types "
+                       "include: application/json-patch+json, application/merge-patch+json, "
+                       "application/apply-patch+yaml, application/strategic-merge-patch+json");
+      return NULL;
+    }
+  if (out == NULL)
+    {
+      unsigned code = err && err->errnum == ESTALE ? 422 : 400;
+      api_reply_error (r, code, code == 422 ? "Invalid" : "BadRequest", "%s",
+                       err ? err->msg : "invalid patch");
+      return NULL;
+    }
+  if (!json_is_object (out))
+    {
+      json_decref (out);
+      api_reply_error (r, 400, "BadRequest", "the patched object is not a JSON object");
+      return NULL;
+    }
+  return out;
+}
+
+/* Server-side apply of an object that does not exist yet creates it. */
+static enum MHD_Result
+apply_create (api_req *r, const api_route *rt)
+{
+  json_auto_t *obj = NULL;
+  if (!parse_patch (r, true, &obj))
+    return MHD_YES;
+  if (!json_is_object (obj))
+    return api_reply_error (r, 400, "BadRequest", "the applied configuration must be an object");
+  json_t *meta = json_object_get (obj, "metadata");
+  const char *name = json_string_value (json_object_get (meta, "name"));
+  if (name && !streq (name, rt->name))
+    return api_reply_error (r, 400, "BadRequest",
+                            "the name of the object (%s) does not match the name on the URL (%s)",
+                            name, rt->name);
+  api_route coll = *rt;
+  coll.name = NULL;
+  return api_finish_create (r, &coll, obj);
+}
+
+static bool
+rv_precondition_ok (api_req *r, const api_route *rt, const json_t *patched, const json_t *old)
+{
+  const char *want = husk_json_path_str (patched, "metadata.resourceVersion");
+  const char *have = husk_json_path_str (old, "metadata.resourceVersion");
+  if (want == NULL || have == NULL || streq (want, have))
+    return true;
+  _cleanup_error_ husk_error *err = NULL;
+  husk_err (&err, STORE_ECONFLICT, "conflict");
+  api_reply_store_error (r, rt, err);
+  return false;
+}
+
+enum MHD_Result
+api_do_patch (api_req *r, const api_route *rt)
+{
+  json_auto_t *old = NULL;
+  int64_t rev = 0;
+  const char *ct = api_header (r, MHD_HTTP_HEADER_CONTENT_TYPE);
+  bool apply = ct && strncmp (ct, "application/apply-patch", 23) == 0;
+  if (apply && rt->sub == NULL)
+    {
+      _cleanup_free_ char *json = NULL;
+      _cleanup_error_ husk_error *err = NULL;
+      if (store_get (r->srv->store, api_resource_storage (rt->res), rt->ns, rt->name, &json, NULL,
+                     &err)
+              < 0
+          && err->errnum == STORE_ENOTFOUND)
+        return apply_create (r, rt);
+    }
+  if (!api_load (r, rt, &old, &rev))
+    return MHD_YES;
+  bool scale = rt->sub && streq (rt->sub, "scale");
+  const api_type *t = scale ? api_schema_type ("Scale") : api_schema_type (rt->res->schema);
+  json_auto_t *view = scale ? api_scale_view (rt->res, old) : json_incref (old);
+  json_auto_t *patched = apply_patch (r, rt, view, t);
+  if (patched == NULL || !rv_precondition_ok (r, rt, patched, old))
+    return MHD_YES;
+  if (scale)
+    {
+      json_auto_t *obj = json_deep_copy (old);
+      if (!api_scale_apply (rt->res, obj, patched))
+        return api_reply_error (r, 422, "Invalid", "Scale.autoscaling \"%s\" is invalid: "
+                                "spec.replicas: Invalid value: must be greater than or equal to 0",
+                                rt->name);
+      enum MHD_Result m = api_finish_update (r, rt, obj, old, rev, false);
+      return m;
+    }
+  return api_finish_update (r, rt, patched, old, rev, rt->sub && streq (rt->sub, "status"));
+}

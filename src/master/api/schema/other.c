@@ -1,0 +1,46 @@
+/* husk api: schema of networking, discovery, coordination, autoscaling, storage, rbac and
+   events types (Kubernetes API reference, v1.32). */
+#include "config.h"
+
+#include "src/master/api/schema.h"
+
+#define TOP "apiVersion:s kind:s metadata:ObjectMeta "
+
+const api_type_def api_schema_other[] = {
+  {"Ingress", "Rules for external access to services.", TOP "spec:obj status:obj"},
+  {"IngressClass", "The class of an Ingress, naming its controller.", TOP "spec:obj"},
+  {"NetworkPolicy", "Which network traffic pods may send and receive.", TOP "spec:obj"},
+  {"EndpointSlice", "A subset of the endpoints that implement a service.",
+   TOP "addressType:s!=IPv4|IPv6|FQDN endpoints:[obj]! ports:[obj]"},
+  {"Lease", "A lease concept.", TOP "spec:LeaseSpec"},
+  {"LeaseSpec", "Specification of a Lease.",
+   "holderIdentity:s leaseDurationSeconds:i acquireTime:t renewTime:t leaseTransitions:i "
+   "strategy:s preferredHolder:s"},
+  {"HorizontalPodAutoscaler", "Automatically scales the replicas of a workload.",
+   TOP "spec:obj status:obj"},
+  {"StorageClass", "A class of storage that can be dynamically provisioned.",
+   TOP "provisioner:s! parameters:map reclaimPolicy:s mountOptions:[s] "
+   "allowVolumeExpansion:b volumeBindingMode:s allowedTopologies:[obj]"},
+  {"PolicyRule", "Actions allowed on resources.",
+   "verbs:[s]! apiGroups:[s] resources:[s] resourceNames:[s] nonResourceURLs:[s]"},
+  {"Subject", "A user, group or service account.",
+   "kind:s! apiGroup:s name:s! namespace:s"},
+  {"RoleRef", "The role a binding refers to.", "apiGroup:s! kind:s! name:s!"},
+  {"Role", "A namespaced set of PolicyRules.", TOP "rules:[PolicyRule]"},
+  {"ClusterRole", "A cluster-wide set of PolicyRules.",
+   TOP "rules:[PolicyRule] aggregationRule:obj"},
+  {"RoleBinding", "Grants a Role's permissions to subjects in a namespace.",
+   TOP "subjects:[Subject] roleRef:RoleRef!"},
+  {"ClusterRoleBinding", "Grants a ClusterRole's permissions cluster-wide.",
+   TOP "subjects:[Subject] roleRef:RoleRef!"},
+  {"EventsV1Event", "A report of an event somewhere in the cluster (events.k8s.io).",
+   TOP "eventTime:t! series:obj reportingController:s reportingInstance:s action:s reason:s "
+   "regarding:ObjectReference related:ObjectReference note:s type:s deprecatedSource:obj "
+   "deprecatedFirstTimestamp:t deprecatedLastTimestamp:t deprecatedCount:i"},
+  {"PriorityClass", "Maps a priority class name to a priority value.",
+   TOP "value:i! globalDefault:b description:s preemptionPolicy:s"},
+  {"PodDisruptionBudget", "The maximum disruption that can be caused to a set of pods.",
+   TOP "spec:obj status:obj"},
+  {"CustomResourceDefinition", "Defines a custom resource type.", TOP "spec:obj status:obj"},
+  {NULL, NULL, NULL},
+};

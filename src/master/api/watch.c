@@ -1,0 +1,272 @@
+/* husk api: watch streams (one JSON event per line, chunked), with initial events for an
+   unset or "0" resourceVersion, bookmarks, timeoutSeconds and 410 Gone as an ERROR event. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+
+#include "src/master/api/handlers.h"
+#include "src/master/api/table.h"
+
+#define BOOKMARK_MS 15000
+
+typedef struct watch_state
+{
+  store_watch *w;
+  const api_resource *res;
+  api_selector *ls, *fs;
+  bool table;
+  bool table_columns_sent;
+  char *include_object;
+  bool bookmarks;
+  bool done;
+  int sock;
+  int64_t deadline_ms; /* monotonic */
+  int64_t next_bookmark_ms;
+  husk_buf out;
+  size_t off;
+} watch_state;
+
+static int64_t
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+free_state (void *cls)
+{
+  watch_state *s = cls;
+  if (s->w)
+    store_watch_close (s->w);
+  api_selector_free (s->ls);
+  api_selector_free (s->fs);
+  free (s->include_object);
+  husk_buf_free (&s->out);
+  free (s);
+}
+
+/* Appends one event line for an object given as JSON text. */
+static void
+emit (watch_state *s, const char *type, const char *json)
+{
+  if (!s->table && s->ls == NULL && s->fs == NULL)
+    {
+      husk_buf_printf (&s->out, "{\"type\":\"%s\",\"object\":", type);
+      husk_buf_puts (&s->out, json);
+      husk_buf_puts (&s->out, "}\n");
+      return;
+    }
+  json_t *o = NULL;
+  if (husk_json_parse (json, strlen (json), &o, NULL) < 0)
+    return;
+  if (!api_selector_matches (s->ls, o) || !api_selector_matches (s->fs, o))
+    {
+      json_decref (o);
+      return;
+    }
+  json_t *ev;
+  if (s->table)
+    {
+      json_t *items = json_pack ("[o]", o);
+      json_t *t = api_table_build (s->res, items, husk_json_path_str (o, "metadata.resourceVersion"),
+                                   NULL, s->include_object, !s->table_columns_sent);
+      s->table_columns_sent = true;
+      json_decref (items);
+      ev = json_pack ("{s:s, s:o}", "type", type, "object", t);
+    }
+  else
+    ev = json_pack ("{s:s, s:o}", "type", type, "object", o);
+  _cleanup_free_ char *line = husk_json_dump (ev);
+  json_decref (ev);
+  husk_buf_puts (&s->out, line);
+  husk_buf_putc (&s->out, '\n');
+}
+
+static void
+emit_bookmark (watch_state *s, int64_t rev, bool initial_end)
+{
+  char gv[96];
+  json_t *meta = json_pack ("{s:s++}", "resourceVersion", "", "");
+  json_object_set_new (meta, "resourceVersion", json_sprintf ("%lld", (long long) rev));
+  if (initial_end)
+    json_object_set_new (meta, "annotations",
+                         json_pack ("{s:s}", "k8s.io/initial-events-end", "true"));
+  json_t *ev = json_pack ("{s:s, s:{s:s, s:s, s:o}}", "type", "BOOKMARK", "object", "kind",
+                          s->res->kind, "apiVersion",
+                          api_resource_api_version (s->res, gv, sizeof gv), "metadata", meta);
+  _cleanup_free_ char *line = husk_json_dump (ev);
+  json_decref (ev);
+  husk_buf_puts (&s->out, line);
+  husk_buf_putc (&s->out, '\n');
+}
+
+static void
+emit_gone (watch_state *s, const char *msg)
+{
+  json_t *st = api_status_new (410, "Expired", msg);
+  json_t *ev = json_pack ("{s:s, s:o}", "type", "ERROR", "object", st);
+  _cleanup_free_ char *line = husk_json_dump (ev);
+  json_decref (ev);
+  husk_buf_puts (&s->out, line);
+  husk_buf_putc (&s->out, '\n');
+  s->done = true;
+}
+
+/* The client closed the connection (or sent something, which a watcher never does). */
+static bool
+client_gone (watch_state *s)
+{
+  if (s->sock < 0)
+    return false;
+  struct pollfd p = {s->sock, POLLIN | POLLRDHUP, 0};
+  return poll (&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Waits for the next event(s) until there is output, the deadline, or the client leaves. */
+static void
+fill (watch_state *s)
+{
+  while (s->out.len == s->off && !s->done)
+    {
+      int64_t now = now_ms ();
+      if (s->deadline_ms && now >= s->deadline_ms)
+        {
+          s->done = true;
+          return;
+        }
+      if (client_gone (s))
+        {
+          s->done = true;
+          return;
+        }
+      int64_t wait = 1000;
+      if (s->deadline_ms && s->deadline_ms - now < wait)
+        wait = s->deadline_ms - now;
+      const store_event *ev = NULL;
+      _cleanup_error_ husk_error *err = NULL;
+      int ret = store_watch_next (s->w, (int) wait, &ev, &err);
+      if (ret < 0)
+        {
+          if (err->errnum == STORE_ETOOOLD)
+            emit_gone (s, "too old resource version: the watcher fell behind");
+          s->done = true;
+          return;
+        }
+      if (ret == 1)
+        {
+          const char *t = ev->type == STORE_ADDED      ? "ADDED"
+                          : ev->type == STORE_MODIFIED ? "MODIFIED"
+                                                       : "DELETED";
+          emit (s, t, ev->json);
+          store_event_unref (ev);
+          continue;
+        }
+      if (s->bookmarks && now_ms () >= s->next_bookmark_ms)
+        {
+          emit_bookmark (s, store_watch_progress (s->w), false);
+          s->next_bookmark_ms = now_ms () + BOOKMARK_MS;
+        }
+    }
+}
+
+static ssize_t
+reader (void *cls, uint64_t pos, char *buf, size_t max)
+{
+  watch_state *s = cls;
+  fill (s);
+  if (s->out.len == s->off)
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  size_t n = s->out.len - s->off;
+  if (n > max)
+    n = max;
+  memcpy (buf, s->out.data + s->off, n);
+  s->off += n;
+  if (s->off == s->out.len)
+    {
+      husk_buf_reset (&s->out);
+      s->off = 0;
+    }
+  return (ssize_t) n;
+}
+
+/* Initial ADDED events (resourceVersion unset or "0"): a list, then watch from its revision. */
+static int
+initial_events (api_req *r, const api_route *rt, watch_state *s, int64_t *from,
+                husk_error **err)
+{
+  store_list_result res = {0};
+  int ret = api_list_matching (r, rt, s->ls, s->fs, 0, NULL, &res, err);
+  if (ret < 0)
+    return ret;
+  for (size_t i = 0; i < res.n; i++)
+    emit (s, "ADDED", res.items[i]);
+  *from = res.revision;
+  store_list_result_free (&res);
+  return 0;
+}
+
+enum MHD_Result
+api_do_watch (api_req *r, const api_route *rt)
+{
+  watch_state *s = xzalloc (sizeof *s);
+  s->res = rt->res;
+  s->sock = -1;
+  if (!api_parse_selectors (r, rt, &s->ls, &s->fs))
+    {
+      free_state (s);
+      return MHD_YES;
+    }
+  s->table = api_wants_table (r);
+  const char *io = api_query (r, "includeObject");
+  s->include_object = io ? xstrdup (io) : NULL;
+  const char *bm = api_query (r, "allowWatchBookmarks");
+  s->bookmarks = bm && streq (bm, "true");
+  s->next_bookmark_ms = now_ms () + BOOKMARK_MS;
+  const char *to = api_query (r, "timeoutSeconds");
+  if (to && atoll (to) > 0)
+    s->deadline_ms = now_ms () + atoll (to) * 1000;
+  const char *rv = api_query (r, "resourceVersion");
+  int64_t from = 0;
+  _cleanup_error_ husk_error *err = NULL;
+  int ret = 0;
+  if (rv == NULL || *rv == '\0' || streq (rv, "0"))
+    ret = initial_events (r, rt, s, &from, &err);
+  else
+    {
+      char *end;
+      from = strtoll (rv, &end, 10);
+      if (*end || from < 0)
+        {
+          free_state (s);
+          return api_reply_error (r, 400, "BadRequest", "invalid resource version: %s", rv);
+        }
+    }
+  if (ret == 0)
+    ret = store_watch_open (r->srv->store, api_resource_storage (rt->res), rt->ns, from, &s->w,
+                            &err);
+  if (ret < 0 && err->errnum == STORE_ETOOOLD)
+    {
+      _cleanup_free_ char *msg = xasprintf ("too old resource version: %s", rv ? rv : "");
+      emit_gone (s, msg);
+    }
+  else if (ret < 0)
+    {
+      free_state (s);
+      return api_reply_store_error (r, rt, err);
+    }
+  const union MHD_ConnectionInfo *ci
+      = MHD_get_connection_info (r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (ci)
+    s->sock = ci->connect_fd;
+  struct MHD_Response *resp
+      = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, free_state);
+  MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  MHD_add_response_header (resp, "Cache-Control", "no-cache, private");
+  enum MHD_Result m = MHD_queue_response (r->conn, 200, resp);
+  MHD_destroy_response (resp);
+  return m;
+}

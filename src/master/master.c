@@ -1,0 +1,125 @@
+/* husk master: the state store and the API server in one process (the scheduler and the
+   controllers join here as they land). */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+
+#include "lib/log.h"
+#include "lib/path.h"
+#include "src/cli/commands.h"
+#include "src/master/api/api.h"
+#include "src/master/store/store.h"
+
+/* Implemented in src/master/api/bootstrap.c. */
+int api_bootstrap (store *st, husk_error **err);
+
+static void
+usage (FILE *f)
+{
+  fprintf (f, "usage: husk master [options]\n\n"
+              "  --data-dir DIR       state, certificates, tokens, admin.kubeconfig "
+              "(default /var/lib/husk/master)\n"
+              "  --bind ADDR[:PORT]   where the HTTPS API listens (default 0.0.0.0:6443; port 0 "
+              "picks one)\n"
+              "  --tls-cert FILE      serving certificate (PEM) instead of the generated one\n"
+              "  --tls-key FILE       its key\n"
+              "  --insecure-port N    also serve plain HTTP without auth on 127.0.0.1:N\n"
+              "  --store URL          sqlite (default), sqlite:///path.db, etcd://h1:2379,...\n"
+              "  --log-level LEVEL    debug, info, warn, error\n");
+}
+
+int
+husk_cmd_master (int argc, char **argv)
+{
+  static const struct option opts[] = {{"data-dir", required_argument, NULL, 'd'},
+                                       {"bind", required_argument, NULL, 'b'},
+                                       {"tls-cert", required_argument, NULL, 'c'},
+                                       {"tls-key", required_argument, NULL, 'k'},
+                                       {"insecure-port", required_argument, NULL, 'p'},
+                                       {"store", required_argument, NULL, 's'},
+                                       {"log-level", required_argument, NULL, 'l'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  api_config cfg = {.data_dir = "/var/lib/husk/master", .bind = "0.0.0.0:6443"};
+  const char *store_url = NULL;
+  int c, lvl;
+  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'd':
+        cfg.data_dir = optarg;
+        break;
+      case 'b':
+        cfg.bind = optarg;
+        break;
+      case 'c':
+        cfg.tls_cert = optarg;
+        break;
+      case 'k':
+        cfg.tls_key = optarg;
+        break;
+      case 'p':
+        cfg.insecure_port = atoi (optarg);
+        break;
+      case 's':
+        store_url = optarg;
+        break;
+      case 'l':
+        lvl = husk_log_level_parse (optarg);
+        if (lvl < 0)
+          {
+            fprintf (stderr, "husk master: bad --log-level %s\n", optarg);
+            return 2;
+          }
+        husk_log_set_level ((husk_log_level) lvl);
+        break;
+      case 'h':
+        usage (stdout);
+        return 0;
+      default:
+        usage (stderr);
+        return 2;
+      }
+  if (!!cfg.tls_cert != !!cfg.tls_key)
+    {
+      fprintf (stderr, "husk master: --tls-cert and --tls-key go together\n");
+      return 2;
+    }
+  signal (SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+
+  _cleanup_error_ husk_error *err = NULL;
+  if (husk_mkdir_p (cfg.data_dir, 0700, &err) < 0)
+    {
+      fprintf (stderr, "husk master: %s\n", err->msg);
+      return 1;
+    }
+  store_options so = {.url = store_url, .data_dir = cfg.data_dir};
+  store *st = NULL;
+  if (store_open (&so, &st, &err) < 0 || api_bootstrap (st, &err) < 0)
+    {
+      fprintf (stderr, "husk master: store: %s\n", err->msg);
+      if (st)
+        store_close (st);
+      return 1;
+    }
+  cfg.store = st;
+  api_server *srv = NULL;
+  if (api_server_start (&cfg, &srv, &err) < 0)
+    {
+      fprintf (stderr, "husk master: %s\n", err->msg);
+      store_close (st);
+      return 1;
+    }
+  int sig = 0;
+  sigwait (&set, &sig);
+  log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  api_server_stop (srv);
+  store_close (st);
+  return 0;
+}
