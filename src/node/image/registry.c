@@ -387,14 +387,14 @@ image_registry_open (const image_ref *ref, const image_pull_opts *o, image_regis
       reg->base = xasprintf ("http://%s", reg->host);
       _cleanup_error_ husk_error *plain_err = NULL;
       ret = ping (reg, &plain_err);
-      if (ret < 0 && plain_err->errnum == EIO)
-        return husk_err (err, EIO, "registry %s: %s; over plain HTTP: %s", reg->host,
-                         tls_err->msg, plain_err->msg);
-      if (ret < 0)
+      if (ret < 0 && plain_err->errnum == EACCES) /* a registry, over plain HTTP */
         {
           husk_error_move (err, &plain_err);
           return ret;
         }
+      if (ret < 0)
+        return husk_err (err, EIO, "registry %s: over HTTPS: %s; over plain HTTP: %s", reg->host,
+                         tls_err->msg, plain_err->msg);
     }
   else if (ret < 0)
     {

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""A minimal read-only OCI registry on 127.0.0.1 serving an OCI layout, guarded by the
+Bearer token flow (WWW-Authenticate challenge -> token endpoint with basic auth), so that
+tests exercise the token dance that Docker Hub and most registries use.
+
+  token-registry.py LAYOUT REPO USER PASS PORTFILE
+"""
+import base64, http.server, json, os, secrets, sys, urllib.parse
+
+layout, repo, user, password, portfile = sys.argv[1:6]
+TOKEN = secrets.token_hex(16)
+index = json.load(open(f"{layout}/index.json"))
+tags = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in index["manifests"]}
+
+
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def send(self, code, body=b"", ctype="application/json", extra=None):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def challenge(self):
+        host = self.headers.get("Host")
+        self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                  extra={"WWW-Authenticate":
+                         f'Bearer realm="http://{host}/token",service="husk-test",scope="repository:{repo}:pull"'})
+
+    def do_GET(self):
+        u = urllib.parse.urlparse(self.path)
+        if u.path == "/token":
+            q = urllib.parse.parse_qs(u.query)
+            auth = self.headers.get("Authorization", "")
+            want = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+            if auth != want or q.get("scope") != [f"repository:{repo}:pull"] or q.get("service") != ["husk-test"]:
+                return self.send(401, b'{"details":"bad credentials"}')
+            return self.send(200, json.dumps({"token": TOKEN}).encode())
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self.challenge()
+        if u.path == "/v2/":
+            return self.send(200, b"{}")
+        pre = f"/v2/{repo}/"
+        if not u.path.startswith(pre):
+            return self.send(404, b'{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}')
+        kind, _, ref = u.path[len(pre):].partition("/")
+        if kind == "manifests":
+            m = tags.get(ref)
+            digest = m["digest"] if m else ref
+            mt = m["mediaType"] if m else "application/vnd.oci.image.manifest.v1+json"
+        elif kind == "blobs":
+            digest, mt = ref, "application/octet-stream"
+        else:
+            return self.send(404)
+        p = f"{layout}/blobs/sha256/{digest[7:]}" if digest.startswith("sha256:") else None
+        if not p or not os.path.exists(p):
+            return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}')
+        self.send(200, open(p, "rb").read(), mt, {"Docker-Content-Digest": digest})
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(portfile + ".tmp", portfile)
+srv.serve_forever()
