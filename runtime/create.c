@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -83,7 +84,7 @@ handle_msg (creating *c, int type, char *payload, husk_error **err)
       }
     case RT_MSG_HOOKS:
       {
-        _cleanup_free_ char *state = hook_state (c, "created");
+        _cleanup_free_ char *state = hook_state (c, "creating");
         if (rt_hooks_run (&spec->hooks[RT_HOOK_PRESTART], "prestart", state, err) < 0
             || rt_hooks_run (&spec->hooks[RT_HOOK_CREATE_RUNTIME], "createRuntime", state, err)
                    < 0)
@@ -137,7 +138,7 @@ prepare (creating *c, const char *root, const char *id, bool skip, husk_error **
                            : husk_err_errno (err, "create %s", c->st.dir);
   c->have_dir = true;
   _cleanup_free_ char *fifo = xasprintf ("%s/exec.fifo", c->st.dir);
-  if (mkfifo (fifo, 0622) < 0)
+  if (mkfifo (fifo, 0622) < 0 || chmod (fifo, 0622) < 0)
     return husk_err_errno (err, "mkfifo %s", fifo);
   if ((r = rt_cgroup_create (&c->st.cg, err)) < 0)
     return r;
@@ -158,6 +159,11 @@ prepare (creating *c, const char *root, const char *id, bool skip, husk_error **
 static int
 spawn (creating *c, const rt_create_opts *opts, husk_error **err)
 {
+  _cleanup_free_ char *path = xasprintf ("%s/exec.fifo", c->st.dir);
+  /* Opened here: the init may run as a user that cannot reach the state directory. */
+  _cleanup_close_ int fifo = open (path, O_PATH | O_CLOEXEC);
+  if (fifo < 0)
+    return husk_err_errno (err, "open %s", path);
   int sv[2];
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return husk_err_errno (err, "socketpair");
@@ -174,7 +180,7 @@ spawn (creating *c, const rt_create_opts *opts, husk_error **err)
   if (pid == 0)
     {
       close (sv[0]);
-      rt_init_args a = {sv[1], opts->console_socket_fd, c->st.dir, opts->no_pivot,
+      rt_init_args a = {sv[1], opts->console_socket_fd, fifo, opts->no_pivot,
                         opts->preserve_fds};
       rt_init_stage1 (c->spec, &a);
     }

@@ -121,10 +121,7 @@ stage2_setup (const rt_spec *spec, const rt_init_args *a, const char *state, cha
   if ((r = rt_hooks_run (&spec->hooks[RT_HOOK_CREATE_CONTAINER], "createContainer", state, err))
       < 0)
     return r;
-  _cleanup_free_ char *fifo = xasprintf ("%s/exec.fifo", a->state_dir);
-  *fifo_fd = open (fifo, O_PATH | O_CLOEXEC);
-  if (*fifo_fd < 0)
-    return husk_err_errno (err, "open %s", fifo);
+  *fifo_fd = a->fifo_fd;
   *proc_fd = open ("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (*proc_fd < 0)
     return husk_err_errno (err, "open /proc");

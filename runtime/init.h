@@ -9,7 +9,7 @@ typedef struct rt_init_args
 {
   int sync;           /* child end of the SOCK_SEQPACKET pair */
   int console_socket; /* -1 or the --console-socket connection */
-  const char *state_dir;
+  int fifo_fd;        /* O_PATH fd of <state>/exec.fifo, opened by the runtime */
   bool no_pivot;
   int preserve_fds;
 } rt_init_args;
