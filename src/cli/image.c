@@ -224,11 +224,20 @@ cmd_import (image_store *st, image_cli *c, char **args, int n)
     }
   husk_error *err = NULL;
   char **refs = NULL;
-  if (image_import (st, args[0], c->name, &c->pull.platform, &refs, &err) < 0)
-    return fail (err);
+  struct stat sb;
+  _cleanup_free_ char *idx = xasprintf ("%s/index.json", args[0]);
+  _cleanup_free_ char *man = xasprintf ("%s/manifest.json", args[0]);
+  int ret;
+  if (stat (args[0], &sb) == 0 && S_ISDIR (sb.st_mode) && access (idx, F_OK) < 0
+      && access (man, F_OK) < 0)
+    ret = image_import_dir (st, args[0], &c->pull.platform, &refs, &err);
+  else
+    ret = image_import (st, args[0], c->name, &c->pull.platform, &refs, &err);
   for (char **r = refs; r && *r; r++)
     printf ("imported %s\n", *r);
   strv_free (refs);
+  if (ret < 0)
+    return fail (err);
   return 0;
 }
 

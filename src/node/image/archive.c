@@ -266,12 +266,15 @@ import_manifest (source *src, const char *digest, husk_error **err)
   int ret = image_store_load_manifest (src->s, digest, &m, err);
   if (ret < 0)
     return ret;
-  if ((ret = source_desc (src, &m->config, err)) < 0)
+  /* blobs already in the store were verified when they entered it */
+  if (!image_store_has_blob (src->s, m->config.digest)
+      && (ret = source_desc (src, &m->config, err)) < 0)
     return husk_err_wrap (err, "config");
   for (size_t i = 0; i < m->n_layers; i++)
     {
       _cleanup_free_ char *dir = NULL;
-      if ((ret = source_desc (src, &m->layers[i], err)) < 0
+      if ((!image_store_has_blob (src->s, m->layers[i].digest)
+           && (ret = source_desc (src, &m->layers[i], err)) < 0)
           || (ret = image_store_ensure_layer (src->s, &m->layers[i], &dir, err)) < 0)
         return ret;
     }
@@ -519,8 +522,8 @@ image_import (image_store *s, const char *path, const char *name, const image_pl
           || read_dir_file (path, "manifest.json", &src.manifest_json, &src.manifest_len) < 0)
         ret = husk_err (err, EIO, "import %s: cannot read index.json or manifest.json", path);
     }
-  else
-    ret = source_read_tar (&src, path, err);
+  else if ((ret = source_read_tar (&src, path, err)) < 0 && err && *err && (*err)->errnum == EIO)
+    husk_err_wrap (err, "import (expected an OCI layout or a docker save tarball)");
   if (ret == 0)
     {
       /* docker >= 25 writes both; the OCI index names images fully */
@@ -540,11 +543,13 @@ image_import (image_store *s, const char *path, const char *name, const image_pl
 
 int
 image_import_dir (image_store *s, const char *dir, const image_platform *platform,
-                  husk_error **err)
+                  char ***refs_out, husk_error **err)
 {
   DIR *d = opendir (dir);
   if (!d)
     return errno == ENOENT ? 0 : husk_err_errno (err, "import dir %s", dir);
+  char **all = xcalloc (1, sizeof *all);
+  size_t n_all = 0;
   struct dirent *de;
   int first = 0;
   while ((de = readdir (d)))
@@ -555,6 +560,12 @@ image_import_dir (image_store *s, const char *dir, const image_platform *platfor
       char **refs = NULL;
       husk_error *e = NULL;
       int ret = image_import (s, p, NULL, platform, &refs, &e);
+      for (char **r = refs; r && *r; r++)
+        {
+          all = xreallocarray (all, n_all + 2, sizeof *all);
+          all[n_all++] = TAKE_PTR (*r);
+          all[n_all] = NULL;
+        }
       strv_free (refs);
       if (ret < 0 && !first)
         {
@@ -565,6 +576,10 @@ image_import_dir (image_store *s, const char *dir, const image_platform *platfor
       husk_error_free (e);
     }
   closedir (d);
+  if (refs_out)
+    *refs_out = all;
+  else
+    strv_free (all);
   return first;
 }
 

@@ -217,9 +217,10 @@ int image_auth_lookup (json_t *config, const char *host, char **user, char **pas
    reference. Fills *refs_out (NULL-terminated) with the references stored. */
 int image_import (image_store *s, const char *path, const char *name,
                   const image_platform *platform, char ***refs_out, husk_error **err);
-/* Imports every regular file of dir (node start: appliance images). */
+/* Imports every archive in dir (node start: appliance images baked into the host); tries
+   them all and returns the first error. *refs_out (optional) lists what was stored. */
 int image_import_dir (image_store *s, const char *dir, const image_platform *platform,
-                      husk_error **err);
+                      char ***refs_out, husk_error **err);
 /* Writes ref as a tarball that is both an OCI layout and a `docker load` archive, or
    as an OCI layout directory when path is an existing directory. */
 int image_export (image_store *s, const char *ref, const char *path, husk_error **err);
