@@ -36,16 +36,19 @@ tests_unit_test_image_unpack_LDADD = $(IMAGE_LIBS)
 # --- node agent ---
 noinst_LIBRARIES += src/node/agent/libagent.a
 src_node_agent_libagent_a_SOURCES = \
-	src/node/agent/crilog.h src/node/agent/crilog.c src/node/agent/logpump.c
+	src/node/agent/crilog.h src/node/agent/crilog.c src/node/agent/logpump.c \
+	src/node/agent/restart.h src/node/agent/restart.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS)
 
-AGENT_UNIT_TESTS = tests/unit/test-agent-crilog
+AGENT_UNIT_TESTS = tests/unit/test-agent-crilog tests/unit/test-agent-restart
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_unit_test_agent_crilog_SOURCES = tests/unit/test-agent-crilog.c tests/unit/tap.h
 tests_unit_test_agent_crilog_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_agent_crilog_LDADD = $(AGENT_LIBS)
+tests_unit_test_agent_restart_SOURCES = tests/unit/test-agent-restart.c tests/unit/tap.h
+tests_unit_test_agent_restart_LDADD = $(AGENT_LIBS)
 # --- end node agent ---
