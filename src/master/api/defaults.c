@@ -68,17 +68,18 @@ api_default_pod_spec (json_t *spec)
   json_array_foreach (json_object_get (spec, "initContainers"), i, c)
   if (json_is_object (c))
     default_container (c);
-  if (json_object_get (spec, "serviceAccountName") == NULL)
-    {
-      const char *sa = json_string_value (json_object_get (spec, "serviceAccount"));
-      json_object_set_new (spec, "serviceAccountName", json_string (sa ? sa : "default"));
-    }
 }
 
 void
 api_default_pod (json_t *o)
 {
-  api_default_pod_spec (json_object_get (o, "spec"));
+  json_t *spec = json_object_get (o, "spec");
+  api_default_pod_spec (spec);
+  if (json_is_object (spec) && json_object_get (spec, "serviceAccountName") == NULL)
+    {
+      const char *sa = json_string_value (json_object_get (spec, "serviceAccount"));
+      json_object_set_new (spec, "serviceAccountName", json_string (sa ? sa : "default"));
+    }
   json_t *st = obj_at (o, "status");
   set_default (st, "phase", json_string ("Pending"));
   set_default (st, "qosClass", json_string ("BestEffort"));

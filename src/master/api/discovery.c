@@ -7,8 +7,10 @@
 #define AGG_CT "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 static json_t *
-verbs_all (void)
+verbs_of_res (const api_resource *r)
 {
+  if (r->review)
+    return json_pack ("[s]", "create");
   return json_pack ("[s,s,s,s,s,s,s,s]", "create", "delete", "deletecollection", "get", "list",
                     "patch", "update", "watch");
 }
@@ -58,7 +60,7 @@ agg_resource (const api_resource *r)
   json_t *o = json_pack ("{s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:o, s:o}", "resource", r->plural,
                          "responseKind", "group", r->group, "version", r->version, "kind",
                          r->kind, "scope", r->namespaced ? "Namespaced" : "Cluster",
-                         "singularResource", r->singular, "verbs", verbs_all (), "shortNames",
+                         "singularResource", r->singular, "verbs", verbs_of_res (r), "shortNames",
                          short_names (r));
   if (r->in_all)
     json_object_set_new (o, "categories", json_pack ("[s]", "all"));
@@ -181,7 +183,7 @@ serve_resource_list (api_req *r, const char *group, const char *version)
         continue;
       json_t *o = json_pack ("{s:s, s:s, s:b, s:s, s:o, s:o}", "name", res->plural,
                              "singularName", res->singular, "namespaced", res->namespaced,
-                             "kind", res->kind, "verbs", verbs_all (), "shortNames",
+                             "kind", res->kind, "verbs", verbs_of_res (res), "shortNames",
                              short_names (res));
       if (res->in_all)
         json_object_set_new (o, "categories", json_pack ("[s]", "all"));

@@ -28,7 +28,7 @@ api_parse_selectors (api_req *r, const api_route *rt, api_selector **ls, api_sel
   const char *f = api_query (r, "fieldSelector");
   if (l && *l && api_label_selector_parse (l, ls, &err) < 0)
     {
-      api_reply_error (r, 400, "BadRequest", "unable to parse requirement: %s", err->msg);
+      api_reply_error (r, 400, "BadRequest", "%s", err->msg);
       return false;
     }
   if (f && *f && api_field_selector_parse (f, rt->res->field_selectors, fs, &err) < 0)

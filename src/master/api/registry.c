@@ -222,7 +222,18 @@ const api_resource api_resources[] = {
    false, 0, "PriorityClass", NULL, age_cols, NULL, NULL, NULL, NULL},
   {"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", "pdb",
    false, true, SC, "PodDisruptionBudget", NULL, age_cols, NULL, NULL, NULL, NULL},
-  {NULL, NULL, NULL, NULL, NULL, NULL, false, false, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+  /* authorization.k8s.io/v1: every authenticated user may do everything (no RBAC yet) */
+  {"authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+   "selfsubjectaccessreview", NULL, false, false, 0, "SelfSubjectAccessReview", NULL, age_cols,
+   NULL, NULL, NULL, NULL, true},
+  {"authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews",
+   "subjectaccessreview", NULL, false, false, 0, "SubjectAccessReview", NULL, age_cols, NULL,
+   NULL, NULL, NULL, true},
+  {"authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+   "selfsubjectrulesreview", NULL, false, false, 0, "SelfSubjectRulesReview", NULL, age_cols,
+   NULL, NULL, NULL, NULL, true},
+  {NULL, NULL, NULL, NULL, NULL, NULL, false, false, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+   false},
 };
 
 const api_resource *

@@ -48,7 +48,8 @@ struct api_resource
   void (*defaults) (json_t *obj);
   /* Adds problems for invalid objects; old is NULL on create. */
   void (*validate) (const json_t *obj, const json_t *old, api_problems *p);
-  const char *storage; /* store resource name when shared (events.k8s.io -> "events") */
+  const char *storage; /* store resource name when not the plural */
+  bool review; /* not stored: only POST, answered at once (access reviews) */
 };
 
 /* Every served resource (NULL-plural terminated). */

@@ -8,6 +8,7 @@
 #include "src/master/api/handlers.h"
 #include "src/master/api/defaults.h"
 #include "src/master/api/proto.h"
+#include "src/master/api/scale.h"
 #include "src/master/api/table.h"
 
 bool
@@ -64,6 +65,16 @@ api_reply_store_error (api_req *r, const api_route *rt, husk_error *err)
 enum MHD_Result
 api_reply_object (api_req *r, const api_route *rt, unsigned code, const char *json)
 {
+  if (rt->sub && streq (rt->sub, "scale"))
+    {
+      json_t *obj = NULL;
+      if (husk_json_parse (json, strlen (json), &obj, NULL) == 0)
+        {
+          json_t *view = api_scale_view (rt->res, obj);
+          json_decref (obj);
+          return api_reply_json (r, code, view);
+        }
+    }
   if (api_wants_table (r))
     {
       json_t *obj = NULL;
@@ -150,7 +161,7 @@ reply_invalid (api_req *r, const api_route *rt, const char *name, json_t *invali
     husk_buf_puts (&b, "]");
   json_t *st = api_status_new (422, "Invalid", husk_buf_str (&b));
   husk_buf_free (&b);
-  api_status_details (st, name, rt->res->group, rt->res->plural);
+  api_status_details (st, name, rt->res->group, rt->res->kind);
   json_array_foreach (invalid, i, c)
       api_status_cause (st, json_string_value (json_object_get (c, "reason")),
                         json_string_value (json_object_get (c, "field")),
@@ -280,6 +291,11 @@ api_serve_resource (api_req *r, char **parts, size_t n)
   if (!parse_route (r, parts, n, &rt))
     return MHD_YES;
   const char *m = r->method;
+  if (rt.res->review)
+    return streq (m, "POST") && rt.name == NULL
+               ? api_do_review (r, &rt)
+               : api_reply_error (r, 405, "MethodNotAllowed",
+                                  "the server does not allow this method on the requested resource");
   if (rt.res->namespaced && rt.ns == NULL && (rt.name || !streq (m, "GET")))
     return api_reply_error (r, 404, "NotFound", "the server could not find the requested resource");
   if (rt.sub && (streq (m, "GET") || streq (m, "PUT") || streq (m, "POST")))

@@ -100,7 +100,7 @@ parse_set (const char *s, char ***out, husk_error **err)
   while (n && isspace ((unsigned char) s[n - 1]))
     n--;
   if (n < 2 || s[0] != '(' || s[n - 1] != ')')
-    return husk_err (err, EINVAL, "unable to parse requirement: found '%s', expected: '('", s);
+    return husk_err (err, EINVAL, "unable to parse requirement: found '%s', expected: '(value, ...)'", s);
   size_t cap = 4, k = 0;
   char **vals = xcalloc (cap, sizeof *vals);
   const char *p = s + 1, *end = s + n - 1;
@@ -136,7 +136,7 @@ parse_one (api_selector *sel, const char *s, husk_error **err)
       char *k = trim (t + 1, strlen (t + 1));
       if (!valid_key (k))
         {
-          int r = husk_err (err, EINVAL, "invalid label key \"%s\"", k);
+          int r = husk_err (err, EINVAL, "unable to parse requirement: invalid label key \"%s\"", k);
           free (k);
           return r;
         }
@@ -188,7 +188,7 @@ parse_one (api_selector *sel, const char *s, husk_error **err)
     }
   req *last = &sel->reqs[sel->n - 1];
   if (!valid_key (last->key))
-    return husk_err (err, EINVAL, "invalid label key \"%s\"", last->key);
+    return husk_err (err, EINVAL, "unable to parse requirement: invalid label key \"%s\"", last->key);
   if (!sel->fields && last->values && !valid_value (last->values[0]))
     return husk_err (err, EINVAL, "invalid label value: \"%s\"", last->values[0]);
   return 0;

@@ -42,5 +42,11 @@ const api_type_def api_schema_other[] = {
   {"PodDisruptionBudget", "The maximum disruption that can be caused to a set of pods.",
    TOP "spec:obj status:obj"},
   {"CustomResourceDefinition", "Defines a custom resource type.", TOP "spec:obj status:obj"},
+  {"SelfSubjectAccessReview", "Checks whether the current user can perform an action.",
+   TOP "spec:obj! status:obj"},
+  {"SubjectAccessReview", "Checks whether a user or group can perform an action.",
+   TOP "spec:obj! status:obj"},
+  {"SelfSubjectRulesReview", "Lists the actions the current user can perform in a namespace.",
+   TOP "spec:obj! status:obj"},
   {NULL, NULL, NULL},
 };
