@@ -22,7 +22,8 @@ IMAGE_LIBS = src/node/image/libimage.a $(LIBHUSK_LIBS) $(NETTLE_LIBS) $(CURL_LIB
 HUSK_COMPONENT_LIBS += src/node/image/libimage.a
 HUSK_COMPONENT_DEPLIBS += $(NETTLE_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 
-IMAGE_UNIT_TESTS = tests/unit/test-image-ref tests/unit/test-image-unpack
+IMAGE_UNIT_TESTS = tests/unit/test-image-ref tests/unit/test-image-unpack \
+	tests/unit/test-image-manifest tests/unit/test-image-store
 check_PROGRAMS += $(IMAGE_UNIT_TESTS)
 TESTS += $(IMAGE_UNIT_TESTS)
 tests_unit_test_image_ref_SOURCES = tests/unit/test-image-ref.c
@@ -31,6 +32,12 @@ tests_unit_test_image_ref_LDADD = $(IMAGE_LIBS)
 tests_unit_test_image_unpack_SOURCES = tests/unit/test-image-unpack.c
 tests_unit_test_image_unpack_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
 tests_unit_test_image_unpack_LDADD = $(IMAGE_LIBS)
+tests_unit_test_image_manifest_SOURCES = tests/unit/test-image-manifest.c
+tests_unit_test_image_manifest_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_image_manifest_LDADD = $(IMAGE_LIBS)
+tests_unit_test_image_store_SOURCES = tests/unit/test-image-store.c
+tests_unit_test_image_store_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_image_store_LDADD = $(IMAGE_LIBS)
 # --- end images ---
 
 # --- node agent ---
