@@ -359,10 +359,11 @@ static bool
 controller_in (const char *file, const char *ctrl)
 {
   _cleanup_free_ char *data = NULL;
-  if (husk_read_file (file, &data, NULL, NULL) < 0)
+  if (rt_read_file (file, &data, NULL) < 0 || data == NULL)
     return false;
   size_t n = strlen (ctrl);
-  for (char *s = strtok (data, " \n"); s; s = strtok (NULL, " \n"))
+  char *save = NULL;
+  for (char *s = strtok_r (data, " \n", &save); s; s = strtok_r (NULL, " \n", &save))
     if (strlen (s) == n && strncmp (s, ctrl, n) == 0)
       return true;
   return false;
@@ -443,10 +444,13 @@ static int
 read_key (const char *file, const char *key, long long *out)
 {
   _cleanup_free_ char *data = NULL;
-  if (husk_read_file (file, &data, NULL, NULL) < 0)
+  if (rt_read_file (file, &data, NULL) < 0)
     return -1;
   size_t n = strlen (key);
-  for (char *line = strtok (data, "\n"); line; line = strtok (NULL, "\n"))
+  char *save = NULL;
+  if (data == NULL)
+    return -1;
+  for (char *line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     if (strncmp (line, key, n) == 0 && line[n] == ' ')
       {
         *out = atoll (line + n + 1);
@@ -524,7 +528,7 @@ rt_cgroup_is_frozen (const rt_cgroup *cg)
 {
   _cleanup_free_ char *f = xasprintf ("%s/cgroup.freeze", cg->path);
   _cleanup_free_ char *data = NULL;
-  if (husk_read_file (f, &data, NULL, NULL) < 0)
+  if (rt_read_file (f, &data, NULL) < 0)
     return 0;
   return data[0] == '1';
 }
@@ -534,12 +538,13 @@ rt_cgroup_pids (const rt_cgroup *cg, pid_t **out, size_t *n, husk_error **err)
 {
   _cleanup_free_ char *f = xasprintf ("%s/cgroup.procs", cg->path);
   _cleanup_free_ char *data = NULL;
-  int r = husk_read_file (f, &data, NULL, err);
+  int r = rt_read_file (f, &data, err);
   if (r < 0)
     return r;
   pid_t *v = NULL;
   size_t cnt = 0;
-  for (char *s = strtok (data, "\n"); s; s = strtok (NULL, "\n"))
+  char *save = NULL;
+  for (char *s = data ? strtok_r (data, "\n", &save) : NULL; s; s = strtok_r (NULL, "\n", &save))
     {
       v = xreallocarray (v, cnt + 1, sizeof *v);
       v[cnt++] = (pid_t) atoi (s);
@@ -553,10 +558,12 @@ static json_t *
 flat_keyed (const char *file)
 {
   _cleanup_free_ char *data = NULL;
-  if (husk_read_file (file, &data, NULL, NULL) < 0)
+  if (rt_read_file (file, &data, NULL) < 0)
     return NULL;
   json_t *o = json_object ();
-  for (char *line = strtok (data, "\n"); line; line = strtok (NULL, "\n"))
+  char *save = NULL;
+  for (char *line = data ? strtok_r (data, "\n", &save) : NULL; line;
+       line = strtok_r (NULL, "\n", &save))
     {
       char *sp = strchr (line, ' ');
       if (sp == NULL)

@@ -174,9 +174,10 @@ static int
 cgroup_rel (char **out)
 {
   _cleanup_free_ char *data = NULL;
-  if (husk_read_file ("/proc/self/cgroup", &data, NULL, NULL) < 0)
+  if (rt_read_file ("/proc/self/cgroup", &data, NULL) < 0 || data == NULL)
     return -1;
-  for (char *line = strtok (data, "\n"); line; line = strtok (NULL, "\n"))
+  char *save = NULL;
+  for (char *line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     if (strncmp (line, "0::", 3) == 0)
       {
         *out = xstrdup (line + 3);

@@ -33,3 +33,21 @@ rt_skip_limits_env (void)
   const char *v = getenv (RT_ENV_SKIP_LIMITS);
   return v && *v && !streq (v, "0") && !streq (v, "false");
 }
+
+int
+rt_read_file (const char *path, char **out, husk_error **err)
+{
+  char *data = NULL;
+  size_t len = 0;
+  int r = husk_read_file (path, &data, &len, err);
+  if (r < 0)
+    return r;
+  /* An empty file: make sure the result is "" whatever the reader left in the buffer. */
+  if (data == NULL || len == 0)
+    {
+      free (data);
+      data = xstrdup ("");
+    }
+  *out = data;
+  return 0;
+}
