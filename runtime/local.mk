@@ -20,11 +20,13 @@ husk_runtime_SOURCES = runtime/cli/main.c runtime/cli/cli.h runtime/cli/create.c
 husk_runtime_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 husk_runtime_LDADD = $(HUSKRT_LIBS)
 
-# husk-pause: static, no stdio, as small as the toolchain allows.
+# husk-pause: static and freestanding (no libc), a few KB.
 bin_PROGRAMS += husk-pause
 husk_pause_SOURCES = runtime/pause/pause.c
-husk_pause_CFLAGS = -Os -Wall -Wextra -fno-asynchronous-unwind-tables -fno-stack-protector
-husk_pause_LDFLAGS = -static -s -Wl,--gc-sections
+husk_pause_CFLAGS = -Os -Wall -Wextra -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-pie -fcf-protection=none
+husk_pause_LDFLAGS = -static -nostdlib -no-pie -s -Wl,--gc-sections -Wl,--build-id=none \
+	-Wl,-z,noexecstack -Wl,-z,norelro
 
 check_PROGRAMS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp
 TESTS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp
