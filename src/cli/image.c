@@ -17,6 +17,7 @@ typedef struct image_cli
   const char *data_dir;
   const char *output;
   const char *name;
+  const char *snapshot;
   char *platform_str;
   image_pull_opts pull;
   char **insecure;
@@ -37,8 +38,9 @@ usage (FILE *f)
            "  import FILE|DIR     import an OCI layout (dir or tar) or a `docker save` tar\n"
            "  export REF FILE     write REF as a tar that is an OCI layout and `docker load`able\n"
            "  prune               remove blobs and layers no image or snapshot references\n"
-           "  mount REF DIR       mount REF's root filesystem read-only at DIR (overlayfs)\n"
-           "  unmount DIR         undo mount\n\n"
+           "  mount REF DIR       mount REF's root filesystem read-only at DIR (overlayfs);\n"
+           "                      --snapshot ID: writable, changes kept in snapshot ID\n"
+           "  unmount DIR         undo mount (--remove: also delete its snapshot's changes)\n\n"
            "options:\n"
            "  --data-dir DIR      node data directory (default $HUSK_DATA_DIR or " DEFAULT_DATA_DIR ")\n"
            "  --platform OS/ARCH[/VARIANT]   platform to pull or import (default: this host)\n"
@@ -264,7 +266,7 @@ cmd_mount (image_store *st, image_cli *c, char **args, int n)
       return 2;
     }
   husk_error *err = NULL;
-  if (image_snapshot_mount (st, args[0], NULL, args[1], &err) < 0)
+  if (image_snapshot_mount (st, args[0], c->snapshot, args[1], &err) < 0)
     return fail (err);
   return 0;
 }
@@ -307,6 +309,7 @@ enum
   OPT_NO_PROGRESS,
   OPT_NAME,
   OPT_REMOVE,
+  OPT_SNAPSHOT,
 };
 
 static int
@@ -325,6 +328,7 @@ parse_opts (int argc, char **argv, image_cli *c)
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"name", required_argument, NULL, OPT_NAME},
     {"remove", no_argument, NULL, OPT_REMOVE},
+    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
     {"quiet", no_argument, NULL, 'q'},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
@@ -350,6 +354,7 @@ parse_opts (int argc, char **argv, image_cli *c)
       case OPT_NO_PROGRESS: c->pull.progress = 0; break;
       case OPT_NAME: c->name = optarg; break;
       case OPT_REMOVE: c->remove = true; break;
+      case OPT_SNAPSHOT: c->snapshot = optarg; break;
       case 'q': c->pull.quiet = true; break;
       case 'o': c->output = optarg; break;
       case 'h': usage (stdout); exit (0);

@@ -38,13 +38,31 @@ tests_unit_test_image_manifest_LDADD = $(IMAGE_LIBS)
 tests_unit_test_image_store_SOURCES = tests/unit/test-image-store.c
 tests_unit_test_image_store_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_image_store_LDADD = $(IMAGE_LIBS)
+
+# libFuzzer targets (make fuzz; FUZZ_BUILD and LIB_FUZZ_SRCS come from tests/local.mk).
+IMAGE_FUZZ_SRCS = $(addprefix $(top_srcdir)/src/node/image/,ref.c digest.c manifest.c auth.c unpack.c)
+IMAGE_FUZZ_LIBS = $(JANSSON_LIBS) $(YAML_LIBS) $(NETTLE_LIBS) $(ARCHIVE_LIBS) -lpthread
+tests/fuzz/fuzz-image-ref: $(top_srcdir)/tests/fuzz/fuzz-image-ref.c $(IMAGE_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $^ $(IMAGE_FUZZ_LIBS)
+tests/fuzz/fuzz-image-manifest: $(top_srcdir)/tests/fuzz/fuzz-image-manifest.c $(IMAGE_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $^ $(IMAGE_FUZZ_LIBS)
+tests/fuzz/fuzz-image-layer: $(top_srcdir)/tests/fuzz/fuzz-image-layer.c $(IMAGE_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $^ $(IMAGE_FUZZ_LIBS)
+fuzz: tests/fuzz/fuzz-image-ref tests/fuzz/fuzz-image-manifest tests/fuzz/fuzz-image-layer
+CLEANFILES += tests/fuzz/fuzz-image-ref tests/fuzz/fuzz-image-manifest tests/fuzz/fuzz-image-layer
 # --- end images ---
 
 # --- node agent ---
 noinst_LIBRARIES += src/node/agent/libagent.a
 src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/crilog.h src/node/agent/crilog.c src/node/agent/logpump.c \
-	src/node/agent/restart.h src/node/agent/restart.c
+	src/node/agent/restart.h src/node/agent/restart.c \
+	src/node/agent/agent-internal.h src/node/agent/util.c \
+	src/node/agent/podspec.h src/node/agent/quantity.c src/node/agent/env.c \
+	src/node/agent/resources.c src/node/agent/dns.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a

@@ -106,6 +106,13 @@ image_layer_media_supported (const char *mt)
   return false;
 }
 
+/* husk_json_type_name for possibly absent members */
+static const char *
+type_of (const json_t *j)
+{
+  return j ? husk_json_type_name (j) : "nothing";
+}
+
 int
 image_desc_parse (json_t *obj, const char *where, image_desc *d, husk_error **err)
 {
@@ -113,7 +120,7 @@ image_desc_parse (json_t *obj, const char *where, image_desc *d, husk_error **er
   json_int_t size = -1;
   int ret;
   if (!json_is_object (obj))
-    return husk_err (err, EINVAL, "%s: expected object, got %s", where, husk_json_type_name (obj));
+    return husk_err (err, EINVAL, "%s: expected object, got %s", where, type_of (obj));
   if ((ret = husk_json_get_str (obj, "mediaType", where, &mt, err)) < 0
       || (ret = husk_json_get_str (obj, "digest", where, &digest, err)) < 0
       || (ret = husk_json_get_int (obj, "size", where, &size, err)) < 0)
@@ -135,7 +142,7 @@ image_manifest_parse (json_t *doc, const char *media_type, image_manifest **out,
 {
   int ret;
   if (!json_is_object (doc))
-    return husk_err (err, EINVAL, "manifest: expected object, got %s", husk_json_type_name (doc));
+    return husk_err (err, EINVAL, "manifest: expected object, got %s", type_of (doc));
   json_int_t schema = 0;
   if ((ret = husk_json_get_int (doc, "schemaVersion", "manifest", &schema, err)) < 0)
     return ret;
@@ -192,7 +199,7 @@ image_index_select (json_t *index, const image_platform *p, image_desc *out, hus
   json_t *manifests = json_object_get (index, "manifests");
   if (!json_is_array (manifests))
     return husk_err (err, EINVAL, "index.manifests: expected array, got %s",
-                     husk_json_type_name (manifests));
+                     type_of (manifests));
   _cleanup_buf_ husk_buf seen = HUSK_BUF_INIT;
   int ret;
   for (int pass = 0; pass < 2; pass++)
