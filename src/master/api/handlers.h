@@ -62,8 +62,21 @@ enum MHD_Result api_do_subresource (api_req *r, const api_route *rt);
 /* review.c: access reviews, answered "allowed" for every authenticated user. */
 enum MHD_Result api_do_review (api_req *r, const api_route *rt);
 /* services.c: allocates spec.clusterIP(s) and node ports; releases happen implicitly
-   (allocation scans the stored services). Returns false after replying on failure. */
+   (allocation scans the stored services). Returns false after replying on failure.
+   The caller holds srv->alloc_lock until the service is stored (api_alloc_guard). */
 bool api_service_allocate (api_req *r, json_t *svc, const json_t *old);
+/* Locks srv->alloc_lock for the rest of the scope when res is services. */
+static inline void
+api_alloc_unlockp (pthread_mutex_t **m)
+{
+  if (*m)
+    pthread_mutex_unlock (*m);
+}
+#define api_alloc_guard(r, res)                                                                    \
+  _cleanup_ (api_alloc_unlockp) pthread_mutex_t *alloc_guard_                                      \
+      = streq ((res)->plural, "services") ? &(r)->srv->alloc_lock : NULL;                         \
+  if (alloc_guard_)                                                                                \
+    pthread_mutex_lock (alloc_guard_)
 /* bootstrap.c: default namespaces */
 int api_bootstrap (struct store *st, husk_error **err);
 

@@ -37,6 +37,17 @@ apply_patch (api_req *r, const api_route *rt, const json_t *view, const api_type
       api_reply_error (r, 400, "BadRequest", "the patch is empty");
       return NULL;
     }
+  bool known = apply || strncmp (ct, "application/json-patch+json", 27) == 0
+               || strncmp (ct, "application/merge-patch+json", 28) == 0
+               || strncmp (ct, "application/strategic-merge-patch+json", 38) == 0;
+  if (!known)
+    {
+      api_reply_error (r, 415, "UnsupportedMediaType",
+                       "the body of the request was in an unknown format - accepted media types "
+                       "include: application/json-patch+json, application/merge-patch+json, "
+                       "application/apply-patch+yaml, application/strategic-merge-patch+json");
+      return NULL;
+    }
   if (!parse_patch (r, apply, &patch))
     return NULL;
   _cleanup_error_ husk_error *err = NULL;
@@ -45,16 +56,8 @@ apply_patch (api_req *r, const api_route *rt, const json_t *view, const api_type
     out = api_json_patch (view, patch, &err);
   else if (strncmp (ct, "application/merge-patch+json", 28) == 0)
     out = api_merge_patch (view, patch);
-  else if (strncmp (ct, "application/strategic-merge-patch+json", 38) == 0 || apply)
-    out = api_strategic_merge_patch (view, patch, t, &err);
   else
-    {
-      api_reply_error (r, 415, "UnsupportedMediaType",
-                       "the body of the request was in an unknown format - accepted media types "
-                       "include: application/json-patch+json, application/merge-patch+json, "
-                       "application/apply-patch+yaml, application/strategic-merge-patch+json");
-      return NULL;
-    }
+    out = api_strategic_merge_patch (view, patch, t, &err);
   if (out == NULL)
     {
       unsigned code = err && err->errnum == ESTALE ? 422 : 400;

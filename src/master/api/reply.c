@@ -34,11 +34,17 @@ add_warnings (api_req *r, struct MHD_Response *resp)
   json_t *w;
   json_array_foreach (r->warnings, i, w)
   {
-    _cleanup_free_ char *h = xasprintf ("299 - \"%s\"", json_string_value (w));
-    for (char *p = h + 7; *p; p++)
-      if (*p == '\n' || *p == '\r')
-        *p = ' ';
-    MHD_add_response_header (resp, "Warning", h);
+    husk_buf b = HUSK_BUF_INIT;
+    husk_buf_puts (&b, "299 - \"");
+    for (const char *p = json_string_value (w); *p; p++)
+      {
+        if (*p == '"' || *p == '\\')
+          husk_buf_putc (&b, '\\');
+        husk_buf_putc (&b, (*p == '\n' || *p == '\r') ? ' ' : *p);
+      }
+    husk_buf_putc (&b, '"');
+    MHD_add_response_header (resp, "Warning", husk_buf_str (&b));
+    husk_buf_free (&b);
   }
 }
 

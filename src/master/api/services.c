@@ -1,6 +1,7 @@
 /* husk api: ClusterIP allocation from the service CIDR 10.43.0.0/16 and NodePort allocation
    from 30000-32767. What is in use is read from the stored services (so deleting a service
-   releases both), plus a short memory of recent allocations not yet stored. */
+   releases both). Callers hold the server's alloc_lock from allocation until the service is
+   stored, so two creates never pick the same address or port. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -12,11 +13,6 @@
 #define SVC_MASK 0xffff0000u
 #define NODEPORT_MIN 30000
 #define NODEPORT_MAX 32767
-#define RECENT 256
-
-static uint32_t recent_ips[RECENT];
-static int recent_ports[RECENT];
-static size_t recent_ip_i, recent_port_i;
 
 typedef struct in_use
 {
@@ -79,12 +75,6 @@ scan (api_req *r, in_use *u, const json_t *self)
             mark_port (u, json_integer_value (json_object_get (p, "nodePort")));
       }
   store_list_result_free (&l);
-  for (size_t i = 0; i < RECENT; i++)
-    {
-      if (recent_ips[i])
-        u->ips[(recent_ips[i] & 0xffff) / 8] |= (uint8_t) (1 << (recent_ips[i] & 7));
-      mark_port (u, recent_ports[i]);
-    }
   /* .0, .1 (the kubernetes service) and .10 (cluster DNS) are never handed out at random. */
   u->ips[0] |= 1 | 2;
   u->ips[1] |= 1 << 2;
@@ -105,7 +95,7 @@ invalid (api_req *r, json_t *svc, const char *field, const char *msg)
   const char *name = husk_json_path_str (svc, "metadata.name");
   json_object_set_new (st, "message", json_sprintf ("Service \"%s\" is invalid: %s: %s",
                                                     name ? name : "", field, msg));
-  api_status_details (st, name, "", "services");
+  api_status_details (st, name, "", "Service");
   api_status_cause (st, "FieldValueInvalid", field, msg);
   api_reply_status (r, st);
   return false;
@@ -157,7 +147,6 @@ allocate_ip (api_req *r, in_use *u, json_t *svc, json_t *spec, const json_t *old
         return invalid (r, svc, "spec.clusterIP", "Internal error: the service CIDR is full");
     }
   uint32_t h = SVC_NET | off;
-  recent_ips[recent_ip_i++ % RECENT] = h;
   struct in_addr a = {htonl (h)};
   char buf[INET_ADDRSTRLEN];
   inet_ntop (AF_INET, &a, buf, sizeof buf);
@@ -208,7 +197,6 @@ allocate_ports (api_req *r, in_use *u, json_t *svc, json_t *spec, const json_t *
           return invalid (r, svc, "spec.ports", "Internal error: no node port left");
       }
     mark_port (u, np);
-    recent_ports[recent_port_i++ % RECENT] = (int) np;
     json_object_set_new (p, "nodePort", json_integer (np));
   }
   return true;
@@ -222,12 +210,10 @@ api_service_allocate (api_req *r, json_t *svc, const json_t *old)
   if (!json_is_object (spec) || (type && streq (type, "ExternalName")))
     return true;
   in_use u = {xzalloc (65536 / 8), xzalloc ((NODEPORT_MAX - NODEPORT_MIN + 1) / 8 + 1)};
-  pthread_mutex_lock (&r->srv->alloc_lock);
   scan (r, &u, svc);
   bool ok = allocate_ip (r, &u, svc, spec, old);
   if (ok && type && (streq (type, "NodePort") || streq (type, "LoadBalancer")))
     ok = allocate_ports (r, &u, svc, spec, old);
-  pthread_mutex_unlock (&r->srv->alloc_lock);
   free (u.ips);
   free (u.ports);
   return ok;

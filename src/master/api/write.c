@@ -169,6 +169,7 @@ api_finish_create (api_req *r, const api_route *rt, json_t *obj)
     rt->res->defaults (obj);
   if (!api_admit (r, rt, obj, NULL))
     return MHD_YES;
+  api_alloc_guard (r, rt->res);
   if (streq (rt->res->plural, "services") && !api_service_allocate (r, obj, NULL))
     return MHD_YES;
   if (api_dry_run (r))
@@ -294,6 +295,7 @@ api_finish_update (api_req *r, const api_route *rt, json_t *obj, json_t *old, in
     rt->res->defaults (obj);
   if (!api_admit (r, rt, obj, old))
     return MHD_YES;
+  api_alloc_guard (r, rt->res);
   if (!status_only && streq (rt->res->plural, "services") && !api_service_allocate (r, obj, old))
     return MHD_YES;
   if (json_object_get (old_meta, "generation") && spec_changed (obj, old))

@@ -1,0 +1,118 @@
+#!/bin/bash
+# kubectl against a real husk master: discovery, get (tables, wide, yaml, json, name, -l,
+# --field-selector, -A), describe, explain, api-resources, watch, version, health.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/integration/api/lib.sh"
+require_cmd kubectl curl python3
+api_start
+
+out=$($K version -o json 2>&1)
+tap_like "$out" '"minor": "32"' "kubectl version sees server minor 32"
+tap_is "$(curl -sk "$API_URL/readyz")" "ok" "/readyz answers ok without a token"
+tap_is "$(curl -sk "$API_URL/livez")" "ok" "/livez answers ok"
+
+ct=$(curl -sk -o /dev/null -w '%{content_type}' -H "Authorization: Bearer $API_TOKEN" \
+  -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' "$API_URL/apis")
+tap_is "$ct" "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" \
+  "aggregated discovery has the v2 content type"
+tap_like "$(api_curl /api/v1)" '"name":"pods/status"' "legacy discovery lists subresources"
+
+out=$($K get ns --no-headers 2>&1 | awk '{print $1}' | tr '\n' ' ')
+tap_is "$out" "default kube-node-lease kube-public kube-system " "the four namespaces exist from the start"
+
+out=$($K api-resources 2>&1)
+tap_like "$out" 'deployments +deploy +apps/v1 +true +Deployment' "api-resources lists deployments with short name"
+tap_like "$out" 'pods +po +v1 +true +Pod' "api-resources lists pods"
+
+cat >"$DATA/pods.yaml" <<'Y'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: alpha
+  labels: {app: web, tier: front}
+spec:
+  nodeName: n1
+  containers:
+  - {name: c, image: "busybox:1.36"}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: beta
+  labels: {app: db}
+spec:
+  containers:
+  - {name: c, image: "busybox:1.36"}
+  - {name: d, image: "busybox:1.36"}
+Y
+$K create ns other >/dev/null
+$K apply -f "$DATA/pods.yaml" >/dev/null 2>&1
+$K -n other run gamma --image=busybox --labels=app=web >/dev/null 2>&1
+
+out=$($K get pods 2>&1)
+tap_like "$out" '^NAME +READY +STATUS +RESTARTS +AGE' "get pods prints upstream's columns"
+tap_like "$out" 'beta +0/2 +Pending +0 ' "a pod's row shows READY 0/2 and Pending"
+out=$($K get pods -o wide 2>&1)
+tap_like "$out" 'IP +NODE +NOMINATED NODE +READINESS GATES' "-o wide adds IP, NODE, NOMINATED NODE, READINESS GATES"
+tap_like "$out" 'alpha .* n1 ' "-o wide shows the node"
+tap_is "$($K get pods -l app=web -o name 2>&1)" "pod/alpha" "-l app=web selects one pod (-o name)"
+tap_is "$($K get pods -l 'app in (web,db),tier' -o name 2>&1)" "pod/alpha" "set-based selector with exists"
+tap_is "$($K get pods -l 'app!=web' -o name 2>&1)" "pod/beta" "!= selector"
+tap_is "$($K get pods -l '!tier' -o name 2>&1 | tr '\n' ' ')" "pod/beta " "!key selector"
+tap_is "$($K get pods --field-selector spec.nodeName=n1 -o name 2>&1)" "pod/alpha" "field selector spec.nodeName"
+tap_is "$($K get pods --field-selector metadata.name=beta -o name 2>&1)" "pod/beta" "field selector metadata.name"
+out=$($K get pods -A -l app=web --no-headers 2>&1 | awk '{print $1"/"$2}' | tr '\n' ' ')
+tap_is "$out" "default/alpha other/gamma " "-A lists across namespaces"
+out=$($K get pod alpha -o yaml 2>&1)
+tap_like "$out" 'uid: [0-9a-f-]{36}' "-o yaml shows a uid"
+tap_like "$out" 'creationTimestamp: "20' "-o yaml shows creationTimestamp"
+tap_like "$out" 'restartPolicy: Always' "defaults are filled (restartPolicy)"
+out=$($K get pod alpha -o json 2>&1 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["kind"], d["spec"]["containers"][0]["image"], d["metadata"]["resourceVersion"].isdigit())')
+tap_is "$out" "Pod busybox:1.36 True" "-o json decodes with kind, image and a numeric resourceVersion"
+out=$($K get pods --show-labels 2>&1)
+tap_like "$out" 'alpha .*app=web,tier=front' "--show-labels reads row metadata"
+out=$($K get pods --chunk-size=1 -o name 2>&1 | tr '\n' ' ')
+tap_is "$out" "pod/alpha pod/beta " "limit/continue pages through all pods"
+tap_like "$($K get pods -l 'a in (b' 2>&1)" 'unable to parse requirement' "bad label selector -> 400 with message"
+tap_like "$($K get pods --field-selector bogus=1 2>&1)" 'field label not supported: bogus' "unsupported field selector -> 400"
+tap_like "$($K get pod nope 2>&1)" 'pods "nope" not found' "missing pod -> NotFound"
+
+out=$($K describe pod beta 2>&1)
+tap_like "$out" 'Name: +beta' "describe pod shows the name"
+tap_like "$out" 'Image: +busybox:1.36' "describe pod shows images"
+out=$($K explain deployment.spec.replicas 2>&1)
+tap_like "$out" 'replicas.*<integer>' "explain reads the openapi v3 schema"
+
+# watch: a list then events; the informer-style name watch used by wait/rollout.
+$K get cm -w --output-watch-events >"$DATA/watch.out" 2>&1 &
+wpid=$!
+sleep 1
+$K create cm w1 --from-literal=a=b >/dev/null
+$K label cm w1 x=y >/dev/null
+$K delete cm w1 >/dev/null
+sleep 1
+kill $wpid 2>/dev/null
+wait $wpid 2>/dev/null
+out=$(awk '{print $1, $2}' "$DATA/watch.out" | grep w1 | tr '\n' ' ')
+tap_is "$out" "ADDED w1 MODIFIED w1 DELETED w1 " "kubectl get -w sees ADDED, MODIFIED, DELETED"
+
+$K create cm gone --from-literal=a=b >/dev/null
+$K wait --for=delete cm/gone --timeout=10s >"$DATA/wait.out" 2>&1 &
+wpid=$!
+sleep 1
+$K delete cm gone --wait=false >/dev/null
+wait $wpid
+tap_ok $? "kubectl wait --for=delete returns once the object is gone"
+
+# After a restart the watch history starts at the current revision: older ones are gone.
+api_restart
+rv=$(api_curl /api/v1/namespaces/default/configmaps | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+out=$(api_curl "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=2&timeoutSeconds=2")
+tap_like "$out" '"type":"ERROR".*"code":410' "a watch from a revision older than history gets 410 Gone"
+tap_is "$($K get pods -o name 2>&1 | tr '\n' ' ')" "pod/alpha pod/beta " "objects survive a restart"
+out=$(api_curl "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=$rv&allowWatchBookmarks=true&timeoutSeconds=1")
+tap_is "$out" "" "a watch from the list revision with nothing new ends quietly at timeoutSeconds"
+
+tap_done
