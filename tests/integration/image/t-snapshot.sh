@@ -14,13 +14,13 @@ IMG_MOUNTS+=("$A" "$B")
 
 check "mount writable snapshot c1" "$HUSK" image mount --snapshot c1 local/snap:v1 "$A"
 check "mount writable snapshot c2 of the same image" "$HUSK" image mount --snapshot c2 local/snap:v1 "$B"
-check "write in c1" bash -c "echo snapmarker7f3a >'$A/etc/new' && rm '$A/etc/passwd'"
-check "c2 does not see c1's changes" test ! -e "$B/etc/new" -a -e "$B/etc/passwd"
+check "write in c1" bash -c "echo snapmarker7f3a >'$A/etc/snapfile' && rm '$A/etc/passwd'"
+check "c2 does not see c1's changes" test ! -e "$B/etc/snapfile" -a -e "$B/etc/passwd"
 check "a shell runs in the snapshot and writes" chroot "$A" /bin/sh -c 'echo ran >/tmp/ran'
-check "layers untouched" bash -c "! grep -rqs snapmarker7f3a '$HUSK_DATA_DIR/images/layers/sha256' && [ -z \"\$(find '$HUSK_DATA_DIR/images/layers/sha256' -name new)\" ]"
+check "layers untouched" bash -c "! grep -rqs snapmarker7f3a '$HUSK_DATA_DIR/images/layers/sha256' && [ -z \"\$(find '$HUSK_DATA_DIR/images/layers/sha256' -name snapfile)\" ]"
 check "unmount c1 (changes kept)" "$HUSK" image unmount "$A"
 check "remount c1 sees its changes" "$HUSK" image mount --snapshot c1 local/snap:v1 "$A"
-check "c1 change persisted" bash -c "[ \"\$(cat '$A/etc/new')\" = snapmarker7f3a ] && [ ! -e '$A/etc/passwd' ]"
+check "c1 change persisted" bash -c "[ \"\$(cat '$A/etc/snapfile')\" = snapmarker7f3a ] && [ ! -e '$A/etc/passwd' ]"
 check "rm the image while snapshots exist" "$HUSK" image rm -q local/snap:v1
 check "snapshot still works after image rm" bash -c "[ \"\$(cat '$A/etc/image-tag')\" = v1 ]"
 check "layers kept for live snapshots" test -n "$(ls "$HUSK_DATA_DIR/images/layers/sha256")"
