@@ -68,7 +68,8 @@ AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS)
 
-AGENT_UNIT_TESTS = tests/unit/test-agent-crilog tests/unit/test-agent-restart
+AGENT_UNIT_TESTS = tests/unit/test-agent-crilog tests/unit/test-agent-restart \
+	tests/unit/test-agent-podspec
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_unit_test_agent_crilog_SOURCES = tests/unit/test-agent-crilog.c tests/unit/tap.h
@@ -76,4 +77,7 @@ tests_unit_test_agent_crilog_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_agent_crilog_LDADD = $(AGENT_LIBS)
 tests_unit_test_agent_restart_SOURCES = tests/unit/test-agent-restart.c tests/unit/tap.h
 tests_unit_test_agent_restart_LDADD = $(AGENT_LIBS)
+tests_unit_test_agent_podspec_SOURCES = tests/unit/test-agent-podspec.c tests/unit/tap.h
+tests_unit_test_agent_podspec_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_agent_podspec_LDADD = $(AGENT_LIBS)
 # --- end node agent ---
