@@ -27,6 +27,11 @@ check_PROGRAMS += tests/integration/store/etcd-check
 tests_integration_store_etcd_check_SOURCES = tests/integration/store/etcd-check.c
 tests_integration_store_etcd_check_LDADD = $(STORE_LIBS)
 
+# Benchmark program (tests/bench/store/run drives it); built by `make check`, never run by it.
+check_PROGRAMS += tests/bench/store/store-bench
+tests_bench_store_store_bench_SOURCES = tests/bench/store/store-bench.c
+tests_bench_store_store_bench_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+tests_bench_store_store_bench_LDADD = $(STORE_LIBS)
 # ---- end store ----
 
 # --- api server ---
@@ -60,6 +65,39 @@ HUSK_COMPONENT_DEPLIBS += src/master/store/libstore.a lib/libhusk.a $(JANSSON_LI
 	$(YAML_LIBS) $(SQLITE_LIBS) $(CURL_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS)
 # --- end api server ---
 
+# --- scheduler and controllers ---
+noinst_LIBRARIES += src/master/sched/libsched.a
+src_master_sched_libsched_a_SOURCES = \
+	src/master/sched/sched.h src/master/sched/sched-internal.h \
+	src/master/sched/quantity.h src/master/sched/quantity.c \
+	src/master/sched/map.c src/master/sched/pod.c src/master/sched/selector.c \
+	src/master/sched/cache.c src/master/sched/filter.c src/master/sched/interpod.c \
+	src/master/sched/score.c src/master/sched/preempt.c src/master/sched/sched.c
+src_master_sched_libsched_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+SCHED_LIBS = src/master/sched/libsched.a $(LIBHUSK_LIBS) -lm
+
+SCHED_UNIT_TESTS = tests/unit/test-sched-quantity tests/unit/test-sched-filter \
+	tests/unit/test-sched-score
+check_PROGRAMS += $(SCHED_UNIT_TESTS)
+TESTS += $(SCHED_UNIT_TESTS)
+tests_unit_test_sched_quantity_SOURCES = tests/unit/test-sched-quantity.c tests/unit/tap.h
+tests_unit_test_sched_quantity_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_sched_quantity_LDADD = $(SCHED_LIBS)
+tests_unit_test_sched_filter_SOURCES = tests/unit/test-sched-filter.c tests/unit/sched-util.h \
+	tests/unit/tap.h
+tests_unit_test_sched_filter_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_sched_filter_LDADD = $(SCHED_LIBS)
+tests_unit_test_sched_score_SOURCES = tests/unit/test-sched-score.c tests/unit/sched-util.h \
+	tests/unit/tap.h
+tests_unit_test_sched_score_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_sched_score_LDADD = $(SCHED_LIBS)
+
+# Benchmark (built by `make check`, run by hand): tests/bench/sched/sched-bench
+check_PROGRAMS += tests/bench/sched/sched-bench
+tests_bench_sched_sched_bench_SOURCES = tests/bench/sched/sched-bench.c
+tests_bench_sched_sched_bench_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_bench_sched_sched_bench_LDADD = $(SCHED_LIBS)
+# --- end scheduler and controllers ---
 API_UNIT_TESTS = tests/unit/test-api-selector tests/unit/test-api-patch tests/unit/test-api-schema
 check_PROGRAMS += $(API_UNIT_TESTS)
 TESTS += $(API_UNIT_TESTS)

@@ -1,0 +1,338 @@
+/* Resource lists and the scheduler's parsed view of a pod (requests as upstream's
+   PodRequests computes them, host ports, priority, images). */
+#include "config.h"
+
+#include <errno.h>
+
+#include "src/master/sched/sched-internal.h"
+
+void
+sched_res_free (sched_res *r)
+{
+  for (size_t i = 0; i < r->n_scalar; i++)
+    free (r->scalar[i].name);
+  free (r->scalar);
+  r->scalar = NULL;
+  r->n_scalar = 0;
+}
+
+static int64_t *
+scalar_slot (sched_res *r, const char *name)
+{
+  for (size_t i = 0; i < r->n_scalar; i++)
+    if (streq (r->scalar[i].name, name))
+      return &r->scalar[i].v;
+  r->scalar = xreallocarray (r->scalar, r->n_scalar + 1, sizeof *r->scalar);
+  r->scalar[r->n_scalar] = (sched_scalar){ xstrdup (name), 0 };
+  return &r->scalar[r->n_scalar++].v;
+}
+
+int64_t
+sched_res_scalar (const sched_res *r, const char *name)
+{
+  for (size_t i = 0; i < r->n_scalar; i++)
+    if (streq (r->scalar[i].name, name))
+      return r->scalar[i].v;
+  return 0;
+}
+
+void
+sched_res_add (sched_res *dst, const sched_res *src, int sign)
+{
+  dst->milli_cpu += sign * src->milli_cpu;
+  dst->memory += sign * src->memory;
+  dst->ephemeral += sign * src->ephemeral;
+  dst->pods += sign * src->pods;
+  for (size_t i = 0; i < src->n_scalar; i++)
+    *scalar_slot (dst, src->scalar[i].name) += sign * src->scalar[i].v;
+}
+
+static void
+res_max (sched_res *dst, const sched_res *src)
+{
+#define MAXF(f) dst->f = dst->f > src->f ? dst->f : src->f
+  MAXF (milli_cpu);
+  MAXF (memory);
+  MAXF (ephemeral);
+  MAXF (pods);
+#undef MAXF
+  for (size_t i = 0; i < src->n_scalar; i++)
+    {
+      int64_t *v = scalar_slot (dst, src->scalar[i].name);
+      if (src->scalar[i].v > *v)
+        *v = src->scalar[i].v;
+    }
+}
+
+static void
+res_copy (sched_res *dst, const sched_res *src)
+{
+  sched_res_free (dst);
+  *dst = (sched_res){ src->milli_cpu, src->memory, src->ephemeral, src->pods, 0, NULL };
+  for (size_t i = 0; i < src->n_scalar; i++)
+    *scalar_slot (dst, src->scalar[i].name) = src->scalar[i].v;
+}
+
+int
+sched_res_parse (sched_res *r, json_t *list, const char *where, husk_error **err)
+{
+  const char *k;
+  json_t *v;
+  if (!list || json_is_null (list))
+    return 0;
+  if (!json_is_object (list))
+    return husk_err (err, EINVAL, "%s: expected object", where);
+  json_object_foreach (list, k, v)
+    {
+      int64_t q;
+      int ret = sched_quantity_json (v, streq (k, "cpu") ? 1000 : 1, &q, err);
+      if (ret < 0)
+        return husk_err_wrap (err, "%s.%s", where, k);
+      if (streq (k, "cpu"))
+        r->milli_cpu += q;
+      else if (streq (k, "memory"))
+        r->memory += q;
+      else if (streq (k, "ephemeral-storage"))
+        r->ephemeral += q;
+      else if (streq (k, "pods"))
+        r->pods += q;
+      else
+        *scalar_slot (r, k) += q;
+    }
+  return 0;
+}
+
+/* One container's requests: requests, with limits standing in for missing requests (the API
+   server's defaulting), and the non-zero values scoring uses. */
+static int
+container_requests (json_t *c, const char *where, sched_res *r, int64_t *nz_cpu, int64_t *nz_mem,
+                    husk_error **err)
+{
+  json_t *res = json_object_get (c, "resources");
+  json_t *req = json_object_get (res, "requests");
+  json_t *lim = json_object_get (res, "limits");
+  _cleanup_free_ char *w = xasprintf ("%s.resources.requests", where);
+  int ret = sched_res_parse (r, req, w, err);
+  if (ret < 0)
+    return ret;
+  if (json_is_object (lim))
+    {
+      const char *k;
+      json_t *v;
+      json_object_foreach (lim, k, v)
+        {
+          if (json_object_get (req, k))
+            continue;
+          _cleanup_json_ json_t *one = json_pack ("{sO}", k, v);
+          _cleanup_free_ char *lw = xasprintf ("%s.resources.limits", where);
+          ret = sched_res_parse (r, one, lw, err);
+          if (ret < 0)
+            return ret;
+        }
+    }
+  bool has_cpu = json_object_get (req, "cpu") || json_object_get (lim, "cpu");
+  bool has_mem = json_object_get (req, "memory") || json_object_get (lim, "memory");
+  *nz_cpu = has_cpu ? r->milli_cpu : SCHED_DEFAULT_MILLI_CPU;
+  *nz_mem = has_mem ? r->memory : SCHED_DEFAULT_MEMORY;
+  return 0;
+}
+
+/* upstream PodRequests: app containers and restartable (sidecar) init containers add up;
+   each regular init container needs its own request plus the sidecars started before it;
+   the pod needs the larger of the two, plus spec.overhead. */
+static int
+pod_requests (json_t *spec, sched_res *out, int64_t *nz_cpu, int64_t *nz_mem, husk_error **err)
+{
+  sched_res sum = { 0 }, side = { 0 }, init_max = { 0 };
+  int64_t sum_nc = 0, sum_nm = 0, side_nc = 0, side_nm = 0, init_nc = 0, init_nm = 0;
+  json_t *c;
+  size_t i;
+  int ret = 0;
+
+  json_array_foreach (json_object_get (spec, "containers"), i, c)
+    {
+      sched_res r = { 0 };
+      int64_t nc, nm;
+      _cleanup_free_ char *w = xasprintf ("spec.containers[%zu]", i);
+      ret = container_requests (c, w, &r, &nc, &nm, err);
+      if (ret == 0)
+        sched_res_add (&sum, &r, 1);
+      sched_res_free (&r);
+      if (ret < 0)
+        goto out;
+      sum_nc += nc;
+      sum_nm += nm;
+    }
+  json_array_foreach (json_object_get (spec, "initContainers"), i, c)
+    {
+      sched_res r = { 0 };
+      int64_t nc, nm;
+      _cleanup_free_ char *w = xasprintf ("spec.initContainers[%zu]", i);
+      ret = container_requests (c, w, &r, &nc, &nm, err);
+      if (ret < 0)
+        {
+          sched_res_free (&r);
+          goto out;
+        }
+      const char *rp = json_string_value (json_object_get (c, "restartPolicy"));
+      if (rp && streq (rp, "Always"))
+        {
+          sched_res_add (&sum, &r, 1);
+          sched_res_add (&side, &r, 1);
+          sum_nc += nc, sum_nm += nm, side_nc += nc, side_nm += nm;
+          res_copy (&r, &side);
+          nc = side_nc, nm = side_nm;
+        }
+      else
+        {
+          sched_res_add (&r, &side, 1);
+          nc += side_nc, nm += side_nm;
+        }
+      res_max (&init_max, &r);
+      init_nc = nc > init_nc ? nc : init_nc;
+      init_nm = nm > init_nm ? nm : init_nm;
+      sched_res_free (&r);
+    }
+  res_max (&sum, &init_max);
+  sum_nc = init_nc > sum_nc ? init_nc : sum_nc;
+  sum_nm = init_nm > sum_nm ? init_nm : sum_nm;
+
+  sched_res over = { 0 };
+  ret = sched_res_parse (&over, json_object_get (spec, "overhead"), "spec.overhead", err);
+  if (ret == 0)
+    {
+      sched_res_add (&sum, &over, 1);
+      sum_nc += over.milli_cpu;
+      sum_nm += over.memory;
+      sum.pods = 1;
+      *out = sum;
+      sum = (sched_res){ 0 };
+      *nz_cpu = sum_nc;
+      *nz_mem = sum_nm;
+    }
+  sched_res_free (&over);
+out:
+  sched_res_free (&sum);
+  sched_res_free (&side);
+  sched_res_free (&init_max);
+  return ret;
+}
+
+int
+sched_pod_requests (json_t *pod, int64_t *milli_cpu, int64_t *memory, int64_t *ephemeral,
+                    husk_error **err)
+{
+  sched_res r = { 0 };
+  int64_t nc, nm;
+  int ret = pod_requests (json_object_get (pod, "spec"), &r, &nc, &nm, err);
+  if (ret < 0)
+    return ret;
+  *milli_cpu = r.milli_cpu;
+  *memory = r.memory;
+  *ephemeral = r.ephemeral;
+  sched_res_free (&r);
+  return 0;
+}
+
+static void
+add_ports (sched_pod *p, json_t *containers)
+{
+  json_t *c, *port;
+  size_t i, j;
+  json_array_foreach (containers, i, c)
+    json_array_foreach (json_object_get (c, "ports"), j, port)
+      {
+        json_int_t hp = json_integer_value (json_object_get (port, "hostPort"));
+        if (hp <= 0)
+          continue;
+        const char *ip = json_string_value (json_object_get (port, "hostIP"));
+        const char *proto = json_string_value (json_object_get (port, "protocol"));
+        p->ports = xreallocarray (p->ports, p->n_ports + 1, sizeof *p->ports);
+        p->ports[p->n_ports++] = (sched_port){
+          xstrdup (ip && *ip ? ip : "0.0.0.0"),
+          !proto || streq (proto, "TCP") ? 0 : streq (proto, "UDP") ? 1 : 2,
+          (int) hp,
+        };
+      }
+}
+
+static void
+add_images (sched_pod *p, json_t *containers)
+{
+  json_t *c;
+  size_t i;
+  json_array_foreach (containers, i, c)
+    {
+      const char *img = json_string_value (json_object_get (c, "image"));
+      if (!img)
+        continue;
+      p->images = xreallocarray (p->images, p->n_images + 1, sizeof *p->images);
+      p->images[p->n_images++] = xstrdup (img);
+    }
+}
+
+void
+sched_pod_free (sched_pod *p)
+{
+  if (!p)
+    return;
+  free (p->key);
+  free (p->ns);
+  free (p->name);
+  free (p->node);
+  json_decref (p->obj);
+  sched_res_free (&p->req);
+  for (size_t i = 0; i < p->n_ports; i++)
+    free (p->ports[i].ip);
+  free (p->ports);
+  for (size_t i = 0; i < p->n_images; i++)
+    free (p->images[i]);
+  free (p->images);
+  free (p);
+}
+
+int
+sched_pod_parse (json_t *obj, sched_pod **out, husk_error **err)
+{
+  json_t *meta = json_object_get (obj, "metadata");
+  json_t *spec = json_object_get (obj, "spec");
+  const char *name = json_string_value (json_object_get (meta, "name"));
+  const char *ns = json_string_value (json_object_get (meta, "namespace"));
+  if (!name || !json_is_object (spec))
+    return husk_err (err, EINVAL, "pod: metadata.name and spec are required");
+  if (!ns || !*ns)
+    ns = "default";
+
+  sched_pod *p = xzalloc (sizeof *p);
+  p->ns = xstrdup (ns);
+  p->name = xstrdup (name);
+  p->key = xasprintf ("%s/%s", ns, name);
+  p->obj = json_incref (obj);
+  p->labels = json_object_get (meta, "labels");
+  p->tolerations = json_object_get (spec, "tolerations");
+  p->affinity = json_object_get (spec, "affinity");
+  p->priority = (int32_t) json_integer_value (json_object_get (spec, "priority"));
+  const char *pp = json_string_value (json_object_get (spec, "preemptionPolicy"));
+  p->preempt_never = pp && streq (pp, "Never");
+  p->terminating = json_object_get (meta, "deletionTimestamp") != NULL
+                   && !json_is_null (json_object_get (meta, "deletionTimestamp"));
+  json_t *anti = husk_json_path (p->affinity, "podAntiAffinity");
+  p->has_required_anti
+      = json_array_size (json_object_get (anti, "requiredDuringSchedulingIgnoredDuringExecution"))
+        > 0;
+  const char *node = json_string_value (json_object_get (spec, "nodeName"));
+  if (node && *node)
+    p->node = xstrdup (node);
+  add_ports (p, json_object_get (spec, "containers"));
+  add_images (p, json_object_get (spec, "initContainers"));
+  add_images (p, json_object_get (spec, "containers"));
+
+  int ret = pod_requests (spec, &p->req, &p->nz_cpu, &p->nz_mem, err);
+  if (ret < 0)
+    {
+      sched_pod_free (p);
+      return husk_err_wrap (err, "pod %s/%s", ns, name);
+    }
+  *out = p;
+  return 0;
+}
