@@ -110,4 +110,9 @@ tests_unit_test_api_patch_LDADD = $(API_LIBS)
 tests_unit_test_api_schema_SOURCES = tests/unit/test-api-schema.c tests/unit/tap.h
 tests_unit_test_api_schema_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 tests_unit_test_api_schema_LDADD = $(API_LIBS)
+# Benchmark program (tests/bench/api/run drives it); built by `make check`, never run by it.
+check_PROGRAMS += tests/bench/api/api-bench
+tests_bench_api_api_bench_SOURCES = tests/bench/api/api-bench.c
+tests_bench_api_api_bench_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+tests_bench_api_api_bench_LDADD = $(CURL_LIBS) -lpthread
 # --- end api server (unit tests) ---

@@ -281,6 +281,13 @@ kv_object (json_t *kv, int64_t rev, char **out, size_t *len_out, husk_error **er
   size_t len = 0;
   if (!v || store_b64_decode (v, strlen (v), &raw, &len) < 0)
     return husk_err (err, EIO, "etcd: value is not base64");
+  size_t pl = strlen (STORE_RV_PREFIX);
+  if (len > pl && memcmp (raw, STORE_RV_PREFIX "\"", pl + 1) == 0)
+    {
+      /* Written by husk: the empty resourceVersion is at a known place. */
+      *out = store_splice_rev (raw, len, pl, 0, rev ? rev : jint (kv, "mod_revision"), len_out);
+      return 0;
+    }
   _cleanup_json_ json_t *obj = NULL;
   if (husk_json_parse (raw, len, &obj, err) < 0 || !json_is_object (obj))
     return husk_err (err, EIO, "etcd: stored value is not a JSON object");

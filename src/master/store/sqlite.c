@@ -22,6 +22,7 @@ typedef struct stmts
 {
   sqlite3 *db;
   sqlite3_stmt *sel, *ins, *upd, *del, *setmeta, *list, *getmeta;
+  sqlite3_stmt *savepoint, *release, *rollback_to; /* the writer's per-request SAVEPOINT */
 } stmts;
 
 typedef struct rconn
@@ -68,8 +69,10 @@ typedef struct sq
 } sq;
 
 static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, rev INTEGER NOT NULL, "
-    "  value TEXT NOT NULL, rvoff INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;"
+    /* A rowid table: objects are ~1 KB, too big for WITHOUT ROWID's b-tree cells. */
+    "CREATE TABLE IF NOT EXISTS kv (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, "
+    "  rev INTEGER NOT NULL, value TEXT NOT NULL, rvoff INTEGER NOT NULL, "
+    "  expires INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;";
 
 static int
@@ -121,6 +124,9 @@ stmts_finalize (stmts *st)
   sqlite3_finalize (st->setmeta);
   sqlite3_finalize (st->list);
   sqlite3_finalize (st->getmeta);
+  sqlite3_finalize (st->savepoint);
+  sqlite3_finalize (st->release);
+  sqlite3_finalize (st->rollback_to);
   sqlite3_close (st->db);
   memset (st, 0, sizeof *st);
 }
@@ -143,6 +149,9 @@ stmts_prepare (stmts *st, husk_error **err)
       {offsetof (stmts, list),
        "SELECT key, value FROM kv WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3"},
       {offsetof (stmts, getmeta), "SELECT v FROM meta WHERE k = ?1"},
+      {offsetof (stmts, savepoint), "SAVEPOINT r"},
+      {offsetof (stmts, release), "RELEASE r"},
+      {offsetof (stmts, rollback_to), "ROLLBACK TO r"},
   };
   for (size_t i = 0; i < ARRAY_SIZE (defs); i++)
     {
@@ -176,6 +185,17 @@ conn_open (const char *path, bool memory, stmts *st, husk_error **err)
   if (ret < 0)
     stmts_finalize (st);
   return ret;
+}
+
+/* Runs a prepared statement that returns no rows. */
+static int
+run (stmts *st, sqlite3_stmt *stmt, husk_error **err)
+{
+  int rc = step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return sql_err (err, st->db, rc, sqlite3_sql (stmt));
+  return 0;
 }
 
 static int64_t
@@ -428,6 +448,8 @@ write_row (stmts *st, sqlite3_stmt *stmt, const store_prep *p, int64_t rev, cons
   int rc = step (stmt);
   sqlite3_reset (stmt);
   sqlite3_clear_bindings (stmt);
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) /* the UNIQUE key of an insert */
+    return husk_err (err, STORE_EEXIST, "%s: already exists", p->key + strlen ("/registry/"));
   if (rc != SQLITE_DONE)
     return sql_err (err, st->db, rc, p->key);
   return 0;
@@ -439,6 +461,21 @@ apply_op (stmts *st, const store_prep *p, int64_t rev, char **result, husk_error
 {
   const char *what = p->key + strlen ("/registry/");
   store_op *op = p->op;
+  size_t len;
+  int ret;
+  if (op->type == STORE_OP_CREATE)
+    {
+      /* No lookup: the UNIQUE key makes a duplicate fail. */
+      char *obj = store_prep_render (p, rev, &len);
+      ret = write_row (st, st->ins, p, rev, obj, len, err);
+      if (ret < 0)
+        {
+          free (obj);
+          return ret;
+        }
+      *result = obj;
+      return 0;
+    }
   sqlite3_bind_text (st->sel, 1, p->key, -1, SQLITE_STATIC);
   int rc = step (st->sel);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -458,18 +495,14 @@ apply_op (stmts *st, const store_prep *p, int64_t rev, char **result, husk_error
     }
   sqlite3_reset (st->sel);
 
-  if (op->type == STORE_OP_CREATE && present)
-    return husk_err (err, STORE_EEXIST, "%s: already exists", what);
-  if (op->type != STORE_OP_CREATE && !present)
+  if (!present)
     return husk_err (err, STORE_ENOTFOUND, "%s: not found", what);
-  if (op->type != STORE_OP_CREATE && op->expect_rev && op->expect_rev != cur)
+  if (op->expect_rev && op->expect_rev != cur)
     return husk_err (err, STORE_ECONFLICT,
                      "%s: the object has been modified (revision %" PRId64 ", expected %" PRId64
                      ")",
                      what, cur, op->expect_rev);
-
-  size_t len;
-  int ret;
+  op->prev_rev = cur;
   if (op->type == STORE_OP_DELETE)
     {
       sqlite3_bind_text (st->del, 1, p->key, -1, SQLITE_STATIC);
@@ -481,7 +514,7 @@ apply_op (stmts *st, const store_prep *p, int64_t rev, char **result, husk_error
       return 0;
     }
   char *obj = store_prep_render (p, rev, &len);
-  ret = write_row (st, op->type == STORE_OP_CREATE ? st->ins : st->upd, p, rev, obj, len, err);
+  ret = write_row (st, st->upd, p, rev, obj, len, err);
   if (ret < 0)
     {
       free (obj);
@@ -526,9 +559,9 @@ apply_req (sq *q, wreq *r, int64_t rev, husk_error **err)
         q->reserved = rev + RESERVE_BLOCK;
     }
   if (ret >= 0 && need_w)
-    ret = exec (q->w.db, "SAVEPOINT r", err);
+    ret = run (&q->w, q->w.savepoint, err);
   if (ret >= 0 && need_m)
-    ret = exec (q->m.db, "SAVEPOINT r", err);
+    ret = run (&q->m, q->m.savepoint, err);
   if (ret < 0)
     return ret;
 
@@ -539,14 +572,14 @@ apply_req (sq *q, wreq *r, int64_t rev, husk_error **err)
     {
       req_free_results (r);
       if (need_w)
-        exec (q->w.db, "ROLLBACK TO r", NULL);
+        run (&q->w, q->w.rollback_to, NULL);
       if (need_m)
-        exec (q->m.db, "ROLLBACK TO r", NULL);
+        run (&q->m, q->m.rollback_to, NULL);
     }
   if (need_w)
-    exec (q->w.db, "RELEASE r", NULL);
+    run (&q->w, q->w.release, NULL);
   if (need_m)
-    exec (q->m.db, "RELEASE r", NULL);
+    run (&q->m, q->m.release, NULL);
   return ret;
 }
 

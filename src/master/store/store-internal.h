@@ -30,7 +30,11 @@ char *store_prep_render (const store_prep *p, int64_t rev, size_t *len_out);
 char *store_splice_rev (const char *text, size_t len, size_t rv_off, size_t rv_len, int64_t rev,
                         size_t *len_out);
 
-/* Parses a JSON object and cuts out metadata.resourceVersion (see store_prep). */
+/* Every encoded object starts with this; the revision's digits follow. */
+#define STORE_RV_PREFIX "{\"metadata\":{\"resourceVersion\":\""
+
+/* Parses a JSON object and re-encodes it compact with metadata first and
+   metadata.resourceVersion first in it, its value cut out (see store_prep). */
 int store_encode_object (const char *json, char **enc, size_t *enc_len, size_t *rv_off,
                          husk_error **err);
 

@@ -9,6 +9,7 @@ _etcd_port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
 etcd_cluster_start() {
   local dir=$1 base i cluster="" tries=0
+  mkdir -p "$dir" || return 1
   while :; do
     base=$((20000 + (RANDOM % 1600) * 6))
     local all_free=1
@@ -32,12 +33,15 @@ etcd_cluster_start() {
   done
   ETCD_URL="etcd://$ETCD_ENDPOINTS"
   export ETCD_ENDPOINTS ETCD_URL
-  # healthy when every member answers and a leader exists
-  for i in $(seq 1 100); do
-    if ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" endpoint health >/dev/null 2>&1; then
+  # healthy when every member answers and a leader exists (at most ~15 s)
+  local deadline=$((SECONDS + 15)) p
+  while [ $SECONDS -lt $deadline ]; do
+    for p in "${ETCD_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || { tail -3 "$dir"/m*.log >&2; return 1; }; done
+    if ETCDCTL_API=3 etcdctl --dial-timeout=300ms --command-timeout=1s \
+      --endpoints "$ETCD_ENDPOINTS" endpoint health >/dev/null 2>&1; then
       return 0
     fi
-    sleep 0.1
+    sleep 0.2
   done
   return 1
 }

@@ -1,0 +1,452 @@
+/* Store benchmarks (driven by tests/bench/store/run). One measurement per invocation; prints
+   one line of key=value results.
+
+     store-bench create URL DIR WRITERS TOTAL     creates of pod-sized objects
+     store-bench rawput ENDPOINT WRITERS TOTAL    raw etcd puts over the JSON gateway (peer)
+     store-bench list URL DIR N                   list of N pods (median of 5)
+     store-bench fanout URL DIR WATCHERS EVENTS   one writer, WATCHERS watchers
+     store-bench idle DIR OBJECTS SECONDS         write_bytes of this process while idle
+
+   URL: "sqlite" or "etcd://a,b,c". */
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "src/master/store/store.h"
+
+static store *S;
+static atomic_long next_op;
+static long total_ops;
+static char run_ns[48];
+
+static double
+now_ms (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (double) t.tv_sec * 1e3 + (double) t.tv_nsec / 1e6;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* A pod of about 1 KB, the shape the API server stores. */
+static char *
+pod_json (const char *ns, const char *name)
+{
+  return xasprintf (
+      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
+      "\"uid\":\"6f1c2b9e-9a0e-4c55-8a51-%012d\",\"creationTimestamp\":\"2026-11-27T05:00:00Z\","
+      "\"labels\":{\"app\":\"web\",\"tier\":\"frontend\",\"pod-template-hash\":\"5d8f7c9b4\"},"
+      "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web-5d8f7c9b4\","
+      "\"uid\":\"0b9b3c62-3c2e-4f0a-b7de-2f8d6f1e7a11\",\"controller\":true,\"blockOwnerDeletion\":true}]},"
+      "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"registry.local/web:1.25.3\","
+      "\"ports\":[{\"containerPort\":8080,\"protocol\":\"TCP\"}],\"resources\":{\"requests\":{\"cpu\":"
+      "\"100m\",\"memory\":\"64Mi\"},\"limits\":{\"memory\":\"128Mi\"}},\"env\":[{\"name\":\"MODE\","
+      "\"value\":\"production\"}],\"terminationMessagePath\":\"/dev/termination-log\","
+      "\"imagePullPolicy\":\"IfNotPresent\"}],\"restartPolicy\":\"Always\",\"dnsPolicy\":\"ClusterFirst\","
+      "\"serviceAccountName\":\"default\",\"nodeName\":\"node-3\",\"schedulerName\":\"default-scheduler\","
+      "\"tolerations\":[{\"key\":\"node.kubernetes.io/not-ready\",\"operator\":\"Exists\",\"effect\":"
+      "\"NoExecute\",\"tolerationSeconds\":300}]},\"status\":{\"phase\":\"Running\",\"podIP\":"
+      "\"10.42.3.17\",\"hostIP\":\"10.0.0.13\",\"qosClass\":\"Burstable\"}}",
+      name, ns, (int) (strlen (name) * 7919 % 1000000));
+}
+
+static void
+die (const char *what, husk_error *err)
+{
+  fprintf (stderr, "store-bench: %s: %s\n", what, err ? err->msg : "failed");
+  exit (1);
+}
+
+static void
+open_store (const char *url, const char *dir)
+{
+  store_options o = {.url = streq (url, "sqlite") ? NULL : url, .data_dir = dir,
+                     .watch_ring = 200000};
+  husk_error *err = NULL;
+  if (store_open (&o, &S, &err) < 0)
+    die ("open", err);
+}
+
+/* ---- create throughput ---- */
+
+typedef struct lat
+{
+  double *v;
+  size_t n, cap;
+} lat;
+
+static void *
+create_worker (void *arg)
+{
+  lat *l = arg;
+  for (;;)
+    {
+      long i = atomic_fetch_add (&next_op, 1);
+      if (i >= total_ops)
+        break;
+      char name[32];
+      snprintf (name, sizeof name, "pod-%ld", i);
+      _cleanup_free_ char *json = pod_json (run_ns, name);
+      husk_error *err = NULL;
+      double t0 = now_ms ();
+      if (store_create (S, "pods", run_ns, name, json, NULL, NULL, &err) < 0)
+        die ("create", err);
+      if (l->n == l->cap)
+        {
+          l->cap = l->cap ? l->cap * 2 : 1024;
+          l->v = xreallocarray (l->v, l->cap, sizeof *l->v);
+        }
+      l->v[l->n++] = now_ms () - t0;
+    }
+  return NULL;
+}
+
+static void
+report_latency (const char *what, const char *backend, int writers, lat *ls, double wall)
+{
+  size_t n = 0;
+  for (int i = 0; i < writers; i++)
+    n += ls[i].n;
+  double *all = xcalloc (n ? n : 1, sizeof *all);
+  size_t k = 0;
+  for (int i = 0; i < writers; i++)
+    {
+      memcpy (all + k, ls[i].v, ls[i].n * sizeof *all);
+      k += ls[i].n;
+      free (ls[i].v);
+    }
+  qsort (all, n, sizeof *all, cmp_double);
+  printf ("%s backend=%s writers=%d n=%zu ops_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n", what,
+          backend, writers, n, (double) n / (wall / 1e3), n ? all[n / 2] : 0.0,
+          n ? all[(size_t) ((double) n * 0.99)] : 0.0);
+  free (all);
+}
+
+static int
+cmd_create (const char *url, const char *dir, int writers, long total)
+{
+  open_store (url, dir);
+  total_ops = total;
+  lat *ls = xcalloc ((size_t) writers, sizeof *ls);
+  pthread_t *th = xcalloc ((size_t) writers, sizeof *th);
+  double t0 = now_ms ();
+  for (int i = 0; i < writers; i++)
+    pthread_create (&th[i], NULL, create_worker, &ls[i]);
+  for (int i = 0; i < writers; i++)
+    pthread_join (th[i], NULL);
+  double wall = now_ms () - t0;
+  report_latency ("create", store_backend_name (S), writers, ls, wall);
+  store_close (S);
+  free (ls);
+  free (th);
+  return 0;
+}
+
+/* ---- raw etcd puts (the peer) ---- */
+
+static const char *raw_ep;
+
+static size_t
+sink (char *p, size_t s, size_t n, void *u)
+{
+  return s * n;
+}
+
+static void *
+rawput_worker (void *arg)
+{
+  lat *l = arg;
+  CURL *c = curl_easy_init ();
+  struct curl_slist *h = curl_slist_append (NULL, "Content-Type: application/json");
+  _cleanup_free_ char *url = xasprintf ("http://%s/v3/kv/put", raw_ep);
+  for (;;)
+    {
+      long i = atomic_fetch_add (&next_op, 1);
+      if (i >= total_ops)
+        break;
+      char name[32], key[128];
+      snprintf (name, sizeof name, "pod-%ld", i);
+      snprintf (key, sizeof key, "/bench-raw/%s/%s", run_ns, name);
+      _cleanup_free_ char *json = pod_json (run_ns, name);
+      /* same payload size as the store writes: base64 of key and value */
+      husk_buf b = HUSK_BUF_INIT;
+      static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      const char *parts[2] = {key, json};
+      husk_buf_puts (&b, "{\"key\":\"");
+      for (int p = 0; p < 2; p++)
+        {
+          const unsigned char *in = (const unsigned char *) parts[p];
+          size_t len = strlen (parts[p]);
+          for (size_t j = 0; j < len; j += 3)
+            {
+              uint32_t v = (uint32_t) in[j] << 16 | (j + 1 < len ? (uint32_t) in[j + 1] << 8 : 0)
+                           | (j + 2 < len ? in[j + 2] : 0);
+              husk_buf_putc (&b, tbl[(v >> 18) & 63]);
+              husk_buf_putc (&b, tbl[(v >> 12) & 63]);
+              husk_buf_putc (&b, j + 1 < len ? tbl[(v >> 6) & 63] : '=');
+              husk_buf_putc (&b, j + 2 < len ? tbl[v & 63] : '=');
+            }
+          husk_buf_puts (&b, p == 0 ? "\",\"value\":\"" : "\"}");
+        }
+      curl_easy_setopt (c, CURLOPT_URL, url);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDS, husk_buf_str (&b));
+      curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
+      curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, sink);
+      curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+      double t0 = now_ms ();
+      CURLcode rc = curl_easy_perform (c);
+      long code = 0;
+      curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
+      if (rc != CURLE_OK || code != 200)
+        {
+          fprintf (stderr, "store-bench: raw put: %s (HTTP %ld)\n", curl_easy_strerror (rc), code);
+          exit (1);
+        }
+      if (l->n == l->cap)
+        {
+          l->cap = l->cap ? l->cap * 2 : 1024;
+          l->v = xreallocarray (l->v, l->cap, sizeof *l->v);
+        }
+      l->v[l->n++] = now_ms () - t0;
+      husk_buf_free (&b);
+    }
+  curl_slist_free_all (h);
+  curl_easy_cleanup (c);
+  return NULL;
+}
+
+static int
+cmd_rawput (const char *ep, int writers, long total)
+{
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+  raw_ep = ep;
+  total_ops = total;
+  lat *ls = xcalloc ((size_t) writers, sizeof *ls);
+  pthread_t *th = xcalloc ((size_t) writers, sizeof *th);
+  double t0 = now_ms ();
+  for (int i = 0; i < writers; i++)
+    pthread_create (&th[i], NULL, rawput_worker, &ls[i]);
+  for (int i = 0; i < writers; i++)
+    pthread_join (th[i], NULL);
+  report_latency ("rawput", "etcd-gateway", writers, ls, now_ms () - t0);
+  free (ls);
+  free (th);
+  return 0;
+}
+
+/* ---- list ---- */
+
+static int
+cmd_list (const char *url, const char *dir, long n)
+{
+  open_store (url, dir);
+  total_ops = n;
+  lat ls[8] = {0};
+  pthread_t th[8];
+  for (int i = 0; i < 8; i++)
+    pthread_create (&th[i], NULL, create_worker, &ls[i]);
+  for (int i = 0; i < 8; i++)
+    {
+      pthread_join (th[i], NULL);
+      free (ls[i].v);
+    }
+  double runs[5];
+  size_t got = 0;
+  for (int r = 0; r < 5; r++)
+    {
+      store_list_result res = {0};
+      husk_error *err = NULL;
+      double t0 = now_ms ();
+      if (store_list (S, "pods", run_ns, 0, NULL, &res, &err) < 0)
+        die ("list", err);
+      runs[r] = now_ms () - t0;
+      got = res.n;
+      store_list_result_free (&res);
+    }
+  qsort (runs, 5, sizeof *runs, cmp_double);
+  printf ("list backend=%s n=%zu median_ms=%.1f min_ms=%.1f\n", store_backend_name (S), got,
+          runs[2], runs[0]);
+  store_close (S);
+  return 0;
+}
+
+/* ---- watch fan-out ---- */
+
+typedef struct fan
+{
+  store_watch *w;
+  long want;
+  long got;
+  double *lag;
+} fan;
+
+static double *sent_at; /* per event index */
+
+static void *
+fan_worker (void *arg)
+{
+  fan *f = arg;
+  while (f->got < f->want)
+    {
+      const store_event *ev = NULL;
+      husk_error *err = NULL;
+      int ret = store_watch_next (f->w, 10000, &ev, &err);
+      if (ret <= 0)
+        die ("watch", err);
+      long i = strtol (ev->name + 2, NULL, 10);
+      f->lag[f->got++] = now_ms () - sent_at[i];
+      store_event_unref (ev);
+    }
+  return NULL;
+}
+
+static int
+cmd_fanout (const char *url, const char *dir, int watchers, long events)
+{
+  open_store (url, dir);
+  int64_t from = 0;
+  husk_error *err = NULL;
+  store_current_revision (S, &from, &err);
+  fan *fs = xcalloc ((size_t) watchers, sizeof *fs);
+  pthread_t *th = xcalloc ((size_t) watchers, sizeof *th);
+  sent_at = xcalloc ((size_t) events, sizeof *sent_at);
+  for (int i = 0; i < watchers; i++)
+    {
+      fs[i].want = events;
+      fs[i].lag = xcalloc ((size_t) events, sizeof (double));
+      if (store_watch_open (S, "pods", run_ns, from, &fs[i].w, &err) < 0)
+        die ("watch open", err);
+      pthread_create (&th[i], NULL, fan_worker, &fs[i]);
+    }
+  double t0 = now_ms ();
+  for (long i = 0; i < events; i++)
+    {
+      char name[32];
+      snprintf (name, sizeof name, "f-%ld", i);
+      _cleanup_free_ char *json = pod_json (run_ns, name);
+      sent_at[i] = now_ms ();
+      if (store_create (S, "pods", run_ns, name, json, NULL, NULL, &err) < 0)
+        die ("create", err);
+    }
+  for (int i = 0; i < watchers; i++)
+    pthread_join (th[i], NULL);
+  double wall = now_ms () - t0;
+  size_t n = (size_t) watchers * (size_t) events, k = 0;
+  double *all = xcalloc (n, sizeof *all);
+  for (int i = 0; i < watchers; i++)
+    {
+      memcpy (all + k, fs[i].lag, (size_t) events * sizeof *all);
+      k += (size_t) events;
+      free (fs[i].lag);
+      store_watch_close (fs[i].w);
+    }
+  qsort (all, n, sizeof *all, cmp_double);
+  printf ("fanout backend=%s watchers=%d events=%ld deliveries=%zu wall_ms=%.0f "
+          "deliveries_per_s=%.0f lag_p50_ms=%.2f lag_p99_ms=%.2f\n",
+          store_backend_name (S), watchers, events, n, wall, (double) n / (wall / 1e3),
+          all[n / 2], all[(size_t) ((double) n * 0.99)]);
+  free (all);
+  free (fs);
+  free (th);
+  store_close (S);
+  return 0;
+}
+
+/* ---- idle writes ---- */
+
+static long long
+write_bytes (void)
+{
+  FILE *f = fopen ("/proc/self/io", "r");
+  char line[128];
+  long long v = -1;
+  while (f && fgets (line, sizeof line, f))
+    if (sscanf (line, "write_bytes: %lld", &v) == 1)
+      break;
+  if (f)
+    fclose (f);
+  return v;
+}
+
+static int
+cmd_idle (const char *dir, long objects, int seconds)
+{
+  open_store ("sqlite", dir);
+  total_ops = objects;
+  lat ls[4] = {0};
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++)
+    pthread_create (&th[i], NULL, create_worker, &ls[i]);
+  for (int i = 0; i < 4; i++)
+    {
+      pthread_join (th[i], NULL);
+      free (ls[i].v);
+    }
+  /* Node heartbeats of an idle 3-node cluster: Lease renewals every 10 s (volatile). */
+  husk_error *err = NULL;
+  int64_t lrev[3] = {0};
+  for (int i = 0; i < 3; i++)
+    {
+      char name[16];
+      snprintf (name, sizeof name, "node-%d", i);
+      _cleanup_free_ char *l = xasprintf ("{\"kind\":\"Lease\",\"metadata\":{\"name\":\"%s\"},"
+                                          "\"spec\":{\"renewTime\":\"0\"}}",
+                                          name);
+      if (store_create (S, "leases", "kube-node-lease", name, l, NULL, &lrev[i], &err) < 0)
+        die ("lease", err);
+    }
+  sleep (1); /* let the last commit's I/O be accounted */
+  long long before = write_bytes ();
+  int renewals = 0;
+  for (int t = 0; t < seconds; t++)
+    {
+      sleep (1);
+      if (t % 10 == 9)
+        for (int i = 0; i < 3; i++)
+          {
+            char name[16];
+            snprintf (name, sizeof name, "node-%d", i);
+            _cleanup_free_ char *l
+                = xasprintf ("{\"kind\":\"Lease\",\"metadata\":{\"name\":\"%s\"},"
+                             "\"spec\":{\"renewTime\":\"%d\"}}",
+                             name, t);
+            if (store_update (S, "leases", "kube-node-lease", name, l, lrev[i], NULL, &lrev[i],
+                              &err)
+                < 0)
+              die ("lease renew", err);
+            renewals++;
+          }
+    }
+  long long after = write_bytes ();
+  printf ("idle objects=%ld seconds=%d lease_renewals=%d write_bytes=%lld\n", objects, seconds,
+          renewals, after - before);
+  store_close (S);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  snprintf (run_ns, sizeof run_ns, "bench-%ld-%d", (long) time (NULL), (int) getpid ());
+  if (argc == 6 && streq (argv[1], "create"))
+    return cmd_create (argv[2], argv[3], atoi (argv[4]), atol (argv[5]));
+  if (argc == 5 && streq (argv[1], "rawput"))
+    return cmd_rawput (argv[2], atoi (argv[3]), atol (argv[4]));
+  if (argc == 5 && streq (argv[1], "list"))
+    return cmd_list (argv[2], argv[3], atol (argv[4]));
+  if (argc == 6 && streq (argv[1], "fanout"))
+    return cmd_fanout (argv[2], argv[3], atoi (argv[4]), atol (argv[5]));
+  if (argc == 5 && streq (argv[1], "idle"))
+    return cmd_idle (argv[2], atol (argv[3]), atoi (argv[4]));
+  fprintf (stderr, "usage: see the comment at the top of tests/bench/store/store-bench.c\n");
+  return 2;
+}
