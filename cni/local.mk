@@ -30,3 +30,8 @@ tests/fuzz/fuzz-cni-config: $(top_srcdir)/tests/fuzz/fuzz-cni-config.c $(CNI_FUZ
 	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $^ $(JANSSON_LIBS) $(YAML_LIBS) -lpthread
 fuzz: tests/fuzz/fuzz-cni-config
 CLEANFILES += tests/fuzz/fuzz-cni-config
+
+# Benchmark helper (tests/bench/cni/run-bench.sh drives it); built by `make check`, never run by it.
+check_PROGRAMS += tests/bench/cni/cni-bench
+tests_bench_cni_cni_bench_SOURCES = tests/bench/cni/cni-bench.c
+tests_bench_cni_cni_bench_LDADD = $(LIBHUSK_LIBS)

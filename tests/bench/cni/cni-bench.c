@@ -1,0 +1,182 @@
+/* husk-cni benchmark helper.
+     cni-bench lat PLUGIN CONF NETNS_PATH N   ADD+DEL latency of a CNI plugin: N pairs, one
+                                             netns; prints "p50 p99 mean add_p50 del_p50" (us)
+     cni-bench recv PORT                      accepts one TCP connection, drains it
+     cni-bench send HOST PORT SECONDS         streams to HOST:PORT; prints "Mbit/s"
+   Run inside the node netns (lat) or the pod netns (recv/send). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "lib/util.h"
+
+static double
+now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static int
+run_plugin (const char *plugin, const char *conf, const char *netns, const char *cmd,
+            const char *id)
+{
+  pid_t pid = fork ();
+  if (pid < 0)
+    return -1;
+  if (pid == 0)
+    {
+      int in = open (conf, O_RDONLY);
+      int out = open ("/dev/null", O_WRONLY);
+      if (in < 0 || out < 0)
+        _exit (126);
+      dup2 (in, 0);
+      dup2 (out, 1);
+      setenv ("CNI_COMMAND", cmd, 1);
+      setenv ("CNI_CONTAINERID", id, 1);
+      setenv ("CNI_NETNS", netns, 1);
+      setenv ("CNI_IFNAME", "eth0", 1);
+      execl (plugin, plugin, (char *) NULL);
+      _exit (127);
+    }
+  int st;
+  while (waitpid (pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static int
+cmd_lat (const char *plugin, const char *conf, const char *netns, int n)
+{
+  double *t = xcalloc ((size_t) n, sizeof *t), sum = 0;
+  double *ta = xcalloc ((size_t) n, sizeof *ta), *td = xcalloc ((size_t) n, sizeof *td);
+  for (int i = -3; i < n; i++) /* three warm-up rounds */
+    {
+      char id[64];
+      snprintf (id, sizeof id, "bench-%d", i + 3);
+      double t0 = now ();
+      if (run_plugin (plugin, conf, netns, "ADD", id) != 0)
+        {
+          fprintf (stderr, "cni-bench: %s ADD failed at round %d\n", plugin, i);
+          return 1;
+        }
+      double t1 = now ();
+      if (run_plugin (plugin, conf, netns, "DEL", id) != 0)
+        {
+          fprintf (stderr, "cni-bench: %s DEL failed at round %d\n", plugin, i);
+          return 1;
+        }
+      if (i >= 0)
+        {
+          double t2 = now ();
+          t[i] = (t2 - t0) * 1e6;
+          ta[i] = (t1 - t0) * 1e6;
+          td[i] = (t2 - t1) * 1e6;
+          sum += t[i];
+        }
+    }
+  qsort (t, (size_t) n, sizeof *t, cmp_double);
+  qsort (ta, (size_t) n, sizeof *ta, cmp_double);
+  qsort (td, (size_t) n, sizeof *td, cmp_double);
+  printf ("%.0f %.0f %.0f %.0f %.0f\n", t[n / 2], t[(n * 99) / 100 >= n ? n - 1 : (n * 99) / 100],
+          sum / n, ta[n / 2], td[n / 2]);
+  free (t);
+  free (ta);
+  free (td);
+  return 0;
+}
+
+static int
+cmd_recv (int port)
+{
+  int s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+  setsockopt (s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+  if (bind (s, (struct sockaddr *) &a, sizeof a) < 0 || listen (s, 1) < 0)
+    {
+      perror ("cni-bench recv");
+      return 1;
+    }
+  int c = accept (s, NULL, NULL);
+  if (c < 0)
+    return 1;
+  static char buf[1 << 17];
+  long long total = 0;
+  ssize_t r;
+  while ((r = read (c, buf, sizeof buf)) > 0)
+    total += r;
+  close (c);
+  close (s);
+  fprintf (stderr, "received %lld bytes\n", total);
+  return 0;
+}
+
+static int
+cmd_send (const char *host, int port, double secs)
+{
+  int s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+  inet_pton (AF_INET, host, &a.sin_addr);
+  for (int i = 0; connect (s, (struct sockaddr *) &a, sizeof a) < 0; i++)
+    {
+      if (i > 50)
+        {
+          perror ("cni-bench send: connect");
+          return 1;
+        }
+      close (s);
+      s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      usleep (100000);
+    }
+  static char buf[1 << 17];
+  memset (buf, 'x', sizeof buf);
+  long long total = 0;
+  double t0 = now (), t;
+  while ((t = now ()) - t0 < secs)
+    {
+      ssize_t w = write (s, buf, sizeof buf);
+      if (w < 0)
+        {
+          perror ("cni-bench send: write");
+          return 1;
+        }
+      total += w;
+    }
+  shutdown (s, SHUT_WR);
+  char c;
+  while (read (s, &c, 1) > 0) /* the receiver closes once it has read everything */
+    ;
+  t = now () - t0;
+  printf ("%.0f\n", (double) total * 8 / t / 1e6);
+  close (s);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc == 6 && streq (argv[1], "lat"))
+    return cmd_lat (argv[2], argv[3], argv[4], atoi (argv[5]));
+  if (argc == 3 && streq (argv[1], "recv"))
+    return cmd_recv (atoi (argv[2]));
+  if (argc == 5 && streq (argv[1], "send"))
+    return cmd_send (argv[2], atoi (argv[3]), atof (argv[4]));
+  fprintf (stderr, "usage: cni-bench lat PLUGIN CONF NETNS N | recv PORT | send HOST PORT SECS\n");
+  return 2;
+}

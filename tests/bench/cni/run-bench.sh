@@ -1,0 +1,79 @@
+#!/bin/bash
+# husk-cni benchmarks, each against its peer measured in the same run:
+#  1. ADD+DEL latency (p50/p99) vs Debian's bridge + host-local  (target: ratio <= 0.3)
+#  2. pod-to-pod TCP throughput on one bridge vs two netns joined by a bare veth
+#     (target: ratio >= 0.9)
+# Everything runs in network namespaces created here. Prints figures, asserts nothing.
+#   HUSK_BUILD_DIR=/path/to/build tests/bench/cni/run-bench.sh [ROUNDS] [SECONDS]
+: "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/integration/cni/lib.sh"
+require_root
+require_cmd ip python3
+BENCH="$HUSK_BUILD_DIR/tests/bench/cni/cni-bench"
+[ -x "$BENCH" ] && [ -x "$CNI_BIN" ] || tap_skip_all "build husk-cni and tests/bench/cni/cni-bench first"
+[ -x "$DEBIAN_CNI/bridge" ] || tap_skip_all "containernetworking-plugins not installed"
+ROUNDS=${1:-200}
+SECS=${2:-3}
+
+cni_netns node node
+cni_netns lat lat
+cni_tmpdir tmp
+export CNI_PATH="$DEBIAN_CNI"
+
+cat >"$tmp/husk.json" <<JSON
+{"cniVersion":"1.0.0","name":"benchhusk","type":"husk-cni","bridge":"husk0","isGateway":true,
+ "ipam":{"type":"host-local","dataDir":"$tmp/ipam","subnet":"10.254.0.0/24"}}
+JSON
+cat >"$tmp/debian.json" <<JSON
+{"cniVersion":"1.0.0","name":"benchdeb","type":"bridge","bridge":"cnibench0","isGateway":true,
+ "ipam":{"type":"host-local","dataDir":"$tmp/ipam","subnet":"10.254.1.0/24"}}
+JSON
+
+echo "# ADD+DEL latency, $ROUNDS pairs each (microseconds: p50 p99 mean | ADD p50, DEL p50)"
+h=$(ip netns exec "$node" "$BENCH" lat "$CNI_BIN" "$tmp/husk.json" "/run/netns/$lat" "$ROUNDS") || exit 1
+d=$(ip netns exec "$node" "$BENCH" lat "$DEBIAN_CNI/bridge" "$tmp/debian.json" "/run/netns/$lat" "$ROUNDS") || exit 1
+echo "husk-cni              $h"
+echo "debian bridge+hl      $d"
+read -r hp50 hp99 _ ha hd <<<"$h"
+read -r dp50 dp99 _ da dd <<<"$d"
+awk -v a="$hp50" -v b="$dp50" -v c="$hp99" -v e="$dp99" -v f="$ha" -v g="$da" -v i="$hd" -v j="$dd" \
+  'BEGIN { printf "latency ratio husk/debian: ADD+DEL p50 %.2fx  p99 %.2fx  (target <= 0.3x); ADD alone p50 %.2fx, DEL alone p50 %.2fx\n", a/b, c/e, f/g, i/j }'
+
+# --- throughput: peer = two netns and one veth
+cni_netns va va
+cni_netns vb vb
+ip -n "$va" link add eth0 type veth peer name eth0 netns "$vb"
+ip -n "$va" addr add 10.254.9.1/30 dev eth0 && ip -n "$va" link set eth0 up
+ip -n "$vb" addr add 10.254.9.2/30 dev eth0 && ip -n "$vb" link set eth0 up
+# --- husk: two pods on husk0 in the node netns
+cni_netns p1 p1
+cni_netns p2 p2
+cni_exec "$node" "$CNI_BIN" ADD tp1 "$p1" "$tmp/husk.json" >"$tmp/p1.json" || exit 1
+cni_exec "$node" "$CNI_BIN" ADD tp2 "$p2" "$tmp/husk.json" >"$tmp/p2.json" || exit 1
+p2addr=$(jget "$tmp/p2.json" '["ips"][0]["address"]')
+p2addr=${p2addr%/*}
+
+stream() { # stream SRC_NS DST_NS DST_ADDR -> Mbit/s
+  ip netns exec "$2" "$BENCH" recv 5201 2>/dev/null &
+  local rpid=$!
+  ip netns exec "$1" "$BENCH" send "$3" 5201 "$SECS"
+  wait "$rpid"
+}
+TROUNDS=${TROUNDS:-5}
+echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS alternating rounds (Mbit/s)"
+: >"$tmp/tv"
+: >"$tmp/th"
+for r in $(seq "$TROUNDS"); do
+  v=$(stream "$va" "$vb" 10.254.9.2)
+  h=$(stream "$p1" "$p2" "$p2addr")
+  echo "round $r: veth peer $v   husk-cni bridge $h"
+  echo "${v:-0}" >>"$tmp/tv"
+  echo "${h:-0}" >>"$tmp/th"
+done
+med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+best() { sort -n "$1" | tail -1; }
+awk -v a="$(med "$tmp/th")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/th")" -v d="$(best "$tmp/tv")" \
+  'BEGIN { printf "throughput husk-cni vs veth peer: median %d / %d Mbit/s = %.2fx, best %d / %d = %.2fx (target >= 0.9x)\n", a, b, a/b, c, d, c/d }'
+cni_exec "$node" "$CNI_BIN" DEL tp1 "$p1" "$tmp/husk.json" >/dev/null
+cni_exec "$node" "$CNI_BIN" DEL tp2 "$p2" "$tmp/husk.json" >/dev/null
