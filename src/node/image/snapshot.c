@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "lib/buf.h"
 #include "lib/json.h"
@@ -63,9 +64,10 @@ image_layers (image_store *s, const char *ref, image_record *rec, char ***dirs_o
   return 0;
 }
 
-static int
-overlay_options (image_store *s, char **dirs, const char *upper, const char *work, char **out,
-                 husk_error **err)
+/* lowerdir=top:...:bottom[,upperdir=,workdir=]; with rel, layer dirs are given relative to
+   <root>/layers/sha256 (the caller mounts from there) so that more layers fit in a page. */
+static char *
+overlay_options (image_store *s, char **dirs, const char *upper, const char *work, bool rel)
 {
   _cleanup_buf_ husk_buf b = HUSK_BUF_INIT;
   size_t n = 0;
@@ -74,25 +76,71 @@ overlay_options (image_store *s, char **dirs, const char *upper, const char *wor
   husk_buf_puts (&b, "lowerdir=");
   for (size_t i = n; i-- > 0;)
     {
-      husk_buf_puts (&b, dirs[i]);
+      const char *d = dirs[i];
+      if (rel && strrchr (d, '/'))
+        d = strrchr (d, '/') + 1;
+      husk_buf_puts (&b, d);
       if (i > 0)
         husk_buf_putc (&b, ':');
     }
   if (n == 1 && !upper) /* a read-only overlay needs two lower dirs */
     {
-      _cleanup_free_ char *empty = xasprintf ("%s/layers/empty", image_store_root (s));
-      if (husk_mkdir_p (empty, 0755, err) < 0)
-        return -1;
-      husk_buf_printf (&b, ":%s", empty);
+      if (rel)
+        husk_buf_puts (&b, ":../empty");
+      else
+        husk_buf_printf (&b, ":%s/layers/empty", image_store_root (s));
     }
   if (upper)
     husk_buf_printf (&b, ",upperdir=%s,workdir=%s", upper, work);
-  if (b.len >= 4095)
-    return husk_err (err, E2BIG,
-                     "overlay mount options are %zu bytes, over the kernel's 4095 (too many layers "
-                     "or a long data dir)",
-                     b.len);
-  *out = husk_buf_steal (&b);
+  return husk_buf_steal (&b);
+}
+
+#define MOUNT_OPTS_MAX 4095
+
+/* mount(2) of the overlay; options too long for a page are retried from a child process
+   sitting in the layers directory, with relative layer paths. */
+static int
+overlay_mount (image_store *s, char **dirs, const char *upper, const char *work,
+               const char *target, unsigned long flags, husk_error **err)
+{
+  _cleanup_free_ char *empty = xasprintf ("%s/layers/empty", image_store_root (s));
+  if (husk_mkdir_p (empty, 0755, err) < 0)
+    return -1;
+  _cleanup_free_ char *opts = overlay_options (s, dirs, upper, work, false);
+  if (strlen (opts) <= MOUNT_OPTS_MAX)
+    {
+      if (mount ("overlay", target, "overlay", flags, opts) < 0)
+        return husk_err_errno (err, "overlayfs mount at %s", target);
+      return 0;
+    }
+  _cleanup_free_ char *rel = overlay_options (s, dirs, upper, work, true);
+  if (strlen (rel) > MOUNT_OPTS_MAX)
+    {
+      size_t n = 0;
+      while (dirs[n])
+        n++;
+      return husk_err (err, E2BIG,
+                       "overlayfs mount at %s: %zu layers need %zu bytes of mount options, over "
+                       "the kernel's %d",
+                       target, n, strlen (rel), MOUNT_OPTS_MAX);
+    }
+  _cleanup_free_ char *ldir = xasprintf ("%s/layers/sha256", image_store_root (s));
+  pid_t pid = fork ();
+  if (pid < 0)
+    return husk_err_errno (err, "fork");
+  if (pid == 0)
+    {
+      if (chdir (ldir) < 0 || mount ("overlay", target, "overlay", flags, rel) < 0)
+        _exit (errno & 0xff);
+      _exit (0);
+    }
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return husk_err_errno (err, "wait for mount helper");
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return husk_err_sys (err, WIFEXITED (status) ? WEXITSTATUS (status) : EIO,
+                         "overlayfs mount at %s (relative layer paths)", target);
   return 0;
 }
 
@@ -132,7 +180,6 @@ image_snapshot_mount (image_store *s, const char *ref, const char *id, const cha
   _cleanup_free_ char *sdir = snapshot_dir (s, id ? id : rokey);
   _cleanup_free_ char *upper = id ? xasprintf ("%s/upper", sdir) : NULL;
   _cleanup_free_ char *work = id ? xasprintf ("%s/work", sdir) : NULL;
-  _cleanup_free_ char *opts = NULL;
   _cleanup_free_ char *rec_path = xasprintf ("%s/snapshot.json", sdir);
   _cleanup_json_ json_t *j = json_pack ("{s:s, s:s, s:s, s:O, s:s, s:b}", "ref", rec.ref,
                                         "manifest", rec.manifest, "id", id ? id : rokey, "layers",
@@ -142,12 +189,11 @@ image_snapshot_mount (image_store *s, const char *ref, const char *id, const cha
   if ((ret = husk_mkdir_p (sdir, 0700, err)) < 0
       || (upper && (ret = husk_mkdir_p (upper, 0755, err)) < 0)
       || (work && (ret = husk_mkdir_p (work, 0700, err)) < 0)
-      || (ret = overlay_options (s, dirs, upper, work, &opts, err)) < 0
       || (ret = husk_write_file_atomic (rec_path, text, strlen (text), 0600, err)) < 0)
     return ret;
-  if (mount ("overlay", real, "overlay", id ? 0 : MS_RDONLY, opts) < 0)
+  if ((ret = overlay_mount (s, dirs, upper, work, real, id ? 0 : MS_RDONLY, err)) < 0)
     {
-      ret = husk_err_errno (err, "mount image %s at %s (overlayfs)", ref, real);
+      husk_err_wrap (err, "mount image %s", ref);
       if (!id)
         husk_rm_rf (sdir, NULL);
       else

@@ -192,9 +192,7 @@ unpack_entry (unpacker *u, struct archive_entry *e, husk_error **err)
       free (u->checked_parent);
       u->checked_parent = NULL;
     }
-  archive_entry_set_pathname (e, dst);
-  if ((ret = mkdir_parent (u, rel, err)) < 0)
-    return ret;
+  archive_entry_set_pathname (e, dst); /* libarchive creates missing parents */
   if (archive_write_header (u->w, e) < ARCHIVE_WARN)
     return husk_err (err, EIO, "tar entry '%s': %s", name, archive_error_string (u->w));
   if (archive_entry_size (e) > 0 && (ret = copy_data (u, name, err)) < 0)

@@ -29,6 +29,19 @@ check "c1 upper dir deleted" test ! -e "$HUSK_DATA_DIR/images/snapshots/c1"
 check "unmount c2 --remove" "$HUSK" image unmount --remove "$B"
 check "prune frees the layers" "$HUSK" image prune
 check "no layers left" test -z "$(ls "$HUSK_DATA_DIR/images/layers/sha256")"
+# 50 layers: absolute lowerdir paths exceed the kernel's one-page limit for mount options
+layers=()
+for i in $(seq 1 50); do
+  printf 'f layer%02d/file %d\nf top %d\n' "$i" "$i" "$i" >"$IMG_TMP/s$i.spec"
+  python3 "$(dirname "$0")/mkimage.py" --tar "$IMG_TMP/s$i.tar" "$IMG_TMP/s$i.spec"
+  layers+=("$IMG_TMP/s$i.tar")
+done
+python3 "$(dirname "$0")/mkimage.py" "$IMG_TMP/many" many --compress none "${layers[@]}"
+check "import a 50-layer image" "$HUSK" image import --name local/many:1 "$IMG_TMP/many"
+check "mount 50 layers (relative lowerdir fallback)" "$HUSK" image mount local/many:1 "$A"
+check "top layer wins, all layers visible" bash -c "[ \"\$(cat '$A/top')\" = 50 ] && [ \$(ls '$A' | grep -c '^layer') = 50 ]"
+check "unmount 50 layers" "$HUSK" image unmount "$A"
+
 expect_fail "bad snapshot id refused" "snapshot id '../x'" "$HUSK" image mount --snapshot ../x busybox "$A"
 
 img_done
