@@ -41,7 +41,7 @@ filter_unschedulable (sched_cycle *cy, sched_node *n, sched_status *st)
 static bool
 filter_node_name (sched_cycle *cy, sched_node *n, sched_status *st)
 {
-  const char *want = husk_json_path_str (cy->pod->obj, "spec.nodeName");
+  const char *want = cy->pod->node; /* the incoming pod's spec.nodeName */
   if (want && *want && !streq (want, n->name))
     {
       fail (st, SCHED_UNRESOLVABLE, REASON_NODE_NAME);

@@ -267,7 +267,7 @@ add_images (sched_pod *p, json_t *containers)
       if (!img)
         continue;
       p->images = xreallocarray (p->images, p->n_images + 1, sizeof *p->images);
-      p->images[p->n_images++] = xstrdup (img);
+      p->images[p->n_images++] = sched_image_normalize (img);
     }
 }
 
@@ -311,6 +311,8 @@ sched_pod_parse (json_t *obj, sched_pod **out, husk_error **err)
   p->labels = json_object_get (meta, "labels");
   p->tolerations = json_object_get (spec, "tolerations");
   p->affinity = json_object_get (spec, "affinity");
+  p->pref_node_terms = husk_json_path (
+      p->affinity, "nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution");
   p->priority = (int32_t) json_integer_value (json_object_get (spec, "priority"));
   const char *pp = json_string_value (json_object_get (spec, "preemptionPolicy"));
   p->preempt_never = pp && streq (pp, "Never");

@@ -84,6 +84,7 @@ typedef struct sched_pod
   char *node; /* bound node or NULL */
   json_t *obj;
   json_t *labels, *tolerations, *affinity; /* borrowed from obj */
+  json_t *pref_node_terms;                 /* nodeAffinity preferred terms, borrowed */
   sched_res req;
   int64_t nz_cpu, nz_mem; /* requests with upstream's non-zero defaults (scoring) */
   int32_t priority;
@@ -91,7 +92,7 @@ typedef struct sched_pod
   size_t n_ports;
   sched_port *ports;
   size_t n_images;
-  char **images;
+  char **images; /* normalized (docker.io/library/x:latest) */
   int64_t start; /* order of arrival in the cache (tie-break between victims) */
 } sched_pod;
 

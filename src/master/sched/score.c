@@ -76,7 +76,7 @@ sched_score_image_locality (const sched_cache *c, const sched_pod *pod, const sc
     return 0;
   for (size_t i = 0; i < pod->n_images; i++)
     {
-      _cleanup_free_ char *name = sched_image_normalize (pod->images[i]);
+      const char *name = pod->images[i];
       for (size_t j = 0; j < n->n_images; j++)
         if (streq (n->images[j].name, name))
           {
@@ -97,8 +97,7 @@ sched_score_image_locality (const sched_cache *c, const sched_pod *pod, const sc
 int64_t
 sched_score_node_affinity_raw (const sched_pod *pod, const sched_node *n)
 {
-  json_t *pref = husk_json_path (pod->affinity,
-                                 "nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution");
+  json_t *pref = pod->pref_node_terms;
   json_t *t;
   size_t i;
   int64_t s = 0;
