@@ -140,18 +140,19 @@ reply_json_list (api_req *r, const api_route *rt, store_list_result *res)
 static enum MHD_Result
 reply_table_list (api_req *r, const api_route *rt, store_list_result *res)
 {
-  json_t *items = json_array ();
+  char rv[32];
+  snprintf (rv, sizeof rv, "%lld", (long long) res->revision);
+  json_t *t = api_table_new (rt->res, rv, res->continue_token, true);
+  const char *io = api_query (r, "includeObject");
   for (size_t i = 0; i < res->n; i++)
     {
       json_t *o = NULL;
       if (husk_json_parse (res->items[i], strlen (res->items[i]), &o, NULL) == 0)
-        json_array_append_new (items, o);
+        api_table_add_row (t, rt->res, o, io);
+      json_decref (o);
+      free (res->items[i]);
+      res->items[i] = NULL;
     }
-  char rv[32];
-  snprintf (rv, sizeof rv, "%lld", (long long) res->revision);
-  json_t *t = api_table_build (rt->res, items, rv, res->continue_token,
-                               api_query (r, "includeObject"), true);
-  json_decref (items);
   return api_reply_json (r, 200, t);
 }
 

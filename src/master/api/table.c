@@ -560,7 +560,7 @@ row_object (const json_t *obj, const char *include_object)
     return json_null ();
   if (include_object && streq (include_object, "Object"))
     return json_incref ((json_t *) obj);
-  json_t *meta = json_deep_copy (json_object_get (obj, "metadata"));
+  json_t *meta = json_copy (json_object_get (obj, "metadata"));
   json_object_del (meta, "managedFields");
   return json_pack ("{s:s, s:s, s:o}", "kind", "PartialObjectMetadata", "apiVersion",
                     "meta.k8s.io/v1", "metadata", meta ? meta : json_object ());
@@ -590,13 +590,8 @@ row (const api_resource *res, const json_t *obj, const char *include_object)
 }
 
 json_t *
-api_table_build (const api_resource *res, json_t *items, const char *rv, const char *cont,
-                 const char *include_object, bool with_columns)
+api_table_new (const api_resource *res, const char *rv, const char *cont, bool with_columns)
 {
-  json_t *rows = json_array ();
-  size_t i;
-  json_t *it;
-  json_array_foreach (items, i, it) json_array_append_new (rows, row (res, it, include_object));
   json_t *meta = json_pack ("{s:s}", "resourceVersion", rv ? rv : "");
   if (cont && *cont)
     json_object_set_new (meta, "continue", json_string (cont));
@@ -604,6 +599,24 @@ api_table_build (const api_resource *res, json_t *items, const char *rv, const c
                          "metadata", meta);
   if (with_columns)
     json_object_set_new (t, "columnDefinitions", column_defs (res));
-  json_object_set_new (t, "rows", rows);
+  json_object_set_new (t, "rows", json_array ());
+  return t;
+}
+
+void
+api_table_add_row (json_t *table, const api_resource *res, const json_t *obj,
+                   const char *include_object)
+{
+  json_array_append_new (json_object_get (table, "rows"), row (res, obj, include_object));
+}
+
+json_t *
+api_table_build (const api_resource *res, json_t *items, const char *rv, const char *cont,
+                 const char *include_object, bool with_columns)
+{
+  json_t *t = api_table_new (res, rv, cont, with_columns);
+  size_t i;
+  json_t *it;
+  json_array_foreach (items, i, it) api_table_add_row (t, res, it, include_object);
   return t;
 }

@@ -9,6 +9,12 @@
 json_t *api_table_build (const api_resource *res, json_t *items, const char *rv,
                          const char *cont, const char *include_object, bool with_columns);
 
+/* The same, one row at a time (a list converts each object and frees it before the next). */
+json_t *api_table_new (const api_resource *res, const char *rv, const char *cont,
+                       bool with_columns);
+void api_table_add_row (json_t *table, const api_resource *res, const json_t *obj,
+                        const char *include_object);
+
 /* Upstream's HumanDuration of now - RFC 3339 timestamp ("5m", "2d3h", "<unknown>"). */
 char *api_age (const char *ts);
 

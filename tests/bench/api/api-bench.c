@@ -1,0 +1,185 @@
+/* husk api benchmark: concurrent HTTPS clients (libcurl, keep-alive) against a running master.
+     api-bench URL TOKEN MODE [CLIENTS] [COUNT]
+   MODE get:    CLIENTS threads GET one configmap COUNT times in total; latency percentiles
+        create: CLIENTS threads POST COUNT configmaps; creates per second
+        fill:   CLIENTS threads POST COUNT pods (for list)
+        list:   GET all pods as JSON and as Table, 5 times each; median milliseconds */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *base, *token, *mode;
+static int clients = 64;
+static long count = 20000;
+static atomic_long next_i;
+static double *lat;
+static atomic_long errors;
+static pthread_barrier_t ready;
+static double t_start;
+
+static double
+now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static size_t
+sink (char *p, size_t s, size_t n, void *u)
+{
+  size_t *total = u;
+  if (total)
+    *total += s * n;
+  return s * n;
+}
+
+static CURL *
+handle (struct curl_slist **h, const char *accept)
+{
+  CURL *c = curl_easy_init ();
+  char auth[256];
+  snprintf (auth, sizeof auth, "Authorization: Bearer %s", token);
+  *h = curl_slist_append (NULL, auth);
+  *h = curl_slist_append (*h, "Content-Type: application/json");
+  if (accept)
+    *h = curl_slist_append (*h, accept);
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, *h);
+  curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 0L);
+  curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, sink);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, NULL);
+  curl_easy_setopt (c, CURLOPT_BUFFERSIZE, 512L * 1024);
+  return c;
+}
+
+static void *
+worker (void *arg)
+{
+  struct curl_slist *h;
+  CURL *c = handle (&h, NULL);
+  char url[512], body[1024];
+  long i;
+  /* Connections (TLS handshakes) are set up before the clock starts. */
+  snprintf (url, sizeof url, "%s/version", base);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_perform (c);
+  if (pthread_barrier_wait (&ready) == PTHREAD_BARRIER_SERIAL_THREAD)
+    t_start = now ();
+  while ((i = atomic_fetch_add (&next_i, 1)) < count)
+    {
+      if (strcmp (mode, "get") == 0)
+        {
+          snprintf (url, sizeof url, "%s/api/v1/namespaces/default/configmaps/bench-get", base);
+          curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
+        }
+      else if (strcmp (mode, "create") == 0)
+        {
+          snprintf (url, sizeof url, "%s/api/v1/namespaces/default/configmaps", base);
+          snprintf (body, sizeof body,
+                    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                    "\"bench-%ld\"},\"data\":{\"k\":\"v\"}}",
+                    i);
+          curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
+        }
+      else
+        {
+          snprintf (url, sizeof url, "%s/api/v1/namespaces/default/pods", base);
+          snprintf (body, sizeof body,
+                    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-%ld\","
+                    "\"labels\":{\"app\":\"bench\",\"n\":\"%ld\"}},\"spec\":{\"nodeName\":\"n%ld\","
+                    "\"containers\":[{\"name\":\"c\",\"image\":\"busybox:1.36\",\"command\":"
+                    "[\"sleep\",\"3600\"],\"ports\":[{\"containerPort\":80}]}]},\"status\":"
+                    "{\"phase\":\"Running\",\"podIP\":\"10.42.%ld.%ld\"}}",
+                    i, i, i % 10, (i / 250) % 250, i % 250);
+          curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
+        }
+      curl_easy_setopt (c, CURLOPT_URL, url);
+      double t0 = now ();
+      CURLcode rc = curl_easy_perform (c);
+      long code = 0;
+      curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
+      lat[i] = now () - t0;
+      if (rc != CURLE_OK || code >= 300)
+        atomic_fetch_add (&errors, 1);
+    }
+  curl_slist_free_all (h);
+  curl_easy_cleanup (c);
+  return NULL;
+}
+
+static int
+cmp (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static double
+list_ms (const char *accept, size_t *bytes)
+{
+  struct curl_slist *h;
+  CURL *c = handle (&h, accept);
+  char url[512];
+  snprintf (url, sizeof url, "%s/api/v1/namespaces/default/pods", base);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, bytes);
+  double t[5];
+  curl_easy_perform (c); /* connection set up */
+  for (int k = 0; k < 5; k++)
+    {
+      *bytes = 0;
+      double t0 = now ();
+      curl_easy_perform (c);
+      t[k] = (now () - t0) * 1000;
+    }
+  qsort (t, 5, sizeof t[0], cmp);
+  curl_slist_free_all (h);
+  curl_easy_cleanup (c);
+  return t[2];
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 4)
+    {
+      fprintf (stderr, "usage: api-bench URL TOKEN get|create|fill|list [CLIENTS] [COUNT]\n");
+      return 2;
+    }
+  base = argv[1], token = argv[2], mode = argv[3];
+  if (argc > 4)
+    clients = atoi (argv[4]);
+  if (argc > 5)
+    count = atol (argv[5]);
+  curl_global_init (CURL_GLOBAL_ALL);
+  if (strcmp (mode, "list") == 0)
+    {
+      size_t jb = 0, tb = 0;
+      double j = list_ms ("Accept: application/json", &jb);
+      double t = list_ms ("Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+                          &tb);
+      printf ("list json: %.1f ms (%zu bytes)\nlist table: %.1f ms (%zu bytes)\n", j, jb, t, tb);
+      return 0;
+    }
+  lat = calloc ((size_t) count, sizeof *lat);
+  pthread_t th[1024];
+  if (clients > 1024)
+    clients = 1024;
+  pthread_barrier_init (&ready, NULL, (unsigned) clients);
+  for (int k = 0; k < clients && k < 1024; k++)
+    pthread_create (&th[k], NULL, worker, NULL);
+  for (int k = 0; k < clients && k < 1024; k++)
+    pthread_join (th[k], NULL);
+  double el = now () - t_start;
+  qsort (lat, (size_t) count, sizeof *lat, cmp);
+  printf ("%s: %ld requests, %d clients, %.2f s, %.0f req/s, p50 %.2f ms, p99 %.2f ms, "
+          "max %.2f ms, errors %ld\n",
+          mode, count, clients, el, count / el, lat[count / 2] * 1000,
+          lat[(long) (count * 0.99)] * 1000, lat[count - 1] * 1000, (long) errors);
+  return errors ? 1 : 0;
+}
