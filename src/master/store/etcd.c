@@ -130,6 +130,7 @@ post_one (etcd *e, const char *ep, const char *path, const char *body, json_t **
   _cleanup_free_ char *url = xasprintf ("%s%s", ep, path);
   _cleanup_buf_ husk_buf out = HUSK_BUF_INIT;
   struct curl_slist *hdrs = curl_slist_append (NULL, "Content-Type: application/json");
+  hdrs = curl_slist_append (hdrs, "Expect:"); /* no 100-continue round trip */
   CURL *c = handle_take (e);
   setup_handle (e, c, url, body, hdrs);
   curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, e->timeout_ms);
@@ -406,9 +407,11 @@ request_for (const store_prep *p)
   if (p->op->type == STORE_OP_DELETE)
     return json_pack ("{s:{s:o,s:b}}", "request_delete_range", "key", key_json (p->key),
                       "prev_kv", 1);
-  /* Stored with an empty resourceVersion; reads set it from mod_revision. */
+  /* Stored with an empty resourceVersion; reads set it from mod_revision. The previous
+     value (for prev_rev) is only worth its transfer for an unconditional update. */
+  bool prev = p->op->type == STORE_OP_UPDATE && !p->op->expect_rev;
   return json_pack ("{s:{s:o,s:o,s:b}}", "request_put", "key", key_json (p->key), "value",
-                    b64_json (p->enc, p->enc_len), "prev_kv", 1);
+                    b64_json (p->enc, p->enc_len), "prev_kv", prev);
 }
 
 /* After a failed compare: names the first op whose condition does not hold. */
@@ -422,7 +425,7 @@ explain_failure (store_prep *ops, size_t n, json_t *resp, husk_error **err)
       const char *what = ops[i].key + strlen ("/registry/");
       json_t *rr = json_object_get (json_array_get (responses, i), "response_range");
       json_t *kv = json_array_get (json_object_get (rr, "kvs"), 0);
-      if (op->type == STORE_OP_CREATE && kv)
+      if (op->type == STORE_OP_CREATE && (kv || (n == 1 && !rr))) /* lone create: no read */
         return husk_err (err, STORE_EEXIST, "%s: already exists", what);
       if (op->type != STORE_OP_CREATE && !kv)
         return husk_err (err, STORE_ENOTFOUND, "%s: not found", what);
@@ -444,8 +447,10 @@ e_txn (store *s, store_prep *ops, size_t n, int64_t *rev_out, husk_error **err)
     {
       json_array_append_new (cmp, compare_for (&ops[i]));
       json_array_append_new (succ, request_for (&ops[i]));
-      json_array_append_new (fail,
-                             json_pack ("{s:{s:o}}", "request_range", "key", key_json (ops[i].key)));
+      /* The failure branch reads the keys to say what failed; a lone create needs none. */
+      if (n > 1 || ops[i].op->type != STORE_OP_CREATE)
+        json_array_append_new (
+            fail, json_pack ("{s:{s:o}}", "request_range", "key", key_json (ops[i].key)));
     }
   _cleanup_json_ json_t *req
       = json_pack ("{s:o,s:o,s:o}", "compare", cmp, "success", succ, "failure", fail);
@@ -472,7 +477,7 @@ e_txn (store *s, store_prep *ops, size_t n, int64_t *rev_out, husk_error **err)
       else
         {
           json_t *prev = json_object_get (json_object_get (r, "response_put"), "prev_kv");
-          ops[i].op->prev_rev = jint (prev, "mod_revision");
+          ops[i].op->prev_rev = prev ? jint (prev, "mod_revision") : ops[i].op->expect_rev;
           results[i] = store_prep_render (&ops[i], rev, NULL);
         }
     }
@@ -582,6 +587,7 @@ stream_main (void *arg)
   etcd *e = st->s->be;
   CURL *c = curl_easy_init ();
   struct curl_slist *hdrs = curl_slist_append (NULL, "Content-Type: application/json");
+  hdrs = curl_slist_append (hdrs, "Expect:");
   size_t ep = atomic_load (&e->cur);
   while (!atomic_load (&e->stop))
     {

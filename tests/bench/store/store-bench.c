@@ -2,7 +2,8 @@
    one line of key=value results.
 
      store-bench create URL DIR WRITERS TOTAL     creates of pod-sized objects
-     store-bench rawput ENDPOINT WRITERS TOTAL    raw etcd puts over the JSON gateway (peer)
+     store-bench rawput ENDPOINT WRITERS TOTAL    raw etcd puts over the JSON gateway (peer;
+                                                  RAW_TXN=1: each put inside /v3/kv/txn)
      store-bench list URL DIR N                   list of N pods (median of 5)
      store-bench fanout URL DIR WATCHERS EVENTS   one writer, WATCHERS watchers
      store-bench idle DIR OBJECTS SECONDS         write_bytes of this process while idle
@@ -167,7 +168,9 @@ rawput_worker (void *arg)
   lat *l = arg;
   CURL *c = curl_easy_init ();
   struct curl_slist *h = curl_slist_append (NULL, "Content-Type: application/json");
-  _cleanup_free_ char *url = xasprintf ("http://%s/v3/kv/put", raw_ep);
+  h = curl_slist_append (h, "Expect:");
+  _cleanup_free_ char *url
+      = xasprintf ("http://%s/v3/kv/%s", raw_ep, getenv ("RAW_TXN") ? "txn" : "put");
   for (;;)
     {
       long i = atomic_fetch_add (&next_op, 1);
@@ -181,7 +184,7 @@ rawput_worker (void *arg)
       husk_buf b = HUSK_BUF_INIT;
       static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
       const char *parts[2] = {key, json};
-      husk_buf_puts (&b, "{\"key\":\"");
+      husk_buf_puts (&b, getenv ("RAW_TXN") ? "{\"success\":[{\"request_put\":{\"key\":\"" : "{\"key\":\"");
       for (int p = 0; p < 2; p++)
         {
           const unsigned char *in = (const unsigned char *) parts[p];
@@ -195,7 +198,7 @@ rawput_worker (void *arg)
               husk_buf_putc (&b, j + 1 < len ? tbl[(v >> 6) & 63] : '=');
               husk_buf_putc (&b, j + 2 < len ? tbl[v & 63] : '=');
             }
-          husk_buf_puts (&b, p == 0 ? "\",\"value\":\"" : "\"}");
+          husk_buf_puts (&b, p == 0 ? "\",\"value\":\"" : getenv ("RAW_TXN") ? "\"}}]}" : "\"}");
         }
       curl_easy_setopt (c, CURLOPT_URL, url);
       curl_easy_setopt (c, CURLOPT_POSTFIELDS, husk_buf_str (&b));
