@@ -43,6 +43,8 @@ typedef struct api_req
 /* ---- responses (reply.c) ---- */
 const char *api_query (api_req *r, const char *key);
 const char *api_header (api_req *r, const char *key);
+/* A boolean query parameter ("true", "1", "True", ... as Go's ParseBool). */
+bool api_query_bool (api_req *r, const char *key);
 /* Queues body (taken) with content type and status code. */
 enum MHD_Result api_reply_raw (api_req *r, unsigned code, const char *ctype, char *body,
                                size_t len);

@@ -15,6 +15,15 @@ api_header (api_req *r, const char *key)
   return MHD_lookup_connection_value (r->conn, MHD_HEADER_KIND, key);
 }
 
+bool
+api_query_bool (api_req *r, const char *key)
+{
+  /* Go's strconv.ParseBool, as upstream parses query booleans. */
+  const char *v = api_query (r, key);
+  return v && (streq (v, "1") || streq (v, "t") || streq (v, "T") || streq (v, "true")
+               || streq (v, "TRUE") || streq (v, "True"));
+}
+
 void
 api_warn (api_req *r, const char *fmt, ...)
 {

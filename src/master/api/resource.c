@@ -304,8 +304,7 @@ api_serve_resource (api_req *r, char **parts, size_t n)
     {
       if (rt.name)
         return api_do_get (r, &rt);
-      const char *w = api_query (r, "watch");
-      if (w && (streq (w, "true") || streq (w, "1")))
+      if (api_query_bool (r, "watch"))
         return api_do_watch (r, &rt);
       return api_do_list (r, &rt);
     }

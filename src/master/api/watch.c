@@ -223,8 +223,7 @@ api_do_watch (api_req *r, const api_route *rt)
   s->table = api_wants_table (r);
   const char *io = api_query (r, "includeObject");
   s->include_object = io ? xstrdup (io) : NULL;
-  const char *bm = api_query (r, "allowWatchBookmarks");
-  s->bookmarks = bm && streq (bm, "true");
+  s->bookmarks = api_query_bool (r, "allowWatchBookmarks");
   s->next_bookmark_ms = now_ms () + BOOKMARK_MS;
   const char *to = api_query (r, "timeoutSeconds");
   if (to && atoll (to) > 0)
