@@ -2,7 +2,8 @@
 noinst_LIBRARIES += cni/libhuskcni.a
 cni_libhuskcni_a_SOURCES = \
 	cni/cni.h cni/ip.c cni/conf.c cni/result.c cni/ipam.c cni/exec.c \
-	cni/netlink.h cni/netlink.c cni/nft.h cni/nft.c cni/plugin.c cni/run.c
+	cni/netlink.h cni/netlink.c cni/nft.h cni/nft.c cni/plugin.c cni/run.c \
+	cni/crossnode.h cni/crossnode.c
 cni_libhuskcni_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MNL_CFLAGS) $(NFTNL_CFLAGS)
 CNI_LIBS = cni/libhuskcni.a $(LIBHUSK_LIBS) $(NFTNL_LIBS) $(MNL_LIBS)
 
@@ -35,3 +36,9 @@ CLEANFILES += tests/fuzz/fuzz-cni-config
 check_PROGRAMS += tests/bench/cni/cni-bench
 tests_bench_cni_cni_bench_SOURCES = tests/bench/cni/cni-bench.c
 tests_bench_cni_cni_bench_LDADD = $(LIBHUSK_LIBS)
+
+# Driver for the cross-node library in tests/integration/cni/t-crossnode.sh.
+check_PROGRAMS += tests/integration/cni/cni-route-helper
+tests_integration_cni_cni_route_helper_SOURCES = tests/integration/cni/cni-route-helper.c
+tests_integration_cni_cni_route_helper_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_integration_cni_cni_route_helper_LDADD = $(CNI_LIBS)

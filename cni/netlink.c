@@ -232,10 +232,12 @@ cni_link_add_veth (cni_nl *nl, const char *name, const char *peer, int peer_nsfd
 
 int
 cni_link_add_vxlan (cni_nl *nl, const char *name, uint32_t vni, int port, const cni_ip *local,
-                    int dev_ifindex, int mtu, husk_error **err)
+                    int dev_ifindex, int mtu, const uint8_t *mac, husk_error **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = newlink_msg (nl, buf, name, mtu);
+  if (mac)
+    mnl_attr_put (nlh, IFLA_ADDRESS, 6, mac);
   struct nlattr *li = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
   mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "vxlan");
   struct nlattr *data = mnl_attr_nest_start (nlh, IFLA_INFO_DATA);
@@ -401,7 +403,8 @@ cni_addr_list (cni_nl *nl, int ifindex, int family, cni_ip **out, size_t *n, hus
 /* ---- routes ---- */
 
 static struct nlmsghdr *
-route_msg (cni_nl *nl, char *buf, int type, int flags, const cni_route *rt, int ifindex)
+route_msg (cni_nl *nl, char *buf, int type, int flags, const cni_route *rt, int ifindex,
+           int protocol)
 {
   struct nlmsghdr *nlh = nl_msg (nl, buf, type, flags);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
@@ -409,7 +412,7 @@ route_msg (cni_nl *nl, char *buf, int type, int flags, const cni_route *rt, int 
   rtm->rtm_family = (uint8_t) rt->dst.family;
   rtm->rtm_dst_len = (uint8_t) (rt->dst.prefix >= 0 ? rt->dst.prefix : len * 8);
   rtm->rtm_table = RT_TABLE_MAIN;
-  rtm->rtm_protocol = RTPROT_BOOT;
+  rtm->rtm_protocol = (uint8_t) protocol;
   rtm->rtm_type = RTN_UNICAST;
   rtm->rtm_scope = rt->gw.family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   if (rtm->rtm_dst_len > 0)
@@ -425,9 +428,16 @@ int
 cni_route_add (cni_nl *nl, const cni_route *rt, int ifindex, bool replace, bool onlink,
                husk_error **err)
 {
+  return cni_route_add_proto (nl, rt, ifindex, replace, onlink, RTPROT_BOOT, err);
+}
+
+int
+cni_route_add_proto (cni_nl *nl, const cni_route *rt, int ifindex, bool replace, bool onlink,
+                     int protocol, husk_error **err)
+{
   char buf[MNL_SOCKET_BUFFER_SIZE];
   int flags = NLM_F_CREATE | NLM_F_ACK | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
-  struct nlmsghdr *nlh = route_msg (nl, buf, RTM_NEWROUTE, flags, rt, ifindex);
+  struct nlmsghdr *nlh = route_msg (nl, buf, RTM_NEWROUTE, flags, rt, ifindex, protocol);
   if (onlink)
     ((struct rtmsg *) mnl_nlmsg_get_payload (nlh))->rtm_flags |= RTNH_F_ONLINK;
   int r = nl_talk (nl, nlh, NULL, NULL);
@@ -444,7 +454,7 @@ int
 cni_route_del (cni_nl *nl, const cni_route *rt, int ifindex, husk_error **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct nlmsghdr *nlh = route_msg (nl, buf, RTM_DELROUTE, NLM_F_ACK, rt, ifindex);
+  struct nlmsghdr *nlh = route_msg (nl, buf, RTM_DELROUTE, NLM_F_ACK, rt, ifindex, 0);
   ((struct rtmsg *) mnl_nlmsg_get_payload (nlh))->rtm_scope = RT_SCOPE_NOWHERE;
   int r = nl_talk (nl, nlh, NULL, NULL);
   if (r < 0)
@@ -521,41 +531,50 @@ cni_route_list (cni_nl *nl, int family, cni_route_entry **out, size_t *n, husk_e
   return 0;
 }
 
-/* ---- VXLAN FDB ---- */
+/* ---- neighbours and VXLAN FDB ---- */
 
 static int
-fdb_flood (cni_nl *nl, int type, int flags, int ifindex, const cni_ip *remote, husk_error **err)
+neigh_msg (cni_nl *nl, int type, int family, int ifindex, const uint8_t mac[6], const cni_ip *ip,
+           bool fdb, husk_error **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
+  int flags = type == RTM_NEWNEIGH ? NLM_F_CREATE | NLM_F_REPLACE : 0;
   struct nlmsghdr *nlh = nl_msg (nl, buf, type, flags | NLM_F_ACK);
   struct ndmsg *ndm = mnl_nlmsg_put_extra_header (nlh, sizeof *ndm);
-  ndm->ndm_family = AF_BRIDGE;
+  ndm->ndm_family = (uint8_t) family;
   ndm->ndm_ifindex = ifindex;
-  ndm->ndm_state = NUD_NOARP | NUD_PERMANENT;
-  ndm->ndm_flags = NTF_SELF;
-  static const uint8_t zero[6];
-  mnl_attr_put (nlh, NDA_LLADDR, 6, zero);
-  mnl_attr_put (nlh, NDA_DST, cni_ip_len (remote), remote->addr);
+  ndm->ndm_state = NUD_PERMANENT | (fdb ? NUD_NOARP : 0);
+  ndm->ndm_flags = fdb ? NTF_SELF : 0;
+  mnl_attr_put (nlh, NDA_LLADDR, 6, mac);
+  mnl_attr_put (nlh, NDA_DST, cni_ip_len (ip), ip->addr);
   int r = nl_talk (nl, nlh, NULL, NULL);
   if (r < 0)
     {
-      _cleanup_free_ char *s = cni_ip_format (remote, false);
-      return husk_err_sys (err, -r, "netlink: %s vxlan flood entry for %s",
-                           type == RTM_NEWNEIGH ? "add" : "delete", s);
+      _cleanup_free_ char *s = cni_ip_format (ip, false);
+      return husk_err_sys (err, -r, "netlink: %s %s entry for %s",
+                           type == RTM_NEWNEIGH ? "set" : "delete", fdb ? "fdb" : "neighbour", s);
     }
   return 0;
 }
 
 int
-cni_fdb_add_flood (cni_nl *nl, int ifindex, const cni_ip *remote, husk_error **err)
+cni_fdb_set (cni_nl *nl, int ifindex, const uint8_t mac[6], const cni_ip *remote,
+             husk_error **err)
 {
-  return fdb_flood (nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND, ifindex, remote, err);
+  return neigh_msg (nl, RTM_NEWNEIGH, AF_BRIDGE, ifindex, mac, remote, true, err);
 }
 
 int
-cni_fdb_del_flood (cni_nl *nl, int ifindex, const cni_ip *remote, husk_error **err)
+cni_fdb_del (cni_nl *nl, int ifindex, const uint8_t mac[6], const cni_ip *remote,
+             husk_error **err)
 {
-  return fdb_flood (nl, RTM_DELNEIGH, 0, ifindex, remote, err);
+  return neigh_msg (nl, RTM_DELNEIGH, AF_BRIDGE, ifindex, mac, remote, true, err);
+}
+
+int
+cni_neigh_set (cni_nl *nl, int ifindex, const cni_ip *ip, const uint8_t mac[6], husk_error **err)
+{
+  return neigh_msg (nl, RTM_NEWNEIGH, ip->family, ifindex, mac, ip, false, err);
 }
 
 /* ---- namespaces ---- */

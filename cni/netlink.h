@@ -39,7 +39,7 @@ int cni_link_add_veth (cni_nl *nl, const char *name, const char *peer, int peer_
 /* A VXLAN device: vni, UDP port, local address (family 0 = any), underlay device (0 = any).
    Learning is off: FDB entries are programmed with cni_fdb_add_flood. */
 int cni_link_add_vxlan (cni_nl *nl, const char *name, uint32_t vni, int port, const cni_ip *local,
-                        int dev_ifindex, int mtu, husk_error **err);
+                        int dev_ifindex, int mtu, const uint8_t *mac, husk_error **err);
 /* Changes what is asked: master < 0, mtu 0, up < 0, promisc < 0 leave that setting. */
 int cni_link_modify (cni_nl *nl, int ifindex, int master, int mtu, int up, int promisc,
                      husk_error **err);
@@ -57,6 +57,9 @@ int cni_addr_list (cni_nl *nl, int ifindex, int family, cni_ip **out, size_t *n,
    reachable on ifindex (RTNH_F_ONLINK). */
 int cni_route_add (cni_nl *nl, const cni_route *rt, int ifindex, bool replace, bool onlink,
                    husk_error **err);
+/* cni_route_add with an explicit rtm_protocol (the owner mark that cni_route_list reports). */
+int cni_route_add_proto (cni_nl *nl, const cni_route *rt, int ifindex, bool replace, bool onlink,
+                         int protocol, husk_error **err);
 int cni_route_del (cni_nl *nl, const cni_route *rt, int ifindex, husk_error **err);
 
 typedef struct cni_route_entry
@@ -68,9 +71,15 @@ typedef struct cni_route_entry
 /* Routes of the main table for family (AF_INET or AF_INET6). */
 int cni_route_list (cni_nl *nl, int family, cni_route_entry **out, size_t *n, husk_error **err);
 
-/* Adds an all-zeros FDB entry on a VXLAN device sending flooded traffic to remote. */
-int cni_fdb_add_flood (cni_nl *nl, int ifindex, const cni_ip *remote, husk_error **err);
-int cni_fdb_del_flood (cni_nl *nl, int ifindex, const cni_ip *remote, husk_error **err);
+/* A permanent FDB entry on a VXLAN device: frames for mac go to remote (an all-zeros mac
+   floods broadcasts there). Replaces an existing entry for mac. */
+int cni_fdb_set (cni_nl *nl, int ifindex, const uint8_t mac[6], const cni_ip *remote,
+                 husk_error **err);
+int cni_fdb_del (cni_nl *nl, int ifindex, const uint8_t mac[6], const cni_ip *remote,
+                 husk_error **err);
+/* A permanent neighbour (ARP/NDP) entry ip -> mac on ifindex, replacing any other. */
+int cni_neigh_set (cni_nl *nl, int ifindex, const cni_ip *ip, const uint8_t mac[6],
+                   husk_error **err);
 
 /* Enters the network namespace of fd (setns); cni_netns_open opens a path. */
 int cni_netns_open (const char *path, int *fd, husk_error **err);

@@ -1,0 +1,43 @@
+/* husk-cni: reaching the pods of other nodes. Each node owns a podCIDR; the node agent
+   hands the full list of peers to one of these and calls it again whenever it changes
+   (each call converges: missing entries are added, entries for departed peers removed).
+   - host-gw: a route per peer podCIDR via the peer's node IP (nodes share an L2 segment).
+   - vxlan: a VXLAN device; a route per peer podCIDR via the peer's VTEP address over it,
+     with static neighbour and FDB entries, so no flooding and no learning are needed.
+   Routes carry rtm_protocol CNI_RTPROT_HUSK: only those are ever removed. */
+#ifndef HUSK_CNI_CROSSNODE_H
+#define HUSK_CNI_CROSSNODE_H
+
+#include "cni/cni.h"
+
+#define CNI_RTPROT_HUSK 77
+#define CNI_VXLAN_DEV "husk-vxlan"
+
+typedef struct cni_peer
+{
+  cni_ip node_ip;  /* the peer's node (underlay) address */
+  cni_ip pod_cidr; /* with prefix */
+} cni_peer;
+
+typedef struct cni_vxlan_conf
+{
+  const char *dev;      /* NULL = CNI_VXLAN_DEV */
+  uint32_t vni;         /* 0 = 1 */
+  int port;             /* 0 = 4789 */
+  cni_ip local;         /* this node's address (required) */
+  cni_ip pod_cidr;      /* this node's podCIDR (required) */
+  int mtu;              /* 0 = 1450 */
+  int underlay_ifindex; /* 0 = any */
+} cni_vxlan_conf;
+
+/* The VTEP MAC every node derives for a node address: 0a:58 + the address's last 4 bytes. */
+void cni_vtep_mac (const cni_ip *node_ip, uint8_t mac[6]);
+/* The VTEP address of a node: its podCIDR's network address, as a host address. */
+cni_ip cni_vtep_ip (const cni_ip *pod_cidr);
+
+/* Programs host-gw routes to peers (in the calling thread's network namespace). */
+int cni_hostgw_sync (const cni_peer *peers, size_t n, husk_error **err);
+/* Creates the VXLAN device if needed and programs routes, neighbours and FDB to peers. */
+int cni_vxlan_sync (const cni_vxlan_conf *vc, const cni_peer *peers, size_t n, husk_error **err);
+
+#endif
