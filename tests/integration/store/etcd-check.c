@@ -138,13 +138,19 @@ test_list (void)
   store_create (S, "secrets", run, "l98", o, NULL, NULL, NULL);
   store_create (S, "secrets", run, "l97", o2, NULL, &later, NULL); /* compact past snap + 1 */
   /* compact through etcdctl's peer: the JSON gateway */
-  char cmd[512];
+  char cmd[1024];
   const char *ep = strstr (getenv ("HUSK_STORE_URL"), "://") + 3;
   char first[128];
   snprintf (first, sizeof first, "%.*s", (int) strcspn (ep, ","), ep);
+  const char *ca = getenv ("HUSK_STORE_TLS_CA");
+  _cleanup_free_ char *tls
+      = ca ? xasprintf ("--cacert %s --cert %s --key %s", ca, getenv ("HUSK_STORE_TLS_CERT"),
+                        getenv ("HUSK_STORE_TLS_KEY"))
+           : xstrdup ("");
   snprintf (cmd, sizeof cmd,
-            "curl -s -X POST http://%s/v3/kv/compaction -d '{\"revision\":\"%lld\"}' >/dev/null",
-            first, (long long) later);
+            "curl -sf %s -X POST %s://%s/v3/kv/compaction -d '{\"revision\":\"%lld\"}' "
+            ">/dev/null",
+            tls, ca ? "https" : "http", first, (long long) later);
   ok (system (cmd) == 0, "compacted etcd up to revision %lld (snapshot was %lld)",
       (long long) later, (long long) snap);
   int ret = store_list (S, "secrets", run, 10, tok, &r, &err);
@@ -208,10 +214,7 @@ test_failover (void)
 {
   const char *pid_s = getenv ("HUSK_ETCD_KILL_PID");
   if (!pid_s)
-    {
-      ok (1, "# SKIP no member to kill");
-      return;
-    }
+    return; /* single member (the TLS run): no failover to test */
   _cleanup_error_ husk_error *err = NULL;
   int64_t start = 0;
   store_current_revision (S, &start, NULL);
@@ -308,7 +311,11 @@ main (void)
   if (!url)
     tap_skip_all ("HUSK_STORE_URL not set (t-etcd.sh starts a cluster)");
   snprintf (run, sizeof run, "run-%ld-%d", (long) time (NULL), (int) getpid ());
-  store_options o = {.url = url, .etcd_timeout_ms = 3000};
+  store_options o = {.url = url,
+                     .etcd_timeout_ms = 3000,
+                     .tls_ca = getenv ("HUSK_STORE_TLS_CA"),
+                     .tls_cert = getenv ("HUSK_STORE_TLS_CERT"),
+                     .tls_key = getenv ("HUSK_STORE_TLS_KEY")};
   _cleanup_error_ husk_error *err = NULL;
   if (store_open (&o, &S, &err) < 0)
     {

@@ -54,3 +54,49 @@ etcd_cluster_stop() {
   done
   ETCD_PIDS=()
 }
+
+# etcd_tls_member_start DIR -> one member serving clients over TLS with client-cert auth;
+# sets ETCD_TLS_ENDPOINT, ETCD_TLS_CA, ETCD_TLS_CERT, ETCD_TLS_KEY (certs made with openssl).
+etcd_tls_member_start() {
+  local dir=$1 cport pport
+  mkdir -p "$dir" || return 1
+  (
+    cd "$dir" || exit 1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=husk-test-ca \
+      -keyout ca.key -out ca.crt 2>/dev/null || exit 1
+    openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout server.key -out server.csr 2>/dev/null || exit 1
+    # clientAuth too: etcd's JSON gateway dials its own gRPC port with this certificate
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
+      -extfile server.ext -out server.crt 2>/dev/null || exit 1
+    openssl req -newkey rsa:2048 -nodes -subj /CN=husk-master -keyout client.key -out client.csr 2>/dev/null || exit 1
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
+      -extfile client.ext -out client.crt 2>/dev/null || exit 1
+  ) || return 1
+  while :; do
+    cport=$((20000 + (RANDOM % 9000) * 1)) pport=$((cport + 1))
+    _etcd_port_free $cport && _etcd_port_free $pport && break
+  done
+  etcd --name tls --data-dir "$dir/data" \
+    --listen-client-urls "https://127.0.0.1:$cport" --advertise-client-urls "https://127.0.0.1:$cport" \
+    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+    --initial-cluster "tls=http://127.0.0.1:$pport" --initial-cluster-state new \
+    --cert-file "$dir/server.crt" --key-file "$dir/server.key" \
+    --client-cert-auth --trusted-ca-file "$dir/ca.crt" \
+    --logger zap --log-outputs "$dir/etcd.log" >/dev/null 2>&1 &
+  ETCD_PIDS+=($!)
+  disown $!
+  ETCD_TLS_ENDPOINT=127.0.0.1:$cport ETCD_TLS_CA=$dir/ca.crt
+  ETCD_TLS_CERT=$dir/client.crt ETCD_TLS_KEY=$dir/client.key
+  export ETCD_TLS_ENDPOINT ETCD_TLS_CA ETCD_TLS_CERT ETCD_TLS_KEY
+  local deadline=$((SECONDS + 15))
+  while [ $SECONDS -lt $deadline ]; do
+    if ETCDCTL_API=3 etcdctl --dial-timeout=300ms --command-timeout=1s --endpoints "https://$ETCD_TLS_ENDPOINT" \
+      --cacert "$ETCD_TLS_CA" --cert "$ETCD_TLS_CERT" --key "$ETCD_TLS_KEY" endpoint health >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}

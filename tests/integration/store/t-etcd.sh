@@ -25,6 +25,7 @@ run_sub() {
     "ok "*) tap_ok 0 "${line#ok * - }" ;;
     "not ok "*) tap_ok 1 "${line#not ok * - }" ;;
     "1.."*) ;;
+    "Bail out!"*) tap_ok 1 "$line" ;;
     *) echo "$line" ;;
     esac
   done < <("$@" 2>&1)
@@ -32,4 +33,14 @@ run_sub() {
 
 HUSK_STORE_URL=$ETCD_URL run_sub "$prop"
 HUSK_STORE_URL=$ETCD_URL HUSK_ETCD_KILL_PID=${ETCD_PIDS[0]} run_sub "$check"
+
+# TLS with client certificates: a single member that refuses clients without a cert.
+if etcd_tls_member_start "$dir/tls"; then
+  HUSK_STORE_URL=etcds://$ETCD_TLS_ENDPOINT HUSK_STORE_TLS_CA=$ETCD_TLS_CA \
+    HUSK_STORE_TLS_CERT=$ETCD_TLS_CERT HUSK_STORE_TLS_KEY=$ETCD_TLS_KEY run_sub "$check"
+  out=$(HUSK_STORE_URL=etcds://$ETCD_TLS_ENDPOINT HUSK_STORE_TLS_CA=$ETCD_TLS_CA "$check" 2>&1)
+  tap_like "$out" "Bail out!.*etcd" "without a client certificate the store refuses to open"
+else
+  tap_ok 1 "TLS etcd member did not start"
+fi
 tap_done
