@@ -56,23 +56,23 @@ etcd_cluster_stop() {
 }
 
 # etcd_tls_member_start DIR -> one member serving clients over TLS with client-cert auth;
-# sets ETCD_TLS_ENDPOINT, ETCD_TLS_CA, ETCD_TLS_CERT, ETCD_TLS_KEY (certs made with openssl).
+# sets ETCD_TLS_ENDPOINT, ETCD_TLS_CA, ETCD_TLS_CERT, ETCD_TLS_KEY (certs made with certtool).
 etcd_tls_member_start() {
   local dir=$1 cport pport
   mkdir -p "$dir" || return 1
   (
     cd "$dir" || exit 1
-    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=husk-test-ca \
-      -keyout ca.key -out ca.crt 2>/dev/null || exit 1
-    openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout server.key -out server.csr 2>/dev/null || exit 1
-    # clientAuth too: etcd's JSON gateway dials its own gRPC port with this certificate
-    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >server.ext
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
-      -extfile server.ext -out server.crt 2>/dev/null || exit 1
-    openssl req -newkey rsa:2048 -nodes -subj /CN=husk-master -keyout client.key -out client.csr 2>/dev/null || exit 1
-    printf 'extendedKeyUsage=clientAuth\n' >client.ext
-    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
-      -extfile client.ext -out client.crt 2>/dev/null || exit 1
+    key() { certtool --generate-privkey --key-type=ecdsa --outfile "$1" 2>/dev/null; }
+    key ca.key && key server.key && key client.key || exit 1
+    printf 'cn = husk-test-ca\nca\ncert_signing_key\nexpiration_days = 1\n' >ca.tmpl
+    # tls_www_client too: etcd's JSON gateway dials its own gRPC port with this certificate
+    printf 'cn = etcd\nip_address = 127.0.0.1\ntls_www_server\ntls_www_client\nsigning_key\nexpiration_days = 1\n' >server.tmpl
+    printf 'cn = husk-master\ntls_www_client\nsigning_key\nexpiration_days = 1\n' >client.tmpl
+    certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl --outfile ca.crt 2>/dev/null || exit 1
+    for c in server client; do
+      certtool --generate-certificate --load-privkey $c.key --load-ca-certificate ca.crt \
+        --load-ca-privkey ca.key --template $c.tmpl --outfile $c.crt 2>/dev/null || exit 1
+    done
   ) || return 1
   while :; do
     cport=$((20000 + (RANDOM % 9000) * 1)) pport=$((cport + 1))

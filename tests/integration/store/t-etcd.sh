@@ -7,7 +7,7 @@ set -u
 : "${HUSK_BUILD_DIR:=$PWD}"
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/store/etcd-cluster.sh"
-require_cmd etcd etcdctl curl ss
+require_cmd etcd etcdctl ss certtool
 check="$HUSK_BUILD_DIR/tests/integration/store/etcd-check"
 prop="$HUSK_BUILD_DIR/tests/unit/test-store-watch"
 [ -x "$check" ] && [ -x "$prop" ] || tap_skip_all "build the check programs first (make check TESTS=)"
