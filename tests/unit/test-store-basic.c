@@ -14,8 +14,9 @@ static char *dir;
 static store *
 open_store (uint32_t ring, bool durable_volatile, uint32_t ttl)
 {
-  store_options o = {.data_dir = dir, .watch_ring = ring, .durable_volatile = durable_volatile,
-                     .event_ttl_sec = ttl};
+  store_options o = {
+    .data_dir = dir, .watch_ring = ring, .durable_volatile = durable_volatile, .event_ttl_sec = ttl
+  };
   store *s = NULL;
   _cleanup_error_ husk_error *err = NULL;
   if (store_open (&o, &s, &err) < 0)
@@ -48,7 +49,7 @@ str_rev (int64_t r)
   static char b[4][32];
   static int i;
   i = (i + 1) % 4;
-  snprintf (b[i], sizeof b[i], "%lld", (long long) r);
+  snprintf (b[i], sizeof b[i], "%lld", (long long)r);
   return b[i];
 }
 
@@ -66,8 +67,8 @@ test_crud (store *s)
   int64_t r0 = 0, r1 = 0, r2 = 0, gr = 0;
   store_current_revision (s, &r0, NULL);
   int ret = store_create (s, "pods", "default", "a", a, &out, &r1, &err);
-  ok (ret == 0 && r1 == r0 + 1, "create takes the next revision (%lld -> %lld)", (long long) r0,
-      (long long) r1);
+  ok (ret == 0 && r1 == r0 + 1, "create takes the next revision (%lld -> %lld)", (long long)r0,
+      (long long)r1);
   _cleanup_free_ char *rv = rv_of (out);
   is_str (rv, str_rev (r1), "created object's resourceVersion is its revision, not the caller's");
   ret = store_get (s, "pods", "default", "a", &got, &gr, &err);
@@ -130,7 +131,7 @@ test_list (store *s)
       _cleanup_free_ char *p = pod (name, "l");
       store_create (s, "pods", i % 2 ? "ns-b" : "ns-a", name, p, NULL, NULL, &err);
     }
-  store_list_result r = {0};
+  store_list_result r = { 0 };
   int ret = store_list (s, "pods", "ns-a", 0, NULL, &r, &err);
   ok (ret == 0 && r.n == 13 && !r.continue_token, "list of one namespace, no limit: 13 items");
   int64_t cur = 0;
@@ -206,9 +207,9 @@ test_txn (store *s)
   _cleanup_free_ char *x = pod ("tx", "1"), *y = pod ("ty", "1");
   store_current_revision (s, &before, NULL);
   store_op bad[] = {
-      {.type = STORE_OP_CREATE, .resource = "pods", .ns = "t", .name = "tx", .json = x},
-      {.type = STORE_OP_CREATE, .resource = "configmaps", .ns = "t", .name = "cm", .json = y},
-      {.type = STORE_OP_UPDATE, .resource = "pods", .ns = "t", .name = "missing", .json = y},
+    { .type = STORE_OP_CREATE, .resource = "pods", .ns = "t", .name = "tx", .json = x },
+    { .type = STORE_OP_CREATE, .resource = "configmaps", .ns = "t", .name = "cm", .json = y },
+    { .type = STORE_OP_UPDATE, .resource = "pods", .ns = "t", .name = "missing", .json = y },
   };
   int ret = store_txn (s, bad, ARRAY_SIZE (bad), &rev, &err);
   is_int (errnum_of (ret, err), STORE_ENOTFOUND, "txn with a failing op fails with its class");
@@ -217,14 +218,15 @@ test_txn (store *s)
   husk_error_free (TAKE_PTR (err));
   char *got = NULL;
   ret = store_get (s, "pods", "t", "tx", &got, NULL, &err);
-  is_int (errnum_of (ret, err), STORE_ENOTFOUND, "txn all-or-nothing: the first create left no trace");
+  is_int (errnum_of (ret, err), STORE_ENOTFOUND,
+          "txn all-or-nothing: the first create left no trace");
   husk_error_free (TAKE_PTR (err));
   store_current_revision (s, &after, NULL);
   is_int (after, before, "a failed txn does not consume a revision");
 
   store_op good[] = {
-      {.type = STORE_OP_CREATE, .resource = "pods", .ns = "t", .name = "tx", .json = x},
-      {.type = STORE_OP_CREATE, .resource = "configmaps", .ns = "t", .name = "cm", .json = y},
+    { .type = STORE_OP_CREATE, .resource = "pods", .ns = "t", .name = "tx", .json = x },
+    { .type = STORE_OP_CREATE, .resource = "configmaps", .ns = "t", .name = "cm", .json = y },
   };
   ret = store_txn (s, good, 2, &rev, &err);
   ok (ret == 0 && rev == before + 1, "txn commits with one revision");
@@ -235,8 +237,8 @@ test_txn (store *s)
   free (good[0].result);
   free (good[1].result);
   store_op dup[] = {
-      {.type = STORE_OP_UPDATE, .resource = "pods", .ns = "t", .name = "tx", .json = x},
-      {.type = STORE_OP_DELETE, .resource = "pods", .ns = "t", .name = "tx"},
+    { .type = STORE_OP_UPDATE, .resource = "pods", .ns = "t", .name = "tx", .json = x },
+    { .type = STORE_OP_DELETE, .resource = "pods", .ns = "t", .name = "tx" },
   };
   ret = store_txn (s, dup, 2, &rev, &err);
   is_int (errnum_of (ret, err), STORE_EINVAL, "a key twice in one txn is rejected");
@@ -252,7 +254,7 @@ test_watch (void)
   store_watch *w = NULL, *lag = NULL;
   ok (store_watch_open (s, "pods", "w", 0, &lag, &err) == 0, "watch from now");
   int fd = store_watch_fd (lag);
-  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  struct pollfd pfd = { .fd = fd, .events = POLLIN };
   ok (fd >= 0 && poll (&pfd, 1, 0) == 0, "watch fd not readable before any write");
   for (int i = 0; i < 20; i++)
     {
@@ -326,7 +328,7 @@ test_volatile (void)
   store_watch *w = NULL;
   store_watch_open (s, "events", NULL, 0, &w, &err);
   ok (store_create (s, "events", "default", "ev1", e, NULL, &erev, &err) == 0, "event create");
-  store_list_result r = {0};
+  store_list_result r = { 0 };
   ok (store_list (s, "leases", NULL, 0, NULL, &r, &err) == 0 && r.n == 1, "volatile list");
   store_list_result_free (&r);
   const store_event *ev = NULL;
@@ -350,8 +352,8 @@ test_volatile (void)
   husk_error_free (TAKE_PTR (err));
   int64_t cur = 0;
   store_current_revision (s, &cur, NULL);
-  ok (cur > erev, "revision never goes backwards across restarts (%lld > %lld)", (long long) cur,
-      (long long) erev);
+  ok (cur > erev, "revision never goes backwards across restarts (%lld > %lld)", (long long)cur,
+      (long long)erev);
   int64_t prev = cur;
   store_close (s);
   s = open_store (0, false, 0);
@@ -382,7 +384,7 @@ test_persist (void)
   ok (ret == 0 && rev > 0 && rev <= cur, "objects persist across reopen with their revision");
   free (got);
   store *s2 = NULL;
-  store_options o = {.data_dir = dir};
+  store_options o = { .data_dir = dir };
   ret = store_open (&o, &s2, &err);
   is_int (errnum_of (ret, err), EBUSY, "a second store on the same file is refused");
   store_close (s);

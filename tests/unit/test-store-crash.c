@@ -21,21 +21,21 @@ static int round_no;
 static void *
 child_writer (void *arg)
 {
-  int t = (int) (intptr_t) arg;
+  int t = (int)(intptr_t)arg;
   for (long i = 0;; i++)
     {
       char name[64], line[128];
       snprintf (name, sizeof name, "r%d-t%d-%ld", round_no, t, i);
-      _cleanup_free_ char *json = xasprintf (
-          "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"crash\"},"
-          "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
-          name);
+      _cleanup_free_ char *json
+          = xasprintf ("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"crash\"},"
+                       "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
+                       name);
       int64_t rev = 0;
       _cleanup_error_ husk_error *err = NULL;
       if (store_create (S, "pods", "crash", name, json, NULL, &rev, &err) < 0)
         _exit (3);
-      int n = snprintf (line, sizeof line, "%s %lld\n", name, (long long) rev);
-      if (write (report_fd, line, (size_t) n) != n) /* < PIPE_BUF: atomic */
+      int n = snprintf (line, sizeof line, "%s %lld\n", name, (long long)rev);
+      if (write (report_fd, line, (size_t)n) != n) /* < PIPE_BUF: atomic */
         _exit (4);
     }
   return NULL;
@@ -45,13 +45,13 @@ static _noreturn_ void
 child (const char *dir, int fd)
 {
   report_fd = fd;
-  store_options o = {.data_dir = dir};
+  store_options o = { .data_dir = dir };
   _cleanup_error_ husk_error *err = NULL;
   if (store_open (&o, &S, &err) < 0)
     _exit (2);
   pthread_t th[THREADS];
   for (int i = 0; i < THREADS; i++)
-    pthread_create (&th[i], NULL, child_writer, (void *) (intptr_t) i);
+    pthread_create (&th[i], NULL, child_writer, (void *)(intptr_t)i);
   for (;;)
     pause ();
 }
@@ -109,7 +109,7 @@ one_round (const char *dir, int r)
       "round %d: writer process killed with SIGKILL mid-stream", r);
   ok (n > 100, "round %d: %zu writes acknowledged before the kill", r, n);
 
-  store_options o = {.data_dir = dir};
+  store_options o = { .data_dir = dir };
   store *s = NULL;
   _cleanup_error_ husk_error *err = NULL;
   if (store_open (&o, &s, &err) < 0)
@@ -142,7 +142,7 @@ one_round (const char *dir, int r)
       "round %d: every acknowledged write present with its revision (%zu missing, %zu wrong)", r,
       missing, wrong);
   ok (cur >= maxrev, "round %d: revision after restart (%lld) >= last acknowledged (%lld)", r,
-      (long long) cur, maxrev);
+      (long long)cur, maxrev);
   store_close (s);
   free (acks);
 }

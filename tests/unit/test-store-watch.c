@@ -12,10 +12,10 @@
 #include "src/master/store/store.h"
 #include "tests/unit/tap.h"
 
-#define WRITERS 6
+#define WRITERS        6
 #define OPS_PER_WRITER 600
-#define KEYS 40
-#define NAMESPACES 3
+#define KEYS           40
+#define NAMESPACES     3
 
 typedef struct rec
 {
@@ -44,10 +44,10 @@ log_add (log_t *l, int64_t rev, int seq, store_event_type type, const char *ns, 
       l->cap = l->cap ? l->cap * 2 : 256;
       l->v = xreallocarray (l->v, l->cap, sizeof *l->v);
     }
-  l->v[l->n++] = (rec){rev, seq, type, xstrdup (ns), xstrdup (name), xstrdup (json)};
+  l->v[l->n++] = (rec){ rev, seq, type, xstrdup (ns), xstrdup (name), xstrdup (json) };
 }
 
-static const char *nss[NAMESPACES] = {"alpha", "beta", "gamma"};
+static const char *nss[NAMESPACES] = { "alpha", "beta", "gamma" };
 
 static store_event_type
 evtype (store_op_type t)
@@ -59,12 +59,12 @@ static void *
 writer (void *arg)
 {
   log_t *l = arg;
-  unsigned seed = (unsigned) (uintptr_t) arg;
+  unsigned seed = (unsigned)(uintptr_t)arg;
   for (int i = 0; i < OPS_PER_WRITER; i++)
     {
       int nops = rand_r (&seed) % 5 == 0 ? 2 : 1;
-      store_op ops[2] = {0};
-      char names[2][16], *json[2] = {NULL, NULL};
+      store_op ops[2] = { 0 };
+      char names[2][16], *json[2] = { NULL, NULL };
       int k0 = rand_r (&seed) % KEYS;
       for (int j = 0; j < nops; j++)
         {
@@ -86,7 +86,7 @@ writer (void *arg)
           ops[j].expect_rev = rand_r (&seed) % 3 == 0 ? 0 : crev;
           json[j] = xasprintf ("{\"kind\":\"Thing\",\"metadata\":{\"name\":\"%s\"},\"data\":{"
                                "\"w\":%u,\"i\":%d}}",
-                               names[j], (unsigned) (uintptr_t) arg % 1000, i);
+                               names[j], (unsigned)(uintptr_t)arg % 1000, i);
           ops[j].json = json[j];
         }
       int64_t rev = 0;
@@ -127,7 +127,7 @@ watcher_main (void *arg)
       /* Done once the writers are and this watcher has everything up to the last revision
          (with etcd, events arrive over a stream after the writes return). */
       bool done = atomic_load (&writers_done)
-                  && store_watch_progress (wt->w) >= (int64_t) atomic_load (&final_rev);
+                  && store_watch_progress (wt->w) >= (int64_t)atomic_load (&final_rev);
       int ret = store_watch_next (wt->w, 50, &ev, &err);
       if (ret < 0)
         {
@@ -157,8 +157,8 @@ cmp_rec (const void *a, const void *b)
 static bool
 same (const rec *a, const rec *b)
 {
-  return a->rev == b->rev && a->type == b->type && streq (a->ns, b->ns)
-         && streq (a->name, b->name) && streq (a->json, b->json);
+  return a->rev == b->rev && a->type == b->type && streq (a->ns, b->ns) && streq (a->name, b->name)
+         && streq (a->json, b->json);
 }
 
 int
@@ -169,7 +169,7 @@ main (void)
   if (!dir)
     tap_skip_all ("mkdtemp");
   const char *url = getenv ("HUSK_STORE_URL");
-  store_options o = {.url = url, .data_dir = dir, .watch_ring = 100000};
+  store_options o = { .url = url, .data_dir = dir, .watch_ring = 100000 };
   _cleanup_error_ husk_error *err = NULL;
   if (store_open (&o, &S, &err) < 0)
     {
@@ -177,12 +177,12 @@ main (void)
       return 1;
     }
   /* etcd: start from a clean prefix */
-  store_list_result pre = {0};
+  store_list_result pre = { 0 };
   store_list (S, "things", NULL, 0, NULL, &pre, NULL);
   for (size_t i = 0; i < pre.n; i++)
     {
       _cleanup_json_ json_t *j = json_loads (pre.items[i], 0, NULL);
-      (void) j;
+      (void)j;
     }
   int64_t start = 0;
   store_current_revision (S, &start, NULL);
@@ -190,13 +190,13 @@ main (void)
   store_list_result_free (&pre);
 
   watcher ws[4] = {
-      {.ns = NULL, .from = start},
-      {.ns = "beta", .from = start},
-      {.ns = NULL, .from = 0}, /* opened later, from the revision at that moment */
-      {.ns = "gamma", .from = start},
+    { .ns = NULL, .from = start },
+    { .ns = "beta", .from = start },
+    { .ns = NULL, .from = 0 }, /* opened later, from the revision at that moment */
+    { .ns = "gamma", .from = start },
   };
   pthread_t wth[4], wrt[WRITERS];
-  log_t logs[WRITERS] = {0};
+  log_t logs[WRITERS] = { 0 };
   for (int i = 0; i < 4; i++)
     if (i != 2)
       {
@@ -219,7 +219,7 @@ main (void)
   for (int i = 0; i < 4; i++)
     pthread_join (wth[i], NULL);
 
-  log_t all = {0};
+  log_t all = { 0 };
   for (int i = 0; i < WRITERS; i++)
     for (size_t j = 0; j < logs[i].n; j++)
       {
@@ -228,8 +228,8 @@ main (void)
       }
   qsort (all.v, all.n, sizeof *all.v, cmp_rec);
   printf ("# %zu committed events, revisions %lld..%lld\n", all.n,
-          all.n ? (long long) all.v[0].rev : 0LL, all.n ? (long long) all.v[all.n - 1].rev : 0LL);
-  ok (all.n > (size_t) WRITERS * OPS_PER_WRITER / 4, "a good share of ops committed");
+          all.n ? (long long)all.v[0].rev : 0LL, all.n ? (long long)all.v[all.n - 1].rev : 0LL);
+  ok (all.n > (size_t)WRITERS * OPS_PER_WRITER / 4, "a good share of ops committed");
   bool distinct = true;
   for (size_t i = 1; i < all.n; i++)
     if (all.v[i].rev == all.v[i - 1].rev && all.v[i].seq == all.v[i - 1].seq)
@@ -249,19 +249,18 @@ main (void)
             {
               if (mismatch++ == 0)
                 printf ("# watcher %d: first mismatch at committed rev %lld (got %s)\n", i,
-                        (long long) r->rev,
-                        k < wt->got.n ? wt->got.v[k].json : "nothing");
+                        (long long)r->rev, k < wt->got.n ? wt->got.v[k].json : "nothing");
             }
           k++;
         }
       ok (wt->errors == 0 && mismatch == 0 && k == wt->got.n,
           "watcher %d (ns %s, from %lld) saw exactly the committed sequence (%zu events)", i,
-          wt->ns ? wt->ns : "all", (long long) wt->from, wt->got.n);
+          wt->ns ? wt->ns : "all", (long long)wt->from, wt->got.n);
       store_watch_close (wt->w);
     }
 
   /* Replay the sequence: the final state must be what a list returns. */
-  char *state[NAMESPACES][KEYS] = {{0}};
+  char *state[NAMESPACES][KEYS] = { { 0 } };
   for (size_t j = 0; j < all.n; j++)
     {
       rec *r = &all.v[j];
@@ -271,7 +270,7 @@ main (void)
       free (state[ni][ki]);
       state[ni][ki] = r->type == STORE_DELETED ? NULL : xstrdup (r->json);
     }
-  store_list_result lr = {0};
+  store_list_result lr = { 0 };
   store_list (S, "things", NULL, 0, NULL, &lr, &err);
   size_t want = 0, matched = 0;
   for (int ni = 0; ni < NAMESPACES; ni++)

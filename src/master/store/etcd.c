@@ -39,8 +39,8 @@ struct stream
   char *prefix;
   int64_t next_rev; /* the first revision the stream still has to deliver */
   pthread_t th;
-  husk_buf in;      /* bytes of an incomplete message */
-  bool compacted;   /* the server cancelled the watch: history is gone */
+  husk_buf in;    /* bytes of an incomplete message */
+  bool compacted; /* the server cancelled the watch: history is gone */
   int64_t compact_rev;
   stream *next;
 };
@@ -117,15 +117,15 @@ setup_handle (etcd *e, CURL *c, const char *url, const char *body, struct curl_s
 enum
 {
   FAIL_NONE,
-  FAIL_NOT_SENT,  /* nothing reached etcd: safe to retry anywhere */
-  FAIL_UNKNOWN,   /* etcd may or may not have applied it */
-  FAIL_ANSWERED,  /* etcd answered with an error: not applied */
+  FAIL_NOT_SENT, /* nothing reached etcd: safe to retry anywhere */
+  FAIL_UNKNOWN,  /* etcd may or may not have applied it */
+  FAIL_ANSWERED, /* etcd answered with an error: not applied */
 };
 
 /* One POST to one endpoint. On an etcd error answer *resp is the error object. */
 static int
-post_one (etcd *e, const char *ep, const char *path, const char *body, json_t **resp,
-          int *fail, husk_error **err)
+post_one (etcd *e, const char *ep, const char *path, const char *body, json_t **resp, int *fail,
+          husk_error **err)
 {
   _cleanup_free_ char *url = xasprintf ("%s%s", ep, path);
   _cleanup_buf_ husk_buf out = HUSK_BUF_INIT;
@@ -184,7 +184,7 @@ post (etcd *e, const char *path, json_t *body_json, bool idempotent, json_t **re
   size_t start = atomic_load (&e->cur);
   for (int attempt = 0;; attempt++)
     {
-      size_t i = (start + (size_t) attempt) % e->n_eps;
+      size_t i = (start + (size_t)attempt) % e->n_eps;
       json_t *j = NULL;
       int fail = FAIL_NONE;
       husk_error *one = NULL;
@@ -203,8 +203,7 @@ post (etcd *e, const char *path, json_t *body_json, bool idempotent, json_t **re
                            && (strstr (msg, "no leader") || strstr (msg, "not capable")
                                || strstr (msg, "too many requests")
                                || (idempotent
-                                   && (strstr (msg, "leader changed")
-                                       || strstr (msg, "timed out")
+                                   && (strstr (msg, "leader changed") || strstr (msg, "timed out")
                                        || strstr (msg, "unhealthy"))));
           retry = transient;
         }
@@ -220,7 +219,7 @@ post (etcd *e, const char *path, json_t *body_json, bool idempotent, json_t **re
           return husk_err_code (*err);
         }
       husk_error_free (one);
-      if ((size_t) attempt % e->n_eps == e->n_eps - 1)
+      if ((size_t)attempt % e->n_eps == e->n_eps - 1)
         usleep (100000); /* a full round failed: an election may be running */
     }
 }
@@ -351,7 +350,7 @@ e_list (store *s, const char *prefix, const char *after, size_t limit, int64_t s
   _cleanup_json_ json_t *req
       = json_pack ("{s:o,s:o}", "key", startj, "range_end", prefix_end_json (prefix));
   if (limit)
-    json_object_set_new (req, "limit", json_integer ((json_int_t) limit));
+    json_object_set_new (req, "limit", json_integer ((json_int_t)limit));
   if (snapshot_rev)
     json_object_set_new (req, "revision", json_integer (snapshot_rev));
   _cleanup_json_ json_t *resp = NULL;
@@ -396,7 +395,7 @@ compare_for (const store_prep *p)
                       "EQUAL", "create_revision", "0");
   if (op->expect_rev)
     return json_pack ("{s:o,s:s,s:s,s:I}", "key", key_json (p->key), "target", "MOD", "result",
-                      "EQUAL", "mod_revision", (json_int_t) op->expect_rev);
+                      "EQUAL", "mod_revision", (json_int_t)op->expect_rev);
   return json_pack ("{s:o,s:s,s:s,s:s}", "key", key_json (p->key), "target", "CREATE", "result",
                     "GREATER", "create_revision", "0");
 }
@@ -405,8 +404,8 @@ static json_t *
 request_for (const store_prep *p)
 {
   if (p->op->type == STORE_OP_DELETE)
-    return json_pack ("{s:{s:o,s:b}}", "request_delete_range", "key", key_json (p->key),
-                      "prev_kv", 1);
+    return json_pack ("{s:{s:o,s:b}}", "request_delete_range", "key", key_json (p->key), "prev_kv",
+                      1);
   /* Stored with an empty resourceVersion; reads set it from mod_revision. The previous
      value (for prev_rev) is only worth its transfer for an unconditional update. */
   bool prev = p->op->type == STORE_OP_UPDATE && !p->op->expect_rev;
@@ -432,8 +431,8 @@ explain_failure (store_prep *ops, size_t n, json_t *resp, husk_error **err)
       if (op->type != STORE_OP_CREATE && op->expect_rev
           && jint (kv, "mod_revision") != op->expect_rev)
         return husk_err (err, STORE_ECONFLICT,
-                         "%s: the object has been modified (revision %" PRId64
-                         ", expected %" PRId64 ")",
+                         "%s: the object has been modified (revision %" PRId64 ", expected %" PRId64
+                         ")",
                          what, jint (kv, "mod_revision"), op->expect_rev);
     }
   return husk_err (err, STORE_ECONFLICT, "etcd: transaction compare failed");
@@ -518,9 +517,9 @@ stream_event (stream *st, json_t *ev)
                        name, ns, rev);
       len = strlen (obj);
     }
-  store_event_type t = del ? STORE_DELETED
+  store_event_type t = del                                   ? STORE_DELETED
                        : jint (kv, "create_revision") == rev ? STORE_ADDED
-                                                            : STORE_MODIFIED;
+                                                             : STORE_MODIFIED;
   store_hub_append (st->hub, store_event_new (t, rev, res, ns, name, obj, len));
   if (rev >= st->next_rev)
     st->next_rev = rev + 1;
@@ -541,8 +540,7 @@ stream_message (stream *st, json_t *m)
   json_t *evs = json_object_get (res, "events");
   size_t i;
   json_t *ev;
-  json_array_foreach (evs, i, ev)
-    stream_event (st, ev);
+  json_array_foreach (evs, i, ev) stream_event (st, ev);
   if (json_array_size (evs))
     store_hub_advance (st->hub, st->next_rev - 1);
   else if (!json_is_true (json_object_get (res, "created")))
@@ -559,7 +557,7 @@ stream_write (char *ptr, size_t size, size_t nmemb, void *userdata)
       char *nl = memchr (st->in.data, '\n', st->in.len);
       if (!nl)
         break;
-      size_t mlen = (size_t) (nl - st->in.data);
+      size_t mlen = (size_t)(nl - st->in.data);
       json_t *m = json_loadb (st->in.data, mlen, 0, NULL);
       if (m)
         stream_message (st, m);
@@ -577,7 +575,7 @@ static int
 stream_progress (void *userdata, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
   stream *st = userdata;
-  return atomic_load (&((etcd *) st->s->be)->stop) ? 1 : 0;
+  return atomic_load (&((etcd *)st->s->be)->stop) ? 1 : 0;
 }
 
 static void *
@@ -591,10 +589,10 @@ stream_main (void *arg)
   size_t ep = atomic_load (&e->cur);
   while (!atomic_load (&e->stop))
     {
-      _cleanup_json_ json_t *req = json_pack (
-          "{s:{s:o,s:o,s:I,s:b,s:b}}", "create_request", "key", key_json (st->prefix),
-          "range_end", prefix_end_json (st->prefix), "start_revision", (json_int_t) st->next_rev,
-          "prev_kv", 1, "progress_notify", 1);
+      _cleanup_json_ json_t *req
+          = json_pack ("{s:{s:o,s:o,s:I,s:b,s:b}}", "create_request", "key", key_json (st->prefix),
+                       "range_end", prefix_end_json (st->prefix), "start_revision",
+                       (json_int_t)st->next_rev, "prev_kv", 1, "progress_notify", 1);
       _cleanup_free_ char *body = husk_json_dump (req);
       _cleanup_free_ char *url = xasprintf ("%s/v3/watch", e->eps[ep % e->n_eps]);
       setup_handle (e, c, url, body, hdrs);
@@ -746,12 +744,12 @@ e_close (store *s)
 }
 
 const store_backend_ops store_etcd_ops = {
-    .name = "etcd",
-    .open = e_open,
-    .close = e_close,
-    .current_revision = e_current_revision,
-    .get = e_get,
-    .list = e_list,
-    .txn = e_txn,
-    .watch_hub = e_watch_hub,
+  .name = "etcd",
+  .open = e_open,
+  .close = e_close,
+  .current_revision = e_current_revision,
+  .get = e_get,
+  .list = e_list,
+  .txn = e_txn,
+  .watch_hub = e_watch_hub,
 };

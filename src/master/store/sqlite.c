@@ -16,7 +16,7 @@
 #include "src/master/store/store-internal.h"
 
 #define RESERVE_BLOCK (INT64_C (1) << 20)
-#define POOL_KEEP 16
+#define POOL_KEEP     16
 
 typedef struct stmts
 {
@@ -139,23 +139,23 @@ stmts_prepare (stmts *st, husk_error **err)
     size_t off;
     const char *sql;
   } defs[] = {
-      {offsetof (stmts, sel), "SELECT rev, value, rvoff FROM kv WHERE key = ?1"},
-      {offsetof (stmts, ins),
-       "INSERT INTO kv (key, rev, value, rvoff, expires) VALUES (?1, ?2, ?3, ?4, ?5)"},
-      {offsetof (stmts, upd),
-       "UPDATE kv SET rev = ?2, value = ?3, rvoff = ?4, expires = ?5 WHERE key = ?1"},
-      {offsetof (stmts, del), "DELETE FROM kv WHERE key = ?1"},
-      {offsetof (stmts, setmeta), "INSERT OR REPLACE INTO meta (k, v) VALUES (?1, ?2)"},
-      {offsetof (stmts, list),
-       "SELECT key, value FROM kv WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3"},
-      {offsetof (stmts, getmeta), "SELECT v FROM meta WHERE k = ?1"},
-      {offsetof (stmts, savepoint), "SAVEPOINT r"},
-      {offsetof (stmts, release), "RELEASE r"},
-      {offsetof (stmts, rollback_to), "ROLLBACK TO r"},
+    { offsetof (stmts, sel), "SELECT rev, value, rvoff FROM kv WHERE key = ?1" },
+    { offsetof (stmts, ins),
+      "INSERT INTO kv (key, rev, value, rvoff, expires) VALUES (?1, ?2, ?3, ?4, ?5)" },
+    { offsetof (stmts, upd),
+      "UPDATE kv SET rev = ?2, value = ?3, rvoff = ?4, expires = ?5 WHERE key = ?1" },
+    { offsetof (stmts, del), "DELETE FROM kv WHERE key = ?1" },
+    { offsetof (stmts, setmeta), "INSERT OR REPLACE INTO meta (k, v) VALUES (?1, ?2)" },
+    { offsetof (stmts, list),
+      "SELECT key, value FROM kv WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3" },
+    { offsetof (stmts, getmeta), "SELECT v FROM meta WHERE k = ?1" },
+    { offsetof (stmts, savepoint), "SAVEPOINT r" },
+    { offsetof (stmts, release), "RELEASE r" },
+    { offsetof (stmts, rollback_to), "ROLLBACK TO r" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (defs); i++)
     {
-      sqlite3_stmt **slot = (sqlite3_stmt **) ((char *) st + defs[i].off);
+      sqlite3_stmt **slot = (sqlite3_stmt **)((char *)st + defs[i].off);
       int rc = sqlite3_prepare_v3 (st->db, defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
       if (rc != SQLITE_OK)
         return sql_err (err, st->db, rc, "prepare");
@@ -275,8 +275,8 @@ read_get (stmts *st, const char *key, char **json, int64_t *rev, husk_error **er
   if (rc == SQLITE_ROW)
     {
       *rev = sqlite3_column_int64 (st->sel, 0);
-      *json = xstrndup ((const char *) sqlite3_column_text (st->sel, 1),
-                        (size_t) sqlite3_column_bytes (st->sel, 1));
+      *json = xstrndup ((const char *)sqlite3_column_text (st->sel, 1),
+                        (size_t)sqlite3_column_bytes (st->sel, 1));
     }
   else if (rc == SQLITE_DONE)
     ret = husk_err (err, STORE_ENOTFOUND, "%s: not found", key + strlen ("/registry/"));
@@ -313,7 +313,7 @@ read_list (stmts *st, const char *prefix, const char *after, size_t limit, store
   end[strlen (end) - 1] = '0'; /* '/' + 1: the first key past the prefix */
   sqlite3_bind_text (st->list, 1, after, -1, SQLITE_STATIC);
   sqlite3_bind_text (st->list, 2, end, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st->list, 3, limit ? (int64_t) limit + 1 : -1);
+  sqlite3_bind_int64 (st->list, 3, limit ? (int64_t)limit + 1 : -1);
   size_t cap = 0;
   int rc;
   while ((rc = step (st->list)) == SQLITE_ROW)
@@ -328,12 +328,12 @@ read_list (stmts *st, const char *prefix, const char *after, size_t limit, store
           cap = cap ? cap * 2 : 64;
           out->items = xreallocarray (out->items, cap, sizeof *out->items);
         }
-      out->items[out->n++] = xstrndup ((const char *) sqlite3_column_text (st->list, 1),
-                                       (size_t) sqlite3_column_bytes (st->list, 1));
+      out->items[out->n++] = xstrndup ((const char *)sqlite3_column_text (st->list, 1),
+                                       (size_t)sqlite3_column_bytes (st->list, 1));
       if (limit && out->n == limit)
         {
           free (out->last_key);
-          out->last_key = xstrdup ((const char *) sqlite3_column_text (st->list, 0));
+          out->last_key = xstrdup ((const char *)sqlite3_column_text (st->list, 0));
         }
     }
   sqlite3_reset (st->list);
@@ -442,8 +442,8 @@ write_row (stmts *st, sqlite3_stmt *stmt, const store_prep *p, int64_t rev, cons
 {
   sqlite3_bind_text (stmt, 1, p->key, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, rev);
-  sqlite3_bind_text (stmt, 3, val, (int) len, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 4, (int64_t) p->rv_off);
+  sqlite3_bind_text (stmt, 3, val, (int)len, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, (int64_t)p->rv_off);
   sqlite3_bind_int64 (stmt, 5, p->expires);
   int rc = step (stmt);
   sqlite3_reset (stmt);
@@ -489,9 +489,9 @@ apply_op (stmts *st, const store_prep *p, int64_t rev, char **result, husk_error
   size_t old_len = 0, old_off = 0;
   if (present && op->type == STORE_OP_DELETE)
     {
-      old_len = (size_t) sqlite3_column_bytes (st->sel, 1);
-      old = xstrndup ((const char *) sqlite3_column_text (st->sel, 1), old_len);
-      old_off = (size_t) sqlite3_column_int64 (st->sel, 2);
+      old_len = (size_t)sqlite3_column_bytes (st->sel, 1);
+      old = xstrndup ((const char *)sqlite3_column_text (st->sel, 1), old_len);
+      old_off = (size_t)sqlite3_column_int64 (st->sel, 2);
     }
   sqlite3_reset (st->sel);
 
@@ -510,7 +510,7 @@ apply_op (stmts *st, const store_prep *p, int64_t rev, char **result, husk_error
       sqlite3_reset (st->del);
       if (rc != SQLITE_DONE)
         return sql_err (err, st->db, rc, p->key);
-      *result = store_splice_rev (old, old_len, old_off, (size_t) digits (cur), rev, NULL);
+      *result = store_splice_rev (old, old_len, old_off, (size_t)digits (cur), rev, NULL);
       return 0;
     }
   char *obj = store_prep_render (p, rev, &len);
@@ -608,11 +608,11 @@ publish (store *s, wreq *r)
     {
       store_prep *p = &r->ops[i];
       static const store_event_type types[] = {
-          [STORE_OP_CREATE] = STORE_ADDED,
-          [STORE_OP_UPDATE] = STORE_MODIFIED,
-          [STORE_OP_DELETE] = STORE_DELETED,
+        [STORE_OP_CREATE] = STORE_ADDED,
+        [STORE_OP_UPDATE] = STORE_MODIFIED,
+        [STORE_OP_DELETE] = STORE_DELETED,
       };
-      store_hub *h = store_hub_get (s, p->op->resource, ((sq *) s->be)->open_rev, NULL);
+      store_hub *h = store_hub_get (s, p->op->resource, ((sq *)s->be)->open_rev, NULL);
       store_hub_append (h, store_event_new (types[p->op->type], r->rev, p->op->resource, p->ns,
                                             p->op->name, r->results[i], strlen (r->results[i])));
       p->op->result = TAKE_PTR (r->results[i]);
@@ -677,7 +677,7 @@ expire_events (store *s)
   size_t n = 0, cap = 0;
   char **keys = NULL;
   int64_t *revs = NULL;
-  int64_t now = (int64_t) time (NULL);
+  int64_t now = (int64_t)time (NULL);
   if (vol)
     pthread_mutex_lock (&q->mem_mu);
   sqlite3_stmt *sel = NULL;
@@ -696,7 +696,7 @@ expire_events (store *s)
               keys = xreallocarray (keys, cap, sizeof *keys);
               revs = xreallocarray (revs, cap, sizeof *revs);
             }
-          keys[n] = xstrdup ((const char *) sqlite3_column_text (sel, 0));
+          keys[n] = xstrdup ((const char *)sqlite3_column_text (sel, 0));
           revs[n++] = sqlite3_column_int64 (sel, 1);
         }
     }
@@ -708,10 +708,11 @@ expire_events (store *s)
     {
       _cleanup_free_ char *res = NULL, *ns = NULL, *name = NULL;
       store_key_split (keys[i], &res, &ns, &name);
-      store_op op = {.type = STORE_OP_DELETE, .resource = res, .ns = ns, .name = name,
-                     .expect_rev = revs[i]};
-      store_prep p = {.op = &op, .key = keys[i], .ns = ns, .is_volatile = vol};
-      wreq r = {.ops = &p, .n = 1};
+      store_op op = {
+        .type = STORE_OP_DELETE, .resource = res, .ns = ns, .name = name, .expect_rev = revs[i]
+      };
+      store_prep p = { .op = &op, .key = keys[i], .ns = ns, .is_volatile = vol };
+      wreq r = { .ops = &p, .n = 1 };
       sem_init (&r.done, 0, 0);
       run_batch (s, &r);
       sem_destroy (&r.done);
@@ -762,7 +763,7 @@ static int
 sq_txn (store *s, store_prep *ops, size_t n, int64_t *rev, husk_error **err)
 {
   sq *q = s->be;
-  wreq r = {.ops = ops, .n = n};
+  wreq r = { .ops = ops, .n = n };
   sem_init (&r.done, 0, 0);
   pthread_mutex_lock (&q->q_mu);
   if (q->q_tail)
@@ -823,7 +824,7 @@ sq_open_db (store *s, sq *q, husk_error **err)
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2 (db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK
       && step (st) == SQLITE_ROW)
-    mode = xstrdup ((const char *) sqlite3_column_text (st, 0));
+    mode = xstrdup ((const char *)sqlite3_column_text (st, 0));
   sqlite3_finalize (st);
   bool wal = mode && streq (mode, "wal");
   free (mode);
@@ -853,7 +854,7 @@ sq_open_db (store *s, sq *q, husk_error **err)
   q->last_rev = rev;
   q->open_rev = rev;
   atomic_store (&q->committed, rev);
-  (void) s;
+  (void)s;
   return 0;
 }
 
@@ -923,12 +924,12 @@ sq_close (store *s)
 }
 
 const store_backend_ops store_sqlite_ops = {
-    .name = "sqlite",
-    .open = sq_open,
-    .close = sq_close,
-    .current_revision = sq_current_revision,
-    .get = sq_get,
-    .list = sq_list,
-    .txn = sq_txn,
-    .watch_hub = sq_watch_hub,
+  .name = "sqlite",
+  .open = sq_open,
+  .close = sq_close,
+  .current_revision = sq_current_revision,
+  .get = sq_get,
+  .list = sq_list,
+  .txn = sq_txn,
+  .watch_hub = sq_watch_hub,
 };

@@ -12,10 +12,10 @@
 typedef struct store_prep
 {
   store_op *op;
-  char *key;          /* /registry/<resource>/[<ns>/]<name> */
-  const char *ns;     /* "" for cluster-scoped */
-  bool is_volatile;   /* leases/events kept in memory (SQLite) */
-  int64_t expires;    /* unix seconds, 0 = never (events) */
+  char *key;        /* /registry/<resource>/[<ns>/]<name> */
+  const char *ns;   /* "" for cluster-scoped */
+  bool is_volatile; /* leases/events kept in memory (SQLite) */
+  int64_t expires;  /* unix seconds, 0 = never (events) */
   /* create/update: the compact JSON with metadata.resourceVersion's value cut out:
      object = enc[0, rv_off) + "<rev>" + enc[rv_off, enc_len). */
   char *enc;
@@ -111,8 +111,8 @@ typedef struct store_backend_ops
               husk_error **err);
   /* Keys in (after, end) of prefix, at most limit (0 = all). snapshot_rev: 0 for a first
      page, else the revision of the first page. */
-  int (*list) (store *s, const char *prefix, const char *after, size_t limit,
-               int64_t snapshot_rev, bool is_volatile, store_list_page *out, husk_error **err);
+  int (*list) (store *s, const char *prefix, const char *after, size_t limit, int64_t snapshot_rev,
+               bool is_volatile, store_list_page *out, husk_error **err);
   /* All or nothing; sets ops' result/prev_rev and *rev; publishes watch events. */
   int (*txn) (store *s, store_prep *ops, size_t n, int64_t *rev, husk_error **err);
   /* Makes sure the hub of a resource is fed from a revision <= from_rev (etcd starts its

@@ -46,7 +46,7 @@ store_key_split (const char *key, char **resource, char **ns, char **name)
   const char *p = key + strlen ("/registry/");
   const char *s1 = strchr (p, '/');
   const char *s2 = s1 ? strchr (s1 + 1, '/') : NULL;
-  *resource = xstrndup (p, s1 ? (size_t) (s1 - p) : strlen (p));
+  *resource = xstrndup (p, s1 ? (size_t)(s1 - p) : strlen (p));
   if (s2)
     {
       *ns = xstrndup (s1 + 1, s2 - s1 - 1);
@@ -67,8 +67,8 @@ store_is_volatile_resource (const char *resource)
 
 /* ---- base64 ---- */
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alphabet[]
+    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *
 store_b64_encode (const void *data, size_t len)
@@ -78,9 +78,9 @@ store_b64_encode (const void *data, size_t len)
   size_t o = 0;
   for (size_t i = 0; i < len; i += 3)
     {
-      uint32_t v = (uint32_t) in[i] << 16;
+      uint32_t v = (uint32_t)in[i] << 16;
       if (i + 1 < len)
-        v |= (uint32_t) in[i + 1] << 8;
+        v |= (uint32_t)in[i + 1] << 8;
       if (i + 2 < len)
         v |= in[i + 2];
       out[o++] = b64_alphabet[(v >> 18) & 63];
@@ -125,12 +125,12 @@ store_b64_decode (const char *s, size_t slen, char **out, size_t *out_len)
           free (buf);
           return -1;
         }
-      acc = (acc << 6) | (uint32_t) v;
+      acc = (acc << 6) | (uint32_t)v;
       bits += 6;
       if (bits >= 8)
         {
           bits -= 8;
-          buf[o++] = (char) ((acc >> bits) & 0xff);
+          buf[o++] = (char)((acc >> bits) & 0xff);
         }
     }
   buf[o] = '\0';
@@ -197,13 +197,9 @@ store_encode_object (const char *json, char **enc, size_t *enc_len, size_t *rv_o
   json_object_set_new (m2, "resourceVersion", json_string (""));
   const char *k;
   json_t *v;
-  json_object_foreach (meta, k, v)
-    if (!streq (k, "resourceVersion"))
-      json_object_set (m2, k, v);
+  json_object_foreach (meta, k, v) if (!streq (k, "resourceVersion")) json_object_set (m2, k, v);
   json_object_set_new (out, "metadata", m2);
-  json_object_foreach (obj, k, v)
-    if (!streq (k, "metadata"))
-      json_object_set (out, k, v);
+  json_object_foreach (obj, k, v) if (!streq (k, "metadata")) json_object_set (out, k, v);
 
   char *dump = husk_json_dump (out);
   if (strncmp (dump, STORE_RV_PREFIX "\"", strlen (STORE_RV_PREFIX) + 1) != 0)
@@ -223,10 +219,10 @@ store_splice_rev (const char *text, size_t len, size_t rv_off, size_t rv_len, in
 {
   char num[24];
   int nl = snprintf (num, sizeof num, "%" PRId64, rev);
-  size_t total = len - rv_len + (size_t) nl;
+  size_t total = len - rv_len + (size_t)nl;
   char *out = xmalloc (total + 1);
   memcpy (out, text, rv_off);
-  memcpy (out + rv_off, num, (size_t) nl);
+  memcpy (out + rv_off, num, (size_t)nl);
   memcpy (out + rv_off + nl, text + rv_off + rv_len, len - rv_off - rv_len);
   out[total] = '\0';
   if (len_out)
@@ -345,15 +341,15 @@ store_list (store *s, const char *resource, const char *ns, size_t limit,
         return ret;
     }
   bool vol = !s->durable_volatile && store_is_volatile_resource (resource);
-  store_list_page page = {0};
+  store_list_page page = { 0 };
   ret = s->ops->list (s, prefix, after ? after : prefix, limit, snap, vol, &page, err);
   if (ret < 0)
     return ret;
   out->items = page.items;
   out->n = page.n;
   out->revision = snap ? snap : page.revision;
-  out->continue_token =
-      page.more && page.last_key ? store_continue_encode (out->revision, page.last_key) : NULL;
+  out->continue_token
+      = page.more && page.last_key ? store_continue_encode (out->revision, page.last_key) : NULL;
   free (page.last_key);
   return 0;
 }
@@ -378,13 +374,13 @@ prepare_op (store *s, store_op *op, store_prep *p, husk_error **err)
   if (ret < 0)
     return ret;
   if (op->type != STORE_OP_CREATE && op->type != STORE_OP_UPDATE && op->type != STORE_OP_DELETE)
-    return husk_err (err, STORE_EINVAL, "store: bad op type %d", (int) op->type);
+    return husk_err (err, STORE_EINVAL, "store: bad op type %d", (int)op->type);
   p->op = op;
   p->key = store_key (op->resource, op->ns, op->name);
   p->ns = op->ns ? op->ns : "";
   p->is_volatile = !s->durable_volatile && store_is_volatile_resource (op->resource);
   if (streq (op->resource, "events"))
-    p->expires = (int64_t) time (NULL) + s->event_ttl_sec;
+    p->expires = (int64_t)time (NULL) + s->event_ttl_sec;
   if (op->type == STORE_OP_DELETE)
     return 0;
   ret = store_encode_object (op->json, &p->enc, &p->enc_len, &p->rv_off, err);
@@ -437,8 +433,8 @@ int
 store_create (store *s, const char *resource, const char *ns, const char *name, const char *json,
               char **json_out, int64_t *rev_out, husk_error **err)
 {
-  store_op op = {.type = STORE_OP_CREATE, .resource = resource, .ns = ns, .name = name,
-                 .json = json};
+  store_op op
+      = { .type = STORE_OP_CREATE, .resource = resource, .ns = ns, .name = name, .json = json };
   return one_op (s, &op, json_out, rev_out, err);
 }
 
@@ -446,16 +442,21 @@ int
 store_update (store *s, const char *resource, const char *ns, const char *name, const char *json,
               int64_t expect_rev, char **json_out, int64_t *rev_out, husk_error **err)
 {
-  store_op op = {.type = STORE_OP_UPDATE, .resource = resource, .ns = ns, .name = name,
-                 .json = json, .expect_rev = expect_rev};
+  store_op op = { .type = STORE_OP_UPDATE,
+                  .resource = resource,
+                  .ns = ns,
+                  .name = name,
+                  .json = json,
+                  .expect_rev = expect_rev };
   return one_op (s, &op, json_out, rev_out, err);
 }
 
 int
-store_delete (store *s, const char *resource, const char *ns, const char *name,
-              int64_t expect_rev, char **json_out, int64_t *rev_out, husk_error **err)
+store_delete (store *s, const char *resource, const char *ns, const char *name, int64_t expect_rev,
+              char **json_out, int64_t *rev_out, husk_error **err)
 {
-  store_op op = {.type = STORE_OP_DELETE, .resource = resource, .ns = ns, .name = name,
-                 .expect_rev = expect_rev};
+  store_op op = {
+    .type = STORE_OP_DELETE, .resource = resource, .ns = ns, .name = name, .expect_rev = expect_rev
+  };
   return one_op (s, &op, json_out, rev_out, err);
 }

@@ -27,14 +27,21 @@
 
 #include "lib/error.h"
 
-/* errnum classes of store errors and their HTTP meaning. */
-#define STORE_ENOTFOUND ENOENT     /* 404: no such object */
-#define STORE_EEXIST EEXIST        /* 409 AlreadyExists: create of a present key */
-#define STORE_ECONFLICT ESTALE     /* 409 Conflict: expect_rev != the object's revision */
-#define STORE_ETOOOLD ERANGE       /* 410 Gone: watch history does not reach from_rev, or a
-                                      continue token whose snapshot is gone (etcd compacted) */
-#define STORE_EINVAL EINVAL        /* 400/500: bad key segment, not a JSON object, bad token */
-#define STORE_EUNAVAIL EHOSTUNREACH /* 503: backend unreachable (all etcd endpoints down) */
+/* errnum classes of store errors and their HTTP meaning:
+   STORE_ENOTFOUND  404: no such object
+   STORE_EEXIST     409 AlreadyExists: create of a present key
+   STORE_ECONFLICT  409 Conflict: expect_rev != the object's revision
+   STORE_ETOOOLD    410 Gone: watch history does not reach from_rev, or a continue token
+                    whose snapshot is gone (etcd compacted)
+   STORE_EINVAL     400/500: bad key segment, not a JSON object, bad token
+   STORE_EUNAVAIL   503: backend unreachable (all etcd endpoints down, or a write's outcome
+                    unknown because the connection broke) */
+#define STORE_ENOTFOUND ENOENT
+#define STORE_EEXIST    EEXIST
+#define STORE_ECONFLICT ESTALE
+#define STORE_ETOOOLD   ERANGE
+#define STORE_EINVAL    EINVAL
+#define STORE_EUNAVAIL  EHOSTUNREACH
 /* Anything else (EIO, ENOSPC, ...) is an internal error (500). */
 
 typedef struct store store;
@@ -50,10 +57,10 @@ typedef struct store_options
   /* NULL, "sqlite" or "sqlite://" -> <data_dir>/state.db; "sqlite:///abs/path.db";
      "etcd://h1:2379,h2:2379,h3:2379" (http) or "etcds://..." (https). */
   const char *url;
-  const char *data_dir;     /* for the default SQLite file; created if missing */
-  uint32_t watch_ring;      /* events of history kept per resource; 0 -> 10000 */
-  bool durable_volatile;    /* write leases/events to disk like everything else */
-  uint32_t event_ttl_sec;   /* 0 -> 3600 */
+  const char *data_dir;   /* for the default SQLite file; created if missing */
+  uint32_t watch_ring;    /* events of history kept per resource; 0 -> 10000 */
+  bool durable_volatile;  /* write leases/events to disk like everything else */
+  uint32_t event_ttl_sec; /* 0 -> 3600 */
   /* etcd TLS (any set implies https): PEM files. */
   const char *tls_ca;
   const char *tls_cert;
@@ -75,12 +82,12 @@ int store_current_revision (store *s, int64_t *out, husk_error **err);
 
 /* *json_out: malloc'd compact JSON with metadata.resourceVersion; *rev_out (may be NULL):
    its revision. STORE_ENOTFOUND when absent. */
-int store_get (store *s, const char *resource, const char *ns, const char *name,
-               char **json_out, int64_t *rev_out, husk_error **err);
+int store_get (store *s, const char *resource, const char *ns, const char *name, char **json_out,
+               int64_t *rev_out, husk_error **err);
 
 typedef struct store_list_result
 {
-  char **items;         /* n malloc'd JSON objects, key order (namespace, then name) */
+  char **items; /* n malloc'd JSON objects, key order (namespace, then name) */
   size_t n;
   int64_t revision;     /* the list's resourceVersion: watch from here sees later changes */
   char *continue_token; /* NULL when this was the last page */
@@ -113,8 +120,8 @@ typedef struct store_op
   const char *json;   /* create/update: a JSON object (any formatting; stored compact) */
   int64_t expect_rev; /* update/delete: 0 = any revision, else must equal the current one */
   /* out (valid after store_txn returned 0; free result with free()) */
-  char *result;       /* stored object with resourceVersion; delete: the last state */
-  int64_t prev_rev;   /* update/delete: revision the object had before */
+  char *result;     /* stored object with resourceVersion; delete: the last state */
+  int64_t prev_rev; /* update/delete: revision the object had before */
 } store_op;
 
 /* Applies all ops atomically, or none. All ops of one txn share one new revision (*rev_out,
@@ -147,11 +154,11 @@ typedef enum store_event_type
 typedef struct store_event
 {
   store_event_type type;
-  int64_t rev;          /* the write's revision (= object's resourceVersion) */
+  int64_t rev; /* the write's revision (= object's resourceVersion) */
   const char *resource;
-  const char *ns;       /* "" for cluster-scoped */
+  const char *ns; /* "" for cluster-scoped */
   const char *name;
-  const char *json;     /* the object with metadata.resourceVersion = rev */
+  const char *json; /* the object with metadata.resourceVersion = rev */
   size_t json_len;
 } store_event;
 void store_event_unref (const store_event *e);
@@ -170,8 +177,7 @@ int store_watch_open (store *s, const char *resource, const char *ns, int64_t fr
    dropped (send a 410 ERROR event and end the watch), STORE_EUNAVAIL if the backend's
    stream is lost for good. Not to be called concurrently on one handle; different handles
    are independent. */
-int store_watch_next (store_watch *w, int timeout_ms, const store_event **out,
-                      husk_error **err);
+int store_watch_next (store_watch *w, int timeout_ms, const store_event **out, husk_error **err);
 
 /* A file descriptor that polls readable while store_watch_next would return without
    blocking (for poll/epoll loops or libmicrohttpd's suspended connections). Owned by the

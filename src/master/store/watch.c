@@ -14,7 +14,7 @@ struct store_watch
   uint64_t cursor;  /* next ring sequence number to read */
   int64_t last_rev; /* revision of the last event returned */
   int efd;
-  uint64_t epoch;   /* the hub's epoch at open; a reset makes this watcher too old */
+  uint64_t epoch; /* the hub's epoch at open; a reset makes this watcher too old */
   atomic_bool cancelled;
   struct store_watch *prev, *next;
 };
@@ -26,7 +26,7 @@ struct store_hub
   pthread_cond_t cond;
   store_event_impl **ring;
   uint32_t cap;
-  uint64_t head;     /* sequence number of the next append; ring holds [head-count, head) */
+  uint64_t head; /* sequence number of the next append; ring holds [head-count, head) */
   uint64_t count;
   int64_t start_rev; /* watchers need from_rev >= start_rev */
   int64_t done_rev;  /* every revision <= done_rev has been appended */
@@ -44,7 +44,7 @@ store_event_new (store_event_type type, int64_t rev, const char *resource, const
 {
   size_t lr = strlen (resource) + 1, ln = strlen (ns) + 1, lm = strlen (name) + 1;
   store_event_impl *e = xmalloc (sizeof *e + lr + ln + lm + json_len + 1);
-  char *p = (char *) (e + 1);
+  char *p = (char *)(e + 1);
   e->pub.type = type;
   e->pub.rev = rev;
   e->pub.resource = memcpy (p, resource, lr);
@@ -72,7 +72,7 @@ store_event_unref (const store_event *pub)
 {
   if (!pub)
     return;
-  store_event_impl *e = (store_event_impl *) pub;
+  store_event_impl *e = (store_event_impl *)pub;
   if (atomic_fetch_sub_explicit (&e->refs, 1, memory_order_acq_rel) == 1)
     free (e);
 }
@@ -286,9 +286,8 @@ store_watch_open (store *s, const char *resource, const char *ns, int64_t from_r
     {
       int64_t oldest = h->start_rev;
       pthread_mutex_unlock (&h->mu);
-      return husk_err (err, STORE_ETOOOLD,
-                       "too old resource version: %lld (%lld)", (long long) from_rev,
-                       (long long) oldest);
+      return husk_err (err, STORE_ETOOOLD, "too old resource version: %lld (%lld)",
+                       (long long)from_rev, (long long)oldest);
     }
   store_watch *w = xzalloc (sizeof *w);
   w->hub = h;
@@ -321,12 +320,12 @@ take_locked (store_watch *w, const store_event **out, husk_error **err)
     return husk_err (err, STORE_ETOOOLD,
                      "watch of %s: history was lost after revision %lld (the backend's stream "
                      "had to restart)",
-                     h->resource, (long long) w->last_rev);
+                     h->resource, (long long)w->last_rev);
   if (w->cursor < h->head - h->count)
     return husk_err (err, STORE_ETOOOLD,
                      "watch of %s fell behind: events after revision %lld were dropped "
                      "(history of %u events)",
-                     h->resource, (long long) w->last_rev, h->cap);
+                     h->resource, (long long)w->last_rev, h->cap);
   while (w->cursor < h->head)
     {
       store_event_impl *e = h->ring[w->cursor % h->cap];
@@ -364,7 +363,7 @@ store_watch_next (store_watch *w, int timeout_ms, const store_event **out, husk_
   if (timeout_ms > 0)
     {
       deadline.tv_sec += timeout_ms / 1000;
-      deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+      deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
       if (deadline.tv_nsec >= 1000000000L)
         {
           deadline.tv_sec++;

@@ -28,13 +28,13 @@ now_ms (void)
 {
   struct timespec t;
   clock_gettime (CLOCK_MONOTONIC, &t);
-  return (double) t.tv_sec * 1e3 + (double) t.tv_nsec / 1e6;
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -46,18 +46,25 @@ pod_json (const char *ns, const char *name)
       "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
       "\"uid\":\"6f1c2b9e-9a0e-4c55-8a51-%012d\",\"creationTimestamp\":\"2026-11-27T05:00:00Z\","
       "\"labels\":{\"app\":\"web\",\"tier\":\"frontend\",\"pod-template-hash\":\"5d8f7c9b4\"},"
-      "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web-5d8f7c9b4\","
-      "\"uid\":\"0b9b3c62-3c2e-4f0a-b7de-2f8d6f1e7a11\",\"controller\":true,\"blockOwnerDeletion\":true}]},"
+      "\"ownerReferences\":[{\"apiVersion\":\"apps/"
+      "v1\",\"kind\":\"ReplicaSet\",\"name\":\"web-5d8f7c9b4\","
+      "\"uid\":\"0b9b3c62-3c2e-4f0a-b7de-2f8d6f1e7a11\",\"controller\":true,\"blockOwnerDeletion\":"
+      "true}]},"
       "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"registry.local/web:1.25.3\","
-      "\"ports\":[{\"containerPort\":8080,\"protocol\":\"TCP\"}],\"resources\":{\"requests\":{\"cpu\":"
-      "\"100m\",\"memory\":\"64Mi\"},\"limits\":{\"memory\":\"128Mi\"}},\"env\":[{\"name\":\"MODE\","
+      "\"ports\":[{\"containerPort\":8080,\"protocol\":\"TCP\"}],\"resources\":{\"requests\":{"
+      "\"cpu\":"
+      "\"100m\",\"memory\":\"64Mi\"},\"limits\":{\"memory\":\"128Mi\"}},\"env\":[{\"name\":"
+      "\"MODE\","
       "\"value\":\"production\"}],\"terminationMessagePath\":\"/dev/termination-log\","
-      "\"imagePullPolicy\":\"IfNotPresent\"}],\"restartPolicy\":\"Always\",\"dnsPolicy\":\"ClusterFirst\","
-      "\"serviceAccountName\":\"default\",\"nodeName\":\"node-3\",\"schedulerName\":\"default-scheduler\","
-      "\"tolerations\":[{\"key\":\"node.kubernetes.io/not-ready\",\"operator\":\"Exists\",\"effect\":"
+      "\"imagePullPolicy\":\"IfNotPresent\"}],\"restartPolicy\":\"Always\",\"dnsPolicy\":"
+      "\"ClusterFirst\","
+      "\"serviceAccountName\":\"default\",\"nodeName\":\"node-3\",\"schedulerName\":\"default-"
+      "scheduler\","
+      "\"tolerations\":[{\"key\":\"node.kubernetes.io/"
+      "not-ready\",\"operator\":\"Exists\",\"effect\":"
       "\"NoExecute\",\"tolerationSeconds\":300}]},\"status\":{\"phase\":\"Running\",\"podIP\":"
       "\"10.42.3.17\",\"hostIP\":\"10.0.0.13\",\"qosClass\":\"Burstable\"}}",
-      name, ns, (int) (strlen (name) * 7919 % 1000000));
+      name, ns, (int)(strlen (name) * 7919 % 1000000));
 }
 
 static void
@@ -70,8 +77,8 @@ die (const char *what, husk_error *err)
 static void
 open_store (const char *url, const char *dir)
 {
-  store_options o = {.url = streq (url, "sqlite") ? NULL : url, .data_dir = dir,
-                     .watch_ring = 200000};
+  store_options o
+      = { .url = streq (url, "sqlite") ? NULL : url, .data_dir = dir, .watch_ring = 200000 };
   husk_error *err = NULL;
   if (store_open (&o, &S, &err) < 0)
     die ("open", err);
@@ -126,9 +133,9 @@ report_latency (const char *what, const char *backend, int writers, lat *ls, dou
       free (ls[i].v);
     }
   qsort (all, n, sizeof *all, cmp_double);
-  printf ("%s backend=%s writers=%d n=%zu ops_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n", what,
-          backend, writers, n, (double) n / (wall / 1e3), n ? all[n / 2] : 0.0,
-          n ? all[(size_t) ((double) n * 0.99)] : 0.0);
+  printf ("%s backend=%s writers=%d n=%zu ops_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n", what, backend,
+          writers, n, (double)n / (wall / 1e3), n ? all[n / 2] : 0.0,
+          n ? all[(size_t)((double)n * 0.99)] : 0.0);
   free (all);
 }
 
@@ -137,8 +144,8 @@ cmd_create (const char *url, const char *dir, int writers, long total)
 {
   open_store (url, dir);
   total_ops = total;
-  lat *ls = xcalloc ((size_t) writers, sizeof *ls);
-  pthread_t *th = xcalloc ((size_t) writers, sizeof *th);
+  lat *ls = xcalloc ((size_t)writers, sizeof *ls);
+  pthread_t *th = xcalloc ((size_t)writers, sizeof *th);
   double t0 = now_ms ();
   for (int i = 0; i < writers; i++)
     pthread_create (&th[i], NULL, create_worker, &ls[i]);
@@ -183,15 +190,16 @@ rawput_worker (void *arg)
       /* same payload size as the store writes: base64 of key and value */
       husk_buf b = HUSK_BUF_INIT;
       static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      const char *parts[2] = {key, json};
-      husk_buf_puts (&b, getenv ("RAW_TXN") ? "{\"success\":[{\"request_put\":{\"key\":\"" : "{\"key\":\"");
+      const char *parts[2] = { key, json };
+      husk_buf_puts (&b, getenv ("RAW_TXN") ? "{\"success\":[{\"request_put\":{\"key\":\""
+                                            : "{\"key\":\"");
       for (int p = 0; p < 2; p++)
         {
-          const unsigned char *in = (const unsigned char *) parts[p];
+          const unsigned char *in = (const unsigned char *)parts[p];
           size_t len = strlen (parts[p]);
           for (size_t j = 0; j < len; j += 3)
             {
-              uint32_t v = (uint32_t) in[j] << 16 | (j + 1 < len ? (uint32_t) in[j + 1] << 8 : 0)
+              uint32_t v = (uint32_t)in[j] << 16 | (j + 1 < len ? (uint32_t)in[j + 1] << 8 : 0)
                            | (j + 2 < len ? in[j + 2] : 0);
               husk_buf_putc (&b, tbl[(v >> 18) & 63]);
               husk_buf_putc (&b, tbl[(v >> 12) & 63]);
@@ -233,8 +241,8 @@ cmd_rawput (const char *ep, int writers, long total)
   curl_global_init (CURL_GLOBAL_DEFAULT);
   raw_ep = ep;
   total_ops = total;
-  lat *ls = xcalloc ((size_t) writers, sizeof *ls);
-  pthread_t *th = xcalloc ((size_t) writers, sizeof *th);
+  lat *ls = xcalloc ((size_t)writers, sizeof *ls);
+  pthread_t *th = xcalloc ((size_t)writers, sizeof *th);
   double t0 = now_ms ();
   for (int i = 0; i < writers; i++)
     pthread_create (&th[i], NULL, rawput_worker, &ls[i]);
@@ -253,7 +261,7 @@ cmd_list (const char *url, const char *dir, long n)
 {
   open_store (url, dir);
   total_ops = n;
-  lat ls[8] = {0};
+  lat ls[8] = { 0 };
   pthread_t th[8];
   for (int i = 0; i < 8; i++)
     pthread_create (&th[i], NULL, create_worker, &ls[i]);
@@ -266,7 +274,7 @@ cmd_list (const char *url, const char *dir, long n)
   size_t got = 0;
   for (int r = 0; r < 5; r++)
     {
-      store_list_result res = {0};
+      store_list_result res = { 0 };
       husk_error *err = NULL;
       double t0 = now_ms ();
       if (store_list (S, "pods", run_ns, 0, NULL, &res, &err) < 0)
@@ -319,13 +327,13 @@ cmd_fanout (const char *url, const char *dir, int watchers, long events)
   int64_t from = 0;
   husk_error *err = NULL;
   store_current_revision (S, &from, &err);
-  fan *fs = xcalloc ((size_t) watchers, sizeof *fs);
-  pthread_t *th = xcalloc ((size_t) watchers, sizeof *th);
-  sent_at = xcalloc ((size_t) events, sizeof *sent_at);
+  fan *fs = xcalloc ((size_t)watchers, sizeof *fs);
+  pthread_t *th = xcalloc ((size_t)watchers, sizeof *th);
+  sent_at = xcalloc ((size_t)events, sizeof *sent_at);
   for (int i = 0; i < watchers; i++)
     {
       fs[i].want = events;
-      fs[i].lag = xcalloc ((size_t) events, sizeof (double));
+      fs[i].lag = xcalloc ((size_t)events, sizeof (double));
       if (store_watch_open (S, "pods", run_ns, from, &fs[i].w, &err) < 0)
         die ("watch open", err);
       pthread_create (&th[i], NULL, fan_worker, &fs[i]);
@@ -343,20 +351,20 @@ cmd_fanout (const char *url, const char *dir, int watchers, long events)
   for (int i = 0; i < watchers; i++)
     pthread_join (th[i], NULL);
   double wall = now_ms () - t0;
-  size_t n = (size_t) watchers * (size_t) events, k = 0;
+  size_t n = (size_t)watchers * (size_t)events, k = 0;
   double *all = xcalloc (n, sizeof *all);
   for (int i = 0; i < watchers; i++)
     {
-      memcpy (all + k, fs[i].lag, (size_t) events * sizeof *all);
-      k += (size_t) events;
+      memcpy (all + k, fs[i].lag, (size_t)events * sizeof *all);
+      k += (size_t)events;
       free (fs[i].lag);
       store_watch_close (fs[i].w);
     }
   qsort (all, n, sizeof *all, cmp_double);
   printf ("fanout backend=%s watchers=%d events=%ld deliveries=%zu wall_ms=%.0f "
           "deliveries_per_s=%.0f lag_p50_ms=%.2f lag_p99_ms=%.2f\n",
-          store_backend_name (S), watchers, events, n, wall, (double) n / (wall / 1e3),
-          all[n / 2], all[(size_t) ((double) n * 0.99)]);
+          store_backend_name (S), watchers, events, n, wall, (double)n / (wall / 1e3), all[n / 2],
+          all[(size_t)((double)n * 0.99)]);
   free (all);
   free (fs);
   free (th);
@@ -385,7 +393,7 @@ cmd_idle (const char *dir, long objects, int seconds)
 {
   open_store ("sqlite", dir);
   total_ops = objects;
-  lat ls[4] = {0};
+  lat ls[4] = { 0 };
   pthread_t th[4];
   for (int i = 0; i < 4; i++)
     pthread_create (&th[i], NULL, create_worker, &ls[i]);
@@ -396,7 +404,7 @@ cmd_idle (const char *dir, long objects, int seconds)
     }
   /* Node heartbeats of an idle 3-node cluster: Lease renewals every 10 s (volatile). */
   husk_error *err = NULL;
-  int64_t lrev[3] = {0};
+  int64_t lrev[3] = { 0 };
   for (int i = 0; i < 3; i++)
     {
       char name[16];
@@ -439,7 +447,7 @@ cmd_idle (const char *dir, long objects, int seconds)
 int
 main (int argc, char **argv)
 {
-  snprintf (run_ns, sizeof run_ns, "bench-%ld-%d", (long) time (NULL), (int) getpid ());
+  snprintf (run_ns, sizeof run_ns, "bench-%ld-%d", (long)time (NULL), (int)getpid ());
   if (argc == 6 && streq (argv[1], "create"))
     return cmd_create (argv[2], argv[3], atoi (argv[4]), atol (argv[5]));
   if (argc == 5 && streq (argv[1], "rawput"))

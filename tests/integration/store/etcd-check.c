@@ -25,8 +25,8 @@ errnum_of (int ret, husk_error *err)
 static char *
 obj (const char *name, int v)
 {
-  return xasprintf ("{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\"},\"data\":{\"v\":\"%d\"}}",
-                    name, v);
+  return xasprintf (
+      "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\"},\"data\":{\"v\":\"%d\"}}", name, v);
 }
 
 static bool
@@ -46,7 +46,7 @@ test_crud (void)
   is_str (store_backend_name (S), "etcd", "backend is etcd");
   int ret = store_create (S, "configmaps", run, "a", a, &out, &r1, &err);
   ok (ret == 0 && rv_is (out, r1), "create: resourceVersion is etcd's revision (%lld)",
-      (long long) r1);
+      (long long)r1);
   ret = store_get (S, "configmaps", run, "a", &got, &gr, &err);
   ok (ret == 0 && gr == r1 && rv_is (got, r1) && strstr (got, "\"v\":\"1\""), "get");
   ret = store_create (S, "configmaps", run, "a", a, NULL, NULL, &err);
@@ -69,8 +69,8 @@ test_crud (void)
 
   _cleanup_free_ char *x = obj ("tx", 1);
   store_op bad[] = {
-      {.type = STORE_OP_CREATE, .resource = "configmaps", .ns = run, .name = "tx", .json = x},
-      {.type = STORE_OP_DELETE, .resource = "configmaps", .ns = run, .name = "missing"},
+    { .type = STORE_OP_CREATE, .resource = "configmaps", .ns = run, .name = "tx", .json = x },
+    { .type = STORE_OP_DELETE, .resource = "configmaps", .ns = run, .name = "missing" },
   };
   ret = store_txn (S, bad, 2, NULL, &err);
   is_int (errnum_of (ret, err), STORE_ENOTFOUND, "txn with a failing op fails");
@@ -93,7 +93,7 @@ test_list (void)
       _cleanup_free_ char *o = obj (name, i);
       store_create (S, "secrets", run, name, o, NULL, NULL, NULL);
     }
-  store_list_result r = {0};
+  store_list_result r = { 0 };
   char *token = NULL;
   int pages = 0, total = 0;
   int64_t rev0 = 0;
@@ -141,16 +141,17 @@ test_list (void)
   char cmd[1024];
   const char *ep = strstr (getenv ("HUSK_STORE_URL"), "://") + 3;
   char first[128];
-  snprintf (first, sizeof first, "%.*s", (int) strcspn (ep, ","), ep);
+  snprintf (first, sizeof first, "%.*s", (int)strcspn (ep, ","), ep);
   const char *ca = getenv ("HUSK_STORE_TLS_CA");
   _cleanup_free_ char *tls
       = ca ? xasprintf ("--cacert %s --cert %s --key %s", ca, getenv ("HUSK_STORE_TLS_CERT"),
                         getenv ("HUSK_STORE_TLS_KEY"))
            : xstrdup ("");
-  snprintf (cmd, sizeof cmd, "ETCDCTL_API=3 etcdctl --endpoints %s://%s %s compaction %lld >/dev/null",
-            ca ? "https" : "http", first, tls, (long long) later);
-  ok (system (cmd) == 0, "compacted etcd up to revision %lld (snapshot was %lld)",
-      (long long) later, (long long) snap);
+  snprintf (cmd, sizeof cmd,
+            "ETCDCTL_API=3 etcdctl --endpoints %s://%s %s compaction %lld >/dev/null",
+            ca ? "https" : "http", first, tls, (long long)later);
+  ok (system (cmd) == 0, "compacted etcd up to revision %lld (snapshot was %lld)", (long long)later,
+      (long long)snap);
   int ret = store_list (S, "secrets", run, 10, tok, &r, &err);
   is_int (errnum_of (ret, err), STORE_ETOOOLD, "continue token of a compacted snapshot: 410");
   husk_error_free (TAKE_PTR (err));
@@ -181,7 +182,7 @@ static int failed_n[FW];
 static void *
 fo_writer (void *arg)
 {
-  int t = (int) (intptr_t) arg;
+  int t = (int)(intptr_t)arg;
   for (int i = 0; i < 4096 && !atomic_load (&stop_writers); i++)
     {
       char name[24];
@@ -220,12 +221,12 @@ test_failover (void)
   ok (store_watch_open (S, "failover", run, start, &w, &err) == 0, "watch opened");
   pthread_t th[FW];
   for (int i = 0; i < FW; i++)
-    pthread_create (&th[i], NULL, fo_writer, (void *) (intptr_t) i);
+    pthread_create (&th[i], NULL, fo_writer, (void *)(intptr_t)i);
   while (atomic_load (&acked) < 300)
     usleep (10000);
-  pid_t pid = (pid_t) atoi (pid_s);
+  pid_t pid = (pid_t)atoi (pid_s);
   ok (kill (pid, SIGKILL) == 0, "killed the member behind the first endpoint (pid %d) mid-stream",
-      (int) pid);
+      (int)pid);
   int at_kill = atomic_load (&acked);
   struct timespec t0, t1;
   clock_gettime (CLOCK_MONOTONIC, &t0);
@@ -308,12 +309,12 @@ main (void)
   const char *url = getenv ("HUSK_STORE_URL");
   if (!url)
     tap_skip_all ("HUSK_STORE_URL not set (t-etcd.sh starts a cluster)");
-  snprintf (run, sizeof run, "run-%ld-%d", (long) time (NULL), (int) getpid ());
-  store_options o = {.url = url,
-                     .etcd_timeout_ms = 3000,
-                     .tls_ca = getenv ("HUSK_STORE_TLS_CA"),
-                     .tls_cert = getenv ("HUSK_STORE_TLS_CERT"),
-                     .tls_key = getenv ("HUSK_STORE_TLS_KEY")};
+  snprintf (run, sizeof run, "run-%ld-%d", (long)time (NULL), (int)getpid ());
+  store_options o = { .url = url,
+                      .etcd_timeout_ms = 3000,
+                      .tls_ca = getenv ("HUSK_STORE_TLS_CA"),
+                      .tls_cert = getenv ("HUSK_STORE_TLS_CERT"),
+                      .tls_key = getenv ("HUSK_STORE_TLS_KEY") };
   _cleanup_error_ husk_error *err = NULL;
   if (store_open (&o, &S, &err) < 0)
     {
