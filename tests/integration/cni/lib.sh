@@ -68,3 +68,19 @@ pod_get() {
   printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$1" busybox nc -w 3 "$2" "$3" 2>/dev/null |
     sed -n '/^\r\{0,1\}$/,$p' | tail -n +2
 }
+
+# nftables assertions need the nft CLI (tests only; the product never runs it). Without it
+# they are reported as skipped.
+nft_table() { ip netns exec "$1" nft list table inet husk-cni 2>/dev/null; }
+tap_nft() { # tap_nft DESC -- command...   (like tap_check)
+  local desc=$1
+  shift
+  [ "$1" = -- ] && shift
+  if ! command -v nft >/dev/null 2>&1; then
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n - $desc # SKIP nft not installed"
+    return
+  fi
+  "$@" >/dev/null 2>&1
+  tap_ok $? "$desc"
+}

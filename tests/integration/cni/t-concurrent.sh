@@ -4,7 +4,7 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/cni/lib.sh"
 require_root
-require_cmd ip python3 nft
+require_cmd ip python3
 [ -x "$CNI_BIN" ] || tap_skip_all "husk-cni not built"
 
 N=${CNI_CONCURRENT:-200}
@@ -39,8 +39,8 @@ for i in $(seq "$N"); do
   ip -n "${pods[i - 1]}" -o addr show dev eth0 | grep -q "inet $a " && inpod=$((inpod + 1))
 done
 tap_is "$inpod" "$N" "each pod's eth0 carries the address its result names"
-tap_is "$(ip netns exec "$node" nft list table inet husk-cni | grep -c masquerade)" "$N" \
-  "one masquerade rule per pod (concurrent nftables transactions)"
+tap_nft "one masquerade rule per pod (concurrent nftables transactions)" -- \
+  bash -c "[ \$(ip netns exec $node nft list table inet husk-cni | grep -c masquerade) = $N ]"
 
 for i in $(seq "$N"); do
   (cni_exec "$node" "$CNI_BIN" DEL "ctr$i" "${pods[i - 1]}" "$tmp/net.json" >"$tmp/del$i.out"
@@ -51,5 +51,5 @@ tap_is "$(cat "$tmp"/del*.rc | grep -vc '^0$')" 0 "$N concurrent DELs all succee
 cat "$tmp"/del*.out | grep msg | sort | uniq -c | sed 's/^/# /' 
 tap_is "$(ls "$tmp/ipam/burst" | grep -c '^10\.')" 0 "every address released"
 tap_is "$(ip -n "$node" -o link show master husk0 | wc -l)" 0 "no ports left on the bridge"
-tap_is "$(ip netns exec "$node" nft list table inet husk-cni | grep -c masquerade)" 0 "no rules left"
+tap_nft "no rules left" -- bash -c "[ \$(ip netns exec $node nft list table inet husk-cni | grep -c masquerade) = 0 ]"
 tap_done

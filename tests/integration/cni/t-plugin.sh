@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/cni/lib.sh"
 require_root
-require_cmd ip busybox python3 nft
+require_cmd ip busybox python3
 [ -x "$CNI_BIN" ] || tap_skip_all "husk-cni not built"
 
 cni_netns node node
@@ -90,8 +90,9 @@ tap_ok $? "DEL pod2 succeeds"
 tap_is "$(cat "$tmp/del2.out")" "" "DEL prints nothing"
 tap_ok $(ip -n "$pod2" link show eth0 >/dev/null 2>&1; echo $((! $?))) "eth0 gone from pod2"
 tap_ok $([ -e "$tmp/ipam/podnet/10.250.1.3" ]; echo $((! $?))) "pod2's address released"
-tap_ok $(ip netns exec "$node" nft list table inet husk-cni | grep -q ctr2; echo $((! $?))) "pod2's nftables rules removed"
-tap_like "$(ip netns exec "$node" nft list table inet husk-cni)" "podnet/ctr1/eth0" "pod1's rules kept"
+tap_is "$(pod_get "$out" 172.31.250.1 8080)" "" "the hostPort no longer answers after DEL"
+tap_nft "pod2's nftables rules removed" -- bash -c "! ip netns exec $node nft list table inet husk-cni | grep -q ctr2"
+tap_nft "pod1's rules kept" -- bash -c "ip netns exec $node nft list table inet husk-cni | grep -q podnet/ctr1/eth0"
 cni DEL ctr2 "$pod2" "$tmp/net-pm.json" >/dev/null
 tap_ok $? "a second DEL succeeds"
 cni DEL never-added "" "$tmp/net.json" >"$tmp/delx.out"
@@ -106,7 +107,7 @@ CNI_COMMAND=GC CNI_PATH="$HUSK_BUILD_DIR" ip netns exec "$node" "$CNI_BIN" <"$tm
 tap_ok $? "GC succeeds"
 tap_is "$(cd "$tmp/ipam/podnet" && ls | grep -v -e lock -e last_ | sort | tr '\n' ' ')" "10.250.1.2 fd50:1::2 " \
   "GC released every address not held by a valid attachment"
-tap_ok $(ip netns exec "$node" nft list table inet husk-cni | grep -q ctr3; echo $((! $?))) "GC removed stale nftables rules"
+tap_nft "GC removed stale nftables rules" -- bash -c "! ip netns exec $node nft list table inet husk-cni | grep -q ctr3"
 cni DEL ctr3 "$pod2" "$tmp/net11.json" >/dev/null
 
 # --- STATUS
