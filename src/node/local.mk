@@ -64,14 +64,16 @@ src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/podspec.h src/node/agent/quantity.c src/node/agent/env.c \
 	src/node/agent/resources.c src/node/agent/dns.c \
 	src/node/agent/volume.h src/node/agent/atomic.c src/node/agent/volsrc.c \
-	src/node/agent/voldisk.c
+	src/node/agent/voldisk.c \
+	src/node/agent/probe.h src/node/agent/probe-internal.h src/node/agent/probe.c \
+	src/node/agent/grpc.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS)
 
 AGENT_UNIT_TESTS = tests/unit/test-agent-crilog tests/unit/test-agent-restart \
-	tests/unit/test-agent-podspec tests/unit/test-agent-volume
+	tests/unit/test-agent-podspec tests/unit/test-agent-volume tests/unit/test-agent-probe
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_unit_test_agent_crilog_SOURCES = tests/unit/test-agent-crilog.c tests/unit/tap.h
@@ -85,6 +87,9 @@ tests_unit_test_agent_podspec_LDADD = $(AGENT_LIBS)
 tests_unit_test_agent_volume_SOURCES = tests/unit/test-agent-volume.c tests/unit/tap.h
 tests_unit_test_agent_volume_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_agent_volume_LDADD = $(AGENT_LIBS)
+tests_unit_test_agent_probe_SOURCES = tests/unit/test-agent-probe.c tests/unit/tap.h
+tests_unit_test_agent_probe_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_agent_probe_LDADD = $(AGENT_LIBS)
 check_PROGRAMS += tests/integration/agent/vol-check
 tests_integration_agent_vol_check_SOURCES = tests/integration/agent/vol-check.c
 tests_integration_agent_vol_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
