@@ -500,7 +500,43 @@ typedef struct blob_job
   husk_buf errbody;
   char errbuf[CURL_ERROR_SIZE];
   struct timespec start;
+  int attempts;
 } blob_job;
+
+#define BLOB_ATTEMPTS 4
+
+/* Drops the transfer and the file but keeps the lock, for another attempt. */
+static void
+job_reset (blob_job *j)
+{
+  if (j->e)
+    curl_easy_cleanup (j->e);
+  curl_slist_free_all (j->hdrs);
+  if (j->fd >= 0)
+    close (j->fd);
+  free (j->partial);
+  husk_buf_free (&j->errbody);
+  j->pg->done -= j->have;
+  j->e = NULL;
+  j->hdrs = NULL;
+  j->fd = -1;
+  j->partial = NULL;
+  j->have = 0;
+  j->resumed = j->got_code = j->bad_status = j->oversize = false;
+  j->code = 0;
+  j->errbuf[0] = '\0';
+}
+
+/* A dropped connection or a server-side failure: worth resuming from the partial file. */
+static bool
+job_retryable (const blob_job *j, CURLcode rc)
+{
+  if (j->attempts + 1 >= BLOB_ATTEMPTS || j->oversize)
+    return false;
+  if (j->bad_status)
+    return j->code >= 500 || j->code == 429;
+  return rc != CURLE_OK;
+}
 
 static void
 job_free (blob_job *j)
@@ -740,7 +776,30 @@ run_jobs (blob_job *jobs, size_t n, int max, image_blob_done_fn done, void *ctx,
           curl_multi_remove_handle (m, j->e);
           active--;
           husk_error *e = NULL;
-          int ret = job_finish (j, rc, &e);
+          int ret;
+          if (job_retryable (j, rc))
+            {
+              if (!j->pg->quiet)
+                {
+                  char why[64];
+                  snprintf (why, sizeof why, "%s", j->bad_status ? "HTTP error" : curl_easy_strerror (rc));
+                  log_warn ("blob download interrupted, resuming", "digest", j->d->digest,
+                            "reason", why);
+                }
+              j->attempts++;
+              job_reset (j);
+              ret = job_start (j, &e);
+              if (ret == 0 && j->e)
+                {
+                  curl_multi_add_handle (m, j->e);
+                  active++;
+                  continue;
+                }
+              if (ret == 0)
+                ret = job_finish (j, CURLE_OK, &e);
+            }
+          else
+            ret = job_finish (j, rc, &e);
           job_free (j);
           if (ret < 0)
             {

@@ -4,6 +4,9 @@ Bearer token flow (WWW-Authenticate challenge -> token endpoint with basic auth)
 tests exercise the token dance that Docker Hub and most registries use.
 
   token-registry.py LAYOUT REPO USER PASS PORTFILE
+
+With FLAKY=1 in the environment, the first GET of every blob sends half of it and drops
+the connection; later GETs honour "Range: bytes=N-" (206), as registries do.
 """
 import base64, http.server, json, os, secrets, sys, urllib.parse
 
@@ -11,6 +14,8 @@ layout, repo, user, password, portfile = sys.argv[1:6]
 TOKEN = secrets.token_hex(16)
 index = json.load(open(f"{layout}/index.json"))
 tags = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in index["manifests"]}
+FLAKY = os.environ.get("FLAKY") == "1"
+cut = set()
 
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -61,7 +66,23 @@ class H(http.server.BaseHTTPRequestHandler):
         p = f"{layout}/blobs/sha256/{digest[7:]}" if digest.startswith("sha256:") else None
         if not p or not os.path.exists(p):
             return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}')
-        self.send(200, open(p, "rb").read(), mt, {"Docker-Content-Digest": digest})
+        data = open(p, "rb").read()
+        if kind == "blobs" and FLAKY and digest not in cut and len(data) > 1024:
+            cut.add(digest)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        rng = self.headers.get("Range", "")
+        if kind == "blobs" and rng.startswith("bytes=") and rng.endswith("-"):
+            start = int(rng[6:-1])
+            return self.send(206, data[start:], mt,
+                             {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}",
+                              "Docker-Content-Digest": digest})
+        self.send(200, data, mt, {"Docker-Content-Digest": digest})
 
 
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
