@@ -97,6 +97,22 @@ check_PROGRAMS += tests/bench/sched/sched-bench
 tests_bench_sched_sched_bench_SOURCES = tests/bench/sched/sched-bench.c
 tests_bench_sched_sched_bench_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_bench_sched_sched_bench_LDADD = $(SCHED_LIBS)
+noinst_LIBRARIES += src/master/ctrl/libctrllogic.a
+src_master_ctrl_libctrllogic_a_SOURCES = src/master/ctrl/logic.h src/master/ctrl/tz-internal.h \
+	src/master/ctrl/tz.c src/master/ctrl/cron.c src/master/ctrl/rollout.c \
+	src/master/ctrl/podhash.c src/master/ctrl/backoff.c
+src_master_ctrl_libctrllogic_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+CTRL_LOGIC_LIBS = src/master/ctrl/libctrllogic.a $(LIBHUSK_LIBS)
+
+CTRL_UNIT_TESTS = tests/unit/test-ctrl-cron tests/unit/test-ctrl-rollout
+check_PROGRAMS += $(CTRL_UNIT_TESTS)
+TESTS += $(CTRL_UNIT_TESTS)
+tests_unit_test_ctrl_cron_SOURCES = tests/unit/test-ctrl-cron.c tests/unit/tap.h
+tests_unit_test_ctrl_cron_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_cron_LDADD = $(CTRL_LOGIC_LIBS)
+tests_unit_test_ctrl_rollout_SOURCES = tests/unit/test-ctrl-rollout.c tests/unit/tap.h
+tests_unit_test_ctrl_rollout_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_rollout_LDADD = $(CTRL_LOGIC_LIBS)
 # --- end scheduler and controllers ---
 API_UNIT_TESTS = tests/unit/test-api-selector tests/unit/test-api-patch tests/unit/test-api-schema
 check_PROGRAMS += $(API_UNIT_TESTS)

@@ -1,0 +1,102 @@
+/* husk controllers: the pure logic the controllers share (no I/O beyond reading tzdata):
+   cron schedules with time zones, Deployment rolling-update arithmetic, the
+   pod-template-hash, Job back-off. */
+#ifndef HUSK_CTRL_LOGIC_H
+#define HUSK_CTRL_LOGIC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+
+/* ---- time zones (tz.c): TZif files from tzdata, with their POSIX footer rule ---- */
+typedef struct ctrl_tz ctrl_tz;
+
+/* Loads an IANA zone ("Europe/Paris"; "" and "UTC" are UTC) from ctrl_tz_dir (default
+   /usr/share/zoneinfo, or $ZONEINFO). ENOENT for an unknown zone. */
+int ctrl_tz_load (const char *name, ctrl_tz **out, husk_error **err);
+void ctrl_tz_free (ctrl_tz *tz);
+/* Seconds east of UTC at instant utc (unix seconds). */
+int32_t ctrl_tz_offset (const ctrl_tz *tz, int64_t utc);
+
+/* ---- cron (cron.c): the CronJob schedule syntax (robfig/cron's standard parser) ---- */
+typedef struct ctrl_cron ctrl_cron;
+
+/* "m h dom mon dow" with lists, ranges, steps, names (JAN, MON), *, ?, and @yearly
+   @annually @monthly @weekly @daily @midnight @hourly; an optional "CRON_TZ=<zone> " or
+   "TZ=<zone> " prefix. time_zone is the CronJob's spec.timeZone (NULL: none; the zone
+   defaults to UTC). Errors read like upstream's ("unknown time zone Mars/Base",
+   "end of range (70) above maximum (59): 0-70"). */
+int ctrl_cron_parse (const char *schedule, const char *time_zone, ctrl_cron **out,
+                     husk_error **err);
+void ctrl_cron_free (ctrl_cron *c);
+
+/* The first activation strictly after t (unix seconds, second resolution), or 0 when the
+   schedule has none within five years (e.g. "0 0 30 2 *"). */
+int64_t ctrl_cron_next (const ctrl_cron *c, int64_t t);
+
+typedef enum ctrl_missed
+{
+  CTRL_NONE_MISSED = 0,
+  CTRL_FEW_MISSED,  /* more than one start missed */
+  CTRL_MANY_MISSED, /* more than 100: the controller warns and starts only the last */
+} ctrl_missed;
+
+/* The CronJob controller's mostRecentScheduleTime: earliest is status.lastScheduleTime
+   (or creationTimestamp), raised to now - startingDeadlineSeconds when that is later
+   (starting_deadline < 0: none). *most_recent is the latest activation in (earliest, now]
+   or 0; *missed classifies how many were skipped. Returns -EINVAL when two activations are
+   less than a second apart (an impossible schedule). */
+int ctrl_cron_most_recent (const ctrl_cron *c, int64_t earliest, int64_t now,
+                           int64_t starting_deadline, int64_t *most_recent, ctrl_missed *missed,
+                           husk_error **err);
+
+/* ---- Deployment rolling update (rollout.c) ---- */
+
+/* upstream GetScaledValueFromIntOrPercent: an integer, or "N%" of total rounded up or down. */
+int ctrl_intstr_scaled (const json_t *v, int32_t total, bool round_up, int32_t *out,
+                        husk_error **err);
+
+/* ResolveFenceposts: maxSurge rounds up, maxUnavailable rounds down; both zero becomes
+   unavailable = 1. NULL values take the defaults (25%, 25%). */
+int ctrl_rollout_fenceposts (const json_t *max_surge, const json_t *max_unavailable,
+                             int32_t desired, int32_t *surge, int32_t *unavailable,
+                             husk_error **err);
+
+typedef struct ctrl_rs
+{
+  int32_t replicas;  /* spec.replicas; updated in place by the scale-down step */
+  int32_t available; /* status.availableReplicas */
+  int64_t created;   /* creationTimestamp, for oldest-first ordering */
+} ctrl_rs;
+
+/* NewRSNewReplicas: the new ReplicaSet's replica count for this step. total is the sum of
+   spec.replicas over all ReplicaSets of the Deployment (new included). */
+int32_t ctrl_rollout_new_replicas (int32_t desired, int32_t surge, int32_t total,
+                                   int32_t new_replicas);
+
+/* reconcileOldReplicaSets: first removes unavailable pods of old ReplicaSets, then scales
+   old ReplicaSets down (oldest first) while availability stays >= desired - unavailable.
+   Updates old[i].replicas and returns how many replicas were removed. */
+int32_t ctrl_rollout_scale_down_old (int32_t desired, int32_t unavailable, ctrl_rs *old,
+                                     size_t n_old, const ctrl_rs *new_rs);
+
+/* ---- pod-template-hash (podhash.c) ---- */
+
+/* FNV-32a over the template (canonical JSON: sorted keys, compact) followed, when
+   collision_count >= 0, by the count as 8 little-endian bytes; the decimal value rendered
+   with upstream's SafeEncodeString alphabet "bcdfghjklmnpqrstvwxz2456789". */
+char *ctrl_pod_template_hash (const json_t *template, int64_t collision_count);
+/* The encoding step alone (exposed for tests). */
+char *ctrl_safe_encode (const char *s);
+
+/* ---- Job back-off (backoff.c) ---- */
+
+/* Delay before recreating a failed pod after `failures` consecutive failures: 10 s doubled
+   per failure, capped at 6 minutes; 0 for no failures. */
+int64_t ctrl_job_backoff (int32_t failures);
+/* Seconds still to wait at `now` when the last failure happened at last_failure. */
+int64_t ctrl_job_backoff_remaining (int32_t failures, int64_t last_failure, int64_t now);
+
+#endif
