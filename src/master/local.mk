@@ -131,4 +131,22 @@ check_PROGRAMS += tests/bench/api/api-bench
 tests_bench_api_api_bench_SOURCES = tests/bench/api/api-bench.c
 tests_bench_api_api_bench_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 tests_bench_api_api_bench_LDADD = $(CURL_LIBS) -lpthread
+# libFuzzer targets (make fuzz; FUZZ_BUILD and LIB_FUZZ_SRCS come from tests/local.mk).
+API_SCHEMA_FUZZ_SRCS = $(addprefix $(top_srcdir)/src/master/api/,patch.c schema.c \
+	schema/meta.c schema/core.c schema/apps.c schema/other.c)
+tests/fuzz/fuzz-api-selector: $(top_srcdir)/tests/fuzz/fuzz-api-selector.c \
+		$(top_srcdir)/src/master/api/selector.c $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $^ $(JANSSON_LIBS) $(YAML_LIBS) -lpthread
+tests/fuzz/fuzz-api-patch: $(top_srcdir)/tests/fuzz/fuzz-api-patch.c $(API_SCHEMA_FUZZ_SRCS) \
+		$(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $^ $(JANSSON_LIBS) $(YAML_LIBS) -lpthread
+tests/fuzz/fuzz-api-proto: $(top_srcdir)/tests/fuzz/fuzz-api-proto.c \
+		$(top_srcdir)/src/master/api/proto.c $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(GNUTLS_CFLAGS) $^ $(JANSSON_LIBS) \
+		$(YAML_LIBS) $(GNUTLS_LIBS) -lpthread
+fuzz: tests/fuzz/fuzz-api-selector tests/fuzz/fuzz-api-patch tests/fuzz/fuzz-api-proto
+CLEANFILES += tests/fuzz/fuzz-api-selector tests/fuzz/fuzz-api-patch tests/fuzz/fuzz-api-proto
 # --- end api server (unit tests) ---

@@ -111,13 +111,14 @@ parse_set (const char *s, char ***out, husk_error **err)
       if (k + 2 > cap)
         vals = xreallocarray (vals, cap *= 2, sizeof *vals);
       vals[k] = trim (p, l);
+      vals[k + 1] = NULL;
       if (!valid_value (vals[k]))
         {
           int r = husk_err (err, EINVAL, "invalid label value: \"%s\"", vals[k]);
           strv_free (vals);
           return r;
         }
-      vals[++k] = NULL;
+      k++;
       p += l + 1;
     }
   *out = vals;
