@@ -94,4 +94,8 @@ check_PROGRAMS += tests/integration/agent/vol-check
 tests_integration_agent_vol_check_SOURCES = tests/integration/agent/vol-check.c
 tests_integration_agent_vol_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_integration_agent_vol_check_LDADD = $(AGENT_LIBS)
+check_PROGRAMS += tests/integration/agent/probe-check
+tests_integration_agent_probe_check_SOURCES = tests/integration/agent/probe-check.c
+tests_integration_agent_probe_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_integration_agent_probe_check_LDADD = $(AGENT_LIBS)
 # --- end node agent ---

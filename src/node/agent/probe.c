@@ -376,7 +376,7 @@ run_http (const agent_probe_spec *s, const agent_probe_target *t, char **msg)
       if (code >= 200 && code < 400)
         {
           res = AGENT_PROBE_SUCCESS;
-          *msg = xstrdup (husk_buf_str (&body));
+          *msg = xstrdup ("");
         }
       else
         *msg = xasprintf ("HTTP probe failed with statuscode: %ld", code);
