@@ -64,7 +64,7 @@ main (void)
   is_int (label_match ("app foo (x)"), -1, "unknown operator is an error");
   is_int (label_match ("a=b c"), -1, "a space in a value is an error");
   /* fuzzer find: a bad value after the set array grew freed an unterminated array */
-  is_int (label_match ("a in (n,f,ff,fff,\xe9b)"), -1, "a bad value late in a long set is an error");
+  is_int (label_match ("a in (n,f,ff,fff,\xe9" "b)"), -1, "a bad value late in a long set is an error");
 
   is_int (field_match ("metadata.name=p"), 1, "field metadata.name");
   is_int (field_match ("metadata.namespace!=ns"), 0, "field metadata.namespace !=");
