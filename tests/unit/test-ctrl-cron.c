@@ -155,6 +155,8 @@ main (void)
   /* 02:00 does not exist in New York on 2024-03-10: that day is skipped (robfig). */
   next_is ("0 2 * * *", "America/New_York", "2024-03-09T07:00:00Z", "2024-03-11T06:00:00Z");
   next_is ("30 1 * * *", "America/New_York", "2024-11-03T04:00:00Z", "2024-11-03T05:30:00Z");
+  /* 01:30 happens twice on 2024-11-03: robfig fires at both (EDT, then EST) */
+  next_is ("30 1 * * *", "America/New_York", "2024-11-03T05:30:00Z", "2024-11-03T06:30:00Z");
   next_is ("0 0 1 * *", "Australia/Sydney", "2024-03-15T00:00:00Z", "2024-03-31T13:00:00Z");
 
   /* missed schedules (CronJob controller's mostRecentScheduleTime) */

@@ -152,10 +152,12 @@ test_affinity_taints (void)
     }
   is_int (on_soft, 0, "PreferNoSchedule taint keeps pods away while other nodes are as good");
   int64_t with, without;
-  ok (sched_score_node (c, &spread_cfg, mkpod ("y", NULL, NULL, NULL), "soft", &with, NULL) == 0
-          && sched_score_node (c, &spread_cfg, mkpod ("y", NULL, NULL, NULL), "hdd", &without, NULL) == 0
+  json_t *y = mkpod ("y", NULL, NULL, NULL);
+  ok (sched_score_node (c, &spread_cfg, y, "soft", &with, NULL) == 0
+          && sched_score_node (c, &spread_cfg, y, "hdd", &without, NULL) == 0
           && without - with == 3 * 100,
       "TaintToleration weighs 3 (hdd %lld, soft %lld)", (long long) without, (long long) with);
+  json_decref (y);
   sched_cache_free (c);
 }
 

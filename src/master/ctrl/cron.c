@@ -1,7 +1,8 @@
 /* CronJob schedules with the semantics of robfig/cron v3's standard parser (what the
    CronJob controller uses): five fields, lists, ranges, steps, month and weekday names,
    descriptors, CRON_TZ=/TZ= prefixes; next activation walked in the schedule's zone as
-   SpecSchedule.Next does (DST gaps skipped, repeated hours fired once). */
+   SpecSchedule.Next does (a time in a DST gap is skipped that day; a repeated wall-clock
+   time fires in both offsets). */
 #include "config.h"
 
 #include <errno.h>
