@@ -20,7 +20,7 @@ typedef struct creating
   rt_state st;
   pid_t stage1, init;
   int sync;
-  bool have_dir, have_cgroup;
+  bool have_dir, have_cgroup, in_cgroup;
 } creating;
 
 static char *
@@ -103,7 +103,7 @@ handle_msg (creating *c, int type, char *payload, husk_error **err)
 static int
 drive (creating *c, husk_error **err)
 {
-  int r = rt_cgroup_enter (&c->st.cg, c->stage1, err);
+  int r = c->in_cgroup ? 0 : rt_cgroup_enter (&c->st.cg, c->stage1, err);
   if (r < 0)
     return r;
   if (rt_sync_send (c->sync, RT_MSG_GO, NULL, 0) < 0)
@@ -169,8 +169,7 @@ spawn (creating *c, const rt_create_opts *opts, husk_error **err)
     return husk_err_errno (err, "socketpair");
   /* The init is stage 1's child; when stage 1 exits it is reparented to us. */
   prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  fflush (NULL);
-  pid_t pid = fork ();
+  pid_t pid = rt_fork_into_cgroup (c->st.cg.path, &c->in_cgroup);
   if (pid < 0)
     {
       close (sv[0]);

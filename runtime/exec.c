@@ -137,8 +137,8 @@ spawn_and_drive (exec_ctx *x, pid_t *out, husk_error **err)
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return husk_err_errno (err, "socketpair");
   prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  fflush (NULL);
-  pid_t s1 = fork ();
+  bool entered = false;
+  pid_t s1 = rt_fork_into_cgroup (x->st.cg.path, &entered);
   if (s1 < 0)
     return husk_err_errno (err, "fork");
   if (s1 == 0)
@@ -150,7 +150,7 @@ spawn_and_drive (exec_ctx *x, pid_t *out, husk_error **err)
   close (sv[1]);
   _cleanup_close_ int sync = sv[0];
   pid_t pid = 0;
-  int r = rt_cgroup_enter (&x->st.cg, s1, err);
+  int r = entered ? 0 : rt_cgroup_enter (&x->st.cg, s1, err);
   if (r == 0 && rt_sync_send (sync, RT_MSG_GO, NULL, 0) < 0)
     r = husk_err_errno (err, "exec setup");
   _cleanup_free_ char *payload = NULL;

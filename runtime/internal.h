@@ -285,7 +285,11 @@ int rt_terminal_setup (int console_socket, unsigned short rows, unsigned short c
 int rt_write_file (const char *path, const char *data, husk_error **err);
 /* Whole file, NUL-terminated ("" when empty). */
 int rt_read_file (const char *path, char **out, husk_error **err);
+int rt_write_file_atomic (const char *path, const char *data, mode_t mode, husk_error **err);
 int rt_write_pid_file (const char *path, pid_t pid, husk_error **err);
 bool rt_skip_limits_env (void);
+/* fork(), landing the child directly in cgroup_path (clone3 CLONE_INTO_CGROUP: no costly
+   migration) when the caller is single-threaded; *entered says whether it did. */
+pid_t rt_fork_into_cgroup (const char *cgroup_path, bool *entered);
 
 #endif

@@ -19,6 +19,14 @@ husk_runtime_SOURCES = runtime/cli/main.c runtime/cli/cli.h runtime/cli/create.c
 	runtime/cli/exec.c runtime/cli/manage.c runtime/cli/info.c
 husk_runtime_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 husk_runtime_LDADD = $(HUSKRT_LIBS)
+# Static: exec of a dynamic binary costs the dynamic loader several ms per call here, and
+# husk-runtime is exec'd once per container operation. (Debian's -dev packages ship the
+# .a files; sanitizers need the dynamic runtime.)
+if ASAN
+husk_runtime_LDFLAGS = $(AM_LDFLAGS)
+else
+husk_runtime_LDFLAGS = $(AM_LDFLAGS) -static
+endif
 
 # husk-pause: static and freestanding (no libc), a few KB.
 bin_PROGRAMS += husk-pause

@@ -43,7 +43,7 @@ rt_state_save (const rt_state *st, husk_error **err)
     return husk_err (err, EINVAL, "state of %s: cannot encode", st->id);
   _cleanup_free_ char *data = husk_json_dump (j);
   _cleanup_free_ char *path = xasprintf ("%s/state.json", st->dir);
-  return husk_write_file_atomic (path, data, strlen (data), 0600, err);
+  return rt_write_file_atomic (path, data, 0600, err);
 }
 
 static char *

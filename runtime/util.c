@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 
 #include "lib/path.h"
 #include "runtime/internal.h"
@@ -24,7 +27,7 @@ rt_write_pid_file (const char *path, pid_t pid, husk_error **err)
 {
   char v[16];
   snprintf (v, sizeof v, "%d", (int) pid);
-  return husk_write_file_atomic (path, v, strlen (v), 0644, err);
+  return rt_write_file_atomic (path, v, 0644, err);
 }
 
 bool
@@ -50,4 +53,71 @@ rt_read_file (const char *path, char **out, husk_error **err)
     }
   *out = data;
   return 0;
+}
+
+/* State under --root lives on a tmpfs (/run) and dies with the machine's containers, so it
+   is replaced atomically (write + rename) but not fsync'ed. */
+int
+rt_write_file_atomic (const char *path, const char *data, mode_t mode, husk_error **err)
+{
+  _cleanup_free_ char *tmp = xasprintf ("%s.tmp%d", path, (int) getpid ());
+  _cleanup_close_ int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return husk_err_errno (err, "create %s", tmp);
+  size_t len = strlen (data);
+  if (write (fd, data, len) != (ssize_t) len)
+    {
+      int r = husk_err_errno (err, "write %s", tmp);
+      unlink (tmp);
+      return r;
+    }
+  if (rename (tmp, path) < 0)
+    {
+      int r = husk_err_errno (err, "rename %s", tmp);
+      unlink (tmp);
+      return r;
+    }
+  return 0;
+}
+
+static bool
+single_threaded (void)
+{
+  _cleanup_free_ char *data = NULL;
+  if (rt_read_file ("/proc/self/stat", &data, NULL) < 0)
+    return false;
+  char *p = strrchr (data, ')');
+  /* num_threads is field 20; fields after ')' start at 3. */
+  for (int field = 2; p && field < 20; field++)
+    p = strchr (p + 1, ' ');
+  return p && atoi (p + 1) == 1;
+}
+
+pid_t
+rt_fork_into_cgroup (const char *cgroup_path, bool *entered)
+{
+  *entered = false;
+  /* clone3 skips libc's fork handlers: only safe when no other thread may hold a lock. */
+  if (cgroup_path && single_threaded ())
+    {
+      int cg = open (cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (cg >= 0)
+        {
+          struct clone_args args = {.flags = CLONE_INTO_CGROUP,
+                                    .exit_signal = SIGCHLD,
+                                    .cgroup = (uint64_t) cg};
+          fflush (NULL);
+          pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+          if (pid == 0)
+            return 0;
+          close (cg);
+          if (pid > 0)
+            {
+              *entered = true;
+              return pid;
+            }
+        }
+    }
+  fflush (NULL);
+  return fork ();
 }
