@@ -441,6 +441,45 @@ test_pump (void)
   agent_log_pump_free (p);
 }
 
+static void
+test_termination (void)
+{
+  husk_error *err = NULL;
+  char *m = NULL;
+  _cleanup_free_ char *missing = xasprintf ("%s/no-such-termination-log", tmp);
+  ok (agent_termination_message_file (missing, &m, &err) == 0 && streq (m, ""), "missing message file: empty");
+  free (m);
+  _cleanup_free_ char *f = xasprintf ("%s/termination-log", tmp);
+  char *big = xmalloc (5001);
+  memset (big, 'a', 5000);
+  memcpy (big + 5000 - 3, "END", 3);
+  big[5000] = 0;
+  write_file (f, big);
+  ok (agent_termination_message_file (f, &m, &err) == 0 && strlen (m) == 4096 && strcmp (m + 4093, "END") == 0,
+      "message file: its last 4096 bytes");
+  free (m);
+  free (big);
+
+  _cleanup_free_ char *log = xasprintf ("%s/term.log", tmp);
+  husk_buf b = HUSK_BUF_INIT;
+  for (int i = 0; i < 100; i++)
+    husk_buf_printf (&b, "2026-11-27T05:10:00.000000000Z stderr F line %d\n", i);
+  write_file (log, husk_buf_str (&b));
+  husk_buf_free (&b);
+  ok (agent_termination_message_logs (log, &m, &err) == 0, "fallback to logs reads");
+  ok (strncmp (m, "line 20\n", 8) == 0 && strstr (m, "line 99\n") && !strstr (m, "line 19\n"),
+      "fallback to logs: the last 80 lines");
+  free (m);
+  husk_buf c = HUSK_BUF_INIT;
+  for (int i = 0; i < 100; i++)
+    husk_buf_printf (&c, "2026-11-27T05:10:00.000000000Z stderr F %0100d\n", i);
+  write_file (log, husk_buf_str (&c));
+  husk_buf_free (&c);
+  ok (agent_termination_message_logs (log, &m, &err) == 0 && strlen (m) == 2048 && m[2047] == '\n',
+      "fallback to logs: cut to the last 2048 bytes");
+  free (m);
+}
+
 int
 main (void)
 {
@@ -452,6 +491,7 @@ main (void)
   test_reader ();
   test_follow ();
   test_pump ();
+  test_termination ();
   husk_error *err = NULL;
   husk_rm_rf (tmp, &err);
   return tap_done ();

@@ -590,3 +590,60 @@ agent_log_read (const char *path, const agent_log_opts *opts,
     return reader_drain (&r, fd, &acc, path, err);
   return follow (&r, path, &fd, &acc, err);
 }
+
+/* ---- termination messages ------------------------------------------------------------- */
+
+int
+agent_termination_message_file (const char *host_path, char **out, husk_error **err)
+{
+  _cleanup_close_ int fd = open (host_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0 && errno == ENOENT)
+    {
+      *out = xstrdup ("");
+      return 0;
+    }
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return husk_err_errno (err, "Error on reading termination log %s", host_path);
+  if (!S_ISREG (st.st_mode))
+    return husk_err (err, EINVAL, "Error on reading termination log %s: not a regular file",
+                     host_path);
+  off_t off = st.st_size > AGENT_TERMINATION_MESSAGE_MAX ? st.st_size - AGENT_TERMINATION_MESSAGE_MAX : 0;
+  char *buf = xmalloc (AGENT_TERMINATION_MESSAGE_MAX + 1);
+  ssize_t n = pread (fd, buf, AGENT_TERMINATION_MESSAGE_MAX, off);
+  if (n < 0)
+    {
+      free (buf);
+      return husk_err_errno (err, "Error on reading termination log %s", host_path);
+    }
+  buf[n] = '\0';
+  *out = buf;
+  return 0;
+}
+
+static int
+to_husk_buf (void *ud, const char *data, size_t len)
+{
+  husk_buf_append (ud, data, len);
+  return 0;
+}
+
+int
+agent_termination_message_logs (const char *log_path, char **out, husk_error **err)
+{
+  agent_log_opts o = AGENT_LOG_OPTS_INIT;
+  o.tail_lines = AGENT_TERMINATION_LOG_LINES;
+  _cleanup_buf_ husk_buf b = HUSK_BUF_INIT;
+  int ret = agent_log_read (log_path, &o, to_husk_buf, &b, err);
+  if (ret < 0)
+    return husk_err_wrap (err, "Error on reading termination message from logs");
+  const char *s = husk_buf_str (&b);
+  size_t len = b.len;
+  if (len > AGENT_TERMINATION_LOG_BYTES)
+    {
+      s += len - AGENT_TERMINATION_LOG_BYTES;
+      len = AGENT_TERMINATION_LOG_BYTES;
+    }
+  *out = xstrndup (s, len);
+  return 0;
+}

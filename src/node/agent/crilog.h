@@ -90,6 +90,20 @@ int agent_log_read (const char *path, const agent_log_opts *opts,
                     int (*out) (void *ud, const char *data, size_t len), void *ud,
                     husk_error **err);
 
+/* ---- termination messages -------------------------------------------------------------- */
+
+#define AGENT_TERMINATION_MESSAGE_MAX 4096   /* bytes of terminationMessagePath read */
+#define AGENT_TERMINATION_LOG_LINES 80       /* FallbackToLogsOnError: last lines ... */
+#define AGENT_TERMINATION_LOG_BYTES 2048     /* ... and at most these many bytes of them */
+
+/* The container's terminationMessagePath file as seen on the host: its last 4096 bytes.
+   A missing file gives "" (0). */
+int agent_termination_message_file (const char *host_path, char **out, husk_error **err);
+/* terminationMessagePolicy FallbackToLogsOnError: the last 80 lines of the log at path,
+   cut to its last 2048 bytes. kubelet uses it when the container failed (exit != 0) and
+   left no message. */
+int agent_termination_message_logs (const char *log_path, char **out, husk_error **err);
+
 /* ---- pump: container pipes -> writers, one epoll set, no thread per container ----- */
 
 typedef struct agent_log_pump agent_log_pump;
