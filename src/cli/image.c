@@ -42,7 +42,8 @@ usage (FILE *f)
            "                      --snapshot ID: writable, changes kept in snapshot ID\n"
            "  unmount DIR         undo mount (--remove: also delete its snapshot's changes)\n\n"
            "options:\n"
-           "  --data-dir DIR      node data directory (default $HUSK_DATA_DIR or " DEFAULT_DATA_DIR ")\n"
+           "  --data-dir DIR      node data directory (default $HUSK_DATA_DIR or " DEFAULT_DATA_DIR
+           ")\n"
            "  --platform OS/ARCH[/VARIANT]   platform to pull or import (default: this host)\n"
            "  --authfile FILE     docker config.json with registry credentials\n"
            "  --username USER --password PASS   registry credentials\n"
@@ -72,11 +73,12 @@ cmd_pull (image_store *st, image_cli *c, char **args, int n)
       return 2;
     }
   husk_error *err = NULL;
-  image_record r = {0};
+  image_record r = { 0 };
   if (image_pull (st, args[0], &c->pull, &r, &err) < 0)
     return fail (err);
   if (c->output && streq (c->output, "json"))
-    printf ("{\"ref\":\"%s\",\"digest\":\"%s\",\"manifest\":\"%s\"}\n", r.ref, r.digest, r.manifest);
+    printf ("{\"ref\":\"%s\",\"digest\":\"%s\",\"manifest\":\"%s\"}\n", r.ref, r.digest,
+            r.manifest);
   else
     printf ("%s %s\n", r.ref, r.digest);
   image_record_clear (&r);
@@ -98,9 +100,9 @@ cmd_ls (image_store *st, image_cli *c, char **args, int n)
   for (size_t i = 0; i < nr; i++)
     {
       if (json)
-        json_array_append_new (arr, json_pack ("{s:s, s:s, s:s, s:s}", "ref", recs[i].ref,
-                                               "digest", recs[i].digest, "manifest",
-                                               recs[i].manifest, "created", recs[i].created));
+        json_array_append_new (arr, json_pack ("{s:s, s:s, s:s, s:s}", "ref", recs[i].ref, "digest",
+                                               recs[i].digest, "manifest", recs[i].manifest,
+                                               "created", recs[i].created));
       else if (c->pull.quiet)
         printf ("%s\n", recs[i].ref);
       else
@@ -140,7 +142,7 @@ cmd_inspect (image_store *st, image_cli *c, char **args, int n)
   for (int i = 0; i < n; i++)
     {
       husk_error *err = NULL;
-      image_record r = {0};
+      image_record r = { 0 };
       if (image_store_get (st, args[i], &r, &err) < 0)
         return fail (err);
       json_t *man = load_blob_json (st, r.manifest);
@@ -152,7 +154,8 @@ cmd_inspect (image_store *st, image_cli *c, char **args, int n)
       json_array_foreach (json_object_get (man, "layers"), k, l)
       {
         const char *d = json_string_value (json_object_get (l, "digest"));
-        _cleanup_free_ char *dir = d && image_digest_valid (d) ? image_store_layer_path (st, d) : NULL;
+        _cleanup_free_ char *dir
+            = d && image_digest_valid (d) ? image_store_layer_path (st, d) : NULL;
         struct stat sb;
         json_t *o = json_deep_copy (l);
         json_object_set_new (o, "unpacked", json_boolean (dir && stat (dir, &sb) == 0));
@@ -160,13 +163,12 @@ cmd_inspect (image_store *st, image_cli *c, char **args, int n)
         json_array_append_new (layers, o);
         total += json_integer_value (json_object_get (l, "size"));
       }
-      json_array_append_new (out, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "ref", r.ref,
-                                             "digest", r.digest, "manifest", r.manifest, "created",
-                                             r.created, "size", (json_int_t) total, "layers",
-                                             layers, "config",
-                                             cfg_digest ? load_blob_json (st, cfg_digest)
-                                                        : json_null (),
-                                             "manifestDocument", man));
+      json_array_append_new (
+          out, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "ref", r.ref, "digest",
+                          r.digest, "manifest", r.manifest, "created", r.created, "size",
+                          (json_int_t)total, "layers", layers, "config",
+                          cfg_digest ? load_blob_json (st, cfg_digest) : json_null (),
+                          "manifestDocument", man));
       image_record_clear (&r);
     }
   _cleanup_free_ char *s = json_dumps (out, JSON_INDENT (2));
@@ -290,9 +292,10 @@ static const struct
   const char *name;
   int (*run) (image_store *, image_cli *, char **, int);
 } subcommands[] = {
-  {"pull", cmd_pull},     {"ls", cmd_ls},         {"list", cmd_ls},       {"inspect", cmd_inspect},
-  {"rm", cmd_rm},         {"import", cmd_import}, {"export", cmd_export}, {"prune", cmd_prune},
-  {"mount", cmd_mount},   {"unmount", cmd_unmount}, {"umount", cmd_unmount},
+  { "pull", cmd_pull },       { "ls", cmd_ls },          { "list", cmd_ls },
+  { "inspect", cmd_inspect }, { "rm", cmd_rm },          { "import", cmd_import },
+  { "export", cmd_export },   { "prune", cmd_prune },    { "mount", cmd_mount },
+  { "unmount", cmd_unmount }, { "umount", cmd_unmount },
 };
 
 enum
@@ -316,49 +319,80 @@ static int
 parse_opts (int argc, char **argv, image_cli *c)
 {
   static const struct option opts[] = {
-    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
-    {"platform", required_argument, NULL, OPT_PLATFORM},
-    {"authfile", required_argument, NULL, OPT_AUTHFILE},
-    {"username", required_argument, NULL, OPT_USERNAME},
-    {"password", required_argument, NULL, OPT_PASSWORD},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"insecure-registry", required_argument, NULL, OPT_INSECURE},
-    {"parallel", required_argument, NULL, OPT_PARALLEL},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"remove", no_argument, NULL, OPT_REMOVE},
-    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
-    {"quiet", no_argument, NULL, 'q'},
-    {"output", required_argument, NULL, 'o'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+    { "data-dir", required_argument, NULL, OPT_DATA_DIR },
+    { "platform", required_argument, NULL, OPT_PLATFORM },
+    { "authfile", required_argument, NULL, OPT_AUTHFILE },
+    { "username", required_argument, NULL, OPT_USERNAME },
+    { "password", required_argument, NULL, OPT_PASSWORD },
+    { "ca-file", required_argument, NULL, OPT_CA_FILE },
+    { "insecure-registry", required_argument, NULL, OPT_INSECURE },
+    { "parallel", required_argument, NULL, OPT_PARALLEL },
+    { "progress", no_argument, NULL, OPT_PROGRESS },
+    { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+    { "name", required_argument, NULL, OPT_NAME },
+    { "remove", no_argument, NULL, OPT_REMOVE },
+    { "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+    { "quiet", no_argument, NULL, 'q' },
+    { "output", required_argument, NULL, 'o' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
   };
   int ch;
   while ((ch = getopt_long (argc, argv, "qo:h", opts, NULL)) != -1)
     switch (ch)
       {
-      case OPT_DATA_DIR: c->data_dir = optarg; break;
-      case OPT_PLATFORM: c->platform_str = optarg; break;
-      case OPT_AUTHFILE: c->pull.auth_file = optarg; break;
-      case OPT_USERNAME: c->pull.username = optarg; break;
-      case OPT_PASSWORD: c->pull.password = optarg; break;
-      case OPT_CA_FILE: c->pull.ca_file = optarg; break;
+      case OPT_DATA_DIR:
+        c->data_dir = optarg;
+        break;
+      case OPT_PLATFORM:
+        c->platform_str = optarg;
+        break;
+      case OPT_AUTHFILE:
+        c->pull.auth_file = optarg;
+        break;
+      case OPT_USERNAME:
+        c->pull.username = optarg;
+        break;
+      case OPT_PASSWORD:
+        c->pull.password = optarg;
+        break;
+      case OPT_CA_FILE:
+        c->pull.ca_file = optarg;
+        break;
       case OPT_INSECURE:
         c->insecure = xreallocarray (c->insecure, c->n_insecure + 2, sizeof *c->insecure);
         c->insecure[c->n_insecure++] = optarg;
         c->insecure[c->n_insecure] = NULL;
         break;
-      case OPT_PARALLEL: c->pull.parallel = atoi (optarg); break;
-      case OPT_PROGRESS: c->pull.progress = 1; break;
-      case OPT_NO_PROGRESS: c->pull.progress = 0; break;
-      case OPT_NAME: c->name = optarg; break;
-      case OPT_REMOVE: c->remove = true; break;
-      case OPT_SNAPSHOT: c->snapshot = optarg; break;
-      case 'q': c->pull.quiet = true; break;
-      case 'o': c->output = optarg; break;
-      case 'h': usage (stdout); exit (0);
-      default: return -1;
+      case OPT_PARALLEL:
+        c->pull.parallel = atoi (optarg);
+        break;
+      case OPT_PROGRESS:
+        c->pull.progress = 1;
+        break;
+      case OPT_NO_PROGRESS:
+        c->pull.progress = 0;
+        break;
+      case OPT_NAME:
+        c->name = optarg;
+        break;
+      case OPT_REMOVE:
+        c->remove = true;
+        break;
+      case OPT_SNAPSHOT:
+        c->snapshot = optarg;
+        break;
+      case 'q':
+        c->pull.quiet = true;
+        break;
+      case 'o':
+        c->output = optarg;
+        break;
+      case 'h':
+        usage (stdout);
+        exit (0);
+      default:
+        return -1;
       }
   return 0;
 }
@@ -366,7 +400,7 @@ parse_opts (int argc, char **argv, image_cli *c)
 int
 husk_cmd_image (int argc, char **argv)
 {
-  image_cli c = {.data_dir = getenv ("HUSK_DATA_DIR")};
+  image_cli c = { .data_dir = getenv ("HUSK_DATA_DIR") };
   c.pull.progress = -1;
   if (!c.data_dir || !*c.data_dir)
     c.data_dir = DEFAULT_DATA_DIR;

@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (husk_mkdir_p (layer, 0755, NULL) < 0)
     abort ();
   int fd = memfd_create ("layer", MFD_CLOEXEC);
-  if (fd < 0 || write (fd, data, size) != (ssize_t) size || lseek (fd, 0, SEEK_SET) < 0)
+  if (fd < 0 || write (fd, data, size) != (ssize_t)size || lseek (fd, 0, SEEK_SET) < 0)
     abort ();
   _cleanup_error_ husk_error *err = NULL;
   image_unpack_layer_fd (fd, layer, &err);

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  _cleanup_free_ char *s = xstrndup ((const char *) data, size);
+  _cleanup_free_ char *s = xstrndup ((const char *)data, size);
   image_challenge c;
   if (image_challenge_parse (s, &c, NULL) == 0)
     image_challenge_clear (&c);
@@ -20,13 +20,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     image_challenge_clear (&c);
 
   _cleanup_json_ json_t *doc = NULL;
-  if (husk_json_parse ((const char *) data, size, &doc, NULL) < 0)
+  if (husk_json_parse ((const char *)data, size, &doc, NULL) < 0)
     return 0;
   _cleanup_error_ husk_error *err = NULL;
   if (image_manifest_is_index (NULL, doc))
     {
-      image_platform p = {"linux", "arm64", "v8"};
-      image_desc d = {0};
+      image_platform p = { "linux", "arm64", "v8" };
+      image_desc d = { 0 };
       if (image_index_select (doc, &p, &d, &err) == 0)
         image_desc_clear (&d);
     }

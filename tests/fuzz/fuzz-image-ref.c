@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  _cleanup_free_ char *s = xstrndup ((const char *) data, size);
+  _cleanup_free_ char *s = xstrndup ((const char *)data, size);
   _cleanup_error_ husk_error *err = NULL;
   image_ref *r = NULL;
   if (image_ref_parse (s, &r, &err) == 0)

@@ -20,11 +20,12 @@ parse (const char *s)
 static void
 test_manifest (void)
 {
-  json_t *doc = parse ("{\"schemaVersion\":2,\"mediaType\":\"" IMAGE_MT_DOCKER_MANIFEST "\","
-                       "\"config\":{\"mediaType\":\"" IMAGE_MT_DOCKER_CONFIG "\",\"size\":7,"
-                       "\"digest\":\"" D1 "\"},\"layers\":[{\"mediaType\":\"" IMAGE_MT_DOCKER_LAYER
-                       "\",\"size\":100,\"digest\":\"" D2 "\"},{\"mediaType\":\"" IMAGE_MT_OCI_LAYER_ZSTD
-                       "\",\"size\":5,\"digest\":\"" D3 "\"}]}");
+  json_t *doc
+      = parse ("{\"schemaVersion\":2,\"mediaType\":\"" IMAGE_MT_DOCKER_MANIFEST "\","
+               "\"config\":{\"mediaType\":\"" IMAGE_MT_DOCKER_CONFIG "\",\"size\":7,"
+               "\"digest\":\"" D1 "\"},\"layers\":[{\"mediaType\":\"" IMAGE_MT_DOCKER_LAYER
+               "\",\"size\":100,\"digest\":\"" D2 "\"},{\"mediaType\":\"" IMAGE_MT_OCI_LAYER_ZSTD
+               "\",\"size\":5,\"digest\":\"" D3 "\"}]}");
   image_manifest *m = NULL;
   husk_error *err = NULL;
   ok (!image_manifest_is_index (NULL, doc), "manifest is not an index");
@@ -44,17 +45,21 @@ test_manifest (void)
   {
     const char *json, *want;
   } bad[] = {
-    {"{\"schemaVersion\":1}", "schemaVersion 1 not supported"},
-    {"{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":[{\"digest\":\"sha256:12\",\"size\":1}]}",
-     "manifest.layers.0.digest"},
-    {"{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":[{\"digest\":\"" D2 "\"}]}",
-     "manifest.layers.0.size: missing"},
-    {"{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":{}}",
-     "manifest.layers: expected array"},
-    {"{\"schemaVersion\":2,\"layers\":[]}", "manifest.config: missing"},
-    {"{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":[{\"mediaType\":\"application/x-foo\",\"digest\":\"" D2 "\",\"size\":1}]}",
-     "layer media type 'application/x-foo' not supported"},
-    {"[]", "manifest: expected object"},
+    { "{\"schemaVersion\":1}", "schemaVersion 1 not supported" },
+    { "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1
+      "\",\"size\":1},\"layers\":[{\"digest\":\"sha256:12\",\"size\":1}]}",
+      "manifest.layers.0.digest" },
+    { "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1
+      "\",\"size\":1},\"layers\":[{\"digest\":\"" D2 "\"}]}",
+      "manifest.layers.0.size: missing" },
+    { "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":{}}",
+      "manifest.layers: expected array" },
+    { "{\"schemaVersion\":2,\"layers\":[]}", "manifest.config: missing" },
+    { "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1
+      "\",\"size\":1},\"layers\":[{\"mediaType\":\"application/x-foo\",\"digest\":\"" D2
+      "\",\"size\":1}]}",
+      "layer media type 'application/x-foo' not supported" },
+    { "[]", "manifest: expected object" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
@@ -74,14 +79,18 @@ test_index (void)
 {
   json_t *idx = parse (
       "{\"schemaVersion\":2,\"mediaType\":\"" IMAGE_MT_OCI_INDEX "\",\"manifests\":["
-      "{\"digest\":\"" D1 "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v6\"}},"
-      "{\"digest\":\"" D2 "\",\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
-      "{\"digest\":\"" D3 "\",\"size\":3,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
-      "{\"digest\":\"" D3 "\",\"size\":3,\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"}}]}");
+      "{\"digest\":\"" D1
+      "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v6\"}},"
+      "{\"digest\":\"" D2
+      "\",\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
+      "{\"digest\":\"" D3
+      "\",\"size\":3,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+      "{\"digest\":\"" D3
+      "\",\"size\":3,\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"}}]}");
   ok (image_manifest_is_index (NULL, idx), "index detected");
-  image_desc d = {0};
-  image_platform amd = {"linux", "amd64", NULL}, arm64 = {"linux", "arm64", "v8"},
-                 armv7 = {"linux", "arm", "v7"}, s390 = {"linux", "s390x", NULL};
+  image_desc d = { 0 };
+  image_platform amd = { "linux", "amd64", NULL }, arm64 = { "linux", "arm64", "v8" },
+                 armv7 = { "linux", "arm", "v7" }, s390 = { "linux", "s390x", NULL };
   ok (image_index_select (idx, &amd, &d, NULL) == 0 && streq (d.digest, D3), "amd64 chosen");
   image_desc_clear (&d);
   ok (image_index_select (idx, &arm64, &d, NULL) == 0 && streq (d.digest, D2),
@@ -139,9 +148,10 @@ test_auth (void)
   json_decref (cfg);
 
   image_challenge c;
-  ok (image_challenge_parse ("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-                             "scope=\"repository:library/busybox:pull,push\"",
-                             &c, NULL)
+  ok (image_challenge_parse (
+          "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+          "scope=\"repository:library/busybox:pull,push\"",
+          &c, NULL)
           == 0,
       "Bearer challenge parses");
   is_str (c.scheme, "Bearer", "scheme");

@@ -52,8 +52,8 @@ main (void)
   check ("127.0.0.1:5000/ns/name:tag", "127.0.0.1:5000/ns/name:tag", "127.0.0.1:5000", "ns/name",
          "tag", NULL);
   check ("localhost/app", "localhost/app:latest", "localhost", "app", "latest", NULL);
-  check ("localhost:5000/a/b/c", "localhost:5000/a/b/c:latest", "localhost:5000", "a/b/c",
-         "latest", NULL);
+  check ("localhost:5000/a/b/c", "localhost:5000/a/b/c:latest", "localhost:5000", "a/b/c", "latest",
+         NULL);
   check ("quay.io/coreos/etcd:v3.5.0", "quay.io/coreos/etcd:v3.5.0", "quay.io", "coreos/etcd",
          "v3.5.0", NULL);
   check ("busybox@" D, "docker.io/library/busybox@" D, "docker.io", "library/busybox", NULL, D);
@@ -84,7 +84,8 @@ main (void)
   image_ref_free (r);
 
   ok (image_digest_valid (D), "valid digest");
-  ok (!image_digest_valid ("sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"),
+  ok (!image_digest_valid (
+          "sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"),
       "uppercase hex refused");
   char d[IMAGE_DIGEST_LEN + 1];
   image_digest_of ("", 0, d);

@@ -77,7 +77,7 @@ main (void)
 
   /* reference index */
   ok (image_store_set_ref (s, "docker.io/library/busybox:latest", d, abc, &err) == 0, "set ref");
-  image_record r = {0};
+  image_record r = { 0 };
   ok (image_store_get (s, "busybox", &r, &err) == 0 && streq (r.manifest, abc),
       "get by short name");
   image_record_clear (&r);
@@ -88,6 +88,15 @@ main (void)
   snprintf (prefix, sizeof prefix, "%.12s", abc + 7);
   ok (image_store_get (s, prefix, &r, &err) == 0, "get by 12-hex prefix");
   image_record_clear (&r);
+  _cleanup_free_ char *bydigest = xasprintf ("busybox@%s", abc);
+  ok (image_store_get (s, bydigest, &r, &err) == 0
+          && streq (r.ref, "docker.io/library/busybox:latest"),
+      "repo@digest finds the tag resolving to it");
+  image_record_clear (&r);
+  _cleanup_free_ char *otherrepo = xasprintf ("alpine@%s", abc);
+  ok (image_store_get (s, otherrepo, &r, &err) < 0, "digest of another repository not matched");
+  husk_error_free (err);
+  err = NULL;
   ok (image_store_get (s, "alpine", &r, &err) < 0 && strstr (err->msg, "not found"),
       "unknown image");
   husk_error_free (err);

@@ -105,18 +105,18 @@ static void
 test_contents (const char *filter)
 {
   static const ent ents[] = {
-    {"./", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL},
-    {"./bin/", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL},
-    {"./bin/busybox", AE_IFREG, "BUSYBOX", 04755, 0, 0, NULL, NULL},
-    {"./bin/sh", AE_IFLNK, "busybox", 0777, 0, 0, NULL, NULL},
-    {"./bin/ls", 0, "./bin/busybox", 0, 0, 0, NULL, NULL},
-    {"./home/user/file", AE_IFREG, "mine", 0600, 1000, 1001, "user.note", "hello"},
-    {"./etc/", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL},
-    {"./etc/.wh.removed", AE_IFREG, NULL, 0644, 0, 0, NULL, NULL},
-    {"./var/cache/", AE_IFDIR, NULL, 0700, 0, 0, NULL, NULL},
-    {"./var/cache/.wh..wh..opq", AE_IFREG, NULL, 0644, 0, 0, NULL, NULL},
-    {"./var/cache/new", AE_IFREG, "n", 0644, 0, 0, NULL, NULL},
-    {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+    { "./", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL },
+    { "./bin/", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL },
+    { "./bin/busybox", AE_IFREG, "BUSYBOX", 04755, 0, 0, NULL, NULL },
+    { "./bin/sh", AE_IFLNK, "busybox", 0777, 0, 0, NULL, NULL },
+    { "./bin/ls", 0, "./bin/busybox", 0, 0, 0, NULL, NULL },
+    { "./home/user/file", AE_IFREG, "mine", 0600, 1000, 1001, "user.note", "hello" },
+    { "./etc/", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL },
+    { "./etc/.wh.removed", AE_IFREG, NULL, 0644, 0, 0, NULL, NULL },
+    { "./var/cache/", AE_IFDIR, NULL, 0700, 0, 0, NULL, NULL },
+    { "./var/cache/.wh..wh..opq", AE_IFREG, NULL, 0644, 0, 0, NULL, NULL },
+    { "./var/cache/new", AE_IFREG, "n", 0644, 0, 0, NULL, NULL },
+    { NULL, 0, NULL, 0, 0, 0, NULL, NULL },
   };
   _cleanup_free_ char *file = xasprintf ("layer.%s", filter);
   _cleanup_free_ char *tar = make_tar (file, filter, ents);
@@ -179,30 +179,31 @@ main (void)
   test_contents ("gzip");
   test_contents ("zstd");
 
-  static const ent dotdot[] = {{"ok", AE_IFREG, "x", 0, 0, 0, NULL, NULL},
-                               {"a/../../escaped", AE_IFREG, "x", 0, 0, 0, NULL, NULL},
-                               {NULL, 0, NULL, 0, 0, 0, NULL, NULL}};
+  static const ent dotdot[] = { { "ok", AE_IFREG, "x", 0, 0, 0, NULL, NULL },
+                                { "a/../../escaped", AE_IFREG, "x", 0, 0, 0, NULL, NULL },
+                                { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
   test_refused ("dotdot", dotdot, "'a/../../escaped': '..'");
-  static const ent absolute[] = {{"/tmp/escaped-husk-test", AE_IFREG, "x", 0, 0, 0, NULL, NULL},
-                                 {NULL, 0, NULL, 0, 0, 0, NULL, NULL}};
+  static const ent absolute[] = { { "/tmp/escaped-husk-test", AE_IFREG, "x", 0, 0, 0, NULL, NULL },
+                                  { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
   test_refused ("absolute", absolute, "'/tmp/escaped-husk-test': absolute");
-  static const ent via_link[] = {{"link", AE_IFLNK, "/tmp", 0, 0, 0, NULL, NULL},
-                                 {"link/escaped-husk-test", AE_IFREG, "x", 0, 0, 0, NULL, NULL},
-                                 {NULL, 0, NULL, 0, 0, 0, NULL, NULL}};
+  static const ent via_link[] = { { "link", AE_IFLNK, "/tmp", 0, 0, 0, NULL, NULL },
+                                  { "link/escaped-husk-test", AE_IFREG, "x", 0, 0, 0, NULL, NULL },
+                                  { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
   test_refused ("symlink", via_link, "'link/escaped-husk-test': parent 'link' is a symlink");
-  static const ent dir_then_link[] = {{"d/a", AE_IFREG, "x", 0, 0, 0, NULL, NULL},
-                                      {"d", AE_IFLNK, "/tmp", 0, 0, 0, NULL, NULL},
-                                      {"d/escaped-husk-test", AE_IFREG, "x", 0, 0, 0, NULL, NULL},
-                                      {NULL, 0, NULL, 0, 0, 0, NULL, NULL}};
+  static const ent dir_then_link[]
+      = { { "d/a", AE_IFREG, "x", 0, 0, 0, NULL, NULL },
+          { "d", AE_IFLNK, "/tmp", 0, 0, 0, NULL, NULL },
+          { "d/escaped-husk-test", AE_IFREG, "x", 0, 0, 0, NULL, NULL },
+          { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
   test_refused ("dir-then-link", dir_then_link, "parent 'd' is a symlink");
-  static const ent hardlink_out[] = {{"h", 0, "../../etc/passwd", 0, 0, 0, NULL, NULL},
-                                     {NULL, 0, NULL, 0, 0, 0, NULL, NULL}};
+  static const ent hardlink_out[] = { { "h", 0, "../../etc/passwd", 0, 0, 0, NULL, NULL },
+                                      { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
   test_refused ("hardlink", hardlink_out, "'..' in hard link target");
 
   /* a truncated gzip layer */
-  static const ent big[] = {{"f", AE_IFREG, "0123456789abcdefghijklmnopqrstuvwxyz", 0, 0, 0, NULL,
-                             NULL},
-                            {NULL, 0, NULL, 0, 0, 0, NULL, NULL}};
+  static const ent big[]
+      = { { "f", AE_IFREG, "0123456789abcdefghijklmnopqrstuvwxyz", 0, 0, 0, NULL, NULL },
+          { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
   _cleanup_free_ char *gz = make_tar ("trunc.tar.gz", "gzip", big);
   struct stat st;
   stat (gz, &st);

@@ -166,8 +166,8 @@ source_read_tar (source *src, const char *path, husk_error **err)
           _cleanup_free_ char *dirn = xstrdup (name);
           char *sl = strrchr (dirn, '/');
           _cleanup_free_ char *joined = t[0] == '/' ? xstrdup (t)
-                                        : sl ? (sl[0] = '\0', xasprintf ("%s/%s", dirn, t))
-                                             : xstrdup (t);
+                                        : sl        ? (sl[0] = '\0', xasprintf ("%s/%s", dirn, t))
+                                                    : xstrdup (t);
           _cleanup_free_ char *target = clean_path (joined);
           json_object_set_new (src->links, name, json_string (target));
           continue;
@@ -239,7 +239,7 @@ source_blob (source *src, const char *name, const char *want, int64_t want_size,
       struct stat st;
       if (stat (bp, &st) < 0 || st.st_size != want_size)
         return husk_err (err, EBADMSG, "%s: blob %s: size mismatch: got %lld bytes, want %lld",
-                         src->origin, digest, (long long) st.st_size, (long long) want_size);
+                         src->origin, digest, (long long)st.st_size, (long long)want_size);
     }
   return 0;
 }
@@ -327,7 +327,7 @@ import_oci (source *src, const char *name, const image_platform *plat, char ***r
   for (size_t i = 0; i < n && ret == 0; i++)
     {
       json_t *ent = json_array_get (mans, i);
-      image_desc d = {0};
+      image_desc d = { 0 };
       char top[IMAGE_DIGEST_LEN + 1], man[IMAGE_DIGEST_LEN + 1];
       _cleanup_free_ char *ref = NULL;
       _cleanup_json_ json_t *doc = NULL;
@@ -346,7 +346,7 @@ import_oci (source *src, const char *name, const image_platform *plat, char ***r
         }
       if (ret == 0 && image_manifest_is_index (d.media_type, doc))
         {
-          image_desc pd = {0};
+          image_desc pd = { 0 };
           ret = image_index_select (doc, plat, &pd, err);
           if (ret == 0)
             ret = source_desc (src, &pd, err);
@@ -376,7 +376,7 @@ sniff_layer_type (image_store *s, const char *digest)
 {
   _cleanup_free_ char *p = image_store_blob_path (s, digest);
   _cleanup_close_ int fd = open (p, O_RDONLY | O_CLOEXEC);
-  unsigned char m[4] = {0};
+  unsigned char m[4] = { 0 };
   if (fd < 0 || read (fd, m, 4) != 4)
     return IMAGE_MT_DOCKER_LAYER_TAR;
   if (m[0] == 0x1f && m[1] == 0x8b)
@@ -412,7 +412,7 @@ import_docker_entry (source *src, json_t *ent, size_t idx, const char *name, siz
   _cleanup_json_ json_t *man
       = json_pack ("{s:i, s:s, s:{s:s, s:I, s:s}, s:o}", "schemaVersion", 2, "mediaType",
                    IMAGE_MT_DOCKER_MANIFEST, "config", "mediaType", IMAGE_MT_DOCKER_CONFIG, "size",
-                   (json_int_t) blob_size (src->s, cdg), "digest", cdg, "layers", jl);
+                   (json_int_t)blob_size (src->s, cdg), "digest", cdg, "layers", jl);
   size_t i;
   json_t *l;
   json_array_foreach (layers, i, l)
@@ -424,7 +424,7 @@ import_docker_entry (source *src, json_t *ent, size_t idx, const char *name, siz
       return ret;
     json_array_append_new (jl, json_pack ("{s:s, s:I, s:s}", "mediaType",
                                           sniff_layer_type (src->s, ldg), "size",
-                                          (json_int_t) blob_size (src->s, ldg), "digest", ldg));
+                                          (json_int_t)blob_size (src->s, ldg), "digest", ldg));
   }
   _cleanup_free_ char *text = husk_json_dump (man);
   char mdg[IMAGE_DIGEST_LEN + 1];
@@ -511,7 +511,7 @@ image_import (image_store *s, const char *path, const char *name, const image_pl
       image_platform_host (&host);
       platform = &host;
     }
-  source src = {.s = s, .origin = path};
+  source src = { .s = s, .origin = path };
   struct stat st;
   if (stat (path, &st) < 0)
     return husk_err_errno (err, "import %s", path);
@@ -542,8 +542,8 @@ image_import (image_store *s, const char *path, const char *name, const image_pl
 }
 
 int
-image_import_dir (image_store *s, const char *dir, const image_platform *platform,
-                  char ***refs_out, husk_error **err)
+image_import_dir (image_store *s, const char *dir, const image_platform *platform, char ***refs_out,
+                  husk_error **err)
 {
   DIR *d = opendir (dir);
   if (!d)
@@ -616,7 +616,7 @@ sink_file (sink *k, const char *name, const char *src_path, const void *data, si
       free (content);
       return ret;
     }
-  struct stat st = {0};
+  struct stat st = { 0 };
   _cleanup_close_ int fd = -1;
   if (!data)
     {
@@ -707,11 +707,10 @@ export_to (sink *k, image_store *s, const image_record *rec, husk_error **err)
   json_t *ann = json_pack ("{s:s}", "io.containerd.image.name", rec->ref);
   if (r && r->tag)
     json_object_set_new (ann, "org.opencontainers.image.ref.name", json_string (r->tag));
-  _cleanup_json_ json_t *index
-      = json_pack ("{s:i, s:s, s:[{s:s, s:s, s:I, s:o}]}", "schemaVersion", 2, "mediaType",
-                   IMAGE_MT_OCI_INDEX, "manifests", "mediaType", m->media_type, "digest",
-                   rec->manifest, "size", (json_int_t) blob_size (s, rec->manifest),
-                   "annotations", ann);
+  _cleanup_json_ json_t *index = json_pack (
+      "{s:i, s:s, s:[{s:s, s:s, s:I, s:o}]}", "schemaVersion", 2, "mediaType", IMAGE_MT_OCI_INDEX,
+      "manifests", "mediaType", m->media_type, "digest", rec->manifest, "size",
+      (json_int_t)blob_size (s, rec->manifest), "annotations", ann);
   _cleanup_free_ char *fam = r ? familiar (r) : NULL;
   _cleanup_json_ json_t *dm
       = json_pack ("[{s:s+, s:o, s:o}]", "Config", "blobs/sha256/", m->config.digest + 7,
@@ -727,12 +726,12 @@ export_to (sink *k, image_store *s, const image_record *rec, husk_error **err)
 int
 image_export (image_store *s, const char *name, const char *path, husk_error **err)
 {
-  image_record rec = {0};
+  image_record rec = { 0 };
   int ret = image_store_get (s, name, &rec, err);
   if (ret < 0)
     return ret;
   struct stat st;
-  sink k = {0};
+  sink k = { 0 };
   _cleanup_free_ char *tmp = NULL;
   if (stat (path, &st) == 0 && S_ISDIR (st.st_mode))
     {

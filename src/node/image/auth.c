@@ -22,8 +22,8 @@ host_matches (const char *key_host, const char *host)
 {
   if (streq (key_host, host))
     return true;
-  static const char *const hub[] = {"docker.io", "index.docker.io", "registry-1.docker.io",
-                                    "registry.hub.docker.com"};
+  static const char *const hub[]
+      = { "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com" };
   bool a = false, b = false;
   for (size_t i = 0; i < ARRAY_SIZE (hub); i++)
     {
@@ -45,10 +45,10 @@ decode_auth (const char *b64, const char *host, char **user, char **pass, husk_e
     return husk_err (err, EINVAL, "credentials for %s: 'auth' is not valid base64", host);
   out[outlen] = '\0';
   char *colon = memchr (out, ':', outlen);
-  if (!colon || strlen ((char *) out) != outlen)
+  if (!colon || strlen ((char *)out) != outlen)
     return husk_err (err, EINVAL, "credentials for %s: 'auth' is not user:password", host);
   *colon = '\0';
-  *user = xstrdup ((char *) out);
+  *user = xstrdup ((char *)out);
   *pass = xstrdup (colon + 1);
   return 1;
 }

@@ -55,16 +55,16 @@ void image_digest_of (const void *data, size_t len, char out[IMAGE_DIGEST_LEN + 
 
 /* ---- platforms and manifests (manifest.c) ---- */
 
-#define IMAGE_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define IMAGE_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define IMAGE_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define IMAGE_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define IMAGE_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define IMAGE_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define IMAGE_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define IMAGE_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define IMAGE_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define IMAGE_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define IMAGE_MT_OCI_MANIFEST     "application/vnd.oci.image.manifest.v1+json"
+#define IMAGE_MT_OCI_INDEX        "application/vnd.oci.image.index.v1+json"
+#define IMAGE_MT_OCI_CONFIG       "application/vnd.oci.image.config.v1+json"
+#define IMAGE_MT_OCI_LAYER        "application/vnd.oci.image.layer.v1.tar"
+#define IMAGE_MT_OCI_LAYER_GZIP   "application/vnd.oci.image.layer.v1.tar+gzip"
+#define IMAGE_MT_OCI_LAYER_ZSTD   "application/vnd.oci.image.layer.v1.tar+zstd"
+#define IMAGE_MT_DOCKER_MANIFEST  "application/vnd.docker.distribution.manifest.v2+json"
+#define IMAGE_MT_DOCKER_LIST      "application/vnd.docker.distribution.manifest.list.v2+json"
+#define IMAGE_MT_DOCKER_CONFIG    "application/vnd.docker.container.image.v1+json"
+#define IMAGE_MT_DOCKER_LAYER     "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define IMAGE_MT_DOCKER_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
 
 /* Largest manifest or config accepted (as containerd). */
@@ -190,14 +190,15 @@ int image_unpack_layer_file (const char *path, const char *dir, husk_error **err
 typedef struct image_pull_opts
 {
   image_platform platform;
-  const char *auth_file;  /* docker config.json; NULL: $REGISTRY_AUTH_FILE, $DOCKER_CONFIG, ~/.docker */
-  json_t *auths;          /* optional extra {"auths":{...}} (a dockerconfigjson secret) */
-  const char *username;   /* explicit credentials win over the files */
+  const char
+      *auth_file; /* docker config.json; NULL: $REGISTRY_AUTH_FILE, $DOCKER_CONFIG, ~/.docker */
+  json_t *auths;  /* optional extra {"auths":{...}} (a dockerconfigjson secret) */
+  const char *username; /* explicit credentials win over the files */
   const char *password;
-  const char *ca_file;    /* extra CA bundle for TLS */
-  char **insecure;        /* NULL-terminated hosts allowed over plain HTTP */
-  int parallel;           /* concurrent layer downloads (0: 4) */
-  int progress;           /* 1 bar, 0 log lines, -1 auto (isatty(2)) */
+  const char *ca_file; /* extra CA bundle for TLS */
+  char **insecure;     /* NULL-terminated hosts allowed over plain HTTP */
+  int parallel;        /* concurrent layer downloads (0: 4) */
+  int progress;        /* 1 bar, 0 log lines, -1 auto (isatty(2)) */
   bool quiet;
 } image_pull_opts;
 
@@ -205,8 +206,9 @@ typedef struct image_pull_opts
 int image_pull (image_store *s, const char *ref, const image_pull_opts *o, image_record *record_out,
                 husk_error **err);
 
-/* Credentials for host from a docker config.json-shaped object ({"auths":{host:{auth|username,password}}}).
-   Returns 1 and sets *user and *pass when found, 0 when not. */
+/* Credentials for host from a docker config.json-shaped object
+   ({"auths":{host:{auth|username,password}}}). Returns 1 and sets *user and *pass when found, 0
+   when not. */
 int image_auth_lookup (json_t *config, const char *host, char **user, char **pass,
                        husk_error **err);
 

@@ -22,9 +22,9 @@ image_platform_host (image_platform *p)
   {
     const char *machine, *arch, *variant;
   } map[] = {
-    {"x86_64", "amd64", NULL},   {"aarch64", "arm64", "v8"}, {"armv7l", "arm", "v7"},
-    {"armv6l", "arm", "v6"},     {"i686", "386", NULL},      {"i386", "386", NULL},
-    {"ppc64le", "ppc64le", NULL}, {"s390x", "s390x", NULL},  {"riscv64", "riscv64", NULL},
+    { "x86_64", "amd64", NULL },    { "aarch64", "arm64", "v8" }, { "armv7l", "arm", "v7" },
+    { "armv6l", "arm", "v6" },      { "i686", "386", NULL },      { "i386", "386", NULL },
+    { "ppc64le", "ppc64le", NULL }, { "s390x", "s390x", NULL },   { "riscv64", "riscv64", NULL },
   };
   for (size_t i = 0; i < ARRAY_SIZE (map); i++)
     if (streq (u.machine, map[i].machine))
@@ -148,7 +148,7 @@ image_manifest_parse (json_t *doc, const char *media_type, image_manifest **out,
     return ret;
   if (schema != 2)
     return husk_err (err, EINVAL, "manifest: schemaVersion %lld not supported (want 2)",
-                     (long long) schema);
+                     (long long)schema);
   const char *mt = json_string_value (json_object_get (doc, "mediaType"));
   if (!mt)
     mt = media_type && *media_type ? media_type : IMAGE_MT_OCI_MANIFEST;
@@ -198,8 +198,7 @@ image_index_select (json_t *index, const image_platform *p, image_desc *out, hus
 {
   json_t *manifests = json_object_get (index, "manifests");
   if (!json_is_array (manifests))
-    return husk_err (err, EINVAL, "index.manifests: expected array, got %s",
-                     type_of (manifests));
+    return husk_err (err, EINVAL, "index.manifests: expected array, got %s", type_of (manifests));
   _cleanup_buf_ husk_buf seen = HUSK_BUF_INIT;
   int ret;
   for (int pass = 0; pass < 2; pass++)
@@ -213,11 +212,11 @@ image_index_select (json_t *index, const image_platform *p, image_desc *out, hus
         if (!os || !arch)
           continue;
         if (pass == 0)
-          husk_buf_printf (&seen, "%s%s/%s%s%s", seen.len ? ", " : "", os, arch,
-                           variant ? "/" : "", variant ? variant : "");
+          husk_buf_printf (&seen, "%s%s/%s%s%s", seen.len ? ", " : "", os, arch, variant ? "/" : "",
+                           variant ? variant : "");
         /* pass 0: exact variant; pass 1: a variant-less entry for a variant request */
-        bool vm = pass == 0 ? variant_matches (p->variant, variant, arch)
-                            : (!variant && p->variant);
+        bool vm
+            = pass == 0 ? variant_matches (p->variant, variant, arch) : (!variant && p->variant);
         if (!streq (os, p->os) || !streq (arch, p->architecture) || !vm)
           continue;
         _cleanup_free_ char *where = xasprintf ("index.manifests.%zu", i);

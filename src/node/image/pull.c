@@ -88,7 +88,7 @@ pool_start (unpack_pool *p, image_store *s, int threads)
   p->s = s;
   pthread_mutex_init (&p->mu, NULL);
   pthread_cond_init (&p->cv, NULL);
-  if (threads > (int) ARRAY_SIZE (p->threads))
+  if (threads > (int)ARRAY_SIZE (p->threads))
     threads = ARRAY_SIZE (p->threads);
   for (int i = 0; i < threads; i++)
     if (pthread_create (&p->threads[p->n_threads], NULL, unpack_worker, p) == 0)
@@ -140,9 +140,9 @@ fetch_manifest (image_registry *reg, image_store *s, const char *reference, cons
   if (want && !streq (want, digest))
     return husk_err (err, EBADMSG, "manifest %s: digest mismatch: content hashes to %s", want,
                      digest);
-  if (want_size >= 0 && (size_t) want_size != len)
+  if (want_size >= 0 && (size_t)want_size != len)
     return husk_err (err, EBADMSG, "manifest %s: size mismatch: got %zu bytes, want %lld", want,
-                     len, (long long) want_size);
+                     len, (long long)want_size);
   if (!want && dh && image_digest_valid (dh) && !streq (dh, digest))
     return husk_err (err, EBADMSG,
                      "manifest %s: digest mismatch: registry says %s, content hashes to %s",
@@ -169,7 +169,7 @@ resolve (image_registry *reg, image_store *s, const image_ref *ref, const image_
   memcpy (man, top, IMAGE_DIGEST_LEN + 1);
   if (image_manifest_is_index (mt, doc))
     {
-      image_desc d = {0};
+      image_desc d = { 0 };
       if ((ret = image_index_select (doc, plat, &d, err)) < 0)
         return husk_err_wrap (err, "index %s", top);
       json_decref (doc);
@@ -208,11 +208,11 @@ pull_locked (image_store *s, const image_ref *ref, const image_pull_opts *o,
     descs[i + 1] = m->layers[i];
   unpack_pool pool;
   long cpus = sysconf (_SC_NPROCESSORS_ONLN);
-  pool_start (&pool, s, cpus > 1 ? (int) cpus : 1);
+  pool_start (&pool, s, cpus > 1 ? (int)cpus : 1);
   pool.skip = m->config.digest;
   _cleanup_error_ husk_error *fetch_err = NULL, *unpack_err = NULL;
-  int fret = image_registry_fetch_blobs (reg, s, descs, m->n_layers + 1, pool_push, &pool,
-                                         &fetch_err);
+  int fret
+      = image_registry_fetch_blobs (reg, s, descs, m->n_layers + 1, pool_push, &pool, &fetch_err);
   ret = pool_finish (&pool, &unpack_err);
   /* a download failure explains more than the unpack that did not happen */
   if (fret < 0 || ret < 0)

@@ -8,7 +8,7 @@
 #include "src/node/image/image.h"
 
 #define DEFAULT_DOMAIN "docker.io"
-#define DEFAULT_TAG "latest"
+#define DEFAULT_TAG    "latest"
 
 void
 image_ref_free (image_ref *r)
@@ -78,10 +78,10 @@ tag_valid (const char *t)
   size_t n = strlen (t);
   if (n == 0 || n > 128)
     return false;
-  if (!(isalnum ((unsigned char) t[0]) || t[0] == '_'))
+  if (!(isalnum ((unsigned char)t[0]) || t[0] == '_'))
     return false;
   for (size_t i = 1; i < n; i++)
-    if (!(isalnum ((unsigned char) t[i]) || t[i] == '_' || t[i] == '.' || t[i] == '-'))
+    if (!(isalnum ((unsigned char)t[i]) || t[i] == '_' || t[i] == '.' || t[i] == '-'))
       return false;
   return true;
 }
@@ -97,17 +97,17 @@ domain_valid (const char *d)
       if (!e || e == p + 1)
         return false;
       for (const char *q = p + 1; q < e; q++)
-        if (!(isxdigit ((unsigned char) *q) || *q == ':' || *q == '.'))
+        if (!(isxdigit ((unsigned char)*q) || *q == ':' || *q == '.'))
           return false;
       p = e + 1;
     }
   else
     {
-      if (!isalnum ((unsigned char) *p))
+      if (!isalnum ((unsigned char)*p))
         return false;
       while (*p && *p != ':')
         {
-          if (!(isalnum ((unsigned char) *p) || *p == '.' || *p == '-'))
+          if (!(isalnum ((unsigned char)*p) || *p == '.' || *p == '-'))
             return false;
           p++;
         }
@@ -118,7 +118,7 @@ domain_valid (const char *d)
       if (!*p)
         return false;
       for (; *p; p++)
-        if (!isdigit ((unsigned char) *p))
+        if (!isdigit ((unsigned char)*p))
           return false;
     }
   return *p == '\0';
@@ -130,7 +130,7 @@ looks_like_domain (const char *first, size_t n)
   if (n == 9 && strncmp (first, "localhost", 9) == 0)
     return true;
   for (size_t i = 0; i < n; i++)
-    if (first[i] == '.' || first[i] == ':' || first[i] == '[' || isupper ((unsigned char) first[i]))
+    if (first[i] == '.' || first[i] == ':' || first[i] == '[' || isupper ((unsigned char)first[i]))
       return true;
   return false;
 }
@@ -198,12 +198,12 @@ image_ref_parse (const char *s, image_ref **out, husk_error **err)
       if (!component_valid (c, e - c))
         {
           for (const char *q = c; q < e; q++)
-            if (isupper ((unsigned char) *q))
+            if (isupper ((unsigned char)*q))
               return husk_err (err, EINVAL,
                                "invalid image reference '%s': repository name must be lowercase",
                                s);
           return husk_err (err, EINVAL, "invalid image reference '%s': bad path component '%.*s'",
-                           s, (int) (e - c), c);
+                           s, (int)(e - c), c);
         }
       c = *e ? e + 1 : e;
       if (*e && !*c)

@@ -128,8 +128,7 @@ resp_body_cb (char *data, size_t size, size_t nmemb, void *ud)
 }
 
 static void
-setup_easy (image_registry *reg, CURL *e, const char *url, struct curl_slist *hdrs,
-            char *errbuf)
+setup_easy (image_registry *reg, CURL *e, const char *url, struct curl_slist *hdrs, char *errbuf)
 {
   curl_easy_setopt (e, CURLOPT_URL, url);
   curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
@@ -149,7 +148,7 @@ setup_easy (image_registry *reg, CURL *e, const char *url, struct curl_slist *hd
     curl_easy_setopt (e, CURLOPT_CAINFO, reg->o->ca_file);
   if (reg->basic && reg->user)
     {
-      curl_easy_setopt (e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+      curl_easy_setopt (e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
       curl_easy_setopt (e, CURLOPT_USERNAME, reg->user);
       curl_easy_setopt (e, CURLOPT_PASSWORD, reg->pass);
     }
@@ -186,7 +185,8 @@ http_get (image_registry *reg, const char *url, const char *accept, bool with_au
   if (r->too_big)
     return husk_err (err, EFBIG, "GET %s: response larger than %zu bytes", url, r->max);
   if (rc != CURLE_OK)
-    return husk_err (err, EIO, "GET %s: %s", url, r->errbuf[0] ? r->errbuf : curl_easy_strerror (rc));
+    return husk_err (err, EIO, "GET %s: %s", url,
+                     r->errbuf[0] ? r->errbuf : curl_easy_strerror (rc));
   return 0;
 }
 
@@ -224,7 +224,7 @@ fetch_token (image_registry *reg, const image_challenge *c, husk_error **err)
 
   bool saved = reg->basic;
   reg->basic = reg->user != NULL; /* credentials go to the token service */
-  http_resp r = {0};
+  http_resp r = { 0 };
   int ret = http_get (reg, url, "application/json", false, &r, err);
   reg->basic = saved;
   if (ret < 0)
@@ -268,7 +268,8 @@ static int
 authenticate (image_registry *reg, const char *www_auth, husk_error **err)
 {
   if (!www_auth)
-    return husk_err (err, EACCES, "registry %s: 401 Unauthorized without a WWW-Authenticate challenge",
+    return husk_err (err, EACCES,
+                     "registry %s: 401 Unauthorized without a WWW-Authenticate challenge",
                      reg->host);
   image_challenge c;
   int ret = image_challenge_parse (www_auth, &c, err);
@@ -348,7 +349,7 @@ host_is_insecure (const image_pull_opts *o, const char *host)
 static int
 ping (image_registry *reg, husk_error **err)
 {
-  http_resp r = {0};
+  http_resp r = { 0 };
   _cleanup_free_ char *url = xasprintf ("%s/v2/", reg->base);
   int ret = http_get (reg, url, NULL, false, &r, err);
   if (ret < 0)
@@ -416,7 +417,7 @@ image_registry_get_manifest (image_registry *reg, const char *reference, char **
                              char **media_type, char **digest_hdr, husk_error **err)
 {
   _cleanup_free_ char *path = xasprintf ("/v2/%s/manifests/%s", reg->repo, reference);
-  http_resp r = {0};
+  http_resp r = { 0 };
   int ret = get_authed (reg, path, MANIFEST_ACCEPT, &r, err);
   if (ret < 0)
     {
@@ -428,7 +429,10 @@ image_registry_get_manifest (image_registry *reg, const char *reference, char **
       _cleanup_free_ char *t = error_text (&r);
       long code = r.code;
       http_resp_clear (&r);
-      return husk_err (err, code == 404 ? ENOENT : code == 401 || code == 403 ? EACCES : EPROTO,
+      return husk_err (err,
+                       code == 404                  ? ENOENT
+                       : code == 401 || code == 403 ? EACCES
+                                                    : EPROTO,
                        "manifest %s: %s (registry %s, repository %s)", reference, t, reg->host,
                        reg->repo);
     }
@@ -469,7 +473,7 @@ progress_draw (progress *p, bool final)
   double secs = since (&p->start);
   double rate = secs > 0 ? p->done / secs : 0;
   int width = 30;
-  int fill = p->total ? (int) (width * (double) p->done / p->total) : width;
+  int fill = p->total ? (int)(width * (double)p->done / p->total) : width;
   if (fill > width)
     fill = width;
   char bar[64];
@@ -583,7 +587,7 @@ blob_write_cb (char *data, size_t size, size_t nmemb, void *ud)
         husk_buf_append (&j->errbody, data, n);
       return n;
     }
-  if (j->have + n > (uint64_t) j->d->size)
+  if (j->have + n > (uint64_t)j->d->size)
     {
       j->oversize = true;
       return 0;
@@ -649,11 +653,11 @@ job_start (blob_job *j, husk_error **err)
   if (!j->pg->tty && !j->pg->quiet)
     {
       char size[32], from[32];
-      snprintf (size, sizeof size, "%lld", (long long) j->d->size);
-      snprintf (from, sizeof from, "%llu", (unsigned long long) j->have);
+      snprintf (size, sizeof size, "%lld", (long long)j->d->size);
+      snprintf (from, sizeof from, "%llu", (unsigned long long)j->have);
       log_info ("downloading blob", "digest", j->d->digest, "size", size, "resume_from", from);
     }
-  if (j->have == (uint64_t) j->d->size)
+  if (j->have == (uint64_t)j->d->size)
     return 0; /* complete already: verified when it finishes */
   _cleanup_free_ char *url
       = xasprintf ("%s/v2/%s/blobs/%s", j->reg->base, j->reg->repo, j->d->digest);
@@ -668,7 +672,7 @@ job_start (blob_job *j, husk_error **err)
   curl_easy_setopt (j->e, CURLOPT_PRIVATE, j);
   curl_easy_setopt (j->e, CURLOPT_BUFFERSIZE, 256L * 1024);
   if (j->resumed)
-    curl_easy_setopt (j->e, CURLOPT_RESUME_FROM_LARGE, (curl_off_t) j->have);
+    curl_easy_setopt (j->e, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)j->have);
   if (lseek (j->fd, j->have, SEEK_SET) < 0)
     return husk_err_errno (err, "seek %s", j->partial);
   return 0;
@@ -682,13 +686,14 @@ job_finish (blob_job *j, CURLcode rc, husk_error **err)
   if (j->oversize)
     {
       unlink (j->partial);
-      return husk_err (err, EBADMSG, "blob %s: registry sent more than the %lld bytes the manifest "
-                                     "declares",
-                       dg, (long long) j->d->size);
+      return husk_err (err, EBADMSG,
+                       "blob %s: registry sent more than the %lld bytes the manifest "
+                       "declares",
+                       dg, (long long)j->d->size);
     }
   if (j->bad_status)
     {
-      http_resp r = {.code = j->code, .body = j->errbody};
+      http_resp r = { .code = j->code, .body = j->errbody };
       _cleanup_free_ char *t = error_text (&r);
       if (j->code == 416)
         unlink (j->partial);
@@ -700,11 +705,11 @@ job_finish (blob_job *j, CURLcode rc, husk_error **err)
                      j->errbuf[0] ? j->errbuf : curl_easy_strerror (rc));
   char got[IMAGE_DIGEST_LEN + 1];
   image_hasher_digest (&j->h, got);
-  if (j->have != (uint64_t) j->d->size)
+  if (j->have != (uint64_t)j->d->size)
     {
       unlink (j->partial);
       return husk_err (err, EBADMSG, "blob %s: size mismatch: got %llu bytes, want %lld", dg,
-                       (unsigned long long) j->have, (long long) j->d->size);
+                       (unsigned long long)j->have, (long long)j->d->size);
     }
   if (!streq (got, dg))
     {
@@ -720,7 +725,7 @@ job_finish (blob_job *j, CURLcode rc, husk_error **err)
   if (!j->pg->tty && !j->pg->quiet)
     {
       char size[32], secs[32];
-      snprintf (size, sizeof size, "%lld", (long long) j->d->size);
+      snprintf (size, sizeof size, "%lld", (long long)j->d->size);
       snprintf (secs, sizeof secs, "%.2f", since (&j->start));
       log_info ("blob downloaded", "digest", dg, "size", size, "seconds", secs);
     }
@@ -736,7 +741,7 @@ run_jobs (blob_job *jobs, size_t n, int max, image_blob_done_fn done, void *ctx,
   size_t next = 0, active = 0;
   for (;;)
     {
-      while (next < n && (int) active < max)
+      while (next < n && (int)active < max)
         {
           blob_job *j = &jobs[next++];
           husk_error *e = NULL;
@@ -771,7 +776,7 @@ run_jobs (blob_job *jobs, size_t n, int max, image_blob_done_fn done, void *ctx,
           if (msg->msg != CURLMSG_DONE)
             continue;
           blob_job *j = NULL;
-          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &j);
+          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
           CURLcode rc = msg->data.result;
           curl_multi_remove_handle (m, j->e);
           active--;
@@ -782,9 +787,10 @@ run_jobs (blob_job *jobs, size_t n, int max, image_blob_done_fn done, void *ctx,
               if (!j->pg->quiet)
                 {
                   char why[64];
-                  snprintf (why, sizeof why, "%s", j->bad_status ? "HTTP error" : curl_easy_strerror (rc));
-                  log_warn ("blob download interrupted, resuming", "digest", j->d->digest,
-                            "reason", why);
+                  snprintf (why, sizeof why, "%s",
+                            j->bad_status ? "HTTP error" : curl_easy_strerror (rc));
+                  log_warn ("blob download interrupted, resuming", "digest", j->d->digest, "reason",
+                            why);
                 }
               j->attempts++;
               job_reset (j);
@@ -822,7 +828,7 @@ int
 image_registry_fetch_blobs (image_registry *reg, image_store *s, image_desc *descs, size_t n,
                             image_blob_done_fn done, void *ctx, husk_error **err)
 {
-  progress pg = {.quiet = reg->o->quiet};
+  progress pg = { .quiet = reg->o->quiet };
   pg.tty = reg->o->progress > 0 || (reg->o->progress < 0 && isatty (STDERR_FILENO));
   clock_gettime (CLOCK_MONOTONIC, &pg.start);
   _cleanup_free_ image_desc **pending = xcalloc (n + 1, sizeof *pending);
@@ -868,7 +874,8 @@ image_registry_fetch_blobs (image_registry *reg, image_store *s, image_desc *des
               done (ctx, d);
               continue;
             }
-          jobs[n_jobs++] = (blob_job){.reg = reg, .s = s, .d = d, .pg = &pg, .fd = -1, .lockfd = lfd};
+          jobs[n_jobs++]
+              = (blob_job){ .reg = reg, .s = s, .d = d, .pg = &pg, .fd = -1, .lockfd = lfd };
         }
       if (n_jobs > 0)
         ret = run_jobs (jobs, n_jobs, max, done, ctx, err);

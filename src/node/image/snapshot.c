@@ -100,8 +100,8 @@ overlay_options (image_store *s, char **dirs, const char *upper, const char *wor
 /* mount(2) of the overlay; options too long for a page are retried from a child process
    sitting in the layers directory, with relative layer paths. */
 static int
-overlay_mount (image_store *s, char **dirs, const char *upper, const char *work,
-               const char *target, unsigned long flags, husk_error **err)
+overlay_mount (image_store *s, char **dirs, const char *upper, const char *work, const char *target,
+               unsigned long flags, husk_error **err)
 {
   _cleanup_free_ char *empty = xasprintf ("%s/layers/empty", image_store_root (s));
   if (husk_mkdir_p (empty, 0755, err) < 0)
@@ -165,7 +165,7 @@ image_snapshot_mount (image_store *s, const char *ref, const char *id, const cha
   int ret = image_store_lock_gc (s, false, &gfd, err);
   if (ret < 0)
     return ret;
-  image_record rec = {0};
+  image_record rec = { 0 };
   _cleanup_strv_ char **dirs = NULL;
   _cleanup_json_ json_t *digests = NULL;
   ret = image_layers (s, ref, &rec, &dirs, &digests, err);
@@ -181,9 +181,9 @@ image_snapshot_mount (image_store *s, const char *ref, const char *id, const cha
   _cleanup_free_ char *upper = id ? xasprintf ("%s/upper", sdir) : NULL;
   _cleanup_free_ char *work = id ? xasprintf ("%s/work", sdir) : NULL;
   _cleanup_free_ char *rec_path = xasprintf ("%s/snapshot.json", sdir);
-  _cleanup_json_ json_t *j = json_pack ("{s:s, s:s, s:s, s:O, s:s, s:b}", "ref", rec.ref,
-                                        "manifest", rec.manifest, "id", id ? id : rokey, "layers",
-                                        digests, "target", real, "readOnly", id == NULL);
+  _cleanup_json_ json_t *j
+      = json_pack ("{s:s, s:s, s:s, s:O, s:s, s:b}", "ref", rec.ref, "manifest", rec.manifest, "id",
+                   id ? id : rokey, "layers", digests, "target", real, "readOnly", id == NULL);
   _cleanup_free_ char *text = json_dumps (j, JSON_INDENT (1));
   image_record_clear (&rec);
   if ((ret = husk_mkdir_p (sdir, 0700, err)) < 0

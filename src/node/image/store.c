@@ -37,8 +37,8 @@ image_store_root (const image_store *s)
 int
 image_store_open (const char *data_dir, image_store **out, husk_error **err)
 {
-  static const char *const dirs[] = {"blobs/sha256", "layers/sha256", "layers/tmp", "tmp",
-                                     "locks",        "snapshots"};
+  static const char *const dirs[]
+      = { "blobs/sha256", "layers/sha256", "layers/tmp", "tmp", "locks", "snapshots" };
   _cleanup_free_ char *root = xasprintf ("%s/images", data_dir);
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     {
@@ -151,11 +151,11 @@ image_store_commit_blob (image_store *s, const char *tmp, const char *digest, in
       unlink (tmp);
       return ret;
     }
-  if (size >= 0 && got_size != (uint64_t) size)
+  if (size >= 0 && got_size != (uint64_t)size)
     {
       unlink (tmp);
       return husk_err (err, EBADMSG, "blob %s: size mismatch: got %llu bytes, want %lld", digest,
-                       (unsigned long long) got_size, (long long) size);
+                       (unsigned long long)got_size, (long long)size);
     }
   if (!streq (got, digest))
     {
@@ -173,9 +173,9 @@ image_store_put_blob (image_store *s, const void *data, size_t len, const char *
   image_digest_of (data, len, got);
   if (want && !streq (want, got))
     return husk_err (err, EBADMSG, "blob %s: digest mismatch: content hashes to %s", want, got);
-  if (want_size >= 0 && (uint64_t) want_size != len)
+  if (want_size >= 0 && (uint64_t)want_size != len)
     return husk_err (err, EBADMSG, "blob %s: size mismatch: got %zu bytes, want %lld", got, len,
-                     (long long) want_size);
+                     (long long)want_size);
   if (out)
     memcpy (out, got, sizeof got);
   if (image_store_has_blob (s, got))
@@ -211,9 +211,9 @@ image_store_read_blob (const image_store *s, const char *digest, size_t max, cha
   struct stat st;
   if (stat (p, &st) < 0)
     return husk_err_errno (err, "blob %s", digest);
-  if ((size_t) st.st_size > max)
+  if ((size_t)st.st_size > max)
     return husk_err (err, EFBIG, "blob %s: %lld bytes, more than the %zu allowed", digest,
-                     (long long) st.st_size, max);
+                     (long long)st.st_size, max);
   int ret = husk_read_file (p, data, len, err);
   if (ret < 0)
     return husk_err_wrap (err, "blob %s", digest);
@@ -266,8 +266,7 @@ lock_refs (image_store *s, int *fd_out, husk_error **err)
 /* ---- layers ---- */
 
 int
-image_store_ensure_layer (image_store *s, const image_desc *layer, char **dir_out,
-                          husk_error **err)
+image_store_ensure_layer (image_store *s, const image_desc *layer, char **dir_out, husk_error **err)
 {
   _cleanup_free_ char *dir = image_store_layer_path (s, layer->digest);
   struct stat st;
@@ -364,9 +363,9 @@ image_store_set_ref (image_store *s, const char *ref, const char *digest, const 
   time_t t = time (NULL);
   struct tm tm;
   strftime (now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
-  json_object_set_new (json_object_get (j, "images"), ref,
-                       json_pack ("{s:s, s:s, s:s}", "digest", digest, "manifest", manifest,
-                                  "created", now));
+  json_object_set_new (
+      json_object_get (j, "images"), ref,
+      json_pack ("{s:s, s:s, s:s}", "digest", digest, "manifest", manifest, "created", now));
   return refs_save (s, j, err);
 }
 
@@ -395,6 +394,25 @@ refs_find (json_t *images, const char *name, const char **key_out, husk_error **
           *key_out = json_object_iter_key (json_object_iter_at (images, r->full));
           image_ref_free (r);
           return 0;
+        }
+      /* repo@digest: any reference of that repository resolving to the digest */
+      if (r->digest)
+        {
+          _cleanup_free_ char *repo = image_ref_repo (r);
+          size_t rn = strlen (repo);
+          const char *key;
+          json_object_foreach (images, key, v)
+          {
+            const char *d = json_string_value (json_object_get (v, "digest"));
+            const char *m = json_string_value (json_object_get (v, "manifest"));
+            if (strncmp (key, repo, rn) == 0 && (key[rn] == ':' || key[rn] == '@')
+                && ((d && streq (d, r->digest)) || (m && streq (m, r->digest))))
+              {
+                *key_out = key;
+                image_ref_free (r);
+                return 0;
+              }
+          }
         }
       image_ref_free (r);
     }

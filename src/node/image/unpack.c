@@ -37,8 +37,9 @@ clean_name (const char *name, const char *what, char **out, husk_error **err)
   if (!name || !*name)
     return husk_err (err, EINVAL, "tar entry with an empty %s", what);
   if (name[0] == '/')
-    return husk_err (err, EPERM, "tar entry '%s': absolute %s refused (would land outside the layer)",
-                     name, what);
+    return husk_err (err, EPERM,
+                     "tar entry '%s': absolute %s refused (would land outside the layer)", name,
+                     what);
   _cleanup_buf_ husk_buf b = HUSK_BUF_INIT;
   const char *p = name;
   while (*p)
@@ -46,8 +47,9 @@ clean_name (const char *name, const char *what, char **out, husk_error **err)
       const char *e = strchrnul (p, '/');
       size_t n = e - p;
       if (n == 2 && p[0] == '.' && p[1] == '.')
-        return husk_err (err, EPERM, "tar entry '%s': '..' in %s refused (would land outside the layer)",
-                         name, what);
+        return husk_err (err, EPERM,
+                         "tar entry '%s': '..' in %s refused (would land outside the layer)", name,
+                         what);
       if (n > 0 && !(n == 1 && p[0] == '.'))
         {
           if (b.len)
@@ -71,7 +73,7 @@ check_parents (unpacker *u, const char *entry, const char *rel, husk_error **err
   if (u->checked_parent && strlen (u->checked_parent) == plen
       && strncmp (u->checked_parent, rel, plen) == 0)
     return 0;
-  _cleanup_free_ char *path = xasprintf ("%s/%.*s", u->dir, (int) plen, rel);
+  _cleanup_free_ char *path = xasprintf ("%s/%.*s", u->dir, (int)plen, rel);
   size_t base = strlen (u->dir) + 1;
   for (char *c = path + base;; c++)
     {
@@ -99,7 +101,7 @@ mkdir_parent (unpacker *u, const char *rel, husk_error **err)
   const char *slash = strrchr (rel, '/');
   if (!slash)
     return 0;
-  _cleanup_free_ char *p = xasprintf ("%s/%.*s", u->dir, (int) (slash - rel), rel);
+  _cleanup_free_ char *p = xasprintf ("%s/%.*s", u->dir, (int)(slash - rel), rel);
   return husk_mkdir_p (p, 0755, err);
 }
 
@@ -109,7 +111,7 @@ whiteout (unpacker *u, const char *entry, const char *rel, husk_error **err)
   const char *slash = strrchr (rel, '/');
   const char *base = slash ? slash + 1 : rel;
   _cleanup_free_ char *parent
-      = slash ? xasprintf ("%s/%.*s", u->dir, (int) (slash - rel), rel) : xstrdup (u->dir);
+      = slash ? xasprintf ("%s/%.*s", u->dir, (int)(slash - rel), rel) : xstrdup (u->dir);
   int ret = mkdir_parent (u, rel, err);
   if (ret < 0)
     return ret;
@@ -145,8 +147,7 @@ copy_data (unpacker *u, const char *entry, husk_error **err)
       if (r < ARCHIVE_WARN)
         return husk_err (err, EIO, "tar entry '%s': read: %s", entry, archive_error_string (u->r));
       if (archive_write_data_block (u->w, buf, size, off) < ARCHIVE_WARN)
-        return husk_err (err, EIO, "tar entry '%s': write: %s", entry,
-                         archive_error_string (u->w));
+        return husk_err (err, EIO, "tar entry '%s': write: %s", entry, archive_error_string (u->w));
     }
 }
 
@@ -225,7 +226,7 @@ unpack_all (unpacker *u, husk_error **err)
 int
 image_unpack_layer_fd (int fd, const char *dir, husk_error **err)
 {
-  unpacker u = {.dir = dir};
+  unpacker u = { .dir = dir };
   u.r = archive_read_new ();
   u.w = archive_write_disk_new ();
   archive_read_support_filter_gzip (u.r);
