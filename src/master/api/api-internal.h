@@ -24,6 +24,8 @@ struct api_server
   char *data_dir;
   int port;
   pthread_mutex_t alloc_lock; /* ClusterIP / NodePort allocation */
+  api_pod_proxy_fn pod_proxy;
+  void *pod_proxy_cls;
 };
 
 /* One HTTP request, from headers to the response. */

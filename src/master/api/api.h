@@ -5,6 +5,15 @@
 #include "lib/error.h"
 
 struct store;
+struct MHD_Connection;
+
+/* Streams of a pod's node (log, exec, attach, portforward) are answered by this hook, which
+   the node-agent side of the master installs; pod_json is the stored pod (its spec.nodeName
+   says where it runs). Returns MHD_YES/MHD_NO as a libmicrohttpd access handler; the request
+   is already authenticated. Without a hook these answer 503. */
+typedef int (*api_pod_proxy_fn) (void *cls, struct MHD_Connection *conn, const char *method,
+                                 const char *ns, const char *pod, const char *subresource,
+                                 const char *pod_json);
 
 typedef struct api_config
 {
@@ -14,6 +23,8 @@ typedef struct api_config
   const char *tls_key;
   int insecure_port; /* >0: also serve plain HTTP on 127.0.0.1:<port> without auth */
   struct store *store;
+  api_pod_proxy_fn pod_proxy;
+  void *pod_proxy_cls;
 } api_config;
 
 typedef struct api_server api_server;

@@ -59,6 +59,8 @@ bool api_load (api_req *r, const api_route *rt, json_t **out, int64_t *rev);
 enum MHD_Result api_do_patch (api_req *r, const api_route *rt);
 /* sub.c */
 enum MHD_Result api_do_subresource (api_req *r, const api_route *rt);
+/* log, exec, attach, portforward: handed to the configured pod proxy. */
+enum MHD_Result api_do_pod_stream (api_req *r, const api_route *rt);
 /* review.c: access reviews, answered "allowed" for every authenticated user. */
 enum MHD_Result api_do_review (api_req *r, const api_route *rt);
 /* services.c: allocates spec.clusterIP(s) and node ports; releases happen implicitly

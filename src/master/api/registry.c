@@ -137,7 +137,7 @@ static const char *const job_fields[] = {"status.successful", NULL};
 
 const api_resource api_resources[] = {
   /* core/v1 */
-  {"", "v1", "Pod", "pods", "pod", "po", true, true, SC | API_SUB_BINDING | API_SUB_EVICTION,
+  {"", "v1", "Pod", "pods", "pod", "po", true, true, SC | API_SUB_BINDING | API_SUB_EVICTION | API_SUB_STREAMS,
    "Pod", NULL, pod_cols, pod_fields, api_default_pod, api_validate_pod, NULL},
   {"", "v1", "Namespace", "namespaces", "namespace", "ns", false, false, SC, "Namespace", NULL,
    ns_cols, ns_fields, api_default_namespace, NULL, NULL},

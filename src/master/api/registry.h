@@ -27,6 +27,7 @@ enum
   API_SUB_SCALE = 2,
   API_SUB_BINDING = 4,
   API_SUB_EVICTION = 8,
+  API_SUB_STREAMS = 16, /* log, exec, attach, portforward (proxied to the node) */
 };
 
 struct api_resource

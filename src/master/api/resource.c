@@ -273,6 +273,10 @@ parse_route (api_req *r, char **parts, size_t n, api_route *rt)
                   {API_SUB_BINDING, "binding"},
                   {API_SUB_EVICTION, "eviction"}};
       bool ok = streq (rt->res->plural, "namespaces") && streq (rt->sub, "finalize");
+      if ((rt->res->subresources & API_SUB_STREAMS)
+          && (streq (rt->sub, "log") || streq (rt->sub, "exec") || streq (rt->sub, "attach")
+              || streq (rt->sub, "portforward")))
+        ok = true;
       for (size_t k = 0; k < ARRAY_SIZE (subs) && !ok; k++)
         ok = (rt->res->subresources & subs[k].bit) && streq (rt->sub, subs[k].name);
       if (!ok)
@@ -298,6 +302,9 @@ api_serve_resource (api_req *r, char **parts, size_t n)
                                   "the server does not allow this method on the requested resource");
   if (rt.res->namespaced && rt.ns == NULL && (rt.name || !streq (m, "GET")))
     return api_reply_error (r, 404, "NotFound", "the server could not find the requested resource");
+  if (rt.sub && (streq (rt.sub, "log") || streq (rt.sub, "exec") || streq (rt.sub, "attach")
+                 || streq (rt.sub, "portforward")))
+    return api_do_pod_stream (r, &rt);
   if (rt.sub && (streq (m, "GET") || streq (m, "PUT") || streq (m, "POST")))
     return api_do_subresource (r, &rt);
   if (streq (m, "GET"))

@@ -259,6 +259,8 @@ api_server_start (const api_config *cfg, api_server **out, husk_error **err)
 {
   api_server *s = xzalloc (sizeof *s);
   s->store = cfg->store;
+  s->pod_proxy = cfg->pod_proxy;
+  s->pod_proxy_cls = cfg->pod_proxy_cls;
   s->data_dir = xstrdup (cfg->data_dir);
   pthread_mutex_init (&s->alloc_lock, NULL);
   struct sockaddr_storage ss;

@@ -132,6 +132,20 @@ eviction (api_req *r, const api_route *rt)
 }
 
 enum MHD_Result
+api_do_pod_stream (api_req *r, const api_route *rt)
+{
+  _cleanup_free_ char *json = NULL;
+  _cleanup_error_ husk_error *err = NULL;
+  if (store_get (r->srv->store, "pods", rt->ns, rt->name, &json, NULL, &err) < 0)
+    return api_reply_store_error (r, rt, err);
+  if (r->srv->pod_proxy == NULL)
+    return api_reply_error (r, 503, "ServiceUnavailable",
+                            "pods/%s is not available: this master has no node proxy", rt->sub);
+  return (enum MHD_Result) r->srv->pod_proxy (r->srv->pod_proxy_cls, r->conn, r->method, rt->ns,
+                                              rt->name, rt->sub, json);
+}
+
+enum MHD_Result
 api_do_subresource (api_req *r, const api_route *rt)
 {
   const char *m = r->method;
