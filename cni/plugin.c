@@ -251,8 +251,8 @@ configure_pod_side (cni_nl *cnl, const cni_env *env, cni_result *res, cni_link *
 }
 
 static int
-add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni_result *res,
-                husk_error **err)
+add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni_nl *cnl,
+                cni_result *res, husk_error **err)
 {
   cni_link br, host, pod;
   int r = ensure_bridge (c, nl, &br, err);
@@ -289,10 +289,6 @@ add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni
       if (r < 0)
         return r;
     }
-  _cleanup_ (cni_nl_closep) cni_nl *cnl = NULL;
-  r = nl_open_in (nsfd, env->netns, &cnl, err);
-  if (r < 0)
-    return r;
   add_default_routes (c, res);
   r = configure_pod_side (cnl, env, res, &pod, err);
   if (r < 0)
@@ -339,15 +335,27 @@ cni_cmd_add (const cni_conf *c, const cni_env *env, json_t **out, husk_error **e
       (*err)->errnum = CNI_ERRNUM (CNI_ERR_UNKNOWN_CONTAINER);
       return r;
     }
-  _cleanup_ (cni_nl_closep) cni_nl *nl = NULL;
+  _cleanup_ (cni_nl_closep) cni_nl *nl = NULL, *cnl = NULL;
   r = cni_nl_open (&nl, err);
   if (r < 0)
     return r;
+  r = nl_open_in (nsfd, env->netns, &cnl, err);
+  if (r < 0)
+    return r;
+  /* A second ADD of a live attachment must fail before touching it: the rollback below
+     would otherwise tear down the first one. */
+  cni_link existing;
+  r = cni_link_get (cnl, env->ifname, 0, &existing, err);
+  if (r < 0)
+    return r;
+  if (existing.ifindex > 0)
+    return cni_err (err, CNI_ERR_INTERNAL, "interface %s already exists in %s", env->ifname,
+                    env->netns);
   _cleanup_ (cni_result_freep) cni_result *res = NULL;
   r = run_ipam_add (c, env, &res, err);
   if (r < 0)
     return r;
-  r = add_attachment (c, env, nsfd, nl, res, err);
+  r = add_attachment (c, env, nsfd, nl, cnl, res, err);
   if (r < 0)
     {
       rollback_add (c, env, nl);

@@ -69,6 +69,13 @@ tap_is "$(pod_get "$out" 172.31.250.1 8080)" hello-from-pod2 "hostPort 8080 on t
 tap_is "$(pod_get "$pod1" 10.250.1.1 8080)" hello-from-pod2 "hostPort from a pod on the same bridge (hairpin NAT)"
 tap_is "$(pod_get "$node" 10.250.1.1 8080)" hello-from-pod2 "hostPort from the node itself (output chain)"
 
+# --- a second ADD of a live attachment fails and leaves the first intact
+cni ADD ctr1 "$pod1" "$tmp/net.json" >"$tmp/e.out"
+tap_ok $((! $?)) "a repeated ADD of the same attachment fails"
+tap_like "$(jget "$tmp/e.out" '["msg"]')" "eth0 already exists" "and says why"
+tap_check "pod1 still reaches pod2 afterwards" -- ip netns exec "$pod1" busybox ping -c 1 -W 3 10.250.1.3
+tap_ok $([ -e "$tmp/ipam/podnet/10.250.1.2" ]; echo $?) "pod1's address is still reserved"
+
 # --- CHECK
 jset "$tmp/net.json" "$tmp/chk1.json" prevResult "$(cat "$tmp/add1.json")"
 cni CHECK ctr1 "$pod1" "$tmp/chk1.json" >"$tmp/chk1.out"
