@@ -28,3 +28,10 @@ tests_unit_test_yaml_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_yaml_LDADD = $(LIBHUSK_LIBS)
 tests_unit_test_path_SOURCES = tests/unit/test-path.c tests/unit/tap.h
 tests_unit_test_path_LDADD = $(LIBHUSK_LIBS)
+# Kubernetes API client (lib/kclient.h): users link $(CURL_LIBS) too.
+lib_libhusk_a_SOURCES += lib/kclient.h lib/kclient.c
+check_PROGRAMS += tests/unit/test-kclient
+TESTS += tests/unit/test-kclient
+tests_unit_test_kclient_SOURCES = tests/unit/test-kclient.c tests/unit/tap.h
+tests_unit_test_kclient_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
+tests_unit_test_kclient_LDADD = $(LIBHUSK_LIBS) $(CURL_LIBS) $(MHD_LIBS)

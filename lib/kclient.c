@@ -1,0 +1,630 @@
+/* husk: Kubernetes API client over libcurl (lib/kclient.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "lib/buf.h"
+#include "lib/json.h"
+#include "lib/kclient.h"
+#include "lib/log.h"
+#include "lib/path.h"
+#include "lib/yaml.h"
+
+struct kclient
+{
+  kclient_config cfg;
+  char *ca_tmp; /* ca_pem written out for libcurl (GnuTLS takes files only) */
+  char *auth_header;
+  pthread_mutex_t lock;
+  CURL *curl;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void
+curl_init_once (void)
+{
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- kubeconfig ------------------------------------------------------------------------ */
+
+static int
+b64val (int c)
+{
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+' || c == '-')
+    return 62;
+  if (c == '/' || c == '_')
+    return 63;
+  return -1;
+}
+
+static char *
+base64_decode (const char *s)
+{
+  husk_buf b = HUSK_BUF_INIT;
+  unsigned acc = 0;
+  int bits = 0;
+  for (; *s; s++)
+    {
+      int v = b64val ((unsigned char) *s);
+      if (v < 0)
+        continue; /* padding, whitespace */
+      acc = (acc << 6) | (unsigned) v;
+      bits += 6;
+      if (bits >= 8)
+        {
+          bits -= 8;
+          husk_buf_putc (&b, (char) ((acc >> bits) & 0xff));
+        }
+    }
+  return husk_buf_steal (&b);
+}
+
+/* The entry named name in a kubeconfig list ("clusters", "users", "contexts"), its inner
+   object (key inner). */
+static json_t *
+named (json_t *doc, const char *list, const char *name, const char *inner)
+{
+  size_t i;
+  json_t *e;
+  json_array_foreach (json_object_get (doc, list), i, e)
+  {
+    const char *n = json_string_value (json_object_get (e, "name"));
+    if (n && name && streq (n, name))
+      return json_object_get (e, inner);
+  }
+  return NULL;
+}
+
+static char *
+relative_to (const char *kubeconfig, const char *file)
+{
+  if (file[0] == '/')
+    return xstrdup (file);
+  _cleanup_free_ char *dir = xstrdup (kubeconfig);
+  char *slash = strrchr (dir, '/');
+  if (slash == NULL)
+    return xstrdup (file);
+  *slash = '\0';
+  return xasprintf ("%s/%s", dir, file);
+}
+
+int
+kclient_config_from_kubeconfig (const char *path, kclient_config *out, husk_error **err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  int ret = husk_read_file (path, &text, &len, err);
+  if (ret < 0)
+    return ret;
+  _cleanup_json_ json_t *doc = NULL;
+  ret = husk_yaml_to_json_one (text, len, &doc, err);
+  if (ret < 0)
+    return husk_err_wrap (err, "kubeconfig %s", path);
+  const char *cur = json_string_value (json_object_get (doc, "current-context"));
+  json_t *ctx = named (doc, "contexts", cur, "context");
+  if (ctx == NULL && json_array_size (json_object_get (doc, "contexts")) == 1)
+    ctx = json_object_get (json_array_get (json_object_get (doc, "contexts"), 0), "context");
+  if (ctx == NULL)
+    return husk_err (err, EINVAL, "kubeconfig %s: no current context", path);
+  json_t *cluster = named (doc, "clusters", json_string_value (json_object_get (ctx, "cluster")),
+                           "cluster");
+  json_t *user = named (doc, "users", json_string_value (json_object_get (ctx, "user")), "user");
+  if (cluster == NULL)
+    return husk_err (err, EINVAL, "kubeconfig %s: context's cluster not found", path);
+  const char *server = json_string_value (json_object_get (cluster, "server"));
+  if (server == NULL)
+    return husk_err (err, EINVAL, "kubeconfig %s: cluster has no server", path);
+  if (out->server == NULL)
+    out->server = xstrdup (server);
+  const char *ca_data = json_string_value (json_object_get (cluster, "certificate-authority-data"));
+  const char *ca_file = json_string_value (json_object_get (cluster, "certificate-authority"));
+  if (out->ca_file == NULL && out->ca_pem == NULL)
+    {
+      if (ca_data)
+        out->ca_pem = base64_decode (ca_data);
+      else if (ca_file)
+        out->ca_file = relative_to (path, ca_file);
+    }
+  if (json_is_true (json_object_get (cluster, "insecure-skip-tls-verify")))
+    out->insecure = true;
+  if (out->token == NULL && user)
+    {
+      const char *tok = json_string_value (json_object_get (user, "token"));
+      const char *tf = json_string_value (json_object_get (user, "tokenFile"));
+      if (tok)
+        out->token = xstrdup (tok);
+      else if (tf)
+        {
+          _cleanup_free_ char *p = relative_to (path, tf);
+          char *t = NULL;
+          if ((ret = husk_read_file (p, &t, NULL, err)) < 0)
+            return husk_err_wrap (err, "kubeconfig %s: tokenFile", path);
+          t[strcspn (t, "\r\n")] = '\0';
+          out->token = t;
+        }
+    }
+  return 0;
+}
+
+void
+kclient_config_clear (kclient_config *c)
+{
+  free (c->server);
+  free (c->token);
+  free (c->ca_file);
+  free (c->ca_pem);
+  memset (c, 0, sizeof *c);
+}
+
+/* ---- the client ------------------------------------------------------------------------ */
+
+static char *
+dup_or_null (const char *s)
+{
+  return s ? xstrdup (s) : NULL;
+}
+
+int
+kclient_new (const kclient_config *cfg, kclient **out, husk_error **err)
+{
+  if (cfg->server == NULL || *cfg->server == '\0')
+    return husk_err (err, EINVAL, "no API server URL");
+  pthread_once (&curl_once, curl_init_once);
+  kclient *k = xzalloc (sizeof *k);
+  k->cfg.server = xstrdup (cfg->server);
+  size_t n = strlen (k->cfg.server);
+  while (n > 0 && k->cfg.server[n - 1] == '/')
+    k->cfg.server[--n] = '\0';
+  k->cfg.token = dup_or_null (cfg->token);
+  k->cfg.ca_file = dup_or_null (cfg->ca_file);
+  k->cfg.insecure = cfg->insecure;
+  k->cfg.timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
+  if (cfg->ca_pem && k->cfg.ca_file == NULL)
+    {
+      const char *tmp = getenv ("TMPDIR");
+      char *path = xasprintf ("%s/husk-ca-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+      int fd = mkstemp (path);
+      size_t len = strlen (cfg->ca_pem);
+      if (fd < 0 || write (fd, cfg->ca_pem, len) != (ssize_t) len)
+        {
+          int e = errno;
+          if (fd >= 0)
+            {
+              close (fd);
+              unlink (path);
+            }
+          free (path);
+          kclient_free (k);
+          return husk_err_sys (err, e, "write the API server's CA to a temporary file");
+        }
+      close (fd);
+      k->ca_tmp = path;
+      k->cfg.ca_file = xstrdup (path);
+    }
+  if (k->cfg.token)
+    k->auth_header = xasprintf ("Authorization: Bearer %s", k->cfg.token);
+  pthread_mutex_init (&k->lock, NULL);
+  k->curl = curl_easy_init ();
+  if (k->curl == NULL)
+    {
+      kclient_free (k);
+      return husk_err (err, ENOMEM, "curl_easy_init failed");
+    }
+  *out = k;
+  return 0;
+}
+
+void
+kclient_free (kclient *k)
+{
+  if (k == NULL)
+    return;
+  if (k->curl)
+    curl_easy_cleanup (k->curl);
+  if (k->ca_tmp)
+    {
+      unlink (k->ca_tmp);
+      free (k->ca_tmp);
+    }
+  free (k->auth_header);
+  kclient_config_clear (&k->cfg);
+  pthread_mutex_destroy (&k->lock);
+  free (k);
+}
+
+const char *
+kclient_server (const kclient *k)
+{
+  return k->cfg.server;
+}
+
+char *
+kclient_escape (const char *s)
+{
+  husk_buf b = HUSK_BUF_INIT;
+  for (; *s; s++)
+    {
+      unsigned char c = (unsigned char) *s;
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+          || c == '_' || c == '.' || c == '~')
+        husk_buf_putc (&b, (char) c);
+      else
+        husk_buf_printf (&b, "%%%02X", c);
+    }
+  return husk_buf_steal (&b);
+}
+
+static size_t
+collect (char *data, size_t size, size_t n, void *ud)
+{
+  husk_buf_append (ud, data, size * n);
+  return size * n;
+}
+
+/* Common options of both handles. headers is appended to and must be freed by the caller. */
+static void
+setup_handle (const kclient *k, CURL *c, const char *url, struct curl_slist **headers)
+{
+  curl_easy_reset (c);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (k->cfg.insecure)
+    {
+      curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+  else if (k->cfg.ca_file)
+    curl_easy_setopt (c, CURLOPT_CAINFO, k->cfg.ca_file);
+  if (k->auth_header)
+    *headers = curl_slist_append (*headers, k->auth_header);
+  *headers = curl_slist_append (*headers, "Accept: application/json");
+  *headers = curl_slist_append (*headers, "User-Agent: husk-node");
+}
+
+int
+kclient_request (kclient *k, const char *method, const char *path, const char *content_type,
+                 const char *body, long *status, char **resp, husk_error **err)
+{
+  _cleanup_free_ char *url = xasprintf ("%s%s", k->cfg.server, path);
+  _cleanup_buf_ husk_buf out = HUSK_BUF_INIT;
+  struct curl_slist *headers = NULL;
+  pthread_mutex_lock (&k->lock);
+  CURL *c = k->curl;
+  setup_handle (k, c, url, &headers);
+  if (content_type)
+    {
+      _cleanup_free_ char *h = xasprintf ("Content-Type: %s", content_type);
+      headers = curl_slist_append (headers, h);
+    }
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
+  if (streq (method, "HEAD"))
+    curl_easy_setopt (c, CURLOPT_NOBODY, 1L);
+  if (body)
+    {
+      curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+    }
+  curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, k->cfg.timeout_ms);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, &out);
+  CURLcode cr = curl_easy_perform (c);
+  long code = 0;
+  curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
+  pthread_mutex_unlock (&k->lock);
+  curl_slist_free_all (headers);
+  if (cr != CURLE_OK)
+    return husk_err (err, cr == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNREFUSED,
+                     "%s %s: %s", method, url, curl_easy_strerror (cr));
+  *status = code;
+  if (resp)
+    *resp = husk_buf_steal (&out);
+  return 0;
+}
+
+char *
+kclient_status_message (const char *body)
+{
+  if (body == NULL)
+    return NULL;
+  _cleanup_json_ json_t *j = json_loads (body, 0, NULL);
+  const char *m = json_string_value (json_object_get (j, "message"));
+  return m ? xstrdup (m) : NULL;
+}
+
+int
+kclient_status_errno (long status)
+{
+  switch (status)
+    {
+    case 400:
+    case 422:
+      return EINVAL;
+    case 401:
+    case 403:
+      return EACCES;
+    case 404:
+      return ENOENT;
+    case 409:
+      return EEXIST;
+    case 410:
+      return ESTALE;
+    case 429:
+      return EAGAIN;
+    default:
+      return status >= 500 ? EAGAIN : EIO;
+    }
+}
+
+int
+kclient_json (kclient *k, const char *method, const char *path, const char *content_type,
+              json_t *body, json_t **out, long *status, husk_error **err)
+{
+  _cleanup_free_ char *text = body ? husk_json_dump (body) : NULL;
+  _cleanup_free_ char *resp = NULL;
+  long code = 0;
+  int ret = kclient_request (k, method, path, body ? (content_type ? content_type : "application/json") : NULL,
+                             text, &code, &resp, err);
+  if (ret < 0)
+    return ret;
+  if (status)
+    *status = code;
+  if (code >= 400)
+    {
+      _cleanup_free_ char *msg = kclient_status_message (resp);
+      return husk_err (err, kclient_status_errno (code), "%s %s: %s (HTTP %ld)", method, path,
+                       msg ? msg : "request failed", code);
+    }
+  if (out)
+    {
+      if (resp == NULL || *resp == '\0')
+        *out = json_object ();
+      else if ((ret = husk_json_parse (resp, strlen (resp), out, err)) < 0)
+        return husk_err_wrap (err, "%s %s", method, path);
+    }
+  return 0;
+}
+
+/* ---- watch ----------------------------------------------------------------------------- */
+
+typedef struct watch_run
+{
+  const kclient_watch_ops *ops;
+  atomic_int *stop;
+  husk_buf line;
+  char *rv;        /* last resourceVersion seen */
+  bool gone;       /* a 410 arrived: relist */
+  int cb_ret;      /* a callback's failure */
+  bool got_event;  /* something arrived on this connection */
+} watch_run;
+
+static void
+set_rv (watch_run *w, const char *rv)
+{
+  if (rv && *rv)
+    {
+      free (w->rv);
+      w->rv = xstrdup (rv);
+    }
+}
+
+static int
+handle_line (watch_run *w, const char *s, size_t len)
+{
+  _cleanup_json_ json_t *ev = json_loadb (s, len, 0, NULL);
+  const char *type = json_string_value (json_object_get (ev, "type"));
+  json_t *obj = json_object_get (ev, "object");
+  if (type == NULL || !json_is_object (obj))
+    return 0;
+  w->got_event = true;
+  if (streq (type, "ERROR"))
+    {
+      if (json_integer_value (json_object_get (obj, "code")) == 410)
+        w->gone = true;
+      return -1; /* ends this connection */
+    }
+  set_rv (w, husk_json_path_str (obj, "metadata.resourceVersion"));
+  if (streq (type, "BOOKMARK"))
+    return 0;
+  int r = w->ops->on_event (w->ops->ud, type, obj);
+  if (r < 0)
+    {
+      w->cb_ret = r;
+      return -1;
+    }
+  return 0;
+}
+
+static size_t
+watch_write (char *data, size_t size, size_t n, void *ud)
+{
+  watch_run *w = ud;
+  size_t total = size * n;
+  husk_buf_append (&w->line, data, total);
+  for (;;)
+    {
+      char *nl = memchr (w->line.data, '\n', w->line.len);
+      if (nl == NULL)
+        break;
+      size_t l = (size_t) (nl - w->line.data);
+      int r = l > 0 ? handle_line (w, w->line.data, l) : 0;
+      memmove (w->line.data, nl + 1, w->line.len - l - 1);
+      w->line.len -= l + 1;
+      w->line.data[w->line.len] = '\0';
+      if (r < 0)
+        return 0; /* aborts the transfer */
+    }
+  return total;
+}
+
+static int
+watch_progress (void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+  (void) a, (void) b, (void) c, (void) d;
+  watch_run *w = ud;
+  return atomic_load (w->stop) ? 1 : 0;
+}
+
+/* GET the list; on success the items go to on_list and w->rv is the list's version. */
+static int
+do_list (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *w, husk_error **err)
+{
+  _cleanup_free_ char *p = xasprintf ("%s%s%s", path, o->query && *o->query ? "?" : "",
+                                      o->query ? o->query : "");
+  _cleanup_json_ json_t *list = NULL;
+  int r = kclient_json (k, "GET", p, NULL, NULL, &list, NULL, err);
+  if (r < 0)
+    return r;
+  const char *rv = husk_json_path_str (list, "metadata.resourceVersion");
+  json_t *items = json_object_get (list, "items");
+  if (!json_is_array (items))
+    return husk_err (err, EPROTO, "GET %s: the answer has no items", p);
+  free (w->rv);
+  w->rv = xstrdup (rv ? rv : "0");
+  r = w->ops->on_list (w->ops->ud, items, w->rv);
+  if (r < 0)
+    {
+      w->cb_ret = r;
+      return husk_err (err, ECANCELED, "list handler failed");
+    }
+  return 0;
+}
+
+/* One watch connection from w->rv; returns when it ends. 0: ended normally (resume);
+   < 0 with err: failed. */
+static int
+do_watch (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *w, CURL *c,
+          husk_error **err)
+{
+  _cleanup_free_ char *rv = kclient_escape (w->rv);
+  _cleanup_free_ char *url = xasprintf (
+      "%s%s?%s%swatch=true&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d",
+      k->cfg.server, path, o->query ? o->query : "", o->query && *o->query ? "&" : "", rv,
+      o->timeout_seconds > 0 ? o->timeout_seconds : 300);
+  struct curl_slist *headers = NULL;
+  setup_handle (k, c, url, &headers);
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, watch_write);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, w);
+  curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, watch_progress);
+  curl_easy_setopt (c, CURLOPT_XFERINFODATA, w);
+  /* A silent connection (no bookmark, no event) for this long is considered dead. */
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, (long) (o->timeout_seconds > 0 ? o->timeout_seconds : 300) + 30);
+  husk_buf_reset (&w->line);
+  w->got_event = false;
+  CURLcode cr = curl_easy_perform (c);
+  long code = 0;
+  curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all (headers);
+  if (code == 410)
+    {
+      w->gone = true;
+      return 0;
+    }
+  if (code >= 400)
+    {
+      _cleanup_free_ char *msg = kclient_status_message (husk_buf_str (&w->line));
+      return husk_err (err, kclient_status_errno (code), "watch %s: %s (HTTP %ld)", path,
+                       msg ? msg : "failed", code);
+    }
+  if (cr == CURLE_OK || cr == CURLE_ABORTED_BY_CALLBACK || (cr == CURLE_WRITE_ERROR && w->gone)
+      || (cr == CURLE_WRITE_ERROR && w->cb_ret == 0))
+    return 0;
+  return husk_err (err, ECONNREFUSED, "watch %s: %s", path, curl_easy_strerror (cr));
+}
+
+static void
+sleep_ms_unless (long ms, atomic_int *stop)
+{
+  for (long t = 0; t < ms && !atomic_load (stop); t += 100)
+    {
+      struct timespec ts = {0, (ms - t < 100 ? ms - t : 100) * 1000000L};
+      nanosleep (&ts, NULL);
+    }
+}
+
+int
+kclient_watch (kclient *k, const char *path, const kclient_watch_opts *opts,
+               const kclient_watch_ops *ops, atomic_int *stop, husk_error **err)
+{
+  kclient_watch_opts o = *opts;
+  long b0 = o.backoff_initial_ms > 0 ? o.backoff_initial_ms : 200;
+  long bmax = o.backoff_max_ms > 0 ? o.backoff_max_ms : 30000;
+  long backoff = b0;
+  watch_run w = {.ops = ops, .stop = stop};
+  CURL *c = curl_easy_init ();
+  if (c == NULL)
+    return husk_err (err, ENOMEM, "curl_easy_init failed");
+  bool listed = false, connected = false;
+  int ret = 0;
+  while (!atomic_load (stop))
+    {
+      _cleanup_error_ husk_error *e = NULL;
+      int r;
+      if (!listed || w.gone)
+        {
+          w.gone = false;
+          r = do_list (k, path, &o, &w, &e);
+          if (r == 0)
+            listed = true;
+        }
+      else
+        {
+          struct timespec t0, t1;
+          clock_gettime (CLOCK_MONOTONIC, &t0);
+          r = do_watch (k, path, &o, &w, c, &e);
+          clock_gettime (CLOCK_MONOTONIC, &t1);
+          long took = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+          /* A server closing watches at once, without events, is not hammered. */
+          if (r == 0 && !w.got_event && !w.gone && took < 1000)
+            {
+              sleep_ms_unless (backoff, stop);
+              backoff = backoff * 2 > bmax ? bmax : backoff * 2;
+              continue;
+            }
+        }
+      if (w.cb_ret < 0)
+        {
+          ret = w.cb_ret;
+          husk_error_move (err, &e);
+          if (err && *err == NULL)
+            husk_err (err, ECANCELED, "watch %s: handler failed", path);
+          break;
+        }
+      if (r < 0)
+        {
+          if (connected || backoff == b0)
+            {
+              if (ops->on_state)
+                ops->on_state (ops->ud, false, e->msg);
+            }
+          connected = false;
+          sleep_ms_unless (backoff, stop);
+          backoff = backoff * 2 > bmax ? bmax : backoff * 2;
+          continue;
+        }
+      if (!connected && ops->on_state)
+        ops->on_state (ops->ud, true, NULL);
+      connected = true;
+      backoff = b0;
+    }
+  curl_easy_cleanup (c);
+  husk_buf_free (&w.line);
+  free (w.rv);
+  return ret;
+}
