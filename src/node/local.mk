@@ -66,14 +66,16 @@ src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/volume.h src/node/agent/atomic.c src/node/agent/volsrc.c \
 	src/node/agent/voldisk.c \
 	src/node/agent/probe.h src/node/agent/probe-internal.h src/node/agent/probe.c \
-	src/node/agent/grpc.c
+	src/node/agent/grpc.c \
+	src/node/agent/status.h src/node/agent/status.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS)
 
 AGENT_UNIT_TESTS = tests/unit/test-agent-crilog tests/unit/test-agent-restart \
-	tests/unit/test-agent-podspec tests/unit/test-agent-volume tests/unit/test-agent-probe
+	tests/unit/test-agent-podspec tests/unit/test-agent-volume tests/unit/test-agent-probe \
+	tests/unit/test-agent-status
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_unit_test_agent_crilog_SOURCES = tests/unit/test-agent-crilog.c tests/unit/tap.h
@@ -90,6 +92,9 @@ tests_unit_test_agent_volume_LDADD = $(AGENT_LIBS)
 tests_unit_test_agent_probe_SOURCES = tests/unit/test-agent-probe.c tests/unit/tap.h
 tests_unit_test_agent_probe_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_agent_probe_LDADD = $(AGENT_LIBS)
+tests_unit_test_agent_status_SOURCES = tests/unit/test-agent-status.c tests/unit/tap.h
+tests_unit_test_agent_status_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_agent_status_LDADD = $(AGENT_LIBS)
 check_PROGRAMS += tests/integration/agent/vol-check
 tests_integration_agent_vol_check_SOURCES = tests/integration/agent/vol-check.c
 tests_integration_agent_vol_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
