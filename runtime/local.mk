@@ -47,3 +47,12 @@ tests_unit_test_runtime_seccomp_LDADD = $(HUSKRT_LIBS)
 
 # Integration tests (tests/run): tests/integration/runtime/t-*.sh; VM lane: tests/vm/t-runtime-*.sh;
 # benchmark: tests/bench/runtime/run-bench.sh; fuzz: tests/fuzz/fuzz-oci-config.c (make fuzz).
+
+# libFuzzer target (make fuzz; FUZZ_BUILD and LIB_FUZZ_SRCS come from tests/local.mk).
+RT_FUZZ_SRCS = $(filter %.c,$(addprefix $(top_srcdir)/,$(runtime_libhuskrt_a_SOURCES)))
+tests/fuzz/fuzz-oci-config: $(top_srcdir)/tests/fuzz/fuzz-oci-config.c $(RT_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS) $^ $(JANSSON_LIBS) \
+		$(YAML_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) -lpthread
+fuzz: tests/fuzz/fuzz-oci-config
+CLEANFILES += tests/fuzz/fuzz-oci-config

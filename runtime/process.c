@@ -100,11 +100,10 @@ decode_user (json_t *user, const char *where, rt_process *p, husk_error **err)
   return 0;
 }
 
-int
-rt_process_decode (json_t *j, const char *where, rt_process *p, husk_error **err)
+static int
+decode_process (json_t *j, const char *where, rt_process *p, husk_error **err)
 {
   int r;
-  memset (p, 0, sizeof *p);
   p->terminal = json_is_true (json_object_get (j, "terminal"));
   json_t *cs = json_object_get (j, "consoleSize");
   if (cs)
@@ -147,6 +146,17 @@ rt_process_decode (json_t *j, const char *where, rt_process *p, husk_error **err
     return husk_err (err, EINVAL, "%s: scheduler, ioPriority and execCPUAffinity are not supported",
                      where);
   return 0;
+}
+
+/* On failure *p holds nothing (no allocation is left behind). */
+int
+rt_process_decode (json_t *j, const char *where, rt_process *p, husk_error **err)
+{
+  memset (p, 0, sizeof *p);
+  int r = decode_process (j, where, p, err);
+  if (r < 0)
+    rt_process_clear (p);
+  return r;
 }
 
 void
