@@ -96,17 +96,21 @@ cmd_ls (image_store *st, image_cli *c, char **args, int n)
   bool json = c->output && streq (c->output, "json");
   _cleanup_json_ json_t *arr = json_array ();
   if (!json && !c->pull.quiet)
-    printf ("%-60s %-19s %s\n", "REFERENCE", "MANIFEST", "CREATED");
+    printf ("%-56s %-19s %9s  %s\n", "REFERENCE", "MANIFEST", "SIZE", "CREATED");
   for (size_t i = 0; i < nr; i++)
     {
+      uint64_t size = 0;
+      image_store_image_size (st, recs[i].manifest, &size, NULL);
       if (json)
-        json_array_append_new (arr, json_pack ("{s:s, s:s, s:s, s:s}", "ref", recs[i].ref, "digest",
-                                               recs[i].digest, "manifest", recs[i].manifest,
-                                               "created", recs[i].created));
+        json_array_append_new (arr,
+                               json_pack ("{s:s, s:s, s:s, s:s, s:I}", "ref", recs[i].ref, "digest",
+                                          recs[i].digest, "manifest", recs[i].manifest, "created",
+                                          recs[i].created, "size", (json_int_t)size));
       else if (c->pull.quiet)
         printf ("%s\n", recs[i].ref);
       else
-        printf ("%-60s %.19s %s\n", recs[i].ref, recs[i].manifest, recs[i].created);
+        printf ("%-56s %.19s %7.1fMB  %s\n", recs[i].ref, recs[i].manifest, size / 1e6,
+                recs[i].created);
       image_record_clear (&recs[i]);
     }
   free (recs);

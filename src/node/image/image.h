@@ -166,6 +166,9 @@ int image_store_set_ref (image_store *s, const char *ref, const char *digest, co
 int image_store_get (image_store *s, const char *name, image_record *out, husk_error **err);
 int image_store_list (image_store *s, image_record **out, size_t *n, husk_error **err);
 int image_store_remove_ref (image_store *s, const char *name, husk_error **err);
+/* Bytes of the image as distributed: config plus compressed layers (what a node reports
+   as an image's sizeBytes). */
+int image_store_image_size (image_store *s, const char *manifest, uint64_t *out, husk_error **err);
 /* Loads the image manifest of a record (verified blob). */
 int image_store_load_manifest (image_store *s, const char *digest, image_manifest **out,
                                husk_error **err);

@@ -515,6 +515,20 @@ image_store_load_manifest (image_store *s, const char *digest, image_manifest **
   return 0;
 }
 
+int
+image_store_image_size (image_store *s, const char *manifest, uint64_t *out, husk_error **err)
+{
+  _cleanup_ (image_manifest_freep) image_manifest *m = NULL;
+  int ret = image_store_load_manifest (s, manifest, &m, err);
+  if (ret < 0)
+    return ret;
+  uint64_t total = m->config.size;
+  for (size_t i = 0; i < m->n_layers; i++)
+    total += m->layers[i].size;
+  *out = total;
+  return 0;
+}
+
 /* ---- garbage collection ---- */
 
 static void
@@ -528,6 +542,31 @@ mark_image (image_store *s, const image_record *r, json_t *keep)
   json_object_set_new (keep, m->config.digest, json_true ());
   for (size_t i = 0; i < m->n_layers; i++)
     json_object_set_new (keep, m->layers[i].digest, json_true ());
+}
+
+/* true when path is a mount point in our mount namespace */
+static bool
+is_mounted (const char *path)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/mounts", "re");
+  if (!f)
+    return true; /* cannot tell: keep */
+  char *line = NULL;
+  size_t cap = 0;
+  bool found = false;
+  while (!found && getline (&line, &cap, f) > 0)
+    {
+      char *sp = strchr (line, ' ');
+      if (!sp)
+        continue;
+      char *mp = sp + 1;
+      char *end = strchr (mp, ' ');
+      if (end)
+        *end = '\0';
+      found = streq (mp, path);
+    }
+  free (line);
+  return found;
 }
 
 static void
@@ -546,6 +585,14 @@ mark_snapshots (image_store *s, json_t *keep)
       _cleanup_json_ json_t *j = NULL;
       if (husk_json_load_file (p, &j, NULL) < 0)
         continue;
+      const char *target = json_string_value (json_object_get (j, "target"));
+      if (json_is_true (json_object_get (j, "readOnly")) && (!target || !is_mounted (target)))
+        {
+          /* a read-only view unmounted behind our back (reboot, umount): forget it */
+          _cleanup_free_ char *sd = xasprintf ("%s/%s", dir, de->d_name);
+          husk_rm_rf (sd, NULL);
+          continue;
+        }
       size_t i;
       json_t *v;
       json_array_foreach (json_object_get (j, "layers"), i, v)

@@ -81,7 +81,7 @@ img_registry() {
   IMG_PIDS+=($!)
   local i scheme=http
   [ "$mode" = tls ] && scheme=https
-  for i in $(seq 1 100); do
+  for i in $(seq 1 300); do
     if curl -s -o /dev/null --cacert "$dir/cert.pem" "$scheme://127.0.0.1:$port/v2/" 2>/dev/null; then break; fi
     sleep 0.1
   done

@@ -42,6 +42,13 @@ check "mount 50 layers (relative lowerdir fallback)" "$HUSK" image mount local/m
 check "top layer wins, all layers visible" bash -c "[ \"\$(cat '$A/top')\" = 50 ] && [ \$(ls '$A' | grep -c '^layer') = 50 ]"
 check "unmount 50 layers" "$HUSK" image unmount "$A"
 
+# a read-only view unmounted behind husk's back does not pin its layers forever
+check "ls -o json reports the image size" bash -c "'$HUSK' image ls -o json | python3 -c 'import json,sys; assert json.load(sys.stdin)[0][\"size\"] > 50'"
+check "mount read-only view" "$HUSK" image mount local/many:1 "$A"
+umount "$A"
+check "rm the image" "$HUSK" image rm -q local/many:1
+check "stale read-only record dropped, layers freed" test -z "$(ls "$HUSK_DATA_DIR/images/layers/sha256")" -a -z "$(ls "$HUSK_DATA_DIR/images/snapshots")"
+
 expect_fail "bad snapshot id refused" "snapshot id '../x'" "$HUSK" image mount --snapshot ../x busybox "$A"
 
 img_done
