@@ -112,6 +112,9 @@ typedef struct cni_conf
   char *cni_version, *name, *type;
   char *bridge; /* default husk0 */
   bool is_gateway, is_default_gateway, ip_masq, hairpin_mode, promisc_mode;
+  cni_ip *masq_exclude; /* ipMasqExclude: more destinations not masqueraded (e.g. the
+                           cluster and service CIDRs), each with prefix */
+  size_t nmasq_exclude;
   int mtu; /* 0 = kernel default */
   bool has_ipam;
   cni_ipam_conf ipam;
@@ -185,6 +188,8 @@ int cni_ipam_gc (const cni_ipam_conf *ipam, const char *network, const cni_attac
 /* Lists the addresses held by (container_id, ifname) (for CHECK). */
 int cni_ipam_held (const cni_ipam_conf *ipam, const char *network, const char *container_id,
                    const char *ifname, cni_ip **out, size_t *n, husk_error **err);
+/* Fails with code 50 when a range set has no free address left (STATUS). */
+int cni_ipam_check_free (const cni_ipam_conf *ipam, const char *network, husk_error **err);
 /* The directory holding a network's state. */
 char *cni_ipam_dir (const cni_ipam_conf *ipam, const char *network);
 

@@ -331,6 +331,18 @@ conf_decode (cni_conf *c, husk_error **err)
   CONF_TRY (husk_json_get_bool (raw, "promiscMode", "", &c->promisc_mode, err));
   if (c->is_default_gateway)
     c->is_gateway = true;
+  _cleanup_strv_ char **excl = NULL;
+  CONF_TRY (husk_json_get_strv (raw, "ipMasqExclude", "", &excl, err));
+  for (size_t i = 0; excl && excl[i]; i++)
+    {
+      cni_ip ip;
+      if (cni_ip_parse (excl[i], &ip, NULL) < 0 || ip.prefix < 0)
+        return cni_err (err, CNI_ERR_INVALID_CONFIG, "ipMasqExclude[%zu]: \"%s\" is not a CIDR", i,
+                        excl[i]);
+      c->masq_exclude = xreallocarray (c->masq_exclude, i + 1, sizeof *c->masq_exclude);
+      c->masq_exclude[i] = cni_ip_network (&ip, ip.prefix);
+      c->nmasq_exclude = i + 1;
+    }
   json_int_t mtu = 0;
   CONF_TRY (husk_json_get_int (raw, "mtu", "", &mtu, err));
   if (mtu != 0 && (mtu < 68 || mtu > 65535))
@@ -387,6 +399,7 @@ cni_conf_free (cni_conf *c)
   free (c->name);
   free (c->type);
   free (c->bridge);
+  free (c->masq_exclude);
   free (c->ipam.type);
   free (c->ipam.data_dir);
   for (size_t i = 0; i < c->ipam.nsets; i++)

@@ -353,3 +353,33 @@ cni_ipam_held (const cni_ipam_conf *ipam, const char *network, const char *conta
   *n = cnt;
   return 0;
 }
+
+int
+cni_ipam_check_free (const cni_ipam_conf *ipam, const char *network, husk_error **err)
+{
+  _cleanup_free_ char *dir = cni_ipam_dir (ipam, network);
+  _cleanup_close_ int dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0 && errno != ENOENT)
+    return husk_err_errno (err, "ipam: open %s", dir);
+  for (size_t i = 0; i < ipam->nsets && dirfd >= 0; i++)
+    {
+      const cni_rangeset *set = &ipam->sets[i];
+      cni_ip cur = set->ranges[0].start, first = cur;
+      bool found = false;
+      do
+        {
+          _cleanup_free_ char *name = cni_ip_format (&cur, false);
+          if (!is_gateway (set, &cur) && faccessat (dirfd, name, F_OK, 0) < 0 && errno == ENOENT)
+            found = true;
+          cur = set_next (set, &cur);
+        }
+      while (!found && cni_ip_cmp (&cur, &first) != 0);
+      if (!found)
+        {
+          _cleanup_free_ char *s = cni_ip_format (&set->ranges[0].subnet, true);
+          return cni_err (err, CNI_ERR_PLUGIN_NOT_AVAILABLE,
+                          "ipam: no free address left in range %s", s);
+        }
+    }
+  return 0;
+}

@@ -263,12 +263,15 @@ batch_skeleton (nft_batch *nb)
 
 /* ip saddr <pod> ip daddr != <pod network> [ip daddr != 224.0.0.0/4] masquerade */
 static void
-rule_masq (nft_batch *nb, const cni_result_ip *ip, const char *comment)
+rule_masq (nft_batch *nb, const cni_nft_pod *pod, const cni_result_ip *ip, const char *comment)
 {
   struct nftnl_rule *r = rule_new ("postrouting", comment);
   m_nfproto (r, ip->address.family);
   m_addr (r, true, NFT_CMP_EQ, &ip->address, -1);
   m_addr (r, false, NFT_CMP_NEQ, &ip->address, ip->address.prefix);
+  for (size_t i = 0; i < pod->nmasq_exclude; i++)
+    if (pod->masq_exclude[i].family == ip->address.family)
+      m_addr (r, false, NFT_CMP_NEQ, &pod->masq_exclude[i], pod->masq_exclude[i].prefix);
   if (ip->address.family == AF_INET)
     {
       cni_ip mc;
@@ -369,7 +372,7 @@ cni_nft_pod_add (const cni_nft_pod *pod, husk_error **err)
     {
       const cni_result_ip *ip = &pod->ips[i];
       if (pod->masq)
-        rule_masq (&nb, ip, comment);
+        rule_masq (&nb, pod, ip, comment);
       bool any = false;
       for (size_t k = 0; k < pod->nports; k++)
         {

@@ -16,6 +16,8 @@ typedef struct cni_nft_pod
   const cni_result_ip *ips; /* the pod's addresses, prefix = the pod network's */
   size_t nips;
   bool masq; /* masquerade traffic from the pod leaving its network */
+  const cni_ip *masq_exclude; /* further destinations kept unmasqueraded (with prefix) */
+  size_t nmasq_exclude;
   const cni_port_mapping *ports;
   size_t nports;
 } cni_nft_pod;

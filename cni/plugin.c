@@ -296,6 +296,7 @@ add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni
   cni_nft_pod np = {
     .network = c->name, .container_id = env->container_id, .ifname = env->ifname,
     .ips = res->ips, .nips = res->nips, .masq = c->ip_masq,
+    .masq_exclude = c->masq_exclude, .nmasq_exclude = c->nmasq_exclude,
     .ports = c->port_mappings, .nports = c->nport_mappings,
   };
   r = cni_nft_pod_add (&np, err);
@@ -562,7 +563,7 @@ cni_cmd_status (const cni_conf *c, const cni_env *env, husk_error **err)
       husk_error_free (e);
       return rr;
     }
-  return 0;
+  return cni_ipam_check_free (&c->ipam, c->name, err);
 }
 
 json_t *

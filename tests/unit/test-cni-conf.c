@@ -93,6 +93,8 @@ test_bad_confs (void)
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"runtimeConfig\":{\"portMappings\":"
                "[{\"hostPort\":0,\"containerPort\":80}]}}",
                CNI_ERR_INVALID_CONFIG, "1-65535", "bad hostPort: code 7");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipMasqExclude\":[\"10.42.0.0\"]}",
+               CNI_ERR_INVALID_CONFIG, "ipMasqExclude[0]", "ipMasqExclude entry without prefix: code 7");
 }
 
 static void

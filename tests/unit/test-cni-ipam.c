@@ -98,12 +98,18 @@ main (void)
       "exhausted range reports code %d", CNI_ERR_NO_ADDRESSES);
   husk_error_free (err);
   err = NULL;
+  ok (cni_ipam_check_free (&c->ipam, c->name, &err) < 0 && err
+          && cni_error_code (err) == CNI_ERR_PLUGIN_NOT_AVAILABLE,
+      "STATUS check: an exhausted range is code 50");
+  husk_error_free (err);
+  err = NULL;
 
   cni_attachment valid[] = {{"ctr-b", "eth0"}, {"ctr-g", "eth0"}};
   int released = 0;
   ok (cni_ipam_gc (&c->ipam, c->name, valid, 2, &released, &err) == 0, "gc");
   is_int (released, 3, "gc released the three leaked addresses");
   is_int (count_files (dir), 2, "two addresses remain");
+  ok (cni_ipam_check_free (&c->ipam, c->name, &err) == 0, "STATUS check: free addresses again");
   cni_conf_free (c);
 
   /* Concurrency: 20 processes x 10 allocations in one /24, all distinct. */

@@ -52,6 +52,9 @@ pod_httpd() { # pod_httpd NS PORT TEXT
   local www
   cni_tmpdir www
   echo "$3" >"$www/index.html"
+  mkdir -p "$www/cgi-bin"
+  printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "$REMOTE_ADDR" | sed "s/^\\[::ffff://; s/^\\[//; s/\\]\$//"\n' >"$www/cgi-bin/peer"
+  chmod +x "$www/cgi-bin/peer"
   ip netns exec "$1" busybox httpd -f -p "$2" -h "$www" &
   on_exit "kill $!"
   local i
@@ -62,10 +65,11 @@ pod_httpd() { # pod_httpd NS PORT TEXT
   return 1
 }
 
-# pod_get NS HOST PORT: the body of GET / from inside NS (busybox nc; its wget crashes on
-# some builds). Prints nothing when the connection fails.
+# pod_get NS HOST PORT [PATH]: the body of GET PATH from inside NS (busybox nc; its wget
+# crashes on some builds). Prints nothing when the connection fails. /cgi-bin/peer answers
+# the client address the server saw.
 pod_get() {
-  printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$1" busybox nc -w 3 "$2" "$3" 2>/dev/null |
+  printf 'GET %s HTTP/1.0\r\n\r\n' "${4:-/}" | ip netns exec "$1" busybox nc -w 3 "$2" "$3" 2>/dev/null |
     sed -n '/^\r\{0,1\}$/,$p' | tail -n +2
 }
 

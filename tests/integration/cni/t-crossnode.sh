@@ -28,6 +28,7 @@ make_node() {
   [ -n "$gw" ] && ip -n "$node" route add default via "$gw"
   cat >"$tmp/$p$i.json" <<JSON
 {"cniVersion":"1.0.0","name":"pods","type":"husk-cni","isDefaultGateway":true,"mtu":$mtu,
+ "ipMasq":true,"ipMasqExclude":["10.42.0.0/16"],
  "ipam":{"type":"host-local","dataDir":"$tmp/ipam-$p$i","subnet":"10.42.$i.0/24"}}
 JSON
   cni_exec "$node" "$CNI_BIN" ADD "ctr-$p$i" "$pod" "$tmp/$p$i.json" >/dev/null
@@ -53,6 +54,11 @@ tap_check "host-gw: pod on node 1 pings pod on node 3" -- ping_ok "${A}1pod" 10.
 tap_check "host-gw: pod on node 3 pings pod on node 2" -- ping_ok "${A}3pod" 10.42.2.2
 pod_httpd "${A}2pod" 80 from-node-2
 tap_is "$(pod_get "${A}1pod" 10.42.2.2 80)" from-node-2 "host-gw: TCP across nodes"
+tap_is "$(pod_get "${A}1pod" 10.42.2.2 80 /cgi-bin/peer)" 10.42.1.2 \
+  "ipMasqExclude: the remote pod sees the client pod's own address"
+pod_httpd "${A}2" 8081 node-2
+tap_is "$(pod_get "${A}1pod" 192.168.77.2 8081 /cgi-bin/peer)" 192.168.77.1 \
+  "ipMasq: beyond the excluded CIDRs the pod is masqueraded behind its node"
 ip netns exec "${A}1" "$HELPER" host-gw 10.42.2.0/24=192.168.77.2
 tap_ok $? "host-gw re-sync with node 3 gone"
 tap_is "$(ip -n "${A}1" route show proto 77 | wc -l)" 1 "the departed node's route is removed"
