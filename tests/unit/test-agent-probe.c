@@ -192,7 +192,8 @@ test_http (void)
   ok (run (probe, &msg) == AGENT_PROBE_FAILURE && strstr (msg, "unable to find port"), "unknown named port: failure");
   free (msg);
   snprintf (probe, sizeof probe, "{\"httpGet\":{\"path\":\"/ok\",\"port\":%d}}", closed_port);
-  ok (run (probe, &msg) == AGENT_PROBE_FAILURE && strstr (msg, "Get \"http://127.0.0.1:"), "connection refused: failure (%s)", msg);
+  agent_probe_result refused = run (probe, &msg);
+  ok (refused == AGENT_PROBE_FAILURE && strstr (msg, "Get \"http://127.0.0.1:"), "connection refused: failure (%s)", msg);
   free (msg);
 }
 
