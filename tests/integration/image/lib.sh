@@ -26,7 +26,7 @@ img_done() { echo "1..$img_n"; [ "$img_failed" -eq 0 ]; }
 
 img_skip_unless() {
   [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-  for t in "$@"; do
+  for t in curl python3 "$@"; do
     command -v "$t" >/dev/null 2>&1 || { echo "1..0 # SKIP $t not installed"; exit 0; }
   done
   [ -x "$HUSK" ] || { echo "1..0 # SKIP $HUSK not built"; exit 0; }
@@ -62,6 +62,11 @@ img_registry() {
   dir=$IMG_TMP/registry-$name
   mkdir -p "$dir/data"
   port=$(img_free_port)
+  if [ "$mode" = tls ]; then
+    img_make_cert "$dir"
+    img_htpasswd husk secret >"$dir/htpasswd" ||
+      { echo "1..0 # SKIP no bcrypt (python3 crypt/bcrypt or htpasswd) for the registry's htpasswd"; exit 0; }
+  fi
   {
     echo "version: 0.1"
     echo "log: {level: error, accesslog: {disabled: true}}"
@@ -70,9 +75,6 @@ img_registry() {
     echo "  addr: 127.0.0.1:$port"
     echo "  secret: husk-test"
     if [ "$mode" = tls ]; then
-      img_make_cert "$dir"
-      python3 -c 'import crypt; print("husk:" + crypt.crypt("secret", crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
-        >"$dir/htpasswd" 2>/dev/null
       echo "  tls: {certificate: $dir/cert.pem, key: $dir/key.pem}"
       echo "auth: {htpasswd: {realm: husk-test, path: $dir/htpasswd}}"
     fi
@@ -86,6 +88,12 @@ img_registry() {
     sleep 0.1
   done
   printf -v "REG_$name" '127.0.0.1:%s' "$port"
+}
+
+img_htpasswd() { # bcrypt, the only scheme docker-registry's htpasswd accepts
+  python3 -c 'import crypt,sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))' "$1" "$2" 2>/dev/null ||
+    python3 -c 'import bcrypt,sys; print(sys.argv[1] + ":" + bcrypt.hashpw(sys.argv[2].encode(), bcrypt.gensalt()).decode())' "$1" "$2" 2>/dev/null ||
+    htpasswd -nbB "$1" "$2" 2>/dev/null | head -1 | grep .
 }
 
 img_make_cert() {
