@@ -191,10 +191,13 @@ newlink_msg (cni_nl *nl, char *buf, const char *name, int mtu)
 }
 
 int
-cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, husk_error **err)
+cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, const uint8_t *mac,
+                     husk_error **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = newlink_msg (nl, buf, name, mtu);
+  if (mac)
+    mnl_attr_put (nlh, IFLA_ADDRESS, 6, mac);
   struct nlattr *li = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
   mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "bridge");
   mnl_attr_nest_end (nlh, li);

@@ -31,7 +31,11 @@ typedef struct cni_link
 int cni_link_get (cni_nl *nl, const char *name, int ifindex, cni_link *out, husk_error **err);
 char *cni_link_mac_str (const cni_link *l);
 
-int cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, husk_error **err);
+/* mac (NULL = kernel's choice) is set explicitly so that the bridge keeps it: a bridge with
+   a kernel-chosen address takes the lowest port's address, which changes as pods come and
+   go and leaves the pods' neighbour entries for the gateway stale. */
+int cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, const uint8_t *mac,
+                         husk_error **err);
 /* Creates a veth pair: `name` here, `peer` created directly in the namespace peer_nsfd
    (-1 = here). mtu 0 keeps the default. */
 int cni_link_add_veth (cni_nl *nl, const char *name, const char *peer, int peer_nsfd, int mtu,

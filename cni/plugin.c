@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "cni/cni.h"
@@ -71,7 +72,11 @@ ensure_bridge (const cni_conf *c, cni_nl *nl, cni_link *br, husk_error **err)
     return r;
   if (br->ifindex == 0)
     {
-      r = cni_link_add_bridge (nl, c->bridge, c->mtu, err);
+      uint8_t mac[6];
+      if (getrandom (mac, sizeof mac, 0) != (ssize_t) sizeof mac)
+        return husk_err_errno (err, "getrandom");
+      mac[0] = (uint8_t) ((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
+      r = cni_link_add_bridge (nl, c->bridge, c->mtu, mac, err);
       if (r < 0 && (*err)->errnum != EEXIST)
         return r;
       if (r < 0) /* another ADD created it meanwhile */

@@ -53,6 +53,9 @@ cni ADD ctr2 "$pod2" "$tmp/net-pm.json" >"$tmp/add2.json"
 tap_ok $? "ADD pod2 on the existing bridge succeeds"
 tap_is "$(jget "$tmp/add2.json" '["ips"][0]["address"]')" 10.250.1.3/24 "pod2 gets the next address"
 tap_is "$(ip -n "$node" -o link show type bridge | wc -l)" 1 "one bridge for both pods"
+brmac=$(jget "$tmp/add1.json" '["interfaces"][0]["mac"]')
+tap_is "$(jget "$tmp/add2.json" '["interfaces"][0]["mac"]')" "$brmac" "the bridge keeps its MAC as ports join"
+tap_like "$(ip -n "$node" link show husk0)" "link/ether $brmac" "and the result names the bridge's actual MAC"
 
 tap_check "pod1 pings pod2 (v4)" -- ip netns exec "$pod1" busybox ping -c 1 -W 3 10.250.1.3
 tap_check "pod1 pings pod2 (v6)" -- ip netns exec "$pod1" busybox ping6 -c 1 -W 3 fd50:1::3
