@@ -704,22 +704,39 @@ expire_events (store *s)
   if (vol)
     pthread_mutex_unlock (&q->mem_mu);
 
+  /* One batch (one commit) for all of them; each delete compares on the revision seen, so
+     an event rewritten meanwhile survives. */
+  store_op *ops = xcalloc (n, sizeof *ops);
+  store_prep *preps = xcalloc (n, sizeof *preps);
+  wreq *reqs = xcalloc (n, sizeof *reqs);
+  char **parts = xcalloc (3 * n, sizeof *parts);
   for (size_t i = 0; i < n; i++)
     {
-      _cleanup_free_ char *res = NULL, *ns = NULL, *name = NULL;
-      store_key_split (keys[i], &res, &ns, &name);
-      store_op op = {
-        .type = STORE_OP_DELETE, .resource = res, .ns = ns, .name = name, .expect_rev = revs[i]
-      };
-      store_prep p = { .op = &op, .key = keys[i], .ns = ns, .is_volatile = vol };
-      wreq r = { .ops = &p, .n = 1 };
-      sem_init (&r.done, 0, 0);
-      run_batch (s, &r);
-      sem_destroy (&r.done);
-      husk_error_free (r.err);
-      free (op.result);
-      free (keys[i]);
+      store_key_split (keys[i], &parts[3 * i], &parts[3 * i + 1], &parts[3 * i + 2]);
+      ops[i] = (store_op){.type = STORE_OP_DELETE, .resource = parts[3 * i],
+                          .ns = parts[3 * i + 1], .name = parts[3 * i + 2],
+                          .expect_rev = revs[i]};
+      preps[i] = (store_prep){.op = &ops[i], .key = keys[i], .ns = parts[3 * i + 1],
+                              .is_volatile = vol};
+      reqs[i] = (wreq){.ops = &preps[i], .n = 1, .next = i + 1 < n ? &reqs[i + 1] : NULL};
+      sem_init (&reqs[i].done, 0, 0);
     }
+  if (n)
+    run_batch (s, reqs);
+  for (size_t i = 0; i < n; i++)
+    {
+      sem_destroy (&reqs[i].done);
+      husk_error_free (reqs[i].err);
+      free (ops[i].result);
+      free (keys[i]);
+      free (parts[3 * i]);
+      free (parts[3 * i + 1]);
+      free (parts[3 * i + 2]);
+    }
+  free (ops);
+  free (preps);
+  free (reqs);
+  free (parts);
   free (keys);
   free (revs);
 }
