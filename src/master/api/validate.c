@@ -71,6 +71,25 @@ validate_pod_spec (json_t *spec, const char *path, api_problems *p)
   validate_containers (json_object_get (spec, "initContainers"), ip, false, p);
 }
 
+/* A copy of a pod spec without the fields an update may change. */
+static json_t *
+pod_spec_fixed_part (const json_t *spec)
+{
+  json_t *c = json_deep_copy (spec);
+  static const char *const mutable_fields[] = {"activeDeadlineSeconds", "tolerations",
+                                               "terminationGracePeriodSeconds", "schedulingGates"};
+  for (size_t i = 0; i < ARRAY_SIZE (mutable_fields); i++)
+    json_object_del (c, mutable_fields[i]);
+  static const char *const lists[] = {"containers", "initContainers", "ephemeralContainers"};
+  for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
+    {
+      size_t j;
+      json_t *ct;
+      json_array_foreach (json_object_get (c, lists[i]), j, ct) json_object_del (ct, "image");
+    }
+  return c;
+}
+
 void
 api_validate_pod (const json_t *o, const json_t *old, api_problems *p)
 {
@@ -81,6 +100,20 @@ api_validate_pod (const json_t *o, const json_t *old, api_problems *p)
       return;
     }
   validate_pod_spec (spec, "spec", p);
+  json_t *old_spec = json_object_get (old, "spec");
+  if (old_spec)
+    {
+      json_t *a = pod_spec_fixed_part (spec), *b = pod_spec_fixed_part (old_spec);
+      if (!json_equal (a, b))
+        api_problem_invalid (p, "spec", "FieldValueForbidden",
+                             "Forbidden: pod updates may not change fields other than "
+                             "`spec.containers[*].image`,`spec.initContainers[*].image`,"
+                             "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions "
+                             "to existing tolerations),`spec.terminationGracePeriodSeconds` "
+                             "(allow it to be set to 1 if it was previously negative)");
+      json_decref (a);
+      json_decref (b);
+    }
 }
 
 void

@@ -26,6 +26,9 @@ typedef struct watch_state
   int64_t next_bookmark_ms;
   husk_buf out;
   size_t off;
+  /* With selectors: "ns/name" of the objects the client was last told match, so that an
+     object that stops matching is sent as DELETED and one that starts as ADDED. */
+  json_t *matched;
 } watch_state;
 
 static int64_t
@@ -45,6 +48,7 @@ free_state (void *cls)
   api_selector_free (s->ls);
   api_selector_free (s->fs);
   free (s->include_object);
+  json_decref (s->matched);
   husk_buf_free (&s->out);
   free (s);
 }
@@ -63,7 +67,23 @@ emit (watch_state *s, const char *type, const char *json)
   json_t *o = NULL;
   if (husk_json_parse (json, strlen (json), &o, NULL) < 0)
     return;
-  if (!api_selector_matches (s->ls, o) || !api_selector_matches (s->fs, o))
+  bool match = api_selector_matches (s->ls, o) && api_selector_matches (s->fs, o);
+  if (s->matched && (s->ls || s->fs))
+    {
+      const char *ns = husk_json_path_str (o, "metadata.namespace");
+      const char *name = husk_json_path_str (o, "metadata.name");
+      _cleanup_free_ char *key = xasprintf ("%s/%s", ns ? ns : "", name ? name : "");
+      bool was = json_object_get (s->matched, key) != NULL;
+      if (match && !streq (type, "DELETED"))
+        json_object_set_new (s->matched, key, json_true ());
+      else
+        json_object_del (s->matched, key);
+      if (!match && was && streq (type, "MODIFIED"))
+        type = "DELETED", match = true;
+      else if (match && !was && streq (type, "MODIFIED"))
+        type = "ADDED";
+    }
+  if (!match)
     {
       json_decref (o);
       return;
@@ -193,6 +213,36 @@ reader (void *cls, uint64_t pos, char *buf, size_t max)
   return (ssize_t) n;
 }
 
+static void
+mark_matched (watch_state *s, const char *json)
+{
+  json_t *o = NULL;
+  if (husk_json_parse (json, strlen (json), &o, NULL) < 0)
+    return;
+  const char *ns = husk_json_path_str (o, "metadata.namespace");
+  const char *name = husk_json_path_str (o, "metadata.name");
+  _cleanup_free_ char *key = xasprintf ("%s/%s", ns ? ns : "", name ? name : "");
+  json_object_set_new (s->matched, key, json_true ());
+  json_decref (o);
+}
+
+/* A watch from a given revision with selectors: what matches now is taken as what the client
+   holds (it listed at a revision shortly before). */
+static int
+seed_matched (api_req *r, const api_route *rt, watch_state *s, husk_error **err)
+{
+  if (s->matched == NULL)
+    return 0;
+  store_list_result res = {0};
+  int ret = api_list_matching (r, rt, s->ls, s->fs, 0, NULL, &res, err);
+  if (ret < 0)
+    return ret;
+  for (size_t i = 0; i < res.n; i++)
+    mark_matched (s, res.items[i]);
+  store_list_result_free (&res);
+  return 0;
+}
+
 /* Initial ADDED events (resourceVersion unset or "0"): a list, then watch from its revision. */
 static int
 initial_events (api_req *r, const api_route *rt, watch_state *s, int64_t *from,
@@ -204,6 +254,10 @@ initial_events (api_req *r, const api_route *rt, watch_state *s, int64_t *from,
     return ret;
   for (size_t i = 0; i < res.n; i++)
     emit (s, "ADDED", res.items[i]);
+  if (s->matched)
+    json_object_clear (s->matched); /* the ADDED events above filled it */
+  for (size_t i = 0; s->matched && i < res.n; i++)
+    mark_matched (s, res.items[i]);
   *from = res.revision;
   store_list_result_free (&res);
   return 0;
@@ -220,6 +274,8 @@ api_do_watch (api_req *r, const api_route *rt)
       free_state (s);
       return MHD_YES;
     }
+  if (s->ls || s->fs)
+    s->matched = json_object ();
   s->table = api_wants_table (r);
   const char *io = api_query (r, "includeObject");
   s->include_object = io ? xstrdup (io) : NULL;
@@ -243,6 +299,7 @@ api_do_watch (api_req *r, const api_route *rt)
           free_state (s);
           return api_reply_error (r, 400, "BadRequest", "invalid resource version: %s", rv);
         }
+      ret = seed_matched (r, rt, s, &err);
     }
   if (ret == 0)
     ret = store_watch_open (r->srv->store, api_resource_storage (rt->res), rt->ns, from, &s->w,

@@ -106,6 +106,25 @@ $K delete cm gone --wait=false >/dev/null
 wait $wpid
 tap_ok $? "kubectl wait --for=delete returns once the object is gone"
 
+# A selector watch sees an object that stops matching as DELETED (the scheduler's view of
+# unscheduled pods when one gets bound) and one that starts matching as ADDED.
+rv=$(api_curl /api/v1/pods | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+api_curl "/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3D&resourceVersion=$rv&timeoutSeconds=3" >"$DATA/sel.out" &
+wpid=$!
+sleep 0.5
+api_curl -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"beta"},"target":{"kind":"Node","name":"n2"}}' /api/v1/namespaces/default/pods/beta/binding >/dev/null
+api_curl -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"spec":{"nodeName":null}}' /api/v1/namespaces/default/pods/beta >/dev/null
+$K run delta --image=busybox >/dev/null 2>&1
+wait $wpid
+out=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]): e=json.loads(l); print(e["type"], e["object"]["metadata"]["name"], end=" ")' "$DATA/sel.out")
+tap_is "$out" "DELETED beta ADDED delta " "selector watch: bound pod leaves as DELETED, new pod ADDED"
+tap_is "$($K get pod beta -o jsonpath='{.spec.nodeName}')" "n2" "binding set spec.nodeName (and it cannot be patched away)"
+tap_like "$($K patch pod beta -p '{"spec":{"hostname":"x"}}' 2>&1)" 'pod updates may not change fields' "pod spec is immutable but for images and a few fields"
+$K set image pod/beta c=busybox:1.37 >/dev/null 2>&1
+tap_is "$($K get pod beta -o jsonpath='{.spec.containers[0].image}')" "busybox:1.37" "kubectl set image changes a pod's image"
+$K delete pod delta >/dev/null 2>&1
+
 # After a restart the watch history starts at the current revision: older ones are gone.
 api_restart
 rv=$(api_curl /api/v1/namespaces/default/configmaps | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
