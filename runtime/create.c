@@ -143,7 +143,8 @@ prepare (creating *c, const char *root, const char *id, bool skip, husk_error **
   if ((r = rt_cgroup_create (&c->st.cg, err)) < 0)
     return r;
   c->have_cgroup = true;
-  if ((r = rt_cgroup_apply (&c->st.cg, spec->resources, skip, err)) < 0)
+  if ((r = rt_cgroup_apply (&c->st.cg, spec->resources, skip, err)) < 0
+      || (r = rt_devices_cgroup (&c->st.cg, spec->resources, spec, err)) < 0)
     return r;
   c->st.id = xstrdup (id);
   c->st.bundle = xstrdup (spec->bundle);

@@ -209,6 +209,11 @@ int rt_mount_finish (const rt_spec *spec, husk_error **err);
 /* devices.c */
 int rt_devices_create (const rt_spec *spec, bool in_userns, husk_error **err);
 int rt_devices_symlinks (const rt_spec *spec, husk_error **err);
+/* devices-bpf.c: attaches the device filter for resources.devices (+ defaults and
+   spec->devices when spec is given) to the cgroup, replacing an older one. */
+struct rt_cgroup;
+int rt_devices_cgroup (const struct rt_cgroup *cg, json_t *resources, const rt_spec *spec,
+                       husk_error **err);
 
 /* cgroup.c */
 typedef struct rt_cgroup

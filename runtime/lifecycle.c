@@ -269,6 +269,8 @@ rt_container_update (const char *root, const char *id, json_t *resources, bool s
     r = husk_err (err, EINVAL, "container not running");
   else
     r = rt_cgroup_apply (&st.cg, resources, skip || rt_skip_limits_env (), err);
+  if (r == 0 && json_object_get (resources, "devices"))
+    r = rt_devices_cgroup (&st.cg, resources, NULL, err);
   if (r == 0)
     {
       /* Keep the recorded config in step, so that `state`-based tools see the new limits. */

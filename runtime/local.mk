@@ -3,7 +3,7 @@ noinst_LIBRARIES += runtime/libhuskrt.a
 runtime_libhuskrt_a_SOURCES = \
 	runtime/runtime.h runtime/internal.h runtime/init.h \
 	runtime/spec.c runtime/spec-schema.c runtime/defaults.c \
-	runtime/namespaces.c runtime/mount.c runtime/devices.c \
+	runtime/namespaces.c runtime/mount.c runtime/devices.c runtime/devices-bpf.c \
 	runtime/process.c runtime/caps.c runtime/seccomp.c runtime/seccomp-default.c \
 	runtime/cgroup.c runtime/hooks.c runtime/state.c runtime/sync.c \
 	runtime/terminal.c runtime/util.c runtime/init.c runtime/create.c \
