@@ -67,7 +67,8 @@ src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/voldisk.c \
 	src/node/agent/probe.h src/node/agent/probe-internal.h src/node/agent/probe.c \
 	src/node/agent/grpc.c \
-	src/node/agent/status.h src/node/agent/status.c
+	src/node/agent/status.h src/node/agent/status.c \
+	src/node/agent/sync.h src/node/agent/sync.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a
@@ -75,7 +76,7 @@ HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS)
 
 AGENT_UNIT_TESTS = tests/unit/test-agent-crilog tests/unit/test-agent-restart \
 	tests/unit/test-agent-podspec tests/unit/test-agent-volume tests/unit/test-agent-probe \
-	tests/unit/test-agent-status
+	tests/unit/test-agent-status tests/unit/test-agent-sync
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_unit_test_agent_crilog_SOURCES = tests/unit/test-agent-crilog.c tests/unit/tap.h
@@ -95,6 +96,9 @@ tests_unit_test_agent_probe_LDADD = $(AGENT_LIBS)
 tests_unit_test_agent_status_SOURCES = tests/unit/test-agent-status.c tests/unit/tap.h
 tests_unit_test_agent_status_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_agent_status_LDADD = $(AGENT_LIBS)
+tests_unit_test_agent_sync_SOURCES = tests/unit/test-agent-sync.c tests/unit/tap.h
+tests_unit_test_agent_sync_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_agent_sync_LDADD = $(AGENT_LIBS)
 check_PROGRAMS += tests/integration/agent/vol-check
 tests_integration_agent_vol_check_SOURCES = tests/integration/agent/vol-check.c
 tests_integration_agent_vol_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
