@@ -113,6 +113,16 @@ tests_unit_test_ctrl_cron_LDADD = $(CTRL_LOGIC_LIBS)
 tests_unit_test_ctrl_rollout_SOURCES = tests/unit/test-ctrl-rollout.c tests/unit/tap.h
 tests_unit_test_ctrl_rollout_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctrl_rollout_LDADD = $(CTRL_LOGIC_LIBS)
+# libFuzzer targets (make fuzz): a pod through the scheduler, cron schedules.
+SCHED_FUZZ_SRCS = $(addprefix $(top_srcdir)/,$(filter %.c,$(src_master_sched_libsched_a_SOURCES)))
+CTRL_FUZZ_SRCS = $(addprefix $(top_srcdir)/,$(filter %.c,$(src_master_ctrl_libctrllogic_a_SOURCES)))
+FUZZ_TARGETS += tests/fuzz/fuzz-sched-pod tests/fuzz/fuzz-ctrl-cron
+tests/fuzz/fuzz-sched-pod: $(top_srcdir)/tests/fuzz/fuzz-sched-pod.c $(SCHED_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(CURL_CFLAGS) $^ $(JANSSON_LIBS) $(YAML_LIBS) $(CURL_LIBS) -lpthread -lm
+tests/fuzz/fuzz-ctrl-cron: $(top_srcdir)/tests/fuzz/fuzz-ctrl-cron.c $(CTRL_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(CURL_CFLAGS) $^ $(JANSSON_LIBS) $(YAML_LIBS) $(CURL_LIBS) -lpthread
 # --- end scheduler and controllers ---
 API_UNIT_TESTS = tests/unit/test-api-selector tests/unit/test-api-patch tests/unit/test-api-schema
 check_PROGRAMS += $(API_UNIT_TESTS)

@@ -107,6 +107,19 @@ main (void)
           && strstr (err->msg, "\"1x\""),
       "a bad request names its path: %s", err ? err->msg : "(accepted)");
   husk_error_free (err);
+  err = NULL;
   json_decref (badpod);
+  json_t *neg = mkpod ("p", "-1", NULL, NULL);
+  ok (sched_pod_requests (neg, &a, &b, &c, &err) < 0 && err
+          && strstr (err->msg, "spec.containers[0].resources.requests.cpu: must be greater than or equal to 0"),
+      "a negative request is refused: %s", err ? err->msg : "(accepted)");
+  husk_error_free (err);
+  err = NULL;
+  json_decref (neg);
+  json_t *huge = mkpod ("p", "9e15", "9E",
+                        "{'spec':{'overhead':{'cpu':'9e15','memory':'9E'},'initContainers':[{'name':'i','resources':{'requests':{'cpu':'9e15'}}}]}}");
+  ok (sched_pod_requests (huge, &a, &b, &c, &err) == 0 && a == INT64_MAX && b == INT64_MAX,
+      "sums saturate instead of wrapping (%lld)", (long long) a);
+  json_decref (huge);
   return tap_done ();
 }

@@ -158,12 +158,19 @@ parse_hms (const char *p, int32_t *out)
     {
       if (!(*p >= '0' && *p <= '9'))
         return NULL;
-      while (*p >= '0' && *p <= '9')
-        v[i] = v[i] * 10 + (*p++ - '0');
+      for (int n = 0; *p >= '0' && *p <= '9'; n++)
+        {
+          if (n == 3)
+            return NULL;
+          v[i] = v[i] * 10 + (*p++ - '0');
+        }
       if (*p != ':')
         break;
       p++;
     }
+  /* RFC 8536: hours up to 167 (rule times), minutes and seconds below 60 */
+  if (v[0] > 167 || v[1] > 59 || v[2] > 59)
+    return NULL;
   *out = sign * (v[0] * 3600 + v[1] * 60 + v[2]);
   return p;
 }
@@ -193,9 +200,10 @@ parse_rule (const char *p, rule *r)
       r->kind = *p == 'J' ? 'J' : 'n';
       if (*p == 'J')
         p++;
-      r->d = (int) strtol (p, &e, 10);
-      if (e == p)
+      long d = strtol (p, &e, 10);
+      if (e == p || d < (r->kind == 'J' ? 1 : 0) || d > 365)
         return NULL;
+      r->d = (int) d;
       p = e;
     }
   if (*p == '/')

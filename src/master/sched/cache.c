@@ -197,8 +197,8 @@ node_add_pod (sched_node *n, sched_pod *p)
     }
   n->pods[n->n_pods++] = p;
   sched_res_add (&n->req, &p->req, 1);
-  n->nz_cpu += p->nz_cpu;
-  n->nz_mem += p->nz_mem;
+  n->nz_cpu = sched_sat_add (n->nz_cpu, p->nz_cpu);
+  n->nz_mem = sched_sat_add (n->nz_mem, p->nz_mem);
   n->n_anti += p->has_required_anti;
   n->n_port_pods += p->n_ports > 0;
 }
@@ -211,8 +211,8 @@ node_remove_pod (sched_node *n, sched_pod *p)
       {
         n->pods[i] = n->pods[--n->n_pods];
         sched_res_add (&n->req, &p->req, -1);
-        n->nz_cpu -= p->nz_cpu;
-        n->nz_mem -= p->nz_mem;
+        n->nz_cpu = sched_sat_add (n->nz_cpu, -p->nz_cpu);
+        n->nz_mem = sched_sat_add (n->nz_mem, -p->nz_mem);
         n->n_anti -= p->has_required_anti;
         n->n_port_pods -= p->n_ports > 0;
         return;

@@ -134,25 +134,26 @@ sched_fits_resources (const sched_pod *pod, const sched_node *n, const sched_res
                       sched_status *st)
 {
   const sched_res *r = &pod->req;
+  typedef __int128 i128;
   int64_t f_cpu = freed ? freed->milli_cpu : 0, f_mem = freed ? freed->memory : 0;
   int64_t f_eph = freed ? freed->ephemeral : 0, f_pods = freed ? freed->pods : 0;
   const char *bad_scalar[SCHED_MAX_REASONS];
   size_t n_bad = 0;
 
   st->n = 0;
-  if ((int64_t) n->n_pods - f_pods + 1 > n->alloc.pods)
+  if ((i128) n->n_pods - f_pods + 1 > n->alloc.pods)
     st->reasons[st->n++] = "Too many pods";
-  if (r->milli_cpu > 0 && r->milli_cpu > n->alloc.milli_cpu - (n->req.milli_cpu - f_cpu))
+  if (r->milli_cpu > 0 && r->milli_cpu > (i128) n->alloc.milli_cpu - ((i128) n->req.milli_cpu - f_cpu))
     st->reasons[st->n++] = "Insufficient cpu";
-  if (r->memory > 0 && r->memory > n->alloc.memory - (n->req.memory - f_mem))
+  if (r->memory > 0 && r->memory > (i128) n->alloc.memory - ((i128) n->req.memory - f_mem))
     st->reasons[st->n++] = "Insufficient memory";
-  if (r->ephemeral > 0 && r->ephemeral > n->alloc.ephemeral - (n->req.ephemeral - f_eph))
+  if (r->ephemeral > 0 && r->ephemeral > (i128) n->alloc.ephemeral - ((i128) n->req.ephemeral - f_eph))
     st->reasons[st->n++] = "Insufficient ephemeral-storage";
   for (size_t i = 0; i < r->n_scalar && st->n + n_bad < SCHED_MAX_REASONS; i++)
     {
       const sched_scalar *s = &r->scalar[i];
-      int64_t used = sched_res_scalar (&n->req, s->name) - (freed ? sched_res_scalar (freed, s->name) : 0);
-      if (s->v > 0 && s->v > sched_res_scalar (&n->alloc, s->name) - used)
+      i128 used = (i128) sched_res_scalar (&n->req, s->name) - (freed ? sched_res_scalar (freed, s->name) : 0);
+      if (s->v > 0 && s->v > (i128) sched_res_scalar (&n->alloc, s->name) - used)
         bad_scalar[n_bad++] = s->name;
     }
   if (n_bad)

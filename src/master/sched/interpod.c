@@ -199,6 +199,8 @@ spread_prefilter (sched_cycle *cy, husk_error **err)
       sched_spread *s = &cy->spread[cy->n_spread];
       s->key = json_string_value (json_object_get (con, "topologyKey"));
       s->max_skew = json_integer_value (json_object_get (con, "maxSkew"));
+      if (s->max_skew > INT32_MAX)
+        s->max_skew = INT32_MAX;
       const char *when = json_string_value (json_object_get (con, "whenUnsatisfiable"));
       if (!s->key || s->max_skew <= 0 || !when)
         return husk_err (err, EINVAL,
@@ -391,6 +393,7 @@ sched_score_interpod (sched_cycle *cy, sched_node **nodes, size_t n, int64_t *ou
             {
               json_t *t = json_object_get (wt, "podAffinityTerm");
               int64_t w = json_integer_value (json_object_get (wt, "weight"));
+              w = w < 0 ? 0 : w > 100 ? 100 : w; /* validation allows 1..100 */
               const char *key = json_string_value (json_object_get (t, "topologyKey"));
               const char *val = key ? sched_node_label (c->nodes[i], key) : NULL;
               if (!val || !sched_pod_matches_term (c->nodes[i]->pods[j], t, cy->pod->ns))

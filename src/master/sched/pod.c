@@ -39,12 +39,15 @@ sched_res_scalar (const sched_res *r, const char *name)
 void
 sched_res_add (sched_res *dst, const sched_res *src, int sign)
 {
-  dst->milli_cpu += sign * src->milli_cpu;
-  dst->memory += sign * src->memory;
-  dst->ephemeral += sign * src->ephemeral;
-  dst->pods += sign * src->pods;
+  dst->milli_cpu = sched_sat_add (dst->milli_cpu, sign * src->milli_cpu);
+  dst->memory = sched_sat_add (dst->memory, sign * src->memory);
+  dst->ephemeral = sched_sat_add (dst->ephemeral, sign * src->ephemeral);
+  dst->pods = sched_sat_add (dst->pods, sign * src->pods);
   for (size_t i = 0; i < src->n_scalar; i++)
-    *scalar_slot (dst, src->scalar[i].name) += sign * src->scalar[i].v;
+    {
+      int64_t *v = scalar_slot (dst, src->scalar[i].name);
+      *v = sched_sat_add (*v, sign * src->scalar[i].v);
+    }
 }
 
 static void
@@ -88,16 +91,15 @@ sched_res_parse (sched_res *r, json_t *list, const char *where, husk_error **err
       int ret = sched_quantity_json (v, streq (k, "cpu") ? 1000 : 1, &q, err);
       if (ret < 0)
         return husk_err_wrap (err, "%s.%s", where, k);
-      if (streq (k, "cpu"))
-        r->milli_cpu += q;
-      else if (streq (k, "memory"))
-        r->memory += q;
-      else if (streq (k, "ephemeral-storage"))
-        r->ephemeral += q;
-      else if (streq (k, "pods"))
-        r->pods += q;
-      else
-        *scalar_slot (r, k) += q;
+      /* Negative quantities are refused by API validation; never let one add capacity. */
+      if (q < 0)
+        return husk_err (err, EINVAL, "%s.%s: must be greater than or equal to 0", where, k);
+      int64_t *slot = streq (k, "cpu")                 ? &r->milli_cpu
+                      : streq (k, "memory")            ? &r->memory
+                      : streq (k, "ephemeral-storage") ? &r->ephemeral
+                      : streq (k, "pods")              ? &r->pods
+                                                       : scalar_slot (r, k);
+      *slot = sched_sat_add (*slot, q);
     }
   return 0;
 }
@@ -160,8 +162,8 @@ pod_requests (json_t *spec, sched_res *out, int64_t *nz_cpu, int64_t *nz_mem, hu
       sched_res_free (&r);
       if (ret < 0)
         goto out;
-      sum_nc += nc;
-      sum_nm += nm;
+      sum_nc = sched_sat_add (sum_nc, nc);
+      sum_nm = sched_sat_add (sum_nm, nm);
     }
   json_array_foreach (json_object_get (spec, "initContainers"), i, c)
     {
@@ -179,14 +181,15 @@ pod_requests (json_t *spec, sched_res *out, int64_t *nz_cpu, int64_t *nz_mem, hu
         {
           sched_res_add (&sum, &r, 1);
           sched_res_add (&side, &r, 1);
-          sum_nc += nc, sum_nm += nm, side_nc += nc, side_nm += nm;
+          sum_nc = sched_sat_add (sum_nc, nc), sum_nm = sched_sat_add (sum_nm, nm);
+          side_nc = sched_sat_add (side_nc, nc), side_nm = sched_sat_add (side_nm, nm);
           res_copy (&r, &side);
           nc = side_nc, nm = side_nm;
         }
       else
         {
           sched_res_add (&r, &side, 1);
-          nc += side_nc, nm += side_nm;
+          nc = sched_sat_add (nc, side_nc), nm = sched_sat_add (nm, side_nm);
         }
       res_max (&init_max, &r);
       init_nc = nc > init_nc ? nc : init_nc;
@@ -202,8 +205,8 @@ pod_requests (json_t *spec, sched_res *out, int64_t *nz_cpu, int64_t *nz_mem, hu
   if (ret == 0)
     {
       sched_res_add (&sum, &over, 1);
-      sum_nc += over.milli_cpu;
-      sum_nm += over.memory;
+      sum_nc = sched_sat_add (sum_nc, over.milli_cpu);
+      sum_nm = sched_sat_add (sum_nm, over.memory);
       sum.pods = 1;
       *out = sum;
       sum = (sched_res){ 0 };

@@ -36,6 +36,16 @@ typedef struct sched_res
   sched_scalar *scalar; /* extended resources (example.com/gpu, hugepages-2Mi, ...) */
 } sched_res;
 
+/* a + b, saturating at the int64 limits (requests come from users). */
+static inline int64_t
+sched_sat_add (int64_t a, int64_t b)
+{
+  int64_t r;
+  if (__builtin_add_overflow (a, b, &r))
+    return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
 void sched_res_free (sched_res *r);
 int64_t sched_res_scalar (const sched_res *r, const char *name);
 void sched_res_add (sched_res *dst, const sched_res *src, int sign);

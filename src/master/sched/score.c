@@ -11,31 +11,31 @@
 static int64_t
 least_requested (int64_t requested, int64_t capacity)
 {
-  if (capacity == 0 || requested > capacity)
+  if (capacity <= 0 || requested > capacity)
     return 0;
-  return (capacity - requested) * SCHED_MAX_SCORE / capacity;
+  return (int64_t) ((__int128) (capacity - requested) * SCHED_MAX_SCORE / capacity);
 }
 
 static int64_t
 most_requested (int64_t requested, int64_t capacity)
 {
-  if (capacity == 0)
+  if (capacity <= 0)
     return 0;
   if (requested > capacity)
     requested = capacity; /* pods without requests count with the non-zero defaults */
-  return requested * SCHED_MAX_SCORE / capacity;
+  return (int64_t) ((__int128) requested * SCHED_MAX_SCORE / capacity);
 }
 
 /* cpu and memory, weight 1 each; resources a node does not offer are skipped. */
 int64_t
 sched_score_resources (const sched_config *cfg, const sched_pod *pod, const sched_node *n)
 {
-  int64_t req[2] = { n->nz_cpu + pod->nz_cpu, n->nz_mem + pod->nz_mem };
+  int64_t req[2] = { sched_sat_add (n->nz_cpu, pod->nz_cpu), sched_sat_add (n->nz_mem, pod->nz_mem) };
   int64_t cap[2] = { n->alloc.milli_cpu, n->alloc.memory };
   int64_t sum = 0, weights = 0;
   for (int i = 0; i < 2; i++)
     {
-      if (cap[i] == 0)
+      if (cap[i] <= 0)
         continue;
       sum += cfg && cfg->strategy == SCHED_MOST_ALLOCATED ? most_requested (req[i], cap[i])
                                                           : least_requested (req[i], cap[i]);
@@ -47,13 +47,13 @@ sched_score_resources (const sched_config *cfg, const sched_pod *pod, const sche
 int64_t
 sched_score_balanced (const sched_pod *pod, const sched_node *n)
 {
-  int64_t req[2] = { n->nz_cpu + pod->nz_cpu, n->nz_mem + pod->nz_mem };
+  int64_t req[2] = { sched_sat_add (n->nz_cpu, pod->nz_cpu), sched_sat_add (n->nz_mem, pod->nz_mem) };
   int64_t cap[2] = { n->alloc.milli_cpu, n->alloc.memory };
   double f[2];
   int k = 0;
   for (int i = 0; i < 2; i++)
     {
-      if (cap[i] == 0)
+      if (cap[i] <= 0)
         continue;
       double x = (double) req[i] / (double) cap[i];
       f[k++] = x > 1 ? 1 : x;
@@ -82,11 +82,12 @@ sched_score_image_locality (const sched_cache *c, const sched_pod *pod, const sc
           {
             double spread = (double) (intptr_t) sched_map_get (c->image_nodes, name)
                             / (double) c->n_nodes;
-            sum += (int64_t) ((double) n->images[j].size * spread);
+            double add = (double) n->images[j].size * spread;
+            sum = add >= 9e18 ? INT64_MAX : sched_sat_add (sum, add > 0 ? (int64_t) add : 0);
             break;
           }
     }
-  int64_t max = IMAGE_MAX_CONTAINER_THRESHOLD * (int64_t) pod->n_images;
+  int64_t max = IMAGE_MAX_CONTAINER_THRESHOLD * (int64_t) (pod->n_images > 1000 ? 1000 : pod->n_images);
   if (sum < IMAGE_MIN_THRESHOLD)
     sum = IMAGE_MIN_THRESHOLD;
   else if (sum > max)
@@ -104,6 +105,7 @@ sched_score_node_affinity_raw (const sched_pod *pod, const sched_node *n)
   json_array_foreach (pref, i, t)
     {
       int64_t w = json_integer_value (json_object_get (t, "weight"));
+      w = w < 0 ? 0 : w > 100 ? 100 : w; /* validation allows 1..100 */
       if (w && sched_node_selector_term_matches (json_object_get (t, "preference"), n->labels,
                                                  n->name))
         s += w;
