@@ -183,22 +183,40 @@ cmd_spec (int argc, char **argv)
 {
   static const struct option opts[] = {{"bundle", required_argument, NULL, 'b'},
                                        {"rootless", no_argument, NULL, 'r'},
+                                       {"runtime-default", no_argument, NULL, 'd'},
                                        {NULL, 0, NULL, 0}};
   _cleanup_error_ husk_error *err = NULL;
   const char *bundle = ".";
-  bool rootless = false;
+  bool rootless = false, runtime_default = false;
   int c;
   while ((c = getopt_long (argc, argv, "+b:", opts, NULL)) != -1)
     if (c == 'b')
       bundle = optarg;
     else if (c == 'r')
       rootless = true;
+    else if (c == 'd')
+      runtime_default = true;
     else
-      return cli_usage ("spec", "[--bundle DIR] [--rootless]");
+      return cli_usage ("spec", "[--bundle DIR] [--rootless] [--runtime-default]");
   _cleanup_free_ char *path = xasprintf ("%s/config.json", bundle);
   if (access (path, F_OK) == 0)
     return cli_failf ("File %s exists. Remove it first", path);
   _cleanup_json_ json_t *spec = rt_spec_default (rootless);
+  if (runtime_default)
+    {
+      /* Kubernetes' RuntimeDefault: Docker's capabilities and seccomp profile. */
+      const char *const *caps = rt_default_capabilities ();
+      json_t *set = json_array ();
+      for (size_t i = 0; caps[i]; i++)
+        json_array_append_new (set, json_string (caps[i]));
+      json_t *pc = json_object_get (json_object_get (spec, "process"), "capabilities");
+      json_object_set (pc, "bounding", set);
+      json_object_set (pc, "effective", set);
+      json_object_set (pc, "permitted", set);
+      json_object_del (pc, "ambient");
+      json_decref (set);
+      json_object_set_new (json_object_get (spec, "linux"), "seccomp", rt_default_seccomp (caps));
+    }
   _cleanup_free_ char *data = json_dumps (spec, JSON_INDENT (8) | JSON_PRESERVE_ORDER);
   if (husk_write_file_atomic (path, data, strlen (data), 0666, &err) < 0)
     return cli_fail (err);
