@@ -4,7 +4,7 @@
 noinst_LIBRARIES += src/master/store/libstore.a
 src_master_store_libstore_a_SOURCES = \
 	src/master/store/store.h src/master/store/store-internal.h \
-	src/master/store/store.c src/master/store/watch.c \
+	src/master/store/store.c src/master/store/encode.c src/master/store/watch.c \
 	src/master/store/sqlite.c src/master/store/etcd.c
 src_master_store_libstore_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(CURL_CFLAGS)
 STORE_LIBS = src/master/store/libstore.a $(LIBHUSK_LIBS) $(SQLITE_LIBS) $(CURL_LIBS)
@@ -12,7 +12,7 @@ HUSK_COMPONENT_LIBS += src/master/store/libstore.a
 HUSK_COMPONENT_DEPLIBS += $(SQLITE_LIBS) $(CURL_LIBS)
 
 STORE_UNIT_TESTS = tests/unit/test-store-basic tests/unit/test-store-watch \
-	tests/unit/test-store-crash
+	tests/unit/test-store-crash tests/unit/test-store-encode
 check_PROGRAMS += $(STORE_UNIT_TESTS)
 TESTS += $(STORE_UNIT_TESTS)
 tests_unit_test_store_basic_SOURCES = tests/unit/test-store-basic.c tests/unit/tap.h
@@ -21,6 +21,9 @@ tests_unit_test_store_watch_SOURCES = tests/unit/test-store-watch.c tests/unit/t
 tests_unit_test_store_watch_LDADD = $(STORE_LIBS)
 tests_unit_test_store_crash_SOURCES = tests/unit/test-store-crash.c tests/unit/tap.h
 tests_unit_test_store_crash_LDADD = $(STORE_LIBS)
+tests_unit_test_store_encode_SOURCES = tests/unit/test-store-encode.c tests/unit/tap.h
+tests_unit_test_store_encode_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_store_encode_LDADD = $(STORE_LIBS)
 
 # Driven by tests/integration/store/t-etcd.sh against a real etcd cluster.
 check_PROGRAMS += tests/integration/store/etcd-check

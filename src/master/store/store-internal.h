@@ -37,6 +37,8 @@ char *store_splice_rev (const char *text, size_t len, size_t rv_off, size_t rv_l
    metadata.resourceVersion first in it, its value cut out (see store_prep). */
 int store_encode_object (const char *json, char **enc, size_t *enc_len, size_t *rv_off,
                          husk_error **err);
+/* Its fast path (encode.c): 1 with the encoding, 0 when the input needs jansson. */
+int store_encode_fast (const char *json, char **enc, size_t *enc_len, size_t *rv_off);
 
 /* Key helpers. */
 char *store_key (const char *resource, const char *ns, const char *name);

@@ -182,6 +182,8 @@ store_encode_object (const char *json, char **enc, size_t *enc_len, size_t *rv_o
   _cleanup_json_ json_t *obj = NULL;
   if (!json)
     return husk_err (err, STORE_EINVAL, "store: no object");
+  if (store_encode_fast (json, enc, enc_len, rv_off))
+    return 0;
   int ret = husk_json_parse (json, strlen (json), &obj, err);
   if (ret < 0)
     return husk_err_wrap (err, "store: object");

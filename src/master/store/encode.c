@@ -1,0 +1,384 @@
+/* husk store: the fast path of store_encode_object. A single pass over the caller's JSON
+   that checks its syntax, drops insignificant whitespace and notes where the top-level
+   members and the members of "metadata" are, so that the re-encoded object (metadata
+   first, resourceVersion first in it) is put together by copying bytes, without building a
+   jansson tree. Anything out of the ordinary — non-ASCII bytes, escapes in the keys that
+   matter, duplicate top-level or metadata keys, huge integers, deep nesting, any syntax
+   error — makes it give up, and the caller falls back to jansson (which also words the
+   error messages). */
+#include "lib/buf.h"
+#include "src/master/store/store-internal.h"
+
+#define MAX_DEPTH   64
+#define MAX_MEMBERS 64
+
+typedef struct span
+{
+  size_t key, key_len; /* in the compacted copy: the key without quotes */
+  size_t start, end;   /* the whole member "key":value */
+} span;
+
+typedef struct scan
+{
+  const char *p, *end;
+  husk_buf out; /* compacted copy */
+  span top[MAX_MEMBERS];
+  size_t n_top;
+  span meta[MAX_MEMBERS];
+  size_t n_meta;
+  int meta_member; /* index in top of "metadata", -1 if none */
+  int depth;
+  bool bad; /* give up */
+} scan;
+
+static void
+skip_ws (scan *s)
+{
+  while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+    s->p++;
+}
+
+/* Copies a string token. *had_escape tells whether it contained a backslash. */
+static void
+copy_string (scan *s, bool *had_escape)
+{
+  const char *start = s->p;
+  if (s->p >= s->end || *s->p != '"')
+    {
+      s->bad = true;
+      return;
+    }
+  s->p++;
+  bool esc = false;
+  while (s->p < s->end)
+    {
+      unsigned char c = (unsigned char)*s->p;
+      if (c == '"')
+        break;
+      if (c < 0x20 || c >= 0x80) /* control characters are errors; UTF-8 left to jansson */
+        {
+          s->bad = true;
+          return;
+        }
+      if (c == '\\')
+        {
+          esc = true;
+          s->p++;
+          if (s->p >= s->end)
+            break;
+          c = (unsigned char)*s->p;
+          if (c == 'u')
+            {
+              for (int i = 1; i <= 4; i++)
+                if (s->p + i >= s->end || !strchr ("0123456789abcdefABCDEF", s->p[i]) || !s->p[i])
+                  {
+                    s->bad = true;
+                    return;
+                  }
+              /* \u0000 and surrogates: leave to jansson */
+              if (strncmp (s->p + 1, "0000", 4) == 0 || s->p[1] == 'd' || s->p[1] == 'D')
+                {
+                  s->bad = true;
+                  return;
+                }
+              s->p += 4;
+            }
+          else if (!strchr ("\"\\/bfnrt", c) || !c)
+            {
+              s->bad = true;
+              return;
+            }
+        }
+      s->p++;
+    }
+  if (s->p >= s->end)
+    {
+      s->bad = true;
+      return;
+    }
+  s->p++;
+  husk_buf_append (&s->out, start, (size_t)(s->p - start));
+  if (had_escape)
+    *had_escape = esc;
+}
+
+static void
+copy_number (scan *s)
+{
+  const char *start = s->p;
+  if (s->p < s->end && *s->p == '-')
+    s->p++;
+  const char *int_start = s->p;
+  if (s->p < s->end && *s->p == '0')
+    s->p++;
+  else if (s->p < s->end && *s->p >= '1' && *s->p <= '9')
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+      s->p++;
+  else
+    {
+      s->bad = true;
+      return;
+    }
+  bool integer = true;
+  if (s->p - int_start > 15)
+    integer = false;
+  if (s->p < s->end && *s->p == '.')
+    {
+      integer = false;
+      s->p++;
+      if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+        {
+          s->bad = true;
+          return;
+        }
+      while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
+    }
+  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
+    {
+      integer = false;
+      s->p++;
+      if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+        s->p++;
+      if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+        {
+          s->bad = true;
+          return;
+        }
+      while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
+    }
+  /* Reals and long integers: jansson re-encodes or range-checks them; leave them to it. */
+  if (!integer)
+    {
+      s->bad = true;
+      return;
+    }
+  husk_buf_append (&s->out, start, (size_t)(s->p - start));
+}
+
+static void copy_value (scan *s, int role);
+
+/* role: 0 nested, 1 the top-level object, 2 the metadata object */
+static void
+copy_object (scan *s, int role)
+{
+  if (++s->depth > MAX_DEPTH)
+    {
+      s->bad = true;
+      return;
+    }
+  s->p++; /* { */
+  husk_buf_putc (&s->out, '{');
+  skip_ws (s);
+  if (s->p < s->end && *s->p == '}')
+    {
+      s->p++;
+      husk_buf_putc (&s->out, '}');
+      s->depth--;
+      return;
+    }
+  for (;;)
+    {
+      skip_ws (s);
+      size_t mstart = s->out.len;
+      bool esc = false;
+      copy_string (s, &esc);
+      if (s->bad)
+        return;
+      size_t key = mstart + 1, key_len = s->out.len - mstart - 2;
+      skip_ws (s);
+      if (s->p >= s->end || *s->p != ':')
+        {
+          s->bad = true;
+          return;
+        }
+      s->p++;
+      husk_buf_putc (&s->out, ':');
+      skip_ws (s);
+      bool is_meta = false;
+      if (role)
+        {
+          span *list = role == 1 ? s->top : s->meta;
+          size_t *n = role == 1 ? &s->n_top : &s->n_meta;
+          if (esc || *n == MAX_MEMBERS)
+            {
+              s->bad = true; /* escaped keys could hide "metadata": let jansson decide */
+              return;
+            }
+          for (size_t i = 0; i < *n; i++)
+            if (list[i].key_len == key_len
+                && memcmp (s->out.data + list[i].key, s->out.data + key, key_len) == 0)
+              {
+                s->bad = true; /* duplicate key: jansson keeps the last one */
+                return;
+              }
+          is_meta = role == 1 && key_len == 8 && memcmp (s->out.data + key, "metadata", 8) == 0;
+          if (is_meta)
+            s->meta_member = (int)*n;
+        }
+      if (is_meta && (s->p >= s->end || *s->p != '{'))
+        {
+          s->bad = true; /* metadata that is not an object: jansson words the error */
+          return;
+        }
+      copy_value (s, is_meta ? 2 : 0);
+      if (s->bad)
+        return;
+      if (role)
+        {
+          span *list = role == 1 ? s->top : s->meta;
+          size_t *n = role == 1 ? &s->n_top : &s->n_meta;
+          list[(*n)++] = (span){ key, key_len, mstart, s->out.len };
+        }
+      skip_ws (s);
+      if (s->p < s->end && *s->p == ',')
+        {
+          s->p++;
+          husk_buf_putc (&s->out, ',');
+          continue;
+        }
+      if (s->p < s->end && *s->p == '}')
+        {
+          s->p++;
+          husk_buf_putc (&s->out, '}');
+          s->depth--;
+          return;
+        }
+      s->bad = true;
+      return;
+    }
+}
+
+static void
+copy_array (scan *s)
+{
+  if (++s->depth > MAX_DEPTH)
+    {
+      s->bad = true;
+      return;
+    }
+  s->p++;
+  husk_buf_putc (&s->out, '[');
+  skip_ws (s);
+  if (s->p < s->end && *s->p == ']')
+    {
+      s->p++;
+      husk_buf_putc (&s->out, ']');
+      s->depth--;
+      return;
+    }
+  for (;;)
+    {
+      skip_ws (s);
+      copy_value (s, 0);
+      if (s->bad)
+        return;
+      skip_ws (s);
+      if (s->p < s->end && *s->p == ',')
+        {
+          s->p++;
+          husk_buf_putc (&s->out, ',');
+          continue;
+        }
+      if (s->p < s->end && *s->p == ']')
+        {
+          s->p++;
+          husk_buf_putc (&s->out, ']');
+          s->depth--;
+          return;
+        }
+      s->bad = true;
+      return;
+    }
+}
+
+static void
+copy_literal (scan *s, const char *lit)
+{
+  size_t n = strlen (lit);
+  if ((size_t)(s->end - s->p) < n || memcmp (s->p, lit, n) != 0)
+    {
+      s->bad = true;
+      return;
+    }
+  s->p += n;
+  husk_buf_append (&s->out, lit, n);
+}
+
+static void
+copy_value (scan *s, int role)
+{
+  if (s->p >= s->end)
+    {
+      s->bad = true;
+      return;
+    }
+  switch (*s->p)
+    {
+    case '{':
+      copy_object (s, role);
+      break;
+    case '[':
+      copy_array (s);
+      break;
+    case '"':
+      copy_string (s, NULL);
+      break;
+    case 't':
+      copy_literal (s, "true");
+      break;
+    case 'f':
+      copy_literal (s, "false");
+      break;
+    case 'n':
+      copy_literal (s, "null");
+      break;
+    default:
+      copy_number (s);
+    }
+}
+
+/* Returns 1 with the encoding, 0 when the input needs the jansson path. */
+int
+store_encode_fast (const char *json, char **enc, size_t *enc_len, size_t *rv_off)
+{
+  scan s = { .p = json, .end = json + strlen (json), .meta_member = -1, .out = HUSK_BUF_INIT };
+  skip_ws (&s);
+  if (s.p >= s.end || *s.p != '{')
+    s.bad = true;
+  if (!s.bad)
+    copy_object (&s, 1);
+  skip_ws (&s);
+  if (s.bad || s.p != s.end)
+    {
+      husk_buf_free (&s.out);
+      return 0;
+    }
+  const char *c = s.out.data;
+  husk_buf b = HUSK_BUF_INIT;
+  husk_buf_reserve (&b, s.out.len + 40);
+  husk_buf_puts (&b, STORE_RV_PREFIX "\"");
+  for (size_t i = 0; i < s.n_meta; i++)
+    {
+      span *m = &s.meta[i];
+      if (m->key_len == 15 && memcmp (c + m->key, "resourceVersion", 15) == 0)
+        continue;
+      husk_buf_putc (&b, ',');
+      husk_buf_append (&b, c + m->start, m->end - m->start);
+    }
+  husk_buf_putc (&b, '}');
+  for (size_t i = 0; i < s.n_top; i++)
+    {
+      if ((int)i == s.meta_member)
+        continue;
+      husk_buf_putc (&b, ',');
+      husk_buf_append (&b, c + s.top[i].start, s.top[i].end - s.top[i].start);
+    }
+  husk_buf_putc (&b, '}');
+  husk_buf_free (&s.out);
+  *enc_len = b.len;
+  *enc = husk_buf_steal (&b);
+  *rv_off = strlen (STORE_RV_PREFIX);
+  return 1;
+}
