@@ -24,9 +24,14 @@ b=$(rt_bundle inside sh -c '
   echo "seccomp=$(grep ^Seccomp: /proc/self/status | tr -d "\t ")"
   echo "oom=$(cat /proc/self/oom_score_adj)"
   echo "umask=$(umask)"
+  echo "forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+  echo "domain=$(cat /proc/sys/kernel/domainname)"
+  echo "lo=$(ls /sys/class/net | tr "\n" " ")"
 ')
 rt_patch "$b" '
 c["hostname"] = "inside-test"
+c["domainname"] = "inside.example"
+c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
 c["root"]["readonly"] = True
 c["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]})
 caps = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"]
@@ -37,6 +42,7 @@ c["process"]["user"]["umask"] = 0o027
 c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
   {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
 '
+host_forward=$(cat /proc/sys/net/ipv4/ip_forward)
 out=$(cd "$b" && rt run inside 2>&1)
 tap_is "$?" 0 "run exits 0"
 get() { sed -n "s/^$1=//p" <<<"$out"; }
@@ -60,6 +66,10 @@ tap_is "$(get nnp)" "NoNewPrivs:1" "noNewPrivileges set"
 tap_is "$(get seccomp)" "Seccomp:2" "seccomp filter mode"
 tap_is "$(get oom)" 123 "oomScoreAdj applied"
 tap_is "$(get umask)" 0027 "process.user.umask applied"
+tap_is "$(get forward)" 1 "linux.sysctl written in the container's network namespace"
+tap_is "$(cat /proc/sys/net/ipv4/ip_forward)" "$host_forward" "the host's value is untouched"
+tap_is "$(get domain)" inside.example "domainname from config.json"
+tap_is "$(get lo)" "lo " "a new network namespace holds only lo"
 
 # User namespace: root inside is 100000 outside (it must be able to reach the rootfs).
 chmod 755 "$RT_WORK"

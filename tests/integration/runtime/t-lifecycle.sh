@@ -51,6 +51,9 @@ tap_check "cgroup removed (with the parent it created)" -- test ! -e "$cgroot/hu
 out=$(rt state life 2>&1)
 tap_is "$?" 1 "state of a deleted container fails"
 tap_like "$out" 'container "life" does not exist' "with a clear message"
+rt --log "$RT_WORK/log.json" --log-format json state life 2>/dev/null
+tap_is "$(rt_json "$RT_WORK/log.json" '["level"]')" error "--log-format json: the error is logged as a JSON line"
+tap_like "$(rt_json "$RT_WORK/log.json" '["msg"]')" 'does not exist' "with its message (as containerd's shim reads it)"
 
 # kill --all and delete --force, signal numbers.
 b2=$(rt_bundle all sh -c 'sleep 1000 & sleep 1000 & wait')
