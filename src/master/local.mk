@@ -57,6 +57,7 @@ src_master_api_libapi_a_SOURCES = \
 	src/master/api/watch.c src/master/api/write.c src/master/api/delete.c \
 	src/master/api/patch-handler.c src/master/api/scale.h src/master/api/sub.c \
 	src/master/api/services.c src/master/api/bootstrap.c src/master/api/review.c \
+	src/master/api/convert.c \
 	src/master/api/proto.h src/master/api/proto.c
 API_CFLAGS = $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 src_master_api_libapi_a_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)

@@ -179,7 +179,7 @@ mark_deleting (api_req *r, const api_route *rt, json_t *old, int64_t rev, json_i
       _cleanup_free_ char *s = husk_json_dump (old);
       return api_reply_object (r, rt, 200, s);
     }
-  _cleanup_free_ char *s = husk_json_dump (old);
+  _cleanup_free_ char *s = api_storage_text (rt->res, old);
   _cleanup_free_ char *out = NULL;
   _cleanup_error_ husk_error *err = NULL;
   if (store_update (r->srv->store, api_resource_storage (rt->res), rt->ns, rt->name, s, rev, &out,

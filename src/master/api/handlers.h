@@ -61,6 +61,13 @@ enum MHD_Result api_do_patch (api_req *r, const api_route *rt);
 enum MHD_Result api_do_subresource (api_req *r, const api_route *rt);
 /* log, exec, attach, portforward: handed to the configured pod proxy. */
 enum MHD_Result api_do_pod_stream (api_req *r, const api_route *rt);
+/* convert.c: served version <-> storage version. */
+void api_hpa_v1_to_v2 (json_t *o);
+void api_hpa_v2_to_v1 (json_t *o);
+/* The text to store for obj (converted to the storage version). */
+char *api_storage_text (const api_resource *res, const json_t *obj);
+/* A stored text as this version serves it (a copy). */
+char *api_served_text (const api_resource *res, const char *json);
 /* review.c: access reviews, answered "allowed" for every authenticated user. */
 enum MHD_Result api_do_review (api_req *r, const api_route *rt);
 /* services.c: allocates spec.clusterIP(s) and node ports; releases happen implicitly

@@ -84,6 +84,11 @@ static const msg_def msgs[] = {
   {"NonResourceAttributes", "1:path:s 2:verb:s"},
   {"SelfSubjectRulesReview", "1:metadata:ObjectMeta 2:spec:SelfSubjectRulesReviewSpec"},
   {"SelfSubjectRulesReviewSpec", "1:namespace:s"},
+  /* autoscaling/v1 (kubectl autoscale) */
+  {"HorizontalPodAutoscaler", "1:metadata:ObjectMeta 2:spec:HPASpecV1 3:status:Empty"},
+  {"HPASpecV1", "1:scaleTargetRef:CrossVersionObjectReference 2:minReplicas:i* "
+                "3:maxReplicas:i 4:targetCPUUtilizationPercentage:i*"},
+  {"CrossVersionObjectReference", "1:kind:s 2:name:s 3:apiVersion:s"},
   {"Empty", ""},
   {NULL, NULL},
 };

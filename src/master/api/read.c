@@ -130,7 +130,13 @@ reply_json_list (api_req *r, const api_route *rt, store_list_result *res)
     {
       if (i)
         husk_buf_putc (&b, ',');
-      husk_buf_puts (&b, res->items[i]);
+      if (rt->res->from_storage)
+        {
+          _cleanup_free_ char *t = api_served_text (rt->res, res->items[i]);
+          husk_buf_puts (&b, t);
+        }
+      else
+        husk_buf_puts (&b, res->items[i]);
     }
   husk_buf_puts (&b, "]}\n");
   size_t len = b.len;

@@ -5,6 +5,7 @@
 
 #include "lib/util.h"
 #include "src/master/api/defaults.h"
+#include "src/master/api/handlers.h"
 #include "src/master/api/registry.h"
 #include "src/master/api/table.h"
 
@@ -117,6 +118,14 @@ static const api_column lease_cols[] = {{"Holder", "string", "", 0, NULL, "spec.
 static const api_column binding_cols[] = {{"Role", "string", "", 0, api_cell_role_ref, NULL},
                                           {"Age", "string", "", 0, NULL, NULL},
                                           END};
+static const api_column hpa_cols[]
+    = {{"Reference", "string", "", 0, api_cell_hpa_reference, NULL},
+       {"Targets", "string", "", 0, api_cell_hpa_targets, NULL},
+       {"MinPods", "string", "", 0, api_cell_hpa_min, NULL},
+       {"MaxPods", "integer", "", 0, api_cell_hpa_max, NULL},
+       {"Replicas", "integer", "", 0, api_cell_hpa_replicas, NULL},
+       {"Age", "string", "", 0, NULL, NULL},
+       END};
 static const api_column age_cols[] = {{"Age", "string", "", 0, NULL, NULL}, END};
 
 static const char *const pod_fields[]
@@ -196,11 +205,11 @@ const api_resource api_resources[] = {
    lease_cols, NULL, NULL, NULL, NULL},
   /* autoscaling */
   {"autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
-   "horizontalpodautoscaler", "hpa", true, true, SC, "HorizontalPodAutoscaler", NULL, age_cols,
+   "horizontalpodautoscaler", "hpa", true, true, SC, "HorizontalPodAutoscaler", NULL, hpa_cols,
    NULL, NULL, NULL, NULL},
   {"autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
-   "horizontalpodautoscaler", "hpa", true, true, SC, "HorizontalPodAutoscaler", NULL, age_cols,
-   NULL, NULL, NULL, NULL},
+   "horizontalpodautoscaler", "hpa", true, true, SC, "HorizontalPodAutoscalerV1", NULL,
+   hpa_cols, NULL, NULL, NULL, NULL, false, api_hpa_v1_to_v2, api_hpa_v2_to_v1},
   /* storage.k8s.io/v1 */
   {"storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", "sc", false, false,
    0, "StorageClass", NULL, age_cols, NULL, NULL, NULL, NULL},

@@ -51,6 +51,9 @@ struct api_resource
   void (*validate) (const json_t *obj, const json_t *old, api_problems *p);
   const char *storage; /* store resource name when not the plural */
   bool review; /* not stored: only POST, answered at once (access reviews) */
+  /* Conversion when this version is not the storage version (NULL: same shape). */
+  void (*to_storage) (json_t *obj);
+  void (*from_storage) (json_t *obj);
 };
 
 /* Every served resource (NULL-plural terminated). */

@@ -65,6 +65,9 @@ api_reply_store_error (api_req *r, const api_route *rt, husk_error *err)
 enum MHD_Result
 api_reply_object (api_req *r, const api_route *rt, unsigned code, const char *json)
 {
+  _cleanup_free_ char *served = NULL;
+  if (rt->res->from_storage && strstr (json, "\"autoscaling/v2\""))
+    json = served = api_served_text (rt->res, json);
   if (rt->sub && streq (rt->sub, "scale"))
     {
       json_t *obj = NULL;

@@ -472,6 +472,67 @@ api_cell_bool_suspend (const json_t *o)
   return json_boolean (json_is_true (husk_json_path (o, "spec.suspend")));
 }
 
+/* ---- HPAs (v2 shape: the table is built from the stored version) ---- */
+
+json_t *
+api_cell_hpa_reference (const json_t *o)
+{
+  const char *k = str_at (o, "spec.scaleTargetRef.kind");
+  const char *n = str_at (o, "spec.scaleTargetRef.name");
+  return json_sprintf ("%s/%s", k ? k : "", n ? n : "");
+}
+
+json_t *
+api_cell_hpa_targets (const json_t *o)
+{
+  husk_buf b = HUSK_BUF_INIT;
+  size_t i;
+  json_t *m;
+  json_array_foreach (husk_json_path (o, "spec.metrics"), i, m)
+  {
+    const char *name = husk_json_path_str (m, "resource.name");
+    json_t *u = husk_json_path (m, "resource.target.averageUtilization");
+    json_t *cur = NULL;
+    size_t j;
+    json_t *c;
+    json_array_foreach (husk_json_path (o, "status.currentMetrics"), j, c)
+    {
+      const char *cn = husk_json_path_str (c, "resource.name");
+      if (cn && name && streq (cn, name))
+        cur = husk_json_path (c, "resource.current.averageUtilization");
+    }
+    if (name && json_is_integer (u))
+      {
+        _cleanup_free_ char *now = cur ? xasprintf ("%lld%%", (long long) json_integer_value (cur))
+                                       : xstrdup ("<unknown>");
+        husk_buf_printf (&b, "%s%s: %s/%lld%%", b.len ? ", " : "", name, now,
+                         (long long) json_integer_value (u));
+      }
+  }
+  json_t *r = s_or_none (husk_buf_str (&b));
+  husk_buf_free (&b);
+  return r;
+}
+
+json_t *
+api_cell_hpa_min (const json_t *o)
+{
+  json_t *m = husk_json_path (o, "spec.minReplicas");
+  return json_sprintf ("%lld", (long long) (m ? json_integer_value (m) : 1));
+}
+
+json_t *
+api_cell_hpa_max (const json_t *o)
+{
+  return json_integer (int_at (o, "spec.maxReplicas"));
+}
+
+json_t *
+api_cell_hpa_replicas (const json_t *o)
+{
+  return json_integer (int_at (o, "status.currentReplicas"));
+}
+
 /* ---- misc ---- */
 
 json_t *

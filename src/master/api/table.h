@@ -57,5 +57,10 @@ json_t *api_cell_ds_ready (const json_t *o);
 json_t *api_cell_ds_updated (const json_t *o);
 json_t *api_cell_ds_available (const json_t *o);
 json_t *api_cell_node_selector (const json_t *o);
+json_t *api_cell_hpa_reference (const json_t *o);
+json_t *api_cell_hpa_targets (const json_t *o);
+json_t *api_cell_hpa_min (const json_t *o);
+json_t *api_cell_hpa_max (const json_t *o);
+json_t *api_cell_hpa_replicas (const json_t *o);
 
 #endif

@@ -57,6 +57,9 @@ free_state (void *cls)
 static void
 emit (watch_state *s, const char *type, const char *json)
 {
+  _cleanup_free_ char *served = NULL;
+  if (s->res->from_storage)
+    json = served = api_served_text (s->res, json);
   if (!s->table && s->ls == NULL && s->fs == NULL)
     {
       husk_buf_printf (&s->out, "{\"type\":\"%s\",\"object\":", type);

@@ -91,8 +91,7 @@ check_kind (api_req *r, const api_route *rt, json_t *obj)
                        rt->res->kind);
       return false;
     }
-  if (av && *av && !streq (av, gv)
-      && !(streq (rt->res->kind, "HorizontalPodAutoscaler") && strncmp (av, "autoscaling/", 12) == 0))
+  if (av && *av && !streq (av, gv))
     {
       api_reply_error (r, 400, "BadRequest",
                        "the API version in the data (%s) does not match the expected API "
@@ -181,7 +180,7 @@ api_finish_create (api_req *r, const api_route *rt, json_t *obj)
   for (int attempt = 0;; attempt++)
     {
       named.name = json_string_value (json_object_get (meta, "name"));
-      _cleanup_free_ char *s = husk_json_dump (obj);
+      _cleanup_free_ char *s = api_storage_text (rt->res, obj);
       _cleanup_free_ char *out = NULL;
       _cleanup_error_ husk_error *err = NULL;
       int ret = store_create (r->srv->store, api_resource_storage (rt->res), rt->ns, named.name,
@@ -236,7 +235,7 @@ static enum MHD_Result
 store_update_or_finalize (api_req *r, const api_route *rt, json_t *obj, int64_t expect_rev)
 {
   json_t *meta = json_object_get (obj, "metadata");
-  _cleanup_free_ char *s = husk_json_dump (obj);
+  _cleanup_free_ char *s = api_storage_text (rt->res, obj);
   _cleanup_free_ char *out = NULL;
   _cleanup_error_ husk_error *err = NULL;
   const char *storage = api_resource_storage (rt->res);
@@ -328,6 +327,8 @@ api_load (api_req *r, const api_route *rt, json_t **out, int64_t *rev)
       api_reply_store_error (r, rt, err);
       return false;
     }
+  if (rt->res->from_storage)
+    rt->res->from_storage (*out);
   return true;
 }
 

@@ -116,6 +116,12 @@ out="$out $($K apply --server-side -f "$DATA/ssa.yaml" 2>&1)"
 tap_is "$out" "configmap/ssa serverside-applied configmap/ssa serverside-applied" "apply --server-side creates then updates"
 tap_is "$($K get cm ssa -o jsonpath='{.data.k}')" "two" "server-side apply result"
 
+# HPAs: kubectl autoscale posts autoscaling/v1 (protobuf); v2 serves the same object converted
+tap_like "$($K autoscale deploy d2 --min=1 --max=4 --cpu-percent=60 2>&1)" 'autoscaled' "kubectl autoscale"
+tap_like "$(api_curl /apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/d2)" '"metrics":\[\{"type":"Resource","resource":\{"name":"cpu","target":\{"type":"Utilization","averageUtilization":60\}' "the v1 HPA reads as v2 with a cpu metric"
+tap_like "$(api_curl /apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/d2)" '"targetCPUUtilizationPercentage":60.*"apiVersion":"autoscaling/v1"' "and as v1 with targetCPUUtilizationPercentage"
+tap_like "$($K get hpa d2 2>&1)" 'd2 +Deployment/d2 +cpu: <unknown>/60% +1 +4 +0 ' "get hpa prints upstream's columns"
+
 # optimistic concurrency: PUT with a stale resourceVersion -> 409
 obj=$(api_curl /api/v1/namespaces/default/configmaps/cfg)
 $K label cm cfg bump=1 >/dev/null

@@ -17,7 +17,17 @@ const api_type_def api_schema_other[] = {
    "holderIdentity:s leaseDurationSeconds:i acquireTime:t renewTime:t leaseTransitions:i "
    "strategy:s preferredHolder:s"},
   {"HorizontalPodAutoscaler", "Automatically scales the replicas of a workload.",
-   TOP "spec:obj status:obj"},
+   TOP "spec:HorizontalPodAutoscalerSpec status:obj"},
+  {"HorizontalPodAutoscalerSpec", "What to scale, between which bounds, on which metrics.",
+   "scaleTargetRef:CrossVersionObjectReference! minReplicas:i maxReplicas:i! metrics:[obj] "
+   "behavior:obj"},
+  {"CrossVersionObjectReference", "Identifies the object to scale.",
+   "kind:s! name:s! apiVersion:s"},
+  {"HorizontalPodAutoscalerV1", "Automatically scales the replicas of a workload (v1).",
+   TOP "spec:HorizontalPodAutoscalerSpecV1 status:obj"},
+  {"HorizontalPodAutoscalerSpecV1", "What to scale, between which bounds, at which CPU use.",
+   "scaleTargetRef:CrossVersionObjectReference! minReplicas:i maxReplicas:i! "
+   "targetCPUUtilizationPercentage:i"},
   {"StorageClass", "A class of storage that can be dynamically provisioned.",
    TOP "provisioner:s! parameters:map reclaimPolicy:s mountOptions:[s] "
    "allowVolumeExpansion:b volumeBindingMode:s allowedTopologies:[obj]"},
