@@ -383,6 +383,34 @@ test_preemption (void)
           "removing every lower-priority pod is not enough");
   sched_cache_free (c);
 
+  /* Victims that block by anti-affinity, not by resources. */
+  c = sched_cache_new ();
+  add_node (c, mknode ("a", "4", "8Gi", 110, NULL));
+  bind_pod (c, mkpod ("web-low", NULL, NULL, "{'metadata':{'labels':{'app':'web'}},'spec':{'priority':1}}"), "a");
+  bind_pod (c, mkpod ("other", NULL, NULL, "{'metadata':{'labels':{'app':'x'}},'spec':{'priority':1}}"), "a");
+  p = mkpod ("web-high", NULL, NULL,
+             "{'metadata':{'labels':{'app':'web'}},'spec':{'priority':100,'affinity':{'podAntiAffinity':"
+             "{'requiredDuringSchedulingIgnoredDuringExecution':[{'labelSelector':{'matchLabels':{'app':'web'}},"
+             "'topologyKey':'kubernetes.io/hostname'}]}}}}");
+  ok (sched_schedule (c, &cfg, p, &r, NULL) == 0 && r.nominated_node && streq (r.nominated_node, "a")
+          && r.n_victims == 1 && streq (r.victims[0], "default/web-low"),
+      "anti-affinity: the conflicting lower-priority pod is the only victim (%zu: %s)", r.n_victims,
+      r.n_victims ? r.victims[0] : r.message);
+  sched_result_clear (&r);
+  json_decref (p);
+  bind_pod (c, mkpod ("guard", NULL, NULL,
+                      "{'spec':{'priority':1,'affinity':{'podAntiAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':"
+                      "[{'labelSelector':{'matchLabels':{'tier':'db'}},'topologyKey':'kubernetes.io/hostname'}]}}}}"),
+            "a");
+  p = mkpod ("db", NULL, NULL, "{'metadata':{'labels':{'tier':'db'}},'spec':{'priority':100}}");
+  ok (sched_schedule (c, &cfg, p, &r, NULL) == 0 && r.nominated_node && r.n_victims == 1
+          && streq (r.victims[0], "default/guard"),
+      "existing pod's anti-affinity: that pod is the victim (%zu: %s)", r.n_victims,
+      r.n_victims ? r.victims[0] : r.message);
+  sched_result_clear (&r);
+  json_decref (p);
+  sched_cache_free (c);
+
   c = sched_cache_new ();
   add_node (c, mknode ("cp", "4", "8Gi", 110,
                        "{'spec':{'taints':[{'key':'node-role.kubernetes.io/control-plane','effect':'NoSchedule'}]}}"));

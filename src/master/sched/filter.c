@@ -94,11 +94,11 @@ filter_node_affinity (sched_cycle *cy, sched_node *n, sched_status *st)
   return true;
 }
 
-static bool
-is_removed (sched_pod *const *removed, size_t n_removed, const sched_pod *p)
+bool
+sched_pod_in (sched_pod *const *set, size_t n, const sched_pod *p)
 {
-  for (size_t i = 0; i < n_removed; i++)
-    if (removed[i] == p)
+  for (size_t i = 0; i < n; i++)
+    if (set[i] == p)
       return true;
   return false;
 }
@@ -112,7 +112,7 @@ sched_ports_free (const sched_pod *pod, const sched_node *n, sched_pod *const *r
   for (size_t i = 0; i < n->n_pods; i++)
     {
       const sched_pod *o = n->pods[i];
-      if (o->n_ports == 0 || is_removed (removed, n_removed, o))
+      if (o->n_ports == 0 || sched_pod_in (removed, n_removed, o))
         continue;
       for (size_t a = 0; a < pod->n_ports; a++)
         for (size_t b = 0; b < o->n_ports; b++)
@@ -182,12 +182,12 @@ sched_filter_node (sched_cycle *cy, sched_node *n, sched_status *st)
   if (!filter_unschedulable (cy, n, st) || !filter_node_name (cy, n, st)
       || !filter_taints (cy, n, st) || !filter_node_affinity (cy, n, st))
     return;
-  if (!sched_ports_free (cy->pod, n, NULL, 0))
+  if (!sched_ports_free (cy->pod, n, cy->removed, cy->n_removed))
     {
       fail (st, SCHED_UNSCHEDULABLE, REASON_PORTS);
       return;
     }
-  if (!sched_fits_resources (cy->pod, n, NULL, st))
+  if (!sched_fits_resources (cy->pod, n, cy->freed, st))
     return;
   if (cy->n_spread)
     {

@@ -91,7 +91,7 @@ existing_anti_prefilter (sched_cycle *cy)
       for (size_t j = 0; j < n->n_pods; j++)
         {
           sched_pod *e = n->pods[j];
-          if (!e->has_required_anti)
+          if (!e->has_required_anti || sched_pod_in (cy->removed, cy->n_removed, e))
             continue;
           json_t *terms = husk_json_path (
               e->affinity, "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution");
@@ -125,6 +125,8 @@ incoming_prefilter (sched_cycle *cy)
           sched_pod *e = n->pods[j];
           json_t *t;
           size_t k;
+          if (sched_pod_in (cy->removed, cy->n_removed, e))
+            continue;
           if (cy->has_affinity && matches_all_terms (e, cy->aff_terms, pod->ns))
             json_array_foreach (cy->aff_terms, k, t)
               {
@@ -231,6 +233,7 @@ spread_prefilter (sched_cycle *cy, husk_error **err)
             {
               sched_pod *e = n->pods[j];
               if (!e->terminating && streq (e->ns, cy->pod->ns)
+                  && !sched_pod_in (cy->removed, cy->n_removed, e)
                   && sched_label_selector_matches (s->selector, e->labels))
                 cnt++;
             }

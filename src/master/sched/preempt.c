@@ -18,6 +18,8 @@ cmp_importance (const void *a, const void *b)
   return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Runs every filter on n as if the pods in gone were deleted (upstream re-runs the
+   filter plugins with the victims removed from a copy of the node). */
 static bool
 fits_without (sched_cycle *cy, sched_node *n, sched_pod **gone, size_t n_gone, sched_status *st)
 {
@@ -25,14 +27,17 @@ fits_without (sched_cycle *cy, sched_node *n, sched_pod **gone, size_t n_gone, s
   for (size_t i = 0; i < n_gone; i++)
     sched_res_add (&freed, &gone[i]->req, 1);
   sched_status_clear (st);
-  bool ok = sched_ports_free (cy->pod, n, gone, n_gone);
-  if (!ok)
-    *st = (sched_status){ SCHED_UNSCHEDULABLE, 1,
-                          { "node(s) didn't have free ports for the requested pod ports" }, NULL };
-  else
-    ok = sched_fits_resources (cy->pod, n, &freed, st);
+  cy->removed = gone;
+  cy->n_removed = n_gone;
+  cy->freed = &freed;
+  if (cy->inter_state)
+    sched_cycle_refresh (cy, NULL); /* the pod parsed once already: cannot fail now */
+  sched_filter_node (cy, n, st);
+  cy->removed = NULL;
+  cy->n_removed = 0;
+  cy->freed = NULL;
   sched_res_free (&freed);
-  return ok;
+  return st->code == SCHED_OK;
 }
 
 /* Victims on one node, or a status saying why there are none. */
@@ -122,28 +127,9 @@ sched_preempt (sched_cycle *cy, sched_node **nodes, sched_status *statuses, size
     }
   for (size_t i = 0; i < n; i++)
     {
-      const char *r0 = statuses[i].n ? statuses[i].reasons[0] : "";
-      bool local = statuses[i].code == SCHED_UNSCHEDULABLE
-                   && (!strncmp (r0, "Insufficient ", 13) || streq (r0, "Too many pods")
-                       || strstr (r0, "free ports"));
       if (statuses[i].code == SCHED_UNRESOLVABLE)
         {
           pst[i] = (sched_status){ SCHED_UNRESOLVABLE, 1, { NOT_HELPFUL }, NULL };
-          continue;
-        }
-      bool lower = false;
-      for (size_t k = 0; k < nodes[i]->n_pods && !lower; k++)
-        lower = nodes[i]->pods[k]->priority < cy->pod->priority;
-      if (!local && !lower)
-        {
-          pst[i] = (sched_status){ SCHED_UNRESOLVABLE, 1, { NO_VICTIMS }, NULL };
-          continue;
-        }
-      if (!local)
-        {
-          /* Inter-pod constraints: victims are not re-evaluated against them (docs). */
-          pst[i] = (sched_status){ SCHED_UNSCHEDULABLE, statuses[i].n, { 0 }, NULL };
-          memcpy (pst[i].reasons, statuses[i].reasons, sizeof pst[i].reasons);
           continue;
         }
       candidate c = { nodes[i], NULL, 0, INT64_MIN, 0 };

@@ -183,6 +183,11 @@ typedef struct sched_cycle
   /* topology spread */
   size_t n_spread;
   struct sched_spread *spread;
+  /* Preemption's what-if: pods treated as gone, and their summed requests. */
+  sched_pod **removed;
+  size_t n_removed;
+  const sched_res *freed;
+  bool inter_state; /* inter-pod or spread state exists: what-ifs must recompute it */
 } sched_cycle;
 
 typedef struct sched_spread
@@ -199,6 +204,9 @@ typedef struct sched_spread
 
 int sched_cycle_init (sched_cycle *cy, sched_cache *c, sched_pod *pod, husk_error **err);
 void sched_cycle_clear (sched_cycle *cy);
+/* Frees and recomputes the PreFilter state (after changing cy->removed). */
+int sched_cycle_refresh (sched_cycle *cy, husk_error **err);
+bool sched_pod_in (sched_pod *const *set, size_t n, const sched_pod *p);
 
 /* Node-local filters in upstream's order; the first failure wins. `removed` pods (may be
    NULL) are treated as gone (preemption). */

@@ -42,11 +42,13 @@ sched_cycle_init (sched_cycle *cy, sched_cache *c, sched_pod *pod, husk_error **
       cy->required_present = true;
       cy->required_terms = json_object_get (req, "nodeSelectorTerms");
     }
-  return sched_interpod_prefilter (cy, err);
+  int ret = sched_interpod_prefilter (cy, err);
+  cy->inter_state = cy->has_affinity || cy->has_anti || cy->n_spread || cy->existing_anti;
+  return ret;
 }
 
-void
-sched_cycle_clear (sched_cycle *cy)
+static void
+prefilter_clear (sched_cycle *cy)
 {
   sched_map_free (cy->aff_counts, NULL);
   sched_map_free (cy->anti_counts, NULL);
@@ -57,6 +59,22 @@ sched_cycle_clear (sched_cycle *cy)
       sched_map_free (cy->spread[i].counts, NULL);
     }
   free (cy->spread);
+  cy->aff_counts = cy->anti_counts = cy->existing_anti = NULL;
+  cy->spread = NULL;
+  cy->n_spread = 0;
+}
+
+int
+sched_cycle_refresh (sched_cycle *cy, husk_error **err)
+{
+  prefilter_clear (cy);
+  return sched_interpod_prefilter (cy, err);
+}
+
+void
+sched_cycle_clear (sched_cycle *cy)
+{
+  prefilter_clear (cy);
   *cy = (sched_cycle){ 0 };
 }
 
