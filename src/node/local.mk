@@ -68,7 +68,8 @@ src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/probe.h src/node/agent/probe-internal.h src/node/agent/probe.c \
 	src/node/agent/grpc.c \
 	src/node/agent/status.h src/node/agent/status.c \
-	src/node/agent/sync.h src/node/agent/sync.c
+	src/node/agent/sync.h src/node/agent/sync.c \
+	src/node/agent/hooks.h src/node/agent/hooks.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "lib/json.h"
+#include "src/node/agent/hooks.h"
 #include "src/node/agent/probe.h"
 #include "tests/unit/tap.h"
 
@@ -397,6 +398,80 @@ test_machine (void)
   is_str (agent_probe_kind_name (AGENT_PROBE_STARTUP), "Startup", "kind names for events");
 }
 
+/* ---- lifecycle hooks and grace periods ------------------------------------------------ */
+
+static char *
+hook (const char *handler, int timeout)
+{
+  json_t *pod = J ("{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"uid\":\"u1\"}}");
+  json_t *ctr = J ("{\"name\":\"c\"}");
+  json_t *h = J (handler);
+  agent_probe_target t = {.pod_ip = "127.0.0.1", .exec = fake_exec};
+  husk_error *err = NULL;
+  char *res = agent_hook_run (pod, ctr, h, &t, timeout, &err) == 0 ? xstrdup ("ok") : xstrdup (err->msg);
+  husk_error_free (err);
+  json_decref (pod);
+  json_decref (ctr);
+  json_decref (h);
+  return res;
+}
+
+static void
+test_hooks (void)
+{
+  char *r = hook ("{\"exec\":{\"command\":[\"true\"]}}", 5);
+  is_str (r, "ok", "exec hook succeeds");
+  free (r);
+  r = hook ("{\"exec\":{\"command\":[\"sh\",\"-c\",\"echo bye; exit 4\"]}}", 5);
+  is_str (r, "Exec lifecycle hook ([sh -c echo bye; exit 4]) for Container \"c\" in Pod \"p_ns(u1)\" failed - "
+             "error: command 'sh -c echo bye; exit 4' exited with 4: , message: \"bye\\n\"",
+          "failed exec hook: kubelet's message");
+  free (r);
+  char h[256];
+  snprintf (h, sizeof h, "{\"httpGet\":{\"path\":\"/ok\",\"port\":%d}}", http_port);
+  r = hook (h, 5);
+  is_str (r, "ok", "httpGet hook succeeds on 200");
+  free (r);
+  snprintf (h, sizeof h, "{\"httpGet\":{\"path\":\"/fail\",\"port\":%d}}", http_port);
+  r = hook (h, 5);
+  ok (strncmp (r, "HTTP lifecycle hook (/fail) for Container \"c\" in Pod \"p_ns(u1)\" failed", 68) == 0,
+      "httpGet hook fails on 500 (%s)", r);
+  free (r);
+  struct timespec a, b;
+  clock_gettime (CLOCK_MONOTONIC, &a);
+  r = hook ("{\"sleep\":{\"seconds\":1}}", 5);
+  clock_gettime (CLOCK_MONOTONIC, &b);
+  long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+  ok (streq (r, "ok") && ms >= 1000, "sleep hook sleeps (%ld ms)", ms);
+  free (r);
+  clock_gettime (CLOCK_MONOTONIC, &a);
+  r = hook ("{\"sleep\":{\"seconds\":30}}", 1);
+  clock_gettime (CLOCK_MONOTONIC, &b);
+  ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+  ok (streq (r, "ok") && ms < 5000, "sleep hook bounded by the grace period (%ld ms)", ms);
+  free (r);
+  r = hook ("{}", 5);
+  ok (strstr (r, "no exec, httpGet or sleep") != NULL, "empty handler refused");
+  free (r);
+
+  json_t *pod = J ("{\"spec\":{}}");
+  is_int (agent_grace_seconds (pod, NULL), 30, "default grace 30 s");
+  json_decref (pod);
+  pod = J ("{\"spec\":{\"terminationGracePeriodSeconds\":0}}");
+  is_int (agent_grace_seconds (pod, NULL), 2, "grace at least 2 s");
+  json_decref (pod);
+  pod = J ("{\"metadata\":{\"deletionGracePeriodSeconds\":5},\"spec\":{\"terminationGracePeriodSeconds\":60}}");
+  is_int (agent_grace_seconds (pod, NULL), 5, "deletionGracePeriodSeconds wins");
+  json_decref (pod);
+  pod = J ("{\"spec\":{\"terminationGracePeriodSeconds\":60}}");
+  agent_probe_spec *ps = spec ("{\"tcpSocket\":{\"port\":80},\"terminationGracePeriodSeconds\":7}", AGENT_PROBE_LIVENESS, NULL);
+  is_int (agent_grace_seconds (pod, ps), 7, "probe-level grace for a probe kill");
+  agent_probe_spec_free (ps);
+  json_decref (pod);
+  is_int (agent_grace_after_hook (30, 10500), 19, "preStop time comes off the grace");
+  is_int (agent_grace_after_hook (30, 40000), 2, "but 2 s remain at least");
+}
+
 int
 main (void)
 {
@@ -412,6 +487,7 @@ main (void)
   test_exec ();
   test_spec ();
   test_machine ();
+  test_hooks ();
   stop_server = true;
   pthread_join (th, NULL);
   close (lfd);
