@@ -76,12 +76,13 @@ src_master_sched_libsched_a_SOURCES = \
 	src/master/sched/quantity.h src/master/sched/quantity.c \
 	src/master/sched/map.c src/master/sched/pod.c src/master/sched/selector.c \
 	src/master/sched/cache.c src/master/sched/filter.c src/master/sched/interpod.c \
-	src/master/sched/score.c src/master/sched/preempt.c src/master/sched/sched.c
+	src/master/sched/score.c src/master/sched/preempt.c src/master/sched/sched.c \
+	src/master/sched/queue.h src/master/sched/queue.c
 src_master_sched_libsched_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 SCHED_LIBS = src/master/sched/libsched.a $(LIBHUSK_LIBS) -lm
 
 SCHED_UNIT_TESTS = tests/unit/test-sched-quantity tests/unit/test-sched-filter \
-	tests/unit/test-sched-score
+	tests/unit/test-sched-score tests/unit/test-sched-queue
 check_PROGRAMS += $(SCHED_UNIT_TESTS)
 TESTS += $(SCHED_UNIT_TESTS)
 tests_unit_test_sched_quantity_SOURCES = tests/unit/test-sched-quantity.c tests/unit/tap.h
@@ -95,6 +96,8 @@ tests_unit_test_sched_score_SOURCES = tests/unit/test-sched-score.c tests/unit/s
 	tests/unit/tap.h
 tests_unit_test_sched_score_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_sched_score_LDADD = $(SCHED_LIBS)
+tests_unit_test_sched_queue_SOURCES = tests/unit/test-sched-queue.c tests/unit/tap.h
+tests_unit_test_sched_queue_LDADD = $(SCHED_LIBS)
 
 # Benchmark (built by `make check`, run by hand): tests/bench/sched/sched-bench
 check_PROGRAMS += tests/bench/sched/sched-bench
