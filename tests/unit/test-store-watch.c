@@ -47,6 +47,18 @@ log_add (log_t *l, int64_t rev, int seq, store_event_type type, const char *ns, 
   l->v[l->n++] = (rec){ rev, seq, type, xstrdup (ns), xstrdup (name), xstrdup (json) };
 }
 
+static void
+log_free (log_t *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    {
+      free (l->v[i].ns);
+      free (l->v[i].name);
+      free (l->v[i].json);
+    }
+  free (l->v);
+}
+
 static const char *nss[NAMESPACES] = { "alpha", "beta", "gamma" };
 
 static store_event_type
@@ -296,6 +308,11 @@ main (void)
           store_delete (S, "things", nss[ni], name, 0, NULL, NULL, NULL);
         }
   store_close (S);
+  log_free (&all);
+  for (int i = 0; i < WRITERS; i++)
+    log_free (&logs[i]);
+  for (int i = 0; i < 4; i++)
+    log_free (&ws[i].got);
   husk_rm_rf (dir, NULL);
   return tap_done ();
 }

@@ -17,9 +17,12 @@ on_exit etcd_cluster_stop
 etcd_cluster_start "$dir" || { echo "Bail out! etcd cluster did not come up"; exit 1; }
 tap_diag "etcd cluster at $ETCD_ENDPOINTS"
 
-# Sub-test output is folded into this script's TAP stream, renumbered.
+# Sub-test output is folded into this script's TAP stream, renumbered; a sub-test that
+# exits non-zero (crash, sanitizer report) is a failure too.
 run_sub() {
-  local line rc
+  local line out rc
+  out=$("$@" 2>&1)
+  rc=$?
   while IFS= read -r line; do
     case $line in
     "ok "*) tap_ok 0 "${line#ok * - }" ;;
@@ -28,7 +31,8 @@ run_sub() {
     "Bail out!"*) tap_ok 1 "$line" ;;
     *) echo "$line" ;;
     esac
-  done < <("$@" 2>&1)
+  done <<<"$out"
+  [ $rc = 0 ] || tap_ok 1 "$(basename "$1") exited with status $rc"
 }
 
 HUSK_STORE_URL=$ETCD_URL run_sub "$prop"
