@@ -44,5 +44,6 @@ int cmd_resume (int argc, char **argv);
 int cmd_update (int argc, char **argv);
 int cmd_features (int argc, char **argv);
 int cmd_spec (int argc, char **argv);
+int cmd_events (int argc, char **argv);
 
 #endif

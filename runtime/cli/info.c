@@ -222,3 +222,42 @@ cmd_spec (int argc, char **argv)
     return cli_fail (err);
   return 0;
 }
+
+/* runc's events: --stats prints one {"type":"stats","id":...,"data":{...}} document (the
+   cgroup v2 files: cpu.stat, memory.*, pids.*, io.stat); without it, one per interval until
+   the container stops. */
+int
+cmd_events (int argc, char **argv)
+{
+  static const struct option opts[] = {{"stats", no_argument, NULL, 's'},
+                                       {"interval", required_argument, NULL, 'i'},
+                                       {NULL, 0, NULL, 0}};
+  _cleanup_error_ husk_error *err = NULL;
+  bool once = false;
+  double interval = 5;
+  int c;
+  while ((c = getopt_long (argc, argv, "+", opts, NULL)) != -1)
+    if (c == 's')
+      once = true;
+    else if (c == 'i' && (interval = strtod (optarg, NULL)) > 0)
+      ;
+    else
+      return cli_usage ("events", "[--stats] [--interval SECONDS] <container-id>");
+  if (optind != argc - 1)
+    return cli_usage ("events", "[--stats] [--interval SECONDS] <container-id>");
+  const char *id = argv[optind];
+  for (;;)
+    {
+      json_t *data = NULL;
+      if (rt_container_stats (cli.root, id, &data, &err) < 0)
+        return once ? cli_fail (err) : 0;
+      _cleanup_json_ json_t *ev = json_pack ("{s:s, s:s, s:o}", "type", "stats", "id", id,
+                                             "data", data);
+      _cleanup_free_ char *s = husk_json_dump (ev);
+      printf ("%s\n", s);
+      fflush (stdout);
+      if (once)
+        return 0;
+      usleep ((useconds_t) (interval * 1e6));
+    }
+}

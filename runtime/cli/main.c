@@ -113,6 +113,7 @@ static const struct
   {"pause", cmd_pause, "suspend every process of a container"},
   {"resume", cmd_resume, "resume a paused container"},
   {"update", cmd_update, "update a container's resource limits"},
+  {"events", cmd_events, "print the container's cgroup statistics (--stats: once)"},
   {"features", cmd_features, "show the enabled features"},
   {"spec", cmd_spec, "create a new specification file"},
 };

@@ -28,6 +28,8 @@ tap_is "$(rt_status life)" running "state: running"
 tap_is "$(tr '\0' ' ' < /proc/$pid/cmdline)" "sleep 1000 " "after start the init runs process.args"
 tap_check "start twice fails" -- bash -c "! '$RT_BIN' --root '$RT_ROOT' start life"
 tap_is "$(rt ps --format json life)" "[$pid]" "ps --format json lists the init"
+tap_like "$(rt events --stats life | rt_json - '["data"]["cpu.stat"]["usage_usec"]')" '^[0-9]+$' \
+  "events --stats reports the cgroup's cpu.stat"
 tap_like "$(rt ps life)" "sleep 1000" "ps (table) shows the init's command line"
 tap_is "$(rt exec life cat /proc/1/cmdline | tr '\0' ' ')" "sleep 1000 " "exec runs in the container's pid ns"
 tap_is "$(rt exec life sh -c 'exit 7'; echo $?)" 7 "exec returns the process's exit status"
