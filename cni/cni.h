@@ -29,7 +29,7 @@ enum
   CNI_ERR_CHECK_FAILED = 102, /* CHECK found the attachment differs from prevResult */
   CNI_ERR_DELEGATE = 103,     /* a delegated plugin failed without a CNI error object */
 };
-#define CNI_ERRNUM_BASE 100000
+#define CNI_ERRNUM_BASE  100000
 #define CNI_ERRNUM(code) (CNI_ERRNUM_BASE + (code))
 /* The CNI code for an error: its explicit code, or one derived from its errno. */
 int cni_error_code (const husk_error *err);
@@ -55,7 +55,7 @@ typedef struct cni_ip
 int cni_ip_parse (const char *s, cni_ip *out, husk_error **err);
 /* "10.1.2.3" (without prefix) or "10.1.2.3/24" (with_prefix and prefix >= 0). */
 char *cni_ip_format (const cni_ip *ip, bool with_prefix);
-int cni_ip_len (const cni_ip *ip); /* 4 or 16 */
+int cni_ip_len (const cni_ip *ip);                 /* 4 or 16 */
 int cni_ip_cmp (const cni_ip *a, const cni_ip *b); /* compares family and address only */
 /* The network address (host bits cleared) of ip/prefix. */
 cni_ip cni_ip_network (const cni_ip *ip, int prefix);

@@ -9,15 +9,14 @@
 #include "cni/cni.h"
 #include "lib/json.h"
 
-const char *const cni_supported_versions[]
-    = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL};
+const char *const cni_supported_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL };
 
 int
 cni_version_cmp (const char *a, const char *b)
 {
   for (int i = 0; i < 3; i++)
     {
-      long x = strtol (a, (char **) &a, 10), y = strtol (b, (char **) &b, 10);
+      long x = strtol (a, (char **)&a, 10), y = strtol (b, (char **)&b, 10);
       if (x != y)
         return x < y ? -1 : 1;
       if (*a == '.')
@@ -94,8 +93,8 @@ parse_ip_field (json_t *obj, const char *key, const char *where, bool need_prefi
   if (r < 0)
     return cni_err (err, CNI_ERR_INVALID_CONFIG, "%s.%s: invalid address \"%s\"", where, key, s);
   if (need_prefix && out->prefix < 0)
-    return cni_err (err, CNI_ERR_INVALID_CONFIG, "%s.%s: \"%s\" needs a prefix length", where,
-                    key, s);
+    return cni_err (err, CNI_ERR_INVALID_CONFIG, "%s.%s: \"%s\" needs a prefix length", where, key,
+                    s);
   return 1;
 }
 
@@ -123,7 +122,7 @@ parse_range (json_t *obj, const char *where, cni_range *rg, husk_error **err)
   {
     const char *key;
     cni_ip *dst;
-  } opt[] = {{"rangeStart", &rg->start}, {"rangeEnd", &rg->end}, {"gateway", &rg->gateway}};
+  } opt[] = { { "rangeStart", &rg->start }, { "rangeEnd", &rg->end }, { "gateway", &rg->gateway } };
   for (size_t i = 0; i < ARRAY_SIZE (opt); i++)
     {
       cni_ip ip;
@@ -257,8 +256,8 @@ parse_port_mappings (json_t *rc, cni_conf *c, husk_error **err)
       if (!streq (proto, "tcp") && !streq (proto, "udp") && !streq (proto, "sctp"))
         return cni_err (err, CNI_ERR_INVALID_CONFIG, "%s.protocol: unknown protocol \"%s\"", w,
                         proto);
-      m->host_port = (int) hp;
-      m->container_port = (int) cp;
+      m->host_port = (int)hp;
+      m->container_port = (int)cp;
       m->protocol = xstrdup (proto);
       const char *hip = NULL;
       CONF_TRY (husk_json_get_str (o, "hostIP", w, &hip, err));
@@ -321,8 +320,7 @@ conf_decode (cni_conf *c, husk_error **err)
   s = NULL;
   CONF_TRY (husk_json_get_str (raw, "bridge", "", &s, err));
   if (s && (strlen (s) == 0 || strlen (s) >= IFNAMSIZ || strchr (s, '/') || strchr (s, ' ')))
-    return cni_err (err, CNI_ERR_INVALID_CONFIG, "bridge: \"%s\" is not a valid interface name",
-                    s);
+    return cni_err (err, CNI_ERR_INVALID_CONFIG, "bridge: \"%s\" is not a valid interface name", s);
   c->bridge = xstrdup (s ? s : "husk0");
   CONF_TRY (husk_json_get_bool (raw, "isGateway", "", &c->is_gateway, err));
   CONF_TRY (husk_json_get_bool (raw, "isDefaultGateway", "", &c->is_default_gateway, err));
@@ -346,9 +344,8 @@ conf_decode (cni_conf *c, husk_error **err)
   json_int_t mtu = 0;
   CONF_TRY (husk_json_get_int (raw, "mtu", "", &mtu, err));
   if (mtu != 0 && (mtu < 68 || mtu > 65535))
-    return cni_err (err, CNI_ERR_INVALID_CONFIG, "mtu: %lld is outside 68-65535",
-                    (long long) mtu);
-  c->mtu = (int) mtu;
+    return cni_err (err, CNI_ERR_INVALID_CONFIG, "mtu: %lld is outside 68-65535", (long long)mtu);
+  c->mtu = (int)mtu;
 
   json_t *ipam = NULL, *rc = NULL;
   CONF_TRY (husk_json_get_obj (raw, "ipam", "", &ipam, err));
@@ -375,8 +372,8 @@ cni_conf_parse (const char *data, size_t len, cni_conf **out, husk_error **err)
   json_error_t jerr;
   c->raw = json_loadb (data, len, JSON_REJECT_DUPLICATES, &jerr);
   if (c->raw == NULL)
-    return cni_err (err, CNI_ERR_DECODE, "network configuration: line %d, column %d: %s",
-                    jerr.line, jerr.column, jerr.text);
+    return cni_err (err, CNI_ERR_DECODE, "network configuration: line %d, column %d: %s", jerr.line,
+                    jerr.column, jerr.text);
   int r = conf_decode (c, err);
   if (r < 0)
     {
@@ -451,8 +448,8 @@ cni_env_load (cni_env *env, husk_error **err)
     return cni_err (err, CNI_ERR_INVALID_ENV, "CNI_IFNAME is not set");
   if (e.container_id)
     for (const char *p = e.container_id; *p; p++)
-      if (!(isalnum ((unsigned char) *p) || *p == '_' || *p == '.' || *p == '-')
-          || (p == e.container_id && !isalnum ((unsigned char) *p)))
+      if (!(isalnum ((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-')
+          || (p == e.container_id && !isalnum ((unsigned char)*p)))
         return cni_err (err, CNI_ERR_INVALID_ENV,
                         "CNI_CONTAINERID: \"%s\" is not a valid container id", e.container_id);
   if (e.ifname

@@ -29,8 +29,7 @@ static bool
 wanted (const cni_peer *peers, size_t n, const cni_ip *dst)
 {
   for (size_t i = 0; i < n; i++)
-    if (peers[i].pod_cidr.prefix == dst->prefix
-        && cni_ip_cmp (&peers[i].pod_cidr, dst) == 0)
+    if (peers[i].pod_cidr.prefix == dst->prefix && cni_ip_cmp (&peers[i].pod_cidr, dst) == 0)
       return true;
   return false;
 }
@@ -39,7 +38,7 @@ wanted (const cni_peer *peers, size_t n, const cni_ip *dst)
 static int
 prune_routes (cni_nl *nl, const cni_peer *peers, size_t n, husk_error **err)
 {
-  int fams[] = {AF_INET, AF_INET6};
+  int fams[] = { AF_INET, AF_INET6 };
   for (size_t f = 0; f < ARRAY_SIZE (fams); f++)
     {
       _cleanup_free_ cni_route_entry *routes = NULL;
@@ -79,7 +78,7 @@ cni_hostgw_sync (const cni_peer *peers, size_t n, husk_error **err)
     return r;
   for (size_t i = 0; i < n; i++)
     {
-      cni_route rt = {.dst = normalize_cidr (&peers[i].pod_cidr), .gw = peers[i].node_ip};
+      cni_route rt = { .dst = normalize_cidr (&peers[i].pod_cidr), .gw = peers[i].node_ip };
       r = cni_route_add_proto (nl, &rt, 0, true, false, CNI_RTPROT_HUSK, err);
       if (r < 0)
         return husk_err_wrap (err, "host-gw");
@@ -100,8 +99,7 @@ ensure_vxlan (cni_nl *nl, const cni_vxlan_conf *vc, const char *dev, cni_link *l
       uint8_t mac[6];
       cni_vtep_mac (&vc->local, mac);
       r = cni_link_add_vxlan (nl, dev, vc->vni ? vc->vni : 1, vc->port ? vc->port : 4789,
-                              &vc->local, vc->underlay_ifindex, vc->mtu ? vc->mtu : 1450, mac,
-                              err);
+                              &vc->local, vc->underlay_ifindex, vc->mtu ? vc->mtu : 1450, mac, err);
       if (r < 0 && (*err)->errnum != EEXIST)
         return r;
       if (r < 0)
@@ -151,12 +149,11 @@ cni_vxlan_sync (const cni_vxlan_conf *vc, const cni_peer *peers, size_t n, husk_
       uint8_t mac[6];
       cni_vtep_mac (&peers[i].node_ip, mac);
       cni_ip vtep = cni_vtep_ip (&peers[i].pod_cidr);
-      cni_route rt = {.dst = normalize_cidr (&peers[i].pod_cidr), .gw = vtep};
+      cni_route rt = { .dst = normalize_cidr (&peers[i].pod_cidr), .gw = vtep };
       rt.gw.prefix = -1;
       if ((r = cni_neigh_set (nl, vx.ifindex, &vtep, mac, err)) < 0
           || (r = cni_fdb_set (nl, vx.ifindex, mac, &peers[i].node_ip, err)) < 0
-          || (r = cni_route_add_proto (nl, &rt, vx.ifindex, true, true, CNI_RTPROT_HUSK, err))
-                 < 0)
+          || (r = cni_route_add_proto (nl, &rt, vx.ifindex, true, true, CNI_RTPROT_HUSK, err)) < 0)
         {
           _cleanup_free_ char *s = cni_ip_format (&peers[i].node_ip, false);
           return husk_err_wrap (err, "vxlan %s: peer %s", dev, s);

@@ -11,7 +11,7 @@
 #include "cni/cni.h"
 
 #define CNI_RTPROT_HUSK 77
-#define CNI_VXLAN_DEV "husk-vxlan"
+#define CNI_VXLAN_DEV   "husk-vxlan"
 
 typedef struct cni_peer
 {

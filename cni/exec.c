@@ -39,15 +39,14 @@ write_all (int fd, const char *data, size_t len)
       if (n < 0)
         return -errno;
       data += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
   return 0;
 }
 
 /* Turns a failed plugin's stdout into an error carrying its code. */
 static int
-plugin_error (const char *type, const char *command, int status, const char *out,
-              husk_error **err)
+plugin_error (const char *type, const char *command, int status, const char *out, husk_error **err)
 {
   _cleanup_json_ json_t *j = json_loads (out, 0, NULL);
   json_t *code = j ? json_object_get (j, "code") : NULL;
@@ -55,7 +54,7 @@ plugin_error (const char *type, const char *command, int status, const char *out
     {
       const char *msg = json_string_value (json_object_get (j, "msg"));
       const char *details = json_string_value (json_object_get (j, "details"));
-      return husk_err (err, CNI_ERRNUM ((int) json_integer_value (code)), "%s %s: %s%s%s", type,
+      return husk_err (err, CNI_ERRNUM ((int)json_integer_value (code)), "%s %s: %s%s%s", type,
                        command, msg ? msg : "failed", details && *details ? ": " : "",
                        details && *details ? details : "");
     }
@@ -67,8 +66,8 @@ plugin_error (const char *type, const char *command, int status, const char *out
 }
 
 int
-cni_exec_plugin (const char *type, const char *cni_path, const char *command,
-                 json_t *stdin_json, json_t **out, husk_error **err)
+cni_exec_plugin (const char *type, const char *cni_path, const char *command, json_t *stdin_json,
+                 json_t **out, husk_error **err)
 {
   _cleanup_free_ char *path = find_plugin (type, cni_path);
   if (path == NULL)
@@ -100,7 +99,7 @@ cni_exec_plugin (const char *type, const char *cni_path, const char *command,
       if (dup2 (in[0], 0) < 0 || dup2 (outp[1], 1) < 0)
         _exit (127);
       setenv ("CNI_COMMAND", command, 1);
-      char *argv[] = {path, NULL};
+      char *argv[] = { path, NULL };
       execv (path, argv);
       _exit (127);
     }
@@ -118,7 +117,7 @@ cni_exec_plugin (const char *type, const char *cni_path, const char *command,
         continue;
       if (n <= 0)
         break;
-      husk_buf_append (&b, chunk, (size_t) n);
+      husk_buf_append (&b, chunk, (size_t)n);
     }
   close (outp[0]);
   int status = 0;

@@ -16,7 +16,7 @@ cni_ip_len (const cni_ip *ip)
 int
 cni_ip_parse (const char *s, cni_ip *out, husk_error **err)
 {
-  cni_ip ip = {.prefix = -1};
+  cni_ip ip = { .prefix = -1 };
   _cleanup_free_ char *addr = xstrdup (s);
   char *slash = strchr (addr, '/');
   if (slash)
@@ -27,7 +27,7 @@ cni_ip_parse (const char *s, cni_ip *out, husk_error **err)
       long p = strtol (slash, &end, 10);
       if (*slash == '\0' || *end != '\0' || errno || p < 0 || p > 128)
         return husk_err (err, EINVAL, "invalid prefix length in \"%s\"", s);
-      ip.prefix = (int) p;
+      ip.prefix = (int)p;
     }
   if (inet_pton (AF_INET, addr, ip.addr) == 1)
     ip.family = AF_INET;
@@ -68,8 +68,8 @@ mask_bits (const cni_ip *ip, int prefix, bool set)
   for (int i = 0; i < len; i++)
     {
       int bits = prefix - i * 8;
-      uint8_t m = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t) (0xff << (8 - bits));
-      r.addr[i] = set ? (uint8_t) (r.addr[i] | ~m) : (uint8_t) (r.addr[i] & m);
+      uint8_t m = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+      r.addr[i] = set ? (uint8_t)(r.addr[i] | ~m) : (uint8_t)(r.addr[i] & m);
     }
   r.prefix = prefix;
   return r;
@@ -116,7 +116,7 @@ cni_ip_add (const cni_ip *ip, int delta)
           v += 256;
           carry--;
         }
-      r.addr[i] = (uint8_t) v;
+      r.addr[i] = (uint8_t)v;
     }
   return r;
 }

@@ -110,8 +110,8 @@ static bool
 ip_in_set (const cni_ip *ip, const cni_rangeset *set)
 {
   for (size_t i = 0; i < set->n; i++)
-    if (ip->family == set->ranges[i].start.family
-        && cni_ip_cmp (ip, &set->ranges[i].start) >= 0 && cni_ip_cmp (ip, &set->ranges[i].end) <= 0)
+    if (ip->family == set->ranges[i].start.family && cni_ip_cmp (ip, &set->ranges[i].start) >= 0
+        && cni_ip_cmp (ip, &set->ranges[i].end) <= 0)
       return true;
   return false;
 }
@@ -184,15 +184,15 @@ write_file_at (int dirfd, const char *name, const char *data, int flags)
   if (fd < 0)
     return -errno;
   size_t len = strlen (data);
-  if (write (fd, data, len) != (ssize_t) len)
+  if (write (fd, data, len) != (ssize_t)len)
     return errno ? -errno : -EIO;
   return 0;
 }
 
 /* Reserves a fresh address of set for id/ifname; caller holds the lock. */
 static int
-reserve_in_set (int dirfd, const cni_rangeset *set, size_t idx, const char *id,
-                const char *ifname, cni_ip *out, husk_error **err)
+reserve_in_set (int dirfd, const cni_rangeset *set, size_t idx, const char *id, const char *ifname,
+                cni_ip *out, husk_error **err)
 {
   _cleanup_free_ char *lastname = xasprintf ("last_reserved_ip.%zu", idx);
   _cleanup_free_ char *holder = xasprintf ("%s\r\n%s", id, ifname);
@@ -260,8 +260,8 @@ cni_ipam_alloc (const cni_ipam_conf *ipam, const char *network, const char *cont
   for (size_t i = 0; i < ipam->nsets; i++)
     {
       const cni_rangeset *set = &ipam->sets[i];
-      cni_ip ip = {0};
-      struct find_ctx fc = {.id = container_id, .ifname = ifname, .set = set, .found = &ip};
+      cni_ip ip = { 0 };
+      struct find_ctx fc = { .id = container_id, .ifname = ifname, .set = set, .found = &ip };
       int ret = for_each_holder (dir, find_cb, &fc, err);
       if (ret < 0 && ip.family == 0)
         return ret;
@@ -270,14 +270,14 @@ cni_ipam_alloc (const cni_ipam_conf *ipam, const char *network, const char *cont
           ret = reserve_in_set (dirfd, set, i, container_id, ifname, &ip, err);
           if (ret < 0)
             {
-              const char *who[2] = {container_id, ifname};
+              const char *who[2] = { container_id, ifname };
               for_each_holder (dir, unlink_cb, who, NULL); /* undo earlier sets */
               return ret;
             }
         }
       const cni_range *rg = range_of (set, &ip);
       ip.prefix = rg->subnet.prefix;
-      r->ips[r->nips++] = (cni_result_ip){.address = ip, .gateway = rg->gateway, .interface = -1};
+      r->ips[r->nips++] = (cni_result_ip){ .address = ip, .gateway = rg->gateway, .interface = -1 };
     }
   r->routes = xreallocarray (r->routes, r->nroutes + ipam->nroutes + 1, sizeof *r->routes);
   for (size_t i = 0; i < ipam->nroutes; i++)
@@ -295,8 +295,8 @@ cni_ipam_release (const cni_ipam_conf *ipam, const char *network, const char *co
   _cleanup_close_ int lock = ipam_lock (dir, err);
   if (lock < 0)
     return lock;
-  const char *who[2] = {container_id, ifname};
-  return for_each_holder (dir, unlink_cb, (void *) who, err);
+  const char *who[2] = { container_id, ifname };
+  return for_each_holder (dir, unlink_cb, (void *)who, err);
 }
 
 struct gc_ctx
@@ -328,7 +328,7 @@ cni_ipam_gc (const cni_ipam_conf *ipam, const char *network, const cni_attachmen
   _cleanup_close_ int lock = ipam_lock (dir, err);
   if (lock < 0)
     return lock;
-  struct gc_ctx g = {.valid = valid, .nvalid = nvalid};
+  struct gc_ctx g = { .valid = valid, .nvalid = nvalid };
   int r = for_each_holder (dir, gc_cb, &g, err);
   if (released)
     *released = g.released;
@@ -342,7 +342,7 @@ cni_ipam_held (const cni_ipam_conf *ipam, const char *network, const char *conta
   _cleanup_free_ char *dir = cni_ipam_dir (ipam, network);
   cni_ip *list = NULL;
   size_t cnt = 0;
-  struct find_ctx fc = {.id = container_id, .ifname = ifname, .list = &list, .nlist = &cnt};
+  struct find_ctx fc = { .id = container_id, .ifname = ifname, .list = &list, .nlist = &cnt };
   int r = for_each_holder (dir, find_cb, &fc, err);
   if (r < 0)
     {

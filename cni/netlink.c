@@ -42,7 +42,7 @@ cni_nl_open (cni_nl **out, husk_error **err)
   cni_nl *nl = xzalloc (sizeof *nl);
   nl->sock = s;
   nl->portid = mnl_socket_get_portid (s);
-  nl->seq = (uint32_t) time (NULL);
+  nl->seq = (uint32_t)time (NULL);
   *out = nl;
   return 0;
 }
@@ -114,10 +114,10 @@ link_attr_cb (const struct nlattr *a, void *data)
       snprintf (l->name, sizeof l->name, "%s", mnl_attr_get_str (a));
       break;
     case IFLA_MTU:
-      l->mtu = (int) mnl_attr_get_u32 (a);
+      l->mtu = (int)mnl_attr_get_u32 (a);
       break;
     case IFLA_MASTER:
-      l->master = (int) mnl_attr_get_u32 (a);
+      l->master = (int)mnl_attr_get_u32 (a);
       break;
     case IFLA_ADDRESS:
       if (mnl_attr_get_payload_len (a) == 6)
@@ -156,7 +156,7 @@ cni_link_get (cni_nl *nl, const char *name, int ifindex, cni_link *out, husk_err
   if (ifindex == 0)
     mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
   mnl_attr_put_u32 (nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  cni_link l = {0};
+  cni_link l = { 0 };
   int r = nl_talk (nl, nlh, link_cb, &l);
   if (r == -ENODEV || r == -ENOENT)
     {
@@ -186,13 +186,12 @@ newlink_msg (cni_nl *nl, char *buf, const char *name, int mtu)
   ifi->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
   if (mtu > 0)
-    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t)mtu);
   return nlh;
 }
 
 int
-cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, const uint8_t *mac,
-                     husk_error **err)
+cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, const uint8_t *mac, husk_error **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = newlink_msg (nl, buf, name, mtu);
@@ -221,9 +220,9 @@ cni_link_add_veth (cni_nl *nl, const char *name, const char *peer, int peer_nsfd
   pifi->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz (nlh, IFLA_IFNAME, peer);
   if (peer_nsfd >= 0)
-    mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t) peer_nsfd);
+    mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t)peer_nsfd);
   if (mtu > 0)
-    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t)mtu);
   mnl_attr_nest_end (nlh, pi);
   mnl_attr_nest_end (nlh, data);
   mnl_attr_nest_end (nlh, li);
@@ -245,14 +244,14 @@ cni_link_add_vxlan (cni_nl *nl, const char *name, uint32_t vni, int port, const 
   mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "vxlan");
   struct nlattr *data = mnl_attr_nest_start (nlh, IFLA_INFO_DATA);
   mnl_attr_put_u32 (nlh, IFLA_VXLAN_ID, vni);
-  mnl_attr_put_u16 (nlh, IFLA_VXLAN_PORT, htons ((uint16_t) port));
+  mnl_attr_put_u16 (nlh, IFLA_VXLAN_PORT, htons ((uint16_t)port));
   mnl_attr_put_u8 (nlh, IFLA_VXLAN_LEARNING, 0);
   if (local && local->family == AF_INET)
     mnl_attr_put (nlh, IFLA_VXLAN_LOCAL, 4, local->addr);
   else if (local && local->family == AF_INET6)
     mnl_attr_put (nlh, IFLA_VXLAN_LOCAL6, 16, local->addr);
   if (dev_ifindex > 0)
-    mnl_attr_put_u32 (nlh, IFLA_VXLAN_LINK, (uint32_t) dev_ifindex);
+    mnl_attr_put_u32 (nlh, IFLA_VXLAN_LINK, (uint32_t)dev_ifindex);
   mnl_attr_nest_end (nlh, data);
   mnl_attr_nest_end (nlh, li);
   int r = nl_talk (nl, nlh, NULL, NULL);
@@ -281,9 +280,9 @@ cni_link_modify (cni_nl *nl, int ifindex, int master, int mtu, int up, int promi
       ifi->ifi_flags |= promisc ? IFF_PROMISC : 0;
     }
   if (master >= 0)
-    mnl_attr_put_u32 (nlh, IFLA_MASTER, (uint32_t) master);
+    mnl_attr_put_u32 (nlh, IFLA_MASTER, (uint32_t)master);
   if (mtu > 0)
-    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t) mtu);
+    mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t)mtu);
   int r = nl_talk (nl, nlh, NULL, NULL);
   if (r < 0)
     return husk_err_sys (err, -r, "netlink: set link %d", ifindex);
@@ -330,9 +329,9 @@ cni_addr_add (cni_nl *nl, int ifindex, const cni_ip *ip, bool nodad, husk_error 
   struct nlmsghdr *nlh = nl_msg (nl, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header (nlh, sizeof *ifa);
   int len = cni_ip_len (ip);
-  ifa->ifa_family = (uint8_t) ip->family;
-  ifa->ifa_prefixlen = (uint8_t) (ip->prefix >= 0 ? ip->prefix : len * 8);
-  ifa->ifa_index = (uint32_t) ifindex;
+  ifa->ifa_family = (uint8_t)ip->family;
+  ifa->ifa_prefixlen = (uint8_t)(ip->prefix >= 0 ? ip->prefix : len * 8);
+  ifa->ifa_index = (uint32_t)ifindex;
   ifa->ifa_scope = RT_SCOPE_UNIVERSE;
   mnl_attr_put (nlh, IFA_LOCAL, len, ip->addr);
   mnl_attr_put (nlh, IFA_ADDRESS, len, ip->addr);
@@ -364,7 +363,7 @@ addr_cb (const struct nlmsghdr *nlh, void *data)
 {
   struct addr_ctx *c = data;
   struct ifaddrmsg *ifa = mnl_nlmsg_get_payload (nlh);
-  if ((c->ifindex && (int) ifa->ifa_index != c->ifindex)
+  if ((c->ifindex && (int)ifa->ifa_index != c->ifindex)
       || (c->family && ifa->ifa_family != c->family))
     return MNL_CB_OK;
   const struct nlattr *a;
@@ -377,7 +376,7 @@ addr_cb (const struct nlmsghdr *nlh, void *data)
   }
   if (addr == NULL)
     return MNL_CB_OK;
-  cni_ip ip = {.family = ifa->ifa_family, .prefix = ifa->ifa_prefixlen};
+  cni_ip ip = { .family = ifa->ifa_family, .prefix = ifa->ifa_prefixlen };
   memcpy (ip.addr, addr, ifa->ifa_family == AF_INET6 ? 16 : 4);
   c->list = xreallocarray (c->list, c->n + 1, sizeof *c->list);
   c->list[c->n++] = ip;
@@ -390,8 +389,8 @@ cni_addr_list (cni_nl *nl, int ifindex, int family, cni_ip **out, size_t *n, hus
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = nl_msg (nl, buf, RTM_GETADDR, NLM_F_DUMP);
   struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header (nlh, sizeof *ifa);
-  ifa->ifa_family = (uint8_t) family;
-  struct addr_ctx c = {.ifindex = ifindex, .family = family};
+  ifa->ifa_family = (uint8_t)family;
+  struct addr_ctx c = { .ifindex = ifindex, .family = family };
   int r = nl_talk (nl, nlh, addr_cb, &c);
   if (r < 0)
     {
@@ -412,10 +411,10 @@ route_msg (cni_nl *nl, char *buf, int type, int flags, const cni_route *rt, int 
   struct nlmsghdr *nlh = nl_msg (nl, buf, type, flags);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
   int len = cni_ip_len (&rt->dst);
-  rtm->rtm_family = (uint8_t) rt->dst.family;
-  rtm->rtm_dst_len = (uint8_t) (rt->dst.prefix >= 0 ? rt->dst.prefix : len * 8);
+  rtm->rtm_family = (uint8_t)rt->dst.family;
+  rtm->rtm_dst_len = (uint8_t)(rt->dst.prefix >= 0 ? rt->dst.prefix : len * 8);
   rtm->rtm_table = RT_TABLE_MAIN;
-  rtm->rtm_protocol = (uint8_t) protocol;
+  rtm->rtm_protocol = (uint8_t)protocol;
   rtm->rtm_type = RTN_UNICAST;
   rtm->rtm_scope = rt->gw.family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   if (rtm->rtm_dst_len > 0)
@@ -423,7 +422,7 @@ route_msg (cni_nl *nl, char *buf, int type, int flags, const cni_route *rt, int 
   if (rt->gw.family)
     mnl_attr_put (nlh, RTA_GATEWAY, len, rt->gw.addr);
   if (ifindex > 0)
-    mnl_attr_put_u32 (nlh, RTA_OIF, (uint32_t) ifindex);
+    mnl_attr_put_u32 (nlh, RTA_OIF, (uint32_t)ifindex);
   return nlh;
 }
 
@@ -442,7 +441,7 @@ cni_route_add_proto (cni_nl *nl, const cni_route *rt, int ifindex, bool replace,
   int flags = NLM_F_CREATE | NLM_F_ACK | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
   struct nlmsghdr *nlh = route_msg (nl, buf, RTM_NEWROUTE, flags, rt, ifindex, protocol);
   if (onlink)
-    ((struct rtmsg *) mnl_nlmsg_get_payload (nlh))->rtm_flags |= RTNH_F_ONLINK;
+    ((struct rtmsg *)mnl_nlmsg_get_payload (nlh))->rtm_flags |= RTNH_F_ONLINK;
   int r = nl_talk (nl, nlh, NULL, NULL);
   if (r < 0)
     {
@@ -458,7 +457,7 @@ cni_route_del (cni_nl *nl, const cni_route *rt, int ifindex, husk_error **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = route_msg (nl, buf, RTM_DELROUTE, NLM_F_ACK, rt, ifindex, 0);
-  ((struct rtmsg *) mnl_nlmsg_get_payload (nlh))->rtm_scope = RT_SCOPE_NOWHERE;
+  ((struct rtmsg *)mnl_nlmsg_get_payload (nlh))->rtm_scope = RT_SCOPE_NOWHERE;
   int r = nl_talk (nl, nlh, NULL, NULL);
   if (r < 0)
     {
@@ -482,7 +481,7 @@ route_cb (const struct nlmsghdr *nlh, void *data)
   struct rtmsg *rtm = mnl_nlmsg_get_payload (nlh);
   if (rtm->rtm_family != c->family || rtm->rtm_type != RTN_UNICAST)
     return MNL_CB_OK;
-  cni_route_entry e = {.protocol = rtm->rtm_protocol};
+  cni_route_entry e = { .protocol = rtm->rtm_protocol };
   e.route.dst.family = rtm->rtm_family;
   e.route.dst.prefix = rtm->rtm_dst_len;
   uint32_t table = rtm->rtm_table;
@@ -501,7 +500,7 @@ route_cb (const struct nlmsghdr *nlh, void *data)
         memcpy (e.route.gw.addr, mnl_attr_get_payload (a), len);
         break;
       case RTA_OIF:
-        e.oif = (int) mnl_attr_get_u32 (a);
+        e.oif = (int)mnl_attr_get_u32 (a);
         break;
       case RTA_TABLE:
         table = mnl_attr_get_u32 (a);
@@ -521,8 +520,8 @@ cni_route_list (cni_nl *nl, int family, cni_route_entry **out, size_t *n, husk_e
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = nl_msg (nl, buf, RTM_GETROUTE, NLM_F_DUMP);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
-  rtm->rtm_family = (uint8_t) family;
-  struct route_ctx c = {.family = family};
+  rtm->rtm_family = (uint8_t)family;
+  struct route_ctx c = { .family = family };
   int r = nl_talk (nl, nlh, route_cb, &c);
   if (r < 0)
     {
@@ -544,7 +543,7 @@ neigh_msg (cni_nl *nl, int type, int family, int ifindex, const uint8_t mac[6], 
   int flags = type == RTM_NEWNEIGH ? NLM_F_CREATE | NLM_F_REPLACE : 0;
   struct nlmsghdr *nlh = nl_msg (nl, buf, type, flags | NLM_F_ACK);
   struct ndmsg *ndm = mnl_nlmsg_put_extra_header (nlh, sizeof *ndm);
-  ndm->ndm_family = (uint8_t) family;
+  ndm->ndm_family = (uint8_t)family;
   ndm->ndm_ifindex = ifindex;
   ndm->ndm_state = NUD_PERMANENT | (fdb ? NUD_NOARP : 0);
   ndm->ndm_flags = fdb ? NTF_SELF : 0;
@@ -561,15 +560,13 @@ neigh_msg (cni_nl *nl, int type, int family, int ifindex, const uint8_t mac[6], 
 }
 
 int
-cni_fdb_set (cni_nl *nl, int ifindex, const uint8_t mac[6], const cni_ip *remote,
-             husk_error **err)
+cni_fdb_set (cni_nl *nl, int ifindex, const uint8_t mac[6], const cni_ip *remote, husk_error **err)
 {
   return neigh_msg (nl, RTM_NEWNEIGH, AF_BRIDGE, ifindex, mac, remote, true, err);
 }
 
 int
-cni_fdb_del (cni_nl *nl, int ifindex, const uint8_t mac[6], const cni_ip *remote,
-             husk_error **err)
+cni_fdb_del (cni_nl *nl, int ifindex, const uint8_t mac[6], const cni_ip *remote, husk_error **err)
 {
   return neigh_msg (nl, RTM_DELNEIGH, AF_BRIDGE, ifindex, mac, remote, true, err);
 }

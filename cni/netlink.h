@@ -53,8 +53,7 @@ int cni_link_del (cni_nl *nl, int ifindex, husk_error **err);
 /* ip carries its prefix. nodad skips IPv6 duplicate address detection. */
 int cni_addr_add (cni_nl *nl, int ifindex, const cni_ip *ip, bool nodad, husk_error **err);
 /* Addresses on ifindex of family (0 = both), each with its prefix. */
-int cni_addr_list (cni_nl *nl, int ifindex, int family, cni_ip **out, size_t *n,
-                   husk_error **err);
+int cni_addr_list (cni_nl *nl, int ifindex, int family, cni_ip **out, size_t *n, husk_error **err);
 
 /* A route in the main table: rt->dst with prefix, rt->gw (family 0 = on-link via ifindex).
    replace: NLM_F_REPLACE instead of failing with EEXIST. onlink: the gateway is taken as

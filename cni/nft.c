@@ -38,7 +38,7 @@ batch_start (nft_batch *nb)
 {
   nb->buf = xmalloc (NFT_BUFSZ);
   nb->b = mnl_nlmsg_batch_start (nb->buf, NFT_BUFSZ);
-  nb->seq = (uint32_t) time (NULL);
+  nb->seq = (uint32_t)time (NULL);
   nb->nmsgs = 0;
   nftnl_batch_begin (mnl_nlmsg_batch_current (nb->b), nb->seq++);
   mnl_nlmsg_batch_next (nb->b);
@@ -56,8 +56,8 @@ static struct nlmsghdr *
 batch_msg (nft_batch *nb, int type, int flags)
 {
   nb->nmsgs++;
-  return nftnl_nlmsg_build_hdr (mnl_nlmsg_batch_current (nb->b), (uint16_t) type, NFPROTO_INET,
-                                (uint16_t) (flags | NLM_F_ACK), nb->seq++);
+  return nftnl_nlmsg_build_hdr (mnl_nlmsg_batch_current (nb->b), (uint16_t)type, NFPROTO_INET,
+                                (uint16_t)(flags | NLM_F_ACK), nb->seq++);
 }
 
 static void
@@ -98,8 +98,8 @@ batch_send (struct mnl_socket *s, nft_batch *nb)
       ssize_t n = mnl_socket_recvfrom (s, buf, MNL_SOCKET_BUFFER_SIZE * 4);
       if (n < 0)
         return -errno;
-      int len = (int) n;
-      for (struct nlmsghdr *nlh = (struct nlmsghdr *) buf; mnl_nlmsg_ok (nlh, len);
+      int len = (int)n;
+      for (struct nlmsghdr *nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok (nlh, len);
            nlh = mnl_nlmsg_next (nlh, &len))
         {
           if (nlh->nlmsg_type != NLMSG_ERROR)
@@ -188,17 +188,17 @@ m_addr (struct nftnl_rule *r, bool src, uint32_t op, const cni_ip *ip, int prefi
 {
   int len = cni_ip_len (ip);
   uint32_t off = ip->family == AF_INET6 ? (src ? 8 : 24) : (src ? 12 : 16);
-  e_payload (r, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t) len);
+  e_payload (r, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)len);
   cni_ip v = *ip;
   if (prefix >= 0 && prefix < len * 8)
     {
-      cni_ip mask = {.family = ip->family};
+      cni_ip mask = { .family = ip->family };
       mask = cni_ip_last (&mask, 0); /* all ones */
       mask = cni_ip_network (&mask, prefix);
-      e_bitwise (r, mask.addr, (uint32_t) len);
+      e_bitwise (r, mask.addr, (uint32_t)len);
       v = cni_ip_network (ip, prefix);
     }
-  e_cmp (r, op, v.addr, (uint32_t) len);
+  e_cmp (r, op, v.addr, (uint32_t)len);
 }
 
 static struct nftnl_rule *
@@ -210,8 +210,7 @@ rule_new (const char *chain, const char *comment)
   nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain);
   struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc (256);
   nftnl_udata_put_strz (ud, NFTNL_UDATA_RULE_COMMENT, comment);
-  nftnl_rule_set_data (r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data (ud),
-                       nftnl_udata_buf_len (ud));
+  nftnl_rule_set_data (r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data (ud), nftnl_udata_buf_len (ud));
   nftnl_udata_buf_free (ud);
   return r;
 }
@@ -241,9 +240,9 @@ batch_skeleton (nft_batch *nb)
     uint32_t hook;
     int prio;
   } chains[] = {
-    {"prerouting", NF_INET_PRE_ROUTING, -100},
-    {"output", NF_INET_LOCAL_OUT, -100},
-    {"postrouting", NF_INET_POST_ROUTING, 100},
+    { "prerouting", NF_INET_PRE_ROUTING, -100 },
+    { "output", NF_INET_LOCAL_OUT, -100 },
+    { "postrouting", NF_INET_POST_ROUTING, 100 },
   };
   for (size_t i = 0; i < ARRAY_SIZE (chains); i++)
     {
@@ -313,10 +312,10 @@ rule_dnat (nft_batch *nb, const char *chain, const cni_port_mapping *m, const cn
   uint8_t proto = l4proto (m->protocol);
   e_meta (r, NFT_META_L4PROTO);
   e_cmp (r, NFT_CMP_EQ, &proto, 1);
-  uint16_t hp = htons ((uint16_t) m->host_port), cp = htons ((uint16_t) m->container_port);
+  uint16_t hp = htons ((uint16_t)m->host_port), cp = htons ((uint16_t)m->container_port);
   e_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
   e_cmp (r, NFT_CMP_EQ, &hp, 2);
-  e_immediate (r, NFT_REG_1, pod->addr, (uint32_t) cni_ip_len (pod));
+  e_immediate (r, NFT_REG_1, pod->addr, (uint32_t)cni_ip_len (pod));
   e_immediate (r, NFT_REG_2, &cp, 2);
   e = nftnl_expr_alloc ("nat");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
@@ -365,7 +364,7 @@ cni_nft_pod_add (const cni_nft_pod *pod, husk_error **err)
   if (r < 0)
     return r;
   _cleanup_free_ char *comment = comment_of (pod->network, pod->container_id, pod->ifname);
-  nft_batch nb = {0};
+  nft_batch nb = { 0 };
   batch_start (&nb);
   batch_skeleton (&nb);
   for (size_t i = 0; i < pod->nips; i++)
@@ -463,7 +462,7 @@ static int
 dump_rules (struct mnl_socket *s, struct dump_ctx *c)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  uint32_t seq = (uint32_t) time (NULL);
+  uint32_t seq = (uint32_t)time (NULL);
   struct nlmsghdr *nlh
       = nftnl_nlmsg_build_hdr (buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq);
   struct nftnl_rule *r = nftnl_rule_alloc ();
@@ -507,7 +506,7 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
       ;
   for (int attempt = 0; attempt < 20; attempt++)
     {
-      struct dump_ctx c = {0};
+      struct dump_ctx c = { 0 };
       r = dump_rules (s, &c);
       if (r == -EINTR)
         {
@@ -519,7 +518,7 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
           refs_free (&c);
           break;
         }
-      nft_batch nb = {0};
+      nft_batch nb = { 0 };
       batch_start (&nb);
       int cnt = 0;
       for (size_t i = 0; i < c.n; i++)
@@ -554,7 +553,7 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
 static bool
 pred_equal (const char *comment, void *data)
 {
-  return streq (comment, (const char *) data);
+  return streq (comment, (const char *)data);
 }
 
 int
@@ -596,6 +595,6 @@ int
 cni_nft_gc (const char *network, const cni_attachment *valid, size_t nvalid, int *removed,
             husk_error **err)
 {
-  struct gc_ctx g = {network, valid, nvalid};
+  struct gc_ctx g = { network, valid, nvalid };
   return delete_matching (pred_not_valid, &g, removed, err);
 }

@@ -15,7 +15,7 @@ typedef struct cni_nft_pod
   const char *network, *container_id, *ifname;
   const cni_result_ip *ips; /* the pod's addresses, prefix = the pod network's */
   size_t nips;
-  bool masq; /* masquerade traffic from the pod leaving its network */
+  bool masq;                  /* masquerade traffic from the pod leaving its network */
   const cni_ip *masq_exclude; /* further destinations kept unmasqueraded (with prefix) */
   size_t nmasq_exclude;
   const cni_port_mapping *ports;
@@ -25,8 +25,10 @@ typedef struct cni_nft_pod
 /* Adds the attachment's rules in one transaction (creating table and chains as needed). */
 int cni_nft_pod_add (const cni_nft_pod *pod, husk_error **err);
 /* Removes every rule of (container_id, ifname); no table or no rules is not an error. */
-int cni_nft_pod_del (const char *network, const char *container_id, const char *ifname, husk_error **err);
+int cni_nft_pod_del (const char *network, const char *container_id, const char *ifname,
+                     husk_error **err);
 /* Removes the rules of network's attachments not in valid[]; *removed counts rules. */
-int cni_nft_gc (const char *network, const cni_attachment *valid, size_t nvalid, int *removed, husk_error **err);
+int cni_nft_gc (const char *network, const cni_attachment *valid, size_t nvalid, int *removed,
+                husk_error **err);
 
 #endif

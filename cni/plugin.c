@@ -25,10 +25,10 @@ host_veth_name (const char *container_id, const char *ifname)
 {
   uint32_t h = 2166136261u;
   for (const char *p = container_id; *p; p++)
-    h = (h ^ (uint8_t) *p) * 16777619u;
+    h = (h ^ (uint8_t)*p) * 16777619u;
   h = (h ^ '/') * 16777619u;
   for (const char *p = ifname; *p; p++)
-    h = (h ^ (uint8_t) *p) * 16777619u;
+    h = (h ^ (uint8_t)*p) * 16777619u;
   return xasprintf ("veth%08x", h);
 }
 
@@ -73,9 +73,9 @@ ensure_bridge (const cni_conf *c, cni_nl *nl, cni_link *br, husk_error **err)
   if (br->ifindex == 0)
     {
       uint8_t mac[6];
-      if (getrandom (mac, sizeof mac, 0) != (ssize_t) sizeof mac)
+      if (getrandom (mac, sizeof mac, 0) != (ssize_t)sizeof mac)
         return husk_err_errno (err, "getrandom");
-      mac[0] = (uint8_t) ((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
+      mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
       r = cni_link_add_bridge (nl, c->bridge, c->mtu, mac, err);
       if (r < 0 && (*err)->errnum != EEXIST)
         return r;
@@ -190,7 +190,7 @@ add_default_routes (const cni_conf *c, cni_result *res)
 {
   if (!c->is_default_gateway)
     return;
-  int fams[] = {AF_INET, AF_INET6};
+  int fams[] = { AF_INET, AF_INET6 };
   for (size_t f = 0; f < 2; f++)
     {
       const cni_result_ip *ip = NULL;
@@ -206,7 +206,7 @@ add_default_routes (const cni_conf *c, cni_result *res)
       if (have)
         continue;
       res->routes = xreallocarray (res->routes, res->nroutes + 1, sizeof *res->routes);
-      cni_route rt = {.dst = {.family = fams[f], .prefix = 0}, .gw = ip->gateway};
+      cni_route rt = { .dst = { .family = fams[f], .prefix = 0 }, .gw = ip->gateway };
       res->routes[res->nroutes++] = rt;
     }
 }
@@ -299,10 +299,16 @@ add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni
   if (r < 0)
     return husk_err_wrap (err, "pod %s", env->netns);
   cni_nft_pod np = {
-    .network = c->name, .container_id = env->container_id, .ifname = env->ifname,
-    .ips = res->ips, .nips = res->nips, .masq = c->ip_masq,
-    .masq_exclude = c->masq_exclude, .nmasq_exclude = c->nmasq_exclude,
-    .ports = c->port_mappings, .nports = c->nport_mappings,
+    .network = c->name,
+    .container_id = env->container_id,
+    .ifname = env->ifname,
+    .ips = res->ips,
+    .nips = res->nips,
+    .masq = c->ip_masq,
+    .masq_exclude = c->masq_exclude,
+    .nmasq_exclude = c->nmasq_exclude,
+    .ports = c->port_mappings,
+    .nports = c->nport_mappings,
   };
   r = cni_nft_pod_add (&np, err);
   if (r < 0)

@@ -34,7 +34,7 @@ cni_result_add_iface (cni_result *r, const char *name, const char *mac, const ch
     .mac = mac ? xstrdup (mac) : NULL,
     .sandbox = sandbox ? xstrdup (sandbox) : NULL,
   };
-  return (int) r->nifaces++;
+  return (int)r->nifaces++;
 }
 
 static void
@@ -131,7 +131,7 @@ cni_result_from_json (json_t *j, cni_result **out, husk_error **err)
       return cni_err (err, CNI_ERR_DECODE, "result.interfaces[%zu].name: required", i);
     int k = cni_result_add_iface (r, name, json_string_value (json_object_get (e, "mac")),
                                   json_string_value (json_object_get (e, "sandbox")));
-    r->ifaces[k].mtu = (int) json_integer_value (json_object_get (e, "mtu"));
+    r->ifaces[k].mtu = (int)json_integer_value (json_object_get (e, "mtu"));
   }
   a = json_object_get (j, "ips");
   r->ips = xcalloc (json_array_size (a) + 1, sizeof *r->ips);
@@ -147,7 +147,7 @@ cni_result_from_json (json_t *j, cni_result **out, husk_error **err)
       return -1;
     json_t *ifx = json_object_get (e, "interface");
     if (json_is_integer (ifx))
-      ip->interface = (int) json_integer_value (ifx);
+      ip->interface = (int)json_integer_value (ifx);
     r->nips++;
   }
   a = json_object_get (j, "routes");

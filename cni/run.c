@@ -15,8 +15,7 @@ read_all (FILE *in, husk_buf *b, husk_error **err)
   while ((n = fread (chunk, 1, sizeof chunk, in)) > 0)
     husk_buf_append (b, chunk, n);
   if (ferror (in))
-    return cni_err (err, CNI_ERR_IO, "read network configuration from stdin: %s",
-                    strerror (errno));
+    return cni_err (err, CNI_ERR_IO, "read network configuration from stdin: %s", strerror (errno));
   return 0;
 }
 
@@ -72,7 +71,7 @@ cni_plugin_main (FILE *in, FILE *out)
   _cleanup_error_ husk_error *err = NULL;
   _cleanup_json_ json_t *result = NULL, *raw = NULL;
   _cleanup_buf_ husk_buf input = HUSK_BUF_INIT;
-  cni_env env = {0};
+  cni_env env = { 0 };
   int r = cni_env_load (&env, &err);
   if (r == 0 && !(env.command && streq (env.command, "VERSION") && isatty (fileno (in))))
     r = read_all (in, &input, &err);
@@ -83,8 +82,8 @@ cni_plugin_main (FILE *in, FILE *out)
       if (raw == NULL)
         raw = json_loadb (husk_buf_str (&input), input.len, 0, NULL);
       _cleanup_free_ char *details
-          = env.command ? xasprintf ("husk-cni %s: container %s, netns %s, ifname %s",
-                                     env.command, env.container_id ? env.container_id : "-",
+          = env.command ? xasprintf ("husk-cni %s: container %s, netns %s, ifname %s", env.command,
+                                     env.container_id ? env.container_id : "-",
                                      env.netns ? env.netns : "-", env.ifname ? env.ifname : "-")
                         : NULL;
       _cleanup_json_ json_t *e = cni_error_to_json (err, reply_version (raw), details);

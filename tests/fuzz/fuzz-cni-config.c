@@ -13,7 +13,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   _cleanup_error_ husk_error *err = NULL;
   cni_conf *c = NULL;
-  if (cni_conf_parse ((const char *) data, size, &c, &err) < 0)
+  if (cni_conf_parse ((const char *)data, size, &c, &err) < 0)
     {
       json_t *e = cni_error_to_json (err, NULL, NULL);
       json_decref (e);

@@ -28,8 +28,7 @@ test_bridge_conf (void)
                        "\"rangeEnd\":\"10.42.3.20\"}],[{\"subnet\":\"fd42::/64\"}]],"
                        "\"routes\":[{\"dst\":\"0.0.0.0/0\"},{\"dst\":\"::/0\"}]}}",
                        &err);
-  ok (c != NULL, "standard bridge configuration parses%s%s", err ? ": " : "",
-      err ? err->msg : "");
+  ok (c != NULL, "standard bridge configuration parses%s%s", err ? ": " : "", err ? err->msg : "");
   if (!c)
     return;
   is_str (c->bridge, "cni0", "bridge name");
@@ -75,11 +74,11 @@ test_bad_confs (void)
 {
   expect_code ("{\"cniVersion\":", CNI_ERR_DECODE, "line 1", "truncated JSON: code 6");
   expect_code ("[]", CNI_ERR_DECODE, "expected a JSON object", "not an object: code 6");
-  expect_code ("{\"cniVersion\":\"9.9.9\",\"name\":\"n\"}", CNI_ERR_INCOMPATIBLE_VERSION,
-               "9.9.9", "unknown version: code 1");
+  expect_code ("{\"cniVersion\":\"9.9.9\",\"name\":\"n\"}", CNI_ERR_INCOMPATIBLE_VERSION, "9.9.9",
+               "unknown version: code 1");
   expect_code ("{\"cniVersion\":\"1.0.0\"}", CNI_ERR_INVALID_CONFIG, "name", "no name: code 7");
-  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mtu\":\"big\"}",
-               CNI_ERR_INVALID_CONFIG, "mtu", "mtu of the wrong type: code 7");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mtu\":\"big\"}", CNI_ERR_INVALID_CONFIG,
+               "mtu", "mtu of the wrong type: code 7");
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"host-local\","
                "\"subnet\":\"10.0.0.0\"}}",
                CNI_ERR_INVALID_CONFIG, "prefix", "subnet without prefix: code 7");
@@ -94,7 +93,8 @@ test_bad_confs (void)
                "[{\"hostPort\":0,\"containerPort\":80}]}}",
                CNI_ERR_INVALID_CONFIG, "1-65535", "bad hostPort: code 7");
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipMasqExclude\":[\"10.42.0.0\"]}",
-               CNI_ERR_INVALID_CONFIG, "ipMasqExclude[0]", "ipMasqExclude entry without prefix: code 7");
+               CNI_ERR_INVALID_CONFIG, "ipMasqExclude[0]",
+               "ipMasqExclude entry without prefix: code 7");
 }
 
 static void

@@ -104,7 +104,7 @@ main (void)
   husk_error_free (err);
   err = NULL;
 
-  cni_attachment valid[] = {{"ctr-b", "eth0"}, {"ctr-g", "eth0"}};
+  cni_attachment valid[] = { { "ctr-b", "eth0" }, { "ctr-g", "eth0" } };
   int released = 0;
   ok (cni_ipam_gc (&c->ipam, c->name, valid, 2, &released, &err) == 0, "gc");
   is_int (released, 3, "gc released the three leaked addresses");

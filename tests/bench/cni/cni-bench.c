@@ -22,7 +22,7 @@ now (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
@@ -44,7 +44,7 @@ run_plugin (const char *plugin, const char *conf, const char *netns, const char 
       setenv ("CNI_CONTAINERID", id, 1);
       setenv ("CNI_NETNS", netns, 1);
       setenv ("CNI_IFNAME", "eth0", 1);
-      execl (plugin, plugin, (char *) NULL);
+      execl (plugin, plugin, (char *)NULL);
       _exit (127);
     }
   int st;
@@ -57,15 +57,15 @@ run_plugin (const char *plugin, const char *conf, const char *netns, const char 
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
 static int
 cmd_lat (const char *plugin, const char *conf, const char *netns, int n)
 {
-  double *t = xcalloc ((size_t) n, sizeof *t), sum = 0;
-  double *ta = xcalloc ((size_t) n, sizeof *ta), *td = xcalloc ((size_t) n, sizeof *td);
+  double *t = xcalloc ((size_t)n, sizeof *t), sum = 0;
+  double *ta = xcalloc ((size_t)n, sizeof *ta), *td = xcalloc ((size_t)n, sizeof *td);
   for (int i = -3; i < n; i++) /* three warm-up rounds */
     {
       char id[64];
@@ -91,9 +91,9 @@ cmd_lat (const char *plugin, const char *conf, const char *netns, int n)
           sum += t[i];
         }
     }
-  qsort (t, (size_t) n, sizeof *t, cmp_double);
-  qsort (ta, (size_t) n, sizeof *ta, cmp_double);
-  qsort (td, (size_t) n, sizeof *td, cmp_double);
+  qsort (t, (size_t)n, sizeof *t, cmp_double);
+  qsort (ta, (size_t)n, sizeof *ta, cmp_double);
+  qsort (td, (size_t)n, sizeof *td, cmp_double);
   printf ("%.0f %.0f %.0f %.0f %.0f\n", t[n / 2], t[(n * 99) / 100 >= n ? n - 1 : (n * 99) / 100],
           sum / n, ta[n / 2], td[n / 2]);
   free (t);
@@ -107,8 +107,8 @@ cmd_recv (int port)
 {
   int s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
   setsockopt (s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
-  if (bind (s, (struct sockaddr *) &a, sizeof a) < 0 || listen (s, 1) < 0)
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
+  if (bind (s, (struct sockaddr *)&a, sizeof a) < 0 || listen (s, 1) < 0)
     {
       perror ("cni-bench recv");
       return 1;
@@ -131,9 +131,9 @@ static int
 cmd_send (const char *host, int port, double secs)
 {
   int s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
   inet_pton (AF_INET, host, &a.sin_addr);
-  for (int i = 0; connect (s, (struct sockaddr *) &a, sizeof a) < 0; i++)
+  for (int i = 0; connect (s, (struct sockaddr *)&a, sizeof a) < 0; i++)
     {
       if (i > 50)
         {
@@ -163,7 +163,7 @@ cmd_send (const char *host, int port, double secs)
   while (read (s, &c, 1) > 0) /* the receiver closes once it has read everything */
     ;
   t = now () - t0;
-  printf ("%.0f\n", (double) total * 8 / t / 1e6);
+  printf ("%.0f\n", (double)total * 8 / t / 1e6);
   close (s);
   return 0;
 }

@@ -9,7 +9,7 @@
 static int
 parse_peers (char **argv, int argc, cni_peer **out, size_t *n, husk_error **err)
 {
-  cni_peer *p = xcalloc ((size_t) argc + 1, sizeof *p);
+  cni_peer *p = xcalloc ((size_t)argc + 1, sizeof *p);
   for (int i = 0; i < argc; i++)
     {
       _cleanup_free_ char *a = xstrdup (argv[i]);
@@ -17,11 +17,12 @@ parse_peers (char **argv, int argc, cni_peer **out, size_t *n, husk_error **err)
       if (eq == NULL)
         return husk_err (err, 22, "%s: expected PODCIDR=NODEIP", argv[i]);
       *eq = '\0';
-      if (cni_ip_parse (a, &p[i].pod_cidr, err) < 0 || cni_ip_parse (eq + 1, &p[i].node_ip, err) < 0)
+      if (cni_ip_parse (a, &p[i].pod_cidr, err) < 0
+          || cni_ip_parse (eq + 1, &p[i].node_ip, err) < 0)
         return -1;
     }
   *out = p;
-  *n = (size_t) argc;
+  *n = (size_t)argc;
   return 0;
 }
 
@@ -40,7 +41,7 @@ main (int argc, char **argv)
     }
   else if (argc >= 4 && streq (argv[1], "vxlan"))
     {
-      cni_vxlan_conf vc = {.vni = 42};
+      cni_vxlan_conf vc = { .vni = 42 };
       r = cni_ip_parse (argv[2], &vc.local, &err);
       if (r == 0)
         r = cni_ip_parse (argv[3], &vc.pod_cidr, &err);
