@@ -178,6 +178,24 @@ test_interpod_spread (void)
                "{'spec':{'affinity':{'podAntiAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
                "{'weight':50,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'cache'}},'topologyKey':'zone'}}]}}}}"),
         "a1", "preferred pod anti-affinity: away from the cache");
+  /* Existing pods' terms count too (symmetry): a pod that prefers web pods near it draws them,
+     even to the busier node (a1 gets 1 cpu and 4Gi of ballast). */
+  bind_pod (c, mkpod ("ballast", "1", "4Gi", NULL), "a1");
+  bind_pod (c, mkpod ("lover", NULL, NULL,
+                      "{'spec':{'affinity':{'podAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
+                      "{'weight':100,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'web'}},'topologyKey':'zone'}}]}}}}"),
+            "a1");
+  pick (c, &spread_cfg, mkpod ("web", NULL, NULL, "{'metadata':{'labels':{'app':'web'}}}"), "a1",
+        "an existing pod's preferred affinity attracts the matching pod");
+  sched_cache_remove_pod (c, "default", "lover");
+  bind_pod (c, mkpod ("hater", NULL, NULL,
+                      "{'spec':{'affinity':{'podAntiAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
+                      "{'weight':100,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'api'}},'topologyKey':'zone'}}]}}}}"),
+            "b1");
+  pick (c, &spread_cfg, mkpod ("api", NULL, NULL, "{'metadata':{'labels':{'app':'api'}}}"), "a1",
+        "an existing pod's preferred anti-affinity repels the matching pod");
+  sched_cache_remove_pod (c, "default", "hater");
+  sched_cache_remove_pod (c, "default", "ballast");
   bind_pod (c, mkpod ("s1", NULL, NULL, "{'metadata':{'labels':{'app':'s'}}}"), "a1");
   bind_pod (c, mkpod ("s2", NULL, NULL, "{'metadata':{'labels':{'app':'s'}}}"), "a1");
   pick (c, &spread_cfg,

@@ -200,6 +200,7 @@ node_add_pod (sched_node *n, sched_pod *p)
   n->nz_cpu = sched_sat_add (n->nz_cpu, p->nz_cpu);
   n->nz_mem = sched_sat_add (n->nz_mem, p->nz_mem);
   n->n_anti += p->has_required_anti;
+  n->n_affinity += p->has_pod_affinity;
   n->n_port_pods += p->n_ports > 0;
 }
 
@@ -214,6 +215,7 @@ node_remove_pod (sched_node *n, sched_pod *p)
         n->nz_cpu = sched_sat_add (n->nz_cpu, -p->nz_cpu);
         n->nz_mem = sched_sat_add (n->nz_mem, -p->nz_mem);
         n->n_anti -= p->has_required_anti;
+        n->n_affinity -= p->has_pod_affinity;
         n->n_port_pods -= p->n_ports > 0;
         return;
       }

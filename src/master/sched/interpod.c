@@ -371,9 +371,30 @@ sched_interpod_filter (sched_cycle *cy, sched_node *n, sched_status *st)
 
 /* ---- scores ---- */
 
-/* Preferred (anti-)affinity of the incoming pod: each existing pod matching a term adds (or
-   subtracts) the term's weight to its topology domain; a node scores its domains' sums,
-   min-max normalized. */
+static void
+add_weighted_terms (sched_map *dom, json_t *weighted, const sched_pod *subject, const char *ns,
+                    const sched_node *at, int sign)
+{
+  json_t *wt;
+  size_t k;
+  json_array_foreach (weighted, k, wt)
+    {
+      json_t *t = json_object_get (wt, "podAffinityTerm");
+      int64_t w = json_integer_value (json_object_get (wt, "weight"));
+      w = w < 0 ? 0 : w > 100 ? 100 : w; /* validation allows 1..100 */
+      const char *key = json_string_value (json_object_get (t, "topologyKey"));
+      const char *val = key ? sched_node_label (at, key) : NULL;
+      if (!val || !sched_pod_matches_term (subject, t, ns))
+        continue;
+      _cleanup_free_ char *p = pair (key, val);
+      count_add (dom, p, sign * w);
+    }
+}
+
+/* InterPodAffinity scoring (upstream processExistingPod): the incoming pod's preferred
+   terms matched by existing pods, and existing pods' terms matched by the incoming pod
+   (required affinity with hardPodAffinityWeight 1, preferred affinity +weight, preferred
+   anti-affinity -weight), summed per topology domain; min-max normalized. */
 void
 sched_score_interpod (sched_cycle *cy, sched_node **nodes, size_t n, int64_t *out)
 {
@@ -381,30 +402,47 @@ sched_score_interpod (sched_cycle *cy, sched_node **nodes, size_t n, int64_t *ou
                                      "podAffinity.preferredDuringSchedulingIgnoredDuringExecution");
   json_t *pref_anti = husk_json_path (
       cy->pod->affinity, "podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution");
+  bool own = json_array_size (pref_aff) > 0 || json_array_size (pref_anti) > 0;
+  sched_cache *c = cy->cache;
+  bool others = false;
   memset (out, 0, n * sizeof *out);
-  if (json_array_size (pref_aff) == 0 && json_array_size (pref_anti) == 0)
+  for (size_t i = 0; i < c->n_nodes && !others; i++)
+    others = c->nodes[i]->n_affinity > 0;
+  if (!own && !others)
     return;
   sched_map *dom = sched_map_new ();
-  sched_cache *c = cy->cache;
   for (size_t i = 0; i < c->n_nodes; i++)
-    for (size_t j = 0; j < c->nodes[i]->n_pods; j++)
-      for (int anti = 0; anti < 2; anti++)
+    {
+      sched_node *at = c->nodes[i];
+      if (!own && !at->n_affinity)
+        continue;
+      for (size_t j = 0; j < at->n_pods; j++)
         {
-          json_t *wt;
-          size_t k;
-          json_array_foreach (anti ? pref_anti : pref_aff, k, wt)
+          sched_pod *e = at->pods[j];
+          if (own)
             {
-              json_t *t = json_object_get (wt, "podAffinityTerm");
-              int64_t w = json_integer_value (json_object_get (wt, "weight"));
-              w = w < 0 ? 0 : w > 100 ? 100 : w; /* validation allows 1..100 */
+              add_weighted_terms (dom, pref_aff, e, cy->pod->ns, at, 1);
+              add_weighted_terms (dom, pref_anti, e, cy->pod->ns, at, -1);
+            }
+          if (!e->has_pod_affinity)
+            continue;
+          json_t *t;
+          size_t k;
+          json_array_foreach (husk_json_path (e->affinity, "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"), k, t)
+            {
               const char *key = json_string_value (json_object_get (t, "topologyKey"));
-              const char *val = key ? sched_node_label (c->nodes[i], key) : NULL;
-              if (!val || !sched_pod_matches_term (c->nodes[i]->pods[j], t, cy->pod->ns))
+              const char *val = key ? sched_node_label (at, key) : NULL;
+              if (!val || !sched_pod_matches_term (cy->pod, t, e->ns))
                 continue;
               _cleanup_free_ char *p = pair (key, val);
-              count_add (dom, p, anti ? -w : w);
+              count_add (dom, p, 1); /* hardPodAffinityWeight */
             }
+          add_weighted_terms (dom, husk_json_path (e->affinity, "podAffinity.preferredDuringSchedulingIgnoredDuringExecution"),
+                              cy->pod, e->ns, at, 1);
+          add_weighted_terms (dom, husk_json_path (e->affinity, "podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution"),
+                              cy->pod, e->ns, at, -1);
         }
+    }
   int64_t mn = INT64_MAX, mx = INT64_MIN;
   for (size_t i = 0; i < n; i++)
     {

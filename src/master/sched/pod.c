@@ -325,6 +325,8 @@ sched_pod_parse (json_t *obj, sched_pod **out, husk_error **err)
   p->has_required_anti
       = json_array_size (json_object_get (anti, "requiredDuringSchedulingIgnoredDuringExecution"))
         > 0;
+  p->has_pod_affinity = json_object_size (json_object_get (p->affinity, "podAffinity")) > 0
+                        || json_object_size (anti) > 0;
   const char *node = json_string_value (json_object_get (spec, "nodeName"));
   if (node && *node)
     p->node = xstrdup (node);

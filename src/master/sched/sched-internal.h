@@ -99,6 +99,7 @@ typedef struct sched_pod
   int64_t nz_cpu, nz_mem; /* requests with upstream's non-zero defaults (scoring) */
   int32_t priority;
   bool preempt_never, terminating, has_required_anti;
+  bool has_pod_affinity; /* any podAffinity or podAntiAffinity */
   size_t n_ports;
   sched_port *ports;
   size_t n_images;
@@ -130,6 +131,7 @@ typedef struct sched_node
   size_t n_pods, cap_pods;
   sched_pod **pods;
   size_t n_anti;       /* pods with required anti-affinity */
+  size_t n_affinity;   /* pods with any pod (anti-)affinity */
   size_t n_port_pods;  /* pods with host ports */
   size_t n_images;
   sched_image *images;

@@ -10,10 +10,10 @@
 #include "src/master/sched/sched.h"
 
 static double
-now (void)
+clock_s (clockid_t id)
 {
   struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
+  clock_gettime (id, &ts);
   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
@@ -77,7 +77,7 @@ main (int argc, char **argv)
   long rss0 = status_kb ("VmRSS:");
 
   int failed = 0;
-  double t0 = now ();
+  double t0 = clock_s (CLOCK_MONOTONIC), c0 = clock_s (CLOCK_PROCESS_CPUTIME_ID);
   for (int i = 0; i < n_pods; i++)
     {
       sched_result r;
@@ -92,13 +92,16 @@ main (int argc, char **argv)
         failed++;
       sched_result_clear (&r);
     }
-  double dt = now () - t0;
-  double rate = n_pods / dt;
+  double dt = clock_s (CLOCK_MONOTONIC) - t0, cpu = clock_s (CLOCK_PROCESS_CPUTIME_ID) - c0;
+  /* One scheduling thread: CPU time is what it costs on an idle core; wall time shows how
+     the shared machine treated it. */
+  double rate = n_pods / cpu;
 
   printf ("nodes %d, pods %d, percentageOfNodesToScore %s\n", n_nodes, n_pods,
           cfg.percentage_of_nodes_to_score ? argv[3] : "adaptive");
-  printf ("scheduled %d, unschedulable %d in %.3f s: %.0f pods/s\n", n_pods - failed, failed, dt,
-          rate);
+  printf ("scheduled %d, unschedulable %d in %.3f s CPU (%.3f s wall): %.0f pods/s per CPU "
+          "second (%.0f pods/s wall)\n",
+          n_pods - failed, failed, cpu, dt, rate, n_pods / dt);
   printf ("ratio to the target 3000 pods/s: %.2f; to upstream's floor 270 pods/s: %.1f\n",
           rate / 3000, rate / 270);
   printf ("RSS: %ld kB before scheduling, %ld kB after, peak %ld kB\n", rss0,
