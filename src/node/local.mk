@@ -69,7 +69,8 @@ src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/grpc.c \
 	src/node/agent/status.h src/node/agent/status.c \
 	src/node/agent/sync.h src/node/agent/sync.c \
-	src/node/agent/hooks.h src/node/agent/hooks.c
+	src/node/agent/hooks.h src/node/agent/hooks.c \
+	src/node/agent/node.h src/node/agent/node.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a
@@ -77,7 +78,7 @@ HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS)
 
 AGENT_UNIT_TESTS = tests/unit/test-agent-crilog tests/unit/test-agent-restart \
 	tests/unit/test-agent-podspec tests/unit/test-agent-volume tests/unit/test-agent-probe \
-	tests/unit/test-agent-status tests/unit/test-agent-sync
+	tests/unit/test-agent-status tests/unit/test-agent-sync tests/unit/test-agent-node
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_unit_test_agent_crilog_SOURCES = tests/unit/test-agent-crilog.c tests/unit/tap.h
@@ -100,6 +101,9 @@ tests_unit_test_agent_status_LDADD = $(AGENT_LIBS)
 tests_unit_test_agent_sync_SOURCES = tests/unit/test-agent-sync.c tests/unit/tap.h
 tests_unit_test_agent_sync_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_agent_sync_LDADD = $(AGENT_LIBS)
+tests_unit_test_agent_node_SOURCES = tests/unit/test-agent-node.c tests/unit/tap.h
+tests_unit_test_agent_node_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_agent_node_LDADD = $(AGENT_LIBS)
 check_PROGRAMS += tests/integration/agent/vol-check
 tests_integration_agent_vol_check_SOURCES = tests/integration/agent/vol-check.c
 tests_integration_agent_vol_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
@@ -109,3 +113,19 @@ tests_integration_agent_probe_check_SOURCES = tests/integration/agent/probe-chec
 tests_integration_agent_probe_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_integration_agent_probe_check_LDADD = $(AGENT_LIBS)
 # --- end node agent ---
+
+# --- node daemon ---
+noinst_LIBRARIES += src/node/libnode.a
+src_node_libnode_a_SOURCES = \
+	src/node/node.h src/node/node-internal.h src/node/node.c src/node/nodeobj.c \
+	src/node/pod/sandbox.c src/node/pod/container.c src/node/pod/sync.c \
+	src/node/pod/status.c \
+	src/cli/node.c
+src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+HUSK_COMPONENT_LIBS += src/node/libnode.a
+# libnode uses the agent, image and runtime libraries listed before it: list them again.
+HUSK_COMPONENT_DEPLIBS += src/node/agent/libagent.a src/node/image/libimage.a \
+	runtime/libhuskrt.a lib/libhusk.a $(JANSSON_LIBS) $(CURL_LIBS) $(NETTLE_LIBS) \
+	$(ARCHIVE_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) -lpthread
+EXTRA_DIST += docs/node.md
+# --- end node daemon ---
