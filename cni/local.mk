@@ -5,7 +5,8 @@ cni_libhuskcni_a_SOURCES = \
 	cni/netlink.h cni/netlink.c cni/nft.h cni/nft.c cni/plugin.c cni/run.c \
 	cni/crossnode.h cni/crossnode.c
 cni_libhuskcni_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MNL_CFLAGS) $(NFTNL_CFLAGS)
-CNI_LIBS = cni/libhuskcni.a $(LIBHUSK_LIBS) $(NFTNL_LIBS) $(MNL_LIBS)
+# Only what the plugin uses (no libyaml): every exec of husk-cni pays for each library loaded.
+CNI_LIBS = cni/libhuskcni.a lib/libhusk.a $(JANSSON_LIBS) $(NFTNL_LIBS) $(MNL_LIBS)
 
 bin_PROGRAMS += husk-cni
 husk_cni_SOURCES = cni/husk-cni.c
