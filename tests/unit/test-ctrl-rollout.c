@@ -100,6 +100,27 @@ main (void)
   simulate (3, "\"100%\"", "0", 2);
   simulate (100, "\"10%\"", "\"10%\"", 10);
 
+  /* proportional scaling mid-rollout (10 -> 20 replicas, maxSurge 25%) */
+  ctrl_rs_scale ps[2] = { { 8, 1, 13 }, { 5, 2, 13 } };
+  ctrl_rollout_proportional (20, 5, 13, ps, 2);
+  ok (ps[0].replicas == 15 && ps[1].replicas == 10, "scale up 13 -> 25 shared 15/10 (%d %d)",
+      ps[0].replicas, ps[1].replicas);
+  ctrl_rs_scale down[2] = { { 15, 1, 25 }, { 10, 2, 25 } };
+  ctrl_rollout_proportional (10, 3, 25, down, 2);
+  ok (down[0].replicas + down[1].replicas == 13 && down[0].replicas == 8 && down[1].replicas == 5,
+      "scale down 25 -> 13 shared 8/5 (%d %d)", down[0].replicas, down[1].replicas);
+  ctrl_rs_scale tie[2] = { { 3, 1, 0 }, { 3, 2, 0 } };
+  ctrl_rollout_proportional (7, 1, 6, tie, 2);
+  ok (tie[1].replicas == 4 && tie[0].replicas == 4, "equal sizes, adding: newer first (%d %d)",
+      tie[0].replicas, tie[1].replicas);
+  ctrl_rs_scale tie2[2] = { { 3, 1, 0 }, { 3, 2, 0 } };
+  ctrl_rollout_proportional (4, 1, 6, tie2, 2);
+  ok (tie2[0].replicas == 2 && tie2[1].replicas == 3, "equal sizes, removing: older first (%d %d)",
+      tie2[0].replicas, tie2[1].replicas);
+  ctrl_rs_scale zero[2] = { { 3, 1, 0 }, { 0, 2, 0 } };
+  ctrl_rollout_proportional (0, 0, 3, zero, 2);
+  ok (zero[0].replicas == 0 && zero[1].replicas == 0, "scaled to zero");
+
   /* pod-template-hash */
   char *e = ctrl_safe_encode ("123");
   is_str (e, "567", "SafeEncodeString maps digits into bcdfghjklmnpqrstvwxz2456789");

@@ -82,6 +82,21 @@ int32_t ctrl_rollout_new_replicas (int32_t desired, int32_t surge, int32_t total
 int32_t ctrl_rollout_scale_down_old (int32_t desired, int32_t unavailable, ctrl_rs *old,
                                      size_t n_old, const ctrl_rs *new_rs);
 
+typedef struct ctrl_rs_scale
+{
+  int32_t replicas;     /* spec.replicas; set to the new size */
+  int64_t created;      /* creationTimestamp */
+  int32_t max_replicas; /* annotation deployment.kubernetes.io/max-replicas; 0 when absent */
+} ctrl_rs_scale;
+
+/* Proportional scaling of a RollingUpdate Deployment resized mid-rollout (upstream
+   DeploymentController.scale): the replicas to add or remove (desired + surge minus the
+   current total) are shared among the active ReplicaSets (replicas > 0) by their fraction,
+   largest first (newer first when adding, older first when removing), leftovers to the
+   first. status_replicas is the Deployment's status.replicas (the fallback fraction base). */
+void ctrl_rollout_proportional (int32_t desired, int32_t surge, int32_t status_replicas,
+                                ctrl_rs_scale *rs, size_t n);
+
 /* ---- pod-template-hash (podhash.c) ---- */
 
 /* FNV-32a over the template (canonical JSON: sorted keys, compact) followed, when

@@ -144,3 +144,80 @@ ctrl_rollout_scale_down_old (int32_t desired, int32_t unavailable, ctrl_rs *old,
   free (order);
   return cleaned + scaled;
 }
+
+/* ---- proportional scaling ---- */
+
+static int
+cmp_size (const void *a, const void *b, void *arg)
+{
+  int scale_dir = *(const int *) arg;
+  const ctrl_rs_scale *x = *(ctrl_rs_scale *const *) a, *y = *(ctrl_rs_scale *const *) b;
+  if (x->replicas != y->replicas)
+    return x->replicas > y->replicas ? -1 : 1;
+  if (x->created == y->created)
+    return 0;
+  /* adding: newer first (ReplicaSetsBySizeNewer); removing: older first */
+  return (x->created > y->created) == (scale_dir > 0) ? -1 : 1;
+}
+
+static int32_t
+round_half_away (double x)
+{
+  return (int32_t) (x < 0 ? x - 0.5 : x + 0.5);
+}
+
+static int32_t
+fraction (const ctrl_rs_scale *rs, int32_t desired, int32_t surge, int32_t status_replicas)
+{
+  if (desired == 0)
+    return -rs->replicas;
+  int32_t total = desired + surge;
+  int32_t annotated = rs->max_replicas > 0 ? rs->max_replicas : status_replicas;
+  if (annotated <= 0)
+    return 0;
+  return round_half_away ((double) rs->replicas * total / annotated) - rs->replicas;
+}
+
+void
+ctrl_rollout_proportional (int32_t desired, int32_t surge, int32_t status_replicas,
+                           ctrl_rs_scale *rs, size_t n)
+{
+  ctrl_rs_scale **act = xcalloc (n + 1, sizeof *act);
+  size_t k = 0;
+  int32_t current = 0;
+  for (size_t i = 0; i < n; i++)
+    if (rs[i].replicas > 0)
+      {
+        act[k++] = &rs[i];
+        current += rs[i].replicas;
+      }
+  int32_t allowed = desired > 0 ? desired + surge : 0;
+  int32_t to_add = allowed - current, added = 0;
+  if (to_add == 0 || k == 0)
+    {
+      free (act);
+      return;
+    }
+  int dir = to_add > 0 ? 1 : -1;
+  qsort_r (act, k, sizeof *act, cmp_size, &dir);
+  int32_t *size = xcalloc (k, sizeof *size);
+  for (size_t i = 0; i < k; i++)
+    {
+      int32_t p = 0;
+      if (to_add != added)
+        {
+          int32_t f = fraction (act[i], desired, surge, status_replicas);
+          int32_t left = to_add - added;
+          p = to_add > 0 ? (f < left ? f : left) : (f > left ? f : left);
+        }
+      size[i] = act[i]->replicas + p;
+      added += p;
+    }
+  size[0] += to_add - added;
+  if (size[0] < 0)
+    size[0] = 0;
+  for (size_t i = 0; i < k; i++)
+    act[i]->replicas = size[i];
+  free (size);
+  free (act);
+}
