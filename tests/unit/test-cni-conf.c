@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "cni/cni.h"
+#include "cni/crossnode.h"
 #include "lib/json.h"
 #include "tests/unit/tap.h"
 
@@ -151,6 +152,22 @@ test_ip (void)
       "version compare");
 }
 
+static void
+test_vtep (void)
+{
+  cni_ip node, cidr;
+  cni_ip_parse ("192.168.72.2", &node, NULL);
+  cni_ip_parse ("10.42.2.0/24", &cidr, NULL);
+  uint8_t mac[6];
+  cni_vtep_mac (&node, mac);
+  ok (mac[0] == 0x0a && mac[1] == 0x58 && mac[2] == 192 && mac[3] == 168 && mac[4] == 72
+          && mac[5] == 2,
+      "VTEP MAC is 0a:58 + the node address");
+  cni_ip v = cni_vtep_ip (&cidr);
+  _cleanup_free_ char *s = cni_ip_format (&v, true);
+  is_str (s, "10.42.2.0/32", "VTEP address is the podCIDR's network address");
+}
+
 int
 main (void)
 {
@@ -158,5 +175,6 @@ main (void)
   test_bad_confs ();
   test_result_json ();
   test_ip ();
+  test_vtep ();
   return tap_done ();
 }
