@@ -424,9 +424,46 @@ test_preemption (void)
   sched_cache_free (c);
 }
 
+static void
+daemon_is (const char *node_extra, const char *pod_extra, bool run, bool cont, const char *name)
+{
+  json_t *n = mknode ("d", "1", "1Gi", 10, node_extra);
+  json_t *p = mkpod ("ds-pod", NULL, NULL, pod_extra);
+  bool r = !run, k = !cont;
+  int ret = sched_daemon_fits (n, p, &r, &k, NULL);
+  ok (ret == 0 && r == run && k == cont, "DaemonSet: %s (run %d continue %d)", name, r, k);
+  json_decref (n);
+  json_decref (p);
+}
+
+static void
+test_daemon (void)
+{
+  daemon_is (NULL, NULL, true, true, "a plain node runs it");
+  daemon_is ("{'status':{'allocatable':{'cpu':'0'}}}", "{'spec':{'containers':[{'name':'c','resources':{'requests':{'cpu':'2'}}}]}}",
+             true, true, "resources are not considered");
+  daemon_is (NULL, "{'spec':{'nodeSelector':{'role':'edge'}}}", false, false, "nodeSelector mismatch");
+  daemon_is ("{'metadata':{'labels':{'role':'edge'}}}", "{'spec':{'nodeSelector':{'role':'edge'}}}", true, true,
+             "nodeSelector match");
+  daemon_is ("{'spec':{'taints':[{'key':'node-role.kubernetes.io/control-plane','effect':'NoSchedule'}]}}", NULL,
+             false, true, "NoSchedule taint: no new pod, a running one stays");
+  daemon_is ("{'spec':{'taints':[{'key':'gone','effect':'NoExecute'}]}}", NULL, false, false,
+             "NoExecute taint: evicted");
+  daemon_is ("{'spec':{'taints':[{'key':'node.kubernetes.io/unreachable','effect':'NoExecute'}],'unschedulable':true}}",
+             NULL, true, true, "daemon pods tolerate unreachable and cordons");
+  daemon_is ("{'spec':{'taints':[{'key':'node.kubernetes.io/network-unavailable','effect':'NoSchedule'}]}}", NULL,
+             false, true, "network-unavailable: only hostNetwork pods");
+  daemon_is ("{'spec':{'taints':[{'key':'node.kubernetes.io/network-unavailable','effect':'NoSchedule'}]}}",
+             "{'spec':{'hostNetwork':true}}", true, true, "network-unavailable with hostNetwork");
+  daemon_is ("{'spec':{'taints':[{'key':'gpu','value':'yes','effect':'NoSchedule'}]}}",
+             "{'spec':{'tolerations':[{'key':'gpu','operator':'Equal','value':'yes'}]}}", true, true,
+             "the template's own tolerations");
+}
+
 int
 main (void)
 {
+  test_daemon ();
   test_resources ();
   test_node_name_selector_affinity ();
   test_taints ();

@@ -75,6 +75,16 @@ int sched_schedule (sched_cache *c, const sched_config *cfg, json_t *pod, sched_
 int sched_pod_requests (json_t *pod, int64_t *milli_cpu, int64_t *memory, int64_t *ephemeral,
                         husk_error **err);
 
+/* DaemonSet placement (upstream NodeShouldRunDaemonPod) of pod (the DaemonSet's template as
+   a Pod) on node: *should_run when nodeName, nodeSelector, required node affinity and the
+   NoSchedule/NoExecute taints allow it (with the tolerations the DaemonSet controller adds
+   to daemon pods: not-ready and unreachable NoExecute; disk/memory/pid-pressure and
+   unschedulable NoSchedule; network-unavailable for hostNetwork pods); *should_continue is
+   false when a running daemon pod must go (placement mismatch or an untolerated NoExecute
+   taint). Resources are not considered. */
+int sched_daemon_fits (json_t *node, json_t *pod, bool *should_run, bool *should_continue,
+                       husk_error **err);
+
 /* Per-node scores of the last feasible nodes (for tests and `husk` diagnostics): the weighted
    sum that sched_schedule compares. Returns -ENOENT if the node is infeasible for pod. */
 int sched_score_node (sched_cache *c, const sched_config *cfg, json_t *pod, const char *node,
