@@ -76,11 +76,12 @@ one_round (const char *dir, int r)
       child (dir, p[1]);
     }
   close (p[1]);
-  /* Read acknowledgements; kill after a while (varying so the kill lands at random points). */
+  /* Read acknowledgements; kill after a number of them that varies per round (or after 10 s
+     on a very slow machine), so the kill lands at different points. */
   FILE *f = fdopen (p[0], "r");
   struct timespec t0, now;
   clock_gettime (CLOCK_MONOTONIC, &t0);
-  long wait_ms = 600 + r * 370;
+  size_t kill_after = (size_t) (r * r * 400);
   size_t n = 0, cap = 0;
   ack *acks = NULL;
   char line[256];
@@ -96,7 +97,7 @@ one_round (const char *dir, int r)
         n++;
       clock_gettime (CLOCK_MONOTONIC, &now);
       long el = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-      if (!killed && el >= wait_ms)
+      if (!killed && (n >= kill_after || el >= 10000))
         {
           kill (pid, SIGKILL);
           killed = true; /* keep reading: what the child acknowledged is still in the pipe */
@@ -107,7 +108,7 @@ one_round (const char *dir, int r)
   waitpid (pid, &status, 0);
   ok (killed && WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL,
       "round %d: writer process killed with SIGKILL mid-stream", r);
-  ok (n > 100, "round %d: %zu writes acknowledged before the kill", r, n);
+  ok (n > 0, "round %d: %zu writes acknowledged before the kill", r, n);
 
   store_options o = { .data_dir = dir };
   store *s = NULL;
