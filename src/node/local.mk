@@ -23,7 +23,7 @@ HUSK_COMPONENT_LIBS += src/node/image/libimage.a
 HUSK_COMPONENT_DEPLIBS += $(NETTLE_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 
 IMAGE_UNIT_TESTS = tests/unit/test-image-ref tests/unit/test-image-unpack \
-	tests/unit/test-image-manifest tests/unit/test-image-store
+	tests/unit/test-image-manifest tests/unit/test-image-store tests/unit/test-image-snapshot
 check_PROGRAMS += $(IMAGE_UNIT_TESTS)
 TESTS += $(IMAGE_UNIT_TESTS)
 tests_unit_test_image_ref_SOURCES = tests/unit/test-image-ref.c
@@ -38,6 +38,9 @@ tests_unit_test_image_manifest_LDADD = $(IMAGE_LIBS)
 tests_unit_test_image_store_SOURCES = tests/unit/test-image-store.c
 tests_unit_test_image_store_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_image_store_LDADD = $(IMAGE_LIBS)
+tests_unit_test_image_snapshot_SOURCES = tests/unit/test-image-snapshot.c
+tests_unit_test_image_snapshot_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
+tests_unit_test_image_snapshot_LDADD = $(IMAGE_LIBS)
 
 # libFuzzer targets (make fuzz; FUZZ_BUILD and LIB_FUZZ_SRCS come from tests/local.mk).
 IMAGE_FUZZ_SRCS = $(addprefix $(top_srcdir)/src/node/image/,ref.c digest.c manifest.c auth.c unpack.c)
@@ -112,6 +115,10 @@ check_PROGRAMS += tests/integration/agent/probe-check
 tests_integration_agent_probe_check_SOURCES = tests/integration/agent/probe-check.c
 tests_integration_agent_probe_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_integration_agent_probe_check_LDADD = $(AGENT_LIBS)
+check_PROGRAMS += tests/integration/agent/log-check
+tests_integration_agent_log_check_SOURCES = tests/integration/agent/log-check.c
+tests_integration_agent_log_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_integration_agent_log_check_LDADD = $(AGENT_LIBS)
 # --- end node agent ---
 
 # --- node daemon ---
