@@ -5,7 +5,7 @@
 # two concurrent pulls downloading each blob once; a resumed partial download; rm + GC.
 set -u
 . "$(dirname "$0")/lib.sh"
-img_skip_unless docker-registry skopeo umoci python3 busybox
+img_skip_unless docker-registry skopeo umoci python3 busybox zstd
 img_setup
 img_registry plain
 R=$REG_plain
