@@ -373,6 +373,16 @@ test_preemption (void)
   sched_result_clear (&r);
   json_decref (p);
 
+  /* After the victim is gone, the nominated pod returns to its node even if another node
+     would score higher. */
+  sched_cache_remove_pod (c, "default", "b-3");
+  add_node (c, mknode ("empty", "4", "8Gi", 110, NULL));
+  expect (c, mkpod ("vip", "1", NULL, "{'spec':{'priority':10},'status':{'nominatedNodeName':'b'}}"), "b",
+          "a nominated pod goes to its nominated node once it fits");
+  expect (c, mkpod ("vip", "1", NULL, "{'spec':{'priority':10}}"), "empty",
+          "without the nomination the emptiest node wins");
+  sched_cache_remove_node (c, "empty");
+  bind_pod (c, mkpod ("b-3", "1", NULL, "{'spec':{'priority':0}}"), "b");
   expect (c, mkpod ("never", "1", NULL, "{'spec':{'priority':10,'preemptionPolicy':'Never'}}"),
           "0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to "
           "preemptionPolicy=Never.",

@@ -262,6 +262,22 @@ run_cycle (sched_cache *c, const sched_config *cfg, json_t *pod_obj, sched_resul
       out->message = xstrdup ("no nodes available to schedule pods");
       goto done;
     }
+  /* A pod nominated by an earlier preemption goes back to its node if it fits now
+     (upstream evaluateNominatedNode). */
+  const char *nominated = husk_json_path_str (pod_obj, "status.nominatedNodeName");
+  sched_node *nn = nominated && !only_node ? sched_map_get (c->node_by_name, nominated) : NULL;
+  if (nn)
+    {
+      sched_status st = { 0 };
+      sched_filter_node (&cy, nn, &st);
+      sched_status_clear (&st);
+      if (st.code == SCHED_OK)
+        {
+          out->node = xstrdup (nn->name);
+          out->feasible = 1;
+          goto done;
+        }
+    }
   sched_config every = cfg ? *cfg : (sched_config){ 0 };
   if (only_node)
     every.percentage_of_nodes_to_score = 100;
