@@ -120,6 +120,14 @@ tap_is "$(cd "$tmp/ipam/podnet" && ls | grep -v -e lock -e last_ | sort | tr '\n
 tap_nft "GC removed stale nftables rules" -- bash -c "! ip netns exec $node nft list table inet husk-cni | grep -q ctr3"
 cni DEL ctr3 "$pod2" "$tmp/net11.json" >/dev/null
 
+# --- the product shells out to nothing (no ip, no nft): ADD and DEL with an empty PATH
+CNI_COMMAND=ADD CNI_CONTAINERID=nopath CNI_NETNS=/run/netns/$pod2 CNI_IFNAME=eth0 \
+  ip netns exec "$node" env PATH=/nonexistent "$CNI_BIN" <"$tmp/net-pm.json" >"$tmp/np.json"
+tap_ok $? "ADD with ipMasq and hostPort works with PATH=/nonexistent"
+CNI_COMMAND=DEL CNI_CONTAINERID=nopath CNI_NETNS=/run/netns/$pod2 CNI_IFNAME=eth0 \
+  ip netns exec "$node" env PATH=/nonexistent "$CNI_BIN" <"$tmp/net-pm.json" >/dev/null
+tap_ok $? "and so does DEL"
+
 # --- STATUS
 CNI_COMMAND=STATUS ip netns exec "$node" "$CNI_BIN" <"$tmp/net11.json" >"$tmp/status.out"
 tap_ok $? "STATUS reports ready"
