@@ -178,6 +178,42 @@ test_rotation (void)
   _cleanup_free_ char *p = xasprintf ("%s/0.log", dir);
   _cleanup_free_ char *last = slurp (p);
   ok (strstr (last, "stdout F line 19\n") != NULL, "the newest line is in the current file");
+
+  /* one read holding many lines: the batch is split at record boundaries */
+  _cleanup_free_ char *dir2 = xasprintf ("%s/rot2/c", tmp);
+  ok (agent_log_writer_open (dir2, 0, 400, 20, &w, &err) == 0, "batch writer opens");
+  agent_log_writer_set_clock (w, fake_clock);
+  husk_buf many = HUSK_BUF_INIT;
+  for (int i = 0; i < 40; i++)
+    husk_buf_printf (&many, "batch %02d\n", i);
+  agent_log_writer_feed (w, AGENT_LOG_STDOUT, many.data, many.len, &err);
+  husk_buf_free (&many);
+  agent_log_writer_close (w);
+  _cleanup_free_ char *cat = xasprintf ("cat $(ls %s/0.log.* | sort) %s/0.log", dir2, dir2);
+  FILE *g = popen (cat, "r");
+  char line[256];
+  int seen = 0;
+  bool in_order = true;
+  while (g && fgets (line, sizeof line, g))
+    {
+      char want[32];
+      snprintf (want, sizeof want, "batch %02d\n", seen);
+      if (!strstr (line, want))
+        in_order = false;
+      seen++;
+    }
+  if (g)
+    pclose (g);
+  is_int (seen, 40, "40 lines of one read across rotated files");
+  ok (in_order, "in order, each record whole in one file");
+  _cleanup_free_ char *big = xasprintf ("find %s -type f -size +400c | wc -l", dir2);
+  g = popen (big, "r");
+  int over = -1;
+  if (g && fscanf (g, "%d", &over) != 1)
+    over = -1;
+  if (g)
+    pclose (g);
+  is_int (over, 0, "no file past max_size");
 }
 
 static void

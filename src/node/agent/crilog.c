@@ -115,6 +115,8 @@ struct agent_log_writer
   uint64_t max_size;
   int max_files;
   husk_buf pending[2];
+  husk_buf batch; /* records of one feed, written with one write(2) */
+  char ts[40];    /* the time stamped on this feed's records */
   void (*now) (struct timespec *);
 };
 
@@ -182,6 +184,7 @@ agent_log_writer_close (agent_log_writer *w)
     close (w->fd);
   husk_buf_free (&w->pending[0]);
   husk_buf_free (&w->pending[1]);
+  husk_buf_free (&w->batch);
   free (w->dir);
   free (w->path);
   free (w);
@@ -239,7 +242,7 @@ writer_rotate (agent_log_writer *w, husk_error **err)
   for (int i = 1; access (dst, F_OK) == 0; i++)
     {
       free (dst);
-      dst = xasprintf ("%s.%s.%d", w->path, stamp, i);
+      dst = xasprintf ("%s.%s.%03d", w->path, stamp, i);
     }
   if (rename (w->path, dst) < 0)
     return husk_err_errno (err, "rotate %s", w->path);
@@ -250,34 +253,54 @@ writer_rotate (agent_log_writer *w, husk_error **err)
 }
 
 static int
-write_record (agent_log_writer *w, agent_log_stream s, char tag, const char *data, size_t len,
-              husk_error **err)
+flush_batch (agent_log_writer *w, husk_error **err)
 {
-  char ts[40];
-  struct timespec now;
-  w->now (&now);
-  agent_log_format_time (&now, ts, sizeof ts);
-  _cleanup_buf_ husk_buf rec = HUSK_BUF_INIT;
-  husk_buf_printf (&rec, "%s %s %c ", ts, stream_names[s], tag);
-  husk_buf_append (&rec, data, len);
-  husk_buf_putc (&rec, '\n');
-  if (w->size > 0 && w->size + rec.len > w->max_size)
-    {
-      int ret = writer_rotate (w, err);
-      if (ret < 0)
-        return ret;
-    }
   size_t off = 0;
-  while (off < rec.len)
+  while (off < w->batch.len)
     {
-      ssize_t n = write (w->fd, rec.data + off, rec.len - off);
+      ssize_t n = write (w->fd, w->batch.data + off, w->batch.len - off);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return husk_err_errno (err, "write %s", w->path);
+        {
+          husk_buf_reset (&w->batch);
+          return husk_err_errno (err, "write %s", w->path);
+        }
       off += n;
     }
-  w->size += rec.len;
+  w->size += w->batch.len;
+  husk_buf_reset (&w->batch);
+  return 0;
+}
+
+static void
+stamp (agent_log_writer *w)
+{
+  struct timespec now;
+  w->now (&now);
+  agent_log_format_time (&now, w->ts, sizeof w->ts);
+}
+
+/* Appends one record to the batch; the batch goes out first when this record would take
+   the file past max_size, and the file is rotated. Records never straddle two files. */
+static int
+write_record (agent_log_writer *w, agent_log_stream s, char tag, const char *data, size_t len,
+              husk_error **err)
+{
+  size_t rec_len = strlen (w->ts) + 1 + strlen (stream_names[s]) + 3 + len + 1;
+  uint64_t used = w->size + w->batch.len;
+  if (used > 0 && used + rec_len > w->max_size)
+    {
+      int ret = flush_batch (w, err);
+      if (ret < 0)
+        return ret;
+      ret = writer_rotate (w, err);
+      if (ret < 0)
+        return ret;
+    }
+  husk_buf_printf (&w->batch, "%s %s %c ", w->ts, stream_names[s], tag);
+  husk_buf_append (&w->batch, data, len);
+  husk_buf_putc (&w->batch, '\n');
   return 0;
 }
 
@@ -303,9 +326,22 @@ flush_pieces (agent_log_writer *w, agent_log_stream s, husk_error **err)
   return 0;
 }
 
+static int feed_records (agent_log_writer *w, agent_log_stream s, const char *data, size_t len,
+                         husk_error **err);
+
 int
 agent_log_writer_feed (agent_log_writer *w, agent_log_stream s, const char *data, size_t len,
                        husk_error **err)
+{
+  stamp (w);
+  int ret = feed_records (w, s, data, len, err);
+  int ret2 = flush_batch (w, ret < 0 ? NULL : err);
+  return ret < 0 ? ret : ret2;
+}
+
+static int
+feed_records (agent_log_writer *w, agent_log_stream s, const char *data, size_t len,
+              husk_error **err)
 {
   husk_buf *p = &w->pending[s];
   while (len > 0)
@@ -334,9 +370,11 @@ agent_log_writer_eof (agent_log_writer *w, agent_log_stream s, husk_error **err)
   husk_buf *p = &w->pending[s];
   if (p->len == 0)
     return 0;
+  stamp (w);
   int ret = write_record (w, s, 'F', p->data, p->len, err);
   husk_buf_reset (p);
-  return ret;
+  int ret2 = flush_batch (w, ret < 0 ? NULL : err);
+  return ret < 0 ? ret : ret2;
 }
 
 /* ---- reader ---------------------------------------------------------------------- */
@@ -558,7 +596,7 @@ follow (reader *r, const char *path, int *fdp, husk_buf *acc, husk_error **err)
           return reader_drain (r, *fdp, acc, path, err);
         }
       struct pollfd p[2] = {{.fd = ino, .events = POLLIN}, {.fd = r->o->stop_fd, .events = POLLIN}};
-      int n = poll (p, r->o->stop_fd >= 0 ? 2 : 1, 1000);
+      int n = poll (p, r->o->stop_fd >= 0 ? 2 : 1, 250);
       if (n < 0 && errno != EINTR)
         return husk_err_errno (err, "poll %s", path);
       if (n > 0 && (p[0].revents & POLLIN))
