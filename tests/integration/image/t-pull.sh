@@ -60,6 +60,21 @@ check "arm64 layer content (zstd)" bash -c "[ \"\$(cat '$MNT/etc/arch')\" = arm6
 expect_fail "platform missing from the index" "no manifest for platform linux/s390x (image offers: linux/amd64, linux/arm64)" \
   "$HUSK" image pull --platform linux/s390x "$R/test/multi:1"
 
+# the same images as Docker schema2 manifest and manifest list
+check "push as Docker schema2" img_push "$IMG_TMP/oci" v1 "docker://$R/test/v2s2:1" --format v2s2
+check "registry serves a Docker schema2 manifest" bash -c "skopeo inspect --raw --tls-verify=false docker://$R/test/v2s2:1 | grep -q 'manifest.v2+json'"
+check "pull Docker schema2" "$HUSK" image pull "$R/test/v2s2:1"
+# (Docker images cannot carry zstd layers: a gzip twin of the index)
+python3 "$(dirname "$0")/mkimage.py" "$M" arm-gz --platform linux/arm64 "$IMG_TMP/bb.tar" "$IMG_TMP/arm.tar"
+python3 "$(dirname "$0")/mkimage.py" "$M" multi-gz --index amd arm-gz
+check "push a Docker manifest list" img_push "$M" multi-gz "docker://$R/test/list:1" --all --format v2s2
+check "registry serves a manifest list" bash -c "skopeo inspect --raw --tls-verify=false docker://$R/test/list:1 | grep -q 'manifest.list.v2+json'"
+check "pull linux/arm64 from the manifest list" "$HUSK" image pull --platform linux/arm64 "$R/test/list:1"
+check "mount it" "$HUSK" image mount "$R/test/list:1" "$MNT"
+check "arm64 content through the manifest list" bash -c "[ \"\$(cat '$MNT/etc/arch')\" = arm64 ]"
+"$HUSK" image unmount "$MNT"
+"$HUSK" image rm -q "$R/test/v2s2:1" "$R/test/list:1" >/dev/null
+
 # pull by digest
 DIG=$(skopeo inspect --tls-verify=false --raw "docker://$R/test/img:v1" | sha256sum | cut -d' ' -f1)
 check "pull by digest" "$HUSK" image pull "$R/test/img@sha256:$DIG"
