@@ -8,7 +8,16 @@ FUZZ_CC = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I$(top_srcdir) -I$(top_builddir) -include config.h -D_GNU_SOURCE
 FUZZ_BUILD = $(FUZZ_CC) $(FUZZ_FLAGS) -o $@
-LIB_FUZZ_SRCS = $(filter %.c,$(addprefix $(top_srcdir)/,$(lib_libhusk_a_SOURCES)))
+# lib/ compiled once for fuzzing into an archive, so a target links only the objects it
+# uses (and needs no libcurl unless it uses lib/kclient.c). Rules list it after their sources.
+LIB_FUZZ_C = $(filter %.c,$(addprefix $(top_srcdir)/,$(lib_libhusk_a_SOURCES)))
+LIB_FUZZ_SRCS = tests/fuzz/libhusk-fuzz.a
+tests/fuzz/libhusk-fuzz.a: $(LIB_FUZZ_C)
+	@rm -rf tests/fuzz/lib-objs && mkdir -p tests/fuzz/lib-objs
+	@for f in $(LIB_FUZZ_C); do \
+	  $(FUZZ_CC) $(FUZZ_FLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(CURL_CFLAGS) -c $$f \
+	    -o tests/fuzz/lib-objs/$$(basename $$f .c).o || exit 1; done
+	$(AM_V_AR)rm -f $@ && $(AR) cr $@ tests/fuzz/lib-objs/*.o
 
 FUZZ_TARGETS += tests/fuzz/fuzz-yaml tests/fuzz/fuzz-json
 tests/fuzz/fuzz-yaml: $(top_srcdir)/tests/fuzz/fuzz-yaml.c $(LIB_FUZZ_SRCS)
@@ -20,4 +29,4 @@ tests/fuzz/fuzz-json: $(top_srcdir)/tests/fuzz/fuzz-json.c $(LIB_FUZZ_SRCS)
 
 fuzz: $(FUZZ_TARGETS)
 .PHONY: fuzz
-CLEANFILES += $(FUZZ_TARGETS)
+CLEANFILES += $(FUZZ_TARGETS) tests/fuzz/libhusk-fuzz.a tests/fuzz/lib-objs/*.o
