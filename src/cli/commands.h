@@ -12,5 +12,6 @@ typedef struct husk_command
 int husk_cmd_version (int argc, char **argv);
 int husk_cmd_master (int argc, char **argv);
 int husk_cmd_image (int argc, char **argv);
+int husk_cmd_node (int argc, char **argv);
 
 #endif

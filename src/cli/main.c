@@ -8,6 +8,7 @@ static const husk_command commands[] = {
   {"version", "print the version, git commit and compiled-in features", husk_cmd_version},
   {"master", "run the API server and state store (the control plane)", husk_cmd_master},
   {"image", "pull, import, export, list, mount and remove container images", husk_cmd_image},
+  {"node", "run the node agent: register a Node and run the pods bound to it", husk_cmd_node},
 };
 
 static void

@@ -1,0 +1,103 @@
+/* husk node: command line of the node agent daemon (src/node/node.c). */
+#include "config.h"
+
+#include <getopt.h>
+
+#include "lib/log.h"
+#include "lib/path.h"
+#include "src/cli/commands.h"
+#include "src/node/node.h"
+
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+           "usage: husk node --server URL --token T [options]\n\n"
+           "Runs the node agent: registers this host as a Node and runs the pods bound to it.\n\n"
+           "  --server URL        API server (https://master:6443)\n"
+           "  --token T           bearer token (the master's <data-dir>/node-token)\n"
+           "  --token-file F      read the token from a file\n"
+           "  --kubeconfig F      take server, CA and token from a kubeconfig instead\n"
+           "  --ca-file F         CA certificate of the API server (PEM)\n"
+           "  --insecure          do not verify the API server's certificate\n"
+           "  --name N            Node name (default: the host name)\n"
+           "  --data-dir D        images, pods, runtime state (default /var/lib/husk)\n"
+           "  --node-ip IP        the node's InternalIP (default: first IPv4 address)\n"
+           "  --pod-cidr CIDR     pod subnet when the master allocates none (default 10.42.0.0/24)\n"
+           "  --log-dir D         container logs (default /var/log/pods)\n"
+           "  --cni-conf F        a CNI network configuration (default: husk-cni on husk0)\n"
+           "  --log-level LEVEL   debug, info, warn, error\n");
+}
+
+int
+husk_cmd_node (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    {"server", required_argument, NULL, 's'},    {"token", required_argument, NULL, 't'},
+    {"token-file", required_argument, NULL, 'T'}, {"kubeconfig", required_argument, NULL, 'k'},
+    {"ca-file", required_argument, NULL, 'c'},   {"insecure", no_argument, NULL, 'i'},
+    {"name", required_argument, NULL, 'n'},      {"data-dir", required_argument, NULL, 'd'},
+    {"node-ip", required_argument, NULL, 'I'},   {"pod-cidr", required_argument, NULL, 'p'},
+    {"log-dir", required_argument, NULL, 'L'},   {"cni-conf", required_argument, NULL, 'C'},
+    {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+  node_config cfg = {0};
+  _cleanup_free_ char *token = NULL;
+  _cleanup_error_ husk_error *err = NULL;
+  int c, lvl;
+  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 's': cfg.server = optarg; break;
+      case 't': cfg.token = optarg; break;
+      case 'T':
+        free (token);
+        token = NULL;
+        if (husk_read_file (optarg, &token, NULL, &err) < 0)
+          {
+            fprintf (stderr, "husk node: %s\n", err->msg);
+            return 2;
+          }
+        token[strcspn (token, "\r\n")] = '\0';
+        cfg.token = token;
+        break;
+      case 'k': cfg.kubeconfig = optarg; break;
+      case 'c': cfg.ca_file = optarg; break;
+      case 'i': cfg.insecure = true; break;
+      case 'n': cfg.name = optarg; break;
+      case 'd': cfg.data_dir = optarg; break;
+      case 'I': cfg.node_ip = optarg; break;
+      case 'p': cfg.pod_cidr = optarg; break;
+      case 'L': cfg.log_dir = optarg; break;
+      case 'C': cfg.cni_conf = optarg; break;
+      case 'l':
+        lvl = husk_log_level_parse (optarg);
+        if (lvl < 0)
+          {
+            fprintf (stderr, "husk node: bad --log-level %s\n", optarg);
+            return 2;
+          }
+        husk_log_set_level ((husk_log_level) lvl);
+        break;
+      case 'h': usage (stdout); return 0;
+      default: usage (stderr); return 2;
+      }
+  if (optind < argc || (cfg.server == NULL && cfg.kubeconfig == NULL))
+    {
+      fprintf (stderr, "husk node: --server (or --kubeconfig) is required\n");
+      usage (stderr);
+      return 2;
+    }
+  if (getuid () != 0)
+    {
+      fprintf (stderr, "husk node: must run as root (namespaces, cgroups, mounts)\n");
+      return 1;
+    }
+  atomic_int stop = 0;
+  if (node_run (&cfg, &stop, true, &err) < 0)
+    {
+      fprintf (stderr, "husk node: %s\n", err->msg);
+      return 1;
+    }
+  return 0;
+}

@@ -1,0 +1,168 @@
+/* husk node: declarations shared by the daemon (node.c, nodeobj.c) and the pod lifecycle
+   (pod/sandbox.c, pod/container.c, pod/sync.c, pod/status.c). Everything here runs on the
+   agent's main thread unless said otherwise. */
+#ifndef HUSK_NODE_INTERNAL_H
+#define HUSK_NODE_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+#include "lib/kclient.h"
+#include "src/node/agent/crilog.h"
+#include "src/node/agent/restart.h"
+#include "src/node/image/image.h"
+#include "src/node/node.h"
+
+#define NODE_LEASE_SECONDS 40
+#define NODE_LEASE_RENEW_MS 10000
+#define NODE_MAX_PODS 110
+
+typedef struct node_ctr
+{
+  char *name;
+  json_t *spec;      /* the container object as last started (own reference) */
+  bool init, sidecar;
+  agent_ctr_state state;
+  char *reason;      /* waiting reason, or terminated reason */
+  char *message;
+  int exit_code;
+  int64_t started_at, finished_at; /* unix seconds */
+  int64_t finished_ms;             /* CLOCK_REALTIME ms of the last exit */
+  bool has_last;
+  int last_exit;
+  char *last_reason;
+  int64_t last_started, last_finished;
+  char *last_id;
+  int restart_count;
+  bool created;      /* a runtime container exists (running or exited, not deleted) */
+  pid_t pid;         /* > 0 while running */
+  char *image_ref;   /* canonical reference resolved */
+  char *image_id;    /* "docker.io/library/busybox@sha256:..." */
+  agent_backoff backoff;
+  int64_t retry_ms;  /* a failed start is tried again from then */
+  int failures;      /* consecutive failed starts */
+} node_ctr;
+
+typedef struct node_pod
+{
+  struct node_pod *next;
+  char *uid, *ns, *name;
+  json_t *obj;       /* latest Pod from the API; NULL once deleted there */
+  bool api_gone;     /* DELETED seen (or missing from a relist) */
+  /* sandbox */
+  bool sandbox_ready;
+  bool sandbox_failed;
+  char *sandbox_error;
+  pid_t pause_pid;
+  char *pod_ip;
+  bool net_added;    /* CNI ADD done, DEL owed */
+  bool host_network;
+  char *dir;         /* <data>/pods/<uid> */
+  /* containers, init ones first */
+  node_ctr *ctrs;
+  size_t nctrs, ninit;
+  int64_t start_time;
+  /* termination */
+  bool terminating;
+  int64_t kill_deadline_ms;
+  bool sigkill_sent;
+  bool torn_down;
+  bool initialized;
+  int64_t retry_ms;  /* sandbox retry */
+  /* reporting */
+  char *last_status;  /* the status JSON last PATCHed */
+  char *phase;
+  int64_t created_ms; /* when the agent first saw it (startup figures) */
+} node_pod;
+
+typedef struct node_event
+{
+  struct node_event *next;
+  char *type; /* ADDED, MODIFIED, DELETED, or LIST (obj = items array) */
+  json_t *obj;
+} node_event;
+
+typedef struct node_agent
+{
+  const node_config *cfg;
+  char *name, *node_ip, *pod_cidr, *hostname;
+  char *data_dir, *pods_dir, *rt_root, *log_dir, *pause_bin, *pause_rootfs, *cni_bin,
+      *cni_path, *cni_conf;
+  char *cgroup_root;      /* <cgroup2 mount>/husk */
+  char *cgroup_rel;       /* "husk" relative to the mount */
+  bool limits_enforced;   /* cgroup v2 controllers available */
+  kclient *kc;
+  image_store *images;
+  agent_log_pump *pump;
+  json_t *allocatable;
+  char *node_uid;
+  char *last_node_status;
+  int64_t last_node_status_ms, next_lease_ms, next_status_ms;
+  char *lease_rv;
+  /* watch thread -> main loop */
+  pthread_t watch_thread;
+  bool watch_started;
+  pthread_mutex_t ev_lock;
+  node_event *ev_head, *ev_tail;
+  int wake_fd; /* eventfd */
+  atomic_int *stop;
+  atomic_int watch_stop;
+  node_pod *pods;
+  int log_fd; /* the daemon's own stderr, kept while fds 1/2 are lent to containers */
+} node_agent;
+
+static inline int64_t
+node_now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- nodeobj.c: the Node object and its Lease ---- */
+int node_register (node_agent *a, husk_error **err);
+/* PATCHes the Node's status when it changed (or every 5 minutes). */
+int node_status_update (node_agent *a, bool force, husk_error **err);
+int node_lease_renew (node_agent *a, husk_error **err);
+
+/* ---- pod/sandbox.c ---- */
+int pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err);
+/* CNI DEL, pause stopped, runtime state, cgroup and pod dirs removed. Idempotent. */
+int pod_sandbox_teardown (node_agent *a, node_pod *p, husk_error **err);
+/* The pod's cgroup relative to the cgroup2 mount: "husk/pod-<uid>". */
+char *pod_cgroup_rel (node_agent *a, const node_pod *p);
+/* Runs fn with fds 0/1/2 replaced by in/out/errfd (-1: /dev/null), restoring them after. */
+int pod_with_stdio (node_agent *a, int in, int out, int errfd,
+                    int (*fn) (void *ud, husk_error **err), void *ud, husk_error **err);
+
+/* ---- pod/container.c ---- */
+/* Pulls as imagePullPolicy says, makes the rootfs, bundle and log pipes, creates and
+   starts container c. Errors carry the waiting reason in *reason (static string). */
+int pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason,
+                   husk_error **err);
+/* Sends sig to the container's processes. */
+void pod_ctr_signal (node_agent *a, node_pod *p, node_ctr *c, int sig);
+/* Deletes the runtime container and its rootfs (an exited one, or force). */
+void pod_ctr_remove (node_agent *a, node_pod *p, node_ctr *c);
+char *pod_ctr_runtime_id (const node_pod *p, const node_ctr *c);
+
+/* ---- pod/sync.c ---- */
+node_pod *pod_find (node_agent *a, const char *uid);
+/* Applies a watch event (or a list) to the pod table. */
+void pod_apply_event (node_agent *a, const char *type, json_t *obj);
+void pod_apply_list (node_agent *a, json_t *items);
+void pod_table_free (node_agent *a);
+/* One pass over every pod: start, restart, terminate, tear down, report. */
+void pod_sync_all (node_agent *a);
+/* A child exited: records it against the container it belongs to. */
+void pod_child_exited (node_agent *a, pid_t pid, int wait_status);
+
+/* ---- pod/status.c ---- */
+/* PATCHes pods/<name>/status when what the agent knows changed. */
+int pod_status_report (node_agent *a, node_pod *p, husk_error **err);
+
+#endif

@@ -1,0 +1,516 @@
+/* husk node: the agent daemon. One main thread owns every pod and container (it creates
+   them, reaps them, reports them); one thread keeps the pod watch open and hands events
+   over through a queue and an eventfd. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/path.h"
+#include "src/node/node-internal.h"
+
+static int g_wake_fd = -1;
+static atomic_int *g_stop;
+
+static void
+wake (int fd)
+{
+  uint64_t one = 1;
+  ssize_t n = write (fd, &one, sizeof one);
+  (void) n;
+}
+
+static void
+on_signal (int sig)
+{
+  int e = errno;
+  if ((sig == SIGTERM || sig == SIGINT) && g_stop)
+    atomic_store (g_stop, 1);
+  if (g_wake_fd >= 0)
+    wake (g_wake_fd);
+  errno = e;
+}
+
+/* ---- locating helpers and the host --------------------------------------------------- */
+
+/* name next to the running executable, else on PATH; NULL when nowhere. */
+static char *
+find_helper (const char *name)
+{
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0)
+    {
+      self[n] = '\0';
+      char *slash = strrchr (self, '/');
+      if (slash)
+        {
+          *slash = '\0';
+          char *p = xasprintf ("%s/%s", self, name);
+          if (access (p, X_OK) == 0)
+            return p;
+          free (p);
+        }
+    }
+  const char *path = getenv ("PATH");
+  _cleanup_free_ char *copy = xstrdup (path ? path : "/usr/local/bin:/usr/bin:/bin");
+  char *save = NULL;
+  for (char *d = strtok_r (copy, ":", &save); d; d = strtok_r (NULL, ":", &save))
+    {
+      char *p = xasprintf ("%s/%s", d, name);
+      if (access (p, X_OK) == 0)
+        return p;
+      free (p);
+    }
+  return NULL;
+}
+
+static char *
+first_ipv4 (void)
+{
+  struct ifaddrs *ifs = NULL, *i;
+  char *found = NULL;
+  if (getifaddrs (&ifs) < 0)
+    return NULL;
+  for (i = ifs; i && !found; i = i->ifa_next)
+    {
+      if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+        continue;
+      if (strcmp (i->ifa_name, "lo") == 0 || strncmp (i->ifa_name, "husk", 4) == 0
+          || strncmp (i->ifa_name, "veth", 4) == 0)
+        continue;
+      char buf[INET_ADDRSTRLEN];
+      inet_ntop (AF_INET, &((struct sockaddr_in *) i->ifa_addr)->sin_addr, buf, sizeof buf);
+      found = xstrdup (buf);
+    }
+  freeifaddrs (ifs);
+  return found ? found : xstrdup ("127.0.0.1");
+}
+
+static int
+cgroup2_mount (char **out, husk_error **err)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return husk_err_errno (err, "open /proc/self/mountinfo");
+  _cleanup_free_ char *line = NULL;
+  size_t cap = 0;
+  while (getline (&line, &cap, f) > 0)
+    {
+      char *sep = strstr (line, " - ");
+      if (sep == NULL || strncmp (sep + 3, "cgroup2 ", 8) != 0)
+        continue;
+      char *save = NULL, *tok = strtok_r (line, " ", &save);
+      for (int i = 0; tok && i < 4; i++)
+        tok = strtok_r (NULL, " ", &save);
+      if (tok)
+        {
+          *out = xstrdup (tok);
+          return 0;
+        }
+    }
+  return husk_err (err, ENOENT, "cgroup v2 is not mounted: the node agent needs it");
+}
+
+/* The pod cgroup parent, and whether limits can be enforced there. */
+static int
+setup_cgroups (node_agent *a, husk_error **err)
+{
+  _cleanup_free_ char *mnt = NULL;
+  int r = cgroup2_mount (&mnt, err);
+  if (r < 0)
+    return r;
+  a->cgroup_rel = xstrdup ("husk");
+  a->cgroup_root = xasprintf ("%s/husk", mnt);
+  if (mkdir (a->cgroup_root, 0755) < 0 && errno != EEXIST)
+    return husk_err_errno (err, "create cgroup %s", a->cgroup_root);
+  _cleanup_free_ char *ctl = NULL;
+  _cleanup_free_ char *f = xasprintf ("%s/cgroup.controllers", mnt);
+  husk_read_file (f, &ctl, NULL, NULL);
+  a->limits_enforced = ctl && strstr (ctl, "memory") && strstr (ctl, "pids");
+  if (!a->limits_enforced)
+    log_warn ("cgroup v2 has no memory/pids controllers here: pod resource limits are NOT "
+              "enforced (pods are still tracked and killed through their cgroups)",
+              "cgroup", mnt);
+  else
+    {
+      /* Delegate the controllers down to the pod cgroups. */
+      _cleanup_free_ char *sub = xasprintf ("%s/cgroup.subtree_control", mnt);
+      _cleanup_free_ char *sub2 = xasprintf ("%s/cgroup.subtree_control", a->cgroup_root);
+      const char *want = "+cpu +memory +pids";
+      for (int i = 0; i < 2; i++)
+        {
+          int fd = open (i ? sub2 : sub, O_WRONLY | O_CLOEXEC);
+          if (fd >= 0)
+            {
+              if (write (fd, want, strlen (want)) < 0)
+                log_warn ("cannot enable cgroup controllers", "file", i ? sub2 : sub,
+                          "error", strerror (errno));
+              close (fd);
+            }
+        }
+    }
+  return 0;
+}
+
+static int
+copy_file (const char *from, const char *to, mode_t mode, husk_error **err)
+{
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  int r = husk_read_file (from, &data, &len, err);
+  if (r < 0)
+    return r;
+  return husk_write_file_atomic (to, data, len, mode, err);
+}
+
+/* A tiny root filesystem holding only husk-pause, shared by every sandbox. */
+static int
+setup_pause_rootfs (node_agent *a, husk_error **err)
+{
+  a->pause_rootfs = xasprintf ("%s/pause-rootfs", a->data_dir);
+  static const char *const dirs[] = {"proc", "dev", "sys", "etc", "tmp"};
+  int r;
+  for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+    {
+      _cleanup_free_ char *d = xasprintf ("%s/%s", a->pause_rootfs, dirs[i]);
+      if ((r = husk_mkdir_p (d, 0755, err)) < 0)
+        return r;
+    }
+  _cleanup_free_ char *dst = xasprintf ("%s/pause", a->pause_rootfs);
+  return copy_file (a->pause_bin, dst, 0755, err);
+}
+
+static void
+default_cni_conf (node_agent *a, husk_error **err)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/cni", a->data_dir);
+  husk_mkdir_p (dir, 0700, NULL);
+  json_t *conf = json_pack (
+      "{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:{s:s, s:s, s:[[{s:s}]], s:[{s:s}]}}",
+      "cniVersion", "1.0.0", "name", "husk", "type", "husk-cni", "bridge", "husk0", "isGateway",
+      1, "isDefaultGateway", 1, "ipMasq", 1, "hairpinMode", 1, "ipam", "type", "host-local",
+      "dataDir", dir, "ranges", "subnet", a->pod_cidr, "routes", "dst", "0.0.0.0/0");
+  _cleanup_free_ char *text = husk_json_dump (conf);
+  json_decref (conf);
+  free (a->cni_conf);
+  a->cni_conf = xasprintf ("%s/husk.conf", dir);
+  husk_write_file_atomic (a->cni_conf, text, strlen (text), 0600, err);
+}
+
+/* ---- the watch thread ---------------------------------------------------------------- */
+
+static void
+push_event (node_agent *a, const char *type, json_t *obj)
+{
+  node_event *e = xzalloc (sizeof *e);
+  e->type = xstrdup (type);
+  e->obj = json_incref (obj);
+  pthread_mutex_lock (&a->ev_lock);
+  if (a->ev_tail)
+    a->ev_tail->next = e;
+  else
+    a->ev_head = e;
+  a->ev_tail = e;
+  pthread_mutex_unlock (&a->ev_lock);
+  wake (a->wake_fd);
+}
+
+static int
+watch_on_list (void *ud, json_t *items, const char *rv)
+{
+  (void) rv;
+  push_event (ud, "LIST", items);
+  return 0;
+}
+
+static int
+watch_on_event (void *ud, const char *type, json_t *obj)
+{
+  push_event (ud, type, obj);
+  return 0;
+}
+
+static void
+watch_on_state (void *ud, bool connected, const char *error)
+{
+  (void) ud;
+  if (connected)
+    log_info ("watching pods");
+  else
+    log_warn ("pod watch failing, retrying with backoff", "error", error);
+}
+
+static void *
+watch_main (void *ud)
+{
+  node_agent *a = ud;
+  sigset_t all;
+  sigfillset (&all);
+  pthread_sigmask (SIG_BLOCK, &all, NULL);
+  _cleanup_free_ char *sel = xasprintf ("spec.nodeName=%s", a->name);
+  _cleanup_free_ char *esc = kclient_escape (sel);
+  _cleanup_free_ char *q = xasprintf ("fieldSelector=%s", esc);
+  kclient_watch_opts o = {.query = q};
+  kclient_watch_ops ops = {watch_on_list, watch_on_event, watch_on_state, a};
+  _cleanup_error_ husk_error *err = NULL;
+  if (kclient_watch (a->kc, "/api/v1/pods", &o, &ops, &a->watch_stop, &err) < 0)
+    log_error ("pod watch ended", "error", err ? err->msg : "");
+  return NULL;
+}
+
+static void
+drain_events (node_agent *a)
+{
+  pthread_mutex_lock (&a->ev_lock);
+  node_event *e = a->ev_head;
+  a->ev_head = a->ev_tail = NULL;
+  pthread_mutex_unlock (&a->ev_lock);
+  while (e)
+    {
+      node_event *next = e->next;
+      if (streq (e->type, "LIST"))
+        pod_apply_list (a, e->obj);
+      else
+        pod_apply_event (a, e->type, e->obj);
+      json_decref (e->obj);
+      free (e->type);
+      free (e);
+      e = next;
+    }
+}
+
+/* ---- setup and the loop ---------------------------------------------------------------- */
+
+static int
+client_from_config (node_agent *a, husk_error **err)
+{
+  const node_config *c = a->cfg;
+  kclient_config kc = {0};
+  kc.server = c->server ? xstrdup (c->server) : NULL;
+  kc.token = c->token ? xstrdup (c->token) : NULL;
+  kc.ca_file = c->ca_file ? xstrdup (c->ca_file) : NULL;
+  kc.insecure = c->insecure;
+  int r = 0;
+  if (c->kubeconfig)
+    r = kclient_config_from_kubeconfig (c->kubeconfig, &kc, err);
+  if (r == 0 && kc.ca_file == NULL && kc.ca_pem == NULL && !kc.insecure)
+    {
+      /* No CA given: trust on first use is not offered; the master's CA may sit in our
+         data dir (husk up) or the connection is verified against the system store. */
+      _cleanup_free_ char *ca = xasprintf ("%s/ca.crt", a->data_dir);
+      if (access (ca, R_OK) == 0)
+        kc.ca_file = TAKE_PTR (ca);
+      else
+        kc.insecure = true;
+    }
+  if (r == 0)
+    r = kclient_new (&kc, &a->kc, err);
+  kclient_config_clear (&kc);
+  return r;
+}
+
+static int
+agent_setup (node_agent *a, husk_error **err)
+{
+  const node_config *c = a->cfg;
+  int r;
+  char host[256] = "";
+  gethostname (host, sizeof host - 1);
+  a->hostname = xstrdup (host);
+  a->name = xstrdup (c->name ? c->name : host);
+  a->data_dir = xstrdup (c->data_dir ? c->data_dir : "/var/lib/husk");
+  a->pods_dir = xasprintf ("%s/pods", a->data_dir);
+  a->rt_root = xasprintf ("%s/runtime", a->data_dir);
+  a->log_dir = xstrdup (c->log_dir ? c->log_dir : "/var/log/pods");
+  a->node_ip = c->node_ip ? xstrdup (c->node_ip) : first_ipv4 ();
+  if ((r = husk_mkdir_p (a->pods_dir, 0700, err)) < 0 || (r = husk_mkdir_p (a->rt_root, 0700, err)) < 0
+      || (r = husk_mkdir_p (a->log_dir, 0755, err)) < 0)
+    return r;
+  a->pause_bin = c->pause ? xstrdup (c->pause) : find_helper ("husk-pause");
+  if (a->pause_bin == NULL)
+    return husk_err (err, ENOENT, "husk-pause not found next to husk or on PATH");
+  if (c->cni_conf == NULL)
+    {
+      a->cni_bin = find_helper ("husk-cni");
+      if (a->cni_bin == NULL)
+        return husk_err (err, ENOENT, "husk-cni not found next to husk or on PATH");
+    }
+  else
+    a->cni_conf = xstrdup (c->cni_conf);
+  if ((r = setup_pause_rootfs (a, err)) < 0 || (r = setup_cgroups (a, err)) < 0
+      || (r = client_from_config (a, err)) < 0 || (r = image_store_open (a->data_dir, &a->images, err)) < 0
+      || (r = agent_log_pump_new (&a->pump, err)) < 0)
+    return r;
+  a->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (a->wake_fd < 0)
+    return husk_err_errno (err, "eventfd");
+  pthread_mutex_init (&a->ev_lock, NULL);
+  return 0;
+}
+
+static void
+reap_children (node_agent *a)
+{
+  int st;
+  pid_t pid;
+  while ((pid = waitpid (-1, &st, WNOHANG | __WALL)) > 0)
+    pod_child_exited (a, pid, st);
+}
+
+static void
+on_timers (node_agent *a, int64_t now)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  if (now >= a->next_lease_ms)
+    {
+      if (node_lease_renew (a, &err) < 0)
+        {
+          log_warn ("lease renewal failed", "error", err->msg);
+          husk_error_free (err);
+          err = NULL;
+        }
+      a->next_lease_ms = now + NODE_LEASE_RENEW_MS;
+    }
+  if (now >= a->next_status_ms)
+    {
+      if (node_status_update (a, false, &err) < 0)
+        log_warn ("node status update failed", "error", err->msg);
+      a->next_status_ms = now + NODE_LEASE_RENEW_MS;
+    }
+}
+
+static int
+main_loop (node_agent *a)
+{
+  int ep = epoll_create1 (EPOLL_CLOEXEC);
+  if (ep < 0)
+    return -errno;
+  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1};
+  epoll_ctl (ep, EPOLL_CTL_ADD, a->wake_fd, &ev);
+  ev.data.u32 = 2;
+  epoll_ctl (ep, EPOLL_CTL_ADD, agent_log_pump_fd (a->pump), &ev);
+  while (!atomic_load (a->stop))
+    {
+      struct epoll_event got[4];
+      int n = epoll_wait (ep, got, 4, 1000);
+      for (int i = 0; i < n; i++)
+        if (got[i].data.u32 == 1)
+          {
+            uint64_t v;
+            while (read (a->wake_fd, &v, sizeof v) > 0)
+              ;
+          }
+      _cleanup_error_ husk_error *err = NULL;
+      if (agent_log_pump_count (a->pump) > 0 && agent_log_pump_run (a->pump, 0, &err) < 0)
+        log_warn ("log pump", "error", err->msg);
+      reap_children (a);
+      drain_events (a);
+      pod_sync_all (a);
+      reap_children (a);
+      on_timers (a, node_now_ms ());
+    }
+  close (ep);
+  return 0;
+}
+
+static void
+agent_free (node_agent *a)
+{
+  pod_table_free (a);
+  drain_events (a);
+  if (a->pump)
+    agent_log_pump_free (a->pump);
+  if (a->images)
+    image_store_free (a->images);
+  kclient_free (a->kc);
+  json_decref (a->allocatable);
+  if (a->wake_fd >= 0)
+    close (a->wake_fd);
+  free (a->name), free (a->node_ip), free (a->pod_cidr), free (a->hostname), free (a->data_dir);
+  free (a->pods_dir), free (a->rt_root), free (a->log_dir), free (a->pause_bin);
+  free (a->pause_rootfs), free (a->cni_bin), free (a->cni_path), free (a->cni_conf);
+  free (a->cgroup_root), free (a->cgroup_rel), free (a->node_uid), free (a->last_node_status);
+  free (a->lease_rv);
+}
+
+int
+node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_error **err)
+{
+  node_agent a = {.cfg = cfg, .wake_fd = -1, .stop = stop, .log_fd = -1};
+  int r = agent_setup (&a, err);
+  if (r < 0)
+    {
+      agent_free (&a);
+      return r;
+    }
+  /* Logs keep going to the daemon's stderr while fds 1 and 2 are lent to a container being
+     created. */
+  a.log_fd = fcntl (STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  FILE *logf = a.log_fd >= 0 ? fdopen (a.log_fd, "w") : NULL;
+  if (logf)
+    {
+      setvbuf (logf, NULL, _IOLBF, 0);
+      husk_log_set_stream (logf);
+    }
+  g_wake_fd = a.wake_fd;
+  g_stop = stop;
+  struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGCHLD, &sa, NULL);
+  if (handle_signals)
+    {
+      sigaction (SIGTERM, &sa, NULL);
+      sigaction (SIGINT, &sa, NULL);
+    }
+  signal (SIGPIPE, SIG_IGN);
+
+  /* The Node first: its podCIDR decides the pod network. */
+  long backoff = 200;
+  while (!atomic_load (stop))
+    {
+      _cleanup_error_ husk_error *e = NULL;
+      if (node_register (&a, &e) == 0)
+        break;
+      log_warn ("node registration failed, retrying", "error", e->msg);
+      for (long t = 0; t < backoff && !atomic_load (stop); t += 100)
+        usleep (100000);
+      backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
+    }
+  if (!atomic_load (stop))
+    {
+      if (a.cni_conf == NULL)
+        default_cni_conf (&a, NULL);
+      _cleanup_free_ char *cnidir = a.cni_bin ? xstrdup (a.cni_bin) : NULL;
+      if (cnidir && strrchr (cnidir, '/'))
+        *strrchr (cnidir, '/') = '\0';
+      a.cni_path = xasprintf ("%s:/usr/lib/cni:/opt/cni/bin", cnidir ? cnidir : "/usr/lib/cni");
+      log_info ("node registered", "node", a.name, "podCIDR", a.pod_cidr, "ip", a.node_ip,
+                "limits", a.limits_enforced ? "enforced" : "not enforced");
+      if (pthread_create (&a.watch_thread, NULL, watch_main, &a) == 0)
+        a.watch_started = true;
+      main_loop (&a);
+    }
+  atomic_store (&a.watch_stop, 1);
+  if (a.watch_started)
+    pthread_join (a.watch_thread, NULL);
+  if (logf)
+    {
+      husk_log_set_stream (stderr);
+      fclose (logf);
+    }
+  g_wake_fd = -1;
+  agent_free (&a);
+  return 0;
+}

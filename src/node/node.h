@@ -1,0 +1,31 @@
+/* husk node: the node agent daemon (`husk node`, and the node half of `husk up`). It
+   registers a Node, renews its Lease, watches the pods bound to it and builds them from
+   a husk-pause sandbox, CNI and the in-process OCI runtime (docs/node.md). */
+#ifndef HUSK_NODE_H
+#define HUSK_NODE_H
+
+#include <stdatomic.h>
+
+#include "lib/error.h"
+
+typedef struct node_config
+{
+  const char *server;     /* API server URL */
+  const char *token;      /* bearer token (the master's node-token) */
+  const char *ca_file;    /* CA to verify the API server; NULL: from the kubeconfig or none */
+  const char *kubeconfig; /* alternative source of server/token/CA */
+  bool insecure;          /* do not verify the API server's certificate */
+  const char *name;       /* Node name; NULL: the host name */
+  const char *data_dir;   /* images, pods, runtime state, CNI state */
+  const char *node_ip;    /* InternalIP; NULL: the first non-loopback IPv4 address */
+  const char *pod_cidr;   /* used when the master did not allocate one */
+  const char *log_dir;    /* CRI logs; NULL: /var/log/pods */
+  const char *cni_conf;   /* a CNI network configuration file; NULL: husk-cni on husk0 */
+  const char *pause;      /* husk-pause binary; NULL: next to husk, else PATH */
+} node_config;
+
+/* Runs the agent until *stop becomes non-zero (or SIGTERM/SIGINT when handle_signals).
+   Pods keep running when it returns. */
+int node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_error **err);
+
+#endif

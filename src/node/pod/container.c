@@ -1,0 +1,617 @@
+/* husk node: one container of a pod: image ensured (imagePullPolicy), a writable overlay
+   snapshot as its rootfs, an OCI config joining the sandbox's namespaces, stdout/stderr
+   pipes handed to the CRI log pump, then created and started through the runtime library. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/path.h"
+#include "runtime/runtime.h"
+#include "src/node/agent/podspec.h"
+#include "src/node/agent/volume.h"
+#include "src/node/node-internal.h"
+
+char *
+pod_ctr_runtime_id (const node_pod *p, const node_ctr *c)
+{
+  return xasprintf ("%s-%s", p->uid, c->name);
+}
+
+static char *
+ctr_dir (const node_pod *p, const node_ctr *c)
+{
+  return xasprintf ("%s/containers/%s", p->dir, c->name);
+}
+
+/* ---- images --------------------------------------------------------------------------- */
+
+static const char *
+pull_policy (json_t *ctr, const char *image)
+{
+  const char *pol = json_string_value (json_object_get (ctr, "imagePullPolicy"));
+  if (pol && *pol)
+    return pol;
+  const char *slash = strrchr (image, '/');
+  const char *tag = strchr (slash ? slash : image, ':');
+  if (strchr (image, '@'))
+    return "IfNotPresent";
+  return tag == NULL || streq (tag, ":latest") ? "Always" : "IfNotPresent";
+}
+
+static int
+ensure_image (node_agent *a, node_ctr *c, image_record *rec, const char **reason, husk_error **err)
+{
+  const char *image = json_string_value (json_object_get (c->spec, "image"));
+  if (image == NULL || *image == '\0')
+    {
+      *reason = AGENT_REASON_INVALID_IMAGE_NAME;
+      return husk_err (err, EINVAL, "container %s has no image", c->name);
+    }
+  _cleanup_ (image_ref_freep) image_ref *ref = NULL;
+  if (image_ref_parse (image, &ref, err) < 0)
+    {
+      *reason = AGENT_REASON_INVALID_IMAGE_NAME;
+      return -EINVAL - 1;
+    }
+  const char *policy = pull_policy (c->spec, image);
+  _cleanup_error_ husk_error *e = NULL;
+  int r = image_store_get (a->images, ref->full, rec, &e);
+  if (r == 0 && !streq (policy, "Always"))
+    return 0;
+  if (r < 0 && streq (policy, "Never"))
+    {
+      *reason = "ErrImageNeverPull";
+      return husk_err (err, ENOENT,
+                       "Container image \"%s\" is not present with pull policy of Never", image);
+    }
+  image_record_clear (rec);
+  image_pull_opts o = {.progress = 0, .quiet = true};
+  image_platform_host (&o.platform);
+  log_info ("pulling image", "image", ref->full);
+  if ((r = image_pull (a->images, ref->full, &o, rec, err)) < 0)
+    {
+      *reason = AGENT_REASON_ERR_IMAGE_PULL;
+      return r;
+    }
+  return 0;
+}
+
+/* The image's config.config object (Entrypoint, Cmd, Env, WorkingDir, User). */
+static int
+image_config (node_agent *a, const image_record *rec, json_t **out, husk_error **err)
+{
+  _cleanup_ (image_manifest_freep) image_manifest *m = NULL;
+  int r = image_store_load_manifest (a->images, rec->manifest, &m, err);
+  if (r < 0)
+    return r;
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  if ((r = image_store_read_blob (a->images, m->config.digest, IMAGE_MANIFEST_MAX, &data, &len, err))
+      < 0)
+    return r;
+  _cleanup_json_ json_t *cfg = NULL;
+  if ((r = husk_json_parse (data, len, &cfg, err)) < 0)
+    return husk_err_wrap (err, "image config %s", m->config.digest);
+  json_t *inner = json_object_get (cfg, "config");
+  *out = inner ? json_incref (inner) : json_object ();
+  return 0;
+}
+
+static char **
+strv_of (json_t *arr)
+{
+  if (!json_is_array (arr) || json_array_size (arr) == 0)
+    return NULL;
+  char **v = xcalloc (json_array_size (arr) + 1, sizeof *v);
+  size_t i, n = 0;
+  json_t *e;
+  json_array_foreach (arr, i, e)
+  if (json_is_string (e))
+    v[n++] = xstrdup (json_string_value (e));
+  return v;
+}
+
+/* ---- API lookups for env and volumes ----------------------------------------------------- */
+
+static int
+get_ns_object (node_agent *a, const char *ns, const char *plural, const char *name, json_t **out,
+               husk_error **err)
+{
+  _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/%s/%s", ns, plural, name);
+  long status = 0;
+  _cleanup_error_ husk_error *e = NULL;
+  int r = kclient_json (a->kc, "GET", path, NULL, NULL, out, &status, &e);
+  if (r < 0 && status == 404)
+    {
+      *out = NULL;
+      return 0;
+    }
+  husk_error_move (err, &e);
+  return r;
+}
+
+typedef struct lookup_ud
+{
+  node_agent *a;
+  node_pod *p;
+} lookup_ud;
+
+static int
+get_configmap (void *ud, const char *name, json_t **out, husk_error **err)
+{
+  lookup_ud *l = ud;
+  return get_ns_object (l->a, l->p->ns, "configmaps", name, out, err);
+}
+
+static int
+get_secret (void *ud, const char *name, json_t **out, husk_error **err)
+{
+  lookup_ud *l = ud;
+  return get_ns_object (l->a, l->p->ns, "secrets", name, out, err);
+}
+
+/* ---- the OCI configuration ------------------------------------------------------------- */
+
+static json_t *
+bind_mount (const char *dest, const char *src, bool ro)
+{
+  return json_pack ("{s:s, s:s, s:s, s:[s, s, s]}", "destination", dest, "type", "bind", "source",
+                    src, "options", "rbind", "rprivate", ro ? "ro" : "rw");
+}
+
+static json_t *
+find_volume (json_t *pod, const char *name)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (husk_json_path (pod, "spec.volumes"), i, v)
+  {
+    const char *n = json_string_value (json_object_get (v, "name"));
+    if (n && streq (n, name))
+      return v;
+  }
+  return NULL;
+}
+
+static int
+volume_mounts (node_agent *a, node_pod *p, node_ctr *c, json_t *mounts, husk_error **err)
+{
+  lookup_ud l = {a, p};
+  agent_vol_ctx vctx = {.get_configmap = get_configmap, .get_secret = get_secret, .ud = &l,
+                        .pod = p->obj, .node_allocatable = a->allocatable};
+  json_t *fsg = husk_json_path (p->obj, "spec.securityContext.fsGroup");
+  gid_t fs_group = fsg ? (gid_t) json_integer_value (fsg) : (gid_t) -1;
+  size_t i;
+  json_t *vm;
+  json_array_foreach (json_object_get (c->spec, "volumeMounts"), i, vm)
+  {
+    const char *name = json_string_value (json_object_get (vm, "name"));
+    const char *dest = json_string_value (json_object_get (vm, "mountPath"));
+    const char *sub = json_string_value (json_object_get (vm, "subPath"));
+    bool ro = json_is_true (json_object_get (vm, "readOnly"));
+    json_t *vol = name ? find_volume (p->obj, name) : NULL;
+    if (vol == NULL || dest == NULL)
+      return husk_err (err, EINVAL, "volumeMounts[%zu]: volume \"%s\" not found", i,
+                       name ? name : "");
+    _cleanup_free_ char *host = NULL;
+    int r = agent_vol_setup (&vctx, a->pods_dir, vol, fs_group, &host, err);
+    if (r < 0)
+      return husk_err_wrap (err, "volume %s", name);
+    if (sub && *sub)
+      {
+        _cleanup_free_ char *full = NULL;
+        if ((r = agent_vol_subpath (host, sub, &full, err)) < 0)
+          return r;
+        free (host);
+        host = TAKE_PTR (full);
+      }
+    json_array_append_new (mounts, bind_mount (dest, host, ro));
+  }
+  return 0;
+}
+
+/* User from securityContext (container, then pod), else the image's numeric User. */
+static void
+process_user (node_pod *p, node_ctr *c, json_t *img, json_t *user)
+{
+  json_t *csc = json_object_get (c->spec, "securityContext");
+  json_t *psc = husk_json_path (p->obj, "spec.securityContext");
+  json_int_t uid = 0, gid = 0;
+  const char *iu = json_string_value (json_object_get (img, "User"));
+  if (iu && *iu)
+    {
+      char *end = NULL;
+      long v = strtol (iu, &end, 10);
+      if (end != iu)
+        {
+          uid = v;
+          if (*end == ':')
+            gid = strtol (end + 1, NULL, 10);
+        }
+    }
+  json_t *v;
+  if ((v = json_object_get (csc, "runAsUser")) || (v = json_object_get (psc, "runAsUser")))
+    uid = json_integer_value (v);
+  if ((v = json_object_get (csc, "runAsGroup")) || (v = json_object_get (psc, "runAsGroup")))
+    gid = json_integer_value (v);
+  json_object_set_new (user, "uid", json_integer (uid));
+  json_object_set_new (user, "gid", json_integer (gid));
+  json_t *groups = json_array ();
+  json_t *fsg = json_object_get (psc, "fsGroup");
+  if (fsg)
+    json_array_append (groups, fsg);
+  size_t i;
+  json_array_foreach (json_object_get (psc, "supplementalGroups"), i, v)
+  json_array_append (groups, v);
+  if (json_array_size (groups))
+    json_object_set_new (user, "additionalGids", groups);
+  else
+    json_decref (groups);
+}
+
+static bool
+in_strv (json_t *arr, const char *cap)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (arr, i, v)
+  {
+    const char *s = json_string_value (v);
+    if (s && (streq (s, "ALL") || streq (s, cap) || (strncmp (cap, "CAP_", 4) == 0 && streq (s, cap + 4))))
+      return true;
+  }
+  return false;
+}
+
+/* The default set, minus drop, plus add. (privileged and add ALL get the same set: the
+   full list is not exposed by the runtime library yet.) */
+static json_t *
+capabilities (node_ctr *c)
+{
+  json_t *caps = json_array ();
+  json_t *sc = json_object_get (c->spec, "securityContext");
+  json_t *add = husk_json_path (sc, "capabilities.add");
+  json_t *drop = husk_json_path (sc, "capabilities.drop");
+  const char *const *def = rt_default_capabilities ();
+  for (size_t i = 0; def[i]; i++)
+    if (!in_strv (drop, def[i]))
+      json_array_append_new (caps, json_string (def[i]));
+  size_t i;
+  json_t *v;
+  json_array_foreach (add, i, v)
+  {
+    const char *s = json_string_value (v);
+    if (s == NULL || streq (s, "ALL"))
+      continue;
+    _cleanup_free_ char *name = strncmp (s, "CAP_", 4) == 0 ? xstrdup (s) : xasprintf ("CAP_%s", s);
+    if (!in_strv (caps, name))
+      json_array_append_new (caps, json_string (name));
+  }
+  return json_pack ("{s:O, s:O, s:O}", "bounding", caps, "effective", caps, "permitted", caps);
+}
+
+static json_t *
+resources_json (node_ctr *c, husk_error **err)
+{
+  agent_cgroup_res r;
+  if (agent_container_cgroup (c->spec, &r, err) < 0)
+    return NULL;
+  json_t *res = json_object ();
+  json_t *cpu = json_object ();
+  if (r.cpu_quota > 0)
+    {
+      json_object_set_new (cpu, "quota", json_integer (r.cpu_quota));
+      json_object_set_new (cpu, "period", json_integer (AGENT_CPU_PERIOD));
+    }
+  json_object_set_new (res, "cpu", cpu);
+  json_t *mem = json_object ();
+  if (r.memory_max > 0)
+    json_object_set_new (mem, "limit", json_integer (r.memory_max));
+  if (r.memory_low > 0)
+    json_object_set_new (mem, "reservation", json_integer (r.memory_low));
+  json_object_set_new (res, "memory", mem);
+  json_object_set_new (res, "devices", json_pack ("[{s:b, s:s}]", "allow", 0, "access", "rwm"));
+  return res;
+}
+
+static int
+build_spec (node_agent *a, node_pod *p, node_ctr *c, json_t *img, const agent_env *env,
+            char **argv, const char *rootfs, json_t **out, husk_error **err)
+{
+  json_t *sc = json_object_get (c->spec, "securityContext");
+  bool privileged = json_is_true (json_object_get (sc, "privileged"));
+  _cleanup_json_ json_t *spec = rt_spec_default (false);
+  json_object_del (spec, "hostname");
+  json_object_set_new (spec, "root",
+                       json_pack ("{s:s, s:b}", "path", rootfs, "readonly",
+                                  json_is_true (json_object_get (sc, "readOnlyRootFilesystem"))));
+  json_t *proc = json_object_get (spec, "process");
+  json_object_set_new (proc, "terminal", json_false ());
+  json_t *args = json_array ();
+  for (char **s = argv; *s; s++)
+    json_array_append_new (args, json_string (*s));
+  json_object_set_new (proc, "args", args);
+  _cleanup_strv_ char **envv = agent_env_strv (env);
+  json_t *ej = json_array ();
+  bool has_path = false;
+  for (char **s = envv; s && *s; s++)
+    {
+      has_path |= strncmp (*s, "PATH=", 5) == 0;
+      json_array_append_new (ej, json_string (*s));
+    }
+  if (!has_path)
+    json_array_append_new (ej, json_string ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+  _cleanup_free_ char *hn = NULL;
+  {
+    _cleanup_free_ char *domain = NULL;
+    agent_pod_hostname (p->obj, NULL, &hn, &domain, NULL);
+    _cleanup_free_ char *h = xasprintf ("HOSTNAME=%s", p->host_network ? a->hostname : (hn ? hn : p->name));
+    json_array_append_new (ej, json_string (h));
+  }
+  json_object_set_new (proc, "env", ej);
+  const char *wd = json_string_value (json_object_get (c->spec, "workingDir"));
+  if (wd == NULL || *wd == '\0')
+    wd = json_string_value (json_object_get (img, "WorkingDir"));
+  json_object_set_new (proc, "cwd", json_string (wd && *wd ? wd : "/"));
+  process_user (p, c, img, json_object_get (proc, "user"));
+  json_object_set_new (proc, "capabilities", capabilities (c));
+  json_t *ape = json_object_get (sc, "allowPrivilegeEscalation");
+  json_object_set_new (proc, "noNewPrivileges", json_boolean (ape && json_is_false (ape)));
+  const char *seccomp = husk_json_path_str (sc, "seccompProfile.type");
+  if (seccomp == NULL)
+    seccomp = husk_json_path_str (p->obj, "spec.securityContext.seccompProfile.type");
+  json_t *lin = json_object_get (spec, "linux");
+  if (seccomp && streq (seccomp, "RuntimeDefault") && !privileged)
+    {
+      json_t *caps = json_object_get (json_object_get (proc, "capabilities"), "effective");
+      size_t n = json_array_size (caps), i;
+      const char **names = xcalloc (n + 1, sizeof *names);
+      for (i = 0; i < n; i++)
+        names[i] = json_string_value (json_array_get (caps, i));
+      json_object_set_new (lin, "seccomp", rt_default_seccomp (names));
+      free (names);
+    }
+  /* Namespaces: the sandbox's net, ipc and uts (pid too with shareProcessNamespace). */
+  json_t *ns = json_array ();
+  bool share_pid = json_is_true (husk_json_path (p->obj, "spec.shareProcessNamespace"));
+  bool host_pid = json_is_true (husk_json_path (p->obj, "spec.hostPID"));
+  bool host_ipc = json_is_true (husk_json_path (p->obj, "spec.hostIPC"));
+  json_array_append_new (ns, json_pack ("{s:s}", "type", "mount"));
+  _cleanup_free_ char *nsdir = xasprintf ("/proc/%d/ns", (int) p->pause_pid);
+  _cleanup_free_ char *pidns = xasprintf ("%s/pid", nsdir);
+  _cleanup_free_ char *ipcns = xasprintf ("%s/ipc", nsdir);
+  _cleanup_free_ char *netns = xasprintf ("%s/net", nsdir);
+  _cleanup_free_ char *utsns = xasprintf ("%s/uts", nsdir);
+  if (share_pid && !host_pid)
+    json_array_append_new (ns, json_pack ("{s:s, s:s}", "type", "pid", "path", pidns));
+  else if (!host_pid)
+    json_array_append_new (ns, json_pack ("{s:s}", "type", "pid"));
+  if (!host_ipc)
+    json_array_append_new (ns, json_pack ("{s:s, s:s}", "type", "ipc", "path", ipcns));
+  if (!p->host_network)
+    {
+      json_array_append_new (ns, json_pack ("{s:s, s:s}", "type", "network", "path", netns));
+      json_array_append_new (ns, json_pack ("{s:s, s:s}", "type", "uts", "path", utsns));
+    }
+  json_object_set_new (lin, "namespaces", ns);
+  _cleanup_free_ char *cg = pod_cgroup_rel (a, p);
+  _cleanup_free_ char *cgp = xasprintf ("%s/%s", cg, c->name);
+  json_object_set_new (lin, "cgroupsPath", json_string (cgp));
+  json_t *res = resources_json (c, err);
+  if (res == NULL)
+    return -EINVAL - 1;
+  json_object_set_new (lin, "resources", res);
+  if (privileged)
+    {
+      json_object_set_new (lin, "maskedPaths", json_array ());
+      json_object_set_new (lin, "readonlyPaths", json_array ());
+    }
+  /* Mounts: the defaults without the cgroup v1 mount, the pod's files, the volumes. */
+  json_t *mounts = json_array ();
+  size_t i;
+  json_t *m;
+  json_array_foreach (json_object_get (spec, "mounts"), i, m)
+  {
+    const char *d = json_string_value (json_object_get (m, "destination"));
+    if (d && streq (d, "/sys/fs/cgroup"))
+      continue;
+    json_array_append (mounts, m);
+  }
+  static const char *const files[] = {"hosts", "hostname", "resolv.conf"};
+  for (i = 0; i < ARRAY_SIZE (files); i++)
+    {
+      _cleanup_free_ char *src = xasprintf ("%s/%s", p->dir, files[i]);
+      _cleanup_free_ char *dst = xasprintf ("/etc/%s", files[i]);
+      json_array_append_new (mounts, bind_mount (dst, src, false));
+    }
+  json_object_set_new (spec, "mounts", mounts);
+  int r = volume_mounts (a, p, c, mounts, err);
+  if (r < 0)
+    return r;
+  *out = TAKE_PTR (spec);
+  return 0;
+}
+
+/* ---- create and start -------------------------------------------------------------------- */
+
+typedef struct create_args
+{
+  node_agent *a;
+  const char *id, *bundle;
+} create_args;
+
+static int
+do_create (void *ud, husk_error **err)
+{
+  create_args *c = ud;
+  rt_create_opts o = RT_CREATE_OPTS_INIT;
+  o.skip_limits = !c->a->limits_enforced;
+  return rt_container_create (c->a->rt_root, c->id, c->bundle, &o, err);
+}
+
+static char *
+image_id_of (const image_record *rec)
+{
+  _cleanup_ (image_ref_freep) image_ref *ref = NULL;
+  if (image_ref_parse (rec->ref, &ref, NULL) < 0)
+    return xstrdup (rec->digest);
+  _cleanup_free_ char *repo = image_ref_repo (ref);
+  return xasprintf ("%s@%s", repo, rec->digest);
+}
+
+static int
+prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, const char **reason,
+         husk_error **err)
+{
+  image_record rec = {0};
+  int r = ensure_image (a, c, &rec, reason, err);
+  if (r < 0)
+    return r;
+  free (c->image_ref);
+  c->image_ref = xstrdup (rec.ref);
+  free (c->image_id);
+  c->image_id = image_id_of (&rec);
+  _cleanup_json_ json_t *img = NULL;
+  r = image_config (a, &rec, &img, err);
+  image_record_clear (&rec);
+  if (r < 0)
+    {
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return r;
+    }
+  /* The environment: the image's, then env/envFrom. */
+  _cleanup_strv_ char **base = strv_of (json_object_get (img, "Env"));
+  lookup_ud l = {a, p};
+  agent_env_ctx ectx = {.get_configmap = get_configmap, .get_secret = get_secret, .ud = &l,
+                        .pod = p->obj, .node_allocatable = a->allocatable, .base = base};
+  agent_env *env = NULL;
+  if ((r = agent_env_resolve (&ectx, c->spec, &env, err)) < 0)
+    {
+      *reason = AGENT_REASON_CREATE_CONFIG_ERROR;
+      return r;
+    }
+  _cleanup_strv_ char **ep = strv_of (json_object_get (img, "Entrypoint"));
+  _cleanup_strv_ char **cmd = strv_of (json_object_get (img, "Cmd"));
+  _cleanup_strv_ char **argv = agent_container_argv (c->spec, env, ep, cmd);
+  if (argv == NULL || argv[0] == NULL)
+    {
+      agent_env_free (env);
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return husk_err (err, EINVAL, "no command specified");
+    }
+  /* A fresh writable layer per start, as kubelet creates a new container per restart. */
+  _cleanup_free_ char *rootfs = xasprintf ("%s/rootfs", bundle);
+  _cleanup_free_ char *snap = xasprintf ("%s_%s_%d", p->uid, c->name, c->restart_count);
+  image_snapshot_unmount (a->images, rootfs, true, NULL);
+  if ((r = husk_mkdir_p (rootfs, 0755, err)) < 0
+      || (r = image_snapshot_mount (a->images, c->image_ref, snap, rootfs, err)) < 0)
+    {
+      agent_env_free (env);
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return r;
+    }
+  _cleanup_json_ json_t *spec = NULL;
+  r = build_spec (a, p, c, img, env, argv, rootfs, &spec, err);
+  agent_env_free (env);
+  if (r < 0)
+    {
+      *reason = AGENT_REASON_CREATE_CONFIG_ERROR;
+      return r;
+    }
+  _cleanup_free_ char *text = husk_json_dump (spec);
+  _cleanup_free_ char *cfg = xasprintf ("%s/config.json", bundle);
+  if ((r = husk_write_file_atomic (cfg, text, strlen (text), 0600, err)) < 0)
+    *reason = AGENT_REASON_CREATE_ERROR;
+  return r;
+}
+
+int
+pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason, husk_error **err)
+{
+  _cleanup_free_ char *bundle = ctr_dir (p, c);
+  _cleanup_free_ char *id = pod_ctr_runtime_id (p, c);
+  int r = husk_mkdir_p (bundle, 0700, err);
+  if (r < 0)
+    return r;
+  if (c->created)
+    pod_ctr_remove (a, p, c);
+  if ((r = prepare (a, p, c, bundle, reason, err)) < 0)
+    return r;
+  _cleanup_free_ char *ldir = NULL;
+  agent_log_writer *w = NULL;
+  if ((r = agent_log_dir (a->log_dir, p->ns, p->name, p->uid, c->name, &ldir, err)) < 0
+      || (r = agent_log_writer_open (ldir, (unsigned) c->restart_count, 0, 0, &w, err)) < 0)
+    {
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return r;
+    }
+  int out[2] = {-1, -1}, errp[2] = {-1, -1};
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
+    {
+      agent_log_writer_close (w);
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return husk_err_errno (err, "pipe");
+    }
+  rt_container_delete (a->rt_root, id, true, NULL); /* left by an earlier agent run */
+  create_args ca = {a, id, bundle};
+  r = pod_with_stdio (a, -1, out[1], errp[1], do_create, &ca, err);
+  close (out[1]);
+  close (errp[1]);
+  if (r < 0)
+    {
+      close (out[0]), close (errp[0]);
+      agent_log_writer_close (w);
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return r;
+    }
+  c->created = true;
+  if ((r = agent_log_pump_add (a->pump, out[0], errp[0], w, NULL, NULL, err)) < 0)
+    {
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return r;
+    }
+  _cleanup_json_ json_t *st = NULL;
+  if ((r = rt_container_state (a->rt_root, id, &st, err)) < 0)
+    {
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return r;
+    }
+  c->pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
+  if ((r = rt_container_start (a->rt_root, id, err)) < 0)
+    {
+      *reason = AGENT_REASON_RUN_ERROR;
+      return r;
+    }
+  return 0;
+}
+
+void
+pod_ctr_signal (node_agent *a, node_pod *p, node_ctr *c, int sig)
+{
+  if (!c->created)
+    return;
+  _cleanup_free_ char *id = pod_ctr_runtime_id (p, c);
+  rt_container_kill (a->rt_root, id, sig, sig == SIGKILL, NULL);
+}
+
+void
+pod_ctr_remove (node_agent *a, node_pod *p, node_ctr *c)
+{
+  _cleanup_free_ char *id = pod_ctr_runtime_id (p, c);
+  _cleanup_error_ husk_error *e = NULL;
+  if (rt_container_delete (a->rt_root, id, true, &e) < 0 && e->errnum != ENOENT)
+    log_warn ("delete container", "id", id, "error", e->msg);
+  c->created = false;
+  c->pid = 0;
+  if (p->dir)
+    {
+      _cleanup_free_ char *bundle = ctr_dir (p, c);
+      _cleanup_free_ char *rootfs = xasprintf ("%s/rootfs", bundle);
+      image_snapshot_unmount (a->images, rootfs, true, NULL);
+    }
+}

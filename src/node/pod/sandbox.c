@@ -1,0 +1,370 @@
+/* husk node: the pod sandbox. husk-pause holds the pod's net, ipc and uts namespaces in
+   its own leaf of the pod cgroup (<root>/husk/pod-<uid>/pause); the network comes from a
+   CNI ADD into its netns; resolv.conf, hosts and hostname files are shared by the pod's
+   containers. Teardown runs the other way and is idempotent. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "lib/buf.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/path.h"
+#include "runtime/runtime.h"
+#include "src/node/agent/podspec.h"
+#include "src/node/agent/volume.h"
+#include "src/node/node-internal.h"
+
+char *
+pod_cgroup_rel (node_agent *a, const node_pod *p)
+{
+  return xasprintf ("%s/pod-%s", a->cgroup_rel, p->uid);
+}
+
+static char *
+sandbox_id (const node_pod *p)
+{
+  return xasprintf ("pod-%s", p->uid);
+}
+
+int
+pod_with_stdio (node_agent *a, int in, int out, int errfd, int (*fn) (void *ud, husk_error **err),
+                void *ud, husk_error **err)
+{
+  (void) a;
+  int saved[3], want[3] = {in, out, errfd};
+  _cleanup_close_ int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0)
+    return husk_err_errno (err, "open /dev/null");
+  for (int i = 0; i < 3; i++)
+    saved[i] = fcntl (i, F_DUPFD_CLOEXEC, 3);
+  for (int i = 0; i < 3; i++)
+    dup2 (want[i] >= 0 ? want[i] : null, i);
+  int r = fn (ud, err);
+  for (int i = 0; i < 3; i++)
+    {
+      if (saved[i] >= 0)
+        {
+          dup2 (saved[i], i);
+          close (saved[i]);
+        }
+      else
+        close (i);
+    }
+  return r;
+}
+
+/* ---- CNI ----------------------------------------------------------------------------- */
+
+/* The plugin named by the configuration's "type", found on the CNI path. */
+static char *
+cni_plugin (node_agent *a, json_t *conf)
+{
+  const char *type = json_string_value (json_object_get (conf, "type"));
+  if (type == NULL)
+    return NULL;
+  if (a->cni_bin && streq (type, "husk-cni"))
+    return xstrdup (a->cni_bin);
+  _cleanup_free_ char *copy = xstrdup (a->cni_path);
+  char *save = NULL;
+  for (char *d = strtok_r (copy, ":", &save); d; d = strtok_r (NULL, ":", &save))
+    {
+      char *p = xasprintf ("%s/%s", d, type);
+      if (access (p, X_OK) == 0)
+        return p;
+      free (p);
+    }
+  return NULL;
+}
+
+/* Runs the network plugin for command with the conf on stdin; *out gets its stdout JSON
+   (ADD). A failure carries the plugin's CNI error message. */
+static int
+cni_run (node_agent *a, node_pod *p, const char *command, json_t **out, husk_error **err)
+{
+  _cleanup_json_ json_t *conf = NULL;
+  int r = husk_json_load_file (a->cni_conf, &conf, err);
+  if (r < 0)
+    return r;
+  _cleanup_free_ char *plugin = cni_plugin (a, conf);
+  if (plugin == NULL)
+    return husk_err (err, ENOENT, "CNI plugin of %s not found on %s", a->cni_conf, a->cni_path);
+  _cleanup_free_ char *netns = NULL;
+  if (p->pause_pid > 0 && kill (p->pause_pid, 0) == 0)
+    netns = xasprintf ("/proc/%d/ns/net", (int) p->pause_pid);
+  _cleanup_free_ char *text = husk_json_dump (conf);
+  char *env[] = {
+    xasprintf ("CNI_COMMAND=%s", command),
+    xasprintf ("CNI_CONTAINERID=%s", p->uid),
+    xasprintf ("CNI_NETNS=%s", netns ? netns : ""),
+    xstrdup ("CNI_IFNAME=eth0"),
+    xasprintf ("CNI_PATH=%s", a->cni_path),
+    xasprintf ("CNI_ARGS=K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_UID=%s", p->ns, p->name,
+               p->uid),
+    xstrdup ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    NULL,
+  };
+  int inp[2] = {-1, -1}, outp[2] = {-1, -1};
+  if (pipe2 (inp, O_CLOEXEC) < 0 || pipe2 (outp, O_CLOEXEC) < 0)
+    {
+      r = husk_err_errno (err, "pipe");
+      goto out;
+    }
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      r = husk_err_errno (err, "fork %s", plugin);
+      goto out;
+    }
+  if (pid == 0)
+    {
+      dup2 (inp[0], 0);
+      dup2 (outp[1], 1);
+      if (a->log_fd >= 0)
+        dup2 (a->log_fd, 2);
+      execve (plugin, (char *[]){plugin, NULL}, env);
+      _exit (127);
+    }
+  close (inp[0]), close (outp[1]);
+  inp[0] = outp[1] = -1;
+  size_t len = strlen (text), off = 0;
+  while (off < len)
+    {
+      ssize_t n = write (inp[1], text + off, len - off);
+      if (n <= 0)
+        break;
+      off += (size_t) n;
+    }
+  close (inp[1]);
+  inp[1] = -1;
+  husk_buf res = HUSK_BUF_INIT;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read (outp[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      husk_buf_append (&res, buf, (size_t) n);
+  int st = 0;
+  while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  json_t *j = res.len ? json_loadb (res.data, res.len, 0, NULL) : NULL;
+  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
+    {
+      const char *msg = json_string_value (json_object_get (j, "msg"));
+      r = husk_err (err, EIO, "CNI %s (%s): %s", command, plugin,
+                    msg ? msg : (res.len ? res.data : "plugin failed"));
+      json_decref (j);
+    }
+  else if (out)
+    *out = j;
+  else
+    json_decref (j);
+  husk_buf_free (&res);
+out:
+  for (int i = 0; i < 2; i++)
+    {
+      if (inp[i] >= 0)
+        close (inp[i]);
+      if (outp[i] >= 0)
+        close (outp[i]);
+    }
+  for (char **e = env; *e; e++)
+    free (*e);
+  return r;
+}
+
+/* ---- the pause container ------------------------------------------------------------ */
+
+static json_t *
+sandbox_spec (node_agent *a, node_pod *p, const char *hostname)
+{
+  json_t *spec = rt_spec_default (false);
+  json_object_set_new (spec, "root", json_pack ("{s:s, s:b}", "path", a->pause_rootfs, "readonly", 1));
+  json_t *proc = json_object_get (spec, "process");
+  json_object_set_new (proc, "terminal", json_false ());
+  json_object_set_new (proc, "args", json_pack ("[s]", "/pause"));
+  json_object_set_new (proc, "env", json_pack ("[s]", "PATH=/"));
+  json_object_set_new (proc, "cwd", json_string ("/"));
+  json_t *lin = json_object_get (spec, "linux");
+  json_t *spec_pod = json_object_get (p->obj, "spec");
+  bool host_pid = json_is_true (json_object_get (spec_pod, "hostPID"));
+  bool host_ipc = json_is_true (json_object_get (spec_pod, "hostIPC"));
+  json_t *ns = json_array ();
+  json_array_append_new (ns, json_pack ("{s:s}", "type", "mount"));
+  if (!host_pid)
+    json_array_append_new (ns, json_pack ("{s:s}", "type", "pid"));
+  if (!host_ipc)
+    json_array_append_new (ns, json_pack ("{s:s}", "type", "ipc"));
+  if (!p->host_network)
+    {
+      json_array_append_new (ns, json_pack ("{s:s}", "type", "network"));
+      json_array_append_new (ns, json_pack ("{s:s}", "type", "uts"));
+      json_object_set_new (spec, "hostname", json_string (hostname));
+    }
+  json_object_set_new (lin, "namespaces", ns);
+  _cleanup_free_ char *cg = pod_cgroup_rel (a, p);
+  _cleanup_free_ char *cgp = xasprintf ("%s/pause", cg);
+  json_object_set_new (lin, "cgroupsPath", json_string (cgp));
+  return spec;
+}
+
+typedef struct create_args
+{
+  node_agent *a;
+  const char *id, *bundle;
+} create_args;
+
+static int
+do_create (void *ud, husk_error **err)
+{
+  create_args *c = ud;
+  rt_create_opts o = RT_CREATE_OPTS_INIT;
+  o.skip_limits = !c->a->limits_enforced;
+  return rt_container_create (c->a->rt_root, c->id, c->bundle, &o, err);
+}
+
+static int
+write_pod_file (node_pod *p, const char *name, const char *text, husk_error **err)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/%s", p->dir, name);
+  return husk_write_file_atomic (path, text, strlen (text), 0644, err);
+}
+
+static int
+start_pause (node_agent *a, node_pod *p, const char *hostname, husk_error **err)
+{
+  _cleanup_free_ char *id = sandbox_id (p);
+  _cleanup_free_ char *bundle = xasprintf ("%s/sandbox", p->dir);
+  int r = husk_mkdir_p (bundle, 0700, err);
+  if (r < 0)
+    return r;
+  _cleanup_json_ json_t *spec = sandbox_spec (a, p, hostname);
+  _cleanup_free_ char *text = husk_json_dump (spec);
+  _cleanup_free_ char *cfg = xasprintf ("%s/config.json", bundle);
+  if ((r = husk_write_file_atomic (cfg, text, strlen (text), 0600, err)) < 0)
+    return r;
+  /* A sandbox left by an earlier agent run is replaced. */
+  rt_container_delete (a->rt_root, id, true, NULL);
+  create_args ca = {a, id, bundle};
+  if ((r = pod_with_stdio (a, -1, -1, -1, do_create, &ca, err)) < 0
+      || (r = rt_container_start (a->rt_root, id, err)) < 0)
+    return husk_err_wrap (err, "sandbox");
+  _cleanup_json_ json_t *st = NULL;
+  if ((r = rt_container_state (a->rt_root, id, &st, err)) < 0)
+    return r;
+  p->pause_pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
+  return 0;
+}
+
+static int
+network_add (node_agent *a, node_pod *p, husk_error **err)
+{
+  if (p->host_network)
+    {
+      free (p->pod_ip);
+      p->pod_ip = xstrdup (a->node_ip);
+      return 0;
+    }
+  _cleanup_json_ json_t *res = NULL;
+  int r = cni_run (a, p, "ADD", &res, err);
+  if (r < 0)
+    return r;
+  p->net_added = true;
+  const char *addr = husk_json_path_str (res, "ips.0.address");
+  if (addr == NULL)
+    return husk_err (err, EIO, "CNI ADD returned no address");
+  free (p->pod_ip);
+  p->pod_ip = xstrndup (addr, strcspn (addr, "/"));
+  return 0;
+}
+
+int
+pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err)
+{
+  if (p->sandbox_ready)
+    return 0;
+  json_t *spec = json_object_get (p->obj, "spec");
+  p->host_network = json_is_true (json_object_get (spec, "hostNetwork"));
+  free (p->dir);
+  p->dir = xasprintf ("%s/%s", a->pods_dir, p->uid);
+  int r = husk_mkdir_p (p->dir, 0755, err);
+  if (r < 0)
+    return r;
+  _cleanup_free_ char *cg = xasprintf ("%s/pod-%s", a->cgroup_root, p->uid);
+  if (mkdir (cg, 0755) < 0 && errno != EEXIST)
+    return husk_err_errno (err, "create cgroup %s", cg);
+  _cleanup_free_ char *hostname = NULL, *domain = NULL;
+  if ((r = agent_pod_hostname (p->obj, NULL, &hostname, &domain, err)) < 0)
+    return r;
+  if (p->host_network)
+    {
+      free (hostname);
+      hostname = xstrdup (a->hostname);
+    }
+  _cleanup_free_ char *host_resolv = NULL;
+  husk_read_file ("/etc/resolv.conf", &host_resolv, NULL, NULL);
+  agent_dns_cluster dns = {.host_resolv = host_resolv ? host_resolv : ""};
+  _cleanup_free_ char *resolv = NULL;
+  _cleanup_free_ char *hn = xasprintf ("%s\n", hostname);
+  if ((r = agent_resolv_conf (p->obj, &dns, &resolv, err)) < 0
+      || (r = write_pod_file (p, "resolv.conf", resolv, err)) < 0
+      || (r = write_pod_file (p, "hostname", hn, err)) < 0)
+    return r;
+  if ((r = start_pause (a, p, hostname, err)) < 0 || (r = network_add (a, p, err)) < 0)
+    return r;
+  char *ips[] = {p->pod_ip, NULL};
+  _cleanup_free_ char *hosts = agent_hosts_file (p->obj, ips, hostname, domain);
+  if ((r = write_pod_file (p, "hosts", hosts, err)) < 0)
+    return r;
+  p->sandbox_ready = true;
+  log_info ("sandbox ready", "pod", p->name, "ns", p->ns, "ip", p->pod_ip);
+  return 0;
+}
+
+int
+pod_sandbox_teardown (node_agent *a, node_pod *p, husk_error **err)
+{
+  int ret = 0;
+  _cleanup_error_ husk_error *e = NULL;
+  if (p->net_added)
+    {
+      if (cni_run (a, p, "DEL", NULL, &e) < 0)
+        {
+          log_warn ("CNI DEL failed", "pod", p->name, "error", e->msg);
+          husk_error_free (e);
+          e = NULL;
+        }
+      else
+        p->net_added = false;
+    }
+  _cleanup_free_ char *id = sandbox_id (p);
+  if (rt_container_delete (a->rt_root, id, true, &e) < 0 && e->errnum != ENOENT)
+    {
+      ret = husk_err (err, e->errnum, "delete sandbox: %s", e->msg);
+      husk_error_free (e);
+      e = NULL;
+    }
+  husk_error_free (e);
+  e = NULL;
+  if (p->pause_pid > 0)
+    {
+      waitpid (p->pause_pid, NULL, WNOHANG);
+      p->pause_pid = 0;
+    }
+  _cleanup_free_ char *cg = xasprintf ("%s/pod-%s", a->cgroup_root, p->uid);
+  if (rmdir (cg) < 0 && errno != ENOENT && ret == 0)
+    ret = husk_err_errno (err, "remove cgroup %s", cg);
+  if (agent_vol_teardown_pod (a->pods_dir, p->uid, &e) < 0 && ret == 0)
+    {
+      ret = husk_err (err, e->errnum, "%s", e->msg);
+    }
+  if (p->dir && ret == 0)
+    husk_rm_rf (p->dir, NULL);
+  _cleanup_free_ char *logs = xasprintf ("%s/%s_%s_%s", a->log_dir, p->ns, p->name, p->uid);
+  husk_rm_rf (logs, NULL);
+  p->sandbox_ready = false;
+  return ret;
+}

@@ -1,0 +1,465 @@
+/* husk node: the pod table and its reconciliation. Each pass compares what the API wants
+   (the Pod) with what runs: sandbox first, init containers one by one in order, then the
+   regular containers; exits are restarted per restartPolicy with kubelet's back-off; a pod
+   being deleted is stopped gracefully (SIGTERM, terminationGracePeriodSeconds, SIGKILL),
+   torn down, and its object deleted with gracePeriodSeconds=0 as kubelet does. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+
+#include "lib/json.h"
+#include "lib/log.h"
+#include "src/node/node-internal.h"
+
+#define START_RETRY_MS 2000
+#define START_RETRY_MAX_MS 300000
+
+node_pod *
+pod_find (node_agent *a, const char *uid)
+{
+  for (node_pod *p = a->pods; p; p = p->next)
+    if (streq (p->uid, uid))
+      return p;
+  return NULL;
+}
+
+static void
+ctr_init (node_ctr *c, json_t *spec, bool init)
+{
+  c->name = xstrdup (json_string_value (json_object_get (spec, "name")) ?: "");
+  c->spec = json_incref (spec);
+  c->init = init;
+  const char *rp = json_string_value (json_object_get (spec, "restartPolicy"));
+  c->sidecar = init && rp && streq (rp, "Always");
+  c->state = AGENT_CTR_WAITING;
+}
+
+static node_pod *
+pod_new (node_agent *a, json_t *obj)
+{
+  node_pod *p = xzalloc (sizeof *p);
+  p->uid = xstrdup (husk_json_path_str (obj, "metadata.uid"));
+  p->ns = xstrdup (husk_json_path_str (obj, "metadata.namespace") ?: "default");
+  p->name = xstrdup (husk_json_path_str (obj, "metadata.name") ?: "");
+  json_t *inits = husk_json_path (obj, "spec.initContainers");
+  json_t *ctrs = husk_json_path (obj, "spec.containers");
+  p->ninit = json_array_size (inits);
+  p->nctrs = p->ninit + json_array_size (ctrs);
+  p->ctrs = xcalloc (p->nctrs ? p->nctrs : 1, sizeof *p->ctrs);
+  for (size_t i = 0; i < p->ninit; i++)
+    ctr_init (&p->ctrs[i], json_array_get (inits, i), true);
+  for (size_t i = p->ninit; i < p->nctrs; i++)
+    ctr_init (&p->ctrs[i], json_array_get (ctrs, i - p->ninit), false);
+  p->created_ms = node_now_ms ();
+  p->next = a->pods;
+  a->pods = p;
+  return p;
+}
+
+static void
+pod_free (node_pod *p)
+{
+  for (size_t i = 0; i < p->nctrs; i++)
+    {
+      node_ctr *c = &p->ctrs[i];
+      json_decref (c->spec);
+      free (c->name), free (c->reason), free (c->message), free (c->last_reason);
+      free (c->last_id), free (c->image_ref), free (c->image_id);
+    }
+  free (p->ctrs);
+  json_decref (p->obj);
+  free (p->uid), free (p->ns), free (p->name), free (p->sandbox_error), free (p->pod_ip);
+  free (p->dir), free (p->last_status), free (p->phase);
+  free (p);
+}
+
+void
+pod_apply_event (node_agent *a, const char *type, json_t *obj)
+{
+  const char *uid = husk_json_path_str (obj, "metadata.uid");
+  if (uid == NULL)
+    return;
+  node_pod *p = pod_find (a, uid);
+  if (streq (type, "DELETED"))
+    {
+      if (p)
+        p->api_gone = true;
+      return;
+    }
+  if (p == NULL)
+    {
+      const char *phase = husk_json_path_str (obj, "status.phase");
+      bool finished = phase && (streq (phase, "Succeeded") || streq (phase, "Failed"));
+      bool deleting = husk_json_path (obj, "metadata.deletionTimestamp") != NULL;
+      /* A finished pod we never ran has nothing to start; unless it is being deleted,
+         where the deletion has to be completed. */
+      if (finished && !deleting)
+        return;
+      p = pod_new (a, obj);
+    }
+  json_decref (p->obj);
+  p->obj = json_incref (obj);
+}
+
+void
+pod_apply_list (node_agent *a, json_t *items)
+{
+  for (node_pod *p = a->pods; p; p = p->next)
+    {
+      bool found = false;
+      size_t i;
+      json_t *it;
+      json_array_foreach (items, i, it)
+      {
+        const char *uid = husk_json_path_str (it, "metadata.uid");
+        if (uid && streq (uid, p->uid))
+          found = true;
+      }
+      if (!found)
+        p->api_gone = true;
+    }
+  size_t i;
+  json_t *it;
+  json_array_foreach (items, i, it)
+  pod_apply_event (a, "MODIFIED", it);
+}
+
+void
+pod_child_exited (node_agent *a, pid_t pid, int wait_status)
+{
+  for (node_pod *p = a->pods; p; p = p->next)
+    {
+      if (p->pause_pid == pid)
+        {
+          log_warn ("sandbox exited", "pod", p->name, "ns", p->ns);
+          p->pause_pid = 0;
+          return;
+        }
+      for (size_t i = 0; i < p->nctrs; i++)
+        {
+          node_ctr *c = &p->ctrs[i];
+          if (c->pid != pid)
+            continue;
+          c->pid = 0;
+          c->state = AGENT_CTR_TERMINATED;
+          c->exit_code = agent_exit_code_from_status (wait_status);
+          free (c->reason);
+          c->reason = xstrdup (agent_terminated_reason (c->exit_code, false));
+          c->finished_ms = node_now_ms ();
+          c->finished_at = c->finished_ms / 1000;
+          char code[16];
+          snprintf (code, sizeof code, "%d", c->exit_code);
+          log_info ("container exited", "pod", p->name, "ns", p->ns, "container", c->name,
+                    "exitCode", code);
+          return;
+        }
+    }
+}
+
+/* ---- starting and restarting ---------------------------------------------------------- */
+
+static void
+set_waiting (node_ctr *c, const char *reason, const char *message)
+{
+  c->state = AGENT_CTR_WAITING;
+  free (c->reason);
+  free (c->message);
+  c->reason = reason ? xstrdup (reason) : NULL;
+  c->message = message ? xstrdup (message) : NULL;
+}
+
+static void
+start_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
+{
+  if (now < c->retry_ms)
+    return;
+  const char *reason = NULL;
+  _cleanup_error_ husk_error *err = NULL;
+  if (pod_ctr_start (a, p, c, &reason, &err) < 0)
+    {
+      c->failures++;
+      int64_t delay = START_RETRY_MS << (c->failures > 8 ? 8 : c->failures - 1);
+      c->retry_ms = now + (delay > START_RETRY_MAX_MS ? START_RETRY_MAX_MS : delay);
+      if (reason && streq (reason, AGENT_REASON_ERR_IMAGE_PULL) && c->failures > 1)
+        reason = AGENT_REASON_IMAGE_PULL_BACKOFF;
+      set_waiting (c, reason ? reason : AGENT_REASON_CREATE_ERROR, err ? err->msg : NULL);
+      log_warn ("container start failed", "pod", p->name, "ns", p->ns, "container", c->name,
+                "reason", c->reason, "error", err ? err->msg : "");
+      if (c->created)
+        pod_ctr_remove (a, p, c);
+      return;
+    }
+  c->failures = 0;
+  c->retry_ms = 0;
+  c->state = AGENT_CTR_RUNNING;
+  c->started_at = now / 1000;
+  free (c->reason), free (c->message);
+  c->reason = c->message = NULL;
+  log_info ("container started", "pod", p->name, "ns", p->ns, "container", c->name);
+}
+
+/* A terminated container becomes lastState; then it is started again or waits out its
+   back-off (CrashLoopBackOff). */
+static void
+restart_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
+{
+  if (c->state == AGENT_CTR_TERMINATED)
+    {
+      c->has_last = true;
+      c->last_exit = c->exit_code;
+      free (c->last_reason);
+      c->last_reason = c->reason ? xstrdup (c->reason) : NULL;
+      c->last_started = c->started_at;
+      c->last_finished = c->finished_at;
+      free (c->last_id);
+      c->last_id = pod_ctr_runtime_id (p, c);
+      set_waiting (c, AGENT_REASON_CRASH_LOOP, NULL);
+      c->exit_code = 0;
+    }
+  if (c->reason && !streq (c->reason, AGENT_REASON_CRASH_LOOP))
+    {
+      start_ctr (a, p, c, now); /* a failed start being retried */
+      return;
+    }
+  int64_t wait = agent_backoff_check (&c->backoff, c->finished_ms, now);
+  if (wait > 0)
+    {
+      _cleanup_free_ char *msg = agent_backoff_message (&c->backoff, c->name, p->name, p->ns, p->uid);
+      free (c->message);
+      c->message = TAKE_PTR (msg);
+      return;
+    }
+  c->restart_count++;
+  start_ctr (a, p, c, now);
+}
+
+static agent_restart_policy
+policy_of (node_pod *p)
+{
+  agent_restart_policy pol = AGENT_RESTART_ALWAYS;
+  agent_restart_policy_parse (husk_json_path_str (p->obj, "spec.restartPolicy"), &pol, NULL);
+  return pol;
+}
+
+static bool
+never_started (const node_ctr *c)
+{
+  return c->state == AGENT_CTR_WAITING && !c->has_last && c->restart_count == 0
+         && (c->reason == NULL || !streq (c->reason, AGENT_REASON_CRASH_LOOP));
+}
+
+/* Returns true when every init container completed. */
+static bool
+sync_init (node_agent *a, node_pod *p, agent_restart_policy pol, int64_t now)
+{
+  for (size_t i = 0; i < p->ninit; i++)
+    {
+      node_ctr *c = &p->ctrs[i];
+      if (c->sidecar)
+        {
+          if (never_started (c))
+            start_ctr (a, p, c, now);
+          else if (c->state != AGENT_CTR_RUNNING)
+            restart_ctr (a, p, c, now);
+          if (c->state != AGENT_CTR_RUNNING)
+            return false;
+          continue;
+        }
+      if (c->state == AGENT_CTR_TERMINATED && c->exit_code == 0)
+        continue;
+      if (c->state == AGENT_CTR_RUNNING)
+        return false;
+      if (never_started (c))
+        {
+          start_ctr (a, p, c, now);
+          return false;
+        }
+      /* Failed: Never ends the pod; otherwise the init container is retried. */
+      if (pol == AGENT_RESTART_NEVER)
+        return false;
+      restart_ctr (a, p, c, now);
+      return false;
+    }
+  return true;
+}
+
+static void
+sync_regular (node_agent *a, node_pod *p, agent_restart_policy pol, int64_t now)
+{
+  for (size_t i = p->ninit; i < p->nctrs; i++)
+    {
+      node_ctr *c = &p->ctrs[i];
+      if (c->state == AGENT_CTR_RUNNING)
+        continue;
+      if (never_started (c))
+        {
+          start_ctr (a, p, c, now);
+          continue;
+        }
+      int code = c->state == AGENT_CTR_TERMINATED ? c->exit_code : c->last_exit;
+      if (agent_restart_wanted (pol, code))
+        restart_ctr (a, p, c, now);
+    }
+}
+
+static bool
+init_failed_for_good (node_pod *p, agent_restart_policy pol)
+{
+  if (pol != AGENT_RESTART_NEVER)
+    return false;
+  for (size_t i = 0; i < p->ninit; i++)
+    if (p->ctrs[i].state == AGENT_CTR_TERMINATED && p->ctrs[i].exit_code != 0)
+      return true;
+  return false;
+}
+
+/* ---- termination ------------------------------------------------------------------------ */
+
+static int64_t
+grace_seconds (node_pod *p)
+{
+  if (p->api_gone && husk_json_path (p->obj, "metadata.deletionTimestamp") == NULL)
+    return 0; /* removed from the API outright */
+  json_t *g = husk_json_path (p->obj, "metadata.deletionGracePeriodSeconds");
+  if (g == NULL)
+    g = husk_json_path (p->obj, "spec.terminationGracePeriodSeconds");
+  return g ? json_integer_value (g) : 30;
+}
+
+static void
+delete_from_api (node_agent *a, node_pod *p)
+{
+  _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods/%s", p->ns, p->name);
+  _cleanup_json_ json_t *body = json_pack ("{s:s, s:s, s:i, s:{s:s}}", "kind", "DeleteOptions",
+                                           "apiVersion", "v1", "gracePeriodSeconds", 0,
+                                           "preconditions", "uid", p->uid);
+  long status = 0;
+  _cleanup_error_ husk_error *err = NULL;
+  if (kclient_json (a->kc, "DELETE", path, NULL, body, NULL, &status, &err) == 0 || status == 404
+      || status == 409)
+    p->api_gone = true; /* 409: a newer pod of that name, this one is gone */
+  else
+    log_warn ("deleting the pod object failed", "pod", p->name, "ns", p->ns, "error",
+              err ? err->msg : "");
+}
+
+static void
+terminate (node_agent *a, node_pod *p, int64_t now)
+{
+  if (!p->terminating)
+    {
+      p->terminating = true;
+      int64_t grace = grace_seconds (p);
+      p->kill_deadline_ms = now + grace * 1000;
+      log_info ("stopping pod", "pod", p->name, "ns", p->ns);
+      for (size_t i = 0; i < p->nctrs; i++)
+        if (p->ctrs[i].pid > 0)
+          pod_ctr_signal (a, p, &p->ctrs[i], grace > 0 ? SIGTERM : SIGKILL);
+    }
+  bool running = false;
+  for (size_t i = 0; i < p->nctrs; i++)
+    running |= p->ctrs[i].pid > 0;
+  if (running)
+    {
+      if (now >= p->kill_deadline_ms && !p->sigkill_sent)
+        {
+          p->sigkill_sent = true;
+          for (size_t i = 0; i < p->nctrs; i++)
+            if (p->ctrs[i].pid > 0)
+              pod_ctr_signal (a, p, &p->ctrs[i], SIGKILL);
+        }
+      return;
+    }
+  if (!p->torn_down)
+    {
+      for (size_t i = 0; i < p->nctrs; i++)
+        if (p->ctrs[i].created)
+          pod_ctr_remove (a, p, &p->ctrs[i]);
+      _cleanup_error_ husk_error *err = NULL;
+      if (pod_sandbox_teardown (a, p, &err) < 0)
+        {
+          log_warn ("pod teardown incomplete, retrying", "pod", p->name, "error", err->msg);
+          return;
+        }
+      p->torn_down = true;
+      log_info ("pod stopped", "pod", p->name, "ns", p->ns);
+    }
+  if (!p->api_gone)
+    delete_from_api (a, p);
+}
+
+/* ---- one pass ----------------------------------------------------------------------------- */
+
+static void
+sync_pod (node_agent *a, node_pod *p, int64_t now)
+{
+  bool deleting = p->api_gone || husk_json_path (p->obj, "metadata.deletionTimestamp") != NULL;
+  if (deleting)
+    {
+      terminate (a, p, now);
+      return;
+    }
+  if (p->start_time == 0)
+    p->start_time = now / 1000;
+  if (p->phase && (streq (p->phase, "Succeeded") || streq (p->phase, "Failed")))
+    return;
+  if (!p->sandbox_ready)
+    {
+      if (now < p->retry_ms)
+        return;
+      _cleanup_error_ husk_error *err = NULL;
+      if (pod_sandbox_ensure (a, p, &err) < 0)
+        {
+          log_warn ("sandbox creation failed", "pod", p->name, "ns", p->ns, "error", err->msg);
+          free (p->sandbox_error);
+          p->sandbox_error = xstrdup (err->msg);
+          p->retry_ms = now + START_RETRY_MS;
+          /* Whatever was half made goes, the next try starts clean. */
+          pod_sandbox_teardown (a, p, NULL);
+          goto report;
+        }
+      free (p->sandbox_error);
+      p->sandbox_error = NULL;
+    }
+  agent_restart_policy pol = policy_of (p);
+  if (!init_failed_for_good (p, pol))
+    {
+      p->initialized = sync_init (a, p, pol, now) || p->initialized;
+      if (p->initialized)
+        sync_regular (a, p, pol, now);
+    }
+report:;
+  _cleanup_error_ husk_error *err = NULL;
+  if (pod_status_report (a, p, &err) < 0)
+    log_warn ("pod status update failed", "pod", p->name, "ns", p->ns, "error", err->msg);
+}
+
+void
+pod_table_free (node_agent *a)
+{
+  while (a->pods)
+    {
+      node_pod *p = a->pods;
+      a->pods = p->next;
+      pod_free (p);
+    }
+}
+
+void
+pod_sync_all (node_agent *a)
+{
+  int64_t now = node_now_ms ();
+  for (node_pod **pp = &a->pods; *pp;)
+    {
+      node_pod *p = *pp;
+      sync_pod (a, p, now);
+      if (p->torn_down && p->api_gone)
+        {
+          *pp = p->next;
+          pod_free (p);
+          continue;
+        }
+      pp = &p->next;
+    }
+}
