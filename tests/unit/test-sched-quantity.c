@@ -101,7 +101,7 @@ main (void)
 
   json_t *badpod = mkpod ("p", "1x", NULL, NULL);
   husk_error *err = NULL;
-  int64_t a, b, c;
+  int64_t a = 0, b = 0, c = 0;
   ok (sched_pod_requests (badpod, &a, &b, &c, &err) < 0 && err
           && strstr (err->msg, "spec.containers[0].resources.requests.cpu")
           && strstr (err->msg, "\"1x\""),

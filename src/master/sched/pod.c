@@ -139,85 +139,121 @@ container_requests (json_t *c, const char *where, sched_res *r, int64_t *nz_cpu,
   return 0;
 }
 
-/* upstream PodRequests: app containers and restartable (sidecar) init containers add up;
-   each regular init container needs its own request plus the sidecars started before it;
-   the pod needs the larger of the two, plus spec.overhead. */
-static int
-pod_requests (json_t *spec, sched_res *out, int64_t *nz_cpu, int64_t *nz_mem, husk_error **err)
+/* Requests plus their non-zero variants (scoring), accumulated together. */
+typedef struct acc
 {
-  sched_res sum = { 0 }, side = { 0 }, init_max = { 0 };
-  int64_t sum_nc = 0, sum_nm = 0, side_nc = 0, side_nm = 0, init_nc = 0, init_nm = 0;
+  sched_res r;
+  int64_t nc, nm;
+} acc;
+
+static void
+acc_free (acc *a)
+{
+  sched_res_free (&a->r);
+}
+
+static void
+acc_add (acc *d, const acc *s)
+{
+  sched_res_add (&d->r, &s->r, 1);
+  d->nc = sched_sat_add (d->nc, s->nc);
+  d->nm = sched_sat_add (d->nm, s->nm);
+}
+
+static void
+acc_max (acc *d, const acc *s)
+{
+  res_max (&d->r, &s->r);
+  d->nc = s->nc > d->nc ? s->nc : d->nc;
+  d->nm = s->nm > d->nm ? s->nm : d->nm;
+}
+
+static int
+container_acc (json_t *c, const char *list, size_t i, acc *out, husk_error **err)
+{
+  _cleanup_free_ char *w = xasprintf ("spec.%s[%zu]", list, i);
+  return container_requests (c, w, &out->r, &out->nc, &out->nm, err);
+}
+
+static int
+sum_containers (json_t *spec, acc *sum, husk_error **err)
+{
+  json_t *c;
+  size_t i;
+  json_array_foreach (json_object_get (spec, "containers"), i, c)
+    {
+      acc one = { 0 };
+      int ret = container_acc (c, "containers", i, &one, err);
+      if (ret == 0)
+        acc_add (sum, &one);
+      acc_free (&one);
+      if (ret < 0)
+        return ret;
+    }
+  return 0;
+}
+
+/* Sidecars (restartPolicy Always) add to the sum and to every later init container; the pod
+   needs at least the largest init container step. */
+static int
+fold_init_containers (json_t *spec, acc *sum, husk_error **err)
+{
+  acc side = { 0 }, init_max = { 0 };
   json_t *c;
   size_t i;
   int ret = 0;
-
-  json_array_foreach (json_object_get (spec, "containers"), i, c)
-    {
-      sched_res r = { 0 };
-      int64_t nc, nm;
-      _cleanup_free_ char *w = xasprintf ("spec.containers[%zu]", i);
-      ret = container_requests (c, w, &r, &nc, &nm, err);
-      if (ret == 0)
-        sched_res_add (&sum, &r, 1);
-      sched_res_free (&r);
-      if (ret < 0)
-        goto out;
-      sum_nc = sched_sat_add (sum_nc, nc);
-      sum_nm = sched_sat_add (sum_nm, nm);
-    }
   json_array_foreach (json_object_get (spec, "initContainers"), i, c)
     {
-      sched_res r = { 0 };
-      int64_t nc, nm;
-      _cleanup_free_ char *w = xasprintf ("spec.initContainers[%zu]", i);
-      ret = container_requests (c, w, &r, &nc, &nm, err);
+      acc one = { 0 };
+      ret = container_acc (c, "initContainers", i, &one, err);
       if (ret < 0)
         {
-          sched_res_free (&r);
-          goto out;
+          acc_free (&one);
+          break;
         }
       const char *rp = json_string_value (json_object_get (c, "restartPolicy"));
       if (rp && streq (rp, "Always"))
         {
-          sched_res_add (&sum, &r, 1);
-          sched_res_add (&side, &r, 1);
-          sum_nc = sched_sat_add (sum_nc, nc), sum_nm = sched_sat_add (sum_nm, nm);
-          side_nc = sched_sat_add (side_nc, nc), side_nm = sched_sat_add (side_nm, nm);
-          res_copy (&r, &side);
-          nc = side_nc, nm = side_nm;
+          acc_add (sum, &one);
+          acc_add (&side, &one);
+          res_copy (&one.r, &side.r);
+          one.nc = side.nc, one.nm = side.nm;
         }
       else
-        {
-          sched_res_add (&r, &side, 1);
-          nc = sched_sat_add (nc, side_nc), nm = sched_sat_add (nm, side_nm);
-        }
-      res_max (&init_max, &r);
-      init_nc = nc > init_nc ? nc : init_nc;
-      init_nm = nm > init_nm ? nm : init_nm;
-      sched_res_free (&r);
+        acc_add (&one, &side);
+      acc_max (&init_max, &one);
+      acc_free (&one);
     }
-  res_max (&sum, &init_max);
-  sum_nc = init_nc > sum_nc ? init_nc : sum_nc;
-  sum_nm = init_nm > sum_nm ? init_nm : sum_nm;
+  if (ret == 0)
+    acc_max (sum, &init_max);
+  acc_free (&side);
+  acc_free (&init_max);
+  return ret;
+}
 
-  sched_res over = { 0 };
-  ret = sched_res_parse (&over, json_object_get (spec, "overhead"), "spec.overhead", err);
+/* upstream PodRequests: max(app containers + sidecars, largest init step) + spec.overhead. */
+static int
+pod_requests (json_t *spec, sched_res *out, int64_t *nz_cpu, int64_t *nz_mem, husk_error **err)
+{
+  acc sum = { 0 }, over = { 0 };
+  int ret = sum_containers (spec, &sum, err);
+  if (ret == 0)
+    ret = fold_init_containers (spec, &sum, err);
+  if (ret == 0)
+    ret = sched_res_parse (&over.r, json_object_get (spec, "overhead"), "spec.overhead", err);
   if (ret == 0)
     {
-      sched_res_add (&sum, &over, 1);
-      sum_nc = sched_sat_add (sum_nc, over.milli_cpu);
-      sum_nm = sched_sat_add (sum_nm, over.memory);
-      sum.pods = 1;
-      *out = sum;
-      sum = (sched_res){ 0 };
-      *nz_cpu = sum_nc;
-      *nz_mem = sum_nm;
+      over.nc = over.r.milli_cpu;
+      over.nm = over.r.memory;
+      acc_add (&sum, &over);
+      sum.r.pods = 1;
+      *out = sum.r;
+      sum.r = (sched_res){ 0 };
+      *nz_cpu = sum.nc;
+      *nz_mem = sum.nm;
     }
-  sched_res_free (&over);
-out:
-  sched_res_free (&sum);
-  sched_res_free (&side);
-  sched_res_free (&init_max);
+  acc_free (&sum);
+  acc_free (&over);
   return ret;
 }
 
