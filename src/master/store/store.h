@@ -10,7 +10,9 @@
    metadata.resourceVersion: whatever the caller puts there is replaced, and every object the
    store hands back (get, list, txn results, watch events) carries
    "resourceVersion":"<decimal revision>" of its last write. (A DELETED event carries the
-   object's last state with the deletion's revision, as Kubernetes does.)
+   object's last state with the deletion's revision, as Kubernetes does.) Stored objects are
+   re-encoded compact with "metadata" as their first member and "resourceVersion" first in
+   it; member order is otherwise kept.
 
    Errors: functions return 0 (or a count) on success, < 0 with *err set on failure. The
    failure class is (*err)->errnum, one of the STORE_E* below; the API server maps them to
