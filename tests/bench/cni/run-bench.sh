@@ -5,6 +5,7 @@
 #     (target: ratio >= 0.9)
 # Everything runs in network namespaces created here. Prints figures, asserts nothing.
 #   HUSK_BUILD_DIR=/path/to/build tests/bench/cni/run-bench.sh [ROUNDS] [SECONDS]
+#   (TROUNDS=5 throughput rounds, BENCH_PIN=1 pins sender/receiver to CPUs 0/1)
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/cni/lib.sh"
@@ -54,10 +55,15 @@ cni_exec "$node" "$CNI_BIN" ADD tp2 "$p2" "$tmp/husk.json" >"$tmp/p2.json" || ex
 p2addr=$(jget "$tmp/p2.json" '["ips"][0]["address"]')
 p2addr=${p2addr%/*}
 
+# Sender and receiver pinned to CPUs 0 and 1 (when there are two) for both setups alike, so
+# the scheduler's placement does not decide the ratio; BENCH_PIN=0 lets it place them.
+pin() { "${@:2}"; }
+[ "${BENCH_PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ] &&
+  pin() { taskset -c "$1" "${@:2}"; }
 stream() { # stream SRC_NS DST_NS DST_ADDR -> Mbit/s
-  ip netns exec "$2" "$BENCH" recv 5201 2>/dev/null &
+  pin 1 ip netns exec "$2" "$BENCH" recv 5201 2>/dev/null &
   local rpid=$!
-  ip netns exec "$1" "$BENCH" send "$3" 5201 "$SECS"
+  pin 0 ip netns exec "$1" "$BENCH" send "$3" 5201 "$SECS"
   wait "$rpid"
 }
 TROUNDS=${TROUNDS:-5}
