@@ -51,8 +51,25 @@ get_token (void *ud, const char *aud, int64_t exp, char **out, husk_error **err)
   return 0;
 }
 
+static int
+get_pvc (void *ud, const char *name, json_t **out, husk_error **err)
+{
+  json_t *o = json_object_get (json_object_get (objects, "pvcs"), name);
+  *out = o ? json_incref (o) : NULL;
+  return 0;
+}
+
+static int
+get_pv (void *ud, const char *name, json_t **out, husk_error **err)
+{
+  json_t *o = json_object_get (json_object_get (objects, "pvs"), name);
+  *out = o ? json_incref (o) : NULL;
+  return 0;
+}
+
 static json_t *pod;
-static agent_vol_ctx ctx = {.get_configmap = get_cm, .get_secret = get_secret, .get_token = get_token};
+static agent_vol_ctx ctx = {.get_configmap = get_cm, .get_secret = get_secret, .get_token = get_token,
+                            .get_pvc = get_pvc, .get_pv = get_pv};
 
 static char *
 slurp (const char *path)
@@ -416,6 +433,52 @@ test_host_path (void)
   json_decref (e);
 }
 
+static char *
+pvc_path (const char *claim)
+{
+  json_t *v = json_pack ("{s:s, s:{s:s}}", "name", "data", "persistentVolumeClaim", "claimName", claim);
+  char *out = NULL;
+  husk_error *err = NULL;
+  if (agent_vol_setup (&ctx, tmp, v, (gid_t) -1, &out, &err) < 0)
+    {
+      out = xasprintf ("error: %s", err->msg);
+      husk_error_free (err);
+    }
+  json_decref (v);
+  return out;
+}
+
+static void
+test_pvc (void)
+{
+  _cleanup_free_ char *hp = xasprintf ("%s/pv-host", tmp), *lp = xasprintf ("%s/pv-local", tmp);
+  husk_error *err = NULL;
+  husk_mkdir_p (lp, 0755, &err);
+  json_object_set_new (objects, "pvcs",
+                       json_pack ("{s:{s:{s:s},s:{s:s}}, s:{s:{s:s},s:{s:s}}, s:{s:{},s:{s:s}}}",
+                                  "claim-host", "spec", "volumeName", "pv-host", "status", "phase", "Bound",
+                                  "claim-local", "spec", "volumeName", "pv-local", "status", "phase", "Bound",
+                                  "claim-pending", "spec", "status", "phase", "Pending"));
+  json_object_set_new (objects, "pvs",
+                       json_pack ("{s:{s:{s:{s:s,s:s}}}, s:{s:{s:{s:s}}}}",
+                                  "pv-host", "spec", "hostPath", "path", hp, "type", "DirectoryOrCreate",
+                                  "pv-local", "spec", "local", "path", lp));
+  char *p = pvc_path ("claim-host");
+  is_str (p, hp, "PVC bound to a hostPath PV: its path (created)");
+  free (p);
+  struct stat st;
+  ok (stat (hp, &st) == 0 && S_ISDIR (st.st_mode), "DirectoryOrCreate applied to the PV's path");
+  p = pvc_path ("claim-local");
+  is_str (p, lp, "PVC bound to a local PV");
+  free (p);
+  p = pvc_path ("claim-pending");
+  ok (strstr (p, "persistentvolumeclaim \"claim-pending\" is not bound") != NULL, "unbound claim refused (%s)", p);
+  free (p);
+  p = pvc_path ("nope");
+  ok (strstr (p, "persistentvolumeclaim \"nope\" not found") != NULL, "missing claim refused");
+  free (p);
+}
+
 int
 main (void)
 {
@@ -430,6 +493,7 @@ main (void)
   test_payloads ();
   test_atomic ();
   test_host_path ();
+  test_pvc ();
   husk_error *err = NULL;
   husk_rm_rf (tmp, &err);
   json_decref (objects);

@@ -162,6 +162,48 @@ agent_vol_subpath (const char *volume_dir, const char *subpath, char **out, husk
   return 0;
 }
 
+int
+agent_vol_pvc (const agent_vol_ctx *ctx, json_t *src, char **out, husk_error **err)
+{
+  const char *claim = json_string_value (json_object_get (src, "claimName"));
+  _cleanup_json_ json_t *pvc = NULL, *pv = NULL;
+  int ret;
+  if (!claim || !*claim)
+    return husk_err (err, EINVAL, "persistentVolumeClaim.claimName: Required value");
+  if (!ctx->get_pvc || !ctx->get_pv)
+    return husk_err (err, ENOTSUP, "persistentVolumeClaim \"%s\": no claim lookup on this node", claim);
+  if ((ret = ctx->get_pvc (ctx->ud, claim, &pvc, err)) < 0)
+    return ret;
+  if (!pvc)
+    return husk_err (err, ENOENT, "persistentvolumeclaim \"%s\" not found", claim);
+  const char *phase = husk_json_path_str (pvc, "status.phase");
+  const char *pv_name = husk_json_path_str (pvc, "spec.volumeName");
+  if (!phase || !streq (phase, "Bound") || !pv_name || !*pv_name)
+    return husk_err (err, EAGAIN, "persistentvolumeclaim \"%s\" is not bound", claim);
+  if ((ret = ctx->get_pv (ctx->ud, pv_name, &pv, err)) < 0)
+    return ret;
+  if (!pv)
+    return husk_err (err, ENOENT, "persistentvolume \"%s\" not found", pv_name);
+  json_t *hp = husk_json_path (pv, "spec.hostPath");
+  if (hp)
+    {
+      ret = agent_vol_host_path (hp, out, err);
+      return ret < 0 ? husk_err_wrap (err, "persistentvolume \"%s\"", pv_name) : 0;
+    }
+  const char *local = husk_json_path_str (pv, "spec.local.path");
+  if (local)
+    {
+      struct stat st;
+      if (local[0] != '/' || stat (local, &st) < 0)
+        return husk_err (err, ENOENT, "persistentvolume \"%s\": local path %s does not exist", pv_name,
+                         local);
+      *out = xstrdup (local);
+      return 0;
+    }
+  return husk_err (err, ENOTSUP, "persistentvolume \"%s\": only hostPath and local volumes are supported",
+                   pv_name);
+}
+
 static char *
 volume_dir (const char *pods_dir, const char *uid, agent_vol_kind k, const char *name)
 {
@@ -182,8 +224,13 @@ agent_vol_setup (const agent_vol_ctx *ctx, const char *pods_dir, json_t *volume,
     return husk_err (err, EINVAL, "pod without a valid uid");
   if (k == AGENT_VOL_HOST_PATH)
     return agent_vol_host_path (json_object_get (volume, "hostPath"), out, err);
-  if (k == AGENT_VOL_UNKNOWN || k == AGENT_VOL_PVC)
-    return husk_err (err, ENOTSUP, "volume \"%s\": this kind of volume is set up elsewhere", name);
+  if (k == AGENT_VOL_PVC)
+    {
+      ret = agent_vol_pvc (ctx, json_object_get (volume, "persistentVolumeClaim"), out, err);
+      return ret < 0 ? husk_err_wrap (err, "MountVolume.SetUp failed for volume \"%s\"", name) : 0;
+    }
+  if (k == AGENT_VOL_UNKNOWN)
+    return husk_err (err, ENOTSUP, "volume \"%s\": this kind of volume is not supported", name);
   _cleanup_free_ char *dir = volume_dir (pods_dir, uid, k, name);
   if (k == AGENT_VOL_EMPTY_DIR)
     {

@@ -57,6 +57,10 @@ typedef struct agent_vol_ctx
   /* A service account token for projected serviceAccountToken sources (NULL: refused). */
   int (*get_token) (void *ud, const char *audience, int64_t expiration_seconds, char **out,
                     husk_error **err);
+  /* A PersistentVolumeClaim of the pod's namespace / a PersistentVolume (cluster scope)
+     by name, as get_configmap: for persistentVolumeClaim volumes. */
+  int (*get_pvc) (void *ud, const char *name, json_t **out, husk_error **err);
+  int (*get_pv) (void *ud, const char *name, json_t **out, husk_error **err);
   void *ud;
   json_t *pod;
   json_t *node_allocatable;
@@ -106,8 +110,14 @@ int agent_vol_host_path (json_t *host_path, char **out, husk_error **err);
    the volume so that the result never leaves it. */
 int agent_vol_subpath (const char *volume_dir, const char *subpath, char **out, husk_error **err);
 
+/* persistentVolumeClaim (the volume's object): the claim must be Bound to a PV with
+   hostPath (type-checked like a hostPath volume) or local (path must exist). *out = the
+   host path. */
+int agent_vol_pvc (const agent_vol_ctx *ctx, json_t *pvc_source, char **out, husk_error **err);
+
 /* Everything for one file-backed volume of a pod: <pods_dir>/<uid>/volumes/<plugin>/<name>
-   made (tmpfs for secret and projected, and emptyDir Memory) and filled; hostPath checked.
+   made (tmpfs for secret and projected, and emptyDir Memory) and filled; hostPath checked;
+   persistentVolumeClaim resolved to its PV's path.
    *out = the host path to bind into containers. Calling it again refreshes a
    configMap/secret/downwardAPI/projected volume atomically (the update path). */
 int agent_vol_setup (const agent_vol_ctx *ctx, const char *pods_dir, json_t *volume, gid_t fs_group,
