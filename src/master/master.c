@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include "lib/log.h"
 #include "lib/path.h"
@@ -85,6 +86,13 @@ husk_cmd_master (int argc, char **argv)
     {
       fprintf (stderr, "husk master: --tls-cert and --tls-key go together\n");
       return 2;
+    }
+  /* Every watcher holds a socket and an event descriptor: use all the descriptors allowed. */
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
     }
   signal (SIGPIPE, SIG_IGN);
   sigset_t set;

@@ -211,8 +211,9 @@ parse_bind (const char *bind, struct sockaddr_storage *ss, husk_error **err)
 static struct MHD_Daemon *
 start_daemon (api_server *s, struct sockaddr_storage *ss, bool tls)
 {
+  /* poll(), not select(): watchers hold many descriptors, and select stops at 1024. */
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
-                   | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+                   | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
   if (ss->ss_family == AF_INET6)
     flags |= MHD_USE_IPv6;
   if (tls)
@@ -225,7 +226,7 @@ start_daemon (api_server *s, struct sockaddr_storage *ss, bool tls)
                              MHD_OPTION_THREAD_STACK_SIZE, (size_t) (512 * 1024),
                              MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024,
                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (128 * 1024),
-                             MHD_OPTION_END);
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned) 16384, MHD_OPTION_END);
   return MHD_start_daemon (flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ss,
                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
@@ -233,7 +234,7 @@ start_daemon (api_server *s, struct sockaddr_storage *ss, bool tls)
                            MHD_OPTION_THREAD_STACK_SIZE, (size_t) (512 * 1024),
                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024,
                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (128 * 1024),
-                           MHD_OPTION_END);
+                           MHD_OPTION_CONNECTION_LIMIT, (unsigned) 16384, MHD_OPTION_END);
 }
 
 static char *

@@ -3,7 +3,9 @@
    MODE get:    CLIENTS threads GET one configmap COUNT times in total; latency percentiles
         create: CLIENTS threads POST COUNT configmaps; creates per second
         fill:   CLIENTS threads POST COUNT pods (for list)
-        list:   GET all pods as JSON and as Table, 5 times each; median milliseconds */
+        list:   GET all pods as JSON and as Table, 5 times each; median milliseconds
+        watch:  CLIENTS watchers of configmaps, then COUNT updates of one configmap; every
+                watcher must receive every event */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -112,6 +114,145 @@ worker (void *arg)
   return NULL;
 }
 
+/* ---- watch fan-out ---- */
+
+static char watch_rv[32];
+static atomic_long watch_events, watchers_ready;
+static _Atomic double last_delivery;
+
+static size_t
+count_lines (char *p, size_t s, size_t n, void *u)
+{
+  long *mine = u;
+  for (size_t i = 0; i < s * n; i++)
+    if (p[i] == '\n')
+      {
+        (*mine)++;
+        atomic_fetch_add (&watch_events, 1);
+        if (*mine == count)
+          {
+            double t = now (), prev = atomic_load (&last_delivery);
+            while (t > prev && !atomic_compare_exchange_weak (&last_delivery, &prev, t))
+              ;
+          }
+      }
+  return s * n;
+}
+
+static int
+watch_progress (void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+  long *mine = u;
+  return *mine >= count; /* abort the transfer once everything arrived */
+}
+
+static void *
+watcher (void *arg)
+{
+  struct curl_slist *h;
+  CURL *c = handle (&h, NULL);
+  char url[512];
+  long mine = 0;
+  snprintf (url, sizeof url,
+            "%s/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s"
+            "&fieldSelector=metadata.name%%3Dbench-watch&timeoutSeconds=120",
+            base, watch_rv);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, count_lines);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, &mine);
+  curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, watch_progress);
+  curl_easy_setopt (c, CURLOPT_XFERINFODATA, &mine);
+  atomic_fetch_add (&watchers_ready, 1);
+  CURLcode rc = curl_easy_perform (c);
+  long code = 0;
+  curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
+  if (mine < count)
+    fprintf (stderr, "watcher: %ld events, curl %d (%s), http %ld\n", mine, (int) rc,
+             curl_easy_strerror (rc), code);
+  curl_slist_free_all (h);
+  curl_easy_cleanup (c);
+  *(long *) arg = mine;
+  return NULL;
+}
+
+static int
+watch_bench (void)
+{
+  struct curl_slist *h;
+  CURL *c = handle (&h, NULL);
+  char url[512], body[256];
+  snprintf (url, sizeof url, "%s/api/v1/namespaces/default/configmaps", base);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_POSTFIELDS,
+                    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                    "\"bench-watch\"}}");
+  char resp[4096] = "";
+  size_t got = 0;
+  curl_easy_perform (c);
+  /* the list revision to watch from */
+  curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
+  FILE *f = fmemopen (resp, sizeof resp - 1, "w");
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, NULL);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, f);
+  snprintf (url, sizeof url, "%s/api/v1/namespaces/default/configmaps?limit=1", base);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_perform (c);
+  fclose (f);
+  (void) got;
+  const char *rv = strstr (resp, "\"resourceVersion\":\"");
+  if (rv == NULL)
+    return 1;
+  sscanf (rv + 19, "%31[0-9]", watch_rv);
+  long *per = calloc ((size_t) clients, sizeof *per);
+  pthread_t *th = calloc ((size_t) clients, sizeof *th);
+  pthread_attr_t attr;
+  pthread_attr_init (&attr);
+  pthread_attr_setstacksize (&attr, 256 * 1024);
+  for (int k = 0; k < clients; k++)
+    pthread_create (&th[k], &attr, watcher, &per[k]);
+  while (atomic_load (&watchers_ready) < clients)
+    {
+      struct timespec ts = {0, 10000000};
+      nanosleep (&ts, NULL);
+    }
+  struct timespec settle = {2, 0};
+  nanosleep (&settle, NULL);
+  double t0 = now ();
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, sink);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, NULL);
+  snprintf (url, sizeof url, "%s/api/v1/namespaces/default/configmaps/bench-watch", base);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "PATCH");
+  curl_slist_free_all (h);
+  char auth[256];
+  snprintf (auth, sizeof auth, "Authorization: Bearer %s", token);
+  h = curl_slist_append (NULL, auth);
+  h = curl_slist_append (h, "Content-Type: application/merge-patch+json");
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
+  for (long i = 0; i < count; i++)
+    {
+      snprintf (body, sizeof body, "{\"data\":{\"n\":\"%ld\"}}", i);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
+      curl_easy_perform (c);
+    }
+  double t_upd = now () - t0;
+  for (int k = 0; k < clients; k++)
+    pthread_join (th[k], NULL);
+  double t_all = atomic_load (&last_delivery) - t0;
+  long min = count, total = 0;
+  for (int k = 0; k < clients; k++)
+    {
+      total += per[k];
+      if (per[k] < min)
+        min = per[k];
+    }
+  printf ("watch: %d watchers x %ld updates: updates took %.2f s, all delivered after %.2f s, "
+          "%ld events delivered (%.0f/s), fewest received by one watcher %ld of %ld\n",
+          clients, count, t_upd, t_all, total, total / t_all, min, count);
+  return min == count ? 0 : 1;
+}
+
 static int
 cmp (const void *a, const void *b)
 {
@@ -166,6 +307,8 @@ main (int argc, char **argv)
       printf ("list json: %.1f ms (%zu bytes)\nlist table: %.1f ms (%zu bytes)\n", j, jb, t, tb);
       return 0;
     }
+  if (strcmp (mode, "watch") == 0)
+    return watch_bench ();
   lat = calloc ((size_t) count, sizeof *lat);
   pthread_t th[1024];
   if (clients > 1024)
