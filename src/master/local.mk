@@ -107,7 +107,7 @@ tests_bench_sched_sched_bench_LDADD = $(SCHED_LIBS)
 noinst_LIBRARIES += src/master/ctrl/libctrllogic.a
 src_master_ctrl_libctrllogic_a_SOURCES = src/master/ctrl/logic.h src/master/ctrl/tz-internal.h \
 	src/master/ctrl/tz.c src/master/ctrl/cron.c src/master/ctrl/rollout.c \
-	src/master/ctrl/podhash.c src/master/ctrl/backoff.c
+	src/master/ctrl/podhash.c src/master/ctrl/backoff.c src/master/ctrl/jobpolicy.c
 src_master_ctrl_libctrllogic_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 CTRL_LOGIC_LIBS = src/master/ctrl/libctrllogic.a $(LIBHUSK_LIBS)
 

@@ -145,6 +145,45 @@ main (void)
   free (h1), free (h2), free (h3), free (h4);
   json_decref (t1), json_decref (t2), json_decref (t3);
 
+  /* Job podFailurePolicy */
+  json_t *pol = json_loads ("{\"rules\":["
+                            "{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"main\",\"operator\":\"In\",\"values\":[42]}},"
+                            "{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
+                            "{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":[1]}}]}",
+                            0, NULL);
+  static const struct
+  {
+    const char *status;
+    ctrl_pfp_action want;
+    const char *msg, *name;
+  } pf[] = {
+    { "{\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":42}}}]}",
+      CTRL_PFP_FAIL_JOB, "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0",
+      "exit code 42 in main: FailJob" },
+    { "{\"containerStatuses\":[{\"name\":\"side\",\"state\":{\"terminated\":{\"exitCode\":42}}}]}",
+      CTRL_PFP_COUNT, NULL, "exit 42 in another container: the NotIn [1] rule counts it" },
+    { "{\"conditions\":[{\"type\":\"DisruptionTarget\",\"status\":\"True\"}],"
+      "\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":137}}}]}",
+      CTRL_PFP_IGNORE, NULL, "disruption: Ignore" },
+    { "{\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":1}}}]}",
+      CTRL_PFP_COUNT, NULL, "no rule matches: Count" },
+    { "{\"initContainerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":42}}}]}",
+      CTRL_PFP_FAIL_JOB, "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0",
+      "init containers are looked at too" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (pf); i++)
+    {
+      json_t *pod = json_pack ("{s{ss ss}so}", "metadata", "name", "p", "namespace", "ns", "status",
+                               json_loads (pf[i].status, 0, NULL));
+      char *msg = NULL;
+      ctrl_pfp_action got = ctrl_job_pod_failure_policy (pol, pod, &msg);
+      ok (got == pf[i].want && (pf[i].msg ? msg && streq (msg, pf[i].msg) : msg == NULL),
+          "podFailurePolicy: %s (%d, %s)", pf[i].name, got, msg ? msg : "-");
+      free (msg);
+      json_decref (pod);
+    }
+  json_decref (pol);
+
   /* Job back-off */
   static const int64_t want_b[] = { 0, 10, 20, 40, 80, 160, 320, 360, 360 };
   for (int i = 0; i < 9; i++)

@@ -114,4 +114,17 @@ int64_t ctrl_job_backoff (int32_t failures);
 /* Seconds still to wait at `now` when the last failure happened at last_failure. */
 int64_t ctrl_job_backoff_remaining (int32_t failures, int64_t last_failure, int64_t now);
 
+typedef enum ctrl_pfp_action
+{
+  CTRL_PFP_COUNT = 0, /* counts against backoffLimit (also: no rule matched) */
+  CTRL_PFP_IGNORE,    /* not counted; the pod is replaced */
+  CTRL_PFP_FAIL_JOB,  /* the Job fails (reason PodFailurePolicy) */
+  CTRL_PFP_FAIL_INDEX /* the index fails (Indexed Jobs with backoffLimitPerIndex) */
+} ctrl_pfp_action;
+
+/* spec.podFailurePolicy applied to a failed pod (jobpolicy.c): the first matching rule's
+   action; for FailJob, *message is upstream's condition message ("Container main for pod
+   ns/p failed with exit code 42 matching FailJob rule at index 0"), else NULL. */
+ctrl_pfp_action ctrl_job_pod_failure_policy (json_t *policy, json_t *pod, char **message);
+
 #endif
