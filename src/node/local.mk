@@ -54,8 +54,14 @@ tests/fuzz/fuzz-image-manifest: $(top_srcdir)/tests/fuzz/fuzz-image-manifest.c $
 tests/fuzz/fuzz-image-layer: $(top_srcdir)/tests/fuzz/fuzz-image-layer.c $(IMAGE_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
 	@mkdir -p tests/fuzz
 	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $^ $(IMAGE_FUZZ_LIBS)
-fuzz: tests/fuzz/fuzz-image-ref tests/fuzz/fuzz-image-manifest tests/fuzz/fuzz-image-layer
-CLEANFILES += tests/fuzz/fuzz-image-ref tests/fuzz/fuzz-image-manifest tests/fuzz/fuzz-image-layer
+tests/fuzz/fuzz-image-archive: $(top_srcdir)/tests/fuzz/fuzz-image-archive.c $(IMAGE_FUZZ_SRCS) \
+		$(addprefix $(top_srcdir)/src/node/image/,store.c archive.c) $(LIB_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $^ $(IMAGE_FUZZ_LIBS)
+fuzz: tests/fuzz/fuzz-image-ref tests/fuzz/fuzz-image-manifest tests/fuzz/fuzz-image-layer \
+	tests/fuzz/fuzz-image-archive
+CLEANFILES += tests/fuzz/fuzz-image-ref tests/fuzz/fuzz-image-manifest tests/fuzz/fuzz-image-layer \
+	tests/fuzz/fuzz-image-archive
 # --- end images ---
 
 # --- node agent ---
@@ -126,13 +132,14 @@ noinst_LIBRARIES += src/node/libnode.a
 src_node_libnode_a_SOURCES = \
 	src/node/node.h src/node/node-internal.h src/node/node.c src/node/nodeobj.c \
 	src/node/pod/sandbox.c src/node/pod/container.c src/node/pod/sync.c \
-	src/node/pod/status.c \
-	src/cli/node.c
-src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+	src/node/pod/status.c src/node/binder.c src/node/logproxy.c \
+	src/cli/node.c src/cli/up.c
+src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a
 # libnode uses the agent, image and runtime libraries listed before it: list them again.
-HUSK_COMPONENT_DEPLIBS += src/node/agent/libagent.a src/node/image/libimage.a \
-	runtime/libhuskrt.a lib/libhusk.a $(JANSSON_LIBS) $(CURL_LIBS) $(NETTLE_LIBS) \
+HUSK_COMPONENT_DEPLIBS += src/master/api/libapi.a src/master/store/libstore.a \
+	src/node/agent/libagent.a src/node/image/libimage.a runtime/libhuskrt.a lib/libhusk.a \
+	$(SQLITE_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(NETTLE_LIBS) \
 	$(ARCHIVE_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) -lpthread
 EXTRA_DIST += docs/node.md
 # --- end node daemon ---

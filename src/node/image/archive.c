@@ -108,6 +108,8 @@ store_entry (source *src, struct archive *a, int fd, const char *name,
 static char *
 clean_path (const char *p)
 {
+  if (!p)
+    p = "";
   while (p[0] == '.' && p[1] == '/')
     p += 2;
   return husk_path_normalize (p[0] == '/' ? p + 1 : p);
@@ -163,6 +165,8 @@ source_read_tar (source *src, const char *path, husk_error **err)
       if (archive_entry_filetype (e) == AE_IFLNK)
         {
           const char *t = archive_entry_symlink (e);
+          if (!t)
+            continue;
           _cleanup_free_ char *dirn = xstrdup (name);
           char *sl = strrchr (dirn, '/');
           _cleanup_free_ char *joined = t[0] == '/' ? xstrdup (t)
