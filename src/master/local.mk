@@ -107,11 +107,13 @@ tests_bench_sched_sched_bench_LDADD = $(SCHED_LIBS)
 noinst_LIBRARIES += src/master/ctrl/libctrllogic.a
 src_master_ctrl_libctrllogic_a_SOURCES = src/master/ctrl/logic.h src/master/ctrl/tz-internal.h \
 	src/master/ctrl/tz.c src/master/ctrl/cron.c src/master/ctrl/rollout.c \
-	src/master/ctrl/podhash.c src/master/ctrl/backoff.c src/master/ctrl/jobpolicy.c
+	src/master/ctrl/podhash.c src/master/ctrl/backoff.c src/master/ctrl/jobpolicy.c \
+	src/master/ctrl/depstatus.c
 src_master_ctrl_libctrllogic_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 CTRL_LOGIC_LIBS = src/master/ctrl/libctrllogic.a $(LIBHUSK_LIBS)
 
-CTRL_UNIT_TESTS = tests/unit/test-ctrl-cron tests/unit/test-ctrl-rollout
+CTRL_UNIT_TESTS = tests/unit/test-ctrl-cron tests/unit/test-ctrl-rollout \
+	tests/unit/test-ctrl-depstatus
 check_PROGRAMS += $(CTRL_UNIT_TESTS)
 TESTS += $(CTRL_UNIT_TESTS)
 tests_unit_test_ctrl_cron_SOURCES = tests/unit/test-ctrl-cron.c tests/unit/tap.h
@@ -120,6 +122,9 @@ tests_unit_test_ctrl_cron_LDADD = $(CTRL_LOGIC_LIBS)
 tests_unit_test_ctrl_rollout_SOURCES = tests/unit/test-ctrl-rollout.c tests/unit/tap.h
 tests_unit_test_ctrl_rollout_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctrl_rollout_LDADD = $(CTRL_LOGIC_LIBS)
+tests_unit_test_ctrl_depstatus_SOURCES = tests/unit/test-ctrl-depstatus.c tests/unit/tap.h
+tests_unit_test_ctrl_depstatus_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_depstatus_LDADD = $(CTRL_LOGIC_LIBS)
 # libFuzzer targets (make fuzz): a pod through the scheduler, cron schedules.
 SCHED_FUZZ_SRCS = $(addprefix $(top_srcdir)/,$(filter %.c,$(src_master_sched_libsched_a_SOURCES)))
 CTRL_FUZZ_SRCS = $(addprefix $(top_srcdir)/,$(filter %.c,$(src_master_ctrl_libctrllogic_a_SOURCES)))

@@ -97,6 +97,24 @@ typedef struct ctrl_rs_scale
 void ctrl_rollout_proportional (int32_t desired, int32_t surge, int32_t status_replicas,
                                 ctrl_rs_scale *rs, size_t n);
 
+/* One ReplicaSet of a Deployment as the status computation needs it. */
+typedef struct ctrl_rs_status
+{
+  const char *name;
+  int32_t spec_replicas;                 /* spec.replicas */
+  int32_t replicas, ready, available;    /* status.replicas, readyReplicas, availableReplicas */
+  bool is_new;                           /* its pod template is the Deployment's */
+} ctrl_rs_status;
+
+/* The Deployment's new status (depstatus.c, upstream calculateStatus + syncRolloutStatus +
+   checkPausedConditions): replicas, updatedReplicas, readyReplicas, availableReplicas,
+   unavailableReplicas, observedGeneration, collisionCount, and the Available
+   (MinimumReplicasAvailable / MinimumReplicasUnavailable) and Progressing
+   (NewReplicaSetAvailable, ReplicaSetUpdated, ProgressDeadlineExceeded, DeploymentPaused,
+   DeploymentResumed) conditions with upstream's messages and timestamps. */
+int ctrl_deployment_status (json_t *deployment, const ctrl_rs_status *rs, size_t n, int64_t now,
+                            json_t **out, husk_error **err);
+
 /* ---- pod-template-hash (podhash.c) ---- */
 
 /* FNV-32a over the template (canonical JSON: sorted keys, compact) followed, when
