@@ -123,6 +123,12 @@ main (void)
   ok (ctrl_tz_parse_posix (ist, "<+0330>-3:30") == 0 && ctrl_tz_offset (ist, 0) == 12600,
       "<+0330>-3:30 is 3.5 hours east");
   ctrl_tz_free (ist);
+  ctrl_tz *junk = NULL;
+  ctrl_tz_load ("", &junk, NULL);
+  ok (ctrl_tz_parse_posix (junk, "AEST-0000010000010AEDT,M20,M2.1.0,M3") < 0
+          && ctrl_tz_parse_posix (junk, "XYZ-200") < 0 && ctrl_tz_parse_posix (junk, "CET-1:60") < 0,
+      "out-of-range POSIX TZ fields are refused (fuzzer find: int overflow)");
+  ctrl_tz_free (junk);
   ctrl_tz *syd = NULL;
   ctrl_tz_load ("", &syd, NULL);
   ctrl_tz_parse_posix (syd, "AEST-10AEDT,M10.1.0,M4.1.0/3");
