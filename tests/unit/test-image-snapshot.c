@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "lib/json.h"
 #include "lib/path.h"
 #include "src/node/image/image.h"
 #include "tests/unit/tap.h"
@@ -63,6 +64,12 @@ main (void)
   ok (image_store_put_blob (s, manifest, strlen (manifest), NULL, -1, md, &err) == 0,
       "store manifest");
   ok (image_store_set_ref (s, "example.com/t/snap:1", md, md, &err) == 0, "set ref");
+
+  json_t *cfg = NULL;
+  ok (image_store_load_config (s, "example.com/t/snap:1", &cfg, &err) == 0
+          && streq (json_string_value (json_object_get (cfg, "os")), "linux"),
+      "image config for the agent");
+  json_decref (cfg);
 
   _cleanup_free_ char *target = xasprintf ("%s/rootfs", dir);
   mkdir (target, 0755);

@@ -169,6 +169,9 @@ int image_store_remove_ref (image_store *s, const char *name, husk_error **err);
 /* Bytes of the image as distributed: config plus compressed layers (what a node reports
    as an image's sizeBytes). */
 int image_store_image_size (image_store *s, const char *manifest, uint64_t *out, husk_error **err);
+/* The image's config document (OCI image config: .config.Entrypoint, .Cmd, .Env,
+   .WorkingDir, .User, ...) for the image called name (as image_store_get). */
+int image_store_load_config (image_store *s, const char *name, json_t **out, husk_error **err);
 /* Loads the image manifest of a record (verified blob). */
 int image_store_load_manifest (image_store *s, const char *digest, image_manifest **out,
                                husk_error **err);

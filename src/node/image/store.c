@@ -529,6 +529,21 @@ image_store_image_size (image_store *s, const char *manifest, uint64_t *out, hus
   return 0;
 }
 
+int
+image_store_load_config (image_store *s, const char *name, json_t **out, husk_error **err)
+{
+  image_record r = { 0 };
+  int ret = image_store_get (s, name, &r, err);
+  if (ret < 0)
+    return ret;
+  _cleanup_ (image_manifest_freep) image_manifest *m = NULL;
+  ret = image_store_load_manifest (s, r.manifest, &m, err);
+  if (ret == 0 && (ret = image_store_load_json (s, m->config.digest, out, err)) < 0)
+    husk_err_wrap (err, "image %s: config", r.ref);
+  image_record_clear (&r);
+  return ret;
+}
+
 /* ---- garbage collection ---- */
 
 static void
