@@ -2,6 +2,7 @@
    resolv.conf, /etc/hosts and hostname. */
 #include <errno.h>
 
+#include "lib/buf.h"
 #include "lib/json.h"
 #include "src/node/agent/podspec.h"
 #include "tests/unit/tap.h"
@@ -464,6 +465,40 @@ test_dns (void)
   json_decref (pod);
 }
 
+static void
+test_service_env (void)
+{
+  json_t *svcs = J ("[{\"metadata\":{\"name\":\"kubernetes\",\"namespace\":\"default\"},"
+                    "\"spec\":{\"clusterIP\":\"10.43.0.1\",\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\"}]}},"
+                    "{\"metadata\":{\"name\":\"redis-master\",\"namespace\":\"prod\"},"
+                    "\"spec\":{\"clusterIP\":\"10.43.0.11\",\"ports\":[{\"port\":6379},{\"name\":\"metrics\",\"port\":9121,\"protocol\":\"UDP\"}]}},"
+                    "{\"metadata\":{\"name\":\"headless\",\"namespace\":\"prod\"},\"spec\":{\"clusterIP\":\"None\",\"ports\":[{\"port\":80}]}},"
+                    "{\"metadata\":{\"name\":\"other\",\"namespace\":\"dev\"},\"spec\":{\"clusterIP\":\"10.43.0.12\",\"ports\":[{\"port\":80}]}}]");
+  char **v = agent_service_env (svcs, "prod", true);
+  husk_buf b = HUSK_BUF_INIT;
+  for (char **p = v; *p; p++)
+    husk_buf_printf (&b, "%s\n", *p);
+  is_str (husk_buf_str (&b),
+          "KUBERNETES_SERVICE_HOST=10.43.0.1\nKUBERNETES_SERVICE_PORT=443\nKUBERNETES_SERVICE_PORT_HTTPS=443\n"
+          "KUBERNETES_PORT=tcp://10.43.0.1:443\nKUBERNETES_PORT_443_TCP=tcp://10.43.0.1:443\n"
+          "KUBERNETES_PORT_443_TCP_PROTO=tcp\nKUBERNETES_PORT_443_TCP_PORT=443\nKUBERNETES_PORT_443_TCP_ADDR=10.43.0.1\n"
+          "REDIS_MASTER_SERVICE_HOST=10.43.0.11\nREDIS_MASTER_SERVICE_PORT=6379\nREDIS_MASTER_SERVICE_PORT_METRICS=9121\n"
+          "REDIS_MASTER_PORT=tcp://10.43.0.11:6379\nREDIS_MASTER_PORT_6379_TCP=tcp://10.43.0.11:6379\n"
+          "REDIS_MASTER_PORT_6379_TCP_PROTO=tcp\nREDIS_MASTER_PORT_6379_TCP_PORT=6379\nREDIS_MASTER_PORT_6379_TCP_ADDR=10.43.0.11\n"
+          "REDIS_MASTER_PORT_9121_UDP=udp://10.43.0.11:9121\nREDIS_MASTER_PORT_9121_UDP_PROTO=udp\n"
+          "REDIS_MASTER_PORT_9121_UDP_PORT=9121\nREDIS_MASTER_PORT_9121_UDP_ADDR=10.43.0.11\n",
+          "service links as kubelet's (master service, own namespace only, headless skipped)");
+  husk_buf_free (&b);
+  strv_free (v);
+  v = agent_service_env (svcs, "prod", false);
+  size_t n = 0;
+  while (v[n])
+    n++;
+  ok (n == 8 && strncmp (v[0], "KUBERNETES_", 11) == 0, "enableServiceLinks false: only the master service");
+  strv_free (v);
+  json_decref (svcs);
+}
+
 int
 main (void)
 {
@@ -472,5 +507,6 @@ main (void)
   test_env ();
   test_qos ();
   test_dns ();
+  test_service_env ();
   return tap_done ();
 }

@@ -491,3 +491,111 @@ agent_resource_field_ref (json_t *pod, const char *container, const char *resour
   *out = xasprintf ("%lld", (long long) ((v + d - 1) / d));
   return 0;
 }
+
+/* ---- service links ------------------------------------------------------------------- */
+
+static char *
+env_name (const char *s)
+{
+  char *n = xstrdup (s);
+  for (char *p = n; *p; p++)
+    *p = *p == '-' ? '_' : (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+  return n;
+}
+
+static int
+cmp_svc (const void *a, const void *b)
+{
+  const char *na = husk_json_path_str (*(json_t *const *) a, "metadata.name");
+  const char *nb = husk_json_path_str (*(json_t *const *) b, "metadata.name");
+  return strcmp (na ? na : "", nb ? nb : "");
+}
+
+static void
+push_kv (char ***v, size_t *n, const char *name, const char *value)
+{
+  strv_push (v, n, xasprintf ("%s=%s", name, value));
+}
+
+char **
+agent_service_env (json_t *services, const char *ns, bool enable_links)
+{
+  size_t cnt = 0, i, j;
+  json_t *svc;
+  json_t **pick = xcalloc (json_array_size (services) + 1, sizeof *pick);
+  json_array_foreach (services, i, svc)
+  {
+    const char *sns = husk_json_path_str (svc, "metadata.namespace");
+    const char *name = husk_json_path_str (svc, "metadata.name");
+    const char *ip = husk_json_path_str (svc, "spec.clusterIP");
+    if (!name || !ip || !*ip || streq (ip, "None") || !json_array_size (husk_json_path (svc, "spec.ports")))
+      continue;
+    bool mine = sns && ns && streq (sns, ns) && enable_links;
+    bool master = sns && streq (sns, "default") && streq (name, "kubernetes");
+    if (!mine && !master)
+      continue;
+    /* a service of the pod's namespace wins over the master service of the same name */
+    bool dup = false;
+    for (j = 0; j < cnt; j++)
+      if (streq (husk_json_path_str (pick[j], "metadata.name"), name))
+        {
+          dup = true;
+          if (mine)
+            pick[j] = svc;
+        }
+    if (!dup)
+      pick[cnt++] = svc;
+  }
+  qsort (pick, cnt, sizeof *pick, cmp_svc);
+  char **v = xcalloc (1, sizeof *v);
+  size_t n = 0;
+  for (i = 0; i < cnt; i++)
+    {
+      json_t *ports = husk_json_path (pick[i], "spec.ports"), *sp;
+      const char *ip = husk_json_path_str (pick[i], "spec.clusterIP");
+      _cleanup_free_ char *prefix = env_name (husk_json_path_str (pick[i], "metadata.name"));
+      _cleanup_free_ char *host = xasprintf ("%s_SERVICE_HOST", prefix);
+      _cleanup_free_ char *port = xasprintf ("%s_SERVICE_PORT", prefix);
+      _cleanup_free_ char *p0 = xasprintf ("%lld", (long long) json_integer_value (
+                                                     json_object_get (json_array_get (ports, 0), "port")));
+      push_kv (&v, &n, host, ip);
+      push_kv (&v, &n, port, p0);
+      json_array_foreach (ports, j, sp)
+      {
+        const char *pn = json_string_value (json_object_get (sp, "name"));
+        if (pn && *pn)
+          {
+            _cleanup_free_ char *u = env_name (pn);
+            _cleanup_free_ char *k = xasprintf ("%s_%s", port, u);
+            _cleanup_free_ char *val = xasprintf ("%lld", (long long) json_integer_value (json_object_get (sp, "port")));
+            push_kv (&v, &n, k, val);
+          }
+      }
+      json_array_foreach (ports, j, sp)
+      {
+        const char *proto = json_string_value (json_object_get (sp, "protocol"));
+        long long pnum = json_integer_value (json_object_get (sp, "port"));
+        _cleanup_free_ char *up = xstrdup (proto && *proto ? proto : "TCP");
+        _cleanup_free_ char *low = xstrdup (up);
+        for (char *c = low; *c; c++)
+          if (*c >= 'A' && *c <= 'Z')
+            *c += 'a' - 'A';
+        _cleanup_free_ char *hp = strchr (ip, ':') ? xasprintf ("[%s]:%lld", ip, pnum) : xasprintf ("%s:%lld", ip, pnum);
+        _cleanup_free_ char *url = xasprintf ("%s://%s", low, hp);
+        if (j == 0)
+          {
+            _cleanup_free_ char *k = xasprintf ("%s_PORT", prefix);
+            push_kv (&v, &n, k, url);
+          }
+        _cleanup_free_ char *pp = xasprintf ("%s_PORT_%lld_%s", prefix, pnum, up);
+        _cleanup_free_ char *k1 = xasprintf ("%s_PROTO", pp), *k2 = xasprintf ("%s_PORT", pp);
+        _cleanup_free_ char *k3 = xasprintf ("%s_ADDR", pp), *pv = xasprintf ("%lld", pnum);
+        push_kv (&v, &n, pp, url);
+        push_kv (&v, &n, k1, low);
+        push_kv (&v, &n, k2, pv);
+        push_kv (&v, &n, k3, ip);
+      }
+    }
+  free (pick);
+  return v;
+}

@@ -58,6 +58,13 @@ const char *agent_env_get (const agent_env *env, const char *name);
 char **agent_env_strv (const agent_env *env);
 void agent_env_free (agent_env *env);
 
+/* Service link variables (FOO_SERVICE_HOST, FOO_SERVICE_PORT, FOO_PORT_80_TCP_ADDR, ...) for
+   a pod in namespace ns, from Service objects (any namespaces; those of ns count only with
+   enable_links = spec.enableServiceLinks, default true; "kubernetes" in "default" always).
+   Headless and ExternalName services give none. NULL-terminated "NAME=value", sorted by
+   service: the base of agent_env_ctx. */
+char **agent_service_env (json_t *services, const char *ns, bool enable_links);
+
 /* Kubernetes' $(VAR) expansion: $(NAME) becomes lookup(NAME) or stays as written when
    lookup returns NULL; $$ is a literal $; anything else is copied. */
 char *agent_expand (const char *in, const char *(*lookup) (void *ud, const char *name), void *ud);
