@@ -57,11 +57,15 @@ require_cmd() {
 }
 
 # ---- cleanup: everything registered here goes when the script exits ------------------
-_cleanup_cmds=()
-on_exit() { _cleanup_cmds+=("$*"); }
+# Commands are kept in a file, not a variable, so that helpers called inside $(...)
+# (a subshell) still register with the script's own exit trap.
+_husk_cleanup_file=$(mktemp "${TMPDIR:-/tmp}/husk-cleanup.XXXXXX")
+on_exit() { printf '%s\n' "$*" >>"$_husk_cleanup_file"; }
 _run_cleanup() {
-  local i
-  for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do eval "${_cleanup_cmds[i]}" >/dev/null 2>&1 || true; done
+  local cmd
+  [ -f "$_husk_cleanup_file" ] || return 0
+  while IFS= read -r cmd; do eval "$cmd" >/dev/null 2>&1 || true; done < <(tac "$_husk_cleanup_file")
+  rm -f "$_husk_cleanup_file"
 }
 trap _run_cleanup EXIT
 trap 'exit 130' INT TERM

@@ -27,8 +27,11 @@ ns=$(husk_netns_new a)
 tap_check "netns created" -- ip netns exec "$ns" true
 routes=$(ip -n "$ns" route show 2>&1)
 tap_is "$routes" "" "netns has no route out"
-# the cleanup of a subshell's namespace happens at its exit
-sub=$(bash -c ". '$top_srcdir/tests/lib/common.sh'; husk_netns_new sub" 2>/dev/null)
-tap_check "netns of an exited script is gone" -- bash -c "! ip netns list | grep -q '^$sub\\b'"
+# what a script made, even inside $(...), is gone when it exits
+out=$(bash -c ". '$top_srcdir/tests/lib/common.sh'; ns=\$(husk_netns_new sub); d=\$(husk_tmpdir); echo \$ns \$d" 2>/dev/null)
+sub=${out% *} subdir=${out#* }
+tap_ok $([ -n "$sub" ] && [ -n "$subdir" ]; echo $?) "a child script made a netns and a temp dir: $out"
+tap_check "its netns is gone after it exits" -- bash -c "! ip netns list | grep -q '^$sub\\b'"
+tap_check "its temp dir is gone after it exits" -- test ! -e "$subdir"
 
 tap_done
