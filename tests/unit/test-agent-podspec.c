@@ -4,6 +4,7 @@
 
 #include "lib/buf.h"
 #include "lib/json.h"
+#include "lib/path.h"
 #include "src/node/agent/podspec.h"
 #include "tests/unit/tap.h"
 
@@ -466,6 +467,59 @@ test_dns (void)
 }
 
 static void
+test_net_files (void)
+{
+  char dir[] = "/tmp/test-agent-netfiles.XXXXXX";
+  if (!mkdtemp (dir))
+    return;
+  husk_error *err = NULL;
+  json_t *pod = J ("{\"metadata\":{\"name\":\"web-0\",\"namespace\":\"prod\"},\"spec\":{}}");
+  char *ips[] = {"10.42.0.9", NULL};
+  agent_dns_cluster c = {.host_resolv = "nameserver 192.0.2.53\n"};
+  ok (agent_pod_write_net_files (pod, &c, ips, NULL, "node-1", dir, &err) == 0, "pod net files written");
+  char *p = xasprintf ("%s/hostname", dir), *text = NULL;
+  husk_read_file (p, &text, NULL, &err);
+  is_str (text, "web-0\n", "hostname file");
+  free (p);
+  free (text);
+  p = xasprintf ("%s/hosts", dir);
+  husk_read_file (p, &text, NULL, &err);
+  ok (text && strstr (text, "10.42.0.9\tweb-0\n"), "hosts file names the pod");
+  free (p);
+  free (text);
+  p = xasprintf ("%s/resolv.conf", dir);
+  husk_read_file (p, &text, NULL, &err);
+  ok (text && strstr (text, "nameserver 10.43.0.10\n"), "resolv.conf file");
+  free (p);
+  free (text);
+  json_decref (pod);
+  pod = J ("{\"metadata\":{\"name\":\"hn\",\"namespace\":\"prod\"},\"spec\":{\"hostNetwork\":true,"
+           "\"hostAliases\":[{\"ip\":\"10.1.2.3\",\"hostnames\":[\"db.local\"]}]}}");
+  ok (agent_pod_write_net_files (pod, &c, ips, "127.0.0.1 localhost\n192.0.2.7 node-1", "node-1", dir, &err) == 0,
+      "host network files written");
+  p = xasprintf ("%s/hosts", dir);
+  husk_read_file (p, &text, NULL, &err);
+  is_str (text,
+          "# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n192.0.2.7 node-1\n"
+          "\n# Entries added by HostAliases.\n10.1.2.3\tdb.local\n",
+          "hostNetwork hosts: the node's file plus aliases");
+  free (p);
+  free (text);
+  p = xasprintf ("%s/hostname", dir);
+  husk_read_file (p, &text, NULL, &err);
+  is_str (text, "node-1\n", "hostNetwork hostname is the node's");
+  free (p);
+  free (text);
+  p = xasprintf ("%s/resolv.conf", dir);
+  husk_read_file (p, &text, NULL, &err);
+  is_str (text, "nameserver 192.0.2.53\n", "hostNetwork ClusterFirst uses the node's resolv.conf");
+  free (p);
+  free (text);
+  json_decref (pod);
+  husk_rm_rf (dir, &err);
+}
+
+static void
 test_service_env (void)
 {
   json_t *svcs = J ("[{\"metadata\":{\"name\":\"kubernetes\",\"namespace\":\"default\"},"
@@ -508,5 +562,6 @@ main (void)
   test_qos ();
   test_dns ();
   test_service_env ();
+  test_net_files ();
   return tap_done ();
 }

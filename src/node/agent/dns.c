@@ -4,6 +4,7 @@
 
 #include "lib/buf.h"
 #include "lib/json.h"
+#include "lib/path.h"
 #include "src/node/agent/agent-internal.h"
 #include "src/node/agent/podspec.h"
 
@@ -312,4 +313,65 @@ agent_hosts_file (json_t *pod, char *const *pod_ips, const char *hostname, const
       }
     }
   return husk_buf_steal (&b);
+}
+
+static void
+aliases (husk_buf *b, json_t *pod)
+{
+  json_t *a = husk_json_path (pod, "spec.hostAliases"), *x, *hn;
+  size_t i, j;
+  if (!json_array_size (a))
+    return;
+  husk_buf_puts (b, "\n# Entries added by HostAliases.\n");
+  json_array_foreach (a, i, x)
+  {
+    const char *ip = json_string_value (json_object_get (x, "ip"));
+    husk_buf_printf (b, "%s\t", ip ? ip : "");
+    json_array_foreach (json_object_get (x, "hostnames"), j, hn)
+      husk_buf_printf (b, "%s%s", j ? "\t" : "", json_string_value (hn) ?: "");
+    husk_buf_putc (b, '\n');
+  }
+}
+
+static int
+write_text (const char *dir, const char *name, const char *text, husk_error **err)
+{
+  _cleanup_free_ char *p = xasprintf ("%s/%s", dir, name);
+  return husk_write_file_atomic (p, text, strlen (text), 0644, err);
+}
+
+int
+agent_pod_write_net_files (json_t *pod, const agent_dns_cluster *c, char *const *pod_ips,
+                           const char *host_hosts, const char *node_name, const char *dir,
+                           husk_error **err)
+{
+  bool host_net = json_is_true (husk_json_path (pod, "spec.hostNetwork"));
+  _cleanup_free_ char *hostname = NULL, *domain = NULL, *resolv = NULL, *hosts = NULL;
+  int ret = husk_mkdir_p (dir, 0755, err);
+  if (ret < 0)
+    return ret;
+  if ((ret = agent_resolv_conf (pod, c, &resolv, err)) < 0)
+    return ret;
+  if (host_net)
+    {
+      husk_buf b = HUSK_BUF_INIT;
+      husk_buf_puts (&b, "# Kubernetes-managed hosts file (host network).\n");
+      husk_buf_puts (&b, host_hosts ? host_hosts : "");
+      if (b.len && b.data[b.len - 1] != '\n')
+        husk_buf_putc (&b, '\n');
+      aliases (&b, pod);
+      hosts = husk_buf_steal (&b);
+      hostname = xstrdup (node_name ? node_name : "localhost");
+    }
+  else
+    {
+      if ((ret = agent_pod_hostname (pod, c ? c->domain : NULL, &hostname, &domain, err)) < 0)
+        return ret;
+      hosts = agent_hosts_file (pod, pod_ips, hostname, domain);
+    }
+  _cleanup_free_ char *hn = xasprintf ("%s\n", hostname);
+  if ((ret = write_text (dir, "hostname", hn, err)) < 0 || (ret = write_text (dir, "hosts", hosts, err)) < 0
+      || (ret = write_text (dir, "resolv.conf", resolv, err)) < 0)
+    return ret;
+  return 0;
 }

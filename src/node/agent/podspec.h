@@ -150,4 +150,13 @@ int agent_pod_hostname (json_t *pod, const char *cluster_domain, char **hostname
 char *agent_hosts_file (json_t *pod, char *const *pod_ips, const char *hostname,
                         const char *domain);
 
+/* Writes <dir>/hostname, <dir>/hosts and <dir>/resolv.conf (0644, each atomically): the
+   files the runtime binds at /etc/hostname, /etc/hosts and /etc/resolv.conf. For a
+   hostNetwork pod, hosts is kubelet's host-network variant (the node's /etc/hosts text,
+   host_hosts, under its own header, plus hostAliases) and hostname the node's
+   (node_name). */
+int agent_pod_write_net_files (json_t *pod, const agent_dns_cluster *c, char *const *pod_ips,
+                               const char *host_hosts, const char *node_name, const char *dir,
+                               husk_error **err);
+
 #endif
