@@ -347,6 +347,28 @@ make_plan (json_t *res, const char *where, cg_plan *p, husk_error **err)
 }
 
 int
+rt_cgroup_plan_json (json_t *resources, json_t **out, husk_error **err)
+{
+  cg_plan p = {0};
+  int r = make_plan (resources, "linux.resources", &p, err);
+  if (r == 0)
+    {
+      /* io.max and io.weight may be written several times: values are joined with '\n'. */
+      json_t *o = json_object ();
+      for (size_t i = 0; i < p.n; i++)
+        {
+          const char *prev = json_string_value (json_object_get (o, p.v[i].file));
+          _cleanup_free_ char *v = prev ? xasprintf ("%s\n%s", prev, p.v[i].value)
+                                        : xstrdup (p.v[i].value);
+          json_object_set_new (o, p.v[i].file, json_string (v));
+        }
+      *out = o;
+    }
+  plan_free (&p);
+  return r;
+}
+
+int
 rt_cgroup_check_resources (json_t *resources, const char *where, husk_error **err)
 {
   cg_plan p = {0};

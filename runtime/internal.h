@@ -235,6 +235,8 @@ int rt_cgroup_is_frozen (const rt_cgroup *cg);
 int rt_cgroup_pids (const rt_cgroup *cg, pid_t **out, size_t *n, husk_error **err);
 int rt_cgroup_stats (const rt_cgroup *cg, json_t **out, husk_error **err);
 int rt_cgroup_check_resources (json_t *resources, const char *where, husk_error **err);
+/* The cgroup v2 files and values linux.resources maps to, as {"file": "value"} (tests). */
+int rt_cgroup_plan_json (json_t *resources, json_t **out, husk_error **err);
 void rt_cgroup_clear (rt_cgroup *cg);
 
 /* hooks.c */

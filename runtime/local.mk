@@ -36,8 +36,12 @@ husk_pause_CFLAGS = -Os -Wall -Wextra -ffreestanding -fno-builtin -fno-stack-pro
 husk_pause_LDFLAGS = -static -nostdlib -no-pie -s -Wl,--gc-sections -Wl,--build-id=none \
 	-Wl,-z,noexecstack -Wl,-z,norelro
 
-check_PROGRAMS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp
-TESTS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp
+check_PROGRAMS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp \
+	tests/unit/test-runtime-cgroup
+TESTS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp tests/unit/test-runtime-cgroup
+tests_unit_test_runtime_cgroup_SOURCES = tests/unit/test-runtime-cgroup.c tests/unit/tap.h
+tests_unit_test_runtime_cgroup_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS)
+tests_unit_test_runtime_cgroup_LDADD = $(HUSKRT_LIBS)
 tests_unit_test_runtime_spec_SOURCES = tests/unit/test-runtime-spec.c tests/unit/tap.h
 tests_unit_test_runtime_spec_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_runtime_spec_LDADD = $(HUSKRT_LIBS)
