@@ -13,5 +13,6 @@ int husk_cmd_version (int argc, char **argv);
 int husk_cmd_master (int argc, char **argv);
 int husk_cmd_image (int argc, char **argv);
 int husk_cmd_node (int argc, char **argv);
+int husk_cmd_up (int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const husk_command commands[] = {
   {"master", "run the API server and state store (the control plane)", husk_cmd_master},
   {"image", "pull, import, export, list, mount and remove container images", husk_cmd_image},
   {"node", "run the node agent: register a Node and run the pods bound to it", husk_cmd_node},
+  {"up", "run a one-node cluster here (master and node in one process)", husk_cmd_up},
 };
 
 static void

@@ -8,6 +8,8 @@
 
 #include "lib/error.h"
 
+struct MHD_Connection;
+
 typedef struct node_config
 {
   const char *server;     /* API server URL */
@@ -27,5 +29,16 @@ typedef struct node_config
 /* Runs the agent until *stop becomes non-zero (or SIGTERM/SIGINT when handle_signals).
    Pods keep running when it returns. */
 int node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_error **err);
+
+/* Answers pods/<name>/log from the CRI logs under cls (a log dir, NULL = /var/log/pods):
+   the API server's pod_proxy hook when master and node share a host (`husk up`). */
+int node_pod_log_proxy (void *cls, struct MHD_Connection *conn, const char *method,
+                        const char *ns, const char *pod, const char *subresource,
+                        const char *pod_json);
+
+/* Binds every pending default-scheduler pod to node until *stop: for a one-node
+   `husk up` while the master has no scheduler. */
+int node_binder_run (const char *server, const char *token, const char *ca_file, const char *node,
+                     atomic_int *stop, husk_error **err);
 
 #endif

@@ -1,0 +1,90 @@
+# Helpers for the node agent's tests: a one-node cluster (`husk up`) whose pod network lives
+# in a network namespace this script creates (DESIGN.md 8a), with busybox imported from an
+# OCI layout (no registry). Source after tests/lib/common.sh.
+#
+# node_up: sets NS, D (data dir), K (kubectl inside NS), UP_PID; everything the cluster made
+# (pods, mounts, cgroups, the namespace) is removed on exit even when a test fails.
+
+node_require() {
+  require_root
+  require_cmd kubectl umoci ip nsenter python3
+  local b
+  for b in husk husk-pause husk-cni; do
+    [ -x "$HUSK_BUILD_DIR/$b" ] || tap_skip_all "$b is not built in $HUSK_BUILD_DIR"
+  done
+  CG=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+  [ -n "$CG" ] || tap_skip_all "cgroup v2 is not mounted"
+}
+
+# Removes what a cluster run under $D may have left: processes of its pods, its mounts,
+# its pod cgroups.
+node_scrub() {
+  local cg m
+  [ -n "${UP_PID:-}" ] && kill "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
+  for cg in "$CG"/husk/pod-*; do
+    [ -d "$cg" ] || continue
+    for m in "$cg"/*/; do [ -f "$m/cgroup.kill" ] && echo 1 >"$m/cgroup.kill"; done
+  done
+  sleep 0.2
+  awk -v d="$D" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null
+  done
+  for cg in "$CG"/husk/pod-*; do
+    [ -d "$cg" ] || continue
+    for m in "$cg"/*/; do rmdir "$m" 2>/dev/null; done
+    rmdir "$cg" 2>/dev/null
+  done
+  rm -rf "$D"
+}
+
+node_up() {
+  NS="husk-t$$-node"
+  ip netns del "$NS" 2>/dev/null
+  ip netns add "$NS" || tap_skip_all "cannot create a network namespace"
+  on_exit "ip netns del '$NS'"
+  ip -n "$NS" link set lo up
+  D=$(mktemp -d "${TMPDIR:-/tmp}/husk-node-test.XXXXXX")
+  on_exit node_scrub
+  husk_oci_layout "$D/layout" 1.36 >"$D/layout.log" 2>&1 || {
+    cat "$D/layout.log" >&2
+    echo "Bail out! cannot make the busybox OCI layout"
+    exit 1
+  }
+  "$HUSK_BUILD_DIR/husk" image import --data-dir "$D/node" --name busybox:1.36 "$D/layout" \
+    >"$D/import.log" 2>&1 || {
+    cat "$D/import.log" >&2
+    echo "Bail out! husk image import failed"
+    exit 1
+  }
+  # nsenter, not `ip netns exec`: that one remounts /sys and hides the cgroup2 mount.
+  nsenter --net="/run/netns/$NS" "$HUSK_BUILD_DIR/husk" up --data-dir "$D" \
+    --bind 127.0.0.1:6443 --kubeconfig "$D/kubeconfig" --log-dir "$D/logs" --name n1 \
+    --node-ip 127.0.0.1 >"$D/up.log" 2>&1 &
+  UP_PID=$!
+  K="nsenter --net=/run/netns/$NS kubectl --kubeconfig $D/kubeconfig --request-timeout=20s"
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$D/kubeconfig" ] && break
+    kill -0 "$UP_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ ! -s "$D/kubeconfig" ]; then
+    cat "$D/up.log" >&2
+    echo "Bail out! husk up did not start"
+    exit 1
+  fi
+}
+
+# node_pod_field POD JSONPATH: a field of a pod (empty when absent).
+node_pod_field() {
+  $K get pod "$1" -o "jsonpath=$2" 2>/dev/null
+}
+
+node_wait_phase() { # node_wait_phase POD PHASE SECS
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    [ "$(node_pod_field "$1" '{.status.phase}')" = "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
