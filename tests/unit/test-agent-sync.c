@@ -202,6 +202,43 @@ test_probes_and_sandbox (void)
   json_decref (p);
 }
 
+static void
+test_images (void)
+{
+  agent_pull_policy p;
+  husk_error *err = NULL;
+  struct
+  {
+    const char *policy, *image;
+    agent_pull_policy want;
+  } cases[] = {
+    {"", "busybox", AGENT_PULL_ALWAYS},
+    {"", "busybox:latest", AGENT_PULL_ALWAYS},
+    {"", "busybox:1.36", AGENT_PULL_IF_NOT_PRESENT},
+    {"", "localhost:5000/app", AGENT_PULL_ALWAYS},
+    {"", "localhost:5000/app:v2", AGENT_PULL_IF_NOT_PRESENT},
+    {"", "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", AGENT_PULL_IF_NOT_PRESENT},
+    {"Never", "busybox", AGENT_PULL_NEVER},
+    {"Always", "busybox:1.36", AGENT_PULL_ALWAYS},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    ok (agent_pull_policy_of (cases[i].policy, cases[i].image, &p, &err) == 0 && p == cases[i].want,
+        "pull policy '%s' for %s", cases[i].policy, cases[i].image);
+  ok (agent_pull_policy_of ("Sometimes", "x", &p, &err) < 0, "unknown pull policy refused");
+  husk_error_free (err);
+  err = NULL;
+  is_int (agent_pull_needed (AGENT_PULL_IF_NOT_PRESENT, "x", true, &err), 0, "IfNotPresent + present: no pull");
+  is_int (agent_pull_needed (AGENT_PULL_IF_NOT_PRESENT, "x", false, &err), 1, "IfNotPresent + absent: pull");
+  is_int (agent_pull_needed (AGENT_PULL_ALWAYS, "x", true, &err), 1, "Always: pull");
+  ok (agent_pull_needed (AGENT_PULL_NEVER, "busybox:1.36", false, &err) < 0
+        && streq (err->msg, "Container image \"busybox:1.36\" is not present with pull policy of Never"),
+      "Never + absent: ErrImageNeverPull message");
+  husk_error_free (err);
+  char *m = agent_pull_backoff_message ("busybox:1.36");
+  is_str (m, "Back-off pulling image \"busybox:1.36\"", "ImagePullBackOff message");
+  free (m);
+}
+
 int
 main (void)
 {
@@ -210,5 +247,6 @@ main (void)
   test_sidecars ();
   test_restarts ();
   test_probes_and_sandbox ();
+  test_images ();
   return tap_done ();
 }

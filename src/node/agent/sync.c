@@ -247,3 +247,59 @@ agent_pod_compute_actions (json_t *pod, bool sandbox_exists, bool sandbox_ready,
   apply_backoff (a, pod, init, ctrs, now_ms);
   return 0;
 }
+
+/* ---- images -------------------------------------------------------------------------- */
+
+/* True when image names no tag and no digest, or the tag "latest". */
+static bool
+latest_or_untagged (const char *image)
+{
+  if (strchr (image, '@'))
+    return false;
+  const char *slash = strrchr (image, '/');
+  const char *colon = strrchr (slash ? slash : image, ':');
+  return !colon || streq (colon + 1, "latest");
+}
+
+int
+agent_pull_policy_of (const char *policy, const char *image, agent_pull_policy *out,
+                      husk_error **err)
+{
+  if (!policy || !*policy)
+    *out = latest_or_untagged (image ? image : "") ? AGENT_PULL_ALWAYS : AGENT_PULL_IF_NOT_PRESENT;
+  else if (streq (policy, "Always"))
+    *out = AGENT_PULL_ALWAYS;
+  else if (streq (policy, "IfNotPresent"))
+    *out = AGENT_PULL_IF_NOT_PRESENT;
+  else if (streq (policy, "Never"))
+    *out = AGENT_PULL_NEVER;
+  else
+    return husk_err (err, EINVAL,
+                     "imagePullPolicy: Unsupported value: \"%s\": supported values: \"Always\", "
+                     "\"IfNotPresent\", \"Never\"",
+                     policy);
+  return 0;
+}
+
+int
+agent_pull_needed (agent_pull_policy p, const char *image, bool present, husk_error **err)
+{
+  switch (p)
+    {
+    case AGENT_PULL_ALWAYS:
+      return 1;
+    case AGENT_PULL_IF_NOT_PRESENT:
+      return present ? 0 : 1;
+    default:
+      if (present)
+        return 0;
+      return husk_err (err, ENOENT, "Container image \"%s\" is not present with pull policy of Never",
+                       image ? image : "");
+    }
+}
+
+char *
+agent_pull_backoff_message (const char *image)
+{
+  return xasprintf ("Back-off pulling image \"%s\"", image ? image : "");
+}

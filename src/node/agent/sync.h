@@ -66,4 +66,25 @@ int agent_pod_compute_actions (json_t *pod, bool sandbox_exists, bool sandbox_re
                                agent_pod_actions *out, husk_error **err);
 void agent_pod_actions_clear (agent_pod_actions *a);
 
+/* ---- images ------------------------------------------------------------------------------ */
+
+typedef enum agent_pull_policy
+{
+  AGENT_PULL_ALWAYS = 0,
+  AGENT_PULL_IF_NOT_PRESENT,
+  AGENT_PULL_NEVER,
+} agent_pull_policy;
+
+/* imagePullPolicy, defaulted as the API server does when empty: Always for an image
+   without tag or with ":latest" (and no digest), else IfNotPresent. */
+int agent_pull_policy_of (const char *policy, const char *image, agent_pull_policy *out,
+                          husk_error **err);
+/* 1: pull, 0: use the image present. Never with no image present fails with kubelet's
+   ErrImageNeverPull message (`Container image "x" is not present with pull policy of
+   Never`). Pull failures go through an agent_backoff per image: ErrImagePull first,
+   then ImagePullBackOff with agent_pull_backoff_message while it waits. */
+int agent_pull_needed (agent_pull_policy p, const char *image, bool present, husk_error **err);
+char *agent_pull_backoff_message (const char *image); /* Back-off pulling image "x" */
+#define AGENT_REASON_ERR_IMAGE_NEVER_PULL "ErrImageNeverPull"
+
 #endif
