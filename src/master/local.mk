@@ -77,7 +77,8 @@ src_master_sched_libsched_a_SOURCES = \
 	src/master/sched/map.c src/master/sched/pod.c src/master/sched/selector.c \
 	src/master/sched/cache.c src/master/sched/filter.c src/master/sched/interpod.c \
 	src/master/sched/score.c src/master/sched/preempt.c src/master/sched/sched.c \
-	src/master/sched/queue.h src/master/sched/queue.c src/master/sched/daemon.c
+	src/master/sched/queue.h src/master/sched/queue.c src/master/sched/daemon.c \
+	src/master/sched/volume.c
 src_master_sched_libsched_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 SCHED_LIBS = src/master/sched/libsched.a $(LIBHUSK_LIBS) -lm
 

@@ -49,7 +49,7 @@ test_resources (void)
           "full cluster: equal priority pods are not victims");
   sched_cache_remove_pod (c, "default", "b");
   expect (c, mkpod ("p", "500m", NULL, NULL), "n2", "a removed pod frees its node");
-  int64_t cpu, mem, pods;
+  int64_t cpu = 0, mem = 0, pods = 0;
   sched_cache_node_requested (c, "n1", &cpu, &mem, &pods);
   ok (cpu == 600 && pods == 1, "node n1 requested 600m, 1 pod");
   sched_cache_free (c);
@@ -240,7 +240,7 @@ test_ports_cordon_conditions (void)
   expect (c, mkpod ("p", NULL, NULL,
                     "{'spec':{'tolerations':[{'key':'node.kubernetes.io/unreachable','operator':'Exists'}]}}"),
           "a", "tolerating unreachable");
-  int64_t cpu, mem, pods;
+  int64_t cpu = 0, mem = 0, pods = 0;
   ok (sched_cache_node_requested (c, "a", &cpu, &mem, &pods) == 0 && pods == 2,
       "updating a node keeps its pods (%lld)", (long long) pods);
   sched_cache_remove_node (c, "a");
@@ -435,6 +435,85 @@ test_preemption (void)
 }
 
 static void
+test_volumes (void)
+{
+  sched_cache *c = sched_cache_new ();
+  add_node (c, mknode ("n1", "4", "8Gi", 110, NULL));
+  add_node (c, mknode ("n2", "4", "8Gi", 110, NULL));
+  add_node (c, mknode ("n3", "4", "8Gi", 110, NULL));
+  const char *vol = "{'spec':{'volumes':[{'name':'v','persistentVolumeClaim':{'claimName':'data'}}]}}";
+  expect (c, mkpod ("p", NULL, NULL, vol),
+          "0/3 nodes are available: persistentvolumeclaim \"data\" not found. preemption: 0/3 nodes "
+          "are available: 3 Preemption is not helpful for scheduling.",
+          "VolumeBinding: a missing claim, upstream's PreFilter message");
+  json_t *x = J ("{'metadata':{'name':'local-path'},'provisioner':'husk.io/local-path','volumeBindingMode':'WaitForFirstConsumer'}");
+  sched_cache_set_storage_class (c, x, NULL);
+  json_decref (x);
+  x = J ("{'metadata':{'name':'slow'},'provisioner':'x.io/nfs','volumeBindingMode':'Immediate'}");
+  sched_cache_set_storage_class (c, x, NULL);
+  json_decref (x);
+  x = J ("{'metadata':{'name':'data','namespace':'default'},'spec':{'storageClassName':'slow'}}");
+  sched_cache_set_pvc (c, x, NULL);
+  json_decref (x);
+  expect (c, mkpod ("p", NULL, NULL, vol),
+          "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 "
+          "nodes are available: 3 Preemption is not helpful for scheduling.",
+          "an unbound Immediate claim blocks scheduling");
+  x = J ("{'metadata':{'name':'data','namespace':'default'},'spec':{'storageClassName':'local-path'}}");
+  sched_cache_set_pvc (c, x, NULL);
+  json_decref (x);
+  char *got = sched_str (c, &cfg, mkpod ("p", NULL, NULL, vol));
+  ok (got[0] == 'n', "WaitForFirstConsumer with a provisioner: any node (%s)", got);
+  free (got);
+  x = J ("{'metadata':{'name':'data','namespace':'default'},'spec':{'storageClassName':'local-path','volumeName':'pv-1'}}");
+  sched_cache_set_pvc (c, x, NULL);
+  json_decref (x);
+  expect (c, mkpod ("p", NULL, NULL, vol),
+          "0/3 nodes are available: 3 node(s) unavailable due to one or more pvc(s) bound to "
+          "non-existent pv(s). preemption: 0/3 nodes are available: 3 Preemption is not helpful for "
+          "scheduling.",
+          "a claim bound to a missing PV");
+  x = J ("{'metadata':{'name':'pv-1'},'spec':{'nodeAffinity':{'required':{'nodeSelectorTerms':[{'matchExpressions':"
+         "[{'key':'kubernetes.io/hostname','operator':'In','values':['n2']}]}]}}}}");
+  sched_cache_set_pv (c, x, NULL);
+  json_decref (x);
+  expect (c, mkpod ("p", NULL, NULL, vol), "n2", "a local PV pins the pod to its node");
+  add_node (c, mknode ("n2", "4", "8Gi", 110, "{'spec':{'unschedulable':true}}"));
+  expect (c, mkpod ("p", NULL, NULL, vol),
+          "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) had volume node affinity "
+          "conflict. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+          "volume node affinity conflict, upstream's words");
+  sched_cache_remove_pv (c, "pv-1");
+
+  /* no provisioner: a static PV on the node, big enough, with the access mode */
+  x = J ("{'metadata':{'name':'local'},'provisioner':'kubernetes.io/no-provisioner','volumeBindingMode':'WaitForFirstConsumer'}");
+  sched_cache_set_storage_class (c, x, NULL);
+  json_decref (x);
+  x = J ("{'metadata':{'name':'data','namespace':'default'},'spec':{'storageClassName':'local','accessModes':['ReadWriteOnce'],"
+         "'resources':{'requests':{'storage':'5Gi'}}}}");
+  sched_cache_set_pvc (c, x, NULL);
+  json_decref (x);
+  x = J ("{'metadata':{'name':'small-on-n1'},'spec':{'storageClassName':'local','capacity':{'storage':'1Gi'},'accessModes':['ReadWriteOnce'],"
+         "'nodeAffinity':{'required':{'nodeSelectorTerms':[{'matchFields':[{'key':'metadata.name','operator':'In','values':['n1']}]}]}}},"
+         "'status':{'phase':'Available'}}");
+  sched_cache_set_pv (c, x, NULL);
+  json_decref (x);
+  x = J ("{'metadata':{'name':'big-on-n3'},'spec':{'storageClassName':'local','capacity':{'storage':'10Gi'},'accessModes':['ReadWriteOnce'],"
+         "'nodeAffinity':{'required':{'nodeSelectorTerms':[{'matchFields':[{'key':'metadata.name','operator':'In','values':['n3']}]}]}}},"
+         "'status':{'phase':'Available'}}");
+  sched_cache_set_pv (c, x, NULL);
+  json_decref (x);
+  expect (c, mkpod ("p", NULL, NULL, vol), "n3", "a static PV large enough decides the node");
+  sched_cache_remove_pv (c, "big-on-n3");
+  expect (c, mkpod ("p", NULL, NULL, vol),
+          "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't find available "
+          "persistent volumes to bind. preemption: 0/3 nodes are available: 3 Preemption is not "
+          "helpful for scheduling.",
+          "no suitable static PV");
+  sched_cache_free (c);
+}
+
+static void
 daemon_is (const char *node_extra, const char *pod_extra, bool run, bool cont, const char *name)
 {
   json_t *n = mknode ("d", "1", "1Gi", 10, node_extra);
@@ -474,6 +553,7 @@ int
 main (void)
 {
   test_daemon ();
+  test_volumes ();
   test_resources ();
   test_node_name_selector_affinity ();
   test_taints ();

@@ -56,6 +56,7 @@ sched_cache_free (sched_cache *c)
   sched_map_free (c->node_by_name, NULL);
   sched_map_free (c->pods, pod_free_v);
   sched_map_free (c->image_nodes, NULL);
+  sched_cache_free_storage (c);
   free (c);
 }
 

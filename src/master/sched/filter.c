@@ -189,6 +189,12 @@ sched_filter_node (sched_cycle *cy, sched_node *n, sched_status *st)
     }
   if (!sched_fits_resources (cy->pod, n, cy->freed, st))
     return;
+  if (cy->n_pv_terms || cy->n_static)
+    {
+      sched_volume_filter (cy, n, st);
+      if (st->code)
+        return;
+    }
   if (cy->n_spread)
     {
       sched_spread_filter (cy, n, st);

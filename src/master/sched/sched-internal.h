@@ -147,6 +147,8 @@ struct sched_cache
   int64_t pod_seq;
   size_t next_start;       /* round-robin start of the node walk */
   uint64_t rng, seed;
+  /* storage (volume.c): json objects by key; created on first use */
+  sched_map *pvcs, *pvs, *classes;
 };
 
 /* ---- filters ---- */
@@ -190,6 +192,12 @@ typedef struct sched_cycle
   size_t n_removed;
   const sched_res *freed;
   bool inter_state; /* inter-pod or spread state exists: what-ifs must recompute it */
+  /* VolumeBinding: node selector term lists of bound PVs, and unbound claims of classes
+     without a provisioner (static PVs must be found per node). */
+  size_t n_pv_terms, n_static;
+  json_t **pv_terms;
+  json_t **static_claims;
+  char *prefilter_msg; /* a PreFilter failure (missing or unbound immediate claim) */
 } sched_cycle;
 
 typedef struct sched_spread
@@ -219,6 +227,12 @@ bool sched_ports_free (const sched_pod *pod, const sched_node *n, sched_pod *con
                        size_t n_removed);
 bool sched_node_matches_pod_affinity_selector (const sched_cycle *cy, const sched_node *n);
 const char *sched_node_label (const sched_node *n, const char *key);
+
+/* volumes (volume.c) */
+int sched_volume_prefilter (sched_cycle *cy);
+void sched_volume_filter (sched_cycle *cy, sched_node *n, sched_status *st);
+void sched_volume_clear (sched_cycle *cy);
+void sched_cache_free_storage (sched_cache *c);
 
 /* inter-pod affinity and topology spread */
 int sched_interpod_prefilter (sched_cycle *cy, husk_error **err);

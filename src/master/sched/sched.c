@@ -42,6 +42,7 @@ sched_cycle_init (sched_cycle *cy, sched_cache *c, sched_pod *pod, husk_error **
       cy->required_present = true;
       cy->required_terms = json_object_get (req, "nodeSelectorTerms");
     }
+  sched_volume_prefilter (cy);
   int ret = sched_interpod_prefilter (cy, err);
   cy->inter_state = cy->has_affinity || cy->has_anti || cy->n_spread || cy->existing_anti;
   return ret;
@@ -75,6 +76,7 @@ void
 sched_cycle_clear (sched_cycle *cy)
 {
   prefilter_clear (cy);
+  sched_volume_clear (cy);
   *cy = (sched_cycle){ 0 };
 }
 
@@ -260,6 +262,15 @@ run_cycle (sched_cache *c, const sched_config *cfg, json_t *pod_obj, sched_resul
   if (c->n_nodes == 0)
     {
       out->message = xstrdup ("no nodes available to schedule pods");
+      goto done;
+    }
+  if (cy.prefilter_msg)
+    {
+      /* A PreFilter failure: no node is evaluated, preemption cannot help (upstream). */
+      size_t all = c->n_nodes;
+      out->message = xasprintf ("0/%zu nodes are available: %s. preemption: 0/%zu nodes are "
+                                "available: %zu Preemption is not helpful for scheduling.",
+                                all, cy.prefilter_msg, all, all);
       goto done;
     }
   /* A pod nominated by an earlier preemption goes back to its node if it fits now

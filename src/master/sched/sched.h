@@ -58,6 +58,15 @@ int sched_cache_set_pod (sched_cache *c, json_t *pod, husk_error **err);
 int sched_cache_assume_pod (sched_cache *c, json_t *pod, const char *node, husk_error **err);
 int sched_cache_remove_pod (sched_cache *c, const char *ns, const char *name);
 
+/* Storage objects for VolumeBinding (PersistentVolumeClaim, PersistentVolume, StorageClass),
+   keyed by namespace/name or name. The remove functions return 0 or -ENOENT. */
+int sched_cache_set_pvc (sched_cache *c, json_t *pvc, husk_error **err);
+int sched_cache_remove_pvc (sched_cache *c, const char *ns, const char *name);
+int sched_cache_set_pv (sched_cache *c, json_t *pv, husk_error **err);
+int sched_cache_remove_pv (sched_cache *c, const char *name);
+int sched_cache_set_storage_class (sched_cache *c, json_t *sc, husk_error **err);
+int sched_cache_remove_storage_class (sched_cache *c, const char *name);
+
 size_t sched_cache_node_count (const sched_cache *c);
 size_t sched_cache_pod_count (const sched_cache *c);
 /* Requested resources summed over a node's pods (cpu in millicores, memory in bytes).
