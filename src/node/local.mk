@@ -79,7 +79,8 @@ src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/status.h src/node/agent/status.c \
 	src/node/agent/sync.h src/node/agent/sync.c \
 	src/node/agent/hooks.h src/node/agent/hooks.c \
-	src/node/agent/node.h src/node/agent/node.c
+	src/node/agent/node.h src/node/agent/node.c \
+	src/node/agent/static.h src/node/agent/static.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a
@@ -87,7 +88,8 @@ HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS)
 
 AGENT_UNIT_TESTS = tests/unit/test-agent-crilog tests/unit/test-agent-restart \
 	tests/unit/test-agent-podspec tests/unit/test-agent-volume tests/unit/test-agent-probe \
-	tests/unit/test-agent-status tests/unit/test-agent-sync tests/unit/test-agent-node
+	tests/unit/test-agent-status tests/unit/test-agent-sync tests/unit/test-agent-node \
+	tests/unit/test-agent-static
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_unit_test_agent_crilog_SOURCES = tests/unit/test-agent-crilog.c tests/unit/tap.h
@@ -113,6 +115,9 @@ tests_unit_test_agent_sync_LDADD = $(AGENT_LIBS)
 tests_unit_test_agent_node_SOURCES = tests/unit/test-agent-node.c tests/unit/tap.h
 tests_unit_test_agent_node_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_agent_node_LDADD = $(AGENT_LIBS)
+tests_unit_test_agent_static_SOURCES = tests/unit/test-agent-static.c tests/unit/tap.h
+tests_unit_test_agent_static_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_agent_static_LDADD = $(AGENT_LIBS)
 check_PROGRAMS += tests/integration/agent/vol-check
 tests_integration_agent_vol_check_SOURCES = tests/integration/agent/vol-check.c
 tests_integration_agent_vol_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
