@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  _cleanup_free_ char *s = xstrndup ((const char *) data, size);
+  _cleanup_free_ char *s = xstrndup ((const char *)data, size);
   char *nl = strchr (s, '\n');
   if (nl)
     *nl = '\0';
@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       ctrl_tz_load ("", &tz, NULL);
       if (ctrl_tz_parse_posix (tz, nl + 1) == 0)
         for (int64_t u = -4000000000LL; u < 8000000000LL; u += 86400 * 97)
-          (void) ctrl_tz_offset (tz, u);
+          (void)ctrl_tz_offset (tz, u);
       ctrl_tz_free (tz);
     }
   return 0;

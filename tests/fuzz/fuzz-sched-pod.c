@@ -18,10 +18,12 @@ setup (void)
   static const char *nodes[] = {
     "{\"metadata\":{\"name\":\"a\",\"labels\":{\"zone\":\"z1\",\"kubernetes.io/hostname\":\"a\"}},"
     "\"spec\":{\"taints\":[{\"key\":\"k\",\"value\":\"v\",\"effect\":\"PreferNoSchedule\"}]},"
-    "\"status\":{\"allocatable\":{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"110\",\"x.io/gpu\":\"2\"},"
+    "\"status\":{\"allocatable\":{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"110\",\"x.io/"
+    "gpu\":\"2\"},"
     "\"images\":[{\"names\":[\"docker.io/library/nginx:latest\"],\"sizeBytes\":100000000}]}}",
     "{\"metadata\":{\"name\":\"b\",\"labels\":{\"zone\":\"z2\",\"kubernetes.io/hostname\":\"b\"}},"
-    "\"spec\":{\"unschedulable\":true},\"status\":{\"allocatable\":{\"cpu\":\"2\",\"memory\":\"4Gi\",\"pods\":\"10\"},"
+    "\"spec\":{\"unschedulable\":true},\"status\":{\"allocatable\":{\"cpu\":\"2\",\"memory\":"
+    "\"4Gi\",\"pods\":\"10\"},"
     "\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}",
     "{\"metadata\":{\"name\":\"c\",\"labels\":{\"zone\":\"z2\"}},"
     "\"status\":{\"allocatable\":{\"cpu\":\"1\",\"memory\":\"1Gi\",\"pods\":\"2\"}}}",
@@ -33,12 +35,13 @@ setup (void)
       sched_cache_set_node (cache, n, NULL);
       json_decref (n);
     }
-  json_t *p = json_loads ("{\"metadata\":{\"name\":\"e\",\"labels\":{\"app\":\"x\"}},\"spec\":{\"priority\":1,"
-                          "\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
-                          "[{\"labelSelector\":{\"matchLabels\":{\"app\":\"y\"}},\"topologyKey\":\"zone\"}]}},"
-                          "\"containers\":[{\"name\":\"c\",\"ports\":[{\"hostPort\":80}],"
-                          "\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}",
-                          0, NULL);
+  json_t *p = json_loads (
+      "{\"metadata\":{\"name\":\"e\",\"labels\":{\"app\":\"x\"}},\"spec\":{\"priority\":1,"
+      "\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+      "[{\"labelSelector\":{\"matchLabels\":{\"app\":\"y\"}},\"topologyKey\":\"zone\"}]}},"
+      "\"containers\":[{\"name\":\"c\",\"ports\":[{\"hostPort\":80}],"
+      "\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}",
+      0, NULL);
   sched_cache_assume_pod (cache, p, "a", NULL);
   json_decref (p);
 }
@@ -50,7 +53,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     setup ();
   _cleanup_error_ husk_error *err = NULL;
   _cleanup_json_ json_t *pod = NULL;
-  if (husk_json_parse ((const char *) data, size, &pod, &err) < 0)
+  if (husk_json_parse ((const char *)data, size, &pod, &err) < 0)
     return 0;
   sched_config cfg = { .percentage_of_nodes_to_score = 100, .seed = 1 };
   sched_result r;

@@ -33,10 +33,10 @@ J (const char *s)
 static inline json_t *
 mknode (const char *name, const char *cpu, const char *mem, int pods, const char *extra)
 {
-  json_t *n = json_pack ("{s{ss s{ss}} s{s{ss ss si} s[{ss ss}]}}", "metadata", "name", name,
-                         "labels", "kubernetes.io/hostname", name, "status", "allocatable",
-                         "cpu", cpu, "memory", mem, "pods", pods, "conditions", "type", "Ready",
-                         "status", "True");
+  json_t *n
+      = json_pack ("{s{ss s{ss}} s{s{ss ss si} s[{ss ss}]}}", "metadata", "name", name, "labels",
+                   "kubernetes.io/hostname", name, "status", "allocatable", "cpu", cpu, "memory",
+                   mem, "pods", pods, "conditions", "type", "Ready", "status", "True");
   if (extra)
     {
       json_t *x = J (extra);

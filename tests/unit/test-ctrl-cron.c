@@ -17,7 +17,7 @@ T (const char *iso) /* "2024-01-05T16:31:00Z" */
       printf ("Bail out! bad time %s\n", iso);
       exit (2);
     }
-  return (int64_t) timegm (&tm);
+  return (int64_t)timegm (&tm);
 }
 
 static char *
@@ -28,7 +28,7 @@ iso (int64_t t)
   char *b = buf[k++ % 4];
   if (t == 0)
     return strcpy (b, "never");
-  time_t tt = (time_t) t;
+  time_t tt = (time_t)t;
   struct tm tm;
   gmtime_r (&tt, &tm);
   strftime (b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -114,8 +114,10 @@ main (void)
   ctrl_tz_load ("UTC", &cet, NULL);
   ok (ctrl_tz_parse_posix (cet, "CET-1CEST,M3.5.0,M10.5.0/3") == 0, "POSIX rule parses");
   is_int (ctrl_tz_offset (cet, T ("2024-03-31T00:59:59Z")), 3600, "CET before the switch");
-  is_int (ctrl_tz_offset (cet, T ("2024-03-31T01:00:00Z")), 7200, "CEST from 01:00Z on the last Sunday of March");
-  is_int (ctrl_tz_offset (cet, T ("2024-10-27T00:59:59Z")), 7200, "CEST until 01:00Z on the last Sunday of October");
+  is_int (ctrl_tz_offset (cet, T ("2024-03-31T01:00:00Z")), 7200,
+          "CEST from 01:00Z on the last Sunday of March");
+  is_int (ctrl_tz_offset (cet, T ("2024-10-27T00:59:59Z")), 7200,
+          "CEST until 01:00Z on the last Sunday of October");
   is_int (ctrl_tz_offset (cet, T ("2024-10-27T01:00:00Z")), 3600, "then CET");
   ctrl_tz_free (cet);
   ctrl_tz *ist = NULL;
@@ -126,7 +128,8 @@ main (void)
   ctrl_tz *junk = NULL;
   ctrl_tz_load ("", &junk, NULL);
   ok (ctrl_tz_parse_posix (junk, "AEST-0000010000010AEDT,M20,M2.1.0,M3") < 0
-          && ctrl_tz_parse_posix (junk, "XYZ-200") < 0 && ctrl_tz_parse_posix (junk, "CET-1:60") < 0,
+          && ctrl_tz_parse_posix (junk, "XYZ-200") < 0
+          && ctrl_tz_parse_posix (junk, "CET-1:60") < 0,
       "out-of-range POSIX TZ fields are refused (fuzzer find: int overflow)");
   ctrl_tz_free (junk);
   ctrl_tz *syd = NULL;
@@ -149,7 +152,8 @@ main (void)
   is_int (ctrl_tz_offset (tz, T ("2090-07-15T12:00:00Z")), 7200, "Paris summer 2090 (footer rule)");
   is_int (ctrl_tz_offset (tz, T ("1900-01-01T00:00:00Z")), 561, "Paris 1900: local mean time");
   ctrl_tz_free (tz);
-  ok (ctrl_tz_load ("Asia/Kolkata", &tz, NULL) == 0 && ctrl_tz_offset (tz, T ("2024-01-01T00:00:00Z")) == 19800,
+  ok (ctrl_tz_load ("Asia/Kolkata", &tz, NULL) == 0
+          && ctrl_tz_offset (tz, T ("2024-01-01T00:00:00Z")) == 19800,
       "Asia/Kolkata +05:30");
   ctrl_tz_free (tz);
 
@@ -170,23 +174,32 @@ main (void)
   ctrl_cron_parse ("0 * * * *", NULL, &h, NULL);
   int64_t mr;
   ctrl_missed m;
-  ctrl_cron_most_recent (h, T ("2024-01-01T10:00:00Z"), T ("2024-01-01T10:30:00Z"), -1, &mr, &m, NULL);
+  ctrl_cron_most_recent (h, T ("2024-01-01T10:00:00Z"), T ("2024-01-01T10:30:00Z"), -1, &mr, &m,
+                         NULL);
   ok (mr == 0 && m == CTRL_NONE_MISSED, "nothing due yet");
-  ctrl_cron_most_recent (h, T ("2024-01-01T10:00:00Z"), T ("2024-01-01T11:05:00Z"), -1, &mr, &m, NULL);
+  ctrl_cron_most_recent (h, T ("2024-01-01T10:00:00Z"), T ("2024-01-01T11:05:00Z"), -1, &mr, &m,
+                         NULL);
   ok (mr == T ("2024-01-01T11:00:00Z") && m == CTRL_NONE_MISSED, "one due: %s", iso (mr));
-  ctrl_cron_most_recent (h, T ("2024-01-01T10:00:00Z"), T ("2024-01-01T13:05:00Z"), -1, &mr, &m, NULL);
-  ok (mr == T ("2024-01-01T13:00:00Z") && m == CTRL_FEW_MISSED, "three due: the latest, few missed (%s)", iso (mr));
-  ctrl_cron_most_recent (h, T ("2023-12-01T10:00:00Z"), T ("2024-01-01T13:05:00Z"), -1, &mr, &m, NULL);
-  ok (mr == T ("2024-01-01T13:00:00Z") && m == CTRL_MANY_MISSED, "a month down: many missed (%s)", iso (mr));
-  ctrl_cron_most_recent (h, T ("2023-12-01T10:00:00Z"), T ("2024-01-01T13:05:00Z"), 600, &mr, &m, NULL);
+  ctrl_cron_most_recent (h, T ("2024-01-01T10:00:00Z"), T ("2024-01-01T13:05:00Z"), -1, &mr, &m,
+                         NULL);
+  ok (mr == T ("2024-01-01T13:00:00Z") && m == CTRL_FEW_MISSED,
+      "three due: the latest, few missed (%s)", iso (mr));
+  ctrl_cron_most_recent (h, T ("2023-12-01T10:00:00Z"), T ("2024-01-01T13:05:00Z"), -1, &mr, &m,
+                         NULL);
+  ok (mr == T ("2024-01-01T13:00:00Z") && m == CTRL_MANY_MISSED, "a month down: many missed (%s)",
+      iso (mr));
+  ctrl_cron_most_recent (h, T ("2023-12-01T10:00:00Z"), T ("2024-01-01T13:05:00Z"), 600, &mr, &m,
+                         NULL);
   ok (mr == T ("2024-01-01T13:00:00Z") && m == CTRL_NONE_MISSED,
       "startingDeadlineSeconds bounds the look-back");
-  ctrl_cron_most_recent (h, T ("2023-12-01T10:00:00Z"), T ("2024-01-01T13:05:00Z"), 60, &mr, &m, NULL);
+  ctrl_cron_most_recent (h, T ("2023-12-01T10:00:00Z"), T ("2024-01-01T13:05:00Z"), 60, &mr, &m,
+                         NULL);
   ok (mr == 0, "deadline passed for the 13:00 start");
   ctrl_cron_free (h);
   ctrl_cron *irr = NULL;
   ctrl_cron_parse ("30 6-16/4 * * 1-5", NULL, &irr, NULL);
-  ctrl_cron_most_recent (irr, T ("2024-01-05T06:00:00Z"), T ("2024-01-08T07:00:00Z"), -1, &mr, &m, NULL);
+  ctrl_cron_most_recent (irr, T ("2024-01-05T06:00:00Z"), T ("2024-01-08T07:00:00Z"), -1, &mr, &m,
+                         NULL);
   ok (mr == T ("2024-01-08T06:30:00Z") && m != CTRL_NONE_MISSED,
       "irregular schedule over a weekend: %s", iso (mr));
   ctrl_cron_free (irr);

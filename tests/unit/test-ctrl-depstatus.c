@@ -11,7 +11,8 @@
 static json_t *
 dep (const char *extra)
 {
-  json_t *d = json_loads ("{\"metadata\":{\"name\":\"web\",\"generation\":2},\"spec\":{\"replicas\":4}}", 0, NULL);
+  json_t *d = json_loads (
+      "{\"metadata\":{\"name\":\"web\",\"generation\":2},\"spec\":{\"replicas\":4}}", 0, NULL);
   if (extra)
     {
       json_t *x = json_loads (extra, 0, NULL);
@@ -31,9 +32,9 @@ cond (json_t *st, const char *type)
 {
   json_t *c;
   size_t i;
-  json_array_foreach (json_object_get (st, "conditions"), i, c)
-    if (streq (json_string_value (json_object_get (c, "type")), type))
-      return c;
+  json_array_foreach (
+      json_object_get (st, "conditions"), i,
+      c) if (streq (json_string_value (json_object_get (c, "type")), type)) return c;
   return NULL;
 }
 
@@ -45,8 +46,8 @@ cond_is (json_t *st, const char *type, const char *status, const char *reason, c
   const char *s = json_string_value (json_object_get (c, "status"));
   const char *r = json_string_value (json_object_get (c, "reason"));
   const char *m = json_string_value (json_object_get (c, "message"));
-  ok (c && s && r && m && streq (s, status) && streq (r, reason) && streq (m, msg), "%s: %s %s %s \"%s\"",
-      name, type, s ? s : "-", r ? r : "-", m ? m : "-");
+  ok (c && s && r && m && streq (s, status) && streq (r, reason) && streq (m, msg),
+      "%s: %s %s %s \"%s\"", name, type, s ? s : "-", r ? r : "-", m ? m : "-");
 }
 
 int
@@ -62,24 +63,30 @@ main (void)
           && json_integer_value (json_object_get (st, "unavailableReplicas")) == 0
           && json_integer_value (json_object_get (st, "observedGeneration")) == 2,
       "counts of a finished rollout");
-  cond_is (st, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", "done");
-  cond_is (st, "Progressing", "True", "NewReplicaSetAvailable", "ReplicaSet \"web-5d8b\" has successfully progressed.", "done");
+  cond_is (st, "Available", "True", "MinimumReplicasAvailable",
+           "Deployment has minimum availability.", "done");
+  cond_is (st, "Progressing", "True", "NewReplicaSetAvailable",
+           "ReplicaSet \"web-5d8b\" has successfully progressed.", "done");
   json_decref (st);
   json_decref (d);
 
   /* mid-rollout: 2 new pods created, not ready yet; 3 old available */
   ctrl_rs_status mid[] = { { "web-new", 2, 2, 0, 0, true }, { "web-old", 3, 3, 3, 3, false } };
-  d = dep ("{\"status\":{\"replicas\":4,\"updatedReplicas\":0,\"readyReplicas\":4,\"availableReplicas\":4,"
-           "\"conditions\":[{\"type\":\"Progressing\",\"status\":\"True\",\"reason\":\"NewReplicaSetAvailable\","
-           "\"message\":\"x\",\"lastUpdateTime\":\"2023-11-14T00:00:00Z\",\"lastTransitionTime\":\"2023-11-14T00:00:00Z\"}]}}");
+  d = dep ("{\"status\":{\"replicas\":4,\"updatedReplicas\":0,\"readyReplicas\":4,"
+           "\"availableReplicas\":4,"
+           "\"conditions\":[{\"type\":\"Progressing\",\"status\":\"True\",\"reason\":"
+           "\"NewReplicaSetAvailable\","
+           "\"message\":\"x\",\"lastUpdateTime\":\"2023-11-14T00:00:00Z\",\"lastTransitionTime\":"
+           "\"2023-11-14T00:00:00Z\"}]}}");
   ctrl_deployment_status (d, mid, 2, T0, &st, NULL);
   ok (json_integer_value (json_object_get (st, "replicas")) == 5
           && json_integer_value (json_object_get (st, "updatedReplicas")) == 2
           && json_integer_value (json_object_get (st, "unavailableReplicas")) == 2,
       "mid-rollout counts: 5 pods, 2 updated, 2 unavailable");
-  cond_is (st, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.",
-           "3 available >= 4 - 1");
-  cond_is (st, "Progressing", "True", "ReplicaSetUpdated", "ReplicaSet \"web-new\" is progressing.", "mid-rollout");
+  cond_is (st, "Available", "True", "MinimumReplicasAvailable",
+           "Deployment has minimum availability.", "3 available >= 4 - 1");
+  cond_is (st, "Progressing", "True", "ReplicaSetUpdated", "ReplicaSet \"web-new\" is progressing.",
+           "mid-rollout");
   ok (streq (json_string_value (json_object_get (cond (st, "Progressing"), "lastTransitionTime")),
              "2023-11-14T00:00:00Z"),
       "True -> True keeps lastTransitionTime");

@@ -12,8 +12,10 @@ fence (const char *surge_json, const char *unav_json, int32_t desired, int32_t w
   int32_t gs = -1, gu = -1;
   husk_error *err = NULL;
   int ret = ctrl_rollout_fenceposts (s, u, desired, &gs, &gu, &err);
-  ok (ret == 0 && gs == ws && gu == wu, "maxSurge %s maxUnavailable %s of %d: surge %d unavailable %d (got %d %d)",
-      surge_json ? surge_json : "default", unav_json ? unav_json : "default", desired, ws, wu, gs, gu);
+  ok (ret == 0 && gs == ws && gu == wu,
+      "maxSurge %s maxUnavailable %s of %d: surge %d unavailable %d (got %d %d)",
+      surge_json ? surge_json : "default", unav_json ? unav_json : "default", desired, ws, wu, gs,
+      gu);
   json_decref (s);
   json_decref (u);
   husk_error_free (err);
@@ -26,7 +28,8 @@ fence_bad (const char *surge_json, const char *want)
   int32_t a, b;
   husk_error *err = NULL;
   int ret = ctrl_rollout_fenceposts (s, NULL, 10, &a, &b, &err);
-  ok (ret < 0 && err && streq (err->msg, want), "maxSurge %s: %s", surge_json, err ? err->msg : "(accepted)");
+  ok (ret < 0 && err && streq (err->msg, want), "maxSurge %s: %s", surge_json,
+      err ? err->msg : "(accepted)");
   json_decref (s);
   husk_error_free (err);
 }
@@ -45,15 +48,18 @@ simulate (int32_t desired, const char *surge_json, const char *unav_json, int ex
   while ((nw.available < desired || old.replicas > 0) && steps < 100)
     {
       steps++;
-      nw.replicas = ctrl_rollout_new_replicas (desired, surge, old.replicas + nw.replicas, nw.replicas);
+      nw.replicas
+          = ctrl_rollout_new_replicas (desired, surge, old.replicas + nw.replicas, nw.replicas);
       max_total = old.replicas + nw.replicas > max_total ? old.replicas + nw.replicas : max_total;
       ctrl_rollout_scale_down_old (desired, unav, &old, 1, &nw);
       old.available = old.available < old.replicas ? old.available : old.replicas;
-      min_avail = old.available + nw.available < min_avail ? old.available + nw.available : min_avail;
+      min_avail
+          = old.available + nw.available < min_avail ? old.available + nw.available : min_avail;
       nw.available = nw.replicas; /* the new pods become ready */
     }
   ok (steps == expect_steps && max_total <= desired + surge && min_avail >= desired - unav,
-      "rollout of %d with %s/%s: %d steps (want %d), at most %d pods (<= %d), at least %d available (>= %d)",
+      "rollout of %d with %s/%s: %d steps (want %d), at most %d pods (<= %d), at least %d "
+      "available (>= %d)",
       desired, surge_json, unav_json, steps, expect_steps, max_total, desired + surge, min_avail,
       desired - unav);
   json_decref (s);
@@ -72,7 +78,8 @@ main (void)
   fence ("\"30%\"", "\"30%\"", 1, 1, 0);
   fence ("\"100%\"", "0", 5, 5, 0);
   fence ("2", "3", 0, 2, 3);
-  fence_bad ("\"25\"", "maxSurge: invalid value for IntOrString: invalid type: string is not a percentage");
+  fence_bad ("\"25\"",
+             "maxSurge: invalid value for IntOrString: invalid type: string is not a percentage");
   fence_bad ("\"abc%\"", "maxSurge: invalid value for IntOrString: invalid value \"abc%\"");
   fence_bad ("true", "maxSurge: invalid value for IntOrString: invalid type: not an int or string");
 
@@ -85,13 +92,15 @@ main (void)
   is_int (old[0].replicas, 8, "old RS to 8 (13 - 8 min available - 3 new unavailable)");
   ctrl_rs unhealthy[2] = { { 5, 3, 1 }, { 5, 5, 2 } };
   ctrl_rs none = { 0, 0, 3 };
-  is_int (ctrl_rollout_scale_down_old (10, 2, unhealthy, 2, &none), 2, "unavailable old pods go first");
-  ok (unhealthy[0].replicas == 3 && unhealthy[1].replicas == 5, "only the unhealthy RS shrinks (%d %d)",
-      unhealthy[0].replicas, unhealthy[1].replicas);
+  is_int (ctrl_rollout_scale_down_old (10, 2, unhealthy, 2, &none), 2,
+          "unavailable old pods go first");
+  ok (unhealthy[0].replicas == 3 && unhealthy[1].replicas == 5,
+      "only the unhealthy RS shrinks (%d %d)", unhealthy[0].replicas, unhealthy[1].replicas);
   ctrl_rs two[2] = { { 4, 4, 20 }, { 4, 4, 10 } };
   ctrl_rs nw2 = { 4, 4, 30 };
   ctrl_rollout_scale_down_old (8, 2, two, 2, &nw2);
-  ok (two[1].replicas == 0 && two[0].replicas == 2, "oldest RS first (%d %d)", two[0].replicas, two[1].replicas);
+  ok (two[1].replicas == 0 && two[0].replicas == 2, "oldest RS first (%d %d)", two[0].replicas,
+      two[1].replicas);
 
   /* Steps of this loop (each pass scales the new RS, then the old one): */
   simulate (10, "\"25%\"", "\"25%\"", 4);
@@ -125,15 +134,22 @@ main (void)
   char *e = ctrl_safe_encode ("123");
   is_str (e, "567", "SafeEncodeString maps digits into bcdfghjklmnpqrstvwxz2456789");
   free (e);
-  json_t *t1 = json_loads ("{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]}}", 0, NULL);
-  json_t *t2 = json_loads ("{\"spec\":{\"containers\":[{\"image\":\"nginx\",\"name\":\"c\"}]},\"metadata\":{\"labels\":{\"app\":\"web\"}}}", 0, NULL);
-  json_t *t3 = json_loads ("{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:2\"}]}}", 0, NULL);
+  json_t *t1 = json_loads ("{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":["
+                           "{\"name\":\"c\",\"image\":\"nginx\"}]}}",
+                           0, NULL);
+  json_t *t2 = json_loads ("{\"spec\":{\"containers\":[{\"image\":\"nginx\",\"name\":\"c\"}]},"
+                           "\"metadata\":{\"labels\":{\"app\":\"web\"}}}",
+                           0, NULL);
+  json_t *t3 = json_loads ("{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":["
+                           "{\"name\":\"c\",\"image\":\"nginx:2\"}]}}",
+                           0, NULL);
   char *h1 = ctrl_pod_template_hash (t1, -1), *h2 = ctrl_pod_template_hash (t2, -1);
   char *h3 = ctrl_pod_template_hash (t3, -1), *h4 = ctrl_pod_template_hash (t1, 1);
   is_str (h1, h2, "the hash ignores key order");
   ok (!streq (h1, h3), "another image, another hash (%s %s)", h1, h3);
   ok (!streq (h1, h4), "collisionCount changes the hash (%s %s)", h1, h4);
-  ok (strspn (h1, "bcdfghjklmnpqrstvwxz2456789") == strlen (h1) && strlen (h1) >= 1 && strlen (h1) <= 10,
+  ok (strspn (h1, "bcdfghjklmnpqrstvwxz2456789") == strlen (h1) && strlen (h1) >= 1
+          && strlen (h1) <= 10,
       "only safe characters, at most 10 (%s)", h1);
   json_t *sa = json_string ("a");
   char *ha = ctrl_pod_template_hash (sa, -1);
@@ -146,11 +162,13 @@ main (void)
   json_decref (t1), json_decref (t2), json_decref (t3);
 
   /* Job podFailurePolicy */
-  json_t *pol = json_loads ("{\"rules\":["
-                            "{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"main\",\"operator\":\"In\",\"values\":[42]}},"
-                            "{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
-                            "{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":[1]}}]}",
-                            0, NULL);
+  json_t *pol = json_loads (
+      "{\"rules\":["
+      "{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"main\",\"operator\":\"In\","
+      "\"values\":[42]}},"
+      "{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
+      "{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":[1]}}]}",
+      0, NULL);
   static const struct
   {
     const char *status;
@@ -158,7 +176,8 @@ main (void)
     const char *msg, *name;
   } pf[] = {
     { "{\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":42}}}]}",
-      CTRL_PFP_FAIL_JOB, "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0",
+      CTRL_PFP_FAIL_JOB,
+      "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0",
       "exit code 42 in main: FailJob" },
     { "{\"containerStatuses\":[{\"name\":\"side\",\"state\":{\"terminated\":{\"exitCode\":42}}}]}",
       CTRL_PFP_COUNT, NULL, "exit 42 in another container: the NotIn [1] rule counts it" },
@@ -167,8 +186,10 @@ main (void)
       CTRL_PFP_IGNORE, NULL, "disruption: Ignore" },
     { "{\"containerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":1}}}]}",
       CTRL_PFP_COUNT, NULL, "no rule matches: Count" },
-    { "{\"initContainerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":42}}}]}",
-      CTRL_PFP_FAIL_JOB, "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0",
+    { "{\"initContainerStatuses\":[{\"name\":\"main\",\"state\":{\"terminated\":{\"exitCode\":42}}}"
+      "]}",
+      CTRL_PFP_FAIL_JOB,
+      "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0",
       "init containers are looked at too" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (pf); i++)

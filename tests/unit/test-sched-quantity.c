@@ -14,8 +14,8 @@ q (const char *s, int64_t scale, int64_t want)
   int ret = sched_quantity_parse (s, scale, &v, &err);
   if (ret < 0)
     printf ("# %s\n", err->msg);
-  ok (ret == 0 && v == want, "\"%s\" x%lld = %lld (got %lld)", s, (long long) scale,
-      (long long) want, (long long) v);
+  ok (ret == 0 && v == want, "\"%s\" x%lld = %lld (got %lld)", s, (long long)scale, (long long)want,
+      (long long)v);
   husk_error_free (err);
 }
 
@@ -38,7 +38,7 @@ requests (const char *extra, int64_t cpu, int64_t mem, const char *name)
   husk_error *err = NULL;
   int ret = sched_pod_requests (p, &c, &m, &e, &err);
   ok (ret == 0 && c == cpu && m == mem, "%s: cpu %lldm memory %lld (got %lldm %lld)", name,
-      (long long) cpu, (long long) mem, (long long) c, (long long) m);
+      (long long)cpu, (long long)mem, (long long)c, (long long)m);
   json_decref (p);
   husk_error_free (err);
 }
@@ -83,21 +83,26 @@ main (void)
   json_decref (num);
 
   requests (NULL, 0, 0, "no requests");
-  requests ("{'spec':{'containers':[{'name':'a','resources':{'requests':{'cpu':'100m','memory':'1Mi'}}},"
-            "{'name':'b','resources':{'requests':{'cpu':'200m','memory':'2Mi'}}}]}}",
-            300, 3 << 20, "containers add up");
-  requests ("{'spec':{'containers':[{'name':'a','resources':{'limits':{'cpu':'1','memory':'1Gi'}}}]}}",
-            1000, 1 << 30, "limits stand in for missing requests");
-  requests ("{'spec':{'containers':[{'name':'a','resources':{'requests':{'cpu':'500m','memory':'1Mi'}}}],"
-            "'initContainers':[{'name':'i','resources':{'requests':{'cpu':'2','memory':'1Mi'}}}]}}",
-            2000, 1 << 20, "init container larger than the app: max wins");
+  requests (
+      "{'spec':{'containers':[{'name':'a','resources':{'requests':{'cpu':'100m','memory':'1Mi'}}},"
+      "{'name':'b','resources':{'requests':{'cpu':'200m','memory':'2Mi'}}}]}}",
+      300, 3 << 20, "containers add up");
+  requests (
+      "{'spec':{'containers':[{'name':'a','resources':{'limits':{'cpu':'1','memory':'1Gi'}}}]}}",
+      1000, 1 << 30, "limits stand in for missing requests");
+  requests (
+      "{'spec':{'containers':[{'name':'a','resources':{'requests':{'cpu':'500m','memory':'1Mi'}}}],"
+      "'initContainers':[{'name':'i','resources':{'requests':{'cpu':'2','memory':'1Mi'}}}]}}",
+      2000, 1 << 20, "init container larger than the app: max wins");
   requests ("{'spec':{'containers':[{'name':'a','resources':{'requests':{'cpu':'500m'}}}],"
-            "'initContainers':[{'name':'side','restartPolicy':'Always','resources':{'requests':{'cpu':'300m'}}},"
+            "'initContainers':[{'name':'side','restartPolicy':'Always','resources':{'requests':{'"
+            "cpu':'300m'}}},"
             "{'name':'i','resources':{'requests':{'cpu':'600m'}}}]}}",
             900, 0, "sidecar adds to the sum and to later init containers (max(800, 900))");
-  requests ("{'spec':{'containers':[{'name':'a','resources':{'requests':{'cpu':'1','memory':'64Mi'}}}],"
-            "'overhead':{'cpu':'250m','memory':'120Mi'}}}",
-            1250, 184 << 20, "overhead is added");
+  requests (
+      "{'spec':{'containers':[{'name':'a','resources':{'requests':{'cpu':'1','memory':'64Mi'}}}],"
+      "'overhead':{'cpu':'250m','memory':'120Mi'}}}",
+      1250, 184 << 20, "overhead is added");
 
   json_t *badpod = mkpod ("p", "1x", NULL, NULL);
   husk_error *err = NULL;
@@ -111,15 +116,18 @@ main (void)
   json_decref (badpod);
   json_t *neg = mkpod ("p", "-1", NULL, NULL);
   ok (sched_pod_requests (neg, &a, &b, &c, &err) < 0 && err
-          && strstr (err->msg, "spec.containers[0].resources.requests.cpu: must be greater than or equal to 0"),
+          && strstr (
+              err->msg,
+              "spec.containers[0].resources.requests.cpu: must be greater than or equal to 0"),
       "a negative request is refused: %s", err ? err->msg : "(accepted)");
   husk_error_free (err);
   err = NULL;
   json_decref (neg);
   json_t *huge = mkpod ("p", "9e15", "9E",
-                        "{'spec':{'overhead':{'cpu':'9e15','memory':'9E'},'initContainers':[{'name':'i','resources':{'requests':{'cpu':'9e15'}}}]}}");
+                        "{'spec':{'overhead':{'cpu':'9e15','memory':'9E'},'initContainers':[{'name'"
+                        ":'i','resources':{'requests':{'cpu':'9e15'}}}]}}");
   ok (sched_pod_requests (huge, &a, &b, &c, &err) == 0 && a == INT64_MAX && b == INT64_MAX,
-      "sums saturate instead of wrapping (%lld)", (long long) a);
+      "sums saturate instead of wrapping (%lld)", (long long)a);
   json_decref (huge);
   return tap_done ();
 }

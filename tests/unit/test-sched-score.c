@@ -8,7 +8,8 @@
 #include "tests/unit/sched-util.h"
 
 static sched_config spread_cfg = { .percentage_of_nodes_to_score = 100, .seed = 7 };
-static sched_config pack_cfg = { .strategy = SCHED_MOST_ALLOCATED, .percentage_of_nodes_to_score = 100, .seed = 7 };
+static sched_config pack_cfg
+    = { .strategy = SCHED_MOST_ALLOCATED, .percentage_of_nodes_to_score = 100, .seed = 7 };
 
 static sched_pod *
 parsed (json_t *obj)
@@ -51,7 +52,8 @@ test_resources (void)
   is_int (sched_score_resources (&spread_cfg, p, node_of (c, "half")), 25,
           "LeastAllocated on a half-full node = 25");
   is_int (sched_score_resources (&pack_cfg, p, node_of (c, "empty")), 25, "MostAllocated = 25");
-  is_int (sched_score_resources (&pack_cfg, p, node_of (c, "half")), 75, "MostAllocated half-full = 75");
+  is_int (sched_score_resources (&pack_cfg, p, node_of (c, "half")), 75,
+          "MostAllocated half-full = 75");
   sched_pod_free (p);
   pick (c, &spread_cfg, mkpod ("p", "1", "4Gi", NULL), "empty", "spread picks the emptier node");
   pick (c, &pack_cfg, mkpod ("p", "1", "4Gi", NULL), "half", "bin packing picks the fuller node");
@@ -100,15 +102,18 @@ test_image_locality (void)
 {
   sched_cache *c = sched_cache_new ();
   add_node (c, mknode ("has", "4", "16Gi", 110,
-                       "{'status':{'images':[{'names':['docker.io/library/nginx:1.25'],'sizeBytes':524288000}]}}"));
+                       "{'status':{'images':[{'names':['docker.io/library/"
+                       "nginx:1.25'],'sizeBytes':524288000}]}}"));
   add_node (c, mknode ("not", "4", "16Gi", 110, NULL));
-  sched_pod *p = parsed (mkpod ("p", NULL, NULL, "{'spec':{'containers':[{'name':'c','image':'nginx:1.25'}]}}"));
+  sched_pod *p = parsed (
+      mkpod ("p", NULL, NULL, "{'spec':{'containers':[{'name':'c','image':'nginx:1.25'}]}}"));
   /* 500 MiB x (1 of 2 nodes) = 250 MiB; (250 - 23) * 100 / (1000 - 23) = 23 */
   is_int (sched_score_image_locality (c, p, node_of (c, "has")), 23,
           "ImageLocality: size scaled by spread, thresholds 23 MB..1000 MB");
   is_int (sched_score_image_locality (c, p, node_of (c, "not")), 0, "no image, no score");
   sched_pod_free (p);
-  pick (c, &spread_cfg, mkpod ("p", NULL, NULL, "{'spec':{'containers':[{'name':'c','image':'nginx:1.25'}]}}"),
+  pick (c, &spread_cfg,
+        mkpod ("p", NULL, NULL, "{'spec':{'containers':[{'name':'c','image':'nginx:1.25'}]}}"),
         "has", "the node holding the image wins a tie");
   sched_cache_free (c);
 }
@@ -119,13 +124,17 @@ test_affinity_taints (void)
   sched_cache *c = sched_cache_new ();
   add_node (c, mknode ("ssd", "4", "16Gi", 110, "{'metadata':{'labels':{'disk':'ssd'}}}"));
   add_node (c, mknode ("hdd", "4", "16Gi", 110, "{'metadata':{'labels':{'disk':'hdd'}}}"));
-  add_node (c, mknode ("soft", "4", "16Gi", 110,
-                       "{'spec':{'taints':[{'key':'spot','value':'yes','effect':'PreferNoSchedule'}]}}"));
-  const char *pref = "{'spec':{'affinity':{'nodeAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
-                     "{'weight':80,'preference':{'matchExpressions':[{'key':'disk','operator':'In','values':['ssd']}]}},"
-                     "{'weight':20,'preference':{'matchExpressions':[{'key':'disk','operator':'Exists'}]}}]}}}}";
+  add_node (
+      c, mknode ("soft", "4", "16Gi", 110,
+                 "{'spec':{'taints':[{'key':'spot','value':'yes','effect':'PreferNoSchedule'}]}}"));
+  const char *pref
+      = "{'spec':{'affinity':{'nodeAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
+        "{'weight':80,'preference':{'matchExpressions':[{'key':'disk','operator':'In','values':['"
+        "ssd']}]}},"
+        "{'weight':20,'preference':{'matchExpressions':[{'key':'disk','operator':'Exists'}]}}]}}}}";
   sched_pod *p = parsed (mkpod ("p", NULL, NULL, pref));
-  is_int (sched_score_node_affinity_raw (p, node_of (c, "ssd")), 100, "preferred weights add up (80+20)");
+  is_int (sched_score_node_affinity_raw (p, node_of (c, "ssd")), 100,
+          "preferred weights add up (80+20)");
   is_int (sched_score_node_affinity_raw (p, node_of (c, "hdd")), 20, "one preference matched");
   int64_t s[3] = { 100, 20, 0 };
   sched_score_normalize_default (s, 3, false);
@@ -134,9 +143,12 @@ test_affinity_taints (void)
   pick (c, &spread_cfg, mkpod ("p", NULL, NULL, pref), "ssd", "preferred node affinity picks ssd");
 
   sched_pod *q = parsed (mkpod ("q", NULL, NULL, NULL));
-  is_int (sched_score_taint_raw (q, node_of (c, "soft")), 1, "one untolerated PreferNoSchedule taint");
+  is_int (sched_score_taint_raw (q, node_of (c, "soft")), 1,
+          "one untolerated PreferNoSchedule taint");
   sched_pod_free (q);
-  sched_pod *t = parsed (mkpod ("t", NULL, NULL, "{'spec':{'tolerations':[{'key':'spot','operator':'Exists','effect':'PreferNoSchedule'}]}}"));
+  sched_pod *t = parsed (mkpod (
+      "t", NULL, NULL,
+      "{'spec':{'tolerations':[{'key':'spot','operator':'Exists','effect':'PreferNoSchedule'}]}}"));
   is_int (sched_score_taint_raw (t, node_of (c, "soft")), 0, "tolerated PreferNoSchedule taint");
   sched_pod_free (t);
   int64_t r[2] = { 1, 0 };
@@ -156,7 +168,7 @@ test_affinity_taints (void)
   ok (sched_score_node (c, &spread_cfg, y, "soft", &with, NULL) == 0
           && sched_score_node (c, &spread_cfg, y, "hdd", &without, NULL) == 0
           && without - with == 3 * 100,
-      "TaintToleration weighs 3 (hdd %lld, soft %lld)", (long long) without, (long long) with);
+      "TaintToleration weighs 3 (hdd %lld, soft %lld)", (long long)without, (long long)with);
   json_decref (y);
   sched_cache_free (c);
 }
@@ -168,29 +180,41 @@ test_interpod_spread (void)
   add_node (c, mknode ("a1", "4", "16Gi", 110, "{'metadata':{'labels':{'zone':'a'}}}"));
   add_node (c, mknode ("b1", "4", "16Gi", 110, "{'metadata':{'labels':{'zone':'b'}}}"));
   bind_pod (c, mkpod ("cache", NULL, NULL, "{'metadata':{'labels':{'app':'cache'}}}"), "b1");
+  pick (
+      c, &spread_cfg,
+      mkpod (
+          "w", NULL, NULL,
+          "{'spec':{'affinity':{'podAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
+          "{'weight':50,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'cache'}},'"
+          "topologyKey':'zone'}}]}}}}"),
+      "b1", "preferred pod affinity: near the cache");
   pick (c, &spread_cfg,
         mkpod ("w", NULL, NULL,
-               "{'spec':{'affinity':{'podAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
-               "{'weight':50,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'cache'}},'topologyKey':'zone'}}]}}}}"),
-        "b1", "preferred pod affinity: near the cache");
-  pick (c, &spread_cfg,
-        mkpod ("w", NULL, NULL,
-               "{'spec':{'affinity':{'podAntiAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
-               "{'weight':50,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'cache'}},'topologyKey':'zone'}}]}}}}"),
+               "{'spec':{'affinity':{'podAntiAffinity':{'"
+               "preferredDuringSchedulingIgnoredDuringExecution':["
+               "{'weight':50,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'cache'}},'"
+               "topologyKey':'zone'}}]}}}}"),
         "a1", "preferred pod anti-affinity: away from the cache");
   /* Existing pods' terms count too (symmetry): a pod that prefers web pods near it draws them,
      even to the busier node (a1 gets 1 cpu and 4Gi of ballast). */
   bind_pod (c, mkpod ("ballast", "1", "4Gi", NULL), "a1");
-  bind_pod (c, mkpod ("lover", NULL, NULL,
-                      "{'spec':{'affinity':{'podAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
-                      "{'weight':100,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'web'}},'topologyKey':'zone'}}]}}}}"),
-            "a1");
+  bind_pod (
+      c,
+      mkpod (
+          "lover", NULL, NULL,
+          "{'spec':{'affinity':{'podAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
+          "{'weight':100,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'web'}},'"
+          "topologyKey':'zone'}}]}}}}"),
+      "a1");
   pick (c, &spread_cfg, mkpod ("web", NULL, NULL, "{'metadata':{'labels':{'app':'web'}}}"), "a1",
         "an existing pod's preferred affinity attracts the matching pod");
   sched_cache_remove_pod (c, "default", "lover");
-  bind_pod (c, mkpod ("hater", NULL, NULL,
-                      "{'spec':{'affinity':{'podAntiAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':["
-                      "{'weight':100,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'api'}},'topologyKey':'zone'}}]}}}}"),
+  bind_pod (c,
+            mkpod ("hater", NULL, NULL,
+                   "{'spec':{'affinity':{'podAntiAffinity':{'"
+                   "preferredDuringSchedulingIgnoredDuringExecution':["
+                   "{'weight':100,'podAffinityTerm':{'labelSelector':{'matchLabels':{'app':'api'}},"
+                   "'topologyKey':'zone'}}]}}}}"),
             "b1");
   pick (c, &spread_cfg, mkpod ("api", NULL, NULL, "{'metadata':{'labels':{'app':'api'}}}"), "a1",
         "an existing pod's preferred anti-affinity repels the matching pod");
@@ -199,9 +223,11 @@ test_interpod_spread (void)
   bind_pod (c, mkpod ("s1", NULL, NULL, "{'metadata':{'labels':{'app':'s'}}}"), "a1");
   bind_pod (c, mkpod ("s2", NULL, NULL, "{'metadata':{'labels':{'app':'s'}}}"), "a1");
   pick (c, &spread_cfg,
-        mkpod ("s3", NULL, NULL,
-               "{'metadata':{'labels':{'app':'s'}},'spec':{'topologySpreadConstraints':[{'maxSkew':1,'topologyKey':'zone',"
-               "'whenUnsatisfiable':'ScheduleAnyway','labelSelector':{'matchLabels':{'app':'s'}}}]}}"),
+        mkpod (
+            "s3", NULL, NULL,
+            "{'metadata':{'labels':{'app':'s'}},'spec':{'topologySpreadConstraints':[{'maxSkew':1,'"
+            "topologyKey':'zone',"
+            "'whenUnsatisfiable':'ScheduleAnyway','labelSelector':{'matchLabels':{'app':'s'}}}]}}"),
         "b1", "ScheduleAnyway spread prefers the emptier zone");
   sched_cache_free (c);
 }

@@ -5,7 +5,7 @@
 #include "src/master/ctrl/logic.h"
 
 #define BACKOFF_BASE 10
-#define BACKOFF_MAX 360
+#define BACKOFF_MAX  360
 
 int64_t
 ctrl_job_backoff (int32_t failures)

@@ -57,12 +57,12 @@ parse_value (const char *s, size_t n, const bounds *b, int *out, husk_error **er
           return 0;
         }
   if (n == 0 || n > 9)
-    return husk_err (err, EINVAL, "failed to parse int from %.*s: invalid syntax", (int) n, s);
+    return husk_err (err, EINVAL, "failed to parse int from %.*s: invalid syntax", (int)n, s);
   int v = 0;
   for (size_t i = 0; i < n; i++)
     {
       if (s[i] < '0' || s[i] > '9')
-        return husk_err (err, EINVAL, "failed to parse int from %.*s: invalid syntax", (int) n, s);
+        return husk_err (err, EINVAL, "failed to parse int from %.*s: invalid syntax", (int)n, s);
       v = v * 10 + (s[i] - '0');
     }
   *out = v;
@@ -90,7 +90,7 @@ parse_range (const char *expr, size_t len, const bounds *b, uint64_t *bits, husk
   else
     {
       dash = strchr (e, '-');
-      ret = parse_value (e, dash ? (size_t) (dash - e) : strlen (e), b, &start, err);
+      ret = parse_value (e, dash ? (size_t)(dash - e) : strlen (e), b, &start, err);
       if (ret < 0)
         return ret;
       if (dash)
@@ -136,7 +136,7 @@ parse_field (const char *f, const bounds *b, uint64_t *bits, husk_error **err)
   for (const char *p = f;;)
     {
       const char *comma = strchr (p, ',');
-      size_t n = comma ? (size_t) (comma - p) : strlen (p);
+      size_t n = comma ? (size_t)(comma - p) : strlen (p);
       int ret = parse_range (p, n, b, bits, err);
       if (ret < 0)
         return ret;
@@ -150,8 +150,8 @@ static const struct
 {
   const char *name, *spec;
 } descriptors[] = {
-  { "@yearly", "0 0 1 1 *" },  { "@annually", "0 0 1 1 *" }, { "@monthly", "0 0 1 * *" },
-  { "@weekly", "0 0 * * 0" },  { "@daily", "0 0 * * *" },    { "@midnight", "0 0 * * *" },
+  { "@yearly", "0 0 1 1 *" }, { "@annually", "0 0 1 1 *" }, { "@monthly", "0 0 1 * *" },
+  { "@weekly", "0 0 * * 0" }, { "@daily", "0 0 * * *" },    { "@midnight", "0 0 * * *" },
   { "@hourly", "0 * * * *" },
 };
 
@@ -204,7 +204,7 @@ ctrl_cron_parse (const char *schedule, const char *time_zone, ctrl_cron **out, h
       if (time_zone && *time_zone)
         return husk_err (err, EINVAL,
                          "cannot use both timeZone field and TZ or CRON_TZ in schedule");
-      zone = xstrndup (z, (size_t) (sp - z));
+      zone = xstrndup (z, (size_t)(sp - z));
       spec = sp + 1;
     }
   else if (time_zone && *time_zone)
@@ -244,8 +244,8 @@ to_wall (const ctrl_cron *c, int64_t t)
   int64_t local = t + ctrl_tz_offset (c->tz, t);
   int64_t days = floor_div (local, 86400), secs = local - days * 86400;
   ctrl_civil_from_days (days, &w.y, &w.mo, &w.d);
-  w.h = (int) (secs / 3600), w.mi = (int) (secs / 60 % 60), w.s = (int) (secs % 60);
-  w.wd = (int) (((days + 4) % 7 + 7) % 7);
+  w.h = (int)(secs / 3600), w.mi = (int)(secs / 60 % 60), w.s = (int)(secs % 60);
+  w.wd = (int)(((days + 4) % 7 + 7) % 7);
   return w;
 }
 
@@ -310,7 +310,7 @@ wrap:
       /* A DST change can leave the walk off midnight: go back to it. */
       if (w.h != 0)
         {
-          t += w.h > 12 ? (int64_t) (24 - w.h) * 3600 : -(int64_t) w.h * 3600;
+          t += w.h > 12 ? (int64_t)(24 - w.h) * 3600 : -(int64_t)w.h * 3600;
           w = to_wall (c, t);
         }
       if (w.d == 1)
@@ -351,9 +351,8 @@ wrap:
 }
 
 int
-ctrl_cron_most_recent (const ctrl_cron *c, int64_t earliest, int64_t now,
-                       int64_t starting_deadline, int64_t *most_recent, ctrl_missed *missed,
-                       husk_error **err)
+ctrl_cron_most_recent (const ctrl_cron *c, int64_t earliest, int64_t now, int64_t starting_deadline,
+                       int64_t *most_recent, ctrl_missed *missed, husk_error **err)
 {
   *most_recent = 0;
   *missed = CTRL_NONE_MISSED;

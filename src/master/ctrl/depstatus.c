@@ -12,7 +12,7 @@
 static char *
 rfc3339 (int64_t t)
 {
-  time_t tt = (time_t) t;
+  time_t tt = (time_t)t;
   struct tm tm;
   char buf[32];
   gmtime_r (&tt, &tm);
@@ -26,7 +26,7 @@ parse_time (const char *s)
   struct tm tm = { 0 };
   if (!s || !strptime (s, "%Y-%m-%dT%H:%M:%SZ", &tm))
     return 0;
-  return (int64_t) timegm (&tm);
+  return (int64_t)timegm (&tm);
 }
 
 static json_t *
@@ -35,11 +35,11 @@ get_condition (json_t *status, const char *type)
   json_t *c;
   size_t i;
   json_array_foreach (json_object_get (status, "conditions"), i, c)
-    {
-      const char *t = json_string_value (json_object_get (c, "type"));
-      if (t && streq (t, type))
-        return c;
-    }
+  {
+    const char *t = json_string_value (json_object_get (c, "type"));
+    if (t && streq (t, type))
+      return c;
+  }
   return NULL;
 }
 
@@ -86,7 +86,7 @@ set_condition (json_t *status, const char *type, const char *cstatus, const char
 static int32_t
 i32 (json_t *obj, const char *path)
 {
-  return (int32_t) json_integer_value (husk_json_path (obj, path));
+  return (int32_t)json_integer_value (husk_json_path (obj, path));
 }
 
 int
@@ -97,16 +97,18 @@ ctrl_deployment_status (json_t *deployment, const ctrl_rs_status *rs, size_t n, 
   json_t *old = json_object_get (deployment, "status");
   const char *dname = husk_json_path_str (deployment, "metadata.name");
   json_t *reps = json_object_get (spec, "replicas");
-  int32_t desired = reps ? (int32_t) json_integer_value (reps) : 1;
+  int32_t desired = reps ? (int32_t)json_integer_value (reps) : 1;
   int32_t unavailable = 0, surge;
   const char *strategy = husk_json_path_str (spec, "strategy.type");
   if (!strategy || streq (strategy, "RollingUpdate"))
     {
-      int ret = ctrl_rollout_fenceposts (husk_json_path (spec, "strategy.rollingUpdate.maxSurge"),
-                                         husk_json_path (spec, "strategy.rollingUpdate.maxUnavailable"),
-                                         desired, &surge, &unavailable, err);
+      int ret
+          = ctrl_rollout_fenceposts (husk_json_path (spec, "strategy.rollingUpdate.maxSurge"),
+                                     husk_json_path (spec, "strategy.rollingUpdate.maxUnavailable"),
+                                     desired, &surge, &unavailable, err);
       if (ret < 0)
-        return husk_err_wrap (err, "deployment %s: spec.strategy.rollingUpdate", dname ? dname : "");
+        return husk_err_wrap (err, "deployment %s: spec.strategy.rollingUpdate",
+                              dname ? dname : "");
       if (unavailable > desired)
         unavailable = desired;
     }
@@ -122,11 +124,11 @@ ctrl_deployment_status (json_t *deployment, const ctrl_rs_status *rs, size_t n, 
       if (rs[i].is_new)
         updated = rs[i].replicas, new_name = rs[i].name;
     }
-  json_t *st = json_pack ("{sI si si si si si}", "observedGeneration",
-                          (json_int_t) json_integer_value (husk_json_path (deployment, "metadata.generation")),
-                          "replicas", actual, "updatedReplicas", updated, "readyReplicas", ready,
-                          "availableReplicas", available, "unavailableReplicas",
-                          total - available > 0 ? total - available : 0);
+  json_t *st = json_pack (
+      "{sI si si si si si}", "observedGeneration",
+      (json_int_t)json_integer_value (husk_json_path (deployment, "metadata.generation")),
+      "replicas", actual, "updatedReplicas", updated, "readyReplicas", ready, "availableReplicas",
+      available, "unavailableReplicas", total - available > 0 ? total - available : 0);
   json_t *cc = json_object_get (old, "collisionCount");
   if (cc)
     json_object_set (st, "collisionCount", cc);
@@ -151,9 +153,11 @@ ctrl_deployment_status (json_t *deployment, const ctrl_rs_status *rs, size_t n, 
     {
       /* checkPausedConditions */
       if (paused && !(cur_reason && streq (cur_reason, "DeploymentPaused")))
-        set_condition (st, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", now, NULL);
+        set_condition (st, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused",
+                       now, NULL);
       else if (!paused)
-        set_condition (st, "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed", now, NULL);
+        set_condition (st, "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed",
+                       now, NULL);
       *out = st;
       return 0;
     }
@@ -163,7 +167,8 @@ ctrl_deployment_status (json_t *deployment, const ctrl_rs_status *rs, size_t n, 
       *out = st;
       return 0;
     }
-  bool complete_before = actual == updated && cur_reason && streq (cur_reason, "NewReplicaSetAvailable");
+  bool complete_before
+      = actual == updated && cur_reason && streq (cur_reason, "NewReplicaSetAvailable");
   if (complete_before)
     {
       *out = st;
@@ -174,7 +179,8 @@ ctrl_deployment_status (json_t *deployment, const ctrl_rs_status *rs, size_t n, 
   bool complete = updated == desired && actual == desired && available == desired;
   int32_t old_updated = i32 (old, "updatedReplicas"), old_replicas = i32 (old, "replicas");
   bool progressing = updated > old_updated || (actual - updated) < (old_replicas - old_updated)
-                     || ready > i32 (old, "readyReplicas") || available > i32 (old, "availableReplicas");
+                     || ready > i32 (old, "readyReplicas")
+                     || available > i32 (old, "availableReplicas");
   if (complete)
     {
       _cleanup_free_ char *m = xasprintf ("%s has successfully progressed.", who);
@@ -195,11 +201,12 @@ ctrl_deployment_status (json_t *deployment, const ctrl_rs_status *rs, size_t n, 
     {
       json_t *pc = get_condition (st, "Progressing");
       const char *r = json_string_value (json_object_get (pc, "reason"));
-      bool timed_out = pc && r && !streq (r, "NewReplicaSetAvailable")
-                       && (streq (r, "ProgressDeadlineExceeded")
-                           || parse_time (json_string_value (json_object_get (pc, "lastUpdateTime")))
-                                      + deadline
-                                  < now);
+      bool timed_out
+          = pc && r && !streq (r, "NewReplicaSetAvailable")
+            && (streq (r, "ProgressDeadlineExceeded")
+                || parse_time (json_string_value (json_object_get (pc, "lastUpdateTime")))
+                           + deadline
+                       < now);
       if (timed_out)
         {
           _cleanup_free_ char *m = xasprintf ("%s has timed out progressing.", who);

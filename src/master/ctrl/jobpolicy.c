@@ -10,9 +10,8 @@ in_values (json_t *values, json_int_t code)
 {
   json_t *v;
   size_t i;
-  json_array_foreach (values, i, v)
-    if (json_is_integer (v) && json_integer_value (v) == code)
-      return true;
+  json_array_foreach (values, i,
+                      v) if (json_is_integer (v) && json_integer_value (v) == code) return true;
   return false;
 }
 
@@ -30,18 +29,18 @@ match_exit_codes (json_t *status, json_t *req)
       json_t *cs;
       size_t i;
       json_array_foreach (json_object_get (status, lists[l]), i, cs)
-        {
-          json_t *term = json_object_get (json_object_get (cs, "state"), "terminated");
-          const char *name = json_string_value (json_object_get (cs, "name"));
-          if (!json_is_object (term) || (want && (!name || !streq (want, name))))
-            continue;
-          json_int_t code = json_integer_value (json_object_get (term, "exitCode"));
-          if (code == 0 || !op)
-            continue;
-          if ((streq (op, "In") && in_values (values, code))
-              || (streq (op, "NotIn") && !in_values (values, code)))
-            return cs;
-        }
+      {
+        json_t *term = json_object_get (json_object_get (cs, "state"), "terminated");
+        const char *name = json_string_value (json_object_get (cs, "name"));
+        if (!json_is_object (term) || (want && (!name || !streq (want, name))))
+          continue;
+        json_int_t code = json_integer_value (json_object_get (term, "exitCode"));
+        if (code == 0 || !op)
+          continue;
+        if ((streq (op, "In") && in_values (values, code))
+            || (streq (op, "NotIn") && !in_values (values, code)))
+          return cs;
+      }
     }
   return NULL;
 }
@@ -52,15 +51,15 @@ match_conditions (json_t *status, json_t *patterns)
   json_t *cond, *pat;
   size_t i, j;
   json_array_foreach (json_object_get (status, "conditions"), i, cond)
-    json_array_foreach (patterns, j, pat)
-      {
-        const char *t = json_string_value (json_object_get (cond, "type"));
-        const char *s = json_string_value (json_object_get (cond, "status"));
-        const char *pt = json_string_value (json_object_get (pat, "type"));
-        const char *ps = json_string_value (json_object_get (pat, "status"));
-        if (t && s && pt && streq (t, pt) && streq (s, ps ? ps : "True"))
-          return cond;
-      }
+      json_array_foreach (patterns, j, pat)
+  {
+    const char *t = json_string_value (json_object_get (cond, "type"));
+    const char *s = json_string_value (json_object_get (cond, "status"));
+    const char *pt = json_string_value (json_object_get (pat, "type"));
+    const char *ps = json_string_value (json_object_get (pat, "status"));
+    if (t && s && pt && streq (t, pt) && streq (s, ps ? ps : "True"))
+      return cond;
+  }
   return NULL;
 }
 
@@ -88,30 +87,29 @@ ctrl_job_pod_failure_policy (json_t *policy, json_t *pod, char **message)
   size_t i;
   *message = NULL;
   json_array_foreach (json_object_get (policy, "rules"), i, rule)
-    {
-      const char *a = json_string_value (json_object_get (rule, "action"));
-      json_t *codes = json_object_get (rule, "onExitCodes");
-      json_t *conds = json_object_get (rule, "onPodConditions");
-      json_t *hit = NULL;
-      if (json_is_object (codes))
-        hit = match_exit_codes (status, codes);
-      else if (json_is_array (conds))
-        hit = match_conditions (status, conds);
-      if (!hit)
-        continue;
-      ctrl_pfp_action act = action_of (a);
-      if (act == CTRL_PFP_FAIL_JOB && json_is_object (codes))
-        *message = xasprintf ("Container %s for pod %s/%s failed with exit code %lld matching FailJob "
-                              "rule at index %zu",
-                              json_string_value (json_object_get (hit, "name")), ns ? ns : "default",
-                              name ? name : "",
-                              (long long) json_integer_value (husk_json_path (hit, "state.terminated.exitCode")),
-                              i);
-      else if (act == CTRL_PFP_FAIL_JOB)
-        *message = xasprintf ("Pod %s/%s has condition %s matching FailJob rule at index %zu",
-                              ns ? ns : "default", name ? name : "",
-                              json_string_value (json_object_get (hit, "type")), i);
-      return act;
-    }
+  {
+    const char *a = json_string_value (json_object_get (rule, "action"));
+    json_t *codes = json_object_get (rule, "onExitCodes");
+    json_t *conds = json_object_get (rule, "onPodConditions");
+    json_t *hit = NULL;
+    if (json_is_object (codes))
+      hit = match_exit_codes (status, codes);
+    else if (json_is_array (conds))
+      hit = match_conditions (status, conds);
+    if (!hit)
+      continue;
+    ctrl_pfp_action act = action_of (a);
+    if (act == CTRL_PFP_FAIL_JOB && json_is_object (codes))
+      *message = xasprintf (
+          "Container %s for pod %s/%s failed with exit code %lld matching FailJob "
+          "rule at index %zu",
+          json_string_value (json_object_get (hit, "name")), ns ? ns : "default", name ? name : "",
+          (long long)json_integer_value (husk_json_path (hit, "state.terminated.exitCode")), i);
+    else if (act == CTRL_PFP_FAIL_JOB)
+      *message = xasprintf ("Pod %s/%s has condition %s matching FailJob rule at index %zu",
+                            ns ? ns : "default", name ? name : "",
+                            json_string_value (json_object_get (hit, "type")), i);
+    return act;
+  }
   return CTRL_PFP_COUNT;
 }

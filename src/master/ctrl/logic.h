@@ -101,9 +101,9 @@ void ctrl_rollout_proportional (int32_t desired, int32_t surge, int32_t status_r
 typedef struct ctrl_rs_status
 {
   const char *name;
-  int32_t spec_replicas;                 /* spec.replicas */
-  int32_t replicas, ready, available;    /* status.replicas, readyReplicas, availableReplicas */
-  bool is_new;                           /* its pod template is the Deployment's */
+  int32_t spec_replicas;              /* spec.replicas */
+  int32_t replicas, ready, available; /* status.replicas, readyReplicas, availableReplicas */
+  bool is_new;                        /* its pod template is the Deployment's */
 } ctrl_rs_status;
 
 /* The Deployment's new status (depstatus.c, upstream calculateStatus + syncRolloutStatus +

@@ -16,7 +16,7 @@ ctrl_safe_encode (const char *s)
   size_t n = strlen (s);
   char *out = xmalloc (n + 1);
   for (size_t i = 0; i < n; i++)
-    out[i] = alphabet[(unsigned char) s[i] % (sizeof alphabet - 1)];
+    out[i] = alphabet[(unsigned char)s[i] % (sizeof alphabet - 1)];
   out[n] = '\0';
   return out;
 }
@@ -33,12 +33,14 @@ fnv32a (uint32_t h, const void *data, size_t n)
 char *
 ctrl_pod_template_hash (const json_t *template, int64_t collision_count)
 {
-  _cleanup_free_ char *canon = json_dumps (template, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+  _cleanup_free_ char *canon
+      = json_dumps (template, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
   uint32_t h = fnv32a (2166136261u, canon ? canon : "", canon ? strlen (canon) : 0);
   if (collision_count >= 0)
     {
-      uint32_t c = (uint32_t) collision_count;
-      unsigned char b[8] = { c & 0xff, (c >> 8) & 0xff, (c >> 16) & 0xff, (c >> 24) & 0xff, 0, 0, 0, 0 };
+      uint32_t c = (uint32_t)collision_count;
+      unsigned char b[8]
+          = { c & 0xff, (c >> 8) & 0xff, (c >> 16) & 0xff, (c >> 24) & 0xff, 0, 0, 0, 0 };
       h = fnv32a (h, b, sizeof b);
     }
   char num[16];

@@ -15,28 +15,30 @@ ctrl_intstr_scaled (const json_t *v, int32_t total, bool round_up, int32_t *out,
     return husk_err (err, EINVAL, "nil value for IntOrString");
   if (json_is_integer (v))
     {
-      *out = (int32_t) json_integer_value (v);
+      *out = (int32_t)json_integer_value (v);
       return 0;
     }
   if (!json_is_string (v))
-    return husk_err (err, EINVAL, "invalid value for IntOrString: invalid type: not an int or string");
+    return husk_err (err, EINVAL,
+                     "invalid value for IntOrString: invalid type: not an int or string");
   const char *s = json_string_value (v);
   size_t n = strlen (s);
   if (n == 0 || s[n - 1] != '%')
-    return husk_err (err, EINVAL, "invalid value for IntOrString: invalid type: string is not a percentage");
+    return husk_err (err, EINVAL,
+                     "invalid value for IntOrString: invalid type: string is not a percentage");
   char *end;
   errno = 0;
   long pct = strtol (s, &end, 10);
   if (end != s + n - 1 || end == s || errno || pct < INT32_MIN || pct > INT32_MAX)
     return husk_err (err, EINVAL, "invalid value for IntOrString: invalid value \"%s\"", s);
-  int64_t x = (int64_t) pct * total;
+  int64_t x = (int64_t)pct * total;
   /* math.Ceil / math.Floor of x / 100 */
   int64_t q = x / 100, r = x % 100;
   if (r != 0 && round_up && x > 0)
     q++;
   else if (r != 0 && !round_up && x < 0)
     q--;
-  *out = (int32_t) q;
+  *out = (int32_t)q;
   return 0;
 }
 
@@ -75,7 +77,7 @@ ctrl_rollout_new_replicas (int32_t desired, int32_t surge, int32_t total, int32_
 static int
 cmp_created (const void *a, const void *b)
 {
-  const ctrl_rs *x = *(ctrl_rs *const *) a, *y = *(ctrl_rs *const *) b;
+  const ctrl_rs *x = *(ctrl_rs *const *)a, *y = *(ctrl_rs *const *)b;
   return x->created < y->created ? -1 : x->created > y->created;
 }
 
@@ -150,8 +152,8 @@ ctrl_rollout_scale_down_old (int32_t desired, int32_t unavailable, ctrl_rs *old,
 static int
 cmp_size (const void *a, const void *b, void *arg)
 {
-  int scale_dir = *(const int *) arg;
-  const ctrl_rs_scale *x = *(ctrl_rs_scale *const *) a, *y = *(ctrl_rs_scale *const *) b;
+  int scale_dir = *(const int *)arg;
+  const ctrl_rs_scale *x = *(ctrl_rs_scale *const *)a, *y = *(ctrl_rs_scale *const *)b;
   if (x->replicas != y->replicas)
     return x->replicas > y->replicas ? -1 : 1;
   if (x->created == y->created)
@@ -163,7 +165,7 @@ cmp_size (const void *a, const void *b, void *arg)
 static int32_t
 round_half_away (double x)
 {
-  return (int32_t) (x < 0 ? x - 0.5 : x + 0.5);
+  return (int32_t)(x < 0 ? x - 0.5 : x + 0.5);
 }
 
 static int32_t
@@ -175,7 +177,7 @@ fraction (const ctrl_rs_scale *rs, int32_t desired, int32_t surge, int32_t statu
   int32_t annotated = rs->max_replicas > 0 ? rs->max_replicas : status_replicas;
   if (annotated <= 0)
     return 0;
-  return round_half_away ((double) rs->replicas * total / annotated) - rs->replicas;
+  return round_half_away ((double)rs->replicas * total / annotated) - rs->replicas;
 }
 
 void

@@ -65,8 +65,8 @@ ctrl_civil_from_days (int64_t z, int64_t *y, int *m, int *d)
   int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   int64_t mp = (5 * doy + 2) / 153;
-  *d = (int) (doy - (153 * mp + 2) / 5 + 1);
-  *m = (int) (mp < 10 ? mp + 3 : mp - 9);
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
   *y = yoe + era * 400 + (*m <= 2);
 }
 
@@ -86,7 +86,7 @@ rule_day (const rule *r, int64_t y)
     return ctrl_days_from_civil (y, 1, 1) + r->d;
   /* Mm.w.d: day d (0 Sunday) of week w (5: the last) of month m */
   int64_t first = ctrl_days_from_civil (y, r->m, 1);
-  int wd1 = (int) (((first + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+  int wd1 = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
   int64_t day = first + ((r->d - wd1 + 7) % 7) + 7 * (r->w - 1);
   int64_t next_month = ctrl_days_from_civil (y, r->m + 1, 1);
   while (day >= next_month)
@@ -101,7 +101,8 @@ rule_offset (const ctrl_tz *tz, int64_t utc)
     return tz->std_off;
   int64_t y;
   int m, d;
-  ctrl_civil_from_days ((utc + tz->std_off) / 86400 - ((utc + tz->std_off) % 86400 < 0), &y, &m, &d);
+  ctrl_civil_from_days ((utc + tz->std_off) / 86400 - ((utc + tz->std_off) % 86400 < 0), &y, &m,
+                        &d);
   int64_t start = rule_day (&tz->start, y) * 86400 + tz->start.time - tz->std_off;
   int64_t end = rule_day (&tz->end, y) * 86400 + tz->end.time - tz->dst_off;
   bool dst = start < end ? (utc >= start && utc < end) : !(utc >= end && utc < start);
@@ -183,13 +184,13 @@ parse_rule (const char *p, rule *r)
     {
       char *e;
       r->kind = 'M';
-      r->m = (int) strtol (p + 1, &e, 10);
+      r->m = (int)strtol (p + 1, &e, 10);
       if (*e != '.')
         return NULL;
-      r->w = (int) strtol (e + 1, &e, 10);
+      r->w = (int)strtol (e + 1, &e, 10);
       if (*e != '.')
         return NULL;
-      r->d = (int) strtol (e + 1, &e, 10);
+      r->d = (int)strtol (e + 1, &e, 10);
       p = e;
       if (r->m < 1 || r->m > 12 || r->w < 1 || r->w > 5 || r->d < 0 || r->d > 6)
         return NULL;
@@ -203,7 +204,7 @@ parse_rule (const char *p, rule *r)
       long d = strtol (p, &e, 10);
       if (e == p || d < (r->kind == 'J' ? 1 : 0) || d > 365)
         return NULL;
-      r->d = (int) d;
+      r->d = (int)d;
       p = e;
     }
   if (*p == '/')
@@ -243,7 +244,7 @@ ctrl_tz_parse_posix (ctrl_tz *tz, const char *s)
 static uint32_t
 be32 (const unsigned char *p)
 {
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static int
@@ -255,7 +256,7 @@ parse_tzif (ctrl_tz *tz, const unsigned char *b, size_t len)
   for (int i = 0; i < 6; i++)
     c[i] = be32 (b + 20 + 4 * i);
   /* isutcnt isstdcnt leapcnt timecnt typecnt charcnt */
-  size_t v1 = (size_t) c[3] * 5 + (size_t) c[4] * 6 + c[5] + (size_t) c[2] * 8 + c[1] + c[0];
+  size_t v1 = (size_t)c[3] * 5 + (size_t)c[4] * 6 + c[5] + (size_t)c[2] * 8 + c[1] + c[0];
   bool v2 = b[4] >= '2';
   size_t tsize = 4;
   const unsigned char *p = b + 44;
@@ -271,9 +272,9 @@ parse_tzif (ctrl_tz *tz, const unsigned char *b, size_t len)
       p += 44;
       tsize = 8;
     }
-  size_t need = (size_t) c[3] * (tsize + 1) + (size_t) c[4] * 6 + c[5]
-                + (size_t) c[2] * (tsize + 4) + c[1] + c[0];
-  if (c[4] == 0 || (size_t) (p - b) + need > len)
+  size_t need = (size_t)c[3] * (tsize + 1) + (size_t)c[4] * 6 + c[5] + (size_t)c[2] * (tsize + 4)
+                + c[1] + c[0];
+  if (c[4] == 0 || (size_t)(p - b) + need > len)
     return -1;
   const unsigned char *times = p, *idx = p + c[3] * tsize, *types = idx + c[3];
   tz->n = c[3];
@@ -281,29 +282,29 @@ parse_tzif (ctrl_tz *tz, const unsigned char *b, size_t len)
   tz->off = xcalloc (tz->n + 1, sizeof *tz->off);
   for (size_t i = 0; i < tz->n; i++)
     {
-      int64_t t = tsize == 8 ? (int64_t) ((uint64_t) be32 (times + 8 * i) << 32
-                                          | be32 (times + 8 * i + 4))
-                             : (int64_t) (int32_t) be32 (times + 4 * i);
+      int64_t t = tsize == 8
+                      ? (int64_t)((uint64_t)be32 (times + 8 * i) << 32 | be32 (times + 8 * i + 4))
+                      : (int64_t)(int32_t)be32 (times + 4 * i);
       if (idx[i] >= c[4])
         return -1;
       tz->at[i] = t;
-      tz->off[i] = (int32_t) be32 (types + 6 * idx[i]);
+      tz->off[i] = (int32_t)be32 (types + 6 * idx[i]);
     }
   /* Before the first transition: the first standard-time type (RFC 8536 3.2), else type 0. */
-  tz->first_off = (int32_t) be32 (types);
+  tz->first_off = (int32_t)be32 (types);
   for (uint32_t i = 0; i < c[4]; i++)
     if (!types[6 * i + 4])
       {
-        tz->first_off = (int32_t) be32 (types + 6 * i);
+        tz->first_off = (int32_t)be32 (types + 6 * i);
         break;
       }
   const unsigned char *foot = p + need;
   if (v2 && foot < b + len && *foot == '\n')
     {
-      const unsigned char *e = memchr (foot + 1, '\n', (size_t) (b + len - foot - 1));
+      const unsigned char *e = memchr (foot + 1, '\n', (size_t)(b + len - foot - 1));
       if (e && e > foot + 1)
         {
-          _cleanup_free_ char *s = xstrndup ((const char *) foot + 1, (size_t) (e - foot - 1));
+          _cleanup_free_ char *s = xstrndup ((const char *)foot + 1, (size_t)(e - foot - 1));
           if (ctrl_tz_parse_posix (tz, s) < 0)
             return -1;
         }
@@ -343,7 +344,7 @@ ctrl_tz_load (const char *name, ctrl_tz **out, husk_error **err)
   _cleanup_free_ char *data = NULL;
   size_t len = 0;
   int ret = husk_read_file (path, &data, &len, NULL);
-  if (ret < 0 || parse_tzif (tz, (unsigned char *) data, len) < 0)
+  if (ret < 0 || parse_tzif (tz, (unsigned char *)data, len) < 0)
     {
       ctrl_tz_free (tz);
       return husk_err (err, ENOENT, "unknown time zone %s", name);

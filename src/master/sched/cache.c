@@ -73,8 +73,9 @@ sched_image_normalize (const char *ref)
     prefix = "docker.io/library/";
   else
     {
-      size_t n = (size_t) (slash - ref);
-      bool host = memchr (ref, '.', n) || memchr (ref, ':', n) || (n == 9 && !strncmp (ref, "localhost", 9));
+      size_t n = (size_t)(slash - ref);
+      bool host = memchr (ref, '.', n) || memchr (ref, ':', n)
+                  || (n == 9 && !strncmp (ref, "localhost", 9));
       if (!host)
         prefix = "docker.io/";
     }
@@ -99,26 +100,27 @@ condition_taints (sched_node *n, json_t *conditions)
   json_t *c;
   size_t i;
   json_array_foreach (conditions, i, c)
-    {
-      const char *type = json_string_value (json_object_get (c, "type"));
-      const char *status = json_string_value (json_object_get (c, "status"));
-      if (!type || !status)
-        continue;
-      if (streq (type, "Ready") && streq (status, "False"))
-        add_taint (n, "node.kubernetes.io/not-ready", "", SCHED_NO_SCHEDULE);
-      else if (streq (type, "Ready") && !streq (status, "True"))
-        add_taint (n, "node.kubernetes.io/unreachable", "", SCHED_NO_SCHEDULE);
-      else if (streq (status, "True"))
-        {
-          const char *k = streq (type, "MemoryPressure")       ? "node.kubernetes.io/memory-pressure"
-                          : streq (type, "DiskPressure")       ? "node.kubernetes.io/disk-pressure"
-                          : streq (type, "PIDPressure")        ? "node.kubernetes.io/pid-pressure"
-                          : streq (type, "NetworkUnavailable") ? "node.kubernetes.io/network-unavailable"
-                                                               : NULL;
-          if (k)
-            add_taint (n, k, "", SCHED_NO_SCHEDULE);
-        }
-    }
+  {
+    const char *type = json_string_value (json_object_get (c, "type"));
+    const char *status = json_string_value (json_object_get (c, "status"));
+    if (!type || !status)
+      continue;
+    if (streq (type, "Ready") && streq (status, "False"))
+      add_taint (n, "node.kubernetes.io/not-ready", "", SCHED_NO_SCHEDULE);
+    else if (streq (type, "Ready") && !streq (status, "True"))
+      add_taint (n, "node.kubernetes.io/unreachable", "", SCHED_NO_SCHEDULE);
+    else if (streq (status, "True"))
+      {
+        const char *k = streq (type, "MemoryPressure") ? "node.kubernetes.io/memory-pressure"
+                        : streq (type, "DiskPressure") ? "node.kubernetes.io/disk-pressure"
+                        : streq (type, "PIDPressure")  ? "node.kubernetes.io/pid-pressure"
+                        : streq (type, "NetworkUnavailable")
+                            ? "node.kubernetes.io/network-unavailable"
+                            : NULL;
+        if (k)
+          add_taint (n, k, "", SCHED_NO_SCHEDULE);
+      }
+  }
 }
 
 static int
@@ -146,31 +148,32 @@ node_parse (json_t *obj, sched_node **out, husk_error **err)
   json_t *t;
   size_t i;
   json_array_foreach (json_object_get (spec, "taints"), i, t)
-    {
-      const char *key = json_string_value (json_object_get (t, "key"));
-      int effect = sched_taint_effect (json_string_value (json_object_get (t, "effect")));
-      if (!key || effect <= 0)
-        {
-          node_free (n);
-          return husk_err (err, EINVAL, "node %s: spec.taints[%zu]: key and effect are required",
-                           name, i);
-        }
-      add_taint (n, key, json_string_value (json_object_get (t, "value")), effect);
-    }
+  {
+    const char *key = json_string_value (json_object_get (t, "key"));
+    int effect = sched_taint_effect (json_string_value (json_object_get (t, "effect")));
+    if (!key || effect <= 0)
+      {
+        node_free (n);
+        return husk_err (err, EINVAL, "node %s: spec.taints[%zu]: key and effect are required",
+                         name, i);
+      }
+    add_taint (n, key, json_string_value (json_object_get (t, "value")), effect);
+  }
   condition_taints (n, json_object_get (status, "conditions"));
   json_t *img, *nm;
   size_t j;
   json_array_foreach (json_object_get (status, "images"), i, img)
+  {
+    int64_t size = json_integer_value (json_object_get (img, "sizeBytes"));
+    json_array_foreach (json_object_get (img, "names"), j, nm)
     {
-      int64_t size = json_integer_value (json_object_get (img, "sizeBytes"));
-      json_array_foreach (json_object_get (img, "names"), j, nm)
-        {
-          if (!json_is_string (nm))
-            continue;
-          n->images = xreallocarray (n->images, n->n_images + 1, sizeof *n->images);
-          n->images[n->n_images++] = (sched_image){ sched_image_normalize (json_string_value (nm)), size };
-        }
+      if (!json_is_string (nm))
+        continue;
+      n->images = xreallocarray (n->images, n->n_images + 1, sizeof *n->images);
+      n->images[n->n_images++]
+          = (sched_image){ sched_image_normalize (json_string_value (nm)), size };
     }
+  }
   *out = n;
   return 0;
 }
@@ -180,9 +183,9 @@ count_images (sched_cache *c, sched_node *n, intptr_t d)
 {
   for (size_t i = 0; i < n->n_images; i++)
     {
-      intptr_t v = (intptr_t) sched_map_get (c->image_nodes, n->images[i].name) + d;
+      intptr_t v = (intptr_t)sched_map_get (c->image_nodes, n->images[i].name) + d;
       if (v > 0)
-        sched_map_put (c->image_nodes, n->images[i].name, (void *) v);
+        sched_map_put (c->image_nodes, n->images[i].name, (void *)v);
       else
         sched_map_del (c->image_nodes, n->images[i].name);
     }
@@ -365,7 +368,7 @@ sched_cache_node_requested (const sched_cache *c, const char *node, int64_t *mil
     return -ENOENT;
   *milli_cpu = n->req.milli_cpu;
   *memory = n->req.memory;
-  *pods = (int64_t) n->n_pods;
+  *pods = (int64_t)n->n_pods;
   return 0;
 }
 

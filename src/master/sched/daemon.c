@@ -13,7 +13,8 @@ static bool
 implicitly_tolerated (const char *key, int effect, bool host_network)
 {
   if (effect == SCHED_NO_EXECUTE)
-    return streq (key, "node.kubernetes.io/not-ready") || streq (key, "node.kubernetes.io/unreachable");
+    return streq (key, "node.kubernetes.io/not-ready")
+           || streq (key, "node.kubernetes.io/unreachable");
   if (effect == SCHED_NO_SCHEDULE)
     return streq (key, "node.kubernetes.io/disk-pressure")
            || streq (key, "node.kubernetes.io/memory-pressure")
@@ -47,19 +48,19 @@ sched_daemon_fits (json_t *node, json_t *pod, bool *should_run, bool *should_con
       json_t *t;
       size_t i;
       json_array_foreach (husk_json_path (node, "spec.taints"), i, t)
-        {
-          const char *key = json_string_value (json_object_get (t, "key"));
-          const char *value = json_string_value (json_object_get (t, "value"));
-          int effect = sched_taint_effect (json_string_value (json_object_get (t, "effect")));
-          if (!key || effect == SCHED_PREFER_NO_SCHEDULE || effect <= 0)
-            continue;
-          if (implicitly_tolerated (key, effect, host_net)
-              || sched_tolerates (p->tolerations, key, value ? value : "", effect))
-            continue;
-          run = false;
-          if (effect == SCHED_NO_EXECUTE)
-            cont = false;
-        }
+      {
+        const char *key = json_string_value (json_object_get (t, "key"));
+        const char *value = json_string_value (json_object_get (t, "value"));
+        int effect = sched_taint_effect (json_string_value (json_object_get (t, "effect")));
+        if (!key || effect == SCHED_PREFER_NO_SCHEDULE || effect <= 0)
+          continue;
+        if (implicitly_tolerated (key, effect, host_net)
+            || sched_tolerates (p->tolerations, key, value ? value : "", effect))
+          continue;
+        run = false;
+        if (effect == SCHED_NO_EXECUTE)
+          cont = false;
+      }
       *should_run = run;
       *should_continue = cont;
     }

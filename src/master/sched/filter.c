@@ -6,9 +6,9 @@
 #include "src/master/sched/sched-internal.h"
 
 #define REASON_UNSCHEDULABLE "node(s) were unschedulable"
-#define REASON_NODE_NAME "node(s) didn't match the requested node name"
-#define REASON_AFFINITY "node(s) didn't match Pod's node affinity/selector"
-#define REASON_PORTS "node(s) didn't have free ports for the requested pod ports"
+#define REASON_NODE_NAME     "node(s) didn't match the requested node name"
+#define REASON_AFFINITY      "node(s) didn't match Pod's node affinity/selector"
+#define REASON_PORTS         "node(s) didn't have free ports for the requested pod ports"
 
 void
 sched_status_clear (sched_status *s)
@@ -73,12 +73,13 @@ sched_node_matches_pod_affinity_selector (const sched_cycle *cy, const sched_nod
   const char *k;
   json_t *v;
   json_object_foreach (cy->node_selector, k, v)
-    {
-      const char *have = sched_node_label (n, k);
-      if (!have || !json_is_string (v) || !streq (have, json_string_value (v)))
-        return false;
-    }
-  if (cy->required_present && !sched_node_selector_terms_match (cy->required_terms, n->labels, n->name))
+  {
+    const char *have = sched_node_label (n, k);
+    if (!have || !json_is_string (v) || !streq (have, json_string_value (v)))
+      return false;
+  }
+  if (cy->required_present
+      && !sched_node_selector_terms_match (cy->required_terms, n->labels, n->name))
     return false;
   return true;
 }
@@ -141,19 +142,22 @@ sched_fits_resources (const sched_pod *pod, const sched_node *n, const sched_res
   size_t n_bad = 0;
 
   st->n = 0;
-  if ((i128) n->n_pods - f_pods + 1 > n->alloc.pods)
+  if ((i128)n->n_pods - f_pods + 1 > n->alloc.pods)
     st->reasons[st->n++] = "Too many pods";
-  if (r->milli_cpu > 0 && r->milli_cpu > (i128) n->alloc.milli_cpu - ((i128) n->req.milli_cpu - f_cpu))
+  if (r->milli_cpu > 0
+      && r->milli_cpu > (i128)n->alloc.milli_cpu - ((i128)n->req.milli_cpu - f_cpu))
     st->reasons[st->n++] = "Insufficient cpu";
-  if (r->memory > 0 && r->memory > (i128) n->alloc.memory - ((i128) n->req.memory - f_mem))
+  if (r->memory > 0 && r->memory > (i128)n->alloc.memory - ((i128)n->req.memory - f_mem))
     st->reasons[st->n++] = "Insufficient memory";
-  if (r->ephemeral > 0 && r->ephemeral > (i128) n->alloc.ephemeral - ((i128) n->req.ephemeral - f_eph))
+  if (r->ephemeral > 0
+      && r->ephemeral > (i128)n->alloc.ephemeral - ((i128)n->req.ephemeral - f_eph))
     st->reasons[st->n++] = "Insufficient ephemeral-storage";
   for (size_t i = 0; i < r->n_scalar && st->n + n_bad < SCHED_MAX_REASONS; i++)
     {
       const sched_scalar *s = &r->scalar[i];
-      i128 used = (i128) sched_res_scalar (&n->req, s->name) - (freed ? sched_res_scalar (freed, s->name) : 0);
-      if (s->v > 0 && s->v > (i128) sched_res_scalar (&n->alloc, s->name) - used)
+      i128 used = (i128)sched_res_scalar (&n->req, s->name)
+                  - (freed ? sched_res_scalar (freed, s->name) : 0);
+      if (s->v > 0 && s->v > (i128)sched_res_scalar (&n->alloc, s->name) - used)
         bad_scalar[n_bad++] = s->name;
     }
   if (n_bad)

@@ -7,19 +7,19 @@
 
 #include "src/master/sched/sched-internal.h"
 
-#define REASON_AFFINITY "node(s) didn't match pod affinity rules"
-#define REASON_ANTI "node(s) didn't match pod anti-affinity rules"
+#define REASON_AFFINITY      "node(s) didn't match pod affinity rules"
+#define REASON_ANTI          "node(s) didn't match pod anti-affinity rules"
 #define REASON_EXISTING_ANTI "node(s) didn't satisfy existing pods anti-affinity rules"
-#define REASON_SPREAD "node(s) didn't match pod topology spread constraints"
-#define REASON_SPREAD_LABEL REASON_SPREAD " (missing required label)"
+#define REASON_SPREAD        "node(s) didn't match pod topology spread constraints"
+#define REASON_SPREAD_LABEL  REASON_SPREAD " (missing required label)"
 
 /* Counts are stored with an offset so that a domain with no pods (or a negative sum of
    weights) is still present. */
-#define COUNT_OFF ((intptr_t) 1 << 40)
+#define COUNT_OFF ((intptr_t)1 << 40)
 static int64_t
 count_get (sched_map *m, const char *key, bool *present)
 {
-  intptr_t v = (intptr_t) sched_map_get (m, key);
+  intptr_t v = (intptr_t)sched_map_get (m, key);
   if (present)
     *present = v != 0;
   return v ? v - COUNT_OFF : 0;
@@ -28,8 +28,8 @@ count_get (sched_map *m, const char *key, bool *present)
 static void
 count_add (sched_map *m, const char *key, int64_t d)
 {
-  intptr_t v = (intptr_t) sched_map_get (m, key);
-  sched_map_put (m, key, (void *) (intptr_t) ((v ? v : COUNT_OFF) + d));
+  intptr_t v = (intptr_t)sched_map_get (m, key);
+  sched_map_put (m, key, (void *)(intptr_t)((v ? v : COUNT_OFF) + d));
 }
 
 static char *
@@ -47,9 +47,8 @@ in_namespaces (json_t *term, const char *ns, const char *pod_ns)
   size_t i;
   if (json_array_size (list) > 0)
     {
-      json_array_foreach (list, i, x)
-        if (json_is_string (x) && streq (json_string_value (x), ns))
-          return true;
+      json_array_foreach (list, i, x) if (json_is_string (x)
+                                          && streq (json_string_value (x), ns)) return true;
       /* namespaces and an empty namespaceSelector: the union means every namespace. */
       return json_is_object (nssel) && json_object_size (nssel) == 0;
     }
@@ -73,9 +72,7 @@ matches_all_terms (const sched_pod *p, json_t *terms, const char *pod_ns)
   size_t i;
   if (json_array_size (terms) == 0)
     return false;
-  json_array_foreach (terms, i, t)
-    if (!sched_pod_matches_term (p, t, pod_ns))
-      return false;
+  json_array_foreach (terms, i, t) if (!sched_pod_matches_term (p, t, pod_ns)) return false;
   return true;
 }
 
@@ -98,16 +95,16 @@ existing_anti_prefilter (sched_cycle *cy)
           json_t *t;
           size_t k;
           json_array_foreach (terms, k, t)
-            {
-              const char *key = json_string_value (json_object_get (t, "topologyKey"));
-              const char *val = key ? sched_node_label (n, key) : NULL;
-              if (!val || !sched_pod_matches_term (cy->pod, t, e->ns))
-                continue;
-              if (!cy->existing_anti)
-                cy->existing_anti = sched_map_new ();
-              _cleanup_free_ char *p = pair (key, val);
-              count_add (cy->existing_anti, p, 1);
-            }
+          {
+            const char *key = json_string_value (json_object_get (t, "topologyKey"));
+            const char *val = key ? sched_node_label (n, key) : NULL;
+            if (!val || !sched_pod_matches_term (cy->pod, t, e->ns))
+              continue;
+            if (!cy->existing_anti)
+              cy->existing_anti = sched_map_new ();
+            _cleanup_free_ char *p = pair (key, val);
+            count_add (cy->existing_anti, p, 1);
+          }
         }
     }
 }
@@ -129,24 +126,24 @@ incoming_prefilter (sched_cycle *cy)
             continue;
           if (cy->has_affinity && matches_all_terms (e, cy->aff_terms, pod->ns))
             json_array_foreach (cy->aff_terms, k, t)
-              {
-                const char *key = json_string_value (json_object_get (t, "topologyKey"));
-                const char *val = key ? sched_node_label (n, key) : NULL;
-                if (!val)
-                  continue;
-                _cleanup_free_ char *p = pair (key, val);
-                count_add (cy->aff_counts, p, 1);
-              }
+            {
+              const char *key = json_string_value (json_object_get (t, "topologyKey"));
+              const char *val = key ? sched_node_label (n, key) : NULL;
+              if (!val)
+                continue;
+              _cleanup_free_ char *p = pair (key, val);
+              count_add (cy->aff_counts, p, 1);
+            }
           if (cy->has_anti)
             json_array_foreach (cy->anti_terms, k, t)
-              {
-                const char *key = json_string_value (json_object_get (t, "topologyKey"));
-                const char *val = key ? sched_node_label (n, key) : NULL;
-                if (!val || !sched_pod_matches_term (e, t, pod->ns))
-                  continue;
-                _cleanup_free_ char *p = pair (key, val);
-                count_add (cy->anti_counts, p, 1);
-              }
+            {
+              const char *key = json_string_value (json_object_get (t, "topologyKey"));
+              const char *val = key ? sched_node_label (n, key) : NULL;
+              if (!val || !sched_pod_matches_term (e, t, pod->ns))
+                continue;
+              _cleanup_free_ char *p = pair (key, val);
+              count_add (cy->anti_counts, p, 1);
+            }
         }
     }
   cy->aff_self_match = cy->has_affinity && matches_all_terms (pod, cy->aff_terms, pod->ns);
@@ -165,16 +162,16 @@ spread_selector (json_t *con, const sched_pod *pod)
   json_t *k;
   size_t i;
   json_array_foreach (keys, i, k)
-    {
-      const char *v = json_string_value (json_object_get (pod->labels, json_string_value (k)));
-      if (!v)
-        continue;
-      json_t *exprs = json_object_get (out, "matchExpressions");
-      if (!exprs)
-        json_object_set_new (out, "matchExpressions", exprs = json_array ());
-      json_array_append_new (exprs, json_pack ("{sOss s[s]}", "key", k, "operator", "In",
-                                               "values", v));
-    }
+  {
+    const char *v = json_string_value (json_object_get (pod->labels, json_string_value (k)));
+    if (!v)
+      continue;
+    json_t *exprs = json_object_get (out, "matchExpressions");
+    if (!exprs)
+      json_object_set_new (out, "matchExpressions", exprs = json_array ());
+    json_array_append_new (exprs,
+                           json_pack ("{sOss s[s]}", "key", k, "operator", "In", "values", v));
+  }
   return out;
 }
 
@@ -197,25 +194,25 @@ spread_prefilter (sched_cycle *cy, husk_error **err)
     return 0;
   cy->spread = xcalloc (json_array_size (cons), sizeof *cy->spread);
   json_array_foreach (cons, i, con)
-    {
-      sched_spread *s = &cy->spread[cy->n_spread];
-      s->key = json_string_value (json_object_get (con, "topologyKey"));
-      s->max_skew = json_integer_value (json_object_get (con, "maxSkew"));
-      if (s->max_skew > INT32_MAX)
-        s->max_skew = INT32_MAX;
-      const char *when = json_string_value (json_object_get (con, "whenUnsatisfiable"));
-      if (!s->key || s->max_skew <= 0 || !when)
-        return husk_err (err, EINVAL,
-                         "spec.topologySpreadConstraints[%zu]: topologyKey, maxSkew > 0 and "
-                         "whenUnsatisfiable are required",
-                         i);
-      s->hard = streq (when, "DoNotSchedule");
-      s->min_domains = json_integer_value (json_object_get (con, "minDomains"));
-      s->selector = spread_selector (con, cy->pod);
-      s->counts = sched_map_new ();
-      s->self_match = sched_label_selector_matches (s->selector, cy->pod->labels);
-      cy->n_spread++;
-    }
+  {
+    sched_spread *s = &cy->spread[cy->n_spread];
+    s->key = json_string_value (json_object_get (con, "topologyKey"));
+    s->max_skew = json_integer_value (json_object_get (con, "maxSkew"));
+    if (s->max_skew > INT32_MAX)
+      s->max_skew = INT32_MAX;
+    const char *when = json_string_value (json_object_get (con, "whenUnsatisfiable"));
+    if (!s->key || s->max_skew <= 0 || !when)
+      return husk_err (err, EINVAL,
+                       "spec.topologySpreadConstraints[%zu]: topologyKey, maxSkew > 0 and "
+                       "whenUnsatisfiable are required",
+                       i);
+    s->hard = streq (when, "DoNotSchedule");
+    s->min_domains = json_integer_value (json_object_get (con, "minDomains"));
+    s->selector = spread_selector (con, cy->pod);
+    s->counts = sched_map_new ();
+    s->self_match = sched_label_selector_matches (s->selector, cy->pod->labels);
+    cy->n_spread++;
+  }
   sched_cache *c = cy->cache;
   for (size_t ni = 0; ni < c->n_nodes; ni++)
     {
@@ -248,11 +245,11 @@ spread_prefilter (sched_cycle *cy, husk_error **err)
       void *v;
       s->min = INT64_MAX;
       while (sched_map_next (s->counts, &it, &key, &v))
-        if ((intptr_t) v - COUNT_OFF < s->min)
-          s->min = (intptr_t) v - COUNT_OFF;
-      if (s->min == INT64_MAX || (int64_t) sched_map_size (s->counts) < s->min_domains)
+        if ((intptr_t)v - COUNT_OFF < s->min)
+          s->min = (intptr_t)v - COUNT_OFF;
+      if (s->min == INT64_MAX || (int64_t)sched_map_size (s->counts) < s->min_domains)
         s->min = 0;
-      s->weight = log ((double) sched_map_size (s->counts) + 2);
+      s->weight = log ((double)sched_map_size (s->counts) + 2);
     }
   return 0;
 }
@@ -306,15 +303,15 @@ satisfies_affinity (sched_cycle *cy, sched_node *n)
   json_t *t;
   size_t i;
   json_array_foreach (cy->aff_terms, i, t)
-    {
-      const char *key = json_string_value (json_object_get (t, "topologyKey"));
-      const char *val = key ? sched_node_label (n, key) : NULL;
-      if (!val)
-        return false;
-      _cleanup_free_ char *p = pair (key, val);
-      if (count_get (cy->aff_counts, p, NULL) <= 0)
-        exist = false;
-    }
+  {
+    const char *key = json_string_value (json_object_get (t, "topologyKey"));
+    const char *val = key ? sched_node_label (n, key) : NULL;
+    if (!val)
+      return false;
+    _cleanup_free_ char *p = pair (key, val);
+    if (count_get (cy->aff_counts, p, NULL) <= 0)
+      exist = false;
+  }
   /* The first pod of a group that selects itself may go anywhere its terms' keys exist. */
   if (!exist)
     return sched_map_size (cy->aff_counts) == 0 && cy->aff_self_match;
@@ -327,15 +324,15 @@ satisfies_anti (sched_cycle *cy, sched_node *n)
   json_t *t;
   size_t i;
   json_array_foreach (cy->anti_terms, i, t)
-    {
-      const char *key = json_string_value (json_object_get (t, "topologyKey"));
-      const char *val = key ? sched_node_label (n, key) : NULL;
-      if (!val)
-        continue;
-      _cleanup_free_ char *p = pair (key, val);
-      if (count_get (cy->anti_counts, p, NULL) > 0)
-        return false;
-    }
+  {
+    const char *key = json_string_value (json_object_get (t, "topologyKey"));
+    const char *val = key ? sched_node_label (n, key) : NULL;
+    if (!val)
+      continue;
+    _cleanup_free_ char *p = pair (key, val);
+    if (count_get (cy->anti_counts, p, NULL) > 0)
+      return false;
+  }
   return true;
 }
 
@@ -350,9 +347,9 @@ satisfies_existing_anti (sched_cycle *cy, sched_node *n)
   while (sched_map_next (cy->existing_anti, &it, &k, &v))
     {
       const char *sep = strchr (k, '\x1f');
-      _cleanup_free_ char *key = xstrndup (k, (size_t) (sep - k));
+      _cleanup_free_ char *key = xstrndup (k, (size_t)(sep - k));
       const char *have = sched_node_label (n, key);
-      if (have && streq (have, sep + 1) && (intptr_t) v - COUNT_OFF > 0)
+      if (have && streq (have, sep + 1) && (intptr_t)v - COUNT_OFF > 0)
         return false;
     }
   return true;
@@ -378,17 +375,17 @@ add_weighted_terms (sched_map *dom, json_t *weighted, const sched_pod *subject, 
   json_t *wt;
   size_t k;
   json_array_foreach (weighted, k, wt)
-    {
-      json_t *t = json_object_get (wt, "podAffinityTerm");
-      int64_t w = json_integer_value (json_object_get (wt, "weight"));
-      w = w < 0 ? 0 : w > 100 ? 100 : w; /* validation allows 1..100 */
-      const char *key = json_string_value (json_object_get (t, "topologyKey"));
-      const char *val = key ? sched_node_label (at, key) : NULL;
-      if (!val || !sched_pod_matches_term (subject, t, ns))
-        continue;
-      _cleanup_free_ char *p = pair (key, val);
-      count_add (dom, p, sign * w);
-    }
+  {
+    json_t *t = json_object_get (wt, "podAffinityTerm");
+    int64_t w = json_integer_value (json_object_get (wt, "weight"));
+    w = w < 0 ? 0 : w > 100 ? 100 : w; /* validation allows 1..100 */
+    const char *key = json_string_value (json_object_get (t, "topologyKey"));
+    const char *val = key ? sched_node_label (at, key) : NULL;
+    if (!val || !sched_pod_matches_term (subject, t, ns))
+      continue;
+    _cleanup_free_ char *p = pair (key, val);
+    count_add (dom, p, sign * w);
+  }
 }
 
 /* InterPodAffinity scoring (upstream processExistingPod): the incoming pod's preferred
@@ -428,19 +425,28 @@ sched_score_interpod (sched_cycle *cy, sched_node **nodes, size_t n, int64_t *ou
             continue;
           json_t *t;
           size_t k;
-          json_array_foreach (husk_json_path (e->affinity, "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"), k, t)
-            {
-              const char *key = json_string_value (json_object_get (t, "topologyKey"));
-              const char *val = key ? sched_node_label (at, key) : NULL;
-              if (!val || !sched_pod_matches_term (cy->pod, t, e->ns))
-                continue;
-              _cleanup_free_ char *p = pair (key, val);
-              count_add (dom, p, 1); /* hardPodAffinityWeight */
-            }
-          add_weighted_terms (dom, husk_json_path (e->affinity, "podAffinity.preferredDuringSchedulingIgnoredDuringExecution"),
-                              cy->pod, e->ns, at, 1);
-          add_weighted_terms (dom, husk_json_path (e->affinity, "podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution"),
-                              cy->pod, e->ns, at, -1);
+          json_array_foreach (
+              husk_json_path (e->affinity,
+                              "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"),
+              k, t)
+          {
+            const char *key = json_string_value (json_object_get (t, "topologyKey"));
+            const char *val = key ? sched_node_label (at, key) : NULL;
+            if (!val || !sched_pod_matches_term (cy->pod, t, e->ns))
+              continue;
+            _cleanup_free_ char *p = pair (key, val);
+            count_add (dom, p, 1); /* hardPodAffinityWeight */
+          }
+          add_weighted_terms (
+              dom,
+              husk_json_path (e->affinity,
+                              "podAffinity.preferredDuringSchedulingIgnoredDuringExecution"),
+              cy->pod, e->ns, at, 1);
+          add_weighted_terms (
+              dom,
+              husk_json_path (e->affinity,
+                              "podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution"),
+              cy->pod, e->ns, at, -1);
         }
     }
   int64_t mn = INT64_MAX, mx = INT64_MIN;
@@ -453,10 +459,10 @@ sched_score_interpod (sched_cycle *cy, sched_node **nodes, size_t n, int64_t *ou
       while (sched_map_next (dom, &it, &k, &v))
         {
           const char *sep = strchr (k, '\x1f');
-          _cleanup_free_ char *key = xstrndup (k, (size_t) (sep - k));
+          _cleanup_free_ char *key = xstrndup (k, (size_t)(sep - k));
           const char *have = sched_node_label (nodes[i], key);
           if (have && streq (have, sep + 1))
-            s += (intptr_t) v - COUNT_OFF;
+            s += (intptr_t)v - COUNT_OFF;
         }
       out[i] = s;
       mn = s < mn ? s : mn;
@@ -493,7 +499,7 @@ sched_score_spread (sched_cycle *cy, sched_node **nodes, size_t n, int64_t *out)
           if (sp->hard)
             continue;
           int64_t cnt = count_get (sp->counts, sched_node_label (nodes[i], sp->key), NULL);
-          s += (double) cnt * sp->weight + (double) (sp->max_skew - 1);
+          s += (double)cnt * sp->weight + (double)(sp->max_skew - 1);
         }
       out[i] = llround (s);
       mn = out[i] < mn ? out[i] : mn;

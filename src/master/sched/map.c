@@ -4,7 +4,7 @@
 
 #include "src/master/sched/sched-internal.h"
 
-#define TOMB ((char *) 1)
+#define TOMB ((char *)1)
 
 typedef struct slot
 {
@@ -24,7 +24,7 @@ hash_str (const char *s)
 {
   uint32_t h = 2166136261u;
   for (; *s; s++)
-    h = (h ^ (unsigned char) *s) * 16777619u;
+    h = (h ^ (unsigned char)*s) * 16777619u;
   return h;
 }
 

@@ -86,21 +86,21 @@ sched_res_parse (sched_res *r, json_t *list, const char *where, husk_error **err
   if (!json_is_object (list))
     return husk_err (err, EINVAL, "%s: expected object", where);
   json_object_foreach (list, k, v)
-    {
-      int64_t q;
-      int ret = sched_quantity_json (v, streq (k, "cpu") ? 1000 : 1, &q, err);
-      if (ret < 0)
-        return husk_err_wrap (err, "%s.%s", where, k);
-      /* Negative quantities are refused by API validation; never let one add capacity. */
-      if (q < 0)
-        return husk_err (err, EINVAL, "%s.%s: must be greater than or equal to 0", where, k);
-      int64_t *slot = streq (k, "cpu")                 ? &r->milli_cpu
-                      : streq (k, "memory")            ? &r->memory
-                      : streq (k, "ephemeral-storage") ? &r->ephemeral
-                      : streq (k, "pods")              ? &r->pods
-                                                       : scalar_slot (r, k);
-      *slot = sched_sat_add (*slot, q);
-    }
+  {
+    int64_t q;
+    int ret = sched_quantity_json (v, streq (k, "cpu") ? 1000 : 1, &q, err);
+    if (ret < 0)
+      return husk_err_wrap (err, "%s.%s", where, k);
+    /* Negative quantities are refused by API validation; never let one add capacity. */
+    if (q < 0)
+      return husk_err (err, EINVAL, "%s.%s: must be greater than or equal to 0", where, k);
+    int64_t *slot = streq (k, "cpu")                 ? &r->milli_cpu
+                    : streq (k, "memory")            ? &r->memory
+                    : streq (k, "ephemeral-storage") ? &r->ephemeral
+                    : streq (k, "pods")              ? &r->pods
+                                                     : scalar_slot (r, k);
+    *slot = sched_sat_add (*slot, q);
+  }
   return 0;
 }
 
@@ -122,15 +122,15 @@ container_requests (json_t *c, const char *where, sched_res *r, int64_t *nz_cpu,
       const char *k;
       json_t *v;
       json_object_foreach (lim, k, v)
-        {
-          if (json_object_get (req, k))
-            continue;
-          _cleanup_json_ json_t *one = json_pack ("{sO}", k, v);
-          _cleanup_free_ char *lw = xasprintf ("%s.resources.limits", where);
-          ret = sched_res_parse (r, one, lw, err);
-          if (ret < 0)
-            return ret;
-        }
+      {
+        if (json_object_get (req, k))
+          continue;
+        _cleanup_json_ json_t *one = json_pack ("{sO}", k, v);
+        _cleanup_free_ char *lw = xasprintf ("%s.resources.limits", where);
+        ret = sched_res_parse (r, one, lw, err);
+        if (ret < 0)
+          return ret;
+      }
     }
   bool has_cpu = json_object_get (req, "cpu") || json_object_get (lim, "cpu");
   bool has_mem = json_object_get (req, "memory") || json_object_get (lim, "memory");
@@ -181,15 +181,15 @@ sum_containers (json_t *spec, acc *sum, husk_error **err)
   json_t *c;
   size_t i;
   json_array_foreach (json_object_get (spec, "containers"), i, c)
-    {
-      acc one = { 0 };
-      int ret = container_acc (c, "containers", i, &one, err);
-      if (ret == 0)
-        acc_add (sum, &one);
-      acc_free (&one);
-      if (ret < 0)
-        return ret;
-    }
+  {
+    acc one = { 0 };
+    int ret = container_acc (c, "containers", i, &one, err);
+    if (ret == 0)
+      acc_add (sum, &one);
+    acc_free (&one);
+    if (ret < 0)
+      return ret;
+  }
   return 0;
 }
 
@@ -203,27 +203,27 @@ fold_init_containers (json_t *spec, acc *sum, husk_error **err)
   size_t i;
   int ret = 0;
   json_array_foreach (json_object_get (spec, "initContainers"), i, c)
-    {
-      acc one = { 0 };
-      ret = container_acc (c, "initContainers", i, &one, err);
-      if (ret < 0)
-        {
-          acc_free (&one);
-          break;
-        }
-      const char *rp = json_string_value (json_object_get (c, "restartPolicy"));
-      if (rp && streq (rp, "Always"))
-        {
-          acc_add (sum, &one);
-          acc_add (&side, &one);
-          res_copy (&one.r, &side.r);
-          one.nc = side.nc, one.nm = side.nm;
-        }
-      else
-        acc_add (&one, &side);
-      acc_max (&init_max, &one);
-      acc_free (&one);
-    }
+  {
+    acc one = { 0 };
+    ret = container_acc (c, "initContainers", i, &one, err);
+    if (ret < 0)
+      {
+        acc_free (&one);
+        break;
+      }
+    const char *rp = json_string_value (json_object_get (c, "restartPolicy"));
+    if (rp && streq (rp, "Always"))
+      {
+        acc_add (sum, &one);
+        acc_add (&side, &one);
+        res_copy (&one.r, &side.r);
+        one.nc = side.nc, one.nm = side.nm;
+      }
+    else
+      acc_add (&one, &side);
+    acc_max (&init_max, &one);
+    acc_free (&one);
+  }
   if (ret == 0)
     acc_max (sum, &init_max);
   acc_free (&side);
@@ -278,21 +278,22 @@ add_ports (sched_pod *p, json_t *containers)
 {
   json_t *c, *port;
   size_t i, j;
-  json_array_foreach (containers, i, c)
-    json_array_foreach (json_object_get (c, "ports"), j, port)
-      {
-        json_int_t hp = json_integer_value (json_object_get (port, "hostPort"));
-        if (hp <= 0)
-          continue;
-        const char *ip = json_string_value (json_object_get (port, "hostIP"));
-        const char *proto = json_string_value (json_object_get (port, "protocol"));
-        p->ports = xreallocarray (p->ports, p->n_ports + 1, sizeof *p->ports);
-        p->ports[p->n_ports++] = (sched_port){
-          xstrdup (ip && *ip ? ip : "0.0.0.0"),
-          !proto || streq (proto, "TCP") ? 0 : streq (proto, "UDP") ? 1 : 2,
-          (int) hp,
-        };
-      }
+  json_array_foreach (containers, i, c) json_array_foreach (json_object_get (c, "ports"), j, port)
+  {
+    json_int_t hp = json_integer_value (json_object_get (port, "hostPort"));
+    if (hp <= 0)
+      continue;
+    const char *ip = json_string_value (json_object_get (port, "hostIP"));
+    const char *proto = json_string_value (json_object_get (port, "protocol"));
+    p->ports = xreallocarray (p->ports, p->n_ports + 1, sizeof *p->ports);
+    p->ports[p->n_ports++] = (sched_port){
+      xstrdup (ip && *ip ? ip : "0.0.0.0"),
+      !proto || streq (proto, "TCP") ? 0
+      : streq (proto, "UDP")         ? 1
+                                     : 2,
+      (int)hp,
+    };
+  }
 }
 
 static void
@@ -301,13 +302,13 @@ add_images (sched_pod *p, json_t *containers)
   json_t *c;
   size_t i;
   json_array_foreach (containers, i, c)
-    {
-      const char *img = json_string_value (json_object_get (c, "image"));
-      if (!img)
-        continue;
-      p->images = xreallocarray (p->images, p->n_images + 1, sizeof *p->images);
-      p->images[p->n_images++] = sched_image_normalize (img);
-    }
+  {
+    const char *img = json_string_value (json_object_get (c, "image"));
+    if (!img)
+      continue;
+    p->images = xreallocarray (p->images, p->n_images + 1, sizeof *p->images);
+    p->images[p->n_images++] = sched_image_normalize (img);
+  }
 }
 
 void
@@ -352,7 +353,7 @@ sched_pod_parse (json_t *obj, sched_pod **out, husk_error **err)
   p->affinity = json_object_get (spec, "affinity");
   p->pref_node_terms = husk_json_path (
       p->affinity, "nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution");
-  p->priority = (int32_t) json_integer_value (json_object_get (spec, "priority"));
+  p->priority = (int32_t)json_integer_value (json_object_get (spec, "priority"));
   const char *pp = json_string_value (json_object_get (spec, "preemptionPolicy"));
   p->preempt_never = pp && streq (pp, "Never");
   p->terminating = json_object_get (meta, "deletionTimestamp") != NULL

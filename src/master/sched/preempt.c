@@ -6,13 +6,13 @@
 #include "src/master/sched/sched-internal.h"
 
 #define NOT_HELPFUL "Preemption is not helpful for scheduling"
-#define NO_VICTIMS "No preemption victims found for incoming pod"
+#define NO_VICTIMS  "No preemption victims found for incoming pod"
 
 /* More important first: higher priority, then the pod that has been around longer. */
 static int
 cmp_importance (const void *a, const void *b)
 {
-  const sched_pod *x = *(sched_pod *const *) a, *y = *(sched_pod *const *) b;
+  const sched_pod *x = *(sched_pod *const *)a, *y = *(sched_pod *const *)b;
   if (x->priority != y->priority)
     return x->priority > y->priority ? -1 : 1;
   return x->start < y->start ? -1 : x->start > y->start;
@@ -112,8 +112,8 @@ better (const candidate *a, const candidate *b)
 }
 
 void
-sched_preempt (sched_cycle *cy, sched_node **nodes, sched_status *statuses, size_t n,
-               size_t n_all, sched_preemption *out)
+sched_preempt (sched_cycle *cy, sched_node **nodes, sched_status *statuses, size_t n, size_t n_all,
+               sched_preemption *out)
 {
   candidate best = { 0 };
   sched_status *pst = xcalloc (n ? n : 1, sizeof *pst);

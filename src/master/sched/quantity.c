@@ -9,7 +9,7 @@
 
 typedef unsigned __int128 u128;
 
-#define U128_MAX (~(u128) 0)
+#define U128_MAX (~(u128)0)
 
 static int
 mul_ok (u128 *v, u128 m)
@@ -28,10 +28,10 @@ suffix (const char *p, int *e10, int *e2)
     const char *s;
     int e10, e2;
   } tab[] = {
-    { "Ki", 0, 10 }, { "Mi", 0, 20 }, { "Gi", 0, 30 }, { "Ti", 0, 40 }, { "Pi", 0, 50 },
-    { "Ei", 0, 60 }, { "n", -9, 0 },  { "u", -6, 0 },  { "m", -3, 0 },  { "", 0, 0 },
-    { "k", 3, 0 },   { "M", 6, 0 },   { "G", 9, 0 },   { "T", 12, 0 },  { "P", 15, 0 },
-    { "E", 18, 0 },
+    { "Ki", 0, 10 }, { "Mi", 0, 20 }, { "Gi", 0, 30 }, { "Ti", 0, 40 },
+    { "Pi", 0, 50 }, { "Ei", 0, 60 }, { "n", -9, 0 },  { "u", -6, 0 },
+    { "m", -3, 0 },  { "", 0, 0 },    { "k", 3, 0 },   { "M", 6, 0 },
+    { "G", 9, 0 },   { "T", 12, 0 },  { "P", 15, 0 },  { "E", 18, 0 },
   };
   for (size_t i = 0; i < ARRAY_SIZE (tab); i++)
     if (streq (p, tab[i].s))
@@ -47,7 +47,7 @@ suffix (const char *p, int *e10, int *e2)
       long e = strtol (p + 1, &end, 10);
       if (p[1] == '\0' || *end || errno || e < -1000 || e > 1000)
         return -1;
-      *e10 = (int) e;
+      *e10 = (int)e;
       *e2 = 0;
       return 0;
     }
@@ -82,7 +82,7 @@ sched_quantity_parse (const char *s, int64_t scale, int64_t *out, husk_error **e
         continue;
       if (++digits > 36)
         return husk_err (err, ERANGE, "quantity \"%s\": too many digits", s);
-      m = m * 10 + (u128) (*p - '0');
+      m = m * 10 + (u128)(*p - '0');
     }
   if (suffix (p, &e10, &e2) < 0)
     return husk_err (err, EINVAL, "quantity \"%s\": unknown suffix \"%s\"", s, p);
@@ -90,7 +90,7 @@ sched_quantity_parse (const char *s, int64_t scale, int64_t *out, husk_error **e
   int exp = e10 - after;
   for (int64_t sc = scale; sc > 1; sc /= 10)
     exp++;
-  if (!mul_ok (&m, (u128) 1 << e2))
+  if (!mul_ok (&m, (u128)1 << e2))
     return husk_err (err, ERANGE, "quantity \"%s\": too large", s);
   for (; exp > 0; exp--)
     if (!mul_ok (&m, 10))
@@ -107,9 +107,9 @@ sched_quantity_parse (const char *s, int64_t scale, int64_t *out, husk_error **e
       if (rem && !neg)
         m += 1; /* a negative value's ceiling truncates toward zero */
     }
-  if (m > (u128) INT64_MAX)
+  if (m > (u128)INT64_MAX)
     return husk_err (err, ERANGE, "quantity \"%s\": too large", s);
-  *out = neg ? -(int64_t) m : (int64_t) m;
+  *out = neg ? -(int64_t)m : (int64_t)m;
   return 0;
 }
 
@@ -122,8 +122,8 @@ sched_quantity_json (const json_t *v, int64_t scale, int64_t *out, husk_error **
     {
       json_int_t i = json_integer_value (v);
       if (i > INT64_MAX / scale || i < INT64_MIN / scale)
-        return husk_err (err, ERANGE, "quantity %lld: too large", (long long) i);
-      *out = (int64_t) i * scale;
+        return husk_err (err, ERANGE, "quantity %lld: too large", (long long)i);
+      *out = (int64_t)i * scale;
       return 0;
     }
   if (json_is_real (v))

@@ -7,8 +7,8 @@
 #include "src/master/sched/queue.h"
 #include "src/master/sched/sched-internal.h"
 
-#define INITIAL_BACKOFF_MS 1000
-#define MAX_BACKOFF_MS 10000
+#define INITIAL_BACKOFF_MS   1000
+#define MAX_BACKOFF_MS       10000
 #define MAX_UNSCHEDULABLE_MS (5 * 60 * 1000)
 
 enum
@@ -262,7 +262,7 @@ sched_queue_wait_ms (sched_queue *q, int64_t now_ms)
   while (sched_map_next (q->by_key, &it, &k, &v))
     {
       entry *e = v;
-      int64_t at = e->where == IN_BACKOFF         ? e->last_try + sched_queue_backoff_ms (e->attempts)
+      int64_t at = e->where == IN_BACKOFF ? e->last_try + sched_queue_backoff_ms (e->attempts)
                    : e->where == IN_UNSCHEDULABLE ? e->last_try + MAX_UNSCHEDULABLE_MS
                                                   : -1;
       if (at < 0)

@@ -6,9 +6,9 @@
 #include "src/master/sched/quantity.h"
 #include "src/master/sched/sched.h"
 
-#define SCHED_MAX_SCORE 100
-#define SCHED_DEFAULT_MILLI_CPU 100                  /* non-zero request used in scoring */
-#define SCHED_DEFAULT_MEMORY (200LL * 1024 * 1024)   /* idem */
+#define SCHED_MAX_SCORE         100
+#define SCHED_DEFAULT_MILLI_CPU 100                   /* non-zero request used in scoring */
+#define SCHED_DEFAULT_MEMORY    (200LL * 1024 * 1024) /* idem */
 
 /* ---- a string-keyed hash map (open addressing) ---- */
 typedef struct sched_map sched_map;
@@ -130,9 +130,9 @@ typedef struct sched_node
   bool unschedulable;
   size_t n_pods, cap_pods;
   sched_pod **pods;
-  size_t n_anti;       /* pods with required anti-affinity */
-  size_t n_affinity;   /* pods with any pod (anti-)affinity */
-  size_t n_port_pods;  /* pods with host ports */
+  size_t n_anti;      /* pods with required anti-affinity */
+  size_t n_affinity;  /* pods with any pod (anti-)affinity */
+  size_t n_port_pods; /* pods with host ports */
   size_t n_images;
   sched_image *images;
 } sched_node;
@@ -142,10 +142,10 @@ struct sched_cache
   sched_map *node_by_name;
   size_t n_nodes, cap_nodes;
   sched_node **nodes;
-  sched_map *pods;         /* key -> sched_pod */
-  sched_map *image_nodes;  /* image name -> (intptr_t) nodes holding it */
+  sched_map *pods;        /* key -> sched_pod */
+  sched_map *image_nodes; /* image name -> (intptr_t) nodes holding it */
   int64_t pod_seq;
-  size_t next_start;       /* round-robin start of the node walk */
+  size_t next_start; /* round-robin start of the node walk */
   uint64_t rng, seed;
   /* storage (volume.c): json objects by key; created on first use */
   sched_map *pvcs, *pvs, *classes;
@@ -155,8 +155,8 @@ struct sched_cache
 enum
 {
   SCHED_OK = 0,
-  SCHED_UNSCHEDULABLE,             /* preemption may help */
-  SCHED_UNRESOLVABLE,              /* UnschedulableAndUnresolvable */
+  SCHED_UNSCHEDULABLE, /* preemption may help */
+  SCHED_UNRESOLVABLE,  /* UnschedulableAndUnresolvable */
 };
 
 #define SCHED_MAX_REASONS 8
@@ -182,7 +182,7 @@ typedef struct sched_cycle
   json_t *aff_terms, *anti_terms; /* required terms of the incoming pod */
   sched_map *aff_counts;          /* "i\x1fvalue" -> matching pods in that domain, per term */
   sched_map *anti_counts;
-  sched_map *existing_anti;       /* "key\x1fvalue" -> existing pods whose anti-affinity the pod hits */
+  sched_map *existing_anti; /* "key\x1fvalue" -> existing pods whose anti-affinity the pod hits */
   bool aff_none_anywhere, aff_self_match;
   /* topology spread */
   size_t n_spread;
@@ -205,11 +205,11 @@ typedef struct sched_spread
   const char *key;
   int64_t max_skew, min_domains;
   bool hard;
-  json_t *selector; /* owned: labelSelector with matchLabelKeys folded in */
+  json_t *selector;  /* owned: labelSelector with matchLabelKeys folded in */
   sched_map *counts; /* topology value -> matching pods */
   int64_t min;       /* smallest count among eligible domains */
   bool self_match;
-  double weight;     /* scoring: log(domains + 2) */
+  double weight; /* scoring: log(domains + 2) */
 } sched_spread;
 
 int sched_cycle_init (sched_cycle *cy, sched_cache *c, sched_pod *pod, husk_error **err);

@@ -8,13 +8,13 @@
 #include "src/master/sched/sched-internal.h"
 
 /* Default plugin weights (upstream getDefaultPlugins). */
-#define W_TAINT 3
+#define W_TAINT         3
 #define W_NODE_AFFINITY 2
-#define W_FIT 1
-#define W_SPREAD 2
-#define W_INTERPOD 2
-#define W_BALANCED 1
-#define W_IMAGE 1
+#define W_FIT           1
+#define W_SPREAD        2
+#define W_INTERPOD      2
+#define W_BALANCED      1
+#define W_IMAGE         1
 
 void
 sched_result_clear (sched_result *r)
@@ -83,7 +83,7 @@ sched_cycle_clear (sched_cycle *cy)
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 char *
@@ -93,15 +93,15 @@ sched_fit_error_text (size_t n_nodes, sched_status *statuses, size_t n)
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < statuses[i].n; j++)
       {
-        intptr_t v = (intptr_t) sched_map_get (hist, statuses[i].reasons[j]);
-        sched_map_put (hist, statuses[i].reasons[j], (void *) (v + 1));
+        intptr_t v = (intptr_t)sched_map_get (hist, statuses[i].reasons[j]);
+        sched_map_put (hist, statuses[i].reasons[j], (void *)(v + 1));
       }
   size_t m = sched_map_size (hist), k = 0, it = 0;
   char **lines = xcalloc (m + 1, sizeof *lines);
   const char *key;
   void *v;
   while (sched_map_next (hist, &it, &key, &v))
-    lines[k++] = xasprintf ("%ld %s", (long) (intptr_t) v, key);
+    lines[k++] = xasprintf ("%ld %s", (long)(intptr_t)v, key);
   /* upstream sorts the "<count> <reason>" strings themselves */
   qsort (lines, m, sizeof *lines, cmp_str);
   size_t len = 64;
@@ -130,11 +130,11 @@ nodes_to_find (const sched_config *cfg, size_t all)
     return all;
   if (pct <= 0)
     {
-      pct = 50 - (int) (all / 125);
+      pct = 50 - (int)(all / 125);
       if (pct < 5)
         pct = 5;
     }
-  size_t n = all * (size_t) pct / 100;
+  size_t n = all * (size_t)pct / 100;
   return n < 100 ? 100 : n;
 }
 

@@ -75,7 +75,7 @@ int sched_cache_node_requested (const sched_cache *c, const char *node, int64_t 
                                 int64_t *memory, int64_t *pods);
 
 /* One scheduling cycle for pod (a v1 Pod). Reads the cache, never changes it. Returns 0 with
-   *out filled (node or message), or a negative error for malformed input. */
+ *out filled (node or message), or a negative error for malformed input. */
 int sched_schedule (sched_cache *c, const sched_config *cfg, json_t *pod, sched_result *out,
                     husk_error **err);
 

@@ -7,13 +7,12 @@
 
 #include "src/master/sched/sched-internal.h"
 
-
 static int64_t
 least_requested (int64_t requested, int64_t capacity)
 {
   if (capacity <= 0 || requested > capacity)
     return 0;
-  return (int64_t) ((__int128) (capacity - requested) * SCHED_MAX_SCORE / capacity);
+  return (int64_t)((__int128)(capacity - requested) * SCHED_MAX_SCORE / capacity);
 }
 
 static int64_t
@@ -23,14 +22,15 @@ most_requested (int64_t requested, int64_t capacity)
     return 0;
   if (requested > capacity)
     requested = capacity; /* pods without requests count with the non-zero defaults */
-  return (int64_t) ((__int128) requested * SCHED_MAX_SCORE / capacity);
+  return (int64_t)((__int128)requested * SCHED_MAX_SCORE / capacity);
 }
 
 /* cpu and memory, weight 1 each; resources a node does not offer are skipped. */
 int64_t
 sched_score_resources (const sched_config *cfg, const sched_pod *pod, const sched_node *n)
 {
-  int64_t req[2] = { sched_sat_add (n->nz_cpu, pod->nz_cpu), sched_sat_add (n->nz_mem, pod->nz_mem) };
+  int64_t req[2]
+      = { sched_sat_add (n->nz_cpu, pod->nz_cpu), sched_sat_add (n->nz_mem, pod->nz_mem) };
   int64_t cap[2] = { n->alloc.milli_cpu, n->alloc.memory };
   int64_t sum = 0, weights = 0;
   for (int i = 0; i < 2; i++)
@@ -47,7 +47,8 @@ sched_score_resources (const sched_config *cfg, const sched_pod *pod, const sche
 int64_t
 sched_score_balanced (const sched_pod *pod, const sched_node *n)
 {
-  int64_t req[2] = { sched_sat_add (n->nz_cpu, pod->nz_cpu), sched_sat_add (n->nz_mem, pod->nz_mem) };
+  int64_t req[2]
+      = { sched_sat_add (n->nz_cpu, pod->nz_cpu), sched_sat_add (n->nz_mem, pod->nz_mem) };
   int64_t cap[2] = { n->alloc.milli_cpu, n->alloc.memory };
   double f[2];
   int k = 0;
@@ -55,15 +56,15 @@ sched_score_balanced (const sched_pod *pod, const sched_node *n)
     {
       if (cap[i] <= 0)
         continue;
-      double x = (double) req[i] / (double) cap[i];
+      double x = (double)req[i] / (double)cap[i];
       f[k++] = x > 1 ? 1 : x;
     }
   double std = k == 2 ? fabs ((f[0] - f[1]) / 2) : 0;
-  return (int64_t) ((1 - std) * SCHED_MAX_SCORE);
+  return (int64_t)((1 - std) * SCHED_MAX_SCORE);
 }
 
-#define MB (1024LL * 1024)
-#define IMAGE_MIN_THRESHOLD (23 * MB)
+#define MB                            (1024LL * 1024)
+#define IMAGE_MIN_THRESHOLD           (23 * MB)
 #define IMAGE_MAX_CONTAINER_THRESHOLD (1000 * MB)
 
 /* Sum over the pod's images present on the node of size x (share of nodes holding it),
@@ -80,14 +81,15 @@ sched_score_image_locality (const sched_cache *c, const sched_pod *pod, const sc
       for (size_t j = 0; j < n->n_images; j++)
         if (streq (n->images[j].name, name))
           {
-            double spread = (double) (intptr_t) sched_map_get (c->image_nodes, name)
-                            / (double) c->n_nodes;
-            double add = (double) n->images[j].size * spread;
-            sum = add >= 9e18 ? INT64_MAX : sched_sat_add (sum, add > 0 ? (int64_t) add : 0);
+            double spread
+                = (double)(intptr_t)sched_map_get (c->image_nodes, name) / (double)c->n_nodes;
+            double add = (double)n->images[j].size * spread;
+            sum = add >= 9e18 ? INT64_MAX : sched_sat_add (sum, add > 0 ? (int64_t)add : 0);
             break;
           }
     }
-  int64_t max = IMAGE_MAX_CONTAINER_THRESHOLD * (int64_t) (pod->n_images > 1000 ? 1000 : pod->n_images);
+  int64_t max
+      = IMAGE_MAX_CONTAINER_THRESHOLD * (int64_t)(pod->n_images > 1000 ? 1000 : pod->n_images);
   if (sum < IMAGE_MIN_THRESHOLD)
     sum = IMAGE_MIN_THRESHOLD;
   else if (sum > max)
@@ -103,13 +105,13 @@ sched_score_node_affinity_raw (const sched_pod *pod, const sched_node *n)
   size_t i;
   int64_t s = 0;
   json_array_foreach (pref, i, t)
-    {
-      int64_t w = json_integer_value (json_object_get (t, "weight"));
-      w = w < 0 ? 0 : w > 100 ? 100 : w; /* validation allows 1..100 */
-      if (w && sched_node_selector_term_matches (json_object_get (t, "preference"), n->labels,
-                                                 n->name))
-        s += w;
-    }
+  {
+    int64_t w = json_integer_value (json_object_get (t, "weight"));
+    w = w < 0 ? 0 : w > 100 ? 100 : w; /* validation allows 1..100 */
+    if (w
+        && sched_node_selector_term_matches (json_object_get (t, "preference"), n->labels, n->name))
+      s += w;
+  }
   return s;
 }
 

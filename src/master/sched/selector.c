@@ -10,9 +10,8 @@ in_values (json_t *values, const char *v)
 {
   json_t *x;
   size_t i;
-  json_array_foreach (values, i, x)
-    if (json_is_string (x) && streq (json_string_value (x), v))
-      return true;
+  json_array_foreach (values, i,
+                      x) if (json_is_string (x) && streq (json_string_value (x), v)) return true;
   return false;
 }
 
@@ -64,19 +63,19 @@ sched_label_selector_matches (json_t *selector, json_t *labels)
   if (!json_is_object (selector))
     return false;
   json_object_foreach (json_object_get (selector, "matchLabels"), k, v)
-    {
-      const char *have = json_string_value (json_object_get (labels, k));
-      if (!have || !json_is_string (v) || !streq (have, json_string_value (v)))
-        return false;
-    }
+  {
+    const char *have = json_string_value (json_object_get (labels, k));
+    if (!have || !json_is_string (v) || !streq (have, json_string_value (v)))
+      return false;
+  }
   json_array_foreach (json_object_get (selector, "matchExpressions"), i, req)
-    {
-      const char *key = json_string_value (json_object_get (req, "key"));
-      if (!key)
-        return false;
-      if (!requirement_matches (req, json_string_value (json_object_get (labels, key)), false))
-        return false;
-    }
+  {
+    const char *key = json_string_value (json_object_get (req, "key"));
+    if (!key)
+      return false;
+    if (!requirement_matches (req, json_string_value (json_object_get (labels, key)), false))
+      return false;
+  }
   return true;
 }
 
@@ -91,17 +90,17 @@ sched_node_selector_term_matches (json_t *term, json_t *labels, const char *node
   if (json_array_size (exprs) == 0 && json_array_size (fields) == 0)
     return false;
   json_array_foreach (exprs, i, req)
-    {
-      const char *key = json_string_value (json_object_get (req, "key"));
-      if (!key || !requirement_matches (req, json_string_value (json_object_get (labels, key)), true))
-        return false;
-    }
+  {
+    const char *key = json_string_value (json_object_get (req, "key"));
+    if (!key || !requirement_matches (req, json_string_value (json_object_get (labels, key)), true))
+      return false;
+  }
   json_array_foreach (fields, i, req)
-    {
-      const char *key = json_string_value (json_object_get (req, "key"));
-      if (!key || !streq (key, "metadata.name") || !requirement_matches (req, node_name, false))
-        return false;
-    }
+  {
+    const char *key = json_string_value (json_object_get (req, "key"));
+    if (!key || !streq (key, "metadata.name") || !requirement_matches (req, node_name, false))
+      return false;
+  }
   return true;
 }
 
@@ -110,9 +109,8 @@ sched_node_selector_terms_match (json_t *terms, json_t *labels, const char *node
 {
   json_t *term;
   size_t i;
-  json_array_foreach (terms, i, term)
-    if (sched_node_selector_term_matches (term, labels, node_name))
-      return true;
+  json_array_foreach (
+      terms, i, term) if (sched_node_selector_term_matches (term, labels, node_name)) return true;
   return false;
 }
 
@@ -138,20 +136,20 @@ sched_tolerates (json_t *tolerations, const char *key, const char *value, int ef
   json_t *t;
   size_t i;
   json_array_foreach (tolerations, i, t)
-    {
-      int te = effect_of (json_string_value (json_object_get (t, "effect")));
-      const char *tk = json_string_value (json_object_get (t, "key"));
-      const char *op = json_string_value (json_object_get (t, "operator"));
-      const char *tv = json_string_value (json_object_get (t, "value"));
-      if (te != SCHED_EFFECT_ALL && te != effect)
-        continue;
-      if (tk && *tk && !streq (tk, key))
-        continue;
-      if (op && streq (op, "Exists"))
-        return true;
-      if ((!op || !*op || streq (op, "Equal")) && streq (tv ? tv : "", value ? value : ""))
-        return true;
-    }
+  {
+    int te = effect_of (json_string_value (json_object_get (t, "effect")));
+    const char *tk = json_string_value (json_object_get (t, "key"));
+    const char *op = json_string_value (json_object_get (t, "operator"));
+    const char *tv = json_string_value (json_object_get (t, "value"));
+    if (te != SCHED_EFFECT_ALL && te != effect)
+      continue;
+    if (tk && *tk && !streq (tk, key))
+      continue;
+    if (op && streq (op, "Exists"))
+      return true;
+    if ((!op || !*op || streq (op, "Equal")) && streq (tv ? tv : "", value ? value : ""))
+      return true;
+  }
   return false;
 }
 

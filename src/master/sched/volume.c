@@ -10,8 +10,8 @@
 #include "src/master/sched/sched-internal.h"
 
 #define REASON_CONFLICT "node(s) had volume node affinity conflict"
-#define REASON_NO_PV "node(s) didn't find available persistent volumes to bind"
-#define REASON_PV_GONE "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)"
+#define REASON_NO_PV    "node(s) didn't find available persistent volumes to bind"
+#define REASON_PV_GONE  "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)"
 
 static void
 jfree (void *p)
@@ -36,8 +36,8 @@ put (sched_map **m, json_t *obj, bool namespaced, const char *what, husk_error *
     return husk_err (err, EINVAL, "%s: metadata.name is required", what);
   if (!*m)
     *m = sched_map_new ();
-  _cleanup_free_ char *key = namespaced ? xasprintf ("%s/%s", ns && *ns ? ns : "default", name)
-                                        : xstrdup (name);
+  _cleanup_free_ char *key
+      = namespaced ? xasprintf ("%s/%s", ns && *ns ? ns : "default", name) : xstrdup (name);
   json_decref (sched_map_put (*m, key, json_incref (obj)));
   return 0;
 }
@@ -159,11 +159,11 @@ sched_volume_prefilter (sched_cycle *cy)
   json_t *v;
   size_t i;
   json_array_foreach (husk_json_path (cy->pod->obj, "spec.volumes"), i, v)
-    {
-      const char *name = husk_json_path_str (v, "persistentVolumeClaim.claimName");
-      if (name && claim (cy, name) < 0)
-        return -1;
-    }
+  {
+    const char *name = husk_json_path_str (v, "persistentVolumeClaim.claimName");
+    if (name && claim (cy, name) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -173,14 +173,14 @@ modes_cover (json_t *have, json_t *want)
   json_t *w, *h;
   size_t i, j;
   json_array_foreach (want, i, w)
-    {
-      bool found = false;
-      json_array_foreach (have, j, h)
-        found |= json_is_string (h) && json_is_string (w)
-                 && streq (json_string_value (h), json_string_value (w));
-      if (!found)
-        return false;
-    }
+  {
+    bool found = false;
+    json_array_foreach (have, j, h) found
+        |= json_is_string (h) && json_is_string (w)
+           && streq (json_string_value (h), json_string_value (w));
+    if (!found)
+      return false;
+  }
   return true;
 }
 
@@ -207,7 +207,8 @@ static_pv_for (sched_cycle *cy, json_t *pvc, sched_node *n)
       if (sched_quantity_json (husk_json_path (pv, "spec.capacity.storage"), 1, &have, NULL) < 0
           || have < want)
         continue;
-      if (!modes_cover (husk_json_path (pv, "spec.accessModes"), husk_json_path (pvc, "spec.accessModes")))
+      if (!modes_cover (husk_json_path (pv, "spec.accessModes"),
+                        husk_json_path (pvc, "spec.accessModes")))
         continue;
       json_t *terms = husk_json_path (pv, "spec.nodeAffinity.required.nodeSelectorTerms");
       if (terms && !sched_node_selector_terms_match (terms, n->labels, n->name))

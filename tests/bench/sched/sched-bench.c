@@ -14,7 +14,7 @@ clock_s (clockid_t id)
 {
   struct timespec ts;
   clock_gettime (id, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static long
@@ -50,9 +50,9 @@ basic_pod (int i)
   char name[32];
   snprintf (name, sizeof name, "pod-%05d", i);
   return json_pack ("{s{ss ss s{ss}} s{s[{ss ss s{s{ss ss}}}]}}", "metadata", "name", name,
-                    "namespace", "sched-0", "labels", "app", "basic", "spec", "containers",
-                    "name", "pause", "image", "registry.k8s.io/pause:3.10", "resources",
-                    "requests", "cpu", "100m", "memory", "500Mi");
+                    "namespace", "sched-0", "labels", "app", "basic", "spec", "containers", "name",
+                    "pause", "image", "registry.k8s.io/pause:3.10", "resources", "requests", "cpu",
+                    "100m", "memory", "500Mi");
 }
 
 int
@@ -71,7 +71,7 @@ main (int argc, char **argv)
         return fprintf (stderr, "%s\n", err->msg), 1;
       json_decref (n);
     }
-  json_t **pods = calloc ((size_t) n_pods, sizeof *pods);
+  json_t **pods = calloc ((size_t)n_pods, sizeof *pods);
   for (int i = 0; i < n_pods; i++)
     pods[i] = basic_pod (i);
   long rss0 = status_kb ("VmRSS:");
@@ -104,8 +104,8 @@ main (int argc, char **argv)
           n_pods - failed, failed, cpu, dt, rate, n_pods / dt);
   printf ("ratio to the target 3000 pods/s: %.2f; to upstream's floor 270 pods/s: %.1f\n",
           rate / 3000, rate / 270);
-  printf ("RSS: %ld kB before scheduling, %ld kB after, peak %ld kB\n", rss0,
-          status_kb ("VmRSS:"), status_kb ("VmHWM:"));
+  printf ("RSS: %ld kB before scheduling, %ld kB after, peak %ld kB\n", rss0, status_kb ("VmRSS:"),
+          status_kb ("VmHWM:"));
 
   for (int i = 0; i < n_pods; i++)
     json_decref (pods[i]);
