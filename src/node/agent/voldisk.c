@@ -74,6 +74,25 @@ agent_vol_empty_dir (json_t *empty_dir, const char *dir, husk_error **err)
   return 0;
 }
 
+int64_t
+agent_vol_memory_size (const agent_vol_ctx *ctx, json_t *empty_dir)
+{
+  int64_t size = 0, v;
+  husk_error *e = NULL;
+  json_t *alloc = json_object_get (ctx->node_allocatable, "memory");
+  if (alloc && agent_quantity_json_value (alloc, "allocatable.memory", &v, &e) == 0 && v > 0)
+    size = v;
+  agent_cgroup_res r;
+  if (ctx->pod && agent_pod_cgroup (ctx->pod, -1, &r, &e) == 0 && r.memory_max > 0
+      && (size == 0 || r.memory_max <= size))
+    size = r.memory_max;
+  json_t *limit = json_object_get (empty_dir, "sizeLimit");
+  if (limit && agent_quantity_json_value (limit, "sizeLimit", &v, &e) == 0 && v > 0 && (size == 0 || v <= size))
+    size = v;
+  husk_error_free (e);
+  return size;
+}
+
 int
 agent_vol_host_path (json_t *host_path, char **out, husk_error **err)
 {
@@ -234,7 +253,12 @@ agent_vol_setup (const agent_vol_ctx *ctx, const char *pods_dir, json_t *volume,
   _cleanup_free_ char *dir = volume_dir (pods_dir, uid, k, name);
   if (k == AGENT_VOL_EMPTY_DIR)
     {
-      ret = agent_vol_empty_dir (json_object_get (volume, "emptyDir"), dir, err);
+      json_t *ed = json_object_get (volume, "emptyDir");
+      const char *medium = json_string_value (json_object_get (ed, "medium"));
+      if (medium && streq (medium, "Memory"))
+        ret = agent_vol_tmpfs (dir, agent_vol_memory_size (ctx, ed), 0777, err);
+      else
+        ret = agent_vol_empty_dir (ed, dir, err);
       if (ret < 0)
         return husk_err_wrap (err, "volume \"%s\"", name);
       *out = TAKE_PTR (dir);

@@ -102,6 +102,11 @@ bool agent_vol_is_tmpfs (const char *dir);
 /* emptyDir (the volume's "emptyDir" object): a 0777 directory, or a tmpfs for medium
    "Memory" sized by sizeLimit. */
 int agent_vol_empty_dir (json_t *empty_dir, const char *dir, husk_error **err);
+/* Size of a medium Memory emptyDir as kubelet computes it: node allocatable memory, or the
+   pod's memory limit when smaller, or the volume's sizeLimit when smaller still; 0 when
+   none is known (the kernel's default, half of RAM). */
+int64_t agent_vol_memory_size (const agent_vol_ctx *ctx, json_t *empty_dir);
+
 /* hostPath (the volume's "hostPath" object): checks spec.type ("", Directory,
    DirectoryOrCreate, File, FileOrCreate, Socket, CharDevice, BlockDevice), creating for
    the *OrCreate types. *out = the path. */

@@ -157,6 +157,22 @@ main (int argc, char **argv)
     close (fd);
   is_int (werr, ENOSPC, "writing 5 MiB into a 4Mi emptyDir fails with ENOSPC");
 
+  /* emptyDir Memory without sizeLimit: the pod's memory limit */
+  json_t *lpod = json_loads ("{\"metadata\":{\"name\":\"q\",\"namespace\":\"default\",\"uid\":\"uid-2\"},"
+                             "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"limits\":{\"memory\":\"8Mi\"}}}]}}", 0, &je);
+  json_t *alloc = json_pack ("{s:s}", "memory", "1Gi");
+  agent_vol_ctx lctx = {.pod = lpod, .node_allocatable = alloc};
+  json_t *mv = json_loads ("{\"name\":\"mem\",\"emptyDir\":{\"medium\":\"Memory\"}}", 0, &je);
+  char *mdir = NULL;
+  ok (agent_vol_setup (&lctx, pods, mv, (gid_t) -1, &mdir, &err) == 0 && statfs (mdir, &fs) == 0,
+      "emptyDir Memory without sizeLimit set up");
+  is_int (mdir ? (long long) fs.f_blocks * fs.f_bsize : 0, 8 * 1024 * 1024, "sized to the pod's memory limit (8Mi)");
+  ok (agent_vol_teardown_pod (pods, "uid-2", &err) == 0, "second pod torn down");
+  free (mdir);
+  json_decref (mv);
+  json_decref (alloc);
+  json_decref (lpod);
+
   /* emptyDir on disk */
   json_t *dv = json_loads ("{\"name\":\"scratch\",\"emptyDir\":{}}", 0, &je);
   char *ddir = NULL;
