@@ -1,8 +1,7 @@
 /* husk node: the stand-in binder of a one-node `husk up`. Until the master runs the
    scheduler, pending pods that ask for the default scheduler would stay Pending; on a
-   cluster of exactly one node the decision is trivial, so this binds them there. A pod is
-   bound only after it has waited NODE_BINDER_DELAY_MS unbound (a real scheduler, if one
-   runs, gets there first: its binding makes ours a harmless 409). */
+   cluster of exactly one node the decision is trivial, so this binds them there at once. (`husk up` composes its
+   master itself and runs no scheduler; should one bind first, ours is a harmless 409.) */
 #include "config.h"
 
 #include <errno.h>
@@ -12,8 +11,6 @@
 #include "lib/log.h"
 #include "src/node/node.h"
 #include "lib/kclient.h"
-
-#define NODE_BINDER_DELAY_MS 300
 
 typedef struct binder
 {
@@ -34,7 +31,6 @@ bind_pod (binder *b, json_t *pod)
   const char *uid = husk_json_path_str (pod, "metadata.uid");
   if (!ns || !name || !uid)
     return;
-  usleep (NODE_BINDER_DELAY_MS * 1000);
   _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods/%s/binding", ns, name);
   _cleanup_json_ json_t *body
       = json_pack ("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
