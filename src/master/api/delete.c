@@ -6,6 +6,7 @@
 
 #include "lib/yaml.h"
 #include "src/master/api/handlers.h"
+#include "src/master/api/proto.h"
 
 typedef struct delete_opts
 {
@@ -25,7 +26,10 @@ read_opts (api_req *r, delete_opts *o)
   if (g)
     o->grace = atoll (g);
   const char *ct = api_header (r, MHD_HTTP_HEADER_CONTENT_TYPE);
-  if (r->body.len && !(ct && strstr (ct, "protobuf")))
+  if (r->body.len && ct && strstr (ct, "protobuf"))
+    api_proto_decode ((const unsigned char *) husk_buf_str (&r->body), r->body.len, &o->body,
+                      NULL);
+  else if (r->body.len)
     husk_yaml_to_json_one (husk_buf_str (&r->body), r->body.len, &o->body, NULL);
   if (!json_is_object (o->body))
     return;

@@ -58,7 +58,7 @@ field_schema (const api_field *f)
   json_t *s = schema_of_type (f->type);
   if (json_object_get (s, "$ref"))
     {
-      json_t *w = json_pack ("{s:[o], s:O}", "allOf", s, "default", json_object ());
+      json_t *w = json_pack ("{s:[o], s:o}", "allOf", s, "default", json_object ());
       s = w;
     }
   if (f->merge)

@@ -127,10 +127,10 @@ api_decode_body (api_req *r, const api_route *rt, json_t **out)
     }
   if (!json_is_object (obj))
     {
-      json_decref (obj);
       api_reply_error (r, 400, "BadRequest",
                        "the body of the request must be a JSON object, got %s",
                        husk_json_type_name (obj));
+      json_decref (obj);
       return false;
     }
   *out = obj;
