@@ -178,6 +178,17 @@ tap_like "$($K get cm fin -o jsonpath='{.metadata.deletionTimestamp}')" '^20' "a
 $K patch cm fin --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
 tap_like "$($K get cm fin 2>&1)" 'not found' "removing the last finalizer deletes it"
 
+# nodes: cordon/drain (strategic merge on spec.unschedulable, evictions), roles column
+printf 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n  labels: {node-role.kubernetes.io/worker: ""}\n' | $K apply -f - >/dev/null
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: onnode\nspec:\n  nodeName: n1\n  containers: [{name: c, image: busybox}]\n' | $K apply -f - >/dev/null
+$K delete pod onnode --wait=false >/dev/null 2>&1
+tap_like "$($K get pod onnode -o jsonpath='{.metadata.deletionTimestamp}')" '^20' "deleting a pod on an existing node only marks it (its agent stops it)"
+tap_like "$($K get nodes 2>&1)" 'n1 +Unknown +worker ' "get nodes shows status and roles"
+out=$($K drain n1 --force --grace-period=0 --timeout=20s 2>&1)
+tap_like "$out" 'node/n1 drained' "kubectl drain cordons and evicts"
+tap_like "$($K get nodes 2>&1)" 'n1 +Unknown,SchedulingDisabled ' "the drained node is unschedulable"
+tap_is "$($K get pods --field-selector spec.nodeName=n1 -o name 2>&1)" "" "no pod is left on the drained node"
+
 # namespaces: contents go with them; default may not be deleted
 $K -n team create cm inside --from-literal=a=b >/dev/null
 $K delete ns team >/dev/null 2>&1
