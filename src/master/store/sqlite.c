@@ -177,7 +177,11 @@ conn_open (const char *path, bool memory, stmts *st, husk_error **err)
       return r;
     }
   sqlite3_busy_timeout (st->db, 10000);
-  int ret = exec (st->db, memory ? "PRAGMA journal_mode=MEMORY" : "PRAGMA synchronous=FULL", err);
+  /* Readers map the file (no read syscalls or copies into a private cache for big lists). */
+  int ret = exec (st->db,
+                  memory ? "PRAGMA journal_mode=MEMORY"
+                         : "PRAGMA synchronous=FULL; PRAGMA mmap_size=1073741824",
+                  err);
   if (ret >= 0)
     ret = exec (st->db, schema, err);
   if (ret >= 0)
