@@ -335,7 +335,7 @@ test_volatile (void)
       created = created && store_create (s, "events", "default", name, e, NULL, &erev, &err) == 0;
     }
   ok (created, "3 events created");
-  store_list_result r = {0};
+  store_list_result r = { 0 };
   ok (store_list (s, "leases", NULL, 0, NULL, &r, &err) == 0 && r.n == 1, "volatile list");
   store_list_result_free (&r);
   const store_event *ev = NULL;
@@ -356,7 +356,8 @@ test_volatile (void)
         break;
     }
   is_int (deleted, 3, "events expire after their TTL with DELETED events");
-  ok (store_list (s, "events", NULL, 0, NULL, &r, &err) == 0 && r.n == 0, "expired events are gone");
+  ok (store_list (s, "events", NULL, 0, NULL, &r, &err) == 0 && r.n == 0,
+      "expired events are gone");
   store_list_result_free (&r);
   store_watch_close (w);
   store_close (s);

@@ -81,7 +81,7 @@ one_round (const char *dir, int r)
   FILE *f = fdopen (p[0], "r");
   struct timespec t0, now;
   clock_gettime (CLOCK_MONOTONIC, &t0);
-  size_t kill_after = (size_t) (r * r * 400);
+  size_t kill_after = (size_t)(r * r * 400);
   size_t n = 0, cap = 0;
   ack *acks = NULL;
   char line[256];

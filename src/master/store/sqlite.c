@@ -717,12 +717,15 @@ expire_events (store *s)
   for (size_t i = 0; i < n; i++)
     {
       store_key_split (keys[i], &parts[3 * i], &parts[3 * i + 1], &parts[3 * i + 2]);
-      ops[i] = (store_op){.type = STORE_OP_DELETE, .resource = parts[3 * i],
-                          .ns = parts[3 * i + 1], .name = parts[3 * i + 2],
-                          .expect_rev = revs[i]};
-      preps[i] = (store_prep){.op = &ops[i], .key = keys[i], .ns = parts[3 * i + 1],
-                              .is_volatile = vol};
-      reqs[i] = (wreq){.ops = &preps[i], .n = 1, .next = i + 1 < n ? &reqs[i + 1] : NULL};
+      ops[i] = (store_op){ .type = STORE_OP_DELETE,
+                           .resource = parts[3 * i],
+                           .ns = parts[3 * i + 1],
+                           .name = parts[3 * i + 2],
+                           .expect_rev = revs[i] };
+      preps[i] = (store_prep){
+        .op = &ops[i], .key = keys[i], .ns = parts[3 * i + 1], .is_volatile = vol
+      };
+      reqs[i] = (wreq){ .ops = &preps[i], .n = 1, .next = i + 1 < n ? &reqs[i + 1] : NULL };
       sem_init (&reqs[i].done, 0, 0);
     }
   if (n)
