@@ -86,15 +86,17 @@ out=$($K explain deployment.spec.replicas 2>&1)
 tap_like "$out" 'replicas.*<integer>' "explain reads the openapi v3 schema"
 
 # watch: a list then events; the informer-style name watch used by wait/rollout.
+$K create cm w0 --from-literal=a=b >/dev/null
 $K get cm -w --output-watch-events >"$DATA/watch.out" 2>&1 &
 wpid=$!
-sleep 1
+wait_for 30 grep -q w0 "$DATA/watch.out"
 $K create cm w1 --from-literal=a=b >/dev/null
 $K label cm w1 x=y >/dev/null
 $K delete cm w1 >/dev/null
-sleep 1
+wait_for 30 grep -q 'DELETED.*w1' "$DATA/watch.out"
 kill $wpid 2>/dev/null
 wait $wpid 2>/dev/null
+$K delete cm w0 >/dev/null
 out=$(awk '{print $1, $2}' "$DATA/watch.out" | grep w1 | tr '\n' ' ')
 tap_is "$out" "ADDED w1 MODIFIED w1 DELETED w1 " "kubectl get -w sees ADDED, MODIFIED, DELETED"
 
@@ -109,9 +111,9 @@ tap_ok $? "kubectl wait --for=delete returns once the object is gone"
 # A selector watch sees an object that stops matching as DELETED (the scheduler's view of
 # unscheduled pods when one gets bound) and one that starts matching as ADDED.
 rv=$(api_curl /api/v1/pods | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
-api_curl "/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3D&resourceVersion=$rv&timeoutSeconds=3" >"$DATA/sel.out" &
+api_curl "/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3D&resourceVersion=$rv&timeoutSeconds=8" >"$DATA/sel.out" &
 wpid=$!
-sleep 0.5
+sleep 2
 api_curl -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"beta"},"target":{"kind":"Node","name":"n2"}}' /api/v1/namespaces/default/pods/beta/binding >/dev/null
 api_curl -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"spec":{"nodeName":null}}' /api/v1/namespaces/default/pods/beta >/dev/null
 $K run delta --image=busybox >/dev/null 2>&1
