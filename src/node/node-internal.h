@@ -123,6 +123,10 @@ node_now_ms (void)
   return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Logs (debug) how long a step took since *t0_us and restarts the clock. */
+void node_step_done (const char *step, const char *pod, int64_t *t0_us);
+int64_t node_mono_us (void);
+
 /* ---- nodeobj.c: the Node object and its Lease ---- */
 int node_register (node_agent *a, husk_error **err);
 /* PATCHes the Node's status when it changed (or every 5 minutes). */

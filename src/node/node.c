@@ -42,6 +42,27 @@ on_signal (int sig)
   errno = e;
 }
 
+int64_t
+node_mono_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+node_step_done (const char *step, const char *pod, int64_t *t0_us)
+{
+  int64_t now = node_mono_us ();
+  if (husk_log_get_level () <= HUSK_LOG_DEBUG)
+    {
+      char us[32];
+      snprintf (us, sizeof us, "%lld", (long long) (now - *t0_us));
+      log_debug ("step", "step", step, "pod", pod, "us", us);
+    }
+  *t0_us = now;
+}
+
 /* ---- locating helpers and the host --------------------------------------------------- */
 
 /* name next to the running executable, else on PATH; NULL when nowhere. */

@@ -469,9 +469,11 @@ prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, const char
          husk_error **err)
 {
   image_record rec = {0};
+  int64_t t0 = node_mono_us ();
   int r = ensure_image (a, c, &rec, reason, err);
   if (r < 0)
     return r;
+  node_step_done ("image", p->name, &t0);
   free (c->image_ref);
   c->image_ref = xstrdup (rec.ref);
   free (c->image_id);
@@ -515,6 +517,7 @@ prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, const char
       *reason = AGENT_REASON_CREATE_ERROR;
       return r;
     }
+  node_step_done ("env+snapshot", p->name, &t0);
   _cleanup_json_ json_t *spec = NULL;
   r = build_spec (a, p, c, img, env, argv, rootfs, &spec, err);
   agent_env_free (env);
@@ -559,7 +562,9 @@ pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason, hus
     }
   rt_container_delete (a->rt_root, id, true, NULL); /* left by an earlier agent run */
   create_args ca = {a, id, bundle};
+  int64_t t0 = node_mono_us ();
   r = pod_with_stdio (a, -1, out[1], errp[1], do_create, &ca, err);
+  node_step_done ("create", p->name, &t0);
   close (out[1]);
   close (errp[1]);
   if (r < 0)
@@ -587,6 +592,7 @@ pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason, hus
       *reason = AGENT_REASON_RUN_ERROR;
       return r;
     }
+  node_step_done ("start", p->name, &t0);
   return 0;
 }
 

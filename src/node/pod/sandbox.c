@@ -313,8 +313,13 @@ pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err)
       || (r = write_pod_file (p, "resolv.conf", resolv, err)) < 0
       || (r = write_pod_file (p, "hostname", hn, err)) < 0)
     return r;
-  if ((r = start_pause (a, p, hostname, err)) < 0 || (r = network_add (a, p, err)) < 0)
+  int64_t t0 = node_mono_us ();
+  if ((r = start_pause (a, p, hostname, err)) < 0)
     return r;
+  node_step_done ("pause", p->name, &t0);
+  if ((r = network_add (a, p, err)) < 0)
+    return r;
+  node_step_done ("cni-add", p->name, &t0);
   char *ips[] = {p->pod_ip, NULL};
   _cleanup_free_ char *hosts = agent_hosts_file (p->obj, ips, hostname, domain);
   if ((r = write_pod_file (p, "hosts", hosts, err)) < 0)
