@@ -109,9 +109,9 @@ noinst_LIBRARIES += src/master/ctrl/libctrllogic.a
 src_master_ctrl_libctrllogic_a_SOURCES = src/master/ctrl/logic.h src/master/ctrl/tz-internal.h \
 	src/master/ctrl/tz.c src/master/ctrl/cron.c src/master/ctrl/rollout.c \
 	src/master/ctrl/podhash.c src/master/ctrl/backoff.c src/master/ctrl/jobpolicy.c \
-	src/master/ctrl/depstatus.c
+	src/master/ctrl/depstatus.c src/master/ctrl/podrank.c
 src_master_ctrl_libctrllogic_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-CTRL_LOGIC_LIBS = src/master/ctrl/libctrllogic.a $(LIBHUSK_LIBS)
+CTRL_LOGIC_LIBS = src/master/ctrl/libctrllogic.a $(LIBHUSK_LIBS) -lm
 
 CTRL_UNIT_TESTS = tests/unit/test-ctrl-cron tests/unit/test-ctrl-rollout \
 	tests/unit/test-ctrl-depstatus

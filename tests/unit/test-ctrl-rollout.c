@@ -205,6 +205,60 @@ main (void)
     }
   json_decref (pol);
 
+  /* ReplicaSet scale-down order */
+  const char *pj[] = {
+    /* 0 */ "{\"metadata\":{\"name\":\"running-old\",\"uid\":\"a\",\"creationTimestamp\":\"2024-01-"
+            "01T00:00:00Z\"},"
+            "\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\",\"conditions\":[{"
+            "\"type\":\"Ready\","
+            "\"status\":\"True\",\"lastTransitionTime\":\"2024-01-01T00:01:00Z\"}]}}",
+    /* 1 */
+    "{\"metadata\":{\"name\":\"pending\",\"uid\":\"b\"},\"spec\":{\"nodeName\":\"n2\"},\"status\":{"
+    "\"phase\":\"Pending\"}}",
+    /* 2 */
+    "{\"metadata\":{\"name\":\"unscheduled\",\"uid\":\"c\"},\"spec\":{},\"status\":{\"phase\":"
+    "\"Pending\"}}",
+    /* 3 */
+    "{\"metadata\":{\"name\":\"not-ready\",\"uid\":\"d\"},\"spec\":{\"nodeName\":\"n2\"},"
+    "\"status\":"
+    "{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}",
+    /* 4 */
+    "{\"metadata\":{\"name\":\"running-new\",\"uid\":\"e\",\"creationTimestamp\":\"2024-03-01T00:"
+    "00:00Z\"},"
+    "\"spec\":{\"nodeName\":\"n3\"},\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":"
+    "\"Ready\","
+    "\"status\":\"True\",\"lastTransitionTime\":\"2024-03-01T00:01:00Z\"}]}}",
+    /* 5 */
+    "{\"metadata\":{\"name\":\"cheap\",\"uid\":\"f\",\"creationTimestamp\":\"2023-01-01T00:00:"
+    "00Z\","
+    "\"annotations\":{\"controller.kubernetes.io/pod-deletion-cost\":\"-100\"}},"
+    "\"spec\":{\"nodeName\":\"n4\"},\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":"
+    "\"Ready\","
+    "\"status\":\"True\",\"lastTransitionTime\":\"2023-01-01T00:01:00Z\"}]}}",
+  };
+  json_t *pods[6];
+  for (int i = 0; i < 6; i++)
+    pods[i] = json_loads (pj[i], 0, NULL);
+  ctrl_rank_pods_for_deletion (pods, 6, 1711929600 /* 2024-04-01 */);
+  const char *order[]
+      = { "unscheduled", "pending", "not-ready", "cheap", "running-new", "running-old" };
+  bool same = true;
+  char got_order[256] = "";
+  for (int i = 0; i < 6; i++)
+    {
+      const char *nm
+          = json_string_value (json_object_get (json_object_get (pods[i], "metadata"), "name"));
+      same &= streq (nm, order[i]);
+      strncat (got_order, nm, sizeof got_order - strlen (got_order) - 2);
+      strcat (got_order, " ");
+    }
+  ok (same,
+      "scale-down order: unscheduled, pending, not ready, low deletion cost, ready for less time "
+      "(%s)",
+      got_order);
+  for (int i = 0; i < 6; i++)
+    json_decref (pods[i]);
+
   /* Job back-off */
   static const int64_t want_b[] = { 0, 10, 20, 40, 80, 160, 320, 360, 360 };
   for (int i = 0; i < 9; i++)

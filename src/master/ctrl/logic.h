@@ -115,6 +115,13 @@ typedef struct ctrl_rs_status
 int ctrl_deployment_status (json_t *deployment, const ctrl_rs_status *rs, size_t n, int64_t now,
                             json_t **out, husk_error **err);
 
+/* ReplicaSet scale-down order (podrank.c, upstream ActivePodsWithRanks with
+   LogarithmicScaleDown and PodDeletionCost): sorts pods so that the first ones are deleted
+   first: unscheduled, then Pending < Unknown < Running, not ready, lower
+   controller.kubernetes.io/pod-deletion-cost, more pods on the same node, ready for less
+   time, more restarts, newer (times compared on a log2 scale from now, ties by uid). */
+void ctrl_rank_pods_for_deletion (json_t **pods, size_t n, int64_t now);
+
 /* ---- pod-template-hash (podhash.c) ---- */
 
 /* FNV-32a over the template (canonical JSON: sorted keys, compact) followed, when
