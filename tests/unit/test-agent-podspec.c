@@ -232,7 +232,7 @@ test_env (void)
       err = NULL;
       e = NULL;
       ret = agent_env_resolve (&ctx, bc, &e, &err);
-      ok (ret < 0 && err && strstr (err->msg, bad[i].msg), "error: %s (got: %s)", bad[i].msg,
+      ok (ret < 0 && err && streq (err->msg, bad[i].msg), "error: %s (got: %s)", bad[i].msg,
           err ? err->msg : "success");
       husk_error_free (err);
       agent_env_free (e);

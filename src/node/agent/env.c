@@ -286,12 +286,10 @@ agent_env_resolve (const agent_env_ctx *ctx, json_t *container, agent_env **out,
       }
     if (from)
       {
+        /* kubelet's text exactly (the CreateContainerConfigError message) */
         ret = env_value_from (ctx, container, from, &val, err);
         if (ret < 0)
-          {
-            husk_err_wrap (err, "env %s", name);
-            goto out;
-          }
+          goto out;
         if (!val)
           continue; /* optional source missing: the variable is not set */
       }
