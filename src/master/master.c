@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -94,6 +95,8 @@ husk_cmd_master (int argc, char **argv)
       rl.rlim_cur = rl.rlim_max;
       setrlimit (RLIMIT_NOFILE, &rl);
     }
+  /* One malloc arena per connection thread would keep freed memory of every past request. */
+  mallopt (M_ARENA_MAX, 4);
   signal (SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset (&set);
@@ -124,8 +127,15 @@ husk_cmd_master (int argc, char **argv)
       store_close (st);
       return 1;
     }
-  int sig = 0;
-  sigwait (&set, &sig);
+  /* Memory of finished requests (large lists) goes back to the system every few seconds. */
+  int sig = -1;
+  while (sig < 0)
+    {
+      struct timespec ts = {5, 0};
+      sig = sigtimedwait (&set, NULL, &ts);
+      if (sig < 0)
+        malloc_trim (0);
+    }
   log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
   api_server_stop (srv);
   store_close (st);
