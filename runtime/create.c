@@ -76,9 +76,7 @@ handle_msg (creating *c, int type, char *payload, husk_error **err)
       return rt_sync_send (c->sync, RT_MSG_GO, NULL, 0);
     case RT_MSG_PID:
       {
-        c->init = (pid_t) atoi (payload);
-        waitpid (c->stage1, NULL, 0);
-        c->stage1 = 0;
+        c->init = (pid_t) atoi (payload); /* stage 1 exits now; reaped after READY */
         _cleanup_free_ char *state = hook_state (c, "creating");
         return rt_sync_send (c->sync, RT_MSG_GO, state, strlen (state));
       }
@@ -198,6 +196,8 @@ create_steps (creating *c, const char *root, const char *id, const rt_create_opt
   if ((r = prepare (c, root, id, skip, err)) < 0 || (r = spawn (c, opts, err)) < 0
       || (r = drive (c, err)) < 0)
     return r;
+  waitpid (c->stage1, NULL, 0);
+  c->stage1 = 0;
   c->st.pid = c->init;
   c->st.start_time = rt_proc_start_time (c->init);
   if ((r = rt_state_save (&c->st, err)) < 0)
