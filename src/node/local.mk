@@ -80,7 +80,8 @@ src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/sync.h src/node/agent/sync.c \
 	src/node/agent/hooks.h src/node/agent/hooks.c \
 	src/node/agent/node.h src/node/agent/node.c \
-	src/node/agent/static.h src/node/agent/static.c
+	src/node/agent/static.h src/node/agent/static.c \
+	src/node/agent/events.h src/node/agent/events.c
 src_node_agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 AGENT_LIBS = src/node/agent/libagent.a $(LIBHUSK_LIBS) $(CURL_LIBS)
 HUSK_COMPONENT_LIBS += src/node/agent/libagent.a
@@ -137,7 +138,7 @@ noinst_LIBRARIES += src/node/libnode.a
 src_node_libnode_a_SOURCES = \
 	src/node/node.h src/node/node-internal.h src/node/node.c src/node/nodeobj.c \
 	src/node/pod/sandbox.c src/node/pod/container.c src/node/pod/sync.c \
-	src/node/pod/status.c src/node/binder.c src/node/logproxy.c \
+	src/node/pod/status.c src/node/pod/probe.c src/node/binder.c src/node/logproxy.c \
 	src/cli/node.c src/cli/up.c
 src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a

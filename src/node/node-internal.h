@@ -13,6 +13,7 @@
 #include "lib/error.h"
 #include "lib/kclient.h"
 #include "src/node/agent/crilog.h"
+#include "src/node/agent/probe.h"
 #include "src/node/agent/restart.h"
 #include "src/node/image/image.h"
 #include "src/node/node.h"
@@ -45,6 +46,12 @@ typedef struct node_ctr
   agent_backoff backoff;
   int64_t retry_ms;  /* a failed start is tried again from then */
   int failures;      /* consecutive failed starts */
+  /* probes (indexed by agent_probe_kind) */
+  agent_probe_spec *probe_spec[3];
+  agent_prober prober[3];
+  bool ready;        /* readiness published Success (or no readiness probe) */
+  bool started_ok;   /* startup probe passed (or none) */
+  int64_t kill_at_ms; /* a probe asked for a kill: SIGKILL from then */
 } node_ctr;
 
 typedef struct node_pod
@@ -153,6 +160,14 @@ void pod_ctr_signal (node_agent *a, node_pod *p, node_ctr *c, int sig);
 /* Deletes the runtime container and its rootfs (an exited one, or force). */
 void pod_ctr_remove (node_agent *a, node_pod *p, node_ctr *c);
 char *pod_ctr_runtime_id (const node_pod *p, const node_ctr *c);
+
+/* ---- pod/probe.c ---- */
+/* The container just started: its probes begin. */
+void pod_probes_start (node_agent *a, node_pod *p, node_ctr *c, int64_t now_ms);
+void pod_probes_stop (node_ctr *c);
+/* Runs the probes that are due; a failed liveness or startup probe stops the container
+   (SIGTERM, then SIGKILL after its grace period). */
+void pod_probes_run (node_agent *a, node_pod *p, node_ctr *c, int64_t now_ms);
 
 /* ---- pod/sync.c ---- */
 node_pod *pod_find (node_agent *a, const char *uid);

@@ -37,8 +37,8 @@ fill_status (node_pod *p, node_ctr *c, agent_ctr_status *s, char **ids)
       break;
     case AGENT_CTR_RUNNING:
       s->started_at = c->started_at;
-      s->ready = !c->init || c->sidecar;
-      s->started = 1;
+      s->ready = (!c->init || c->sidecar) && c->ready;
+      s->started = c->started_ok ? 1 : 0;
       break;
     case AGENT_CTR_TERMINATED:
       s->term.exit_code = c->exit_code;

@@ -63,6 +63,7 @@ pod_free (node_pod *p)
   for (size_t i = 0; i < p->nctrs; i++)
     {
       node_ctr *c = &p->ctrs[i];
+      pod_probes_stop (c);
       json_decref (c->spec);
       free (c->name), free (c->reason), free (c->message), free (c->last_reason);
       free (c->last_id), free (c->image_ref), free (c->image_id);
@@ -142,6 +143,9 @@ pod_child_exited (node_agent *a, pid_t pid, int wait_status)
           if (c->pid != pid)
             continue;
           c->pid = 0;
+          pod_probes_stop (c);
+          c->kill_at_ms = 0;
+          c->ready = false;
           c->state = AGENT_CTR_TERMINATED;
           c->exit_code = agent_exit_code_from_status (wait_status);
           free (c->reason);
@@ -194,6 +198,7 @@ start_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
   c->retry_ms = 0;
   c->state = AGENT_CTR_RUNNING;
   c->started_at = now / 1000;
+  pod_probes_start (a, p, c, now);
   free (c->reason), free (c->message);
   c->reason = c->message = NULL;
   log_info ("container started", "pod", p->name, "ns", p->ns, "container", c->name);
@@ -258,6 +263,8 @@ sync_init (node_agent *a, node_pod *p, agent_restart_policy pol, int64_t now)
       node_ctr *c = &p->ctrs[i];
       if (c->sidecar)
         {
+          if (c->state == AGENT_CTR_RUNNING)
+            pod_probes_run (a, p, c, now);
           if (never_started (c))
             start_ctr (a, p, c, now);
           else if (c->state != AGENT_CTR_RUNNING)
@@ -291,7 +298,10 @@ sync_regular (node_agent *a, node_pod *p, agent_restart_policy pol, int64_t now)
     {
       node_ctr *c = &p->ctrs[i];
       if (c->state == AGENT_CTR_RUNNING)
-        continue;
+        {
+          pod_probes_run (a, p, c, now);
+          continue;
+        }
       if (never_started (c))
         {
           start_ctr (a, p, c, now);
