@@ -1,5 +1,6 @@
 /* containerStatuses entries and pod conditions as kubelet reports them. */
 #include "lib/json.h"
+#include "src/node/agent/events.h"
 #include "src/node/agent/status.h"
 #include "tests/unit/tap.h"
 
@@ -142,10 +143,51 @@ test_conditions (void)
   json_decref (pod);
 }
 
+static void
+test_events (void)
+{
+  json_t *pod = J ("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"prod\",\"uid\":\"u1\",\"resourceVersion\":\"42\"}}");
+  const int64_t t0 = 1795756200LL * 1000000000LL;
+  json_t *ev = agent_event_new (pod, "web", false, "Warning", AGENT_EV_BACKOFF,
+                                "Back-off restarting failed container web in pod web-1_prod(u1)", "node-1", t0);
+  is_str (husk_json_path_str (ev, "metadata.name"), "web-1.18ebcebfe4349000", "event name is <pod>.<hex ns>");
+  is_str (husk_json_path_str (ev, "metadata.namespace"), "prod", "in the pod's namespace");
+  is_str (husk_json_path_str (ev, "involvedObject.fieldPath"), "spec.containers{web}", "fieldPath names the container");
+  is_str (husk_json_path_str (ev, "involvedObject.resourceVersion"), "42", "involvedObject carries the pod's version");
+  is_str (husk_json_path_str (ev, "source.component"), "kubelet", "source component kubelet");
+  is_str (husk_json_path_str (ev, "firstTimestamp"), "2026-11-27T05:10:00Z", "timestamps");
+  is_int (json_integer_value (json_object_get (ev, "count")), 1, "count 1");
+  json_t *init_ev = agent_event_new (pod, "setup", true, "Normal", AGENT_EV_STARTED, "Started container setup", "node-1", t0);
+  is_str (husk_json_path_str (init_ev, "involvedObject.fieldPath"), "spec.initContainers{setup}", "init container fieldPath");
+  json_decref (init_ev);
+
+  agent_event_cache *c = agent_event_cache_new ();
+  json_t *patch = NULL;
+  const char *name = NULL;
+  ok (agent_event_correlate (c, ev, t0, &patch, &name) && !patch, "first event: create it");
+  json_t *again = agent_event_new (pod, "web", false, "Warning", AGENT_EV_BACKOFF,
+                                   "Back-off restarting failed container web in pod web-1_prod(u1)", "node-1", t0 + 10000000000LL);
+  ok (!agent_event_correlate (c, again, t0 + 10000000000LL, &patch, &name), "same event 10 s later: a repeat");
+  is_str (name, "web-1.18ebcebfe4349000", "repeat patches the first event");
+  char *d = json_dumps (patch, JSON_COMPACT | JSON_SORT_KEYS);
+  is_str (d, "{\"count\":2,\"lastTimestamp\":\"2026-11-27T05:10:10Z\"}", "patch bumps count and lastTimestamp");
+  free (d);
+  json_decref (patch);
+  json_t *other = agent_event_new (pod, "web", false, "Warning", AGENT_EV_UNHEALTHY, "Liveness probe failed", "node-1", t0);
+  ok (agent_event_correlate (c, other, t0 + 11000000000LL, &patch, &name), "another reason: a new event");
+  ok (agent_event_correlate (c, again, t0 + 700000000000LL, &patch, &name), "after 10 quiet minutes: new again");
+  agent_event_cache_free (c);
+  json_decref (ev);
+  json_decref (again);
+  json_decref (other);
+  json_decref (pod);
+}
+
 int
 main (void)
 {
   test_ctr_status ();
   test_conditions ();
+  test_events ();
   return tap_done ();
 }
