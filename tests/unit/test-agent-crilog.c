@@ -73,7 +73,7 @@ test_names (void)
   ok (agent_log_dir (NULL, "default", "a/b", "u", "c", &d, &err) < 0, "'/' in a name is refused");
   husk_error_free (err);
 
-  struct timespec t = {.tv_sec = fake_sec, .tv_nsec = 5};
+  struct timespec t = { .tv_sec = fake_sec, .tv_nsec = 5 };
   char buf[40];
   agent_log_format_time (&t, buf, sizeof buf);
   is_str (buf, "2026-11-27T05:10:00.000000005Z", "time has nine fraction digits");
@@ -82,7 +82,7 @@ test_names (void)
       "time parses back");
   const char *off = "2026-11-27T07:10:00.5+02:00";
   ok (agent_log_parse_time (off, strlen (off), &r) == 0 && r.tv_sec == fake_sec
-        && r.tv_nsec == 500000000,
+          && r.tv_nsec == 500000000,
       "offset and short fraction parse");
   ok (agent_log_parse_time ("yesterday", 9, &r) < 0, "garbage time refused");
 }
@@ -252,42 +252,41 @@ test_reader (void)
   is_str (s, "one\ntwo\nthree\nfour\n", "tailLines beyond the file shows all");
   free (s);
 
-  o = (agent_log_opts) AGENT_LOG_OPTS_INIT;
+  o = (agent_log_opts)AGENT_LOG_OPTS_INIT;
   o.timestamps = true;
   o.tail_lines = 3;
   s = read_logs (path, &o);
-  is_str (s,
-          "2026-11-27T05:10:02Z thr2026-11-27T05:10:02.5Z ee\n2026-11-27T05:10:03Z four\n",
+  is_str (s, "2026-11-27T05:10:02Z thr2026-11-27T05:10:02.5Z ee\n2026-11-27T05:10:03Z four\n",
           "timestamps in RFC3339Nano (trailing zeros trimmed)");
   free (s);
 
-  o = (agent_log_opts) AGENT_LOG_OPTS_INIT;
+  o = (agent_log_opts)AGENT_LOG_OPTS_INIT;
   o.since_set = true;
   agent_log_parse_time ("2026-11-27T05:10:01Z", 20, &o.since);
   s = read_logs (path, &o);
   is_str (s, "two\nthree\nfour\n", "sinceTime skips older records");
   free (s);
 
-  o = (agent_log_opts) AGENT_LOG_OPTS_INIT;
+  o = (agent_log_opts)AGENT_LOG_OPTS_INIT;
   agent_log_opts_since_seconds (&o, 60);
   s = read_logs (path, &o);
   is_str (s, "", "sinceSeconds=60 skips records from long ago");
   free (s);
 
-  o = (agent_log_opts) AGENT_LOG_OPTS_INIT;
+  o = (agent_log_opts)AGENT_LOG_OPTS_INIT;
   o.limit_bytes = 6;
   s = read_logs (path, &o);
   is_str (s, "one\ntw", "limitBytes cuts the output");
   free (s);
 
-  o = (agent_log_opts) AGENT_LOG_OPTS_INIT;
+  o = (agent_log_opts)AGENT_LOG_OPTS_INIT;
   o.streams = 1 << AGENT_LOG_STDERR;
   s = read_logs (path, &o);
   is_str (s, "two\n", "stream filter: stderr only");
   free (s);
 
   _cleanup_free_ char *missing = xasprintf ("%s/nope.log", tmp);
-  o = (agent_log_opts) AGENT_LOG_OPTS_INIT;
+  o = (agent_log_opts)AGENT_LOG_OPTS_INIT;
   husk_buf b = HUSK_BUF_INIT;
   husk_error *err = NULL;
   int ret = agent_log_read (missing, &o, to_buf, &b, &err);
@@ -363,7 +362,7 @@ static void
 test_follow (void)
 {
   husk_error *err = NULL;
-  follow_ctx c = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  follow_ctx c = { .mu = PTHREAD_MUTEX_INITIALIZER };
   c.dir = xasprintf ("%s/follow/c", tmp);
   agent_log_writer *w = NULL;
   ok (agent_log_writer_open (c.dir, 0, 300, 5, &w, &err) == 0, "follow: writer opens");
@@ -413,7 +412,7 @@ static int done_calls;
 static void
 on_done (void *ud)
 {
-  (*(int *) ud)++;
+  (*(int *)ud)++;
   done_calls++;
 }
 
@@ -423,8 +422,11 @@ test_pump (void)
   husk_error *err = NULL;
   agent_log_pump *p = NULL;
   ok (agent_log_pump_new (&p, &err) == 0, "pump created");
-  enum { N = 20 };
-  int out[N][2], errp[N][2], flags[N] = {0};
+  enum
+  {
+    N = 20
+  };
+  int out[N][2], errp[N][2], flags[N] = { 0 };
   char *dirs[N];
   for (int i = 0; i < N; i++)
     {
@@ -487,7 +489,8 @@ test_termination (void)
   husk_error *err = NULL;
   char *m = NULL;
   _cleanup_free_ char *missing = xasprintf ("%s/no-such-termination-log", tmp);
-  ok (agent_termination_message_file (missing, &m, &err) == 0 && streq (m, ""), "missing message file: empty");
+  ok (agent_termination_message_file (missing, &m, &err) == 0 && streq (m, ""),
+      "missing message file: empty");
   free (m);
   _cleanup_free_ char *f = xasprintf ("%s/termination-log", tmp);
   char *big = xmalloc (5001);
@@ -495,7 +498,8 @@ test_termination (void)
   memcpy (big + 5000 - 3, "END", 3);
   big[5000] = 0;
   write_file (f, big);
-  ok (agent_termination_message_file (f, &m, &err) == 0 && strlen (m) == 4096 && strcmp (m + 4093, "END") == 0,
+  ok (agent_termination_message_file (f, &m, &err) == 0 && strlen (m) == 4096
+          && strcmp (m + 4093, "END") == 0,
       "message file: its last 4096 bytes");
   free (m);
   free (big);

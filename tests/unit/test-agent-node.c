@@ -26,9 +26,9 @@ cond (json_t *a, const char *type, const char *field)
 {
   size_t i;
   json_t *c;
-  json_array_foreach (a, i, c)
-    if (streq (json_string_value (json_object_get (c, "type")), type))
-      return json_string_value (json_object_get (c, field));
+  json_array_foreach (a, i,
+                      c) if (streq (json_string_value (json_object_get (c, "type")),
+                                    type)) return json_string_value (json_object_get (c, field));
   return NULL;
 }
 
@@ -37,7 +37,8 @@ main (void)
 {
   if (!mkdtemp (tmp))
     return 99;
-  put ("meminfo", "MemTotal:       16318464 kB\nMemFree:         1000000 kB\nMemAvailable:      51200 kB\n");
+  put ("meminfo",
+       "MemTotal:       16318464 kB\nMemFree:         1000000 kB\nMemAvailable:      51200 kB\n");
   put ("stat", "cpu  1 2 3\ncpu0 1 2 3\ncpu1 1 2 3\ncpu2 1 2 3\ncpu3 1 2 3\nintr 0\n");
   put ("sys/kernel/pid_max", "4194304\n");
   put ("loadavg", "0.00 0.01 0.05 1/123 4567\n");
@@ -50,14 +51,17 @@ main (void)
   ok (cap.ephemeral_storage > 0, "ephemeral storage is the data dir's filesystem");
   json_t *j = agent_node_resources_json (&cap);
   is_str (json_string_value (json_object_get (j, "cpu")), "4", "cpu formatted as cores");
-  is_str (json_string_value (json_object_get (j, "memory")), "16318464Ki", "memory in Ki as kubelet");
+  is_str (json_string_value (json_object_get (j, "memory")), "16318464Ki",
+          "memory in Ki as kubelet");
   is_str (json_string_value (json_object_get (j, "pods")), "110", "pods");
   json_decref (j);
 
-  ok (agent_node_parse_reserved ("cpu=250m,memory=512Mi,ephemeral-storage=1Gi", &res, &err) == 0, "reserved parses");
+  ok (agent_node_parse_reserved ("cpu=250m,memory=512Mi,ephemeral-storage=1Gi", &res, &err) == 0,
+      "reserved parses");
   agent_node_resources a = agent_node_allocatable (&cap, &res);
   is_int (a.cpu_milli, 3750, "allocatable cpu = capacity - reserved");
-  is_int (a.memory, 16318464LL * 1024 - 612LL * 1024 * 1024, "allocatable memory also keeps the 100Mi eviction threshold");
+  is_int (a.memory, 16318464LL * 1024 - 612LL * 1024 * 1024,
+          "allocatable memory also keeps the 100Mi eviction threshold");
   j = agent_node_resources_json (&a);
   is_str (json_string_value (json_object_get (j, "cpu")), "3750m", "fractional cpu in millicores");
   json_decref (j);
@@ -79,25 +83,29 @@ main (void)
 
   json_t *c1 = agent_node_conditions (&p, NULL, NULL, 1795756200);
   is_str (cond (c1, "MemoryPressure", "status"), "True", "MemoryPressure True");
-  is_str (cond (c1, "MemoryPressure", "reason"), "KubeletHasInsufficientMemory", "kubelet's reason");
+  is_str (cond (c1, "MemoryPressure", "reason"), "KubeletHasInsufficientMemory",
+          "kubelet's reason");
   is_str (cond (c1, "Ready", "reason"), "KubeletReady", "Ready");
   is_str (cond (c1, "Ready", "message"), "kubelet is posting ready status", "Ready message");
-  agent_node_pressure calm = {0};
+  agent_node_pressure calm = { 0 };
   json_t *c2 = agent_node_conditions (&calm, "container runtime network not ready", c1, 1795756260);
-  is_str (cond (c2, "MemoryPressure", "lastTransitionTime"), "2026-11-27T05:11:00Z", "changed: new transition time");
-  is_str (cond (c2, "PIDPressure", "lastTransitionTime"), "2026-11-27T05:10:00Z", "unchanged: transition time kept");
-  is_str (cond (c2, "PIDPressure", "lastHeartbeatTime"), "2026-11-27T05:11:00Z", "heartbeat is now");
+  is_str (cond (c2, "MemoryPressure", "lastTransitionTime"), "2026-11-27T05:11:00Z",
+          "changed: new transition time");
+  is_str (cond (c2, "PIDPressure", "lastTransitionTime"), "2026-11-27T05:10:00Z",
+          "unchanged: transition time kept");
+  is_str (cond (c2, "PIDPressure", "lastHeartbeatTime"), "2026-11-27T05:11:00Z",
+          "heartbeat is now");
   is_str (cond (c2, "Ready", "status"), "False", "not ready with a message");
   json_decref (c1);
   json_decref (c2);
 
   /* eviction order: BestEffort user, then burstable over its request, then the rest */
   agent_evict_candidate cand[] = {
-    {.usage = 100, .requests = 200, .priority = 0},   /* 0: under request */
-    {.usage = 50, .requests = 0, .priority = 0},      /* 1: BestEffort using 50 */
-    {.usage = 300, .requests = 100, .priority = 0},   /* 2: 200 over */
-    {.usage = 500, .requests = 100, .priority = 1000}, /* 3: over, but high priority */
-    {.usage = 10, .requests = 100, .priority = -5},   /* 4: under, low priority */
+    { .usage = 100, .requests = 200, .priority = 0 },    /* 0: under request */
+    { .usage = 50, .requests = 0, .priority = 0 },       /* 1: BestEffort using 50 */
+    { .usage = 300, .requests = 100, .priority = 0 },    /* 2: 200 over */
+    { .usage = 500, .requests = 100, .priority = 1000 }, /* 3: over, but high priority */
+    { .usage = 10, .requests = 100, .priority = -5 },    /* 4: under, low priority */
   };
   size_t idx[5];
   agent_eviction_rank (cand, 5, idx);
@@ -105,7 +113,8 @@ main (void)
   for (int i = 0; i < 5; i++)
     order[i] = '0' + idx[i];
   order[5] = 0;
-  is_str (order, "21340", "over-request first (by priority, then excess), then under-request by priority");
+  is_str (order, "21340",
+          "over-request first (by priority, then excess), then under-request by priority");
   husk_rm_rf (tmp, &err);
   return tap_done ();
 }

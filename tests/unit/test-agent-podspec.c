@@ -32,17 +32,28 @@ test_quantity (void)
     bool milli;
     int64_t want;
   } cases[] = {
-    {"500m", true, 500},  {"1", true, 1000},        {"0.1", true, 100},      {"1.5", true, 1500},
-    {"2", false, 2},      {"128Mi", false, 134217728}, {"1Gi", false, 1073741824},
-    {"1G", false, 1000000000}, {"1e3", false, 1000}, {"1.5Ki", false, 1536}, {"100k", false, 100000},
-    {"1m", false, 1},     {"1u", true, 1},           {"0", true, 0},          {"250m", false, 1},
+    { "500m", true, 500 },
+    { "1", true, 1000 },
+    { "0.1", true, 100 },
+    { "1.5", true, 1500 },
+    { "2", false, 2 },
+    { "128Mi", false, 134217728 },
+    { "1Gi", false, 1073741824 },
+    { "1G", false, 1000000000 },
+    { "1e3", false, 1000 },
+    { "1.5Ki", false, 1536 },
+    { "100k", false, 100000 },
+    { "1m", false, 1 },
+    { "1u", true, 1 },
+    { "0", true, 0 },
+    { "250m", false, 1 },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     {
       int ret = cases[i].milli ? agent_quantity_milli (cases[i].q, &v, &err)
                                : agent_quantity_value (cases[i].q, &v, &err);
       ok (ret == 0 && v == cases[i].want, "quantity %s %s = %lld (got %lld)", cases[i].q,
-          cases[i].milli ? "milli" : "value", (long long) cases[i].want, (long long) v);
+          cases[i].milli ? "milli" : "value", (long long)cases[i].want, (long long)v);
     }
   ok (agent_quantity_value ("12Qi", &v, &err) < 0 && err->errnum == EINVAL, "bad suffix refused");
   husk_error_free (err);
@@ -99,17 +110,27 @@ test_expand (void)
   {
     const char *in, *want;
   } cases[] = {
-    {"$(VAR)", "value"},        {"a$(VAR)b", "avalueb"},   {"$(MISSING)", "$(MISSING)"},
-    {"$$(VAR)", "$(VAR)"},      {"$$$(VAR)", "$value"},    {"$VAR", "$VAR"},
-    {"$(VAR", "$(VAR"},         {"$", "$"},                {"x$", "x$"},
-    {"$$", "$"},                {"$(EMPTY)-", "-"},        {"$()", "$()"},
-    {"$(VAR)$(VAR)", "valuevalue"}, {"no vars", "no vars"}, {"$$$$", "$$"},
+    { "$(VAR)", "value" },
+    { "a$(VAR)b", "avalueb" },
+    { "$(MISSING)", "$(MISSING)" },
+    { "$$(VAR)", "$(VAR)" },
+    { "$$$(VAR)", "$value" },
+    { "$VAR", "$VAR" },
+    { "$(VAR", "$(VAR" },
+    { "$", "$" },
+    { "x$", "x$" },
+    { "$$", "$" },
+    { "$(EMPTY)-", "-" },
+    { "$()", "$()" },
+    { "$(VAR)$(VAR)", "valuevalue" },
+    { "no vars", "no vars" },
+    { "$$$$", "$$" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     {
       char *got = agent_expand (cases[i].in, lookup_fixed, NULL);
-      ok (streq (got, cases[i].want), "expand '%s' -> '%s' (got '%s')", cases[i].in,
-          cases[i].want, got);
+      ok (streq (got, cases[i].want), "expand '%s' -> '%s' (got '%s')", cases[i].in, cases[i].want,
+          got);
       free (got);
     }
 }
@@ -119,37 +140,45 @@ test_env (void)
 {
   objects = J ("{\"configmaps\":{\"cfg\":{\"data\":{\"A\":\"1\",\"B\":\"two\",\"bad key\":\"x\"}}},"
                "\"secrets\":{\"sec\":{\"data\":{\"PASSWORD\":\"czNjcjN0\"}}}}");
-  json_t *pod = J ("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"prod\",\"uid\":\"u-1\","
-                   "\"labels\":{\"app\":\"web\",\"tier\":\"front\"},\"annotations\":{\"note\":\"a \\\"q\\\"\"}},"
-                   "\"spec\":{\"nodeName\":\"n1\",\"serviceAccountName\":\"sa\",\"containers\":[{\"name\":\"c\","
-                   "\"resources\":{\"limits\":{\"memory\":\"64Mi\"},\"requests\":{\"cpu\":\"250m\"}}}]},"
-                   "\"status\":{\"podIP\":\"10.42.0.5\",\"podIPs\":[{\"ip\":\"10.42.0.5\"},{\"ip\":\"fd00::5\"}],"
-                   "\"hostIP\":\"192.0.2.1\"}}");
+  json_t *pod = J (
+      "{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"prod\",\"uid\":\"u-1\","
+      "\"labels\":{\"app\":\"web\",\"tier\":\"front\"},\"annotations\":{\"note\":\"a \\\"q\\\"\"}},"
+      "\"spec\":{\"nodeName\":\"n1\",\"serviceAccountName\":\"sa\",\"containers\":[{\"name\":\"c\","
+      "\"resources\":{\"limits\":{\"memory\":\"64Mi\"},\"requests\":{\"cpu\":\"250m\"}}}]},"
+      "\"status\":{\"podIP\":\"10.42.0.5\",\"podIPs\":[{\"ip\":\"10.42.0.5\"},{\"ip\":\"fd00::5\"}]"
+      ","
+      "\"hostIP\":\"192.0.2.1\"}}");
   json_t *alloc = J ("{\"cpu\":\"4\",\"memory\":\"8Gi\"}");
-  char *base[] = {"KUBERNETES_SERVICE_HOST=10.43.0.1", "A=base", NULL};
-  agent_env_ctx ctx = {.get_configmap = get_cm, .get_secret = get_secret, .pod = pod,
-                       .node_allocatable = alloc, .base = base};
+  char *base[] = { "KUBERNETES_SERVICE_HOST=10.43.0.1", "A=base", NULL };
+  agent_env_ctx ctx = { .get_configmap = get_cm,
+                        .get_secret = get_secret,
+                        .pod = pod,
+                        .node_allocatable = alloc,
+                        .base = base };
   json_t *c = J (
-    "{\"name\":\"c\",\"envFrom\":[{\"configMapRef\":{\"name\":\"cfg\"}},"
-    "{\"prefix\":\"S_\",\"secretRef\":{\"name\":\"sec\"}},"
-    "{\"configMapRef\":{\"name\":\"nope\",\"optional\":true}}],"
-    "\"env\":[{\"name\":\"GREETING\",\"value\":\"hello $(B) $(LATER) $$(B)\"},"
-    "{\"name\":\"LATER\",\"value\":\"later\"},"
-    "{\"name\":\"B\",\"value\":\"override\"},"
-    "{\"name\":\"KEY\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\",\"key\":\"B\"}}},"
-    "{\"name\":\"PW\",\"valueFrom\":{\"secretKeyRef\":{\"name\":\"sec\",\"key\":\"PASSWORD\"}}},"
-    "{\"name\":\"OPT\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\",\"key\":\"nokey\",\"optional\":true}}},"
-    "{\"name\":\"POD\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}},"
-    "{\"name\":\"NS\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.namespace\"}}},"
-    "{\"name\":\"APP\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.labels['app']\"}}},"
-    "{\"name\":\"IPS\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"status.podIPs\"}}},"
-    "{\"name\":\"NODE\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"spec.nodeName\"}}},"
-    "{\"name\":\"MEM\",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"limits.memory\",\"divisor\":\"1Mi\"}}},"
-    "{\"name\":\"CPU_LIM\",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"limits.cpu\"}}},"
-    "{\"name\":\"CPU_REQ\",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"requests.cpu\"}}},"
-    "{\"name\":\"CPU_REQ_M\",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"requests.cpu\",\"divisor\":\"1m\"}}},"
-    "{\"name\":\"REF\",\"value\":\"$(POD).$(NS)\"}],"
-    "\"command\":[\"/bin/sh\",\"-c\"],\"args\":[\"echo $(GREETING) $(NOPE)\"]}");
+      "{\"name\":\"c\",\"envFrom\":[{\"configMapRef\":{\"name\":\"cfg\"}},"
+      "{\"prefix\":\"S_\",\"secretRef\":{\"name\":\"sec\"}},"
+      "{\"configMapRef\":{\"name\":\"nope\",\"optional\":true}}],"
+      "\"env\":[{\"name\":\"GREETING\",\"value\":\"hello $(B) $(LATER) $$(B)\"},"
+      "{\"name\":\"LATER\",\"value\":\"later\"},"
+      "{\"name\":\"B\",\"value\":\"override\"},"
+      "{\"name\":\"KEY\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\",\"key\":\"B\"}}},"
+      "{\"name\":\"PW\",\"valueFrom\":{\"secretKeyRef\":{\"name\":\"sec\",\"key\":\"PASSWORD\"}}},"
+      "{\"name\":\"OPT\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\",\"key\":\"nokey\","
+      "\"optional\":true}}},"
+      "{\"name\":\"POD\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}},"
+      "{\"name\":\"NS\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.namespace\"}}},"
+      "{\"name\":\"APP\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.labels['app']\"}}},"
+      "{\"name\":\"IPS\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"status.podIPs\"}}},"
+      "{\"name\":\"NODE\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"spec.nodeName\"}}},"
+      "{\"name\":\"MEM\",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"limits.memory\","
+      "\"divisor\":\"1Mi\"}}},"
+      "{\"name\":\"CPU_LIM\",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"limits.cpu\"}}},"
+      "{\"name\":\"CPU_REQ\",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"requests.cpu\"}}},"
+      "{\"name\":\"CPU_REQ_M\",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"requests.cpu\","
+      "\"divisor\":\"1m\"}}},"
+      "{\"name\":\"REF\",\"value\":\"$(POD).$(NS)\"}],"
+      "\"command\":[\"/bin/sh\",\"-c\"],\"args\":[\"echo $(GREETING) $(NOPE)\"]}");
   agent_env *e = NULL;
   husk_error *err = NULL;
   int ret = agent_env_resolve (&ctx, c, &e, &err);
@@ -179,7 +208,7 @@ test_env (void)
   ok (agent_env_get (e, "bad key") == NULL, "invalid key not in the environment");
   char **argv = agent_container_argv (c, e, NULL, NULL);
   ok (argv[0] && streq (argv[0], "/bin/sh") && argv[2]
-        && streq (argv[2], "echo hello two $(LATER) $(B) $(NOPE)") && !argv[3],
+          && streq (argv[2], "echo hello two $(LATER) $(B) $(NOPE)") && !argv[3],
       "command and args expanded against the environment");
   strv_free (argv);
   char **strv = agent_env_strv (e);
@@ -193,11 +222,12 @@ test_env (void)
   json_decref (c);
 
   /* image defaults */
-  char *ep[] = {"/entry", NULL}, *cmd[] = {"default-arg", NULL};
-  agent_env empty = {0};
+  char *ep[] = { "/entry", NULL }, *cmd[] = { "default-arg", NULL };
+  agent_env empty = { 0 };
   json_t *c2 = J ("{\"name\":\"c\",\"args\":[\"x\"]}");
   argv = agent_container_argv (c2, &empty, ep, cmd);
-  ok (streq (argv[0], "/entry") && streq (argv[1], "x") && !argv[2], "args alone keep the entrypoint");
+  ok (streq (argv[0], "/entry") && streq (argv[1], "x") && !argv[2],
+      "args alone keep the entrypoint");
   strv_free (argv);
   json_decref (c2);
   c2 = J ("{\"name\":\"c\",\"command\":[\"/bin/true\"]}");
@@ -207,7 +237,8 @@ test_env (void)
   json_decref (c2);
   c2 = J ("{\"name\":\"c\"}");
   argv = agent_container_argv (c2, &empty, ep, cmd);
-  ok (streq (argv[0], "/entry") && streq (argv[1], "default-arg"), "neither: image entrypoint + cmd");
+  ok (streq (argv[0], "/entry") && streq (argv[1], "default-arg"),
+      "neither: image entrypoint + cmd");
   strv_free (argv);
   json_decref (c2);
 
@@ -216,15 +247,18 @@ test_env (void)
   {
     const char *c, *msg;
   } bad[] = {
-    {"{\"env\":[{\"name\":\"X\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"missing\",\"key\":\"k\"}}}]}",
-     "configmap \"missing\" not found"},
-    {"{\"env\":[{\"name\":\"X\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\",\"key\":\"k\"}}}]}",
-     "couldn't find key k in ConfigMap prod/cfg"},
-    {"{\"env\":[{\"name\":\"X\",\"valueFrom\":{\"secretKeyRef\":{\"name\":\"sec\",\"key\":\"k\"}}}]}",
-     "couldn't find key k in Secret prod/sec"},
-    {"{\"envFrom\":[{\"secretRef\":{\"name\":\"nosec\"}}]}", "secret \"nosec\" not found"},
-    {"{\"env\":[{\"name\":\"X\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"spec.bogus\"}}}]}",
-     "unsupported fieldPath: spec.bogus"},
+    { "{\"env\":[{\"name\":\"X\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"missing\",\"key\":"
+      "\"k\"}}}]}",
+      "configmap \"missing\" not found" },
+    { "{\"env\":[{\"name\":\"X\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\",\"key\":"
+      "\"k\"}}}]}",
+      "couldn't find key k in ConfigMap prod/cfg" },
+    { "{\"env\":[{\"name\":\"X\",\"valueFrom\":{\"secretKeyRef\":{\"name\":\"sec\",\"key\":\"k\"}}}"
+      "]}",
+      "couldn't find key k in Secret prod/sec" },
+    { "{\"envFrom\":[{\"secretRef\":{\"name\":\"nosec\"}}]}", "secret \"nosec\" not found" },
+    { "{\"env\":[{\"name\":\"X\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"spec.bogus\"}}}]}",
+      "unsupported fieldPath: spec.bogus" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
@@ -242,11 +276,11 @@ test_env (void)
   char *v = NULL;
   err = NULL;
   ok (agent_field_ref (pod, "metadata.labels", true, &v, &err) == 0
-        && streq (v, "app=\"web\"\ntier=\"front\""),
+          && streq (v, "app=\"web\"\ntier=\"front\""),
       "whole labels map formats as sorted k=\"v\" lines");
   free (v);
   ok (agent_field_ref (pod, "metadata.annotations", true, &v, &err) == 0
-        && streq (v, "note=\"a \\\"q\\\"\""),
+          && streq (v, "note=\"a \\\"q\\\"\""),
       "annotations quoted like Go's %%q");
   free (v);
   json_decref (pod);
@@ -272,24 +306,32 @@ static void
 test_qos (void)
 {
   is_str (qos_of ("{\"containers\":[{\"name\":\"a\"}]}"), "BestEffort", "no resources: BestEffort");
-  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}]}"),
+  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\","
+                  "\"memory\":\"1Gi\"}}}]}"),
           "Guaranteed", "limits only (requests default to them): Guaranteed");
-  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"},"
+  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\","
+                  "\"memory\":\"1Gi\"},"
                   "\"requests\":{\"cpu\":\"1000m\",\"memory\":\"1024Mi\"}}}]}"),
           "Guaranteed", "equal requests and limits in other units: Guaranteed");
-  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"},"
+  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\","
+                  "\"memory\":\"1Gi\"},"
                   "\"requests\":{\"cpu\":\"500m\"}}}]}"),
           "Burstable", "request below limit: Burstable");
-  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}},"
+  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"1\","
+                  "\"memory\":\"1Gi\"}}},"
                   "{\"name\":\"b\"}]}"),
           "Burstable", "one container without limits: Burstable");
-  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"memory\":\"10Mi\"}}}]}"),
-          "Burstable", "a request only: Burstable");
-  is_str (qos_of ("{\"initContainers\":[{\"name\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}],"
-                  "\"containers\":[{\"name\":\"a\"}]}"),
-          "Burstable", "init containers count");
-  is_str (qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"0\"}}}]}"),
-          "BestEffort", "zero requests are ignored");
+  is_str (
+      qos_of (
+          "{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"memory\":\"10Mi\"}}}]}"),
+      "Burstable", "a request only: Burstable");
+  is_str (
+      qos_of ("{\"initContainers\":[{\"name\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}],"
+              "\"containers\":[{\"name\":\"a\"}]}"),
+      "Burstable", "init containers count");
+  is_str (
+      qos_of ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"0\"}}}]}"),
+      "BestEffort", "zero requests are ignored");
 
   is_int (agent_cpu_shares (0), 2, "no request: 2 shares");
   is_int (agent_cpu_shares (1), 2, "1m: clamped to 2 shares");
@@ -303,8 +345,9 @@ test_qos (void)
   is_int (agent_cpu_quota (1), 1000, "1m: quota at least 1000");
   is_int (agent_cpu_quota (0), -1, "no limit: no quota");
 
-  json_t *c = J ("{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"250m\",\"memory\":\"128Mi\"},"
-                 "\"requests\":{\"cpu\":\"100m\",\"memory\":\"64Mi\"}}}");
+  json_t *c
+      = J ("{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"250m\",\"memory\":\"128Mi\"},"
+           "\"requests\":{\"cpu\":\"100m\",\"memory\":\"64Mi\"}}}");
   agent_cgroup_res r;
   husk_error *err = NULL;
   ok (agent_container_cgroup (c, &r, &err) == 0, "container cgroup values");
@@ -328,22 +371,30 @@ test_qos (void)
   free (v);
   json_decref (c);
 
-  json_t *spec = J ("{\"initContainers\":[{\"name\":\"i\",\"resources\":{\"limits\":{\"cpu\":\"2\",\"memory\":\"1Gi\"}}}],"
-                    "\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"100Mi\"}}},"
-                    "{\"name\":\"b\",\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"100Mi\"}}}]}");
+  json_t *spec
+      = J ("{\"initContainers\":[{\"name\":\"i\",\"resources\":{\"limits\":{\"cpu\":\"2\","
+           "\"memory\":\"1Gi\"}}}],"
+           "\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":"
+           "\"100Mi\"}}},"
+           "{\"name\":\"b\",\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"100Mi\"}}}]}");
   ok (agent_pod_cgroup (spec, 1024, &r, &err) == 0, "pod cgroup values");
-  is_str (v = agent_cgroup_value (&r, "cpu.max"), "200000 100000", "pod cpu.max: the init container's 2 cpus win over 1");
+  is_str (v = agent_cgroup_value (&r, "cpu.max"), "200000 100000",
+          "pod cpu.max: the init container's 2 cpus win over 1");
   free (v);
-  is_str (v = agent_cgroup_value (&r, "memory.max"), "1073741824", "pod memory.max: max(init, sum)");
+  is_str (v = agent_cgroup_value (&r, "memory.max"), "1073741824",
+          "pod memory.max: max(init, sum)");
   free (v);
   is_str (v = agent_cgroup_value (&r, "pids.max"), "1024", "pod pids.max from the pod pids limit");
   free (v);
   json_decref (spec);
-  spec = J ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"500m\"}}},{\"name\":\"b\"}]}");
+  spec = J ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"cpu\":\"500m\"}}},{"
+            "\"name\":\"b\"}]}");
   agent_pod_cgroup (spec, -1, &r, &err);
-  is_str (v = agent_cgroup_value (&r, "cpu.max"), "max 100000", "Burstable pod with one unlimited container: no quota");
+  is_str (v = agent_cgroup_value (&r, "cpu.max"), "max 100000",
+          "Burstable pod with one unlimited container: no quota");
   free (v);
-  is_str (v = agent_cgroup_value (&r, "cpu.weight"), "20", "Burstable pod weight from summed requests");
+  is_str (v = agent_cgroup_value (&r, "cpu.weight"), "20",
+          "Burstable pod weight from summed requests");
   free (v);
   json_decref (spec);
   spec = J ("{\"containers\":[{\"name\":\"a\"}]}");
@@ -359,7 +410,7 @@ static char *
 resolv (const char *pod, const char *host)
 {
   json_t *p = J (pod);
-  agent_dns_cluster c = {.host_resolv = host};
+  agent_dns_cluster c = { .host_resolv = host };
   char *out = NULL;
   husk_error *err = NULL;
   if (agent_resolv_conf (p, &c, &out, &err) < 0)
@@ -374,8 +425,9 @@ resolv (const char *pod, const char *host)
 static void
 test_dns (void)
 {
-  const char *host = "# host\nnameserver 192.0.2.53\nnameserver 192.0.2.54\nsearch corp.example. lab.example\n"
-                     "options timeout:2 rotate\n";
+  const char *host
+      = "# host\nnameserver 192.0.2.53\nnameserver 192.0.2.54\nsearch corp.example. lab.example\n"
+        "options timeout:2 rotate\n";
   char *s = resolv ("{\"metadata\":{\"namespace\":\"prod\"},\"spec\":{}}", host);
   is_str (s,
           "search prod.svc.cluster.local svc.cluster.local cluster.local corp.example lab.example\n"
@@ -397,17 +449,20 @@ test_dns (void)
               host);
   ok (strstr (s, "nameserver 10.43.0.10") != NULL, "ClusterFirstWithHostNet uses cluster DNS");
   free (s);
-  s = resolv ("{\"metadata\":{\"namespace\":\"prod\"},\"spec\":{\"dnsPolicy\":\"None\",\"dnsConfig\":"
-              "{\"nameservers\":[\"1.2.3.4\"],\"searches\":[\"ns1.svc.cluster-domain.example\",\"my.dns.search.suffix\"],"
-              "\"options\":[{\"name\":\"ndots\",\"value\":\"2\"},{\"name\":\"edns0\"}]}}}",
-              host);
+  s = resolv (
+      "{\"metadata\":{\"namespace\":\"prod\"},\"spec\":{\"dnsPolicy\":\"None\",\"dnsConfig\":"
+      "{\"nameservers\":[\"1.2.3.4\"],\"searches\":[\"ns1.svc.cluster-domain.example\",\"my.dns."
+      "search.suffix\"],"
+      "\"options\":[{\"name\":\"ndots\",\"value\":\"2\"},{\"name\":\"edns0\"}]}}}",
+      host);
   is_str (s,
           "search ns1.svc.cluster-domain.example my.dns.search.suffix\nnameserver 1.2.3.4\n"
           "options ndots:2 edns0\n",
           "None: only dnsConfig (the upstream docs' example)");
   free (s);
   s = resolv ("{\"metadata\":{\"namespace\":\"prod\"},\"spec\":{\"dnsConfig\":"
-              "{\"nameservers\":[\"10.43.0.10\",\"1.1.1.1\",\"2.2.2.2\",\"3.3.3.3\"],\"searches\":[\"cluster.local\",\"x.example\"],"
+              "{\"nameservers\":[\"10.43.0.10\",\"1.1.1.1\",\"2.2.2.2\",\"3.3.3.3\"],\"searches\":["
+              "\"cluster.local\",\"x.example\"],"
               "\"options\":[{\"name\":\"ndots\",\"value\":\"1\"}]}}}",
               "");
   is_str (s,
@@ -419,14 +474,16 @@ test_dns (void)
   ok (strncmp (s, "error: ", 7) == 0, "unknown dnsPolicy refused");
   free (s);
 
-  json_t *pod = J ("{\"metadata\":{\"name\":\"web-0\",\"namespace\":\"prod\"},\"spec\":{\"hostname\":\"web-0\","
-                   "\"subdomain\":\"web\",\"hostAliases\":[{\"ip\":\"127.0.0.1\",\"hostnames\":[\"foo.local\",\"bar.local\"]}]}}");
+  json_t *pod = J (
+      "{\"metadata\":{\"name\":\"web-0\",\"namespace\":\"prod\"},\"spec\":{\"hostname\":\"web-0\","
+      "\"subdomain\":\"web\",\"hostAliases\":[{\"ip\":\"127.0.0.1\",\"hostnames\":[\"foo.local\","
+      "\"bar.local\"]}]}}");
   char *h = NULL, *d = NULL;
   husk_error *err = NULL;
   ok (agent_pod_hostname (pod, NULL, &h, &d, &err) == 0, "hostname computed");
   is_str (h, "web-0", "hostname from spec.hostname");
   is_str (d, "web.prod.svc.cluster.local", "domain from subdomain");
-  char *ips[] = {"10.42.0.7", NULL};
+  char *ips[] = { "10.42.0.7", NULL };
   char *hosts = agent_hosts_file (pod, ips, h, d);
   is_str (hosts,
           "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
@@ -440,27 +497,31 @@ test_dns (void)
   free (d);
   json_decref (pod);
 
-  pod = J ("{\"metadata\":{\"name\":\"a-very-long-pod-name-that-goes-on-and-on-beyond-sixty-three-chars-x\"},\"spec\":{}}");
+  pod = J ("{\"metadata\":{\"name\":\"a-very-long-pod-name-that-goes-on-and-on-beyond-sixty-three-"
+           "chars-x\"},\"spec\":{}}");
   agent_pod_hostname (pod, NULL, &h, &d, &err);
-  is_str (h, "a-very-long-pod-name-that-goes-on-and-on-beyond-sixty-three-cha", "long pod name cut to 63");
+  is_str (h, "a-very-long-pod-name-that-goes-on-and-on-beyond-sixty-three-cha",
+          "long pod name cut to 63");
   ok (streq (d, ""), "no subdomain: no domain");
-  char *ips2[] = {"10.42.0.8", NULL};
+  char *ips2[] = { "10.42.0.8", NULL };
   hosts = agent_hosts_file (pod, ips2, h, d);
   ok (strstr (hosts, "10.42.0.8\ta-very-long-pod-name-that-goes-on-and-on-beyond-sixty-three-cha\n")
-        && !strstr (hosts, "HostAliases"),
+          && !strstr (hosts, "HostAliases"),
       "hosts without domain nor aliases");
   free (hosts);
   free (h);
   free (d);
   json_decref (pod);
-  pod = J ("{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":{\"subdomain\":\"s\",\"setHostnameAsFQDN\":true}}");
+  pod = J ("{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":{\"subdomain\":\"s\","
+           "\"setHostnameAsFQDN\":true}}");
   agent_pod_hostname (pod, "cluster.local", &h, &d, &err);
   is_str (h, "p.s.ns.svc.cluster.local", "setHostnameAsFQDN gives the FQDN");
   free (h);
   free (d);
   json_decref (pod);
   pod = J ("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"hostname\":\"Not_Valid\"}}");
-  ok (agent_pod_hostname (pod, NULL, &h, &d, &err) < 0 && strstr (err->msg, "not a valid DNS label"),
+  ok (agent_pod_hostname (pod, NULL, &h, &d, &err) < 0
+          && strstr (err->msg, "not a valid DNS label"),
       "invalid hostname refused");
   husk_error_free (err);
   json_decref (pod);
@@ -474,9 +535,10 @@ test_net_files (void)
     return;
   husk_error *err = NULL;
   json_t *pod = J ("{\"metadata\":{\"name\":\"web-0\",\"namespace\":\"prod\"},\"spec\":{}}");
-  char *ips[] = {"10.42.0.9", NULL};
-  agent_dns_cluster c = {.host_resolv = "nameserver 192.0.2.53\n"};
-  ok (agent_pod_write_net_files (pod, &c, ips, NULL, "node-1", dir, &err) == 0, "pod net files written");
+  char *ips[] = { "10.42.0.9", NULL };
+  agent_dns_cluster c = { .host_resolv = "nameserver 192.0.2.53\n" };
+  ok (agent_pod_write_net_files (pod, &c, ips, NULL, "node-1", dir, &err) == 0,
+      "pod net files written");
   char *p = xasprintf ("%s/hostname", dir), *text = NULL;
   husk_read_file (p, &text, NULL, &err);
   is_str (text, "web-0\n", "hostname file");
@@ -495,7 +557,9 @@ test_net_files (void)
   json_decref (pod);
   pod = J ("{\"metadata\":{\"name\":\"hn\",\"namespace\":\"prod\"},\"spec\":{\"hostNetwork\":true,"
            "\"hostAliases\":[{\"ip\":\"10.1.2.3\",\"hostnames\":[\"db.local\"]}]}}");
-  ok (agent_pod_write_net_files (pod, &c, ips, "127.0.0.1 localhost\n192.0.2.7 node-1", "node-1", dir, &err) == 0,
+  ok (agent_pod_write_net_files (pod, &c, ips, "127.0.0.1 localhost\n192.0.2.7 node-1", "node-1",
+                                 dir, &err)
+          == 0,
       "host network files written");
   p = xasprintf ("%s/hosts", dir);
   husk_read_file (p, &text, NULL, &err);
@@ -523,32 +587,42 @@ static void
 test_service_env (void)
 {
   json_t *svcs = J ("[{\"metadata\":{\"name\":\"kubernetes\",\"namespace\":\"default\"},"
-                    "\"spec\":{\"clusterIP\":\"10.43.0.1\",\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\"}]}},"
+                    "\"spec\":{\"clusterIP\":\"10.43.0.1\",\"ports\":[{\"name\":\"https\",\"port\":"
+                    "443,\"protocol\":\"TCP\"}]}},"
                     "{\"metadata\":{\"name\":\"redis-master\",\"namespace\":\"prod\"},"
-                    "\"spec\":{\"clusterIP\":\"10.43.0.11\",\"ports\":[{\"port\":6379},{\"name\":\"metrics\",\"port\":9121,\"protocol\":\"UDP\"}]}},"
-                    "{\"metadata\":{\"name\":\"headless\",\"namespace\":\"prod\"},\"spec\":{\"clusterIP\":\"None\",\"ports\":[{\"port\":80}]}},"
-                    "{\"metadata\":{\"name\":\"other\",\"namespace\":\"dev\"},\"spec\":{\"clusterIP\":\"10.43.0.12\",\"ports\":[{\"port\":80}]}}]");
+                    "\"spec\":{\"clusterIP\":\"10.43.0.11\",\"ports\":[{\"port\":6379},{\"name\":"
+                    "\"metrics\",\"port\":9121,\"protocol\":\"UDP\"}]}},"
+                    "{\"metadata\":{\"name\":\"headless\",\"namespace\":\"prod\"},\"spec\":{"
+                    "\"clusterIP\":\"None\",\"ports\":[{\"port\":80}]}},"
+                    "{\"metadata\":{\"name\":\"other\",\"namespace\":\"dev\"},\"spec\":{"
+                    "\"clusterIP\":\"10.43.0.12\",\"ports\":[{\"port\":80}]}}]");
   char **v = agent_service_env (svcs, "prod", true);
   husk_buf b = HUSK_BUF_INIT;
   for (char **p = v; *p; p++)
     husk_buf_printf (&b, "%s\n", *p);
-  is_str (husk_buf_str (&b),
-          "KUBERNETES_SERVICE_HOST=10.43.0.1\nKUBERNETES_SERVICE_PORT=443\nKUBERNETES_SERVICE_PORT_HTTPS=443\n"
-          "KUBERNETES_PORT=tcp://10.43.0.1:443\nKUBERNETES_PORT_443_TCP=tcp://10.43.0.1:443\n"
-          "KUBERNETES_PORT_443_TCP_PROTO=tcp\nKUBERNETES_PORT_443_TCP_PORT=443\nKUBERNETES_PORT_443_TCP_ADDR=10.43.0.1\n"
-          "REDIS_MASTER_SERVICE_HOST=10.43.0.11\nREDIS_MASTER_SERVICE_PORT=6379\nREDIS_MASTER_SERVICE_PORT_METRICS=9121\n"
-          "REDIS_MASTER_PORT=tcp://10.43.0.11:6379\nREDIS_MASTER_PORT_6379_TCP=tcp://10.43.0.11:6379\n"
-          "REDIS_MASTER_PORT_6379_TCP_PROTO=tcp\nREDIS_MASTER_PORT_6379_TCP_PORT=6379\nREDIS_MASTER_PORT_6379_TCP_ADDR=10.43.0.11\n"
-          "REDIS_MASTER_PORT_9121_UDP=udp://10.43.0.11:9121\nREDIS_MASTER_PORT_9121_UDP_PROTO=udp\n"
-          "REDIS_MASTER_PORT_9121_UDP_PORT=9121\nREDIS_MASTER_PORT_9121_UDP_ADDR=10.43.0.11\n",
-          "service links as kubelet's (master service, own namespace only, headless skipped)");
+  is_str (
+      husk_buf_str (&b),
+      "KUBERNETES_SERVICE_HOST=10.43.0.1\nKUBERNETES_SERVICE_PORT=443\nKUBERNETES_SERVICE_PORT_"
+      "HTTPS=443\n"
+      "KUBERNETES_PORT=tcp://10.43.0.1:443\nKUBERNETES_PORT_443_TCP=tcp://10.43.0.1:443\n"
+      "KUBERNETES_PORT_443_TCP_PROTO=tcp\nKUBERNETES_PORT_443_TCP_PORT=443\nKUBERNETES_PORT_443_"
+      "TCP_ADDR=10.43.0.1\n"
+      "REDIS_MASTER_SERVICE_HOST=10.43.0.11\nREDIS_MASTER_SERVICE_PORT=6379\nREDIS_MASTER_SERVICE_"
+      "PORT_METRICS=9121\n"
+      "REDIS_MASTER_PORT=tcp://10.43.0.11:6379\nREDIS_MASTER_PORT_6379_TCP=tcp://10.43.0.11:6379\n"
+      "REDIS_MASTER_PORT_6379_TCP_PROTO=tcp\nREDIS_MASTER_PORT_6379_TCP_PORT=6379\nREDIS_MASTER_"
+      "PORT_6379_TCP_ADDR=10.43.0.11\n"
+      "REDIS_MASTER_PORT_9121_UDP=udp://10.43.0.11:9121\nREDIS_MASTER_PORT_9121_UDP_PROTO=udp\n"
+      "REDIS_MASTER_PORT_9121_UDP_PORT=9121\nREDIS_MASTER_PORT_9121_UDP_ADDR=10.43.0.11\n",
+      "service links as kubelet's (master service, own namespace only, headless skipped)");
   husk_buf_free (&b);
   strv_free (v);
   v = agent_service_env (svcs, "prod", false);
   size_t n = 0;
   while (v[n])
     n++;
-  ok (n == 8 && strncmp (v[0], "KUBERNETES_", 11) == 0, "enableServiceLinks false: only the master service");
+  ok (n == 8 && strncmp (v[0], "KUBERNETES_", 11) == 0,
+      "enableServiceLinks false: only the master service");
   strv_free (v);
   json_decref (svcs);
 }

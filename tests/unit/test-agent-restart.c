@@ -26,7 +26,7 @@ test_policy (void)
 static void
 test_backoff (void)
 {
-  agent_backoff b = {0};
+  agent_backoff b = { 0 };
   int64_t now = 1000000, waits[10];
   for (int i = 0; i < 10; i++)
     {
@@ -36,19 +36,21 @@ test_backoff (void)
       if (wait > 0)
         {
           now += wait;
-          ok (agent_backoff_check (&b, finished, now - 1) > 0, "crash %d: still backing off 1 ms early", i + 1);
-          ok (agent_backoff_check (&b, finished, now) == 0, "crash %d: starts when the wait is over", i + 1);
+          ok (agent_backoff_check (&b, finished, now - 1) > 0,
+              "crash %d: still backing off 1 ms early", i + 1);
+          ok (agent_backoff_check (&b, finished, now) == 0,
+              "crash %d: starts when the wait is over", i + 1);
         }
       now += 1000; /* runs one second */
     }
-  int64_t want[] = {0, 10000, 20000, 40000, 80000, 160000, 300000, 300000, 300000, 300000};
+  int64_t want[] = { 0, 10000, 20000, 40000, 80000, 160000, 300000, 300000, 300000, 300000 };
   bool same = true;
   for (int i = 0; i < 10; i++)
     if (waits[i] != want[i])
       {
         same = false;
-        printf ("# crash %d: waited %lld, want %lld\n", i + 1, (long long) waits[i],
-                (long long) want[i]);
+        printf ("# crash %d: waited %lld, want %lld\n", i + 1, (long long)waits[i],
+                (long long)want[i]);
       }
   ok (same, "waits go 0, 10s, 20s, 40s ... capped at 5 min");
 
@@ -66,7 +68,7 @@ test_backoff (void)
   ok (strstr (m, "back-off 5m0s ") != NULL, "durations read like Go's (5m0s)");
   free (m);
   /* 9 minutes of running is not enough to reset. */
-  agent_backoff c = {0};
+  agent_backoff c = { 0 };
   now = 0;
   agent_backoff_check (&c, now, now);
   now += 1000;
@@ -88,40 +90,57 @@ test_reasons (void)
   is_int (agent_exit_code_from_status (SIGTERM), 143, "killed by SIGTERM is 143");
 }
 
-#define R(st, code, last) {.state = AGENT_CTR_##st, .exit_code = code, .last_terminated = last}
-#define I(st, code, last) {.state = AGENT_CTR_##st, .exit_code = code, .last_terminated = last, .init = true}
+#define R(st, code, last)                                                                          \
+  {                                                                                                \
+    .state = AGENT_CTR_##st, .exit_code = code, .last_terminated = last                            \
+  }
+#define I(st, code, last)                                                                          \
+  {                                                                                                \
+    .state = AGENT_CTR_##st, .exit_code = code, .last_terminated = last, .init = true              \
+  }
 
 static void
 test_phase (void)
 {
-  agent_ctr_phase_input a[] = {R (RUNNING, 0, false), R (RUNNING, 0, false)};
+  agent_ctr_phase_input a[] = { R (RUNNING, 0, false), R (RUNNING, 0, false) };
   is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, a, 2, true), "Running", "all running: Running");
-  agent_ctr_phase_input b[] = {R (RUNNING, 0, false), R (WAITING, 0, false)};
-  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, b, 2, true), "Pending", "one never started: Pending");
-  agent_ctr_phase_input c[] = {R (WAITING, 1, true)};
-  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, c, 1, true), "Running", "CrashLoopBackOff pod is Running");
-  agent_ctr_phase_input d[] = {R (TERMINATED, 0, false), R (TERMINATED, 0, false)};
-  is_str (agent_pod_phase (AGENT_RESTART_NEVER, d, 2, true), "Succeeded", "all exit 0, Never: Succeeded");
-  is_str (agent_pod_phase (AGENT_RESTART_ON_FAILURE, d, 2, true), "Succeeded", "all exit 0, OnFailure: Succeeded");
-  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, d, 2, true), "Running", "all exit 0, Always: Running (restarting)");
-  agent_ctr_phase_input e[] = {R (TERMINATED, 0, false), R (TERMINATED, 1, false)};
+  agent_ctr_phase_input b[] = { R (RUNNING, 0, false), R (WAITING, 0, false) };
+  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, b, 2, true), "Pending",
+          "one never started: Pending");
+  agent_ctr_phase_input c[] = { R (WAITING, 1, true) };
+  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, c, 1, true), "Running",
+          "CrashLoopBackOff pod is Running");
+  agent_ctr_phase_input d[] = { R (TERMINATED, 0, false), R (TERMINATED, 0, false) };
+  is_str (agent_pod_phase (AGENT_RESTART_NEVER, d, 2, true), "Succeeded",
+          "all exit 0, Never: Succeeded");
+  is_str (agent_pod_phase (AGENT_RESTART_ON_FAILURE, d, 2, true), "Succeeded",
+          "all exit 0, OnFailure: Succeeded");
+  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, d, 2, true), "Running",
+          "all exit 0, Always: Running (restarting)");
+  agent_ctr_phase_input e[] = { R (TERMINATED, 0, false), R (TERMINATED, 1, false) };
   is_str (agent_pod_phase (AGENT_RESTART_NEVER, e, 2, true), "Failed", "one failed, Never: Failed");
-  is_str (agent_pod_phase (AGENT_RESTART_ON_FAILURE, e, 2, true), "Running", "one failed, OnFailure: Running");
-  agent_ctr_phase_input f[] = {I (TERMINATED, 1, false), R (WAITING, 0, false)};
-  is_str (agent_pod_phase (AGENT_RESTART_NEVER, f, 2, false), "Failed", "failed init, Never: Failed");
-  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, f, 2, false), "Pending", "failed init, Always: Pending");
-  agent_ctr_phase_input g[] = {I (RUNNING, 0, false), R (WAITING, 0, false)};
+  is_str (agent_pod_phase (AGENT_RESTART_ON_FAILURE, e, 2, true), "Running",
+          "one failed, OnFailure: Running");
+  agent_ctr_phase_input f[] = { I (TERMINATED, 1, false), R (WAITING, 0, false) };
+  is_str (agent_pod_phase (AGENT_RESTART_NEVER, f, 2, false), "Failed",
+          "failed init, Never: Failed");
+  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, f, 2, false), "Pending",
+          "failed init, Always: Pending");
+  agent_ctr_phase_input g[] = { I (RUNNING, 0, false), R (WAITING, 0, false) };
   is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, g, 2, false), "Pending", "init running: Pending");
-  agent_ctr_phase_input h[] = {I (TERMINATED, 0, false), R (RUNNING, 0, false)};
-  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, h, 2, true), "Running", "init done, main running: Running");
-  agent_ctr_phase_input s[] = {{.state = AGENT_CTR_RUNNING, .init = true, .sidecar = true},
-                               R (WAITING, 0, false)};
-  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, s, 2, false), "Pending", "sidecar not started: Pending");
-  agent_ctr_phase_input t[] = {{.state = AGENT_CTR_RUNNING, .init = true, .sidecar = true, .started = true},
-                               R (TERMINATED, 0, false)};
+  agent_ctr_phase_input h[] = { I (TERMINATED, 0, false), R (RUNNING, 0, false) };
+  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, h, 2, true), "Running",
+          "init done, main running: Running");
+  agent_ctr_phase_input s[]
+      = { { .state = AGENT_CTR_RUNNING, .init = true, .sidecar = true }, R (WAITING, 0, false) };
+  is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, s, 2, false), "Pending",
+          "sidecar not started: Pending");
+  agent_ctr_phase_input t[]
+      = { { .state = AGENT_CTR_RUNNING, .init = true, .sidecar = true, .started = true },
+          R (TERMINATED, 0, false) };
   is_str (agent_pod_phase (AGENT_RESTART_NEVER, t, 2, true), "Running",
           "sidecar still running after main exited: Running");
-  agent_ctr_phase_input u[] = {R (UNKNOWN, 0, false)};
+  agent_ctr_phase_input u[] = { R (UNKNOWN, 0, false) };
   is_str (agent_pod_phase (AGENT_RESTART_ALWAYS, u, 1, false), "Pending", "no status yet: Pending");
 }
 

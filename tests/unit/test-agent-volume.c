@@ -47,7 +47,7 @@ get_secret (void *ud, const char *name, json_t **out, husk_error **err)
 static int
 get_token (void *ud, const char *aud, int64_t exp, char **out, husk_error **err)
 {
-  *out = xasprintf ("token-for-%s-%lld", aud ? aud : "api", (long long) exp);
+  *out = xasprintf ("token-for-%s-%lld", aud ? aud : "api", (long long)exp);
   return 0;
 }
 
@@ -68,8 +68,11 @@ get_pv (void *ud, const char *name, json_t **out, husk_error **err)
 }
 
 static json_t *pod;
-static agent_vol_ctx ctx = {.get_configmap = get_cm, .get_secret = get_secret, .get_token = get_token,
-                            .get_pvc = get_pvc, .get_pv = get_pv};
+static agent_vol_ctx ctx = { .get_configmap = get_cm,
+                             .get_secret = get_secret,
+                             .get_token = get_token,
+                             .get_pvc = get_pvc,
+                             .get_pv = get_pv };
 
 static char *
 slurp (const char *path)
@@ -128,17 +131,22 @@ test_payloads (void)
   f = p ? find (p, "etc/app/app.conf") : NULL;
   ok (f && f->mode == 0600, "item path and mode (384 = 0600)");
   f = p ? find (p, "level") : NULL;
-  ok (f && f->mode == 0400 && streq (f->data, "debug"), "defaultMode (256 = 0400) for items without mode");
+  ok (f && f->mode == 0400 && streq (f->data, "debug"),
+      "defaultMode (256 = 0400) for items without mode");
   agent_vol_payload_free (p);
 
   msg = NULL;
-  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"nokey\",\"path\":\"x\"}]}}", &msg);
+  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"nokey\","
+               "\"path\":\"x\"}]}}",
+               &msg);
   ok (!p && msg && strstr (msg, "configmap references non-existent config key: nokey")
-        && strstr (msg, "volume \"cfg\""),
+          && strstr (msg, "volume \"cfg\""),
       "missing key: kubelet's message (%s)", msg ? msg : "");
   free (msg);
   msg = NULL;
-  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"optional\":true,\"items\":[{\"key\":\"nokey\",\"path\":\"x\"}]}}", &msg);
+  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"optional\":true,\"items\":[{"
+               "\"key\":\"nokey\",\"path\":\"x\"}]}}",
+               &msg);
   ok (p && p->n == 0, "optional: a missing key is skipped");
   agent_vol_payload_free (p);
   p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"gone\"}}", &msg);
@@ -149,15 +157,21 @@ test_payloads (void)
   ok (p && p->n == 0, "optional missing ConfigMap: empty volume");
   agent_vol_payload_free (p);
 
-  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"app.conf\",\"path\":\"../escape\"}]}}", &msg);
+  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"app.conf\","
+               "\"path\":\"../escape\"}]}}",
+               &msg);
   ok (!p && msg && strstr (msg, ".."), "item path with '..' refused");
   free (msg);
   msg = NULL;
-  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"app.conf\",\"path\":\"/etc/passwd\"}]}}", &msg);
+  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"app.conf\","
+               "\"path\":\"/etc/passwd\"}]}}",
+               &msg);
   ok (!p && msg && strstr (msg, "relative"), "absolute item path refused");
   free (msg);
   msg = NULL;
-  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"app.conf\",\"path\":\"a/../../b\"}]}}", &msg);
+  p = payload ("{\"name\":\"cfg\",\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"app.conf\","
+               "\"path\":\"a/../../b\"}]}}",
+               &msg);
   ok (!p && msg, "'..' inside a path refused");
   free (msg);
   msg = NULL;
@@ -166,15 +180,19 @@ test_payloads (void)
   f = p ? find (p, "password") : NULL;
   ok (f && streq (f->data, "s3cr3t") && f->mode == 0440, "secret decoded with defaultMode 0440");
   agent_vol_payload_free (p);
-  p = payload ("{\"name\":\"s\",\"secret\":{\"secretName\":\"db\",\"items\":[{\"key\":\"nope\",\"path\":\"x\"}]}}", &msg);
-  ok (!p && msg && strstr (msg, "secret references non-existent secret key: nope"), "secret missing key");
+  p = payload ("{\"name\":\"s\",\"secret\":{\"secretName\":\"db\",\"items\":[{\"key\":\"nope\","
+               "\"path\":\"x\"}]}}",
+               &msg);
+  ok (!p && msg && strstr (msg, "secret references non-existent secret key: nope"),
+      "secret missing key");
   free (msg);
   msg = NULL;
 
   p = payload ("{\"name\":\"d\",\"downwardAPI\":{\"items\":["
                "{\"path\":\"labels\",\"fieldRef\":{\"fieldPath\":\"metadata.labels\"}},"
                "{\"path\":\"name\",\"fieldRef\":{\"fieldPath\":\"metadata.name\"}},"
-               "{\"path\":\"mem\",\"resourceFieldRef\":{\"containerName\":\"c\",\"resource\":\"limits.memory\",\"divisor\":\"1Mi\"}}]}}",
+               "{\"path\":\"mem\",\"resourceFieldRef\":{\"containerName\":\"c\",\"resource\":"
+               "\"limits.memory\",\"divisor\":\"1Mi\"}}]}}",
                &msg);
   f = p ? find (p, "labels") : NULL;
   ok (f && streq (f->data, "app=\"web\"\nzone=\"a\""), "downwardAPI labels file");
@@ -185,10 +203,14 @@ test_payloads (void)
   agent_vol_payload_free (p);
 
   p = payload ("{\"name\":\"all\",\"projected\":{\"defaultMode\":420,\"sources\":["
-               "{\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"app.conf\",\"path\":\"cfg/app.conf\"}]}},"
-               "{\"secret\":{\"name\":\"db\",\"items\":[{\"key\":\"password\",\"path\":\"secret/pw\",\"mode\":256}]}},"
-               "{\"downwardAPI\":{\"items\":[{\"path\":\"ns\",\"fieldRef\":{\"fieldPath\":\"metadata.namespace\"}}]}},"
-               "{\"serviceAccountToken\":{\"path\":\"token\",\"audience\":\"vault\",\"expirationSeconds\":600}}]}}",
+               "{\"configMap\":{\"name\":\"app\",\"items\":[{\"key\":\"app.conf\",\"path\":\"cfg/"
+               "app.conf\"}]}},"
+               "{\"secret\":{\"name\":\"db\",\"items\":[{\"key\":\"password\",\"path\":\"secret/"
+               "pw\",\"mode\":256}]}},"
+               "{\"downwardAPI\":{\"items\":[{\"path\":\"ns\",\"fieldRef\":{\"fieldPath\":"
+               "\"metadata.namespace\"}}]}},"
+               "{\"serviceAccountToken\":{\"path\":\"token\",\"audience\":\"vault\","
+               "\"expirationSeconds\":600}}]}}",
                &msg);
   ok (p && p->n == 4, "projected: four sources in one volume%s%s", msg ? ": " : "", msg ? msg : "");
   f = p ? find (p, "secret/pw") : NULL;
@@ -247,12 +269,12 @@ test_atomic (void)
 {
   husk_error *err = NULL;
   _cleanup_free_ char *dir = xasprintf ("%s/vol", tmp);
-  agent_vol_payload p = {0};
+  agent_vol_payload p = { 0 };
   agent_vol_payload_add (&p, "a", "v1", 2, 0644);
   agent_vol_payload_add (&p, "sub/b", "v1", 2, 0600);
   agent_vol_payload_add (&p, "gone", "x", 1, 0644);
   bool changed = false;
-  ok (agent_atomic_write (dir, &p, (gid_t) -1, &changed, &err) == 0 && changed, "first write");
+  ok (agent_atomic_write (dir, &p, (gid_t)-1, &changed, &err) == 0 && changed, "first write");
   _cleanup_free_ char *data = xasprintf ("%s/..data", dir);
   char target[256];
   ssize_t n = readlink (data, target, sizeof target - 1);
@@ -273,21 +295,21 @@ test_atomic (void)
   struct stat st;
   ok (stat (b, &st) == 0 && (st.st_mode & 0777) == 0600, "file mode applied (0600)");
 
-  ok (agent_atomic_write (dir, &p, (gid_t) -1, &changed, &err) == 0 && !changed,
+  ok (agent_atomic_write (dir, &p, (gid_t)-1, &changed, &err) == 0 && !changed,
       "same payload: nothing written");
 
   /* Update: a concurrent reader never sees a mix of versions. */
-  reader_ctx r = {.dir = dir};
+  reader_ctx r = { .dir = dir };
   pthread_t th;
   pthread_create (&th, NULL, reader, &r);
-  agent_vol_payload q = {0};
+  agent_vol_payload q = { 0 };
   for (int v = 2; v <= 200; v++)
     {
       char val[16];
       snprintf (val, sizeof val, "v%d", v);
       agent_vol_payload_add (&q, "a", val, strlen (val), 0644);
       agent_vol_payload_add (&q, "sub/b", val, strlen (val), 0600);
-      if (agent_atomic_write (dir, &q, (gid_t) -1, &changed, &err) < 0)
+      if (agent_atomic_write (dir, &q, (gid_t)-1, &changed, &err) < 0)
         {
           ok (0, "update %d: %s", v, err->msg);
           break;
@@ -312,9 +334,9 @@ test_atomic (void)
   _cleanup_free_ char *tmpl = xasprintf ("%s/..data_tmp", dir);
   ok (lstat (tmpl, &st) < 0, "no ..data_tmp left behind");
 
-  agent_vol_payload bad = {0};
+  agent_vol_payload bad = { 0 };
   agent_vol_payload_add (&bad, "../x", "x", 1, 0644);
-  ok (agent_atomic_write (dir, &bad, (gid_t) -1, NULL, &err) < 0, "writer refuses '..'");
+  ok (agent_atomic_write (dir, &bad, (gid_t)-1, NULL, &err) < 0, "writer refuses '..'");
   husk_error_free (err);
   err = NULL;
   for (size_t i = 0; i < p.n; i++)
@@ -350,38 +372,39 @@ static void
 test_host_path (void)
 {
   _cleanup_free_ char *d = xasprintf ("%s/hp", tmp), *file = xasprintf ("%s/hp/file", tmp);
-  _cleanup_free_ char *sock = xasprintf ("%s/hp/sock", tmp), *newd = xasprintf ("%s/hp/new/dir", tmp);
+  _cleanup_free_ char *sock = xasprintf ("%s/hp/sock", tmp),
+                      *newd = xasprintf ("%s/hp/new/dir", tmp);
   _cleanup_free_ char *newf = xasprintf ("%s/hp/newfile", tmp);
   husk_error *err = NULL;
   husk_mkdir_p (d, 0755, &err);
   husk_write_file_atomic (file, "x", 1, 0644, &err);
   int s = socket (AF_UNIX, SOCK_STREAM, 0);
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
   snprintf (sa.sun_path, sizeof sa.sun_path, "%s", sock);
-  bind (s, (struct sockaddr *) &sa, sizeof sa);
+  bind (s, (struct sockaddr *)&sa, sizeof sa);
   struct
   {
     const char *path, *type;
     bool good;
     const char *name;
   } cases[] = {
-    {d, "Directory", true, "Directory on a directory"},
-    {file, "Directory", false, "Directory on a file"},
-    {file, "File", true, "File on a file"},
-    {d, "File", false, "File on a directory"},
-    {sock, "Socket", true, "Socket on a socket"},
-    {file, "Socket", false, "Socket on a file"},
-    {"/dev/null", "CharDevice", true, "CharDevice on /dev/null"},
-    {"/dev/null", "BlockDevice", false, "BlockDevice on a char device"},
-    {file, "CharDevice", false, "CharDevice on a file"},
-    {"/nonexistent/x", "Directory", false, "Directory that does not exist"},
-    {"/nonexistent/x", "", true, "no type: no check"},
-    {newd, "DirectoryOrCreate", true, "DirectoryOrCreate creates"},
-    {file, "DirectoryOrCreate", false, "DirectoryOrCreate on a file"},
-    {newf, "FileOrCreate", true, "FileOrCreate creates"},
-    {d, "FileOrCreate", false, "FileOrCreate on a directory"},
-    {d, "Weird", false, "unknown type refused"},
-    {"relative", "", false, "relative path refused"},
+    { d, "Directory", true, "Directory on a directory" },
+    { file, "Directory", false, "Directory on a file" },
+    { file, "File", true, "File on a file" },
+    { d, "File", false, "File on a directory" },
+    { sock, "Socket", true, "Socket on a socket" },
+    { file, "Socket", false, "Socket on a file" },
+    { "/dev/null", "CharDevice", true, "CharDevice on /dev/null" },
+    { "/dev/null", "BlockDevice", false, "BlockDevice on a char device" },
+    { file, "CharDevice", false, "CharDevice on a file" },
+    { "/nonexistent/x", "Directory", false, "Directory that does not exist" },
+    { "/nonexistent/x", "", true, "no type: no check" },
+    { newd, "DirectoryOrCreate", true, "DirectoryOrCreate creates" },
+    { file, "DirectoryOrCreate", false, "DirectoryOrCreate on a file" },
+    { newf, "FileOrCreate", true, "FileOrCreate creates" },
+    { d, "FileOrCreate", false, "FileOrCreate on a directory" },
+    { d, "Weird", false, "unknown type refused" },
+    { "relative", "", false, "relative path refused" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     {
@@ -393,7 +416,8 @@ test_host_path (void)
   struct stat st;
   ok (stat (newd, &st) == 0 && S_ISDIR (st.st_mode) && (st.st_mode & 0777) == 0755,
       "DirectoryOrCreate made a 0755 directory");
-  ok (stat (newf, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0, "FileOrCreate made an empty file");
+  ok (stat (newf, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0,
+      "FileOrCreate made an empty file");
   char *msg = host_path (file, "Directory");
   ok (strstr (msg, "hostPath type check failed: ") && strstr (msg, "is not a directory"),
       "type check message as kubelet's");
@@ -436,10 +460,11 @@ test_host_path (void)
 static char *
 pvc_path (const char *claim)
 {
-  json_t *v = json_pack ("{s:s, s:{s:s}}", "name", "data", "persistentVolumeClaim", "claimName", claim);
+  json_t *v
+      = json_pack ("{s:s, s:{s:s}}", "name", "data", "persistentVolumeClaim", "claimName", claim);
   char *out = NULL;
   husk_error *err = NULL;
-  if (agent_vol_setup (&ctx, tmp, v, (gid_t) -1, &out, &err) < 0)
+  if (agent_vol_setup (&ctx, tmp, v, (gid_t)-1, &out, &err) < 0)
     {
       out = xasprintf ("error: %s", err->msg);
       husk_error_free (err);
@@ -456,13 +481,14 @@ test_pvc (void)
   husk_mkdir_p (lp, 0755, &err);
   json_object_set_new (objects, "pvcs",
                        json_pack ("{s:{s:{s:s},s:{s:s}}, s:{s:{s:s},s:{s:s}}, s:{s:{},s:{s:s}}}",
-                                  "claim-host", "spec", "volumeName", "pv-host", "status", "phase", "Bound",
-                                  "claim-local", "spec", "volumeName", "pv-local", "status", "phase", "Bound",
-                                  "claim-pending", "spec", "status", "phase", "Pending"));
+                                  "claim-host", "spec", "volumeName", "pv-host", "status", "phase",
+                                  "Bound", "claim-local", "spec", "volumeName", "pv-local",
+                                  "status", "phase", "Bound", "claim-pending", "spec", "status",
+                                  "phase", "Pending"));
   json_object_set_new (objects, "pvs",
-                       json_pack ("{s:{s:{s:{s:s,s:s}}}, s:{s:{s:{s:s}}}}",
-                                  "pv-host", "spec", "hostPath", "path", hp, "type", "DirectoryOrCreate",
-                                  "pv-local", "spec", "local", "path", lp));
+                       json_pack ("{s:{s:{s:{s:s,s:s}}}, s:{s:{s:{s:s}}}}", "pv-host", "spec",
+                                  "hostPath", "path", hp, "type", "DirectoryOrCreate", "pv-local",
+                                  "spec", "local", "path", lp));
   char *p = pvc_path ("claim-host");
   is_str (p, hp, "PVC bound to a hostPath PV: its path (created)");
   free (p);
@@ -472,7 +498,8 @@ test_pvc (void)
   is_str (p, lp, "PVC bound to a local PV");
   free (p);
   p = pvc_path ("claim-pending");
-  ok (strstr (p, "persistentvolumeclaim \"claim-pending\" is not bound") != NULL, "unbound claim refused (%s)", p);
+  ok (strstr (p, "persistentvolumeclaim \"claim-pending\" is not bound") != NULL,
+      "unbound claim refused (%s)", p);
   free (p);
   p = pvc_path ("nope");
   ok (strstr (p, "persistentvolumeclaim \"nope\" not found") != NULL, "missing claim refused");
@@ -484,11 +511,14 @@ main (void)
 {
   if (!mkdtemp (tmp))
     return 99;
-  objects = J ("{\"configmaps\":{\"app\":{\"data\":{\"app.conf\":\"port=80\\n\",\"log.level\":\"debug\"},"
-               "\"binaryData\":{\"blob\":\"AQID\"}}},"
-               "\"secrets\":{\"db\":{\"data\":{\"password\":\"czNjcjN0\",\"user\":\"YWRtaW4=\"}}}}");
-  pod = J ("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"prod\",\"uid\":\"u1\",\"labels\":{\"zone\":\"a\",\"app\":\"web\"}},"
-           "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"limits\":{\"memory\":\"64Mi\"}}}]}}");
+  objects = J (
+      "{\"configmaps\":{\"app\":{\"data\":{\"app.conf\":\"port=80\\n\",\"log.level\":\"debug\"},"
+      "\"binaryData\":{\"blob\":\"AQID\"}}},"
+      "\"secrets\":{\"db\":{\"data\":{\"password\":\"czNjcjN0\",\"user\":\"YWRtaW4=\"}}}}");
+  pod = J ("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"prod\",\"uid\":\"u1\",\"labels\":{"
+           "\"zone\":\"a\",\"app\":\"web\"}},"
+           "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"limits\":{\"memory\":"
+           "\"64Mi\"}}}]}}");
   ctx.pod = pod;
   test_payloads ();
   test_atomic ();

@@ -87,7 +87,7 @@ top_component (const char *path)
 static mode_t
 file_mode (mode_t mode, gid_t fs_group)
 {
-  return fs_group != (gid_t) -1 ? (mode | 0440) : mode;
+  return fs_group != (gid_t)-1 ? (mode | 0440) : mode;
 }
 
 /* Counts regular files under dir (recursively). */
@@ -138,7 +138,7 @@ payload_same (const char *dir, const agent_vol_payload *p, gid_t fs_group)
     {
       _cleanup_free_ char *path = xasprintf ("%s/%s", data, p->files[i].path);
       struct stat st;
-      if (lstat (path, &st) < 0 || !S_ISREG (st.st_mode) || (size_t) st.st_size != p->files[i].len
+      if (lstat (path, &st) < 0 || !S_ISREG (st.st_mode) || (size_t)st.st_size != p->files[i].len
           || (st.st_mode & 07777) != file_mode (p->files[i].mode, fs_group))
         return false;
       _cleanup_free_ char *got = NULL;
@@ -153,7 +153,7 @@ payload_same (const char *dir, const agent_vol_payload *p, gid_t fs_group)
         return false;
     }
   int fd = open (data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return fd >= 0 && count_files (fd) == (long) p->n;
+  return fd >= 0 && count_files (fd) == (long)p->n;
 }
 
 static int
@@ -170,7 +170,7 @@ write_one (const char *ts, const agent_vol_file *f, gid_t fs_group, husk_error *
     return ret;
   mode_t mode = file_mode (f->mode, fs_group);
   _cleanup_close_ int fd
-    = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
+      = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
   if (fd < 0)
     return husk_err_errno (err, "write %s", f->path);
   for (size_t off = 0; off < f->len;)
@@ -184,7 +184,7 @@ write_one (const char *ts, const agent_vol_file *f, gid_t fs_group, husk_error *
     }
   if (fchmod (fd, mode) < 0)
     return husk_err_errno (err, "chmod %s", f->path);
-  if (fs_group != (gid_t) -1 && fchown (fd, -1, fs_group) < 0)
+  if (fs_group != (gid_t)-1 && fchown (fd, -1, fs_group) < 0)
     return husk_err_errno (err, "chown %s", f->path);
   return 0;
 }

@@ -10,7 +10,7 @@
 #include "lib/path.h"
 #include "src/node/agent/crilog.h"
 
-static const char *const stream_names[] = {"stdout", "stderr"};
+static const char *const stream_names[] = { "stdout", "stderr" };
 
 static bool
 name_ok (const char *s)
@@ -42,7 +42,7 @@ agent_log_format_time (const struct timespec *t, char *buf, size_t size)
   char date[32];
   gmtime_r (&t->tv_sec, &tm);
   strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (buf, size, "%.19s.%09ldZ", date, (long) (t->tv_nsec % 1000000000));
+  snprintf (buf, size, "%.19s.%09ldZ", date, (long)(t->tv_nsec % 1000000000));
 }
 
 static int
@@ -96,8 +96,9 @@ agent_log_parse_time (const char *s, size_t len, struct timespec *out)
     return -EINVAL;
   if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
     return -EINVAL;
-  struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-                  .tm_hour = h, .tm_min = m, .tm_sec = sec};
+  struct tm tm = {
+    .tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h, .tm_min = m, .tm_sec = sec
+  };
   out->tv_sec = timegm (&tm) - off;
   out->tv_nsec = nsec;
   return 0;
@@ -193,7 +194,7 @@ agent_log_writer_close (agent_log_writer *w)
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /* Deletes the oldest "<restart>.log.*" files so that max_files - 1 rotated ones remain. */
@@ -219,7 +220,7 @@ writer_prune (agent_log_writer *w)
     qsort (names, n, sizeof *names, cmp_str);
   for (size_t i = 0; i < n; i++)
     {
-      if (n - i > (size_t) (w->max_files - 1))
+      if (n - i > (size_t)(w->max_files - 1))
         {
           _cleanup_free_ char *old = xasprintf ("%s/%s", w->dir, names[i]);
           unlink (old);
@@ -347,7 +348,7 @@ feed_records (agent_log_writer *w, agent_log_stream s, const char *data, size_t 
   while (len > 0)
     {
       const char *nl = memchr (data, '\n', len);
-      size_t take = nl ? (size_t) (nl - data) : len;
+      size_t take = nl ? (size_t)(nl - data) : len;
       husk_buf_append (p, data, take);
       int ret = flush_pieces (w, s, err);
       if (ret < 0)
@@ -399,7 +400,7 @@ typedef struct reader
 static int
 emit (reader *r, const char *data, size_t len)
 {
-  if (r->o->limit_bytes > 0 && r->written + (int64_t) len >= r->o->limit_bytes)
+  if (r->o->limit_bytes > 0 && r->written + (int64_t)len >= r->o->limit_bytes)
     {
       len = r->o->limit_bytes - r->written;
       r->done = true;
@@ -425,7 +426,7 @@ reader_record (reader *r, const char *line, size_t len)
     return;
   const char *sp3 = memchr (sp2 + 1, ' ', end - sp2 - 1);
   const char *tag = sp2 + 1;
-  size_t taglen = sp3 ? (size_t) (sp3 - tag) : (size_t) (end - tag);
+  size_t taglen = sp3 ? (size_t)(sp3 - tag) : (size_t)(end - tag);
   const char *msg = sp3 ? sp3 + 1 : end;
   struct timespec ts;
   if (agent_log_parse_time (line, sp1 - line, &ts) < 0)
@@ -481,12 +482,12 @@ tail_offset (int fd, int64_t n)
   off_t pos = st.st_size;
   while (pos > 0)
     {
-      size_t chunk = pos > (off_t) sizeof buf ? sizeof buf : (size_t) pos;
+      size_t chunk = pos > (off_t)sizeof buf ? sizeof buf : (size_t)pos;
       pos -= chunk;
-      if (pread (fd, buf, chunk, pos) != (ssize_t) chunk)
+      if (pread (fd, buf, chunk, pos) != (ssize_t)chunk)
         return 0;
       for (size_t i = chunk; i-- > 0;)
-        if (buf[i] == '\n' && pos + (off_t) i != st.st_size - 1 && ++count == n)
+        if (buf[i] == '\n' && pos + (off_t)i != st.st_size - 1 && ++count == n)
           return pos + i + 1;
     }
   return 0;
@@ -533,7 +534,7 @@ should_stop (const agent_log_opts *o)
     return true;
   if (o->stop_fd >= 0)
     {
-      struct pollfd p = {.fd = o->stop_fd, .events = POLLIN};
+      struct pollfd p = { .fd = o->stop_fd, .events = POLLIN };
       if (poll (&p, 1, 0) > 0)
         return true;
     }
@@ -595,7 +596,8 @@ follow (reader *r, const char *path, int *fdp, husk_buf *acc, husk_error **err)
           /* One last read: what the container wrote before it went. */
           return reader_drain (r, *fdp, acc, path, err);
         }
-      struct pollfd p[2] = {{.fd = ino, .events = POLLIN}, {.fd = r->o->stop_fd, .events = POLLIN}};
+      struct pollfd p[2]
+          = { { .fd = ino, .events = POLLIN }, { .fd = r->o->stop_fd, .events = POLLIN } };
       int n = poll (p, r->o->stop_fd >= 0 ? 2 : 1, 250);
       if (n < 0 && errno != EINTR)
         return husk_err_errno (err, "poll %s", path);
@@ -616,7 +618,7 @@ agent_log_read (const char *path, const agent_log_opts *opts,
   _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return husk_err_errno (err, "open %s", path);
-  reader r = {.o = opts, .out = out, .ud = ud};
+  reader r = { .o = opts, .out = out, .ud = ud };
   _cleanup_buf_ husk_buf acc = HUSK_BUF_INIT;
   if (opts->tail_lines >= 0)
     {
@@ -646,7 +648,8 @@ agent_termination_message_file (const char *host_path, char **out, husk_error **
   if (!S_ISREG (st.st_mode))
     return husk_err (err, EINVAL, "Error on reading termination log %s: not a regular file",
                      host_path);
-  off_t off = st.st_size > AGENT_TERMINATION_MESSAGE_MAX ? st.st_size - AGENT_TERMINATION_MESSAGE_MAX : 0;
+  off_t off
+      = st.st_size > AGENT_TERMINATION_MESSAGE_MAX ? st.st_size - AGENT_TERMINATION_MESSAGE_MAX : 0;
   char *buf = xmalloc (AGENT_TERMINATION_MESSAGE_MAX + 1);
   ssize_t n = pread (fd, buf, AGENT_TERMINATION_MESSAGE_MAX, off);
   if (n < 0)

@@ -15,9 +15,9 @@
 #include "lib/error.h"
 
 /* containerd's bufio size: a line longer than this is split into P records. */
-#define AGENT_LOG_MAX_LINE 16384
-#define AGENT_LOG_DEFAULT_MAX_SIZE (10 * 1024 * 1024) /* kubelet containerLogMaxSize */
-#define AGENT_LOG_DEFAULT_MAX_FILES 5                 /* kubelet containerLogMaxFiles */
+#define AGENT_LOG_MAX_LINE          16384
+#define AGENT_LOG_DEFAULT_MAX_SIZE  (10 * 1024 * 1024) /* kubelet containerLogMaxSize */
+#define AGENT_LOG_DEFAULT_MAX_FILES 5                  /* kubelet containerLogMaxFiles */
 
 typedef enum agent_log_stream
 {
@@ -63,21 +63,24 @@ void agent_log_writer_close (agent_log_writer *w);
 
 typedef struct agent_log_opts
 {
-  int64_t tail_lines;     /* < 0: all; counts records, as kubelet does */
-  int64_t limit_bytes;    /* <= 0: unlimited; output is cut at that many bytes */
-  bool timestamps;        /* prefix each record with its time and a space */
-  bool follow;            /* keep reading until stop() says so */
-  bool since_set;         /* skip records older than since (sinceSeconds/sinceTime) */
+  int64_t tail_lines;  /* < 0: all; counts records, as kubelet does */
+  int64_t limit_bytes; /* <= 0: unlimited; output is cut at that many bytes */
+  bool timestamps;     /* prefix each record with its time and a space */
+  bool follow;         /* keep reading until stop() says so */
+  bool since_set;      /* skip records older than since (sinceSeconds/sinceTime) */
   struct timespec since;
-  int streams;            /* bit mask of 1 << agent_log_stream; 0 = both */
+  int streams; /* bit mask of 1 << agent_log_stream; 0 = both */
   /* For follow: polled between waits; returning true ends the read once the file has
      been read to its end (kubelet stops following when the container is gone). */
   bool (*stop) (void *ud);
   void *stop_ud;
-  int stop_fd;            /* also ends following when readable; -1 if unused */
+  int stop_fd; /* also ends following when readable; -1 if unused */
 } agent_log_opts;
 
-#define AGENT_LOG_OPTS_INIT {.tail_lines = -1, .stop_fd = -1}
+#define AGENT_LOG_OPTS_INIT                                                                        \
+  {                                                                                                \
+    .tail_lines = -1, .stop_fd = -1                                                                \
+  }
 
 /* Fills opts->since from sinceSeconds relative to now. */
 void agent_log_opts_since_seconds (agent_log_opts *o, int64_t seconds);
@@ -92,9 +95,9 @@ int agent_log_read (const char *path, const agent_log_opts *opts,
 
 /* ---- termination messages -------------------------------------------------------------- */
 
-#define AGENT_TERMINATION_MESSAGE_MAX 4096   /* bytes of terminationMessagePath read */
-#define AGENT_TERMINATION_LOG_LINES 80       /* FallbackToLogsOnError: last lines ... */
-#define AGENT_TERMINATION_LOG_BYTES 2048     /* ... and at most these many bytes of them */
+#define AGENT_TERMINATION_MESSAGE_MAX 4096 /* bytes of terminationMessagePath read */
+#define AGENT_TERMINATION_LOG_LINES   80   /* FallbackToLogsOnError: last lines ... */
+#define AGENT_TERMINATION_LOG_BYTES   2048 /* ... and at most these many bytes of them */
 
 /* The container's terminationMessagePath file as seen on the host: its last 4096 bytes.
    A missing file gives "" (0). */

@@ -8,8 +8,8 @@
 #include "src/node/agent/agent-internal.h"
 #include "src/node/agent/podspec.h"
 
-#define MAX_NAMESERVERS 3
-#define MAX_SEARCHES 32
+#define MAX_NAMESERVERS  3
+#define MAX_SEARCHES     32
 #define MAX_SEARCH_CHARS 2048
 
 typedef struct strlist
@@ -125,7 +125,7 @@ parse_host (const char *text, dns_conf *d)
 int
 agent_resolv_conf (json_t *pod, const agent_dns_cluster *c, char **out, husk_error **err)
 {
-  static const char *const default_dns[] = {"10.43.0.10", NULL};
+  static const char *const default_dns[] = { "10.43.0.10", NULL };
   const char *const *cluster_dns = c && c->dns ? c->dns : default_dns;
   const char *domain = c && c->domain ? c->domain : "cluster.local";
   const char *ns = husk_json_path_str (pod, "metadata.namespace");
@@ -135,7 +135,12 @@ agent_resolv_conf (json_t *pod, const agent_dns_cluster *c, char **out, husk_err
     ns = "default";
   if (!policy || !*policy)
     policy = "ClusterFirst";
-  enum { DNS_NONE, DNS_CLUSTER, DNS_HOST } type;
+  enum
+  {
+    DNS_NONE,
+    DNS_CLUSTER,
+    DNS_HOST
+  } type;
   if (streq (policy, "None"))
     type = DNS_NONE;
   else if (streq (policy, "ClusterFirstWithHostNet"))
@@ -149,14 +154,14 @@ agent_resolv_conf (json_t *pod, const agent_dns_cluster *c, char **out, husk_err
   if (type == DNS_CLUSTER && !cluster_dns[0])
     type = DNS_HOST;
 
-  dns_conf d = {0};
+  dns_conf d = { 0 };
   if (type != DNS_NONE)
     parse_host (c ? c->host_resolv : NULL, &d);
   if (type == DNS_NONE)
     dns_conf_clear (&d);
   else if (type == DNS_CLUSTER)
     {
-      strlist searches = {0};
+      strlist searches = { 0 };
       _cleanup_free_ char *s1 = xasprintf ("%s.svc.%s", ns, domain);
       _cleanup_free_ char *s2 = xasprintf ("svc.%s", domain);
       sl_add_unique (&searches, s1);
@@ -174,14 +179,12 @@ agent_resolv_conf (json_t *pod, const agent_dns_cluster *c, char **out, husk_err
   json_t *cfg = husk_json_path (pod, "spec.dnsConfig");
   size_t i;
   json_t *v;
-  json_array_foreach (json_object_get (cfg, "nameservers"), i, v)
-    if (json_is_string (v))
+  json_array_foreach (json_object_get (cfg, "nameservers"), i, v) if (json_is_string (v))
       sl_add_unique (&d.servers, json_string_value (v));
-  strlist merged = {0};
+  strlist merged = { 0 };
   for (i = 0; i < d.searches.n; i++)
     sl_add_unique (&merged, d.searches.v[i]);
-  json_array_foreach (json_object_get (cfg, "searches"), i, v)
-    if (json_is_string (v))
+  json_array_foreach (json_object_get (cfg, "searches"), i, v) if (json_is_string (v))
       sl_add_unique (&merged, json_string_value (v));
   sl_clear (&d.searches);
   d.searches = merged;
@@ -308,7 +311,7 @@ agent_hosts_file (json_t *pod, char *const *pod_ips, const char *hostname, const
         husk_buf_puts (&b, ip ? ip : "");
         husk_buf_putc (&b, '\t');
         json_array_foreach (json_object_get (a, "hostnames"), j, hn)
-          husk_buf_printf (&b, "%s%s", j ? "\t" : "", json_string_value (hn) ?: "");
+            husk_buf_printf (&b, "%s%s", j ? "\t" : "", json_string_value (hn) ?: "");
         husk_buf_putc (&b, '\n');
       }
     }
@@ -328,7 +331,7 @@ aliases (husk_buf *b, json_t *pod)
     const char *ip = json_string_value (json_object_get (x, "ip"));
     husk_buf_printf (b, "%s\t", ip ? ip : "");
     json_array_foreach (json_object_get (x, "hostnames"), j, hn)
-      husk_buf_printf (b, "%s%s", j ? "\t" : "", json_string_value (hn) ?: "");
+        husk_buf_printf (b, "%s%s", j ? "\t" : "", json_string_value (hn) ?: "");
     husk_buf_putc (b, '\n');
   }
 }
@@ -370,7 +373,8 @@ agent_pod_write_net_files (json_t *pod, const agent_dns_cluster *c, char *const 
       hosts = agent_hosts_file (pod, pod_ips, hostname, domain);
     }
   _cleanup_free_ char *hn = xasprintf ("%s\n", hostname);
-  if ((ret = write_text (dir, "hostname", hn, err)) < 0 || (ret = write_text (dir, "hosts", hosts, err)) < 0
+  if ((ret = write_text (dir, "hostname", hn, err)) < 0
+      || (ret = write_text (dir, "hosts", hosts, err)) < 0
       || (ret = write_text (dir, "resolv.conf", resolv, err)) < 0)
     return ret;
   return 0;

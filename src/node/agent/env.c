@@ -139,7 +139,7 @@ get_source (const agent_env_ctx *ctx, bool secret, const char *name, bool option
 {
   json_t *obj = NULL;
   int (*get) (void *, const char *, json_t **, husk_error **)
-    = secret ? ctx->get_secret : ctx->get_configmap;
+      = secret ? ctx->get_secret : ctx->get_configmap;
   if (!name || !*name)
     return husk_err (err, EINVAL, "%s reference without a name", secret ? "secret" : "configmap");
   if (get)
@@ -245,17 +245,15 @@ env_value_from (const agent_env_ctx *ctx, json_t *container, json_t *from, char 
       const char *cname = json_string_value (json_object_get (r, "containerName"));
       if (!cname || !*cname)
         cname = json_string_value (json_object_get (container, "name"));
-      return agent_resource_field_ref (ctx->pod, cname,
-                                       json_string_value (json_object_get (r, "resource")),
-                                       json_object_get (r, "divisor"), ctx->node_allocatable,
-                                       out, err);
+      return agent_resource_field_ref (
+          ctx->pod, cname, json_string_value (json_object_get (r, "resource")),
+          json_object_get (r, "divisor"), ctx->node_allocatable, out, err);
     }
   return husk_err (err, EINVAL, "valueFrom: no known source");
 }
 
 int
-agent_env_resolve (const agent_env_ctx *ctx, json_t *container, agent_env **out,
-                   husk_error **err)
+agent_env_resolve (const agent_env_ctx *ctx, json_t *container, agent_env **out, husk_error **err)
 {
   agent_env *e = xzalloc (sizeof *e);
   e->invalid = xcalloc (1, sizeof *e->invalid);
@@ -328,14 +326,16 @@ agent_container_argv (json_t *container, const agent_env *env, char *const *imag
   json_t *s;
   bool has_cmd = json_array_size (cmd) > 0, has_args = json_array_size (args) > 0;
   if (has_cmd)
-    json_array_foreach (cmd, i, s)
-      strv_push (&v, &n, agent_expand (json_string_value (s) ? json_string_value (s) : "", env_lookup, (void *) env));
+    json_array_foreach (cmd, i, s) strv_push (
+        &v, &n,
+        agent_expand (json_string_value (s) ? json_string_value (s) : "", env_lookup, (void *)env));
   else
     for (char *const *p = image_entrypoint; p && *p; p++)
       strv_push (&v, &n, xstrdup (*p));
   if (has_args)
-    json_array_foreach (args, i, s)
-      strv_push (&v, &n, agent_expand (json_string_value (s) ? json_string_value (s) : "", env_lookup, (void *) env));
+    json_array_foreach (args, i, s) strv_push (
+        &v, &n,
+        agent_expand (json_string_value (s) ? json_string_value (s) : "", env_lookup, (void *)env));
   else if (!has_cmd)
     for (char *const *p = image_cmd; p && *p; p++)
       strv_push (&v, &n, xstrdup (*p));
@@ -347,7 +347,7 @@ agent_container_argv (json_t *container, const agent_env *env, char *const *imag
 static int
 cmp_strp (const void *a, const void *b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 static char *
@@ -357,8 +357,7 @@ format_map (json_t *m)
   const char **keys = xcalloc (n + 1, sizeof *keys);
   const char *k;
   json_t *v;
-  json_object_foreach (m, k, v)
-    keys[i++] = k;
+  json_object_foreach (m, k, v) keys[i++] = k;
   qsort (keys, n, sizeof *keys, cmp_strp);
   husk_buf b = HUSK_BUF_INIT;
   husk_buf_puts (&b, "");
@@ -392,17 +391,17 @@ join_ips (json_t *arr)
   size_t i;
   json_t *ip;
   husk_buf_puts (&b, "");
-  json_array_foreach (arr, i, ip)
-    husk_buf_printf (&b, "%s%s", i ? "," : "", json_string_value (json_object_get (ip, "ip")) ?: "");
+  json_array_foreach (arr, i, ip) husk_buf_printf (
+      &b, "%s%s", i ? "," : "", json_string_value (json_object_get (ip, "ip")) ?: "");
   return husk_buf_steal (&b);
 }
 
 int
 agent_field_ref (json_t *pod, const char *path, bool whole_maps, char **out, husk_error **err)
 {
-  static const char *const direct[] = {"metadata.name",  "metadata.namespace", "metadata.uid",
-                                       "spec.nodeName",  "spec.serviceAccountName",
-                                       "status.hostIP", "status.podIP"};
+  static const char *const direct[]
+      = { "metadata.name",           "metadata.namespace", "metadata.uid", "spec.nodeName",
+          "spec.serviceAccountName", "status.hostIP",      "status.podIP" };
   if (!path)
     return husk_err (err, EINVAL, "fieldRef without fieldPath");
   for (size_t i = 0; i < ARRAY_SIZE (direct); i++)
@@ -422,7 +421,7 @@ agent_field_ref (json_t *pod, const char *path, bool whole_maps, char **out, hus
       *out = join_ips (husk_json_path (pod, "status.hostIPs"));
       return 0;
     }
-  static const char *const maps[] = {"metadata.labels", "metadata.annotations"};
+  static const char *const maps[] = { "metadata.labels", "metadata.annotations" };
   for (size_t i = 0; i < ARRAY_SIZE (maps); i++)
     {
       _cleanup_free_ char *key = subscript (path, maps[i]);
@@ -486,7 +485,7 @@ agent_resource_field_ref (json_t *pod, const char *container, const char *resour
     d = 1000;
   if (d <= 0)
     return husk_err (err, EINVAL, "resourceFieldRef %s: divisor must be positive", resource);
-  *out = xasprintf ("%lld", (long long) ((v + d - 1) / d));
+  *out = xasprintf ("%lld", (long long)((v + d - 1) / d));
   return 0;
 }
 
@@ -504,8 +503,8 @@ env_name (const char *s)
 static int
 cmp_svc (const void *a, const void *b)
 {
-  const char *na = husk_json_path_str (*(json_t *const *) a, "metadata.name");
-  const char *nb = husk_json_path_str (*(json_t *const *) b, "metadata.name");
+  const char *na = husk_json_path_str (*(json_t *const *)a, "metadata.name");
+  const char *nb = husk_json_path_str (*(json_t *const *)b, "metadata.name");
   return strcmp (na ? na : "", nb ? nb : "");
 }
 
@@ -526,7 +525,8 @@ agent_service_env (json_t *services, const char *ns, bool enable_links)
     const char *sns = husk_json_path_str (svc, "metadata.namespace");
     const char *name = husk_json_path_str (svc, "metadata.name");
     const char *ip = husk_json_path_str (svc, "spec.clusterIP");
-    if (!name || !ip || !*ip || streq (ip, "None") || !json_array_size (husk_json_path (svc, "spec.ports")))
+    if (!name || !ip || !*ip || streq (ip, "None")
+        || !json_array_size (husk_json_path (svc, "spec.ports")))
       continue;
     bool mine = sns && ns && streq (sns, ns) && enable_links;
     bool master = sns && streq (sns, "default") && streq (name, "kubernetes");
@@ -554,8 +554,8 @@ agent_service_env (json_t *services, const char *ns, bool enable_links)
       _cleanup_free_ char *prefix = env_name (husk_json_path_str (pick[i], "metadata.name"));
       _cleanup_free_ char *host = xasprintf ("%s_SERVICE_HOST", prefix);
       _cleanup_free_ char *port = xasprintf ("%s_SERVICE_PORT", prefix);
-      _cleanup_free_ char *p0 = xasprintf ("%lld", (long long) json_integer_value (
-                                                     json_object_get (json_array_get (ports, 0), "port")));
+      _cleanup_free_ char *p0 = xasprintf ("%lld", (long long)json_integer_value (json_object_get (
+                                                       json_array_get (ports, 0), "port")));
       push_kv (&v, &n, host, ip);
       push_kv (&v, &n, port, p0);
       json_array_foreach (ports, j, sp)
@@ -565,7 +565,8 @@ agent_service_env (json_t *services, const char *ns, bool enable_links)
           {
             _cleanup_free_ char *u = env_name (pn);
             _cleanup_free_ char *k = xasprintf ("%s_%s", port, u);
-            _cleanup_free_ char *val = xasprintf ("%lld", (long long) json_integer_value (json_object_get (sp, "port")));
+            _cleanup_free_ char *val
+                = xasprintf ("%lld", (long long)json_integer_value (json_object_get (sp, "port")));
             push_kv (&v, &n, k, val);
           }
       }
@@ -578,7 +579,8 @@ agent_service_env (json_t *services, const char *ns, bool enable_links)
         for (char *c = low; *c; c++)
           if (*c >= 'A' && *c <= 'Z')
             *c += 'a' - 'A';
-        _cleanup_free_ char *hp = strchr (ip, ':') ? xasprintf ("[%s]:%lld", ip, pnum) : xasprintf ("%s:%lld", ip, pnum);
+        _cleanup_free_ char *hp = strchr (ip, ':') ? xasprintf ("[%s]:%lld", ip, pnum)
+                                                   : xasprintf ("%s:%lld", ip, pnum);
         _cleanup_free_ char *url = xasprintf ("%s://%s", low, hp);
         if (j == 0)
           {

@@ -14,24 +14,26 @@ agent_event_new (json_t *pod, const char *container, bool init, const char *type
   const char *ns = husk_json_path_str (pod, "metadata.namespace");
   const char *uid = husk_json_path_str (pod, "metadata.uid");
   const char *rv = husk_json_path_str (pod, "metadata.resourceVersion");
-  _cleanup_free_ char *evname = xasprintf ("%s.%llx", name ? name : "", (unsigned long long) now_ns);
+  _cleanup_free_ char *evname = xasprintf ("%s.%llx", name ? name : "", (unsigned long long)now_ns);
   _cleanup_free_ char *ts = agent_format_time (now_ns / 1000000000LL);
-  json_t *inv = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "kind", "Pod", "namespace", ns ? ns : "default",
-                           "name", name ? name : "", "uid", uid ? uid : "", "apiVersion", "v1");
+  json_t *inv
+      = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "kind", "Pod", "namespace", ns ? ns : "default",
+                   "name", name ? name : "", "uid", uid ? uid : "", "apiVersion", "v1");
   if (rv)
     json_object_set_new (inv, "resourceVersion", json_string (rv));
   if (container)
     {
-      _cleanup_free_ char *fp = xasprintf ("spec.%s{%s}", init ? "initContainers" : "containers", container);
+      _cleanup_free_ char *fp
+          = xasprintf ("spec.%s{%s}", init ? "initContainers" : "containers", container);
       json_object_set_new (inv, "fieldPath", json_string (fp));
     }
-  return json_pack ("{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:s, s:n, s:s, s:s}",
-                    "kind", "Event", "apiVersion", "v1",
-                    "metadata", "name", evname, "namespace", ns ? ns : "default",
-                    "involvedObject", inv, "reason", reason, "message", message ? message : "",
-                    "source", "component", "kubelet", "host", node ? node : "",
-                    "firstTimestamp", ts, "lastTimestamp", ts, "count", 1, "type", type,
-                    "eventTime", "reportingComponent", "kubelet", "reportingInstance", node ? node : "");
+  return json_pack (
+      "{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:s, s:n, s:s, s:s}",
+      "kind", "Event", "apiVersion", "v1", "metadata", "name", evname, "namespace",
+      ns ? ns : "default", "involvedObject", inv, "reason", reason, "message",
+      message ? message : "", "source", "component", "kubelet", "host", node ? node : "",
+      "firstTimestamp", ts, "lastTimestamp", ts, "count", 1, "type", type, "eventTime",
+      "reportingComponent", "kubelet", "reportingInstance", node ? node : "");
 }
 
 typedef struct entry
@@ -79,10 +81,10 @@ agent_event_correlate (agent_event_cache *c, json_t *ev, int64_t now_ns, json_t 
 {
   json_t *inv = json_object_get (ev, "involvedObject");
   _cleanup_free_ char *key = xasprintf (
-    "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", husk_json_path_str (inv, "uid") ?: "",
-    husk_json_path_str (inv, "fieldPath") ?: "", husk_json_path_str (ev, "type") ?: "",
-    husk_json_path_str (ev, "reason") ?: "", husk_json_path_str (ev, "message") ?: "",
-    husk_json_path_str (ev, "source.host") ?: "");
+      "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", husk_json_path_str (inv, "uid") ?: "",
+      husk_json_path_str (inv, "fieldPath") ?: "", husk_json_path_str (ev, "type") ?: "",
+      husk_json_path_str (ev, "reason") ?: "", husk_json_path_str (ev, "message") ?: "",
+      husk_json_path_str (ev, "source.host") ?: "");
   size_t oldest = 0;
   for (size_t i = 0; i < c->n;)
     {
@@ -108,9 +110,10 @@ agent_event_correlate (agent_event_cache *c, json_t *ev, int64_t now_ns, json_t 
   if (c->n >= CACHE_MAX)
     drop (c, oldest);
   c->e = xreallocarray (c->e, c->n + 1, sizeof *c->e);
-  c->e[c->n++] = (entry) {.key = TAKE_PTR (key),
+  c->e[c->n++] = (entry){ .key = TAKE_PTR (key),
                           .name = xstrdup (husk_json_path_str (ev, "metadata.name") ?: ""),
-                          .count = 1, .last_ns = now_ns};
+                          .count = 1,
+                          .last_ns = now_ns };
   *patch = NULL;
   *name = NULL;
   return true;

@@ -9,30 +9,29 @@
 #include "lib/error.h"
 
 /* kubelet's reasons (pkg/kubelet/events) */
-#define AGENT_EV_PULLING "Pulling"
-#define AGENT_EV_PULLED "Pulled"
-#define AGENT_EV_FAILED "Failed"
-#define AGENT_EV_BACKOFF "BackOff"
-#define AGENT_EV_CREATED "Created"
-#define AGENT_EV_STARTED "Started"
-#define AGENT_EV_KILLING "Killing"
-#define AGENT_EV_UNHEALTHY "Unhealthy"
-#define AGENT_EV_FAILED_MOUNT "FailedMount"
+#define AGENT_EV_PULLING           "Pulling"
+#define AGENT_EV_PULLED            "Pulled"
+#define AGENT_EV_FAILED            "Failed"
+#define AGENT_EV_BACKOFF           "BackOff"
+#define AGENT_EV_CREATED           "Created"
+#define AGENT_EV_STARTED           "Started"
+#define AGENT_EV_KILLING           "Killing"
+#define AGENT_EV_UNHEALTHY         "Unhealthy"
+#define AGENT_EV_FAILED_MOUNT      "FailedMount"
 #define AGENT_EV_FAILED_POST_START "FailedPostStartHook"
-#define AGENT_EV_FAILED_PRE_STOP "FailedPreStopHook"
-#define AGENT_EV_SANDBOX_CHANGED "SandboxChanged"
-#define AGENT_EV_FAILED_SANDBOX "FailedCreatePodSandBox"
-#define AGENT_EV_INVALID_ENV "InvalidEnvironmentVariableNames"
-#define AGENT_EV_EVICTED "Evicted"
-#define AGENT_EV_NODE_READY "NodeReady"
-#define AGENT_EV_STARTING "Starting"
+#define AGENT_EV_FAILED_PRE_STOP   "FailedPreStopHook"
+#define AGENT_EV_SANDBOX_CHANGED   "SandboxChanged"
+#define AGENT_EV_FAILED_SANDBOX    "FailedCreatePodSandBox"
+#define AGENT_EV_INVALID_ENV       "InvalidEnvironmentVariableNames"
+#define AGENT_EV_EVICTED           "Evicted"
+#define AGENT_EV_NODE_READY        "NodeReady"
+#define AGENT_EV_STARTING          "Starting"
 
 /* A core/v1 Event about pod (or about one of its containers: container names it,
    init tells which list), type "Normal" or "Warning", from component "kubelet" on node.
    Name "<pod>.<hex nanoseconds>" as kubelet's recorder makes it. */
 json_t *agent_event_new (json_t *pod, const char *container, bool init, const char *type,
-                         const char *reason, const char *message, const char *node,
-                         int64_t now_ns);
+                         const char *reason, const char *message, const char *node, int64_t now_ns);
 
 typedef struct agent_event_cache agent_event_cache;
 

@@ -12,8 +12,8 @@
 typedef struct grpc_reply
 {
   husk_buf body;
-  int status;      /* grpc-status, -1 until seen */
-  char *message;   /* grpc-message */
+  int status;    /* grpc-status, -1 until seen */
+  char *message; /* grpc-message */
 } grpc_reply;
 
 static size_t
@@ -47,20 +47,22 @@ on_header (char *data, size_t size, size_t nmemb, void *ud)
   return n;
 }
 
-static const char *const status_names[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
-static const char *const code_names[] = {
-  "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
-  "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
-  "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
+static const char *const status_names[]
+    = { "UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN" };
+static const char *const code_names[]
+    = { "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+        "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+        "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+        "DataLoss", "Unauthenticated" };
 
 /* HealthCheckResponse.status (field 1, varint) from the first length-prefixed message. */
 static int
 response_status (const husk_buf *b)
 {
-  const unsigned char *p = (const unsigned char *) b->data;
+  const unsigned char *p = (const unsigned char *)b->data;
   if (b->len < 5 || p[0] != 0)
     return -1;
-  size_t len = (size_t) p[1] << 24 | p[2] << 16 | p[3] << 8 | p[4];
+  size_t len = (size_t)p[1] << 24 | p[2] << 16 | p[3] << 8 | p[4];
   if (len > b->len - 5)
     return -1;
   const unsigned char *m = p + 5, *end = m + len;
@@ -74,12 +76,12 @@ response_status (const husk_buf *b)
           int shift = 0;
           while (m < end && shift < 64)
             {
-              v |= (uint64_t) (*m & 0x7f) << shift;
+              v |= (uint64_t)(*m & 0x7f) << shift;
               shift += 7;
               if (!(*m++ & 0x80))
                 break;
             }
-          status = (int) v;
+          status = (int)v;
         }
       else
         break; /* unknown fields: keep what we have */
@@ -98,26 +100,27 @@ agent_probe_run_grpc (const agent_probe_spec *s, const agent_probe_target *t, ch
       return AGENT_PROBE_FAILURE;
     }
   const char *host = s->host ? s->host : t && t->pod_ip && *t->pod_ip ? t->pod_ip : "127.0.0.1";
-  _cleanup_free_ char *url = strchr (host, ':')
-                               ? xasprintf ("http://[%s]:%d/grpc.health.v1.Health/Check", host, s->port)
-                               : xasprintf ("http://%s:%d/grpc.health.v1.Health/Check", host, s->port);
+  _cleanup_free_ char *url
+      = strchr (host, ':') ? xasprintf ("http://[%s]:%d/grpc.health.v1.Health/Check", host, s->port)
+                           : xasprintf ("http://%s:%d/grpc.health.v1.Health/Check", host, s->port);
   const char *svc = s->grpc_service ? s->grpc_service : "";
   size_t sl = strlen (svc);
   if (sl > 16383)
     sl = 16383;
   husk_buf req = HUSK_BUF_INIT;
   size_t mlen = sl ? 1 + (sl < 128 ? 1 : 2) + sl : 0;
-  unsigned char hdr[5] = {0, (mlen >> 24) & 0xff, (mlen >> 16) & 0xff, (mlen >> 8) & 0xff, mlen & 0xff};
+  unsigned char hdr[5]
+      = { 0, (mlen >> 24) & 0xff, (mlen >> 16) & 0xff, (mlen >> 8) & 0xff, mlen & 0xff };
   husk_buf_append (&req, hdr, 5);
   if (sl)
     {
       husk_buf_putc (&req, 0x0a);
       if (sl < 128)
-        husk_buf_putc (&req, (char) sl);
+        husk_buf_putc (&req, (char)sl);
       else
         {
-          husk_buf_putc (&req, (char) (0x80 | (sl & 0x7f)));
-          husk_buf_putc (&req, (char) (sl >> 7));
+          husk_buf_putc (&req, (char)(0x80 | (sl & 0x7f)));
+          husk_buf_putc (&req, (char)(sl >> 7));
         }
       husk_buf_append (&req, svc, sl);
     }
@@ -126,14 +129,14 @@ agent_probe_run_grpc (const agent_probe_spec *s, const agent_probe_target *t, ch
   headers = curl_slist_append (headers, "TE: trailers");
   headers = curl_slist_append (headers, "User-Agent: " AGENT_PROBE_USER_AGENT);
   headers = curl_slist_append (headers, "Expect:");
-  grpc_reply r = {.status = -1};
+  grpc_reply r = { .status = -1 };
   char errbuf[CURL_ERROR_SIZE] = "";
   CURL *c = curl_easy_init ();
   curl_easy_setopt (c, CURLOPT_URL, url);
-  curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
   curl_easy_setopt (c, CURLOPT_POST, 1L);
   curl_easy_setopt (c, CURLOPT_POSTFIELDS, req.data);
-  curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long) req.len);
+  curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long)req.len);
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, s->timeout * 1000L);
   curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
@@ -170,7 +173,8 @@ agent_probe_run_grpc (const agent_probe_spec *s, const agent_probe_target *t, ch
                       r.message ? r.message : "");
   else if (r.status != 0)
     *msg = xasprintf ("error: health rpc probe failed: rpc error: code = %s desc = %s",
-                      r.status > 0 && r.status < (int) ARRAY_SIZE (code_names) ? code_names[r.status] : "Unknown",
+                      r.status > 0 && r.status < (int)ARRAY_SIZE (code_names) ? code_names[r.status]
+                                                                              : "Unknown",
                       r.message ? r.message : "");
   else
     {
@@ -182,7 +186,8 @@ agent_probe_run_grpc (const agent_probe_spec *s, const agent_probe_target *t, ch
         }
       else
         *msg = xasprintf ("service unhealthy (responded with \"%s\")",
-                          st >= 0 && st < (int) ARRAY_SIZE (status_names) ? status_names[st] : "UNKNOWN");
+                          st >= 0 && st < (int)ARRAY_SIZE (status_names) ? status_names[st]
+                                                                         : "UNKNOWN");
     }
   husk_buf_free (&r.body);
   free (r.message);

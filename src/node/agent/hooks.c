@@ -35,7 +35,7 @@ hook_sleep (json_t *sleep_obj, int timeout_s, husk_error **err)
   int64_t s = json_integer_value (sec);
   if (timeout_s > 0 && s > timeout_s)
     s = timeout_s;
-  struct timespec ts = {.tv_sec = s};
+  struct timespec ts = { .tv_sec = s };
   while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
     ;
   return 0;
@@ -52,7 +52,8 @@ agent_hook_run (json_t *pod, json_t *container, json_t *handler, const agent_pro
   if (json_object_get (handler, "sleep"))
     return hook_sleep (json_object_get (handler, "sleep"), timeout_s, err);
   if (json_object_get (handler, "tcpSocket"))
-    return husk_err (err, ENOTSUP, "tcpSocket lifecycle hooks are not supported (Container \"%s\" in Pod \"%s\")",
+    return husk_err (err, ENOTSUP,
+                     "tcpSocket lifecycle hooks are not supported (Container \"%s\" in Pod \"%s\")",
                      cname, pref);
   json_t *x;
   if ((x = json_object_get (handler, "exec")))
@@ -76,10 +77,11 @@ agent_hook_run (json_t *pod, json_t *container, json_t *handler, const agent_pro
                                          : xasprintf ("command '%s' exited with %d: ", list, code);
       _cleanup_free_ char *q = agent_go_quote (out ? out : "");
       husk_error_free (e2);
-      return husk_err (err, EIO,
-                       "Exec lifecycle hook ([%s]) for Container \"%s\" in Pod \"%s\" failed - error: %s, "
-                       "message: %s",
-                       list, cname, pref, why, q);
+      return husk_err (
+          err, EIO,
+          "Exec lifecycle hook ([%s]) for Container \"%s\" in Pod \"%s\" failed - error: %s, "
+          "message: %s",
+          list, cname, pref, why, q);
     }
   if (!(x = json_object_get (handler, "httpGet")))
     return husk_err (err, EINVAL, "lifecycle handler: no exec, httpGet or sleep");
@@ -93,8 +95,9 @@ agent_hook_run (json_t *pod, json_t *container, json_t *handler, const agent_pro
   _cleanup_free_ char *msg = NULL;
   agent_probe_result r = agent_probe_run (s, t, &msg);
   if (r != AGENT_PROBE_SUCCESS)
-    ret = husk_err (err, EIO, "HTTP lifecycle hook (%s) for Container \"%s\" in Pod \"%s\" failed - error: %s",
-                    s->path, cname, pref, msg ? msg : "");
+    ret = husk_err (
+        err, EIO, "HTTP lifecycle hook (%s) for Container \"%s\" in Pod \"%s\" failed - error: %s",
+        s->path, cname, pref, msg ? msg : "");
   agent_probe_spec_free (s);
   return ret < 0 ? ret : 0;
 }

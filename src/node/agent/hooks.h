@@ -13,10 +13,10 @@
    message ("Exec lifecycle hook ([/bin/false]) for Container \"c\" in Pod \"p_ns(uid)\"
    failed - error: command '/bin/false' exited with 1: , message: \"\""): the
    FailedPostStartHook / FailedPreStopHook event. A failed postStart kills the container. */
-int agent_hook_run (json_t *pod, json_t *container, json_t *handler,
-                    const agent_probe_target *t, int timeout_s, husk_error **err);
+int agent_hook_run (json_t *pod, json_t *container, json_t *handler, const agent_probe_target *t,
+                    int timeout_s, husk_error **err);
 
-#define AGENT_MIN_GRACE_SECONDS 2
+#define AGENT_MIN_GRACE_SECONDS     2
 #define AGENT_DEFAULT_GRACE_SECONDS 30
 
 /* Seconds between SIGTERM (after preStop) and SIGKILL for a container being stopped:

@@ -86,7 +86,7 @@ agent_log_pump_add (agent_log_pump *p, int stdout_fd, int stderr_fd, agent_log_w
                     void (*done) (void *ud), void *ud, husk_error **err)
 {
   pump_ctr *c = xzalloc (sizeof *c);
-  int fds[2] = {stdout_fd, stderr_fd};
+  int fds[2] = { stdout_fd, stderr_fd };
   c->w = w;
   c->done = done;
   c->ud = ud;
@@ -96,7 +96,7 @@ agent_log_pump_add (agent_log_pump *p, int stdout_fd, int stderr_fd, agent_log_w
   p->head = c;
   p->count++;
   for (int i = 0; i < 2; i++)
-    c->src[i] = (pump_src) {.fd = -1, .stream = i, .ctr = c};
+    c->src[i] = (pump_src){ .fd = -1, .stream = i, .ctr = c };
   for (int i = 0; i < 2; i++)
     {
       if (fds[i] < 0)
@@ -106,7 +106,7 @@ agent_log_pump_add (agent_log_pump *p, int stdout_fd, int stderr_fd, agent_log_w
       int fl = fcntl (fds[i], F_GETFL);
       if (fl >= 0)
         fcntl (fds[i], F_SETFL, fl | O_NONBLOCK);
-      struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->src[i]};
+      struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->src[i] };
       if (epoll_ctl (p->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
         {
           int ret = husk_err_errno (err, "epoll add %s", agent_log_writer_path (w));

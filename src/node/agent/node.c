@@ -50,14 +50,14 @@ agent_node_capacity (const char *proc_root, const char *data_dir, int64_t max_po
                      agent_node_resources *out, husk_error **err)
 {
   struct statvfs vfs;
-  agent_node_resources r = {0};
+  agent_node_resources r = { 0 };
   int ret = meminfo (proc_root, "MemTotal", &r.memory, err);
   if (ret < 0)
     return ret;
   if (statvfs (data_dir, &vfs) < 0)
     return husk_err_errno (err, "statvfs %s", data_dir);
   r.cpu_milli = online_cpus (proc_root) * 1000;
-  r.ephemeral_storage = (int64_t) vfs.f_blocks * vfs.f_frsize;
+  r.ephemeral_storage = (int64_t)vfs.f_blocks * vfs.f_frsize;
   r.pods = max_pods > 0 ? max_pods : 110;
   *out = r;
   return 0;
@@ -66,7 +66,7 @@ agent_node_capacity (const char *proc_root, const char *data_dir, int64_t max_po
 int
 agent_node_parse_reserved (const char *text, agent_node_resources *r, husk_error **err)
 {
-  *r = (agent_node_resources) {0};
+  *r = (agent_node_resources){ 0 };
   _cleanup_free_ char *copy = xstrdup (text ? text : "");
   char *save = NULL;
   for (char *kv = strtok_r (copy, ",", &save); kv; kv = strtok_r (NULL, ",", &save))
@@ -104,7 +104,8 @@ agent_node_allocatable (const agent_node_resources *cap, const agent_node_resour
   agent_node_resources a = *cap;
   a.cpu_milli = sub0 (cap->cpu_milli, res->cpu_milli);
   a.memory = sub0 (cap->memory, res->memory + 100 * MIB);
-  a.ephemeral_storage = sub0 (cap->ephemeral_storage, res->ephemeral_storage + cap->ephemeral_storage / 10);
+  a.ephemeral_storage
+      = sub0 (cap->ephemeral_storage, res->ephemeral_storage + cap->ephemeral_storage / 10);
   return a;
 }
 
@@ -112,13 +113,14 @@ json_t *
 agent_node_resources_json (const agent_node_resources *r)
 {
   json_t *o = json_object ();
-  char *cpu = r->cpu_milli % 1000 == 0 ? xasprintf ("%lld", (long long) (r->cpu_milli / 1000))
-                                       : xasprintf ("%lldm", (long long) r->cpu_milli);
-  char *mem = r->memory % 1024 == 0 ? xasprintf ("%lldKi", (long long) (r->memory / 1024))
-                                    : xasprintf ("%lld", (long long) r->memory);
-  char *eph = r->ephemeral_storage % 1024 == 0 ? xasprintf ("%lldKi", (long long) (r->ephemeral_storage / 1024))
-                                               : xasprintf ("%lld", (long long) r->ephemeral_storage);
-  char *pods = xasprintf ("%lld", (long long) r->pods);
+  char *cpu = r->cpu_milli % 1000 == 0 ? xasprintf ("%lld", (long long)(r->cpu_milli / 1000))
+                                       : xasprintf ("%lldm", (long long)r->cpu_milli);
+  char *mem = r->memory % 1024 == 0 ? xasprintf ("%lldKi", (long long)(r->memory / 1024))
+                                    : xasprintf ("%lld", (long long)r->memory);
+  char *eph = r->ephemeral_storage % 1024 == 0
+                  ? xasprintf ("%lldKi", (long long)(r->ephemeral_storage / 1024))
+                  : xasprintf ("%lld", (long long)r->ephemeral_storage);
+  char *pods = xasprintf ("%lld", (long long)r->pods);
   json_object_set_new (o, "cpu", json_string (cpu));
   json_object_set_new (o, "ephemeral-storage", json_string (eph));
   json_object_set_new (o, "hugepages-1Gi", json_string ("0"));
@@ -136,15 +138,15 @@ int
 agent_node_measure (const char *proc_root, const char *data_dir, agent_node_signals *out,
                     husk_error **err)
 {
-  agent_node_signals s = {.pids_available = -1};
+  agent_node_signals s = { .pids_available = -1 };
   struct statvfs vfs;
   int ret = meminfo (proc_root, "MemAvailable", &s.memory_available, err);
   if (ret < 0)
     return ret;
   if (statvfs (data_dir, &vfs) < 0)
     return husk_err_errno (err, "statvfs %s", data_dir);
-  s.nodefs_available = (int64_t) vfs.f_bavail * vfs.f_frsize;
-  s.nodefs_size = (int64_t) vfs.f_blocks * vfs.f_frsize;
+  s.nodefs_available = (int64_t)vfs.f_bavail * vfs.f_frsize;
+  s.nodefs_size = (int64_t)vfs.f_blocks * vfs.f_frsize;
   s.nodefs_inodes_free = vfs.f_favail;
   s.nodefs_inodes = vfs.f_files;
   _cleanup_free_ char *pm = xasprintf ("%s/sys/kernel/pid_max", proc_root);
@@ -167,7 +169,7 @@ agent_node_measure (const char *proc_root, const char *data_dir, agent_node_sign
 agent_node_pressure
 agent_node_pressure_of (const agent_node_signals *s)
 {
-  agent_node_pressure p = {0};
+  agent_node_pressure p = { 0 };
   p.memory = s->memory_available < 100 * MIB;
   p.disk = (s->nodefs_size > 0 && s->nodefs_available < s->nodefs_size / 10)
            || (s->nodefs_inodes > 0 && s->nodefs_inodes_free < s->nodefs_inodes / 20);
@@ -208,24 +210,27 @@ agent_node_conditions (const agent_node_pressure *p, const char *not_ready_messa
                        int64_t now)
 {
   json_t *a = json_array ();
-  json_array_append_new (a, node_condition ("MemoryPressure", p->memory,
-                                            p->memory ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",
-                                            p->memory ? "kubelet has insufficient memory available"
-                                                      : "kubelet has sufficient memory available",
-                                            old, now));
-  json_array_append_new (a, node_condition ("DiskPressure", p->disk,
-                                            p->disk ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
-                                            p->disk ? "kubelet has disk pressure" : "kubelet has no disk pressure",
-                                            old, now));
-  json_array_append_new (a, node_condition ("PIDPressure", p->pid,
-                                            p->pid ? "KubeletHasInsufficientPID" : "KubeletHasSufficientPID",
-                                            p->pid ? "kubelet has insufficient PID available"
-                                                   : "kubelet has sufficient PID available",
-                                            old, now));
-  json_array_append_new (a, node_condition ("Ready", !not_ready_message,
-                                            not_ready_message ? "KubeletNotReady" : "KubeletReady",
-                                            not_ready_message ? not_ready_message : "kubelet is posting ready status",
-                                            old, now));
+  json_array_append_new (
+      a, node_condition ("MemoryPressure", p->memory,
+                         p->memory ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",
+                         p->memory ? "kubelet has insufficient memory available"
+                                   : "kubelet has sufficient memory available",
+                         old, now));
+  json_array_append_new (
+      a, node_condition ("DiskPressure", p->disk,
+                         p->disk ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
+                         p->disk ? "kubelet has disk pressure" : "kubelet has no disk pressure",
+                         old, now));
+  json_array_append_new (
+      a, node_condition ("PIDPressure", p->pid,
+                         p->pid ? "KubeletHasInsufficientPID" : "KubeletHasSufficientPID",
+                         p->pid ? "kubelet has insufficient PID available"
+                                : "kubelet has sufficient PID available",
+                         old, now));
+  json_array_append_new (
+      a, node_condition (
+             "Ready", !not_ready_message, not_ready_message ? "KubeletNotReady" : "KubeletReady",
+             not_ready_message ? not_ready_message : "kubelet is posting ready status", old, now));
   return a;
 }
 
@@ -233,7 +238,7 @@ static int
 rank_cmp (const void *pa, const void *pb, void *ud)
 {
   const agent_evict_candidate *c = ud;
-  const agent_evict_candidate *a = &c[*(const size_t *) pa], *b = &c[*(const size_t *) pb];
+  const agent_evict_candidate *a = &c[*(const size_t *)pa], *b = &c[*(const size_t *)pb];
   bool ea = a->usage > a->requests, eb = b->usage > b->requests;
   if (ea != eb)
     return ea ? -1 : 1;
@@ -242,7 +247,7 @@ rank_cmp (const void *pa, const void *pb, void *ud)
   int64_t oa = a->usage - a->requests, ob = b->usage - b->requests;
   if (oa != ob)
     return oa > ob ? -1 : 1;
-  return *(const size_t *) pa < *(const size_t *) pb ? -1 : 1;
+  return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
 }
 
 void
@@ -250,5 +255,5 @@ agent_eviction_rank (const agent_evict_candidate *c, size_t n, size_t *idx)
 {
   for (size_t i = 0; i < n; i++)
     idx[i] = i;
-  qsort_r (idx, n, sizeof *idx, rank_cmp, (void *) c);
+  qsort_r (idx, n, sizeof *idx, rank_cmp, (void *)c);
 }

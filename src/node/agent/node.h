@@ -35,12 +35,12 @@ json_t *agent_node_resources_json (const agent_node_resources *r);
 /* Eviction signals the agent measures. */
 typedef struct agent_node_signals
 {
-  int64_t memory_available;  /* bytes (MemAvailable) */
-  int64_t nodefs_available;  /* bytes free for unprivileged users on data_dir's fs */
+  int64_t memory_available; /* bytes (MemAvailable) */
+  int64_t nodefs_available; /* bytes free for unprivileged users on data_dir's fs */
   int64_t nodefs_size;
   int64_t nodefs_inodes_free;
   int64_t nodefs_inodes;
-  int64_t pids_available;    /* pid_max - processes; < 0 unknown */
+  int64_t pids_available; /* pid_max - processes; < 0 unknown */
   int64_t pids_max;
 } agent_node_signals;
 
@@ -65,9 +65,9 @@ json_t *agent_node_conditions (const agent_node_pressure *p, const char *not_rea
 /* One pod as the eviction ranking sees it. */
 typedef struct agent_evict_candidate
 {
-  int64_t usage;      /* of the starved resource (bytes) */
-  int64_t requests;   /* the pod's requests of it */
-  int32_t priority;   /* spec.priority */
+  int64_t usage;    /* of the starved resource (bytes) */
+  int64_t requests; /* the pod's requests of it */
+  int32_t priority; /* spec.priority */
 } agent_evict_candidate;
 
 /* Sorts idx (indexes into c) into eviction order for memory or disk pressure: pods using

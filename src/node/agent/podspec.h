@@ -72,8 +72,8 @@ char *agent_expand (const char *in, const char *(*lookup) (void *ud, const char 
    image's entrypoint/cmd (NULL-terminated, empty when the container names neither). The
    image defaults apply as upstream: command replaces the entrypoint and drops the image's
    cmd; args alone replace the cmd. image_entrypoint/image_cmd may be NULL. */
-char **agent_container_argv (json_t *container, const agent_env *env,
-                             char *const *image_entrypoint, char *const *image_cmd);
+char **agent_container_argv (json_t *container, const agent_env *env, char *const *image_entrypoint,
+                             char *const *image_cmd);
 /* fieldRef value ("metadata.name", "metadata.labels['app']", "status.podIPs", ...). With
    whole_maps, "metadata.labels"/"metadata.annotations" format as k="v" lines (downward
    API volumes). */
@@ -101,14 +101,15 @@ const char *agent_qos_name (agent_qos q); /* "BestEffort", "Burstable", "Guarant
 
 typedef struct agent_cgroup_res
 {
-  uint64_t cpu_weight;  /* 1..10000 */
-  int64_t cpu_quota;    /* microseconds per AGENT_CPU_PERIOD; -1 = max */
-  int64_t memory_max;   /* bytes; -1 = max */
-  int64_t memory_low;   /* bytes; 0 = none */
-  int64_t pids_max;     /* -1 = max */
+  uint64_t cpu_weight; /* 1..10000 */
+  int64_t cpu_quota;   /* microseconds per AGENT_CPU_PERIOD; -1 = max */
+  int64_t memory_max;  /* bytes; -1 = max */
+  int64_t memory_low;  /* bytes; 0 = none */
+  int64_t pids_max;    /* -1 = max */
 } agent_cgroup_res;
 
-/* kubelet's MilliCPUToShares and the cgroup v2 conversion (runc's ConvertCPUSharesToCgroupV2Value). */
+/* kubelet's MilliCPUToShares and the cgroup v2 conversion (runc's ConvertCPUSharesToCgroupV2Value).
+ */
 uint64_t agent_cpu_shares (int64_t milli);
 uint64_t agent_cpu_weight_from_shares (uint64_t shares);
 /* MilliCPUToQuota: -1 for no limit, at least 1000. */
@@ -130,9 +131,9 @@ char *agent_cgroup_value (const agent_cgroup_res *r, const char *file);
 
 typedef struct agent_dns_cluster
 {
-  const char *const *dns;     /* cluster DNS servers, NULL-terminated; NULL = {"10.43.0.10"} */
-  const char *domain;         /* NULL = "cluster.local" */
-  const char *host_resolv;    /* the node's resolv.conf text (for Default and host searches) */
+  const char *const *dns;  /* cluster DNS servers, NULL-terminated; NULL = {"10.43.0.10"} */
+  const char *domain;      /* NULL = "cluster.local" */
+  const char *host_resolv; /* the node's resolv.conf text (for Default and host searches) */
 } agent_dns_cluster;
 
 /* resolv.conf for the pod (dnsPolicy ClusterFirst, ClusterFirstWithHostNet, Default, None;

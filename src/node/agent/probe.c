@@ -14,7 +14,7 @@
 #include "src/node/agent/probe-internal.h"
 #include "src/node/agent/probe.h"
 
-#define MAX_BODY 10240
+#define MAX_BODY   10240
 #define USER_AGENT AGENT_PROBE_USER_AGENT
 
 /* ---- spec --------------------------------------------------------------------------- */
@@ -37,7 +37,9 @@ agent_probe_spec_free (agent_probe_spec *s)
 const char *
 agent_probe_kind_name (agent_probe_kind k)
 {
-  return k == AGENT_PROBE_LIVENESS ? "Liveness" : k == AGENT_PROBE_READINESS ? "Readiness" : "Startup";
+  return k == AGENT_PROBE_LIVENESS    ? "Liveness"
+         : k == AGENT_PROBE_READINESS ? "Readiness"
+                                      : "Startup";
 }
 
 /* port: a number, or a name looked up in container.ports (IntOrString). */
@@ -98,7 +100,7 @@ int
 agent_probe_spec_parse (json_t *probe, json_t *container, agent_probe_kind kind,
                         agent_probe_spec **out, husk_error **err)
 {
-  static const char *const kinds[] = {"livenessProbe", "readinessProbe", "startupProbe"};
+  static const char *const kinds[] = { "livenessProbe", "readinessProbe", "startupProbe" };
   const char *where = kinds[kind];
   agent_probe_spec *s = xzalloc (sizeof *s);
   json_t *a;
@@ -185,7 +187,10 @@ agent_probe_spec_parse (json_t *probe, json_t *container, agent_probe_kind kind,
   if (ret >= 0 && json_is_integer (tg))
     {
       if (kind == AGENT_PROBE_READINESS)
-        ret = husk_err (err, EINVAL, "%s.terminationGracePeriodSeconds: Invalid value: must not be set for readinessProbes", where);
+        ret = husk_err (
+            err, EINVAL,
+            "%s.terminationGracePeriodSeconds: Invalid value: must not be set for readinessProbes",
+            where);
       s->termination_grace = json_integer_value (tg);
     }
   if (ret < 0)
@@ -220,7 +225,7 @@ run_tcp (const agent_probe_spec *s, const agent_probe_target *t, char **msg)
   _cleanup_free_ char *hp = host_port (host, s->port);
   char portstr[16];
   snprintf (portstr, sizeof portstr, "%d", s->port);
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai = NULL;
+  struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
   int gai = getaddrinfo (host, portstr, &hints, &ai);
   if (gai != 0)
     {
@@ -233,7 +238,7 @@ run_tcp (const agent_probe_spec *s, const agent_probe_target *t, char **msg)
   int e = errno;
   if (rc < 0 && e == EINPROGRESS)
     {
-      struct pollfd p = {.fd = fd, .events = POLLOUT};
+      struct pollfd p = { .fd = fd, .events = POLLOUT };
       int n;
       do
         n = poll (&p, 1, s->timeout * 1000);
@@ -309,8 +314,8 @@ run_http (const agent_probe_spec *s, const agent_probe_target *t, char **msg)
   for (size_t i = 0; s->header_names && s->header_names[i]; i++)
     {
       _cleanup_free_ char *h = *s->header_values[i]
-                                 ? xasprintf ("%s: %s", s->header_names[i], s->header_values[i])
-                                 : xasprintf ("%s;", s->header_names[i]);
+                                   ? xasprintf ("%s: %s", s->header_names[i], s->header_values[i])
+                                   : xasprintf ("%s;", s->header_names[i]);
       headers = curl_slist_append (headers, h);
       ua |= strcasecmp (s->header_names[i], "User-Agent") == 0;
       accept |= strcasecmp (s->header_names[i], "Accept") == 0;
@@ -329,7 +334,8 @@ run_http (const agent_probe_spec *s, const agent_probe_target *t, char **msg)
       char errbuf[CURL_ERROR_SIZE] = "";
       struct timespec now;
       clock_gettime (CLOCK_MONOTONIC, &now);
-      long left = s->timeout * 1000L - ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000);
+      long left = s->timeout * 1000L
+                  - ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000);
       curl_easy_setopt (c, CURLOPT_URL, url);
       curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
       curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, left > 1 ? left : 1L);
@@ -343,7 +349,7 @@ run_http (const agent_probe_spec *s, const agent_probe_target *t, char **msg)
 #if LIBCURL_VERSION_NUM >= 0x075500
       curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-      curl_easy_setopt (c, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+      curl_easy_setopt (c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
       CURLcode rc = curl_easy_perform (c);
       long code = 0;
@@ -425,10 +431,12 @@ agent_probe_run (const agent_probe_spec *s, const agent_probe_target *t, char **
 {
   char *msg = NULL;
   agent_probe_result r;
-  if ((s->action == AGENT_PROBE_HTTP || s->action == AGENT_PROBE_TCP || s->action == AGENT_PROBE_GRPC)
+  if ((s->action == AGENT_PROBE_HTTP || s->action == AGENT_PROBE_TCP
+       || s->action == AGENT_PROBE_GRPC)
       && s->port < 0)
     {
-      msg = xasprintf ("unable to find port \"%s\" in the container", s->port_name ? s->port_name : "");
+      msg = xasprintf ("unable to find port \"%s\" in the container",
+                       s->port_name ? s->port_name : "");
       r = AGENT_PROBE_FAILURE;
     }
   else
@@ -462,7 +470,7 @@ agent_probe_run (const agent_probe_spec *s, const agent_probe_target *t, char **
 static agent_probe_result
 initial_result (agent_probe_kind k)
 {
-  return k == AGENT_PROBE_LIVENESS ? AGENT_PROBE_SUCCESS
+  return k == AGENT_PROBE_LIVENESS    ? AGENT_PROBE_SUCCESS
          : k == AGENT_PROBE_READINESS ? AGENT_PROBE_FAILURE
                                       : AGENT_PROBE_UNKNOWN;
 }
@@ -471,7 +479,7 @@ void
 agent_prober_init (agent_prober *p, const agent_probe_spec *spec, agent_probe_kind kind,
                    int64_t started_ms)
 {
-  *p = (agent_prober) {.spec = spec, .kind = kind};
+  *p = (agent_prober){ .spec = spec, .kind = kind };
   agent_prober_reset (p, started_ms);
 }
 
@@ -495,10 +503,10 @@ agent_prober_next (const agent_prober *p, bool started)
     return -1;
   if (p->kind != AGENT_PROBE_STARTUP && !started)
     return -1;
-  int64_t first = p->started_ms + (int64_t) p->spec->initial_delay * 1000;
+  int64_t first = p->started_ms + (int64_t)p->spec->initial_delay * 1000;
   if (p->last_run_ms < 0)
     return first;
-  int64_t next = p->last_run_ms + (int64_t) p->spec->period * 1000;
+  int64_t next = p->last_run_ms + (int64_t)p->spec->period * 1000;
   return next > first ? next : first;
 }
 

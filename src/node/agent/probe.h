@@ -45,12 +45,12 @@ typedef struct agent_probe_spec
   char *port_name;     /* as written when the port was a name */
   char **header_names; /* httpGet httpHeaders, NULL-terminated, parallel to header_values */
   char **header_values;
-  char *grpc_service;  /* grpc.service, NULL = "" */
-  int initial_delay;   /* seconds */
-  int period;          /* seconds, default 10 */
-  int timeout;         /* seconds, default 1 */
-  int success_threshold; /* default 1 (must be 1 for liveness and startup) */
-  int failure_threshold; /* default 3 */
+  char *grpc_service;        /* grpc.service, NULL = "" */
+  int initial_delay;         /* seconds */
+  int period;                /* seconds, default 10 */
+  int timeout;               /* seconds, default 1 */
+  int success_threshold;     /* default 1 (must be 1 for liveness and startup) */
+  int failure_threshold;     /* default 3 */
   int64_t termination_grace; /* probe-level terminationGracePeriodSeconds, -1 unset */
 } agent_probe_spec;
 
@@ -70,8 +70,8 @@ typedef int (*agent_probe_exec_fn) (void *ud, char *const argv[], int timeout_ms
 
 typedef struct agent_probe_target
 {
-  const char *pod_ip;          /* default host for httpGet/tcpSocket/grpc */
-  agent_probe_exec_fn exec;    /* for exec probes */
+  const char *pod_ip;       /* default host for httpGet/tcpSocket/grpc */
+  agent_probe_exec_fn exec; /* for exec probes */
   void *exec_ud;
 } agent_probe_target;
 
@@ -87,12 +87,12 @@ typedef struct agent_prober
 {
   const agent_probe_spec *spec;
   agent_probe_kind kind;
-  int64_t started_ms;      /* container start */
-  int64_t last_run_ms;     /* -1 before the first run */
-  agent_probe_result last; /* last raw result */
-  int run;                 /* consecutive raw results equal to last */
+  int64_t started_ms;           /* container start */
+  int64_t last_run_ms;          /* -1 before the first run */
+  agent_probe_result last;      /* last raw result */
+  int run;                      /* consecutive raw results equal to last */
   agent_probe_result published; /* what the container's status shows */
-  bool on_hold;            /* liveness/startup failed: waiting for the restart */
+  bool on_hold;                 /* liveness/startup failed: waiting for the restart */
 } agent_prober;
 
 /* Starts tracking a container that started at started_ms. The published result starts

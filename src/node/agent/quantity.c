@@ -19,13 +19,13 @@ quantity_scaled (const char *s, int64_t mult, int64_t *out, husk_error **err)
   if (*p == '+' || *p == '-')
     neg = *p++ == '-';
   for (; *p >= '0' && *p <= '9'; p++, ndig++)
-    if (mant < (i128) 1e30)
+    if (mant < (i128)1e30)
       mant = mant * 10 + (*p - '0');
     else
       e10++;
   if (*p == '.')
     for (p++; *p >= '0' && *p <= '9'; p++, ndig++)
-      if (mant < (i128) 1e30)
+      if (mant < (i128)1e30)
         {
           mant = mant * 10 + (*p - '0');
           e10--;
@@ -36,10 +36,10 @@ quantity_scaled (const char *s, int64_t mult, int64_t *out, husk_error **err)
   {
     const char *suffix;
     int e10, e2;
-  } suffixes[] = {{"Ki", 0, 10}, {"Mi", 0, 20}, {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50},
-                  {"Ei", 0, 60}, {"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"", 0, 0},
-                  {"k", 3, 0},   {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},
-                  {"E", 18, 0}};
+  } suffixes[] = { { "Ki", 0, 10 }, { "Mi", 0, 20 }, { "Gi", 0, 30 }, { "Ti", 0, 40 },
+                   { "Pi", 0, 50 }, { "Ei", 0, 60 }, { "n", -9, 0 },  { "u", -6, 0 },
+                   { "m", -3, 0 },  { "", 0, 0 },    { "k", 3, 0 },   { "M", 6, 0 },
+                   { "G", 9, 0 },   { "T", 12, 0 },  { "P", 15, 0 },  { "E", 18, 0 } };
   bool found = false;
   for (size_t i = 0; i < ARRAY_SIZE (suffixes); i++)
     if (streq (p, suffixes[i].suffix))
@@ -66,7 +66,7 @@ quantity_scaled (const char *s, int64_t mult, int64_t *out, husk_error **err)
                      "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
                      s);
   i128 num = mant * mult, den = 1;
-  const i128 limit = (i128) INT64_MAX * 1000000;
+  const i128 limit = (i128)INT64_MAX * 1000000;
   for (; e2 > 0; e2--)
     if ((num *= 2) > limit)
       return husk_err (err, ERANGE, "quantity \"%s\": too large", s);
@@ -86,7 +86,7 @@ quantity_scaled (const char *s, int64_t mult, int64_t *out, husk_error **err)
   i128 v = (num + den - 1) / den;
   if (v > INT64_MAX)
     return husk_err (err, ERANGE, "quantity \"%s\": too large", s);
-  *out = neg ? -(int64_t) ((num) / den) : (int64_t) v;
+  *out = neg ? -(int64_t)((num) / den) : (int64_t)v;
   return 0;
 }
 
@@ -110,7 +110,7 @@ quantity_json (const json_t *q, const char *where, int64_t mult, int64_t *out, h
     ret = quantity_scaled (json_string_value (q), mult, out, err);
   else if (json_is_integer (q))
     {
-      _cleanup_free_ char *s = xasprintf ("%lld", (long long) json_integer_value (q));
+      _cleanup_free_ char *s = xasprintf ("%lld", (long long)json_integer_value (q));
       ret = quantity_scaled (s, mult, out, err);
     }
   else if (json_is_real (q))

@@ -62,7 +62,7 @@ spec_of (json_t *pod_spec)
 int
 agent_pod_qos (json_t *pod_spec, agent_qos *out, husk_error **err)
 {
-  static const char *const lists[] = {"initContainers", "containers"};
+  static const char *const lists[] = { "initContainers", "containers" };
   json_t *spec = spec_of (pod_spec);
   int64_t req_cpu = 0, req_mem = 0, lim_cpu = 0, lim_mem = 0;
   bool any_req_cpu = false, any_req_mem = false, any_lim_cpu = false, any_lim_mem = false;
@@ -73,7 +73,7 @@ agent_pod_qos (json_t *pod_spec, agent_qos *out, husk_error **err)
       json_t *c;
       json_array_foreach (json_object_get (spec, lists[l]), i, c)
       {
-        ctr_res r = {0};
+        ctr_res r = { 0 };
         int ret = ctr_res_get (c, &r, err);
         if (ret < 0)
           return ret;
@@ -121,7 +121,7 @@ agent_cpu_shares (int64_t milli)
 {
   if (milli <= 0)
     return 2;
-  uint64_t shares = (uint64_t) milli * 1024 / 1000;
+  uint64_t shares = (uint64_t)milli * 1024 / 1000;
   if (shares < 2)
     return 2;
   if (shares > 262144)
@@ -153,7 +153,7 @@ agent_cpu_quota (int64_t milli_limit)
 int
 agent_container_cgroup (json_t *container, agent_cgroup_res *out, husk_error **err)
 {
-  ctr_res r = {0};
+  ctr_res r = { 0 };
   int ret = ctr_res_get (container, &r, err);
   if (ret < 0)
     return ret;
@@ -182,16 +182,16 @@ agent_pod_cgroup (json_t *pod_spec, int64_t pids_limit, agent_cgroup_res *out, h
     return ret;
   /* Sums over regular containers and sidecars; regular init containers count as the
      largest of them when that is more (they run one at a time, before the others). */
-  int64_t sum[4] = {0}, init_max[4] = {0};
+  int64_t sum[4] = { 0 }, init_max[4] = { 0 };
   bool all_cpu = true, all_mem = true;
   size_t i;
   json_t *c;
   json_array_foreach (json_object_get (spec, "initContainers"), i, c)
   {
-    ctr_res r = {0};
+    ctr_res r = { 0 };
     if ((ret = ctr_res_get (c, &r, err)) < 0)
       return ret;
-    int64_t v[4] = {r.req_cpu, r.req_mem, r.lim_cpu, r.lim_mem};
+    int64_t v[4] = { r.req_cpu, r.req_mem, r.lim_cpu, r.lim_mem };
     for (int k = 0; k < 4; k++)
       {
         if (is_sidecar (c))
@@ -206,10 +206,10 @@ agent_pod_cgroup (json_t *pod_spec, int64_t pids_limit, agent_cgroup_res *out, h
   }
   json_array_foreach (json_object_get (spec, "containers"), i, c)
   {
-    ctr_res r = {0};
+    ctr_res r = { 0 };
     if ((ret = ctr_res_get (c, &r, err)) < 0)
       return ret;
-    int64_t v[4] = {r.req_cpu, r.req_mem, r.lim_cpu, r.lim_mem};
+    int64_t v[4] = { r.req_cpu, r.req_mem, r.lim_cpu, r.lim_mem };
     for (int k = 0; k < 4; k++)
       sum[k] += v[k];
     if (!r.has_lim_cpu)
@@ -220,7 +220,7 @@ agent_pod_cgroup (json_t *pod_spec, int64_t pids_limit, agent_cgroup_res *out, h
   for (int k = 0; k < 4; k++)
     if (init_max[k] > sum[k])
       sum[k] = init_max[k];
-  *out = (agent_cgroup_res) {.cpu_quota = -1, .memory_max = -1, .pids_max = -1};
+  *out = (agent_cgroup_res){ .cpu_quota = -1, .memory_max = -1, .pids_max = -1 };
   out->pids_max = pids_limit > 0 ? pids_limit : -1;
   if (qos == AGENT_QOS_BEST_EFFORT)
     {
@@ -240,15 +240,15 @@ char *
 agent_cgroup_value (const agent_cgroup_res *r, const char *file)
 {
   if (streq (file, "cpu.weight"))
-    return xasprintf ("%llu", (unsigned long long) r->cpu_weight);
+    return xasprintf ("%llu", (unsigned long long)r->cpu_weight);
   if (streq (file, "cpu.max"))
     return r->cpu_quota < 0 ? xasprintf ("max %d", AGENT_CPU_PERIOD)
-                            : xasprintf ("%lld %d", (long long) r->cpu_quota, AGENT_CPU_PERIOD);
+                            : xasprintf ("%lld %d", (long long)r->cpu_quota, AGENT_CPU_PERIOD);
   if (streq (file, "memory.max"))
-    return r->memory_max < 0 ? xstrdup ("max") : xasprintf ("%lld", (long long) r->memory_max);
+    return r->memory_max < 0 ? xstrdup ("max") : xasprintf ("%lld", (long long)r->memory_max);
   if (streq (file, "memory.low"))
-    return xasprintf ("%lld", (long long) (r->memory_low > 0 ? r->memory_low : 0));
+    return xasprintf ("%lld", (long long)(r->memory_low > 0 ? r->memory_low : 0));
   if (streq (file, "pids.max"))
-    return r->pids_max < 0 ? xstrdup ("max") : xasprintf ("%lld", (long long) r->pids_max);
+    return r->pids_max < 0 ? xstrdup ("max") : xasprintf ("%lld", (long long)r->pids_max);
   return NULL;
 }

@@ -4,7 +4,7 @@
 
 #include "src/node/agent/restart.h"
 
-static const char *const policy_names[] = {"Always", "OnFailure", "Never"};
+static const char *const policy_names[] = { "Always", "OnFailure", "Never" };
 
 int
 agent_restart_policy_parse (const char *s, agent_restart_policy *out, husk_error **err)
@@ -96,8 +96,8 @@ agent_backoff_message (const agent_backoff *b, const char *container, const char
 {
   /* Go's time.Duration String(): 10s, 1m20s, 5m0s. */
   int64_t s = b->delay_ms / 1000;
-  _cleanup_free_ char *d = s >= 60 ? xasprintf ("%ldm%lds", (long) (s / 60), (long) (s % 60))
-                                   : xasprintf ("%lds", (long) s);
+  _cleanup_free_ char *d = s >= 60 ? xasprintf ("%ldm%lds", (long)(s / 60), (long)(s % 60))
+                                   : xasprintf ("%lds", (long)s);
   return xasprintf ("back-off %s restarting failed container=%s pod=%s_%s(%s)", d, container, pod,
                     ns, uid);
 }

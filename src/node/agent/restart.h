@@ -25,14 +25,14 @@ bool agent_restart_wanted (agent_restart_policy p, int exit_code);
    so that values survive an agent restart next to finishedAt). */
 
 #define AGENT_BACKOFF_INITIAL_MS 10000LL
-#define AGENT_BACKOFF_MAX_MS 300000LL
+#define AGENT_BACKOFF_MAX_MS     300000LL
 
 typedef struct agent_backoff
 {
-  int64_t delay_ms;    /* 0 = no entry yet */
-  int64_t last_ms;     /* finish time the delay was last computed for */
-  int64_t initial_ms;  /* 0 = AGENT_BACKOFF_INITIAL_MS */
-  int64_t max_ms;      /* 0 = AGENT_BACKOFF_MAX_MS */
+  int64_t delay_ms;   /* 0 = no entry yet */
+  int64_t last_ms;    /* finish time the delay was last computed for */
+  int64_t initial_ms; /* 0 = AGENT_BACKOFF_INITIAL_MS */
+  int64_t max_ms;     /* 0 = AGENT_BACKOFF_MAX_MS */
 } agent_backoff;
 
 /* Called when the agent is about to restart a container that finished at finished_ms,
@@ -55,15 +55,15 @@ const char *agent_terminated_reason (int exit_code, bool oom_killed);
 int agent_exit_code_from_status (int wait_status);
 
 /* Waiting reasons used by the agent, with upstream's spelling. */
-#define AGENT_REASON_CONTAINER_CREATING "ContainerCreating"
-#define AGENT_REASON_POD_INITIALIZING "PodInitializing"
-#define AGENT_REASON_CRASH_LOOP "CrashLoopBackOff"
-#define AGENT_REASON_IMAGE_PULL_BACKOFF "ImagePullBackOff"
-#define AGENT_REASON_ERR_IMAGE_PULL "ErrImagePull"
-#define AGENT_REASON_INVALID_IMAGE_NAME "InvalidImageName"
-#define AGENT_REASON_CREATE_CONFIG_ERROR "CreateContainerConfigError"
-#define AGENT_REASON_CREATE_ERROR "CreateContainerError"
-#define AGENT_REASON_RUN_ERROR "RunContainerError"
+#define AGENT_REASON_CONTAINER_CREATING   "ContainerCreating"
+#define AGENT_REASON_POD_INITIALIZING     "PodInitializing"
+#define AGENT_REASON_CRASH_LOOP           "CrashLoopBackOff"
+#define AGENT_REASON_IMAGE_PULL_BACKOFF   "ImagePullBackOff"
+#define AGENT_REASON_ERR_IMAGE_PULL       "ErrImagePull"
+#define AGENT_REASON_INVALID_IMAGE_NAME   "InvalidImageName"
+#define AGENT_REASON_CREATE_CONFIG_ERROR  "CreateContainerConfigError"
+#define AGENT_REASON_CREATE_ERROR         "CreateContainerError"
+#define AGENT_REASON_RUN_ERROR            "RunContainerError"
 #define AGENT_REASON_CONTAINER_CANNOT_RUN "ContainerCannotRun"
 
 typedef enum agent_ctr_state
@@ -78,18 +78,18 @@ typedef enum agent_ctr_state
 typedef struct agent_ctr_phase_input
 {
   agent_ctr_state state;
-  int exit_code;            /* of state.terminated, or of lastState.terminated when waiting */
-  bool last_terminated;     /* lastState.terminated is set (restarted at least once) */
-  bool init;                /* an init container */
-  bool sidecar;             /* an init container with restartPolicy Always */
-  bool started;             /* sidecar: started (startup probe passed) */
+  int exit_code;        /* of state.terminated, or of lastState.terminated when waiting */
+  bool last_terminated; /* lastState.terminated is set (restarted at least once) */
+  bool init;            /* an init container */
+  bool sidecar;         /* an init container with restartPolicy Always */
+  bool started;         /* sidecar: started (startup probe passed) */
 } agent_ctr_phase_input;
 
 /* Pod phase as kubelet's getPhase: "Pending", "Running", "Succeeded", "Failed".
    initialized: the pod's Initialized condition was already true (sidecars still
    starting do not make an initialized pod Pending again). A container without status
    yet is passed as AGENT_CTR_UNKNOWN. */
-const char *agent_pod_phase (agent_restart_policy policy, const agent_ctr_phase_input *c,
-                             size_t n, bool initialized);
+const char *agent_pod_phase (agent_restart_policy policy, const agent_ctr_phase_input *c, size_t n,
+                             bool initialized);
 
 #endif

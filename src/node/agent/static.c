@@ -13,21 +13,21 @@
 static char *
 uid_of (const char *data, size_t len, const char *node, const char *path)
 {
-  uint64_t h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
-  const char *parts[3] = {data, node, path};
-  size_t lens[3] = {len, strlen (node), strlen (path)};
+  uint64_t h[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
+  const char *parts[3] = { data, node, path };
+  size_t lens[3] = { len, strlen (node), strlen (path) };
   for (int k = 0; k < 2; k++)
     for (int p = 0; p < 3; p++)
       {
         for (size_t i = 0; i < lens[p]; i++)
           {
-            h[k] ^= (unsigned char) parts[p][i];
+            h[k] ^= (unsigned char)parts[p][i];
             h[k] *= 0x100000001b3ULL;
           }
         h[k] ^= 0xff; /* separator */
         h[k] *= 0x100000001b3ULL;
       }
-  return xasprintf ("%016llx%016llx", (unsigned long long) h[0], (unsigned long long) h[1]);
+  return xasprintf ("%016llx%016llx", (unsigned long long)h[0], (unsigned long long)h[1]);
 }
 
 static void
@@ -41,7 +41,7 @@ add_error (char ***errors, size_t *n, char *msg)
 static int
 cmp_name (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 static json_t *
@@ -100,7 +100,8 @@ agent_static_pods_load (const char *dir, const char *node_name, int64_t now, jso
       json_t *pod = NULL;
       if (stat (path, &st) < 0 || !S_ISREG (st.st_mode))
         continue;
-      if (husk_read_file (path, &data, &len, &e) < 0 || husk_yaml_to_json_one (data, len, &pod, &e) < 0)
+      if (husk_read_file (path, &data, &len, &e) < 0
+          || husk_yaml_to_json_one (data, len, &pod, &e) < 0)
         {
           add_error (&errs, &nerr, xasprintf ("%s: %s", path, e ? e->msg : "unreadable"));
           husk_error_free (e);
@@ -135,7 +136,8 @@ agent_static_pods_load (const char *dir, const char *node_name, int64_t now, jso
           tol = json_array ();
           json_object_set_new (spec, "tolerations", tol);
         }
-      json_array_append_new (tol, json_pack ("{s:s, s:s}", "operator", "Exists", "effect", "NoExecute"));
+      json_array_append_new (tol,
+                             json_pack ("{s:s, s:s}", "operator", "Exists", "effect", "NoExecute"));
       json_array_append_new (pods, pod);
     }
   for (size_t i = 0; i < n; i++)

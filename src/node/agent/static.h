@@ -16,7 +16,7 @@
    named in *errors (NULL-terminated, may be empty; caller frees with strv_free).
    *out: a JSON array of pods, sorted by file name. The mirror pod the agent creates in the
    API is such a pod with kubernetes.io/config.mirror set to the hash. */
-int agent_static_pods_load (const char *dir, const char *node_name, int64_t now,
-                            json_t **out, char ***errors, husk_error **err);
+int agent_static_pods_load (const char *dir, const char *node_name, int64_t now, json_t **out,
+                            char ***errors, husk_error **err);
 
 #endif

@@ -9,7 +9,7 @@ char *
 agent_format_time (int64_t t)
 {
   struct tm tm;
-  time_t tt = (time_t) t;
+  time_t tt = (time_t)t;
   char buf[32];
   gmtime_r (&tt, &tm);
   strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -35,8 +35,9 @@ term_json (const agent_ctr_term *t)
   json_object_set_new (o, "exitCode", json_integer (t->exit_code));
   if (t->signal)
     json_object_set_new (o, "signal", json_integer (t->signal));
-  json_object_set_new (o, "reason", json_string (t->reason ? t->reason
-                                                           : agent_terminated_reason (t->exit_code, false)));
+  json_object_set_new (
+      o, "reason",
+      json_string (t->reason ? t->reason : agent_terminated_reason (t->exit_code, false)));
   if (t->message && *t->message)
     json_object_set_new (o, "message", json_string (t->message));
   set_time (o, "startedAt", t->started_at);
@@ -63,8 +64,9 @@ agent_ctr_status_json (const agent_ctr_status *s)
       break;
     default:
       x = json_object ();
-      json_object_set_new (x, "reason", json_string (s->waiting_reason ? s->waiting_reason
-                                                                       : AGENT_REASON_CONTAINER_CREATING));
+      json_object_set_new (
+          x, "reason",
+          json_string (s->waiting_reason ? s->waiting_reason : AGENT_REASON_CONTAINER_CREATING));
       if (s->waiting_message && *s->waiting_message)
         json_object_set_new (x, "message", json_string (s->waiting_message));
       json_object_set_new (state, "waiting", x);
@@ -88,8 +90,11 @@ agent_ctr_status_json (const agent_ctr_status *s)
 agent_ctr_phase_input
 agent_ctr_status_phase_input (const agent_ctr_status *s)
 {
-  agent_ctr_phase_input in = {.state = s->state, .last_terminated = s->has_last,
-                              .init = s->init, .sidecar = s->sidecar, .started = s->started > 0};
+  agent_ctr_phase_input in = { .state = s->state,
+                               .last_terminated = s->has_last,
+                               .init = s->init,
+                               .sidecar = s->sidecar,
+                               .started = s->started > 0 };
   if (s->state == AGENT_CTR_TERMINATED)
     in.exit_code = s->term.exit_code;
   else if (s->has_last)
@@ -176,7 +181,8 @@ any_regular_started (json_t *spec, const agent_ctr_status *s, size_t n)
   json_t *c;
   json_array_foreach (json_object_get (spec, "containers"), i, c)
   {
-    const agent_ctr_status *st = find (s, n, json_string_value (json_object_get (c, "name")) ?: "", false);
+    const agent_ctr_status *st
+        = find (s, n, json_string_value (json_object_get (c, "name")) ?: "", false);
     if (st && (st->state == AGENT_CTR_RUNNING || st->state == AGENT_CTR_TERMINATED || st->has_last))
       return true;
   }
@@ -193,10 +199,11 @@ agent_pod_conditions (json_t *pod, const agent_ctr_status *s, size_t n, const ch
   size_t i;
   json_t *c;
 
-  json_array_append_new (out, condition ("PodReadyToStartContainers", sandbox_ready, NULL, NULL, old, now));
+  json_array_append_new (
+      out, condition ("PodReadyToStartContainers", sandbox_ready, NULL, NULL, old, now));
 
   /* Initialized */
-  names unknown = {HUSK_BUF_INIT, 0}, incomplete = {HUSK_BUF_INIT, 0};
+  names unknown = { HUSK_BUF_INIT, 0 }, incomplete = { HUSK_BUF_INIT, 0 };
   json_array_foreach (json_object_get (spec, "initContainers"), i, c)
   {
     const char *name = json_string_value (json_object_get (c, "name")) ?: "";
@@ -231,8 +238,8 @@ agent_pod_conditions (json_t *pod, const agent_ctr_status *s, size_t n, const ch
   husk_buf_reset (&msg);
 
   /* ContainersReady and Ready */
-  names unk = {HUSK_BUF_INIT, 0}, unready = {HUSK_BUF_INIT, 0};
-  static const char *const lists[] = {"initContainers", "containers"};
+  names unk = { HUSK_BUF_INIT, 0 }, unready = { HUSK_BUF_INIT, 0 };
+  static const char *const lists[] = { "initContainers", "containers" };
   for (int l = 0; l < 2; l++)
     json_array_foreach (json_object_get (spec, lists[l]), i, c)
     {
@@ -281,18 +288,22 @@ agent_pod_conditions (json_t *pod, const agent_ctr_status *s, size_t n, const ch
         }
         const char *gs = found ? json_string_value (json_object_get (found, "status")) : NULL;
         if (!found)
-          husk_buf_printf (&gm, "%scorresponding condition of pod readiness gate \"%s\" does not exist.",
+          husk_buf_printf (&gm,
+                           "%scorresponding condition of pod readiness gate \"%s\" does not exist.",
                            gm.len ? ", " : "", type);
         else if (!gs || !streq (gs, "True"))
-          husk_buf_printf (&gm, "%sthe status of pod readiness gate \"%s\" is not \"True\", but %s.",
+          husk_buf_printf (&gm,
+                           "%sthe status of pod readiness gate \"%s\" is not \"True\", but %s.",
                            gm.len ? ", " : "", type, gs ? gs : "");
       }
-      ready_cond = gm.len ? condition ("Ready", false, "ReadinessGatesNotReady", husk_buf_str (&gm), old, now)
+      ready_cond = gm.len ? condition ("Ready", false, "ReadinessGatesNotReady", husk_buf_str (&gm),
+                                       old, now)
                           : condition ("Ready", true, NULL, NULL, old, now);
       husk_buf_free (&gm);
     }
   json_array_append_new (out, ready_cond);
-  json_array_append_new (out, condition ("ContainersReady", cready, reason, husk_buf_str (&msg), old, now));
+  json_array_append_new (
+      out, condition ("ContainersReady", cready, reason, husk_buf_str (&msg), old, now));
   husk_buf_free (&unk.b);
   husk_buf_free (&unready.b);
   husk_buf_free (&msg);

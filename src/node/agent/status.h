@@ -11,10 +11,10 @@
 typedef struct agent_ctr_term
 {
   int exit_code;
-  int signal;              /* 0 = not reported */
-  const char *reason;      /* "Completed", "Error", "OOMKilled", ... (agent_terminated_reason) */
-  const char *message;     /* termination message, may be NULL */
-  int64_t started_at;      /* unix seconds, 0 = unset */
+  int signal;          /* 0 = not reported */
+  const char *reason;  /* "Completed", "Error", "OOMKilled", ... (agent_terminated_reason) */
+  const char *message; /* termination message, may be NULL */
+  int64_t started_at;  /* unix seconds, 0 = unset */
   int64_t finished_at;
   const char *container_id; /* "husk://<id>" */
 } agent_ctr_term;
@@ -26,17 +26,17 @@ typedef struct agent_ctr_status
   const char *image_id;
   const char *container_id;
   agent_ctr_state state;
-  const char *waiting_reason;  /* state WAITING (NULL = "ContainerCreating") */
+  const char *waiting_reason; /* state WAITING (NULL = "ContainerCreating") */
   const char *waiting_message;
-  int64_t started_at;          /* state RUNNING */
-  agent_ctr_term term;         /* state TERMINATED */
-  bool has_last;               /* lastState.terminated */
+  int64_t started_at;  /* state RUNNING */
+  agent_ctr_term term; /* state TERMINATED */
+  bool has_last;       /* lastState.terminated */
   agent_ctr_term last;
   int restart_count;
   bool ready;
-  int started;                 /* -1 not reported, 0 false, 1 true */
-  bool init;                   /* an init container (initContainerStatuses) */
-  bool sidecar;                /* init container with restartPolicy Always */
+  int started;  /* -1 not reported, 0 false, 1 true */
+  bool init;    /* an init container (initContainerStatuses) */
+  bool sidecar; /* init container with restartPolicy Always */
 } agent_ctr_status;
 
 /* "2026-11-27T05:10:00Z" (metav1.Time has second precision). */

@@ -14,28 +14,28 @@ agent_pod_actions_clear (agent_pod_actions *a)
   free (a->kill);
   free (a->start);
   free (a->wait);
-  *a = (agent_pod_actions) {0};
+  *a = (agent_pod_actions){ 0 };
 }
 
 static void
 add_start (agent_pod_actions *a, bool init, size_t i)
 {
   a->start = xreallocarray (a->start, a->nstart + 1, sizeof *a->start);
-  a->start[a->nstart++] = (agent_ctr_ref) {init, i};
+  a->start[a->nstart++] = (agent_ctr_ref){ init, i };
 }
 
 static void
 add_kill (agent_pod_actions *a, bool init, size_t i, char *reason)
 {
   a->kill = xreallocarray (a->kill, a->nkill + 1, sizeof *a->kill);
-  a->kill[a->nkill++] = (agent_ctr_kill) {{init, i}, reason};
+  a->kill[a->nkill++] = (agent_ctr_kill){ { init, i }, reason };
 }
 
 static const char *
 ctr_name (json_t *spec, bool init, size_t i)
 {
-  const char *n = json_string_value (
-    json_object_get (json_array_get (json_object_get (spec, init ? "initContainers" : "containers"), i), "name"));
+  const char *n = json_string_value (json_object_get (
+      json_array_get (json_object_get (spec, init ? "initContainers" : "containers"), i), "name"));
   return n ? n : "?";
 }
 
@@ -149,10 +149,11 @@ apply_backoff (agent_pod_actions *a, json_t *pod, const agent_ctr_runtime *init,
           continue;
         }
       a->wait = xreallocarray (a->wait, a->nwait + 1, sizeof *a->wait);
-      a->wait[a->nwait++] = (agent_ctr_wait) {
-        r, left,
-        agent_backoff_message (rt->backoff, ctr_name (spec, r.init, r.index), pname ? pname : "",
-                               ns ? ns : "default", uid ? uid : "")};
+      a->wait[a->nwait++]
+          = (agent_ctr_wait){ r, left,
+                              agent_backoff_message (rt->backoff, ctr_name (spec, r.init, r.index),
+                                                     pname ? pname : "", ns ? ns : "default",
+                                                     uid ? uid : "") };
     }
   a->nstart = kept;
 }
@@ -165,7 +166,7 @@ agent_pod_compute_actions (json_t *pod, bool sandbox_exists, bool sandbox_ready,
 {
   json_t *spec = json_object_get (pod, "spec");
   agent_restart_policy policy;
-  *out = (agent_pod_actions) {0};
+  *out = (agent_pod_actions){ 0 };
   int ret = agent_restart_policy_parse (json_string_value (json_object_get (spec, "restartPolicy")),
                                         &policy, err);
   if (ret < 0)
@@ -293,7 +294,8 @@ agent_pull_needed (agent_pull_policy p, const char *image, bool present, husk_er
     default:
       if (present)
         return 0;
-      return husk_err (err, ENOENT, "Container image \"%s\" is not present with pull policy of Never",
+      return husk_err (err, ENOENT,
+                       "Container image \"%s\" is not present with pull policy of Never",
                        image ? image : "");
     }
 }

@@ -13,39 +13,39 @@
 /* The runtime's view of one container of the spec (latest instance). */
 typedef struct agent_ctr_runtime
 {
-  agent_ctr_state state;   /* UNKNOWN: never created (or removed); RUNNING; TERMINATED */
-  int exit_code;           /* TERMINATED */
-  int64_t finished_ms;     /* TERMINATED: when it exited */
-  bool started;            /* startup probe passed (or none): sidecar ordering */
-  bool liveness_failed;    /* a published liveness Failure (kill it) */
-  bool startup_failed;     /* a published startup Failure (kill it) */
-  agent_backoff *backoff;  /* this container's back-off, kept by the caller (may be NULL) */
+  agent_ctr_state state;  /* UNKNOWN: never created (or removed); RUNNING; TERMINATED */
+  int exit_code;          /* TERMINATED */
+  int64_t finished_ms;    /* TERMINATED: when it exited */
+  bool started;           /* startup probe passed (or none): sidecar ordering */
+  bool liveness_failed;   /* a published liveness Failure (kill it) */
+  bool startup_failed;    /* a published startup Failure (kill it) */
+  agent_backoff *backoff; /* this container's back-off, kept by the caller (may be NULL) */
 } agent_ctr_runtime;
 
 typedef struct agent_ctr_ref
 {
-  bool init;        /* spec.initContainers[index] or spec.containers[index] */
+  bool init; /* spec.initContainers[index] or spec.containers[index] */
   size_t index;
 } agent_ctr_ref;
 
 typedef struct agent_ctr_kill
 {
   agent_ctr_ref ref;
-  char *reason;     /* event message: "Container web failed liveness probe, will be restarted" */
+  char *reason; /* event message: "Container web failed liveness probe, will be restarted" */
 } agent_ctr_kill;
 
 typedef struct agent_ctr_wait
 {
   agent_ctr_ref ref;
   int64_t remaining_ms;
-  char *message;    /* the CrashLoopBackOff message */
+  char *message; /* the CrashLoopBackOff message */
 } agent_ctr_wait;
 
 typedef struct agent_pod_actions
 {
-  bool kill_pod;        /* stop every container and the sandbox */
-  bool create_sandbox;  /* (re)create the sandbox first, then start */
-  bool done;            /* nothing will run again: the pod reached a final phase */
+  bool kill_pod;       /* stop every container and the sandbox */
+  bool create_sandbox; /* (re)create the sandbox first, then start */
+  bool done;           /* nothing will run again: the pod reached a final phase */
   agent_ctr_kill *kill;
   size_t nkill;
   agent_ctr_ref *start; /* in order; init containers one at a time */

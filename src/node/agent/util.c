@@ -66,7 +66,7 @@ agent_go_quote (const char *s)
 {
   husk_buf b = HUSK_BUF_INIT;
   husk_buf_putc (&b, '"');
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     switch (*p)
       {
       case '"':
@@ -109,7 +109,7 @@ agent_go_quote (const char *s)
 json_t *
 agent_pod_container (json_t *pod, const char *name)
 {
-  static const char *const lists[] = {"containers", "initContainers", "ephemeralContainers"};
+  static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
   json_t *spec = json_object_get (pod, "spec");
   if (!spec)
     spec = pod; /* a bare PodSpec */
@@ -135,8 +135,8 @@ agent_env_name_valid (const char *s)
   for (const char *p = s; *p; p++)
     {
       char c = *p;
-      bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-'
-                   || c == '.';
+      bool alpha
+          = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '.';
       if (!alpha && !(p > s && c >= '0' && c <= '9'))
         return false;
     }

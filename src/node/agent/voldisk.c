@@ -34,8 +34,9 @@ agent_vol_tmpfs (const char *dir, int64_t size_bytes, mode_t mode, husk_error **
     return ret;
   if (agent_vol_is_tmpfs (dir))
     return 0;
-  _cleanup_free_ char *opts = size_bytes > 0 ? xasprintf ("mode=%o,size=%lld", mode, (long long) size_bytes)
-                                             : xasprintf ("mode=%o", mode);
+  _cleanup_free_ char *opts = size_bytes > 0
+                                  ? xasprintf ("mode=%o,size=%lld", mode, (long long)size_bytes)
+                                  : xasprintf ("mode=%o", mode);
   if (mount ("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
     return husk_err_errno (err, "mount tmpfs on %s", dir);
   return 0;
@@ -87,7 +88,8 @@ agent_vol_memory_size (const agent_vol_ctx *ctx, json_t *empty_dir)
       && (size == 0 || r.memory_max <= size))
     size = r.memory_max;
   json_t *limit = json_object_get (empty_dir, "sizeLimit");
-  if (limit && agent_quantity_json_value (limit, "sizeLimit", &v, &e) == 0 && v > 0 && (size == 0 || v <= size))
+  if (limit && agent_quantity_json_value (limit, "sizeLimit", &v, &e) == 0 && v > 0
+      && (size == 0 || v <= size))
     size = v;
   husk_error_free (e);
   return size;
@@ -137,9 +139,11 @@ agent_vol_host_path (json_t *host_path, char **out, husk_error **err)
         const char *type;
         mode_t fmt;
         const char *what;
-      } checks[] = {{"Directory", S_IFDIR, "a directory"},    {"File", S_IFREG, "a file"},
-                    {"Socket", S_IFSOCK, "a socket file"},    {"CharDevice", S_IFCHR, "a character device"},
-                    {"BlockDevice", S_IFBLK, "a block device"}};
+      } checks[] = { { "Directory", S_IFDIR, "a directory" },
+                     { "File", S_IFREG, "a file" },
+                     { "Socket", S_IFSOCK, "a socket file" },
+                     { "CharDevice", S_IFCHR, "a character device" },
+                     { "BlockDevice", S_IFBLK, "a block device" } };
       size_t i;
       for (i = 0; i < ARRAY_SIZE (checks); i++)
         if (streq (type, checks[i].type))
@@ -190,7 +194,8 @@ agent_vol_pvc (const agent_vol_ctx *ctx, json_t *src, char **out, husk_error **e
   if (!claim || !*claim)
     return husk_err (err, EINVAL, "persistentVolumeClaim.claimName: Required value");
   if (!ctx->get_pvc || !ctx->get_pv)
-    return husk_err (err, ENOTSUP, "persistentVolumeClaim \"%s\": no claim lookup on this node", claim);
+    return husk_err (err, ENOTSUP, "persistentVolumeClaim \"%s\": no claim lookup on this node",
+                     claim);
   if ((ret = ctx->get_pvc (ctx->ud, claim, &pvc, err)) < 0)
     return ret;
   if (!pvc)
@@ -214,12 +219,13 @@ agent_vol_pvc (const agent_vol_ctx *ctx, json_t *src, char **out, husk_error **e
     {
       struct stat st;
       if (local[0] != '/' || stat (local, &st) < 0)
-        return husk_err (err, ENOENT, "persistentvolume \"%s\": local path %s does not exist", pv_name,
-                         local);
+        return husk_err (err, ENOENT, "persistentvolume \"%s\": local path %s does not exist",
+                         pv_name, local);
       *out = xstrdup (local);
       return 0;
     }
-  return husk_err (err, ENOTSUP, "persistentvolume \"%s\": only hostPath and local volumes are supported",
+  return husk_err (err, ENOTSUP,
+                   "persistentvolume \"%s\": only hostPath and local volumes are supported",
                    pv_name);
 }
 

@@ -31,7 +31,7 @@ fetch (const agent_vol_ctx *ctx, bool secret, const char *name, bool optional, j
        husk_error **err)
 {
   int (*get) (void *, const char *, json_t **, husk_error **)
-    = secret ? ctx->get_secret : ctx->get_configmap;
+      = secret ? ctx->get_secret : ctx->get_configmap;
   json_t *obj = NULL;
   if (!name || !*name)
     return husk_err (err, EINVAL, "%s volume without a name", secret ? "secret" : "configMap");
@@ -84,7 +84,7 @@ keyed_source (const agent_vol_ctx *ctx, json_t *src, bool secret, mode_t default
   json_t *items = json_object_get (src, "items");
   if (json_array_size (items) == 0)
     {
-      static const char *const maps[] = {"data", "binaryData"};
+      static const char *const maps[] = { "data", "binaryData" };
       for (size_t m = 0; m < (secret ? 1 : 2); m++)
         {
           const char *key;
@@ -161,11 +161,10 @@ downward_source (const agent_vol_ctx *ctx, json_t *src, mode_t default_mode, age
       ret = agent_field_ref (ctx->pod, json_string_value (json_object_get (fr, "fieldPath")), true,
                              &val, err);
     else if (rr)
-      ret = agent_resource_field_ref (ctx->pod,
-                                      json_string_value (json_object_get (rr, "containerName")),
-                                      json_string_value (json_object_get (rr, "resource")),
-                                      json_object_get (rr, "divisor"), ctx->node_allocatable,
-                                      &val, err);
+      ret = agent_resource_field_ref (
+          ctx->pod, json_string_value (json_object_get (rr, "containerName")),
+          json_string_value (json_object_get (rr, "resource")), json_object_get (rr, "divisor"),
+          ctx->node_allocatable, &val, err);
     else
       ret = husk_err (err, EINVAL, "neither fieldRef nor resourceFieldRef");
     if (ret < 0)
@@ -272,8 +271,8 @@ agent_vol_payload_for (const agent_vol_ctx *ctx, json_t *volume, agent_vol_paylo
 {
   agent_vol_payload *p = xzalloc (sizeof *p);
   agent_vol_kind k = agent_vol_kind_of (volume);
-  const char *key = k == AGENT_VOL_CONFIGMAP     ? "configMap"
-                    : k == AGENT_VOL_SECRET      ? "secret"
+  const char *key = k == AGENT_VOL_CONFIGMAP      ? "configMap"
+                    : k == AGENT_VOL_SECRET       ? "secret"
                     : k == AGENT_VOL_DOWNWARD_API ? "downwardAPI"
                                                   : "projected";
   json_t *src = json_object_get (volume, key);

@@ -26,7 +26,7 @@ typedef struct ctr
 static void
 on_done (void *ud)
 {
-  ((ctr *) ud)->done = 1;
+  ((ctr *)ud)->done = 1;
 }
 
 /* Starts sh -c script with its stdout and stderr on pipes handed to the pump. */
@@ -39,8 +39,8 @@ start (ctr *c, const char *name, unsigned restart, const char *script)
   int out[2], errp[2];
   agent_log_writer *w = NULL;
   if (agent_log_dir (tmp, "default", "pod", "uid-1", name, &c->dir, &err) < 0
-      || agent_log_writer_open (c->dir, restart, max_size, 0, &w, &err) < 0 || pipe2 (out, O_CLOEXEC) < 0
-      || pipe2 (errp, O_CLOEXEC) < 0)
+      || agent_log_writer_open (c->dir, restart, max_size, 0, &w, &err) < 0
+      || pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
     return -1;
   c->done = 0;
   c->pid = fork ();
@@ -48,7 +48,7 @@ start (ctr *c, const char *name, unsigned restart, const char *script)
     {
       dup2 (out[1], 1);
       dup2 (errp[1], 2);
-      execl ("/bin/sh", "sh", "-c", script, (char *) NULL);
+      execl ("/bin/sh", "sh", "-c", script, (char *)NULL);
       _exit (127);
     }
   close (out[1]);
@@ -90,10 +90,15 @@ logs (const char *dir, unsigned restart, agent_log_opts *o)
 static void
 test_many (void)
 {
-  enum { N = 10, LINES = 2000 };
-  ctr c[N] = {0};
+  enum
+  {
+    N = 10,
+    LINES = 2000
+  };
+  ctr c[N] = { 0 };
   char name[32];
-  const char *script = "i=0; while [ $i -lt 2000 ]; do echo \"out $i\"; echo \"err $i\" >&2; i=$((i+1)); done; printf 'no newline'";
+  const char *script = "i=0; while [ $i -lt 2000 ]; do echo \"out $i\"; echo \"err $i\" >&2; "
+                       "i=$((i+1)); done; printf 'no newline'";
   for (int i = 0; i < N; i++)
     {
       snprintf (name, sizeof name, "c%d", i);
@@ -130,7 +135,8 @@ test_many (void)
         good = false;
       husk_buf_free (&want);
     }
-  ok (good, "every container's stdout and stderr complete and in order, the unfinished last line kept");
+  ok (good,
+      "every container's stdout and stderr complete and in order, the unfinished last line kept");
   agent_log_opts o = AGENT_LOG_OPTS_INIT;
   o.tail_lines = 1;
   _cleanup_free_ char *t = logs (c[3].dir, 0, &o);
@@ -142,7 +148,7 @@ test_many (void)
 static void
 test_previous (void)
 {
-  ctr a = {0}, b = {0};
+  ctr a = { 0 }, b = { 0 };
   start (&a, "web", 0, "echo run0; exit 3");
   run_pump_until_idle ();
   waitpid (a.pid, NULL, 0);
@@ -169,7 +175,7 @@ typedef struct follow_arg
 static bool
 exited (void *ud)
 {
-  return ((ctr *) ud)->done;
+  return ((ctr *)ud)->done;
 }
 
 static void *
@@ -191,9 +197,9 @@ follower (void *ud)
 static void
 test_follow (void)
 {
-  ctr c = {0};
+  ctr c = { 0 };
   start (&c, "tail", 0, "echo first; sleep 1; echo second; sleep 1; echo third");
-  follow_arg f = {.c = &c};
+  follow_arg f = { .c = &c };
   pthread_t th;
   pthread_create (&th, NULL, follower, &f);
   run_pump_until_idle ();
@@ -202,7 +208,8 @@ test_follow (void)
   waitpid (c.pid, NULL, 0);
   pthread_join (th, NULL);
   is_int (f.ret, 0, "follow returns without error");
-  is_str (husk_buf_str (&f.out), "first\nsecond\nthird\n", "follow streamed every line of a running process");
+  is_str (husk_buf_str (&f.out), "first\nsecond\nthird\n",
+          "follow streamed every line of a running process");
   long lag = (f.end.tv_sec - exit_t.tv_sec) * 1000 + (f.end.tv_nsec - exit_t.tv_nsec) / 1000000;
   ok (lag < 3000, "follow ends once the process has exited (%ld ms after)", lag);
   husk_buf_free (&f.out);
@@ -227,7 +234,7 @@ bench (void)
   if (system (peer) != 0)
     ok (0, "peer ran");
   double tp = now_s () - t0;
-  ctr c = {0};
+  ctr c = { 0 };
   max_size = 1ULL << 30;
   t0 = now_s ();
   start (&c, "bench", 0, gen);
@@ -237,9 +244,11 @@ bench (void)
   _cleanup_free_ char *p = agent_log_path (c.dir, 0);
   struct stat st;
   stat (p, &st);
-  printf ("# pump: 64 MiB in %.2f s (%.0f MiB/s, %lld bytes of CRI records); cat > file: %.2f s; ratio %.2f\n",
-          tc, 64 / tc, (long long) st.st_size, tp, tc / tp);
-  ok (st.st_size > 67108864, "64 MiB of output landed in the log (%lld bytes)", (long long) st.st_size);
+  printf ("# pump: 64 MiB in %.2f s (%.0f MiB/s, %lld bytes of CRI records); cat > file: %.2f s; "
+          "ratio %.2f\n",
+          tc, 64 / tc, (long long)st.st_size, tp, tc / tp);
+  ok (st.st_size > 67108864, "64 MiB of output landed in the log (%lld bytes)",
+      (long long)st.st_size);
   free (c.dir);
 }
 

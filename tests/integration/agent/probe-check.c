@@ -21,7 +21,7 @@ main (int argc, char **argv)
       fprintf (stderr, "probe-check: %s\n", err ? err->msg : je.text);
       return 2;
     }
-  agent_probe_target t = {.pod_ip = argc > 2 ? argv[2] : "127.0.0.1"};
+  agent_probe_target t = { .pod_ip = argc > 2 ? argv[2] : "127.0.0.1" };
   char *msg = NULL;
   agent_probe_result r = agent_probe_run (s, &t, &msg);
   printf ("%s: %s\n", r == AGENT_PROBE_SUCCESS ? "success" : "failure", msg ? msg : "");
