@@ -832,7 +832,7 @@ resolve_path (const store_options *opts, char **out, husk_error **err)
 }
 
 static int
-sq_open_db (store *s, sq *q, husk_error **err)
+sq_open_db (sq *q, husk_error **err)
 {
   _cleanup_free_ char *lock = xasprintf ("%s.lock", q->path);
   q->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -878,7 +878,6 @@ sq_open_db (store *s, sq *q, husk_error **err)
   q->last_rev = rev;
   q->open_rev = rev;
   atomic_store (&q->committed, rev);
-  (void)s;
   return 0;
 }
 
@@ -915,7 +914,7 @@ sq_open (store *s, const store_options *opts, husk_error **err)
   pthread_cond_init (&q->q_cond, NULL);
   int ret = resolve_path (opts, &q->path, err);
   if (ret >= 0)
-    ret = sq_open_db (s, q, err);
+    ret = sq_open_db (q, err);
   if (ret < 0)
     {
       sq_free (q);
