@@ -120,6 +120,7 @@ typedef struct node_agent
   atomic_int watch_stop;
   node_pod *pods;
   int log_fd; /* the daemon's own stderr, kept while fds 1/2 are lent to containers */
+  struct agent_event_cache *events;
 } node_agent;
 
 static inline int64_t
@@ -160,6 +161,11 @@ void pod_ctr_signal (node_agent *a, node_pod *p, node_ctr *c, int sig);
 /* Deletes the runtime container and its rootfs (an exited one, or force). */
 void pod_ctr_remove (node_agent *a, node_pod *p, node_ctr *c);
 char *pod_ctr_runtime_id (const node_pod *p, const node_ctr *c);
+
+/* ---- pod/event.c ---- */
+/* Records an Event about p (c: one of its containers, or NULL). */
+void pod_event (node_agent *a, node_pod *p, node_ctr *c, const char *type, const char *reason,
+                const char *fmt, ...) _printf_ (6, 7);
 
 /* ---- pod/probe.c ---- */
 /* The container just started: its probes begin. */

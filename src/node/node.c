@@ -18,6 +18,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/path.h"
+#include "src/node/agent/events.h"
 #include "src/node/node-internal.h"
 
 static int g_wake_fd = -1;
@@ -453,6 +454,8 @@ agent_free (node_agent *a)
   drain_events (a);
   if (a->pump)
     agent_log_pump_free (a->pump);
+  if (a->events)
+    agent_event_cache_free (a->events);
   if (a->images)
     image_store_free (a->images);
   kclient_free (a->kc);

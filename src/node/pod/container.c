@@ -44,7 +44,8 @@ pull_policy (json_t *ctr, const char *image)
 }
 
 static int
-ensure_image (node_agent *a, node_ctr *c, image_record *rec, const char **reason, husk_error **err)
+ensure_image (node_agent *a, node_pod *p, node_ctr *c, image_record *rec, const char **reason,
+              husk_error **err)
 {
   const char *image = json_string_value (json_object_get (c->spec, "image"));
   if (image == NULL || *image == '\0')
@@ -62,7 +63,11 @@ ensure_image (node_agent *a, node_ctr *c, image_record *rec, const char **reason
   _cleanup_error_ husk_error *e = NULL;
   int r = image_store_get (a->images, ref->full, rec, &e);
   if (r == 0 && !streq (policy, "Always"))
-    return 0;
+    {
+      pod_event (a, p, c, "Normal", "Pulled", "Container image \"%s\" already present on machine",
+                 image);
+      return 0;
+    }
   if (r < 0 && streq (policy, "Never"))
     {
       *reason = "ErrImageNeverPull";
@@ -73,11 +78,17 @@ ensure_image (node_agent *a, node_ctr *c, image_record *rec, const char **reason
   image_pull_opts o = {.progress = 0, .quiet = true};
   image_platform_host (&o.platform);
   log_info ("pulling image", "image", ref->full);
+  pod_event (a, p, c, "Normal", "Pulling", "Pulling image \"%s\"", image);
+  int64_t t0 = node_now_ms ();
   if ((r = image_pull (a->images, ref->full, &o, rec, err)) < 0)
     {
       *reason = AGENT_REASON_ERR_IMAGE_PULL;
+      pod_event (a, p, c, "Warning", "Failed", "Failed to pull image \"%s\": %s", image,
+                 (*err)->msg);
       return r;
     }
+  pod_event (a, p, c, "Normal", "Pulled", "Successfully pulled image \"%s\" in %lldms", image,
+             (long long) (node_now_ms () - t0));
   return 0;
 }
 
@@ -470,7 +481,7 @@ prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, const char
 {
   image_record rec = {0};
   int64_t t0 = node_mono_us ();
-  int r = ensure_image (a, c, &rec, reason, err);
+  int r = ensure_image (a, p, c, &rec, reason, err);
   if (r < 0)
     return r;
   node_step_done ("image", p->name, &t0);

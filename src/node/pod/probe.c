@@ -161,6 +161,7 @@ on_failure (node_agent *a, node_pod *p, node_ctr *c, agent_probe_kind k, const c
   free (c->message);
   c->message = xasprintf ("Container %s failed %s probe, will be restarted", c->name,
                           k == AGENT_PROBE_LIVENESS ? "liveness" : "startup");
+  pod_event (a, p, c, "Normal", "Killing", "%s", c->message);
   json_t *g = husk_json_path (p->obj, "spec.terminationGracePeriodSeconds");
   int64_t grace = c->probe_spec[k]->termination_grace >= 0 ? c->probe_spec[k]->termination_grace
                   : g ? json_integer_value (g)
@@ -195,6 +196,9 @@ pod_probes_run (node_agent *a, node_pod *p, node_ctr *c, int64_t now_ms)
         continue;
       _cleanup_free_ char *msg = NULL;
       agent_probe_result res = agent_probe_run (c->probe_spec[k], &t, &msg);
+      if (res != AGENT_PROBE_SUCCESS)
+        pod_event (a, p, c, "Warning", "Unhealthy", "%s probe failed: %s",
+                   agent_probe_kind_name (k), msg ? msg : "");
       if (!agent_prober_record (&c->prober[k], res, node_now_ms ()))
         continue;
       agent_probe_result pub = c->prober[k].published;

@@ -190,6 +190,7 @@ start_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
       set_waiting (c, reason ? reason : AGENT_REASON_CREATE_ERROR, err ? err->msg : NULL);
       log_warn ("container start failed", "pod", p->name, "ns", p->ns, "container", c->name,
                 "reason", c->reason, "error", err ? err->msg : "");
+      pod_event (a, p, c, "Warning", "Failed", "Error: %s", err ? err->msg : c->reason);
       if (c->created)
         pod_ctr_remove (a, p, c);
       return;
@@ -199,6 +200,8 @@ start_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
   c->state = AGENT_CTR_RUNNING;
   c->started_at = now / 1000;
   pod_probes_start (a, p, c, now);
+  pod_event (a, p, c, "Normal", "Created", "Created container %s", c->name);
+  pod_event (a, p, c, "Normal", "Started", "Started container %s", c->name);
   free (c->reason), free (c->message);
   c->reason = c->message = NULL;
   log_info ("container started", "pod", p->name, "ns", p->ns, "container", c->name);
@@ -231,6 +234,9 @@ restart_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
   if (wait > 0)
     {
       _cleanup_free_ char *msg = agent_backoff_message (&c->backoff, c->name, p->name, p->ns, p->uid);
+      if (c->message == NULL || !streq (c->message, msg))
+        pod_event (a, p, c, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
+                   c->name, p->name, p->ns, p->uid);
       free (c->message);
       c->message = TAKE_PTR (msg);
       return;
@@ -365,7 +371,11 @@ terminate (node_agent *a, node_pod *p, int64_t now)
       log_info ("stopping pod", "pod", p->name, "ns", p->ns);
       for (size_t i = 0; i < p->nctrs; i++)
         if (p->ctrs[i].pid > 0)
-          pod_ctr_signal (a, p, &p->ctrs[i], grace > 0 ? SIGTERM : SIGKILL);
+          {
+            pod_event (a, p, &p->ctrs[i], "Normal", "Killing", "Stopping container %s",
+                       p->ctrs[i].name);
+            pod_ctr_signal (a, p, &p->ctrs[i], grace > 0 ? SIGTERM : SIGKILL);
+          }
     }
   bool running = false;
   for (size_t i = 0; i < p->nctrs; i++)
@@ -422,6 +432,8 @@ sync_pod (node_agent *a, node_pod *p, int64_t now)
       if (pod_sandbox_ensure (a, p, &err) < 0)
         {
           log_warn ("sandbox creation failed", "pod", p->name, "ns", p->ns, "error", err->msg);
+          pod_event (a, p, NULL, "Warning", "FailedCreatePodSandBox",
+                     "Failed to create pod sandbox: %s", err->msg);
           free (p->sandbox_error);
           p->sandbox_error = xstrdup (err->msg);
           p->retry_ms = now + START_RETRY_MS;

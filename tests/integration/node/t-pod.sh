@@ -56,6 +56,8 @@ tap_like "$(head -1 "$logf" 2>/dev/null)" '^20[0-9-]+T[0-9:.]+Z stdout F hello-h
   "the log file is in the CRI format under <log-dir>/<ns>_<pod>_<uid>/<container>/0.log"
 tap_check "the pod answers ping on its IP inside the cluster's netns" -- \
   ip netns exec "$NS" busybox ping -c 1 -W 2 "$ip"
+ev=$($K get events -o jsonpath='{range .items[?(@.involvedObject.name=="web")]}{.reason}:{.source.component} {end}' 2>&1)
+tap_like "$ev" 'Pulled:kubelet Created:kubelet Started:kubelet' "Events Pulled, Created, Started recorded for the pod"
 uid=$(node_pod_field web '{.metadata.uid}')
 tap_check "the pod has its cgroup under husk/pod-<uid>" -- test -d "$CG/husk/pod-$uid/web"
 
@@ -106,6 +108,8 @@ wait_for 30 sh -c "$K get pod crash -o jsonpath='{.status.containerStatuses[0].s
 tap_is "$(node_pod_field crash '{.status.containerStatuses[0].state.waiting.reason}')" "CrashLoopBackOff" \
   "then it waits in CrashLoopBackOff"
 tap_is "$($K logs crash --previous 2>&1)" "attempt" "kubectl logs --previous reads the last run"
+tap_like "$($K get events -o jsonpath='{range .items[?(@.involvedObject.name=="crash")]}{.reason}:{.type} {end}' 2>&1)" \
+  'BackOff:Warning' "a BackOff warning Event is recorded"
 
 # ---- deletion leaves nothing behind ----
 $K delete pod web --wait=false >/dev/null 2>&1
