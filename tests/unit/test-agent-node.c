@@ -115,6 +115,50 @@ main (void)
   order[5] = 0;
   is_str (order, "21340",
           "over-request first (by priority, then excess), then under-request by priority");
+
+  /* the Node object and its Lease */
+  put ("machine-id", "0123456789abcdef0123456789abcdef\n");
+  put ("os-release", "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+  put ("sys/kernel/random/boot_id", "b0b0b0b0-0000-4000-8000-000000000001\n");
+  agent_node_info info = { .name = "node-1",
+                           .internal_ip = "192.0.2.10",
+                           .pod_cidr = "10.42.1.0/24",
+                           .version = "0.1.0",
+                           .proc_root = tmp,
+                           .etc_root = tmp };
+  json_t *node = agent_node_object (&info, &cap, &a);
+  json_t *labels = husk_json_path (node, "metadata.labels");
+  is_str (json_string_value (json_object_get (labels, "kubernetes.io/hostname")), "node-1",
+          "hostname label");
+  is_str (json_string_value (json_object_get (labels, "kubernetes.io/os")), "linux", "os label");
+  ok (json_string_value (json_object_get (labels, "kubernetes.io/arch")) != NULL, "arch label");
+  is_str (husk_json_path_str (node, "spec.podCIDR"), "10.42.1.0/24", "podCIDR");
+  is_str (husk_json_path_str (node, "status.addresses.0.type"), "InternalIP", "InternalIP first");
+  is_str (husk_json_path_str (node, "status.addresses.0.address"), "192.0.2.10", "its address");
+  is_str (husk_json_path_str (node, "status.addresses.1.type"), "Hostname", "then Hostname");
+  is_str (husk_json_path_str (node, "status.nodeInfo.machineID"),
+          "0123456789abcdef0123456789abcdef", "machineID");
+  is_str (husk_json_path_str (node, "status.nodeInfo.bootID"),
+          "b0b0b0b0-0000-4000-8000-000000000001", "bootID");
+  is_str (husk_json_path_str (node, "status.nodeInfo.osImage"), "Debian GNU/Linux 12 (bookworm)",
+          "osImage from os-release");
+  is_str (husk_json_path_str (node, "status.nodeInfo.containerRuntimeVersion"), "husk://0.1.0",
+          "runtime version");
+  is_str (husk_json_path_str (node, "status.nodeInfo.kubeletVersion"), "v1.32.0-husk.0.1.0",
+          "kubelet version");
+  is_str (husk_json_path_str (node, "status.allocatable.cpu"), "3750m", "allocatable in status");
+  is_int (json_integer_value (husk_json_path (node, "status.daemonEndpoints.kubeletEndpoint.Port")),
+          10250, "kubelet endpoint port");
+  json_decref (node);
+  json_t *lease = agent_node_lease ("node-1", "n-uid", 1795756200123456LL);
+  is_str (husk_json_path_str (lease, "metadata.namespace"), "kube-node-lease", "lease namespace");
+  is_str (husk_json_path_str (lease, "spec.holderIdentity"), "node-1", "holder");
+  is_str (husk_json_path_str (lease, "spec.renewTime"), "2026-11-27T05:10:00.123456Z",
+          "renewTime with microseconds");
+  is_int (json_integer_value (husk_json_path (lease, "spec.leaseDurationSeconds")), 40, "40 s");
+  is_str (husk_json_path_str (lease, "metadata.ownerReferences.0.uid"), "n-uid",
+          "owned by the Node");
+  json_decref (lease);
   husk_rm_rf (tmp, &err);
   return tap_done ();
 }

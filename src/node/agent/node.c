@@ -1,6 +1,8 @@
 /* husk node agent: node capacity, allocatable, pressure, eviction order (see node.h). */
 #include <errno.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -256,4 +258,117 @@ agent_eviction_rank (const agent_evict_candidate *c, size_t n, size_t *idx)
   for (size_t i = 0; i < n; i++)
     idx[i] = i;
   qsort_r (idx, n, sizeof *idx, rank_cmp, (void *)c);
+}
+
+/* ---- Node object and Lease ----------------------------------------------------------- */
+
+static char *
+first_line (const char *path)
+{
+  char *text = NULL;
+  husk_error *err = NULL;
+  if (husk_read_file (path, &text, NULL, &err) < 0)
+    {
+      husk_error_free (err);
+      return xstrdup ("");
+    }
+  text[strcspn (text, "\n")] = '\0';
+  return text;
+}
+
+static char *
+os_image (const char *etc_root)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/os-release", etc_root);
+  _cleanup_free_ char *text = NULL;
+  husk_error *err = NULL;
+  if (husk_read_file (path, &text, NULL, &err) < 0)
+    {
+      husk_error_free (err);
+      return xstrdup ("Linux");
+    }
+  for (char *l = text; l && *l; l = strchr (l, '\n') ? strchr (l, '\n') + 1 : NULL)
+    if (strncmp (l, "PRETTY_NAME=", 12) == 0)
+      {
+        char *v = l + 12;
+        size_t n = strcspn (v, "\n");
+        if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0])
+          return xstrndup (v + 1, n - 2);
+        return xstrndup (v, n);
+      }
+  return xstrdup ("Linux");
+}
+
+static const char *
+go_arch (const char *machine)
+{
+  if (streq (machine, "x86_64"))
+    return "amd64";
+  if (streq (machine, "aarch64"))
+    return "arm64";
+  if (strncmp (machine, "armv", 4) == 0)
+    return "arm";
+  return machine; /* ppc64le, s390x, riscv64 read the same in Go */
+}
+
+json_t *
+agent_node_object (const agent_node_info *in, const agent_node_resources *cap,
+                   const agent_node_resources *alloc)
+{
+  struct utsname u;
+  uname (&u);
+  const char *proc = in->proc_root ? in->proc_root : "/proc";
+  const char *etc = in->etc_root ? in->etc_root : "/etc";
+  _cleanup_free_ char *mid_path = xasprintf ("%s/machine-id", etc);
+  _cleanup_free_ char *boot_path = xasprintf ("%s/sys/kernel/random/boot_id", proc);
+  _cleanup_free_ char *machine_id = first_line (mid_path);
+  _cleanup_free_ char *boot_id = first_line (boot_path);
+  _cleanup_free_ char *uuid = first_line ("/sys/class/dmi/id/product_uuid");
+  _cleanup_free_ char *image = os_image (etc);
+  _cleanup_free_ char *rt = xasprintf ("husk://%s", in->version ? in->version : "0");
+  _cleanup_free_ char *kv = xasprintf ("v1.32.0-husk.%s", in->version ? in->version : "0");
+  const char *arch = go_arch (u.machine);
+  json_t *addrs = json_array ();
+  if (in->internal_ip)
+    json_array_append_new (
+        addrs, json_pack ("{s:s, s:s}", "type", "InternalIP", "address", in->internal_ip));
+  json_array_append_new (addrs, json_pack ("{s:s, s:s}", "type", "Hostname", "address", in->name));
+  json_t *node = json_pack (
+      "{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s}}, s:{}, s:{s:o, s:o, s:o, s:{s:{s:i}}, s:{s:s, s:s, "
+      "s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}}",
+      "kind", "Node", "apiVersion", "v1", "metadata", "name", in->name, "labels",
+      "kubernetes.io/hostname", in->name, "kubernetes.io/os", "linux", "kubernetes.io/arch", arch,
+      "spec", "status", "capacity", agent_node_resources_json (cap), "allocatable",
+      agent_node_resources_json (alloc), "addresses", addrs, "daemonEndpoints", "kubeletEndpoint",
+      "Port", in->kubelet_port > 0 ? in->kubelet_port : 10250, "nodeInfo", "machineID", machine_id,
+      "systemUUID", *uuid ? uuid : machine_id, "bootID", boot_id, "kernelVersion", u.release,
+      "osImage", image, "containerRuntimeVersion", rt, "kubeletVersion", kv, "kubeProxyVersion", kv,
+      "operatingSystem", "linux", "architecture", arch);
+  if (in->pod_cidr)
+    {
+      json_t *spec = json_object_get (node, "spec");
+      json_object_set_new (spec, "podCIDR", json_string (in->pod_cidr));
+      json_object_set_new (spec, "podCIDRs", json_pack ("[s]", in->pod_cidr));
+    }
+  return node;
+}
+
+json_t *
+agent_node_lease (const char *node, const char *node_uid, int64_t now_us)
+{
+  struct tm tm;
+  time_t t = now_us / 1000000;
+  char date[32];
+  gmtime_r (&t, &tm);
+  strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  _cleanup_free_ char *renew = xasprintf ("%s.%06lldZ", date, (long long)(now_us % 1000000));
+  json_t *lease = json_pack ("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:i, s:s}}", "kind", "Lease",
+                             "apiVersion", "coordination.k8s.io/v1", "metadata", "name", node,
+                             "namespace", "kube-node-lease", "spec", "holderIdentity", node,
+                             "leaseDurationSeconds", 40, "renewTime", renew);
+  if (node_uid)
+    json_object_set_new (json_object_get (lease, "metadata"), "ownerReferences",
+                         json_pack ("[{s:s, s:s, s:s, s:s}]", "apiVersion", "v1", "kind", "Node",
+                                    "name", node, "uid", node_uid));
+  return lease;
 }

@@ -62,6 +62,30 @@ agent_node_pressure agent_node_pressure_of (const agent_node_signals *s);
 json_t *agent_node_conditions (const agent_node_pressure *p, const char *not_ready_message,
                                json_t *old, int64_t now);
 
+/* ---- the Node object and its Lease -------------------------------------------------------- */
+
+typedef struct agent_node_info
+{
+  const char *name;
+  const char *internal_ip; /* may be NULL */
+  const char *pod_cidr;    /* may be NULL */
+  const char *version;     /* husk's version, e.g. "0.1.0" */
+  int kubelet_port;        /* node API port, 10250 */
+  const char *proc_root;   /* "/proc" (tests pass another) */
+  const char *etc_root;    /* "/etc" (machine-id, os-release) */
+} agent_node_info;
+
+/* The Node the agent registers: labels kubernetes.io/hostname, kubernetes.io/os,
+   kubernetes.io/arch; spec.podCIDR(s); status capacity/allocatable, addresses (InternalIP,
+   Hostname), daemonEndpoints, nodeInfo (machineID, systemUUID, bootID, kernelVersion,
+   osImage, containerRuntimeVersion "husk://<version>", kubeletVersion
+   "v1.32.0-husk.<version>", operatingSystem, architecture). */
+json_t *agent_node_object (const agent_node_info *info, const agent_node_resources *capacity,
+                           const agent_node_resources *allocatable);
+/* The node's Lease in kube-node-lease (holder = node, 40 s, renewTime now with
+   microseconds), owned by the Node (node_uid may be NULL before registration). */
+json_t *agent_node_lease (const char *node, const char *node_uid, int64_t now_us);
+
 /* One pod as the eviction ranking sees it. */
 typedef struct agent_evict_candidate
 {
