@@ -59,8 +59,11 @@ wait_for 15 sh -c "[ \"\$($K -n kube-node-lease get lease n1 -o jsonpath='{.spec
 tap_check "the Lease is renewed again" -- \
   test "$($K -n kube-node-lease get lease n1 -o jsonpath='{.spec.renewTime}')" != "$renew1"
 
+uids=$(for n in one two; do node_pod_field $n "{.metadata.uid} "; done)
 $K delete pod one two --wait=false >/dev/null 2>&1
 wait_for 30 sh -c "[ -z \"\$($K get pods -o name 2>/dev/null)\" ]"
 tap_is "$($K get pods -o name 2>&1)" "" "both pods stopped and deleted"
-tap_is "$(ls "$CG/husk" 2>/dev/null | grep -c '^pod-')" "0" "no pod cgroup left"
+left=0
+for u in $uids; do [ -e "$CG/husk/pod-$u" ] && left=$((left + 1)); done
+tap_is "$left" "0" "no pod cgroup left"
 tap_done

@@ -112,13 +112,16 @@ tap_like "$($K get events -o jsonpath='{range .items[?(@.involvedObject.name=="c
   'BackOff:Warning' "a BackOff warning Event is recorded"
 
 # ---- deletion leaves nothing behind ----
+uids="$uid $(node_pod_field staged '{.metadata.uid}') $(node_pod_field crash '{.metadata.uid}')"
 $K delete pod web --wait=false >/dev/null 2>&1
 wait_for 30 sh -c "! $K get pod web >/dev/null 2>&1"
 tap_check "deleting the pod stops it and removes the object" -- sh -c "! $K get pod web"
 $K delete pod staged crash --wait=false >/dev/null 2>&1
 wait_for 30 sh -c "[ -z \"\$($K get pods -o name 2>/dev/null)\" ]"
 tap_is "$($K get pods -o name 2>&1)" "" "every pod deleted"
-tap_is "$(ls "$CG/husk" 2>/dev/null | grep -c '^pod-')" "0" "no pod cgroup left"
+left=0
+for u in $uids; do [ -e "$CG/husk/pod-$u" ] && left=$((left + 1)); done
+tap_is "$left" "0" "no pod cgroup left"
 tap_is "$(awk -v d="$D/node" 'index($2, d) == 1' /proc/self/mounts | wc -l)" "0" "no rootfs or volume mount left"
 tap_is "$(ip -n "$NS" -o link show type veth 2>/dev/null | wc -l)" "0" "no veth left in the netns"
 tap_is "$(ls "$D/node/pods" "$D/node/runtime" 2>/dev/null | grep -v ':$' | grep -c .)" "0" \

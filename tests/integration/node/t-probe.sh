@@ -71,8 +71,11 @@ tap_like "$(node_pod_field sick '{.status.containerStatuses[0].restartCount}')" 
 tap_is "$(node_pod_field sick '{.status.containerStatuses[0].lastState.terminated.exitCode}')" "0" \
   "it was stopped with SIGTERM first (its trap exited 0)"
 
+uids=$(for n in slow web sick; do node_pod_field $n "{.metadata.uid} "; done)
 $K delete pod slow web sick --wait=false >/dev/null 2>&1
 wait_for 30 sh -c "[ -z \"\$($K get pods -o name 2>/dev/null)\" ]"
 tap_is "$($K get pods -o name 2>&1)" "" "all pods deleted"
-tap_is "$(ls "$CG/husk" 2>/dev/null | grep -c '^pod-')" "0" "no pod cgroup left (exec probes included)"
+left=0
+for u in $uids; do [ -e "$CG/husk/pod-$u" ] && left=$((left + 1)); done
+tap_is "$left" "0" "no pod cgroup left (exec probes included)"
 tap_done
