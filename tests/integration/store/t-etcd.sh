@@ -13,6 +13,7 @@ prop="$HUSK_BUILD_DIR/tests/unit/test-store-watch"
 [ -x "$check" ] && [ -x "$prop" ] || tap_skip_all "build the check programs first (make check TESTS=)"
 
 dir=$(husk_tmpdir)
+on_exit "rm -rf '$dir'" # husk_tmpdir runs in a subshell: its own on_exit is lost
 on_exit etcd_cluster_stop
 etcd_cluster_start "$dir" || { echo "Bail out! etcd cluster did not come up"; exit 1; }
 tap_diag "etcd cluster at $ETCD_ENDPOINTS"

@@ -11,6 +11,7 @@ husk="$HUSK_BUILD_DIR/husk"
 [ -x "$husk" ] && "$husk" master --help >/dev/null 2>&1 || tap_skip_all "husk master not built"
 
 dir=$(husk_tmpdir)
+on_exit "rm -rf '$dir'" # husk_tmpdir runs in a subshell: its own on_exit is lost
 port=0
 for _ in $(seq 1 50); do
   p=$((20000 + RANDOM % 12000)) # below the ephemeral range
