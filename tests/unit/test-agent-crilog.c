@@ -484,6 +484,51 @@ test_pump (void)
 }
 
 static void
+test_query (void)
+{
+  agent_log_opts o = AGENT_LOG_OPTS_INIT;
+  bool prev = false;
+  char *ctr = NULL;
+  husk_error *err = NULL;
+  ok (agent_log_opts_from_query (
+          "container=web&follow=true&tailLines=10&timestamps=1&limitBytes=500"
+          "&sinceTime=2026-11-27T05%3A10%3A00Z&previous=true&stream=Stderr",
+          &o, &prev, &ctr, &err)
+          == 0,
+      "query parses");
+  ok (o.follow && o.timestamps && o.tail_lines == 10 && o.limit_bytes == 500 && prev,
+      "flags and numbers");
+  ok (o.since_set && o.since.tv_sec == 1795756200 && o.since.tv_nsec == 0,
+      "sinceTime URL-decoded and parsed");
+  ok (o.streams == 1 << AGENT_LOG_STDERR, "stream=Stderr");
+  is_str (ctr, "web", "container");
+  free (ctr);
+  struct
+  {
+    const char *q, *msg;
+  } bad[] = {
+    { "tailLines=-1", "tailLines: Invalid value: -1: must be greater than or equal to 0" },
+    { "limitBytes=0", "limitBytes: Invalid value: 0: must be greater than 0" },
+    { "sinceSeconds=10&sinceTime=2026-11-27T05:10:00Z",
+      "at most one of `sinceTime` or `sinceSeconds`" },
+    { "follow=maybe", "follow: invalid boolean" },
+    { "stream=Both", "stream: Unsupported value" },
+    { "sinceTime=yesterday", "sinceTime: invalid" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    {
+      agent_log_opts b = AGENT_LOG_OPTS_INIT;
+      err = NULL;
+      int ret = agent_log_opts_from_query (bad[i].q, &b, NULL, NULL, &err);
+      ok (ret < 0 && err && strstr (err->msg, bad[i].msg), "refused: %s", bad[i].q);
+      husk_error_free (err);
+    }
+  agent_log_opts d = AGENT_LOG_OPTS_INIT;
+  ok (agent_log_opts_from_query ("", &d, NULL, NULL, &err) == 0 && d.tail_lines == -1 && !d.follow,
+      "empty query: defaults");
+}
+
+static void
 test_termination (void)
 {
   husk_error *err = NULL;
@@ -536,6 +581,7 @@ main (void)
   test_follow ();
   test_pump ();
   test_termination ();
+  test_query ();
   husk_error *err = NULL;
   husk_rm_rf (tmp, &err);
   return tap_done ();

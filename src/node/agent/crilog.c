@@ -1,4 +1,5 @@
 /* husk node agent: CRI log files, writer and kubectl-logs reader (see crilog.h). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -379,6 +380,130 @@ agent_log_writer_eof (agent_log_writer *w, agent_log_stream s, husk_error **err)
 }
 
 /* ---- reader ---------------------------------------------------------------------- */
+
+static char *
+url_decode (const char *s, size_t n)
+{
+  char *out = xmalloc (n + 1), *o = out;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (s[i] == '+')
+        *o++ = ' ';
+      else if (s[i] == '%' && i + 2 < n && isxdigit ((unsigned char)s[i + 1])
+               && isxdigit ((unsigned char)s[i + 2]))
+        {
+          char hex[3] = { s[i + 1], s[i + 2], 0 };
+          *o++ = (char)strtol (hex, NULL, 16);
+          i += 2;
+        }
+      else
+        *o++ = s[i];
+    }
+  *o = '\0';
+  return out;
+}
+
+static int
+query_bool (const char *key, const char *v, bool *out, husk_error **err)
+{
+  if (!*v || streq (v, "true") || streq (v, "1"))
+    *out = true;
+  else if (streq (v, "false") || streq (v, "0"))
+    *out = false;
+  else
+    return husk_err (err, EINVAL, "%s: invalid boolean \"%s\"", key, v);
+  return 0;
+}
+
+static int
+query_int (const char *key, const char *v, int64_t min, int64_t *out, husk_error **err)
+{
+  char *end;
+  errno = 0;
+  long long x = strtoll (v, &end, 10);
+  if (!*v || *end || errno)
+    return husk_err (err, EINVAL, "%s: invalid integer \"%s\"", key, v);
+  if (x < min)
+    return husk_err (err, EINVAL, "%s: Invalid value: %lld: must be greater than %s0", key, x,
+                     min == 0 ? "or equal to " : "");
+  *out = x;
+  return 0;
+}
+
+int
+agent_log_opts_from_query (const char *query, agent_log_opts *o, bool *previous, char **container,
+                           husk_error **err)
+{
+  _cleanup_free_ char *q = xstrdup (query ? query : "");
+  bool seconds = false, time_given = false, prev = false;
+  int ret = 0;
+  char *save = NULL;
+  for (char *kv = strtok_r (q, "&", &save); kv && ret >= 0; kv = strtok_r (NULL, "&", &save))
+    {
+      char *eq = strchr (kv, '=');
+      _cleanup_free_ char *key = url_decode (kv, eq ? (size_t)(eq - kv) : strlen (kv));
+      _cleanup_free_ char *val = eq ? url_decode (eq + 1, strlen (eq + 1)) : xstrdup ("");
+      int64_t n;
+      if (streq (key, "follow"))
+        ret = query_bool (key, val, &o->follow, err);
+      else if (streq (key, "previous"))
+        ret = query_bool (key, val, &prev, err);
+      else if (streq (key, "timestamps"))
+        ret = query_bool (key, val, &o->timestamps, err);
+      else if (streq (key, "tailLines"))
+        ret = query_int (key, val, 0, &o->tail_lines, err);
+      else if (streq (key, "limitBytes"))
+        ret = query_int (key, val, 1, &o->limit_bytes, err);
+      else if (streq (key, "sinceSeconds"))
+        {
+          ret = query_int (key, val, 1, &n, err);
+          if (ret >= 0)
+            {
+              agent_log_opts_since_seconds (o, n);
+              seconds = true;
+            }
+        }
+      else if (streq (key, "sinceTime"))
+        {
+          if (agent_log_parse_time (val, strlen (val), &o->since) < 0)
+            ret = husk_err (err, EINVAL, "sinceTime: invalid RFC 3339 time \"%s\"", val);
+          o->since_set = true;
+          time_given = true;
+        }
+      else if (streq (key, "stream"))
+        {
+          if (streq (val, "Stdout"))
+            o->streams = 1 << AGENT_LOG_STDOUT;
+          else if (streq (val, "Stderr"))
+            o->streams = 1 << AGENT_LOG_STDERR;
+          else if (streq (val, "All") || !*val)
+            o->streams = 0;
+          else
+            ret = husk_err (err, EINVAL,
+                            "stream: Unsupported value: \"%s\": supported values: \"All\", "
+                            "\"Stdout\", \"Stderr\"",
+                            val);
+        }
+      else if (streq (key, "container"))
+        {
+          if (container)
+            {
+              free (*container);
+              *container = xstrdup (val);
+            }
+        }
+      /* other keys (pretty, insecureSkipTLSVerifyBackend) do not change what is read */
+    }
+  if (ret < 0)
+    return ret;
+  if (seconds && time_given)
+    return husk_err (
+        err, EINVAL,
+        "sinceSeconds: Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified");
+  if (previous)
+    *previous = prev;
+  return 0;
+}
 
 void
 agent_log_opts_since_seconds (agent_log_opts *o, int64_t seconds)

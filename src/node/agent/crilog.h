@@ -82,6 +82,15 @@ typedef struct agent_log_opts
     .tail_lines = -1, .stop_fd = -1                                                                \
   }
 
+/* Parses the query of GET /containerLogs/<ns>/<pod>/<container> (the node API) or of
+   pods/<name>/log: follow, previous, timestamps, tailLines, limitBytes, sinceSeconds,
+   sinceTime (RFC 3339, URL-encoded), stream ("Stdout"/"Stderr"/"All"), container.
+   *previous and *container (may be NULL if not wanted) are set when given. Validation as
+   the API server's PodLogOptions: negative tailLines, limitBytes/sinceSeconds below 1, and
+   both since forms together are refused with its message. */
+int agent_log_opts_from_query (const char *query, agent_log_opts *o, bool *previous,
+                               char **container, husk_error **err);
+
 /* Fills opts->since from sinceSeconds relative to now. */
 void agent_log_opts_since_seconds (agent_log_opts *o, int64_t seconds);
 
