@@ -14,6 +14,7 @@ husk_buf_reserve (husk_buf *b, size_t extra)
   while (cap < need)
     cap = cap > SIZE_MAX / 2 ? need : cap * 2;
   b->data = xrealloc (b->data, cap);
+  b->data[b->len] = '\0'; /* a fresh allocation reads as the empty string too */
   b->cap = cap;
 }
 

@@ -8,6 +8,8 @@ main (void)
 {
   _cleanup_buf_ husk_buf b = HUSK_BUF_INIT;
   is_str (husk_buf_str (&b), "", "empty buffer reads as empty string");
+  husk_buf_reserve (&b, 100);
+  ok (b.data && b.data[0] == '\0', "reserve alone leaves a terminated empty string");
   husk_buf_puts (&b, "hello");
   husk_buf_putc (&b, ' ');
   husk_buf_printf (&b, "%s %d", "world", 42);

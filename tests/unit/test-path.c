@@ -77,6 +77,12 @@ main (void)
       "read back");
   ok (stat (f, &st) == 0 && (st.st_mode & 0777) == 0600, "mode applied");
 
+  _cleanup_free_ char *empty_path = xasprintf ("%s/a/empty", dir);
+  _cleanup_free_ char *empty = NULL;
+  ok (husk_write_file_atomic (empty_path, "", 0, 0600, &err) == 0
+          && husk_read_file (empty_path, &empty, &len, &err) == 0 && len == 0 && empty[0] == '\0',
+      "an empty file reads as an empty string");
+
   _cleanup_free_ char *nodata = NULL;
   _cleanup_free_ char *missing = xasprintf ("%s/none", dir);
   ok (husk_read_file (missing, &nodata, NULL, &err) < 0 && err->errnum == ENOENT,
