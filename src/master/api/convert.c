@@ -55,6 +55,78 @@ api_hpa_v2_to_v1 (json_t *o)
   json_object_del (st, "conditions");
 }
 
+/* events.k8s.io/v1 Events are stored as core/v1 Events (one list for `kubectl get events`,
+   `kubectl events` and describe). Field pairs: {core name, events.k8s.io name}. */
+static const char *const event_fields[][2] = {
+  {"involvedObject", "regarding"},
+  {"message", "note"},
+  {"reportingComponent", "reportingController"},
+  {"source", "deprecatedSource"},
+  {"firstTimestamp", "deprecatedFirstTimestamp"},
+  {"lastTimestamp", "deprecatedLastTimestamp"},
+  {"count", "deprecatedCount"},
+};
+
+static void
+rename_fields (json_t *o, int from, int to)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (event_fields); i++)
+    {
+      json_t *v = json_object_get (o, event_fields[i][from]);
+      if (v)
+        {
+          json_object_set (o, event_fields[i][to], v);
+          json_object_del (o, event_fields[i][from]);
+        }
+    }
+}
+
+void
+api_event_v1_to_core (json_t *o)
+{
+  rename_fields (o, 1, 0);
+  json_object_set_new (o, "apiVersion", json_string ("v1"));
+  const char *instance = json_string_value (json_object_get (o, "reportingInstance"));
+  const char *component = json_string_value (json_object_get (o, "reportingComponent"));
+  if (json_object_get (o, "source") == NULL && (component || instance))
+    {
+      json_t *src = json_object ();
+      if (component)
+        json_object_set_new (src, "component", json_string (component));
+      if (instance)
+        json_object_set_new (src, "host", json_string (instance));
+      json_object_set_new (o, "source", src);
+    }
+}
+
+void
+api_event_core_to_v1 (json_t *o)
+{
+  rename_fields (o, 0, 1);
+  json_object_set_new (o, "apiVersion", json_string ("events.k8s.io/v1"));
+  if (json_object_get (o, "reportingController") == NULL)
+    {
+      const char *c = husk_json_path_str (o, "deprecatedSource.component");
+      if (c)
+        json_object_set_new (o, "reportingController", json_string (c));
+    }
+  if (json_object_get (o, "reportingInstance") == NULL)
+    {
+      const char *h = husk_json_path_str (o, "deprecatedSource.host");
+      if (h)
+        json_object_set_new (o, "reportingInstance", json_string (h));
+    }
+  if (json_object_get (o, "eventTime") == NULL || json_is_null (json_object_get (o, "eventTime")))
+    {
+      json_t *t = json_object_get (o, "deprecatedFirstTimestamp");
+      if (t == NULL)
+        t = husk_json_path (o, "metadata.creationTimestamp");
+      if (json_is_string (t))
+        json_object_set_new (o, "eventTime",
+                             json_sprintf ("%.19s.000000Z", json_string_value (t)));
+    }
+}
+
 char *
 api_storage_text (const api_resource *res, const json_t *obj)
 {

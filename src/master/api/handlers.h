@@ -64,6 +64,8 @@ enum MHD_Result api_do_pod_stream (api_req *r, const api_route *rt);
 /* convert.c: served version <-> storage version. */
 void api_hpa_v1_to_v2 (json_t *o);
 void api_hpa_v2_to_v1 (json_t *o);
+void api_event_v1_to_core (json_t *o);
+void api_event_core_to_v1 (json_t *o);
 /* The text to store for obj (converted to the storage version). */
 char *api_storage_text (const api_resource *res, const json_t *obj);
 /* A stored text as this version serves it (a copy). */

@@ -110,7 +110,12 @@ static const api_column event_cols[]
        {"Type", "string", "", 0, NULL, "type"},
        {"Reason", "string", "", 0, NULL, "reason"},
        {"Object", "string", "", 0, api_cell_event_object, NULL},
+       {"Subobject", "string", "", 1, NULL, "involvedObject.fieldPath"},
+       {"Source", "string", "", 1, api_cell_event_source, NULL},
        {"Message", "string", "", 0, NULL, "message"},
+       {"First Seen", "string", "", 1, api_cell_event_first_seen, NULL},
+       {"Count", "string", "", 1, api_cell_event_count, NULL},
+       {"Name", "string", "name", 1, NULL, "metadata.name"},
        END};
 static const api_column lease_cols[] = {{"Holder", "string", "", 0, NULL, "spec.holderIdentity"},
                                         {"Age", "string", "", 0, NULL, NULL},
@@ -163,7 +168,7 @@ const api_resource api_resources[] = {
   {"", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", "sa", false, true, 0,
    "ServiceAccount", NULL, sa_cols, NULL, NULL, NULL, NULL},
   {"", "v1", "Event", "events", "event", "ev", false, true, 0, "Event", NULL, event_cols,
-   event_fields, NULL, NULL, NULL},
+   event_fields, NULL, NULL, NULL, false, NULL, NULL, true},
   {"", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", "pv", false, false,
    SC, "PersistentVolume", NULL, age_cols, NULL, NULL, NULL, NULL},
   {"", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", "pvc",
@@ -225,7 +230,8 @@ const api_resource api_resources[] = {
    NULL, NULL, NULL},
   /* events.k8s.io/v1 shares storage with core events */
   {"events.k8s.io", "v1", "Event", "events", "event", "ev", false, true, 0, "EventsV1Event",
-   NULL, age_cols, NULL, NULL, NULL, "events.events.k8s.io"},
+   NULL, event_cols, event_fields, NULL, NULL, NULL, false, api_event_v1_to_core,
+   api_event_core_to_v1, true},
   /* scheduling, policy */
   {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", "pc", false,
    false, 0, "PriorityClass", NULL, age_cols, NULL, NULL, NULL, NULL},

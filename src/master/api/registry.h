@@ -54,6 +54,7 @@ struct api_resource
   /* Conversion when this version is not the storage version (NULL: same shape). */
   void (*to_storage) (json_t *obj);
   void (*from_storage) (json_t *obj);
+  bool name_wide; /* Table: no leading NAME column (events list it among their own) */
 };
 
 /* Every served resource (NULL-plural terminated). */

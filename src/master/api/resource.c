@@ -66,7 +66,7 @@ enum MHD_Result
 api_reply_object (api_req *r, const api_route *rt, unsigned code, const char *json)
 {
   _cleanup_free_ char *served = NULL;
-  if (rt->res->from_storage && strstr (json, "\"autoscaling/v2\""))
+  if (rt->res->from_storage)
     json = served = api_served_text (rt->res, json);
   if (rt->sub && streq (rt->sub, "scale"))
     {

@@ -590,6 +590,35 @@ api_cell_event_last_seen (const json_t *o)
 }
 
 json_t *
+api_cell_event_source (const json_t *o)
+{
+  const char *c = str_at (o, "source.component");
+  const char *h = str_at (o, "source.host");
+  if (c == NULL)
+    c = str_at (o, "reportingComponent");
+  if (c && h)
+    return json_sprintf ("%s, %s", c, h);
+  return s_or_none (c);
+}
+
+json_t *
+api_cell_event_first_seen (const json_t *o)
+{
+  const char *t = str_at (o, "firstTimestamp");
+  if (t == NULL)
+    t = str_at (o, "eventTime");
+  _cleanup_free_ char *a = api_age (t);
+  return json_string (a);
+}
+
+json_t *
+api_cell_event_count (const json_t *o)
+{
+  json_int_t n = int_at (o, "count");
+  return json_sprintf ("%lld", (long long) (n ? n : 1));
+}
+
+json_t *
 api_cell_role_ref (const json_t *o)
 {
   const char *k = str_at (o, "roleRef.kind");
@@ -603,10 +632,11 @@ static json_t *
 column_defs (const api_resource *res)
 {
   json_t *cols = json_array ();
-  json_array_append_new (cols, json_pack ("{s:s, s:s, s:s, s:s, s:i}", "name", "Name", "type",
-                                          "string", "format", "name", "description",
-                                          "Name must be unique within a namespace.",
-                                          "priority", 0));
+  if (!res->name_wide)
+    json_array_append_new (cols, json_pack ("{s:s, s:s, s:s, s:s, s:i}", "name", "Name", "type",
+                                            "string", "format", "name", "description",
+                                            "Name must be unique within a namespace.",
+                                            "priority", 0));
   for (const api_column *c = res->columns; c && c->name; c++)
     json_array_append_new (cols, json_pack ("{s:s, s:s, s:s, s:s, s:i}", "name", c->name, "type",
                                             c->type, "format", c->format, "description", "",
@@ -632,7 +662,8 @@ row (const api_resource *res, const json_t *obj, const char *include_object)
 {
   json_t *cells = json_array ();
   const char *name = husk_json_path_str (obj, "metadata.name");
-  json_array_append_new (cells, json_string (name ? name : ""));
+  if (!res->name_wide)
+    json_array_append_new (cells, json_string (name ? name : ""));
   for (const api_column *c = res->columns; c && c->name; c++)
     {
       json_t *v;

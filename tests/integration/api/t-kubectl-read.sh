@@ -79,9 +79,15 @@ tap_like "$($K get pods -l 'a in (b' 2>&1)" 'unable to parse requirement' "bad l
 tap_like "$($K get pods --field-selector bogus=1 2>&1)" 'field label not supported: bogus' "unsupported field selector -> 400"
 tap_like "$($K get pod nope 2>&1)" 'pods "nope" not found' "missing pod -> NotFound"
 
+buid=$($K get pod beta -o jsonpath='{.metadata.uid}')
+printf 'apiVersion: v1\nkind: Event\nmetadata:\n  name: e1\ninvolvedObject: {kind: Pod, name: beta, namespace: default, uid: %s}\nreason: Pulled\nmessage: image pulled\ntype: Normal\nsource: {component: kubelet, host: n1}\ncount: 1\n' "$buid" | $K create -f - >/dev/null 2>&1
+tap_like "$($K get events 2>&1)" '^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE' "get events prints upstream's columns (no NAME)"
+tap_like "$($K events 2>&1)" 'Normal +Pulled +Pod/beta +image pulled' "kubectl events (events.k8s.io/v1) sees a core/v1 event"
+tap_like "$(api_curl /apis/events.k8s.io/v1/namespaces/default/events/e1)" '"regarding":\{"kind":"Pod","name":"beta".*"note":"image pulled"' "events.k8s.io/v1 converts note/regarding"
 out=$($K describe pod beta 2>&1)
 tap_like "$out" 'Name: +beta' "describe pod shows the name"
 tap_like "$out" 'Image: +busybox:1.36' "describe pod shows images"
+tap_like "$out" 'Normal +Pulled .* image pulled' "describe pod lists its events (field selectors on involvedObject)"
 out=$($K explain deployment.spec.replicas 2>&1)
 tap_like "$out" 'replicas.*<integer>' "explain reads the openapi v3 schema"
 
