@@ -6,7 +6,6 @@
 . "$top_srcdir/tests/lib/common.sh"
 check="$HUSK_BUILD_DIR/tests/integration/agent/probe-check"
 [ -x "$check" ] || tap_skip_all "probe-check not built"
-require_cmd openssl
 py=/usr/bin/python3
 [ -x "$py" ] || tap_skip_all "python3 not installed"
 tmp=$(husk_tmpdir)
@@ -21,20 +20,25 @@ wait_port() { # wait_port PORT: until something listens
 }
 
 # --- HTTPS
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 \
-  -subj /CN=localhost >/dev/null 2>&1
-tls_port=$(free_port)
-openssl s_server -accept "127.0.0.1:$tls_port" -cert "$tmp/cert.pem" -key "$tmp/key.pem" -www -quiet \
-  </dev/null >/dev/null 2>&1 &
-tls_pid=$!
-on_exit "kill $tls_pid"
-wait_port "$tls_port"
-tap_ok $? "HTTPS server listening"
-out=$("$check" "{\"httpGet\":{\"scheme\":\"HTTPS\",\"port\":$tls_port,\"path\":\"/\"},\"timeoutSeconds\":5}")
-tap_ok $? "httpGet HTTPS to a self-signed server succeeds ($out)"
-out=$("$check" "{\"httpGet\":{\"scheme\":\"HTTP\",\"port\":$tls_port,\"path\":\"/\"},\"timeoutSeconds\":2}")
-st=$?
-tap_is "$st" 1 "plain HTTP to a TLS port fails ($out)"
+if command -v openssl >/dev/null 2>&1; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 \
+    -subj /CN=localhost >/dev/null 2>&1
+  tls_port=$(free_port)
+  openssl s_server -accept "127.0.0.1:$tls_port" -cert "$tmp/cert.pem" -key "$tmp/key.pem" -www -quiet \
+    </dev/null >/dev/null 2>&1 &
+  tls_pid=$!
+  on_exit "kill $tls_pid"
+  wait_port "$tls_port"
+  tap_ok $? "HTTPS server listening"
+  out=$("$check" "{\"httpGet\":{\"scheme\":\"HTTPS\",\"port\":$tls_port,\"path\":\"/\"},\"timeoutSeconds\":5}")
+  tap_ok $? "httpGet HTTPS to a self-signed server succeeds ($out)"
+  out=$("$check" "{\"httpGet\":{\"scheme\":\"HTTP\",\"port\":$tls_port,\"path\":\"/\"},\"timeoutSeconds\":2}")
+  st=$?
+  tap_is "$st" 1 "plain HTTP to a TLS port fails ($out)"
+else
+  echo "ok $((_tap_n + 1)) # SKIP openssl not installed"
+  _tap_n=$((_tap_n + 1))
+fi
 
 # --- gRPC
 if "$py" -c 'import grpc' 2>/dev/null; then
