@@ -287,7 +287,11 @@ setup_handle (const kclient *k, CURL *c, const char *url, struct curl_slist **he
       curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
   else if (k->cfg.ca_file)
-    curl_easy_setopt (c, CURLOPT_CAINFO, k->cfg.ca_file);
+    {
+      /* Only this CA: not the system store as well (parsed on every handshake). */
+      curl_easy_setopt (c, CURLOPT_CAINFO, k->cfg.ca_file);
+      curl_easy_setopt (c, CURLOPT_CAPATH, NULL);
+    }
   if (k->auth_header)
     *headers = curl_slist_append (*headers, k->auth_header);
   *headers = curl_slist_append (*headers, "Accept: application/json");

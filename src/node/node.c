@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
@@ -473,6 +474,8 @@ int
 node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_error **err)
 {
   node_agent a = {.cfg = cfg, .wake_fd = -1, .stop = stop, .log_fd = -1};
+  /* One malloc arena: the watch thread's allocations are small and rare. */
+  mallopt (M_ARENA_MAX, 1);
   int r = agent_setup (&a, err);
   if (r < 0)
     {
@@ -522,6 +525,7 @@ node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_er
       a.cni_path = xasprintf ("%s:/usr/lib/cni:/opt/cni/bin", cnidir ? cnidir : "/usr/lib/cni");
       log_info ("node registered", "node", a.name, "podCIDR", a.pod_cidr, "ip", a.node_ip,
                 "limits", a.limits_enforced ? "enforced" : "not enforced");
+      malloc_trim (0); /* what setup freed goes back to the system */
       if (pthread_create (&a.watch_thread, NULL, watch_main, &a) == 0)
         a.watch_started = true;
       main_loop (&a);
