@@ -81,6 +81,54 @@ cni_plugin (node_agent *a, json_t *conf)
   return NULL;
 }
 
+/* Runs plugin with env, text on its stdin; *out gets its stdout and *status its wait
+   status. */
+static int
+plugin_exec (node_agent *a, const char *plugin, char **env, const char *text, husk_buf *out,
+             int *status, husk_error **err)
+{
+  int inp[2], outp[2];
+  if (pipe2 (inp, O_CLOEXEC) < 0)
+    return husk_err_errno (err, "pipe");
+  if (pipe2 (outp, O_CLOEXEC) < 0)
+    {
+      close (inp[0]), close (inp[1]);
+      return husk_err_errno (err, "pipe");
+    }
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      dup2 (inp[0], 0);
+      dup2 (outp[1], 1);
+      if (a->log_fd >= 0)
+        dup2 (a->log_fd, 2);
+      execve (plugin, (char *[]){(char *) plugin, NULL}, env);
+      _exit (127);
+    }
+  int e = errno;
+  close (inp[0]), close (outp[1]);
+  _cleanup_close_ int wfd = inp[1], rfd = outp[0];
+  if (pid < 0)
+    return husk_err_sys (err, e, "fork %s", plugin);
+  size_t len = strlen (text), off = 0;
+  while (off < len)
+    {
+      ssize_t n = write (wfd, text + off, len - off);
+      if (n <= 0)
+        break;
+      off += (size_t) n;
+    }
+  close (TAKE_FD (wfd));
+  char buf[4096];
+  ssize_t n;
+  while ((n = read (rfd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      husk_buf_append (out, buf, (size_t) n);
+  while (waitpid (pid, status, 0) < 0 && errno == EINTR)
+    ;
+  return 0;
+}
+
 /* Runs the network plugin for command with the conf on stdin; *out gets its stdout JSON
    (ADD). A failure carries the plugin's CNI error message. */
 static int
@@ -97,83 +145,29 @@ cni_run (node_agent *a, node_pod *p, const char *command, json_t **out, husk_err
   if (p->pause_pid > 0 && kill (p->pause_pid, 0) == 0)
     netns = xasprintf ("/proc/%d/ns/net", (int) p->pause_pid);
   _cleanup_free_ char *text = husk_json_dump (conf);
-  char *env[] = {
-    xasprintf ("CNI_COMMAND=%s", command),
-    xasprintf ("CNI_CONTAINERID=%s", p->uid),
-    xasprintf ("CNI_NETNS=%s", netns ? netns : ""),
-    xstrdup ("CNI_IFNAME=eth0"),
-    xasprintf ("CNI_PATH=%s", a->cni_path),
-    xasprintf ("CNI_ARGS=K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_UID=%s", p->ns, p->name,
-               p->uid),
-    xstrdup ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-    NULL,
-  };
-  int inp[2] = {-1, -1}, outp[2] = {-1, -1};
-  if (pipe2 (inp, O_CLOEXEC) < 0 || pipe2 (outp, O_CLOEXEC) < 0)
-    {
-      r = husk_err_errno (err, "pipe");
-      goto out;
-    }
-  pid_t pid = fork ();
-  if (pid < 0)
-    {
-      r = husk_err_errno (err, "fork %s", plugin);
-      goto out;
-    }
-  if (pid == 0)
-    {
-      dup2 (inp[0], 0);
-      dup2 (outp[1], 1);
-      if (a->log_fd >= 0)
-        dup2 (a->log_fd, 2);
-      execve (plugin, (char *[]){plugin, NULL}, env);
-      _exit (127);
-    }
-  close (inp[0]), close (outp[1]);
-  inp[0] = outp[1] = -1;
-  size_t len = strlen (text), off = 0;
-  while (off < len)
-    {
-      ssize_t n = write (inp[1], text + off, len - off);
-      if (n <= 0)
-        break;
-      off += (size_t) n;
-    }
-  close (inp[1]);
-  inp[1] = -1;
-  husk_buf res = HUSK_BUF_INIT;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read (outp[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0)
-      husk_buf_append (&res, buf, (size_t) n);
+  _cleanup_strv_ char **env = xcalloc (8, sizeof *env);
+  env[0] = xasprintf ("CNI_COMMAND=%s", command);
+  env[1] = xasprintf ("CNI_CONTAINERID=%s", p->uid);
+  env[2] = xasprintf ("CNI_NETNS=%s", netns ? netns : "");
+  env[3] = xstrdup ("CNI_IFNAME=eth0");
+  env[4] = xasprintf ("CNI_PATH=%s", a->cni_path);
+  env[5] = xasprintf ("CNI_ARGS=K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_UID=%s", p->ns,
+                      p->name, p->uid);
+  env[6] = xstrdup ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  _cleanup_buf_ husk_buf res = HUSK_BUF_INIT;
   int st = 0;
-  while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
-    ;
-  json_t *j = res.len ? json_loadb (res.data, res.len, 0, NULL) : NULL;
+  if ((r = plugin_exec (a, plugin, env, text, &res, &st, err)) < 0)
+    return r;
+  _cleanup_json_ json_t *j = res.len ? json_loadb (res.data, res.len, 0, NULL) : NULL;
   if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
     {
       const char *msg = json_string_value (json_object_get (j, "msg"));
-      r = husk_err (err, EIO, "CNI %s (%s): %s", command, plugin,
-                    msg ? msg : (res.len ? res.data : "plugin failed"));
-      json_decref (j);
+      return husk_err (err, EIO, "CNI %s (%s): %s", command, plugin,
+                       msg ? msg : (res.len ? res.data : "plugin failed"));
     }
-  else if (out)
-    *out = j;
-  else
-    json_decref (j);
-  husk_buf_free (&res);
-out:
-  for (int i = 0; i < 2; i++)
-    {
-      if (inp[i] >= 0)
-        close (inp[i]);
-      if (outp[i] >= 0)
-        close (outp[i]);
-    }
-  for (char **e = env; *e; e++)
-    free (*e);
-  return r;
+  if (out)
+    *out = TAKE_PTR (j);
+  return 0;
 }
 
 /* ---- the pause container ------------------------------------------------------------ */
