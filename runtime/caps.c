@@ -17,7 +17,7 @@ rt_cap_last (void)
   if (last < 0)
     {
       _cleanup_free_ char *s = NULL;
-      if (rt_read_file ("/proc/sys/kernel/cap_last_cap", &s, NULL) == 0)
+      if (husk_read_file ("/proc/sys/kernel/cap_last_cap", &s, NULL, NULL) == 0)
         last = atoi (s);
       else
         last = CAP_LAST_CAP;

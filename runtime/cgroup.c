@@ -381,7 +381,7 @@ static bool
 controller_in (const char *file, const char *ctrl)
 {
   _cleanup_free_ char *data = NULL;
-  if (rt_read_file (file, &data, NULL) < 0 || data == NULL)
+  if (husk_read_file (file, &data, NULL, NULL) < 0 || data == NULL)
     return false;
   size_t n = strlen (ctrl);
   char *save = NULL;
@@ -466,7 +466,7 @@ static int
 read_key (const char *file, const char *key, long long *out)
 {
   _cleanup_free_ char *data = NULL;
-  if (rt_read_file (file, &data, NULL) < 0)
+  if (husk_read_file (file, &data, NULL, NULL) < 0)
     return -1;
   size_t n = strlen (key);
   char *save = NULL;
@@ -550,7 +550,7 @@ rt_cgroup_is_frozen (const rt_cgroup *cg)
 {
   _cleanup_free_ char *f = xasprintf ("%s/cgroup.freeze", cg->path);
   _cleanup_free_ char *data = NULL;
-  if (rt_read_file (f, &data, NULL) < 0)
+  if (husk_read_file (f, &data, NULL, NULL) < 0)
     return 0;
   return data[0] == '1';
 }
@@ -560,7 +560,7 @@ rt_cgroup_pids (const rt_cgroup *cg, pid_t **out, size_t *n, husk_error **err)
 {
   _cleanup_free_ char *f = xasprintf ("%s/cgroup.procs", cg->path);
   _cleanup_free_ char *data = NULL;
-  int r = rt_read_file (f, &data, err);
+  int r = husk_read_file (f, &data, NULL, err);
   if (r < 0)
     return r;
   pid_t *v = NULL;
@@ -580,7 +580,7 @@ static json_t *
 flat_keyed (const char *file)
 {
   _cleanup_free_ char *data = NULL;
-  if (rt_read_file (file, &data, NULL) < 0)
+  if (husk_read_file (file, &data, NULL, NULL) < 0)
     return NULL;
   json_t *o = json_object ();
   char *save = NULL;

@@ -290,8 +290,6 @@ int rt_terminal_setup (int console_socket, unsigned short rows, unsigned short c
 
 /* util */
 int rt_write_file (const char *path, const char *data, husk_error **err);
-/* Whole file, NUL-terminated ("" when empty). */
-int rt_read_file (const char *path, char **out, husk_error **err);
 int rt_write_file_atomic (const char *path, const char *data, mode_t mode, husk_error **err);
 int rt_write_pid_file (const char *path, pid_t pid, husk_error **err);
 bool rt_skip_limits_env (void);

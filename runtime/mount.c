@@ -174,7 +174,7 @@ static int
 cgroup_rel (char **out)
 {
   _cleanup_free_ char *data = NULL;
-  if (rt_read_file ("/proc/self/cgroup", &data, NULL) < 0 || data == NULL)
+  if (husk_read_file ("/proc/self/cgroup", &data, NULL, NULL) < 0 || data == NULL)
     return -1;
   char *save = NULL;
   for (char *line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))

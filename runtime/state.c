@@ -111,7 +111,7 @@ rt_proc_start_time (pid_t pid)
   char path[64];
   snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
   _cleanup_free_ char *data = NULL;
-  if (rt_read_file (path, &data, NULL) < 0)
+  if (husk_read_file (path, &data, NULL, NULL) < 0)
     return 0;
   char *p = strrchr (data, ')');
   if (p == NULL || p[1] == '\0')

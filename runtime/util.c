@@ -37,24 +37,6 @@ rt_skip_limits_env (void)
   return v && *v && !streq (v, "0") && !streq (v, "false");
 }
 
-int
-rt_read_file (const char *path, char **out, husk_error **err)
-{
-  char *data = NULL;
-  size_t len = 0;
-  int r = husk_read_file (path, &data, &len, err);
-  if (r < 0)
-    return r;
-  /* An empty file: make sure the result is "" whatever the reader left in the buffer. */
-  if (data == NULL || len == 0)
-    {
-      free (data);
-      data = xstrdup ("");
-    }
-  *out = data;
-  return 0;
-}
-
 /* State under --root lives on a tmpfs (/run) and dies with the machine's containers, so it
    is replaced atomically (write + rename) but not fsync'ed. */
 int
@@ -84,7 +66,7 @@ static bool
 single_threaded (void)
 {
   _cleanup_free_ char *data = NULL;
-  if (rt_read_file ("/proc/self/stat", &data, NULL) < 0)
+  if (husk_read_file ("/proc/self/stat", &data, NULL, NULL) < 0)
     return false;
   char *p = strrchr (data, ')');
   /* num_threads is field 20; fields after ')' start at 3. */
