@@ -1,0 +1,285 @@
+/* husk controllers: the manager. One thread per watched resource turns every change into a
+   wake-up; one thread per controller reconciles from fresh lists when woken (and every few
+   seconds), so a missed event only delays, never loses, work. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/json.h"
+#include "lib/log.h"
+#include "src/master/ctrl/ctrl-internal.h"
+#include "src/master/ctrl/manager.h"
+
+static const ctrl_def controllers[] = {
+  {"replicaset", ctrl_replicaset_sync},
+  {"deployment", ctrl_deployment_sync},
+  {"endpoints", ctrl_endpoints_sync},
+  {"serviceaccount", ctrl_serviceaccount_sync},
+};
+#define N_CTRL (sizeof controllers / sizeof controllers[0])
+
+static const char *const watched[] = {
+  "/api/v1/pods", "/apis/apps/v1/replicasets", "/apis/apps/v1/deployments", "/api/v1/services",
+  "/api/v1/namespaces",
+};
+#define N_WATCH (sizeof watched / sizeof watched[0])
+
+struct ctrl_manager
+{
+  kclient *k;
+  atomic_int stop;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  uint64_t gen;
+  pthread_t watch_th[N_WATCH];
+  pthread_t ctrl_th[N_CTRL];
+  size_t n_watch, n_ctrl;
+};
+
+typedef struct
+{
+  ctrl_manager *m;
+  size_t i;
+} thread_arg;
+static thread_arg watch_args[N_WATCH], ctrl_args[N_CTRL];
+
+static void
+wake (ctrl_manager *m)
+{
+  pthread_mutex_lock (&m->mu);
+  m->gen++;
+  pthread_cond_broadcast (&m->cv);
+  pthread_mutex_unlock (&m->mu);
+}
+
+static int
+on_list (void *ud, json_t *items, const char *rv)
+{
+  (void) items;
+  (void) rv;
+  wake (ud);
+  return 0;
+}
+
+static int
+on_event (void *ud, const char *type, json_t *obj)
+{
+  (void) type;
+  (void) obj;
+  wake (ud);
+  return 0;
+}
+
+static void *
+watch_main (void *p)
+{
+  thread_arg *a = p;
+  kclient_watch_ops ops = {.on_list = on_list, .on_event = on_event, .ud = a->m};
+  kclient_watch_opts opts = {.timeout_seconds = 300};
+  _cleanup_error_ husk_error *err = NULL;
+  if (kclient_watch (a->m->k, watched[a->i], &opts, &ops, &a->m->stop, &err) < 0)
+    log_warn ("controller watch ended", "path", watched[a->i], "error", err->msg);
+  return NULL;
+}
+
+static void *
+ctrl_main (void *p)
+{
+  thread_arg *a = p;
+  ctrl_manager *m = a->m;
+  const ctrl_def *d = &controllers[a->i];
+  ctrl_ctx c = {.k = m->k, .stop = &m->stop};
+  uint64_t seen = 0;
+  while (!atomic_load (&m->stop))
+    {
+      pthread_mutex_lock (&m->mu);
+      if (m->gen == seen)
+        {
+          struct timespec ts;
+          clock_gettime (CLOCK_REALTIME, &ts);
+          ts.tv_sec += 2;
+          pthread_cond_timedwait (&m->cv, &m->mu, &ts);
+        }
+      seen = m->gen;
+      pthread_mutex_unlock (&m->mu);
+      if (atomic_load (&m->stop))
+        break;
+      /* Let a burst of events settle into one pass. */
+      struct timespec pause = {0, 20 * 1000 * 1000};
+      nanosleep (&pause, NULL);
+      _cleanup_error_ husk_error *err = NULL;
+      if (d->sync (&c, &err) < 0)
+        log_warn ("controller sync failed", "controller", d->name, "error", err->msg);
+    }
+  return NULL;
+}
+
+int
+ctrl_manager_start (const char *data_dir, int port, ctrl_manager **out, husk_error **err)
+{
+  _cleanup_free_ char *kc = xasprintf ("%s/admin.kubeconfig", data_dir);
+  kclient_config cfg = {.server = xasprintf ("https://127.0.0.1:%d", port)};
+  int ret = kclient_config_from_kubeconfig (kc, &cfg, err);
+  if (ret < 0)
+    {
+      kclient_config_clear (&cfg);
+      return husk_err_wrap (err, "controllers");
+    }
+  /* A serving certificate given by the operator need not name 127.0.0.1; this is a
+     connection to ourselves over loopback. */
+  if (cfg.ca_file == NULL && cfg.ca_pem == NULL)
+    cfg.insecure = true;
+  kclient *k = NULL;
+  ret = kclient_new (&cfg, &k, err);
+  kclient_config_clear (&cfg);
+  if (ret < 0)
+    return husk_err_wrap (err, "controllers");
+  ctrl_manager *m = xmalloc (sizeof *m);
+  memset (m, 0, sizeof *m);
+  m->k = k;
+  pthread_mutex_init (&m->mu, NULL);
+  pthread_cond_init (&m->cv, NULL);
+  for (size_t i = 0; i < N_WATCH; i++)
+    {
+      watch_args[i] = (thread_arg){m, i};
+      if (pthread_create (&m->watch_th[i], NULL, watch_main, &watch_args[i]) != 0)
+        break;
+      m->n_watch++;
+    }
+  for (size_t i = 0; i < N_CTRL; i++)
+    {
+      ctrl_args[i] = (thread_arg){m, i};
+      if (pthread_create (&m->ctrl_th[i], NULL, ctrl_main, &ctrl_args[i]) != 0)
+        break;
+      m->n_ctrl++;
+    }
+  if (m->n_watch < N_WATCH || m->n_ctrl < N_CTRL)
+    {
+      ctrl_manager_stop (m);
+      return husk_err (err, EAGAIN, "controllers: cannot start threads");
+    }
+  *out = m;
+  return 0;
+}
+
+void
+ctrl_manager_stop (ctrl_manager *m)
+{
+  if (m == NULL)
+    return;
+  atomic_store (&m->stop, 1);
+  wake (m);
+  for (size_t i = 0; i < m->n_ctrl; i++)
+    pthread_join (m->ctrl_th[i], NULL);
+  for (size_t i = 0; i < m->n_watch; i++)
+    pthread_join (m->watch_th[i], NULL);
+  kclient_free (m->k);
+  pthread_mutex_destroy (&m->mu);
+  pthread_cond_destroy (&m->cv);
+  free (m);
+}
+
+/* ---- helpers shared by the controllers ---- */
+
+int
+ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
+{
+  _cleanup_json_ json_t *list = NULL;
+  int ret = kclient_json (c->k, "GET", path, NULL, NULL, &list, NULL, err);
+  if (ret < 0)
+    return ret;
+  json_t *it = json_object_get (list, "items");
+  *items = json_is_array (it) ? json_incref (it) : json_array ();
+  return 0;
+}
+
+const char *
+ctrl_controller_uid (const json_t *obj)
+{
+  json_t *refs = husk_json_path (obj, "metadata.ownerReferences"), *r;
+  size_t i;
+  json_array_foreach (refs, i, r)
+    if (json_is_true (json_object_get (r, "controller")))
+      return json_string_value (json_object_get (r, "uid"));
+  return NULL;
+}
+
+bool
+ctrl_terminating (const json_t *obj)
+{
+  return husk_json_path_str (obj, "metadata.deletionTimestamp") != NULL;
+}
+
+int64_t
+ctrl_time_parse (const char *s)
+{
+  struct tm tm = {0};
+  if (s == NULL || strptime (s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    return 0;
+  return (int64_t) timegm (&tm);
+}
+
+char *
+ctrl_time_now (void)
+{
+  time_t t = time (NULL);
+  struct tm tm;
+  gmtime_r (&t, &tm);
+  char buf[32];
+  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return xstrdup (buf);
+}
+
+bool
+ctrl_pod_active (const json_t *pod)
+{
+  const char *phase = husk_json_path_str (pod, "status.phase");
+  if (ctrl_terminating (pod))
+    return false;
+  return !(phase && (streq (phase, "Succeeded") || streq (phase, "Failed")));
+}
+
+static json_t *
+ready_condition (const json_t *pod)
+{
+  json_t *conds = husk_json_path (pod, "status.conditions"), *cd;
+  size_t i;
+  json_array_foreach (conds, i, cd)
+  {
+    const char *t = json_string_value (json_object_get (cd, "type"));
+    if (t && streq (t, "Ready"))
+      return cd;
+  }
+  return NULL;
+}
+
+bool
+ctrl_pod_ready (const json_t *pod)
+{
+  json_t *cd = ready_condition (pod);
+  const char *s = json_string_value (json_object_get (cd, "status"));
+  return s && streq (s, "True");
+}
+
+bool
+ctrl_pod_available (const json_t *pod, int64_t min_ready, int64_t now)
+{
+  if (!ctrl_pod_ready (pod))
+    return false;
+  if (min_ready <= 0)
+    return true;
+  json_t *cd = ready_condition (pod);
+  int64_t since = ctrl_time_parse (json_string_value (json_object_get (cd, "lastTransitionTime")));
+  return since > 0 && since + min_ready <= now;
+}
+
+json_t *
+ctrl_owner_ref (const char *api_version, const char *kind, const json_t *obj)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", api_version, "kind", kind,
+                    "name", husk_json_path_str (obj, "metadata.name"), "uid",
+                    husk_json_path_str (obj, "metadata.uid"), "controller", 1,
+                    "blockOwnerDeletion", 1);
+}

@@ -1,0 +1,68 @@
+# Helpers for the controllers' tests: a real `husk master` (tests/integration/api/lib.sh
+# starts it) with no node agent; pods are made Running and Ready here, as a hollow node
+# would, by PATCHing pods/status.
+
+# pods_json NS: the pod list of NS.
+pods_json() { api_curl "/api/v1/namespaces/$1/pods"; }
+
+# mark_ready NS: every pod of NS not yet Ready becomes Running, Ready, with a pod IP derived
+# from its uid.
+mark_ready() {
+  local ns=$1 name ip
+  pods_json "$ns" | python3 -c '
+import json, sys, zlib
+for p in json.load(sys.stdin).get("items", []):
+    if p["metadata"].get("deletionTimestamp"):
+        continue
+    conds = p.get("status", {}).get("conditions", [])
+    if any(c["type"] == "Ready" and c["status"] == "True" for c in conds):
+        continue
+    h = zlib.crc32(p["metadata"]["uid"].encode())
+    print(p["metadata"]["name"], "10.%d.%d.%d" % (h >> 16 & 255, h >> 8 & 255, (h & 253) + 1))
+' | while read -r name ip; do
+    pod_status "$ns" "$name" "$ip" True >/dev/null
+  done
+}
+
+# pod_status NS NAME IP READY(True|False): writes the pod's status like a node agent.
+pod_status() {
+  local now
+  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  api_curl -X PATCH -H 'Content-Type: application/merge-patch+json' \
+    -d "{\"status\":{\"phase\":\"Running\",\"podIP\":\"$3\",\"podIPs\":[{\"ip\":\"$3\"}],\
+\"conditions\":[{\"type\":\"Ready\",\"status\":\"$4\",\"lastTransitionTime\":\"$now\"}]}}" \
+    "/api/v1/namespaces/$1/pods/$2/status"
+}
+
+# hollow_start NS: marks the pods of NS Ready in the background until the test ends.
+hollow_start() {
+  (while :; do mark_ready "$1"; sleep 0.2; done) >/dev/null 2>&1 &
+  on_exit "kill $! 2>/dev/null"
+}
+
+# count_pods NS SELECTOR [ready]: pods of NS matching the label selector that are not being
+# deleted (with "ready": only the Ready ones).
+count_pods() {
+  local sel
+  sel=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$2")
+  api_curl "/api/v1/namespaces/$1/pods?labelSelector=$sel" | python3 -c '
+import json, sys
+ready = len(sys.argv) > 1
+n = 0
+for p in json.load(sys.stdin).get("items", []):
+    if p["metadata"].get("deletionTimestamp"):
+        continue
+    conds = p.get("status", {}).get("conditions", [])
+    if ready and not any(c["type"] == "Ready" and c["status"] == "True" for c in conds):
+        continue
+    n += 1
+print(n)
+' ${3:+ready}
+}
+
+# is_eq WANT command...: the command prints WANT.
+is_eq() {
+  local want=$1
+  shift
+  [ "$("$@" 2>/dev/null)" = "$want" ]
+}
