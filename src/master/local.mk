@@ -173,3 +173,11 @@ tests/fuzz/fuzz-api-proto: $(top_srcdir)/tests/fuzz/fuzz-api-proto.c \
 fuzz: tests/fuzz/fuzz-api-selector tests/fuzz/fuzz-api-patch tests/fuzz/fuzz-api-proto
 CLEANFILES += tests/fuzz/fuzz-api-selector tests/fuzz/fuzz-api-patch tests/fuzz/fuzz-api-proto
 # --- end api server (unit tests) ---
+# --- scheduler runner ---
+# The scheduling loop of `husk master` (src/master/sched/runner.c) and the library it drives.
+noinst_LIBRARIES += src/master/sched/libschedrunner.a
+src_master_sched_libschedrunner_a_SOURCES = src/master/sched/runner.h src/master/sched/runner.c
+src_master_sched_libschedrunner_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+HUSK_COMPONENT_LIBS += src/master/sched/libschedrunner.a src/master/sched/libsched.a
+HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
+# --- end scheduler runner ---

@@ -11,6 +11,7 @@
 #include "lib/path.h"
 #include "src/cli/commands.h"
 #include "src/master/api/api.h"
+#include "src/master/sched/runner.h"
 #include "src/master/store/store.h"
 
 /* Implemented in src/master/api/bootstrap.c. */
@@ -28,7 +29,27 @@ usage (FILE *f)
               "  --tls-key FILE       its key\n"
               "  --insecure-port N    also serve plain HTTP without auth on 127.0.0.1:N\n"
               "  --store URL          sqlite (default), sqlite:///path.db, etcd://h1:2379,...\n"
+              "  --scheduler=false    do not run the scheduler\n"
+              "  --scheduler-score S  LeastAllocated (spread, default) or MostAllocated (bin "
+              "packing)\n"
               "  --log-level LEVEL    debug, info, warn, error\n");
+}
+
+/* The scheduler talks to this server over loopback HTTPS with the admin token. */
+static int
+start_scheduler (const api_config *cfg, api_server *srv, sched_fit_strategy score,
+                 sched_runner **out, husk_error **err)
+{
+  _cleanup_free_ char *server = xasprintf ("https://127.0.0.1:%d", api_server_port (srv));
+  _cleanup_free_ char *tokfile = xasprintf ("%s/admin-token", cfg->data_dir);
+  _cleanup_free_ char *ca = xasprintf ("%s/pki/ca.crt", cfg->data_dir);
+  _cleanup_free_ char *token = NULL;
+  if (husk_read_file (tokfile, &token, NULL, err) < 0)
+    return husk_err_wrap (err, "scheduler");
+  token[strcspn (token, "\r\n")] = '\0';
+  sched_runner_config sc = {.server = server, .token = token,
+                            .ca_file = cfg->tls_cert ? NULL : ca, .strategy = score};
+  return sched_runner_start (&sc, out, err);
 }
 
 int
@@ -41,10 +62,14 @@ husk_cmd_master (int argc, char **argv)
                                        {"insecure-port", required_argument, NULL, 'p'},
                                        {"store", required_argument, NULL, 's'},
                                        {"log-level", required_argument, NULL, 'l'},
+                                       {"scheduler", required_argument, NULL, 'S'},
+                                       {"scheduler-score", required_argument, NULL, 'P'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   api_config cfg = {.data_dir = "/var/lib/husk/master", .bind = "0.0.0.0:6443"};
   const char *store_url = NULL;
+  bool run_scheduler = true;
+  sched_fit_strategy score = SCHED_LEAST_ALLOCATED;
   int c, lvl;
   while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
     switch (c)
@@ -66,6 +91,16 @@ husk_cmd_master (int argc, char **argv)
         break;
       case 's':
         store_url = optarg;
+        break;
+      case 'S':
+        run_scheduler = !streq (optarg, "false");
+        break;
+      case 'P':
+        if (sched_runner_parse_strategy (optarg, &score) < 0)
+          {
+            fprintf (stderr, "husk master: bad --scheduler-score %s\n", optarg);
+            return 2;
+          }
         break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
@@ -127,6 +162,14 @@ husk_cmd_master (int argc, char **argv)
       store_close (st);
       return 1;
     }
+  sched_runner *sched = NULL;
+  if (run_scheduler && start_scheduler (&cfg, srv, score, &sched, &err) < 0)
+    {
+      fprintf (stderr, "husk master: %s\n", err->msg);
+      api_server_stop (srv);
+      store_close (st);
+      return 1;
+    }
   /* Memory of finished requests (large lists) goes back to the system every few seconds. */
   int sig = -1;
   while (sig < 0)
@@ -137,6 +180,7 @@ husk_cmd_master (int argc, char **argv)
         malloc_trim (0);
     }
   log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  sched_runner_stop (sched);
   api_server_stop (srv);
   store_close (st);
   return 0;

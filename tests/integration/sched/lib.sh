@@ -1,0 +1,57 @@
+# Helpers for the scheduler's kubectl-driven tests: a real `husk master` (scheduler inside)
+# on 127.0.0.1 with a random port and a temp data dir, killed when the script exits, and
+# "hollow" nodes: Node objects with a Ready status and allocatable resources, no agent.
+# Source after tests/lib/common.sh.
+
+# sched_master_start [husk master flags...]: sets DATA, KUBECONFIG, K (kubectl).
+sched_master_start() {
+  DATA=$(husk_tmpdir)
+  "$HUSK_BUILD_DIR/husk" master --data-dir "$DATA" --bind 127.0.0.1:0 "$@" >"$DATA/master.log" 2>&1 &
+  MASTER_PID=$!
+  on_exit "kill $MASTER_PID 2>/dev/null; wait $MASTER_PID 2>/dev/null"
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$DATA/admin.kubeconfig" ] && break
+    kill -0 "$MASTER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ ! -s "$DATA/admin.kubeconfig" ]; then
+    cat "$DATA/master.log" >&2
+    echo "Bail out! husk master did not start"
+    exit 1
+  fi
+  export KUBECONFIG="$DATA/admin.kubeconfig"
+  K="kubectl --cache-dir $DATA/kube-cache --request-timeout=20s"
+}
+
+# hollow_node NAME CPU MEMORY PODS [LABELS_JSON] [TAINTS_JSON]
+hollow_node() {
+  local name=$1 cpu=$2 mem=$3 pods=$4 labels=${5:-"{}"} taints=${6:-"[]"}
+  local now
+  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  $K create -f - >/dev/null <<J || return 1
+{"apiVersion": "v1", "kind": "Node",
+ "metadata": {"name": "$name", "labels": $labels},
+ "spec": {"taints": $taints}}
+J
+  $K patch node "$name" --subresource=status --type=merge -p "{\"status\": {
+    \"capacity\": {\"cpu\": \"$cpu\", \"memory\": \"$mem\", \"pods\": \"$pods\"},
+    \"allocatable\": {\"cpu\": \"$cpu\", \"memory\": \"$mem\", \"pods\": \"$pods\"},
+    \"conditions\": [{\"type\": \"Ready\", \"status\": \"True\", \"reason\": \"KubeletReady\",
+      \"lastHeartbeatTime\": \"$now\", \"lastTransitionTime\": \"$now\"}]}}" >/dev/null
+}
+
+# pod_json NAME CPU [EXTRA_SPEC_JSON_MEMBERS]: a pod requesting CPU (e.g. 100m).
+pod_json() {
+  local name=$1 cpu=$2 extra=${3:-}
+  [ -n "$extra" ] && extra=", $extra"
+  cat <<J
+{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "$name"},
+ "spec": {"containers": [{"name": "c", "image": "busybox",
+   "resources": {"requests": {"cpu": "$cpu", "memory": "64Mi"}}}]$extra}}
+J
+}
+
+# node_of POD: spec.nodeName (empty while pending).
+node_of() { $K get pod "$1" -o jsonpath='{.spec.nodeName}' 2>/dev/null; }
+is_bound() { [ -n "$(node_of "$1")" ]; }
