@@ -66,3 +66,31 @@ is_eq() {
   shift
   [ "$("$@" 2>/dev/null)" = "$want" ]
 }
+
+# pod_monitor NS SELECTOR FILE: follows a watch of NS's pods matching SELECTOR in the
+# background and appends "<pods not being deleted> <of them Ready>" to FILE after every event,
+# so that every intermediate state of a rollout is seen. Sets MONITOR_PID.
+pod_monitor() {
+  python3 -u - "$API_URL" "$API_TOKEN" "$1" "$2" >"$3" 2>/dev/null <<'PY' &
+import json, ssl, sys, urllib.parse, urllib.request
+url, token, ns, sel = sys.argv[1:5]
+ctx = ssl._create_unverified_context()
+req = urllib.request.Request(
+    "%s/api/v1/namespaces/%s/pods?watch=1&labelSelector=%s" % (url, ns, urllib.parse.quote(sel)),
+    headers={"Authorization": "Bearer " + token})
+pods = {}
+with urllib.request.urlopen(req, context=ctx) as r:
+    for line in r:
+        ev = json.loads(line)
+        p = ev["object"]
+        name = p["metadata"]["name"]
+        if ev["type"] == "DELETED" or p["metadata"].get("deletionTimestamp"):
+            pods.pop(name, None)
+        else:
+            conds = p.get("status", {}).get("conditions", [])
+            pods[name] = any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
+        print(len(pods), sum(pods.values()))
+PY
+  MONITOR_PID=$!
+  on_exit "kill $MONITOR_PID 2>/dev/null"
+}

@@ -52,20 +52,18 @@ wait_for 30 is_eq 4 count_pods default app=web ready
 tap_check "4 replicas ready before the rollout" -- \
   $K rollout status deployment/web --timeout=20s
 monitor=$DATA/monitor
-(while :; do
-  echo "$(count_pods default app=web) $(count_pods default app=web ready)"
-  sleep 0.1
-done) >"$monitor" 2>/dev/null &
-mon=$!
-on_exit "kill $mon 2>/dev/null"
+pod_monitor default app=web "$monitor"
+wait_for 10 test -s "$monitor"
 $K set image deployment/web busybox=busybox:1.36 >/dev/null
 tap_check "rollout status reports the rollout done" -- \
   $K rollout status deployment/web --timeout=60s
 sleep 0.5
-kill $mon
-read -r max_total min_ready < <(awk 'NR==1 {mx=$1; mn=$2} {if ($1>mx) mx=$1; if ($2<mn) mn=$2}
+kill $MONITOR_PID
+# The watch starts with the 4 existing pods; the states after that are the rollout's.
+read -r max_total min_ready < <(awk 'NR==4 {mx=$1; mn=$2} NR>4 {if ($1>mx) mx=$1; if ($2<mn) mn=$2}
   END {print mx, mn}' "$monitor")
-tap_diag "rollout observed $(wc -l <"$monitor") times: at most $max_total pods, at least $min_ready ready"
+tap_diag "rollout observed in $(wc -l <"$monitor") pod events: at most $max_total pods, at least $min_ready ready"
+tap_ok $(($(wc -l <"$monitor") >= 12 ? 0 : 1)) "the watch saw the rollout's pod events"
 tap_ok $((max_total <= 5 ? 0 : 1)) "rollout never exceeds replicas + maxSurge pods ($max_total <= 5)"
 tap_ok $((min_ready >= 4 ? 0 : 1)) "rollout never goes below replicas - maxUnavailable ready ($min_ready >= 4)"
 tap_is "$($K get rs -l app=web --no-headers | wc -l)" 2 "the new image made a second ReplicaSet"
