@@ -240,8 +240,10 @@ start_pause (node_agent *a, node_pod *p, const char *hostname, husk_error **err)
   _cleanup_free_ char *cfg = xasprintf ("%s/config.json", bundle);
   if ((r = husk_write_file_atomic (cfg, text, strlen (text), 0600, err)) < 0)
     return r;
-  /* A sandbox left by an earlier agent run is replaced. */
-  rt_container_delete (a->rt_root, id, true, NULL);
+  /* A sandbox left by an earlier agent run is replaced; its network attachment (IP,
+     host veth) is owed a DEL before the new ADD. */
+  if (rt_container_delete (a->rt_root, id, true, NULL) == 0 && !p->host_network)
+    p->net_added = true;
   create_args ca = {a, id, bundle};
   if ((r = pod_with_stdio (a, -1, -1, -1, do_create, &ca, err)) < 0
       || (r = rt_container_start (a->rt_root, id, err)) < 0)
@@ -261,6 +263,17 @@ network_add (node_agent *a, node_pod *p, husk_error **err)
       free (p->pod_ip);
       p->pod_ip = xstrdup (a->node_ip);
       return 0;
+    }
+  if (p->net_added)
+    {
+      /* Without a netns: the old one went with the old pause process. */
+      pid_t pause = p->pause_pid;
+      p->pause_pid = 0;
+      _cleanup_error_ husk_error *e = NULL;
+      if (cni_run (a, p, "DEL", NULL, &e) < 0)
+        log_warn ("CNI DEL of the previous sandbox failed", "pod", p->name, "error", e->msg);
+      p->pause_pid = pause;
+      p->net_added = false;
     }
   _cleanup_json_ json_t *res = NULL;
   int r = cni_run (a, p, "ADD", &res, err);

@@ -58,6 +58,7 @@ tap_check "the pod answers ping on its IP inside the cluster's netns" -- \
   ip netns exec "$NS" busybox ping -c 1 -W 2 "$ip"
 ev=$($K get events -o jsonpath='{range .items[?(@.involvedObject.name=="web")]}{.reason}:{.source.component} {end}' 2>&1)
 tap_like "$ev" 'Pulled:kubelet Created:kubelet Started:kubelet' "Events Pulled, Created, Started recorded for the pod"
+tap_check "the pod's address is held in the IPAM state" -- test -f "$D/node/cni/husk/$ip"
 uid=$(node_pod_field web '{.metadata.uid}')
 tap_check "the pod has its cgroup under husk/pod-<uid>" -- test -d "$CG/husk/pod-$uid/web"
 
@@ -127,7 +128,7 @@ tap_is "$(ip -n "$NS" -o link show type veth 2>/dev/null | wc -l)" "0" "no veth 
 tap_is "$(ls "$D/node/pods" "$D/node/runtime" 2>/dev/null | grep -v ':$' | grep -c .)" "0" \
   "no pod directory or runtime state left"
 tap_is "$(pgrep -f 'hello-husk' | wc -l)" "0" "no container process left"
-tap_is "$(ls "$D/node/cni/networks/husk" 2>/dev/null | grep -c '^10\.')" "0" "no IP address left reserved"
+tap_is "$(ls "$D/node/cni/husk" 2>/dev/null | grep -c '^10\.')" "0" "no IP address left reserved"
 tap_is "$(ls "$D/logs" 2>/dev/null | wc -l)" "0" "the pods' log directories are removed"
 
 # ---- the daemon stops on SIGTERM ----
