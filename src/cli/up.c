@@ -12,6 +12,7 @@
 #include "lib/path.h"
 #include "src/cli/commands.h"
 #include "src/master/api/api.h"
+#include "src/master/sched/runner.h"
 #include "src/master/store/store.h"
 #include "src/node/node.h"
 
@@ -32,7 +33,8 @@ usage (FILE *f)
               "  --log-dir DIR      container logs (default /var/log/pods)\n"
               "  --kubeconfig FILE  where to write the admin kubeconfig "
               "(default ~/.kube/config when absent)\n"
-              "  --no-bind          do not bind pending pods to this node\n"
+              "  --no-scheduler     run no scheduler: bind every pending pod to this node\n"
+              "  --no-bind          with --no-scheduler: do not bind pending pods either\n"
               "  --log-level LEVEL  debug, info, warn, error\n");
 }
 
@@ -97,10 +99,11 @@ husk_cmd_up (int argc, char **argv)
     {"name", required_argument, NULL, 'n'},     {"node-ip", required_argument, NULL, 'I'},
     {"pod-cidr", required_argument, NULL, 'p'}, {"log-dir", required_argument, NULL, 'L'},
     {"kubeconfig", required_argument, NULL, 'k'}, {"no-bind", no_argument, NULL, 'B'},
+    {"no-scheduler", no_argument, NULL, 'S'},
     {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
   const char *data = "/var/lib/husk", *kubeconfig = NULL;
-  bool bind_pods = true;
+  bool bind_pods = true, run_scheduler = true;
   node_config nc = {.pod_cidr = "10.42.0.0/24"};
   api_config ac = {.bind = "127.0.0.1:6443"};
   int c, lvl;
@@ -115,6 +118,7 @@ husk_cmd_up (int argc, char **argv)
       case 'L': nc.log_dir = optarg; break;
       case 'k': kubeconfig = optarg; break;
       case 'B': bind_pods = false; break;
+      case 'S': run_scheduler = false; break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
         if (lvl < 0)
@@ -185,11 +189,24 @@ husk_cmd_up (int argc, char **argv)
   if (nc.name == NULL)
     nc.name = host;
 
+  /* The master's scheduler binds pods; the one-node binder stands in only without it. */
+  sched_runner *sched = NULL;
+  _cleanup_free_ char *admin_tokfile = xasprintf ("%s/admin-token", mdir);
+  _cleanup_free_ char *admin_token = NULL;
+  if (run_scheduler && husk_read_file (admin_tokfile, &admin_token, NULL, &err) == 0)
+    {
+      admin_token[strcspn (admin_token, "\r\n")] = '\0';
+      sched_runner_config sc = {.server = server, .token = admin_token, .ca_file = ca};
+      if (sched_runner_start (&sc, &sched, &err) < 0)
+        log_warn ("scheduler not started, binding pods to this node", "error", err->msg);
+    }
+  husk_error_free (TAKE_PTR (err));
+
   atomic_int stop = 0;
   pthread_t binder;
   bool binder_started = false;
   binder_args ba = {server, token, ca, (char *) nc.name, &stop};
-  if (bind_pods && pthread_create (&binder, NULL, binder_main, &ba) == 0)
+  if (bind_pods && !sched && pthread_create (&binder, NULL, binder_main, &ba) == 0)
     binder_started = true;
   int ret = 0;
   if (node_run (&nc, &stop, true, &err) < 0)
@@ -201,6 +218,7 @@ husk_cmd_up (int argc, char **argv)
   if (binder_started)
     pthread_join (binder, NULL);
   log_info ("stopping");
+  sched_runner_stop (sched);
   api_server_stop (srv);
   store_close (st);
   return ret;
