@@ -87,6 +87,8 @@ husk_json_path_str (const json_t *root, const char *dotted)
 const char *
 husk_json_type_name (const json_t *j)
 {
+  if (j == NULL)
+    return "nothing";
   switch (json_typeof (j))
     {
     case JSON_OBJECT:

@@ -6,7 +6,8 @@ lib_libhusk_a_SOURCES = \
 	lib/buf.h lib/buf.c \
 	lib/json.h lib/json.c \
 	lib/yaml.h lib/yaml.c \
-	lib/path.h lib/path.c
+	lib/path.h lib/path.c \
+	lib/quantity.h lib/quantity.c
 lib_libhusk_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS)
 LIBHUSK_LIBS = lib/libhusk.a $(JANSSON_LIBS) $(YAML_LIBS) -lpthread
 

@@ -73,7 +73,6 @@ HUSK_COMPONENT_DEPLIBS += src/master/store/libstore.a lib/libhusk.a $(JANSSON_LI
 noinst_LIBRARIES += src/master/sched/libsched.a
 src_master_sched_libsched_a_SOURCES = \
 	src/master/sched/sched.h src/master/sched/sched-internal.h \
-	src/master/sched/quantity.h src/master/sched/quantity.c \
 	src/master/sched/map.c src/master/sched/pod.c src/master/sched/selector.c \
 	src/master/sched/cache.c src/master/sched/filter.c src/master/sched/interpod.c \
 	src/master/sched/score.c src/master/sched/preempt.c src/master/sched/sched.c \

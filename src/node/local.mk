@@ -70,7 +70,7 @@ src_node_agent_libagent_a_SOURCES = \
 	src/node/agent/crilog.h src/node/agent/crilog.c src/node/agent/logpump.c \
 	src/node/agent/restart.h src/node/agent/restart.c \
 	src/node/agent/agent-internal.h src/node/agent/util.c \
-	src/node/agent/podspec.h src/node/agent/quantity.c src/node/agent/env.c \
+	src/node/agent/podspec.h src/node/agent/env.c \
 	src/node/agent/resources.c src/node/agent/dns.c \
 	src/node/agent/volume.h src/node/agent/atomic.c src/node/agent/volsrc.c \
 	src/node/agent/voldisk.c \

@@ -50,22 +50,22 @@ test_quantity (void)
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     {
-      int ret = cases[i].milli ? agent_quantity_milli (cases[i].q, &v, &err)
-                               : agent_quantity_value (cases[i].q, &v, &err);
+      int ret = cases[i].milli ? husk_quantity_parse (cases[i].q, 1000, &v, &err)
+                               : husk_quantity_parse (cases[i].q, 1, &v, &err);
       ok (ret == 0 && v == cases[i].want, "quantity %s %s = %lld (got %lld)", cases[i].q,
           cases[i].milli ? "milli" : "value", (long long)cases[i].want, (long long)v);
     }
-  ok (agent_quantity_value ("12Qi", &v, &err) < 0 && err->errnum == EINVAL, "bad suffix refused");
+  ok (husk_quantity_parse ("12Qi", 1, &v, &err) < 0 && err->errnum == EINVAL, "bad suffix refused");
   husk_error_free (err);
   err = NULL;
-  ok (agent_quantity_value ("", &v, &err) < 0, "empty refused");
+  ok (husk_quantity_parse ("", 1, &v, &err) < 0, "empty refused");
   husk_error_free (err);
   err = NULL;
-  ok (agent_quantity_value ("99999999999E", &v, &err) < 0, "overflow refused");
+  ok (husk_quantity_parse ("99999999999E", 1, &v, &err) < 0, "overflow refused");
   husk_error_free (err);
   err = NULL;
   json_t *n = json_integer (2);
-  ok (agent_quantity_json_milli (n, "cpu", &v, &err) == 0 && v == 2000, "JSON number 2 is 2000m");
+  ok (husk_quantity_json (n, 1000, "cpu", &v, &err) == 0 && v == 2000, "JSON number 2 is 2000m");
   json_decref (n);
 }
 

@@ -1,7 +1,7 @@
 /* Quantities as resource.Quantity parses them, and pod requests as upstream sums them. */
 #include "config.h"
 
-#include "src/master/sched/quantity.h"
+#include "lib/quantity.h"
 #include "src/master/sched/sched.h"
 #include "tests/unit/tap.h"
 #include "tests/unit/sched-util.h"
@@ -11,7 +11,7 @@ q (const char *s, int64_t scale, int64_t want)
 {
   int64_t v = -12345;
   husk_error *err = NULL;
-  int ret = sched_quantity_parse (s, scale, &v, &err);
+  int ret = husk_quantity_parse (s, scale, &v, &err);
   if (ret < 0)
     printf ("# %s\n", err->msg);
   ok (ret == 0 && v == want, "\"%s\" x%lld = %lld (got %lld)", s, (long long)scale, (long long)want,
@@ -24,7 +24,7 @@ bad (const char *s, const char *want_msg)
 {
   int64_t v = 7;
   husk_error *err = NULL;
-  int ret = sched_quantity_parse (s, 1, &v, &err);
+  int ret = husk_quantity_parse (s, 1, &v, &err);
   ok (ret < 0 && v == 7 && err && strstr (err->msg, want_msg), "\"%s\" rejected: %s", s,
       err ? err->msg : "(accepted)");
   husk_error_free (err);
@@ -79,7 +79,7 @@ main (void)
 
   json_t *num = json_integer (2);
   int64_t v = 0;
-  ok (sched_quantity_json (num, 1000, &v, NULL) == 0 && v == 2000, "JSON number 2 cpu = 2000m");
+  ok (husk_quantity_json (num, 1000, NULL, &v, NULL) == 0 && v == 2000, "JSON number 2 cpu = 2000m");
   json_decref (num);
 
   requests (NULL, 0, 0, "no requests");

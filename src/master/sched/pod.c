@@ -88,7 +88,7 @@ sched_res_parse (sched_res *r, json_t *list, const char *where, husk_error **err
   json_object_foreach (list, k, v)
   {
     int64_t q;
-    int ret = sched_quantity_json (v, streq (k, "cpu") ? 1000 : 1, &q, err);
+    int ret = husk_quantity_json (v, streq (k, "cpu") ? 1000 : 1, NULL, &q, err);
     if (ret < 0)
       return husk_err_wrap (err, "%s.%s", where, k);
     /* Negative quantities are refused by API validation; never let one add capacity. */

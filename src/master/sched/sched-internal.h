@@ -3,7 +3,7 @@
 #define HUSK_SCHED_INTERNAL_H
 
 #include "lib/json.h"
-#include "src/master/sched/quantity.h"
+#include "lib/quantity.h"
 #include "src/master/sched/sched.h"
 
 #define SCHED_MAX_SCORE         100

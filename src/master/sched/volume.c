@@ -191,7 +191,7 @@ static_pv_for (sched_cycle *cy, json_t *pvc, sched_node *n)
 {
   const char *cls = husk_json_path_str (pvc, "spec.storageClassName");
   int64_t want = 0, have;
-  sched_quantity_json (husk_json_path (pvc, "spec.resources.requests.storage"), 1, &want, NULL);
+  husk_quantity_json (husk_json_path (pvc, "spec.resources.requests.storage"), 1, NULL, &want, NULL);
   size_t it = 0;
   const char *k;
   void *v;
@@ -204,7 +204,7 @@ static_pv_for (sched_cycle *cy, json_t *pvc, sched_node *n)
       if (!pcls || !streq (pcls, cls) || (phase && !streq (phase, "Available"))
           || (ref && !json_is_null (ref)))
         continue;
-      if (sched_quantity_json (husk_json_path (pv, "spec.capacity.storage"), 1, &have, NULL) < 0
+      if (husk_quantity_json (husk_json_path (pv, "spec.capacity.storage"), 1, NULL, &have, NULL) < 0
           || have < want)
         continue;
       if (!modes_cover (husk_json_path (pv, "spec.accessModes"),

@@ -469,15 +469,15 @@ agent_resource_field_ref (json_t *pod, const char *container, const char *resour
   int ret;
   if (q)
     {
-      ret = cpu ? agent_quantity_json_milli (q, resource, &v, err)
-                : agent_quantity_json_value (q, resource, &v, err);
+      ret = cpu ? husk_quantity_json (q, 1000, resource, &v, err)
+                : husk_quantity_json (q, 1, resource, &v, err);
       if (ret < 0)
         return ret;
     }
   if (divisor)
     {
-      ret = cpu ? agent_quantity_json_milli (divisor, "divisor", &d, err)
-                : agent_quantity_json_value (divisor, "divisor", &d, err);
+      ret = cpu ? husk_quantity_json (divisor, 1000, "divisor", &d, err)
+                : husk_quantity_json (divisor, 1, "divisor", &d, err);
       if (ret < 0)
         return ret;
     }

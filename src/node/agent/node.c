@@ -79,11 +79,11 @@ agent_node_parse_reserved (const char *text, agent_node_resources *r, husk_error
       *eq = '\0';
       int ret;
       if (streq (kv, "cpu"))
-        ret = agent_quantity_milli (eq + 1, &r->cpu_milli, err);
+        ret = husk_quantity_parse (eq + 1, 1000, &r->cpu_milli, err);
       else if (streq (kv, "memory"))
-        ret = agent_quantity_value (eq + 1, &r->memory, err);
+        ret = husk_quantity_parse (eq + 1, 1, &r->memory, err);
       else if (streq (kv, "ephemeral-storage"))
-        ret = agent_quantity_value (eq + 1, &r->ephemeral_storage, err);
+        ret = husk_quantity_parse (eq + 1, 1, &r->ephemeral_storage, err);
       else if (streq (kv, "pid"))
         ret = 0;
       else

@@ -10,15 +10,8 @@
 
 #include "lib/error.h"
 
-/* ---- quantities ("500m", "1.5", "128Mi", "1e3", "2G") ---------------------------------- */
-
-/* value * 1000, rounded up (CPU in millicores). */
-int agent_quantity_milli (const char *s, int64_t *out, husk_error **err);
-/* value rounded up (bytes). */
-int agent_quantity_value (const char *s, int64_t *out, husk_error **err);
-/* The same for a JSON string or number (YAML `cpu: 1` arrives as a number). */
-int agent_quantity_json_milli (const json_t *q, const char *where, int64_t *out, husk_error **err);
-int agent_quantity_json_value (const json_t *q, const char *where, int64_t *out, husk_error **err);
+/* Quantities: lib/quantity.h (husk_quantity_parse/husk_quantity_json, scale 1000 for CPU). */
+#include "lib/quantity.h"
 
 /* ---- environment ---------------------------------------------------------------------- */
 

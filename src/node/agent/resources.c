@@ -18,8 +18,8 @@ res_get (json_t *list, const char *name, bool cpu, bool *has, int64_t *v, husk_e
   *v = 0;
   if (!q)
     return 0;
-  int ret = cpu ? agent_quantity_json_milli (q, name, v, err)
-                : agent_quantity_json_value (q, name, v, err);
+  int ret = cpu ? husk_quantity_json (q, 1000, name, v, err)
+                : husk_quantity_json (q, 1, name, v, err);
   if (ret < 0)
     return ret;
   *has = *v > 0; /* upstream ignores zero quantities */

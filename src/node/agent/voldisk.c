@@ -62,7 +62,7 @@ agent_vol_empty_dir (json_t *empty_dir, const char *dir, husk_error **err)
   json_t *limit = json_object_get (empty_dir, "sizeLimit");
   int64_t size = 0;
   int ret;
-  if (limit && (ret = agent_quantity_json_value (limit, "emptyDir.sizeLimit", &size, err)) < 0)
+  if (limit && (ret = husk_quantity_json (limit, 1, "emptyDir.sizeLimit", &size, err)) < 0)
     return ret;
   if (medium && streq (medium, "Memory"))
     return agent_vol_tmpfs (dir, size, 0777, err);
@@ -81,14 +81,14 @@ agent_vol_memory_size (const agent_vol_ctx *ctx, json_t *empty_dir)
   int64_t size = 0, v;
   husk_error *e = NULL;
   json_t *alloc = json_object_get (ctx->node_allocatable, "memory");
-  if (alloc && agent_quantity_json_value (alloc, "allocatable.memory", &v, &e) == 0 && v > 0)
+  if (alloc && husk_quantity_json (alloc, 1, "allocatable.memory", &v, &e) == 0 && v > 0)
     size = v;
   agent_cgroup_res r;
   if (ctx->pod && agent_pod_cgroup (ctx->pod, -1, &r, &e) == 0 && r.memory_max > 0
       && (size == 0 || r.memory_max <= size))
     size = r.memory_max;
   json_t *limit = json_object_get (empty_dir, "sizeLimit");
-  if (limit && agent_quantity_json_value (limit, "sizeLimit", &v, &e) == 0 && v > 0
+  if (limit && husk_quantity_json (limit, 1, "sizeLimit", &v, &e) == 0 && v > 0
       && (size == 0 || v <= size))
     size = v;
   husk_error_free (e);

@@ -5,7 +5,8 @@
 
 #include <errno.h>
 
-#include "src/master/sched/quantity.h"
+#include "lib/json.h"
+#include "lib/quantity.h"
 
 typedef unsigned __int128 u128;
 
@@ -55,7 +56,7 @@ suffix (const char *p, int *e10, int *e2)
 }
 
 int
-sched_quantity_parse (const char *s, int64_t scale, int64_t *out, husk_error **err)
+husk_quantity_parse (const char *s, int64_t scale, int64_t *out, husk_error **err)
 {
   const char *p = s;
   bool neg = false;
@@ -113,11 +114,11 @@ sched_quantity_parse (const char *s, int64_t scale, int64_t *out, husk_error **e
   return 0;
 }
 
-int
-sched_quantity_json (const json_t *v, int64_t scale, int64_t *out, husk_error **err)
+static int
+husk_quantity_json_unwrapped (const json_t *v, int64_t scale, int64_t *out, husk_error **err)
 {
   if (json_is_string (v))
-    return sched_quantity_parse (json_string_value (v), scale, out, err);
+    return husk_quantity_parse (json_string_value (v), scale, out, err);
   if (json_is_integer (v))
     {
       json_int_t i = json_integer_value (v);
@@ -129,8 +130,18 @@ sched_quantity_json (const json_t *v, int64_t scale, int64_t *out, husk_error **
   if (json_is_real (v))
     {
       _cleanup_free_ char *t = xasprintf ("%.17g", json_real_value (v));
-      return sched_quantity_parse (t, scale, out, err);
+      return husk_quantity_parse (t, scale, out, err);
     }
-  return husk_err (err, EINVAL, "quantity: expected a string, got %s",
-                   v ? (json_is_object (v) ? "object" : "other") : "nothing");
+  return husk_err (err, EINVAL, "expected a quantity, got %s",
+                   v ? husk_json_type_name (v) : "nothing");
+}
+
+int
+husk_quantity_json (const json_t *v, int64_t scale, const char *where, int64_t *out,
+                    husk_error **err)
+{
+  int r = husk_quantity_json_unwrapped (v, scale, out, err);
+  if (r < 0 && where)
+    return husk_err_wrap (err, "%s", where);
+  return r;
 }
