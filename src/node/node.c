@@ -424,20 +424,29 @@ main_loop (node_agent *a)
   epoll_ctl (ep, EPOLL_CTL_ADD, a->wake_fd, &ev);
   ev.data.u32 = 2;
   epoll_ctl (ep, EPOLL_CTL_ADD, agent_log_pump_fd (a->pump), &ev);
+  int64_t last_sync = 0;
   while (!atomic_load (a->stop))
     {
       struct epoll_event got[4];
       int n = epoll_wait (ep, got, 4, 1000);
+      /* Log output alone does not make a pass over the pods: events, child exits and the
+         once-a-second timer do. */
+      bool woken = n <= 0;
       for (int i = 0; i < n; i++)
         if (got[i].data.u32 == 1)
           {
             uint64_t v;
             while (read (a->wake_fd, &v, sizeof v) > 0)
               ;
+            woken = true;
           }
       _cleanup_error_ husk_error *err = NULL;
       if (agent_log_pump_count (a->pump) > 0 && agent_log_pump_run (a->pump, 0, &err) < 0)
         log_warn ("log pump", "error", err->msg);
+      int64_t now = node_now_ms ();
+      if (!woken && now - last_sync < 1000)
+        continue;
+      last_sync = now;
       reap_children (a);
       drain_events (a);
       pod_sync_all (a);
