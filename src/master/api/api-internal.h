@@ -40,6 +40,8 @@ typedef struct api_req
   bool plain; /* came over the loopback plain-HTTP port */
   const char *user;
   json_t *warnings; /* array of strings for Warning: headers */
+  bool retry_on_conflict; /* patch: a lost race is retried, not answered 409 */
+  bool conflicted;        /* set instead of replying when retry_on_conflict */
 } api_req;
 
 /* ---- responses (reply.c) ---- */

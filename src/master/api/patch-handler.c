@@ -107,23 +107,12 @@ rv_precondition_ok (api_req *r, const api_route *rt, const json_t *patched, cons
   return false;
 }
 
-enum MHD_Result
-api_do_patch (api_req *r, const api_route *rt)
+/* One attempt: load, patch, store. Sets r->conflicted when another writer won the race. */
+static enum MHD_Result
+patch_once (api_req *r, const api_route *rt)
 {
   json_auto_t *old = NULL;
   int64_t rev = 0;
-  const char *ct = api_header (r, MHD_HTTP_HEADER_CONTENT_TYPE);
-  bool apply = ct && strncmp (ct, "application/apply-patch", 23) == 0;
-  if (apply && rt->sub == NULL)
-    {
-      _cleanup_free_ char *json = NULL;
-      _cleanup_error_ husk_error *err = NULL;
-      if (store_get (r->srv->store, api_resource_storage (rt->res), rt->ns, rt->name, &json, NULL,
-                     &err)
-              < 0
-          && err->errnum == STORE_ENOTFOUND)
-        return apply_create (r, rt);
-    }
   if (!api_load (r, rt, &old, &rev))
     return MHD_YES;
   bool scale = rt->sub && streq (rt->sub, "scale");
@@ -139,8 +128,35 @@ api_do_patch (api_req *r, const api_route *rt)
         return api_reply_error (r, 422, "Invalid", "Scale.autoscaling \"%s\" is invalid: "
                                 "spec.replicas: Invalid value: must be greater than or equal to 0",
                                 rt->name);
-      enum MHD_Result m = api_finish_update (r, rt, obj, old, rev, false);
-      return m;
+      return api_finish_update (r, rt, obj, old, rev, false);
     }
   return api_finish_update (r, rt, patched, old, rev, rt->sub && streq (rt->sub, "status"));
+}
+
+enum MHD_Result
+api_do_patch (api_req *r, const api_route *rt)
+{
+  const char *ct = api_header (r, MHD_HTTP_HEADER_CONTENT_TYPE);
+  bool apply = ct && strncmp (ct, "application/apply-patch", 23) == 0;
+  if (apply && rt->sub == NULL)
+    {
+      _cleanup_free_ char *json = NULL;
+      _cleanup_error_ husk_error *err = NULL;
+      if (store_get (r->srv->store, api_resource_storage (rt->res), rt->ns, rt->name, &json, NULL,
+                     &err)
+              < 0
+          && err->errnum == STORE_ENOTFOUND)
+        return apply_create (r, rt);
+    }
+  /* A patch applies to the latest state, as upstream's: lost races are retried. */
+  for (int attempt = 0; attempt < 16; attempt++)
+    {
+      r->retry_on_conflict = attempt < 15;
+      r->conflicted = false;
+      r->warnings = (json_decref (r->warnings), NULL);
+      enum MHD_Result m = patch_once (r, rt);
+      if (!r->conflicted)
+        return m;
+    }
+  return MHD_YES;
 }

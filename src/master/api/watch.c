@@ -113,7 +113,7 @@ static void
 emit_bookmark (watch_state *s, int64_t rev, bool initial_end)
 {
   char gv[96];
-  json_t *meta = json_pack ("{s:s++}", "resourceVersion", "", "");
+  json_t *meta = json_object ();
   json_object_set_new (meta, "resourceVersion", json_sprintf ("%lld", (long long) rev));
   if (initial_end)
     json_object_set_new (meta, "annotations",
@@ -172,6 +172,19 @@ fill (watch_state *s)
       const store_event *ev = NULL;
       _cleanup_error_ husk_error *err = NULL;
       int ret = store_watch_next (s->w, (int) wait, &ev, &err);
+      /* Under load several events are waiting: send them in one write (one TLS record). */
+      while (ret == 1)
+        {
+          emit (s, ev->type == STORE_ADDED      ? "ADDED"
+                   : ev->type == STORE_MODIFIED ? "MODIFIED"
+                                                : "DELETED",
+                ev->json);
+          store_event_unref (ev);
+          ev = NULL;
+          if (s->out.len - s->off >= 64 * 1024)
+            return;
+          ret = store_watch_next (s->w, 0, &ev, &err);
+        }
       if (ret < 0)
         {
           if (err->errnum == STORE_ETOOOLD)
@@ -179,15 +192,8 @@ fill (watch_state *s)
           s->done = true;
           return;
         }
-      if (ret == 1)
-        {
-          const char *t = ev->type == STORE_ADDED      ? "ADDED"
-                          : ev->type == STORE_MODIFIED ? "MODIFIED"
-                                                       : "DELETED";
-          emit (s, t, ev->json);
-          store_event_unref (ev);
-          continue;
-        }
+      if (s->out.len > s->off)
+        return;
       if (s->bookmarks && now_ms () >= s->next_bookmark_ms)
         {
           emit_bookmark (s, store_watch_progress (s->w), false);
@@ -283,7 +289,8 @@ api_do_watch (api_req *r, const api_route *rt)
   const char *io = api_query (r, "includeObject");
   s->include_object = io ? xstrdup (io) : NULL;
   s->bookmarks = api_query_bool (r, "allowWatchBookmarks");
-  s->next_bookmark_ms = now_ms () + BOOKMARK_MS;
+  /* The first bookmark comes soon (clients learn the revision early), then every 15 s. */
+  s->next_bookmark_ms = now_ms () + 1000;
   const char *to = api_query (r, "timeoutSeconds");
   if (to && atoll (to) > 0)
     s->deadline_ms = now_ms () + atoll (to) * 1000;
@@ -322,7 +329,7 @@ api_do_watch (api_req *r, const api_route *rt)
   if (ci)
     s->sock = ci->connect_fd;
   struct MHD_Response *resp
-      = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, free_state);
+      = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 64 * 1024, reader, s, free_state);
   MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   MHD_add_response_header (resp, "Cache-Control", "no-cache, private");
   enum MHD_Result m = MHD_queue_response (r->conn, 200, resp);

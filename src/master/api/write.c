@@ -245,6 +245,11 @@ store_update_or_finalize (api_req *r, const api_route *rt, json_t *obj, int64_t 
     ret = store_delete (r->srv->store, storage, rt->ns, rt->name, expect_rev, &out, NULL, &err);
   else
     ret = store_update (r->srv->store, storage, rt->ns, rt->name, s, expect_rev, &out, NULL, &err);
+  if (ret < 0 && err->errnum == STORE_ECONFLICT && r->retry_on_conflict)
+    {
+      r->conflicted = true;
+      return MHD_YES;
+    }
   if (ret < 0)
     return api_reply_store_error (r, rt, err);
   return api_reply_object (r, rt, 200, out);
