@@ -155,7 +155,7 @@ watcher (void *arg)
   long mine = 0;
   snprintf (url, sizeof url,
             "%s/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s"
-            "&fieldSelector=metadata.name%%3Dbench-watch&timeoutSeconds=120",
+            "&fieldSelector=metadata.name%%3Dbench-watch&timeoutSeconds=600",
             base, watch_rv);
   curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, count_lines);
