@@ -180,3 +180,13 @@ src_master_sched_libschedrunner_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL
 HUSK_COMPONENT_LIBS += src/master/sched/libschedrunner.a src/master/sched/libsched.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
 # --- end scheduler runner ---
+# --- controllers ---
+# The controller manager of `husk master` (src/master/ctrl/manager.c) and its controllers.
+noinst_LIBRARIES += src/master/ctrl/libctrl.a
+src_master_ctrl_libctrl_a_SOURCES = src/master/ctrl/manager.h src/master/ctrl/ctrl-internal.h \
+	src/master/ctrl/manager.c src/master/ctrl/replicaset.c src/master/ctrl/deployment.c \
+	src/master/ctrl/endpoints.c src/master/ctrl/serviceaccount.c
+src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
+HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
+# --- end controllers ---

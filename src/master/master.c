@@ -11,6 +11,7 @@
 #include "lib/path.h"
 #include "src/cli/commands.h"
 #include "src/master/api/api.h"
+#include "src/master/ctrl/manager.h"
 #include "src/master/sched/runner.h"
 #include "src/master/store/store.h"
 
@@ -32,6 +33,7 @@ usage (FILE *f)
               "  --scheduler=false    do not run the scheduler\n"
               "  --scheduler-score S  LeastAllocated (spread, default) or MostAllocated (bin "
               "packing)\n"
+              "  --controllers=false  do not run the controllers\n"
               "  --log-level LEVEL    debug, info, warn, error\n");
 }
 
@@ -64,12 +66,14 @@ husk_cmd_master (int argc, char **argv)
                                        {"log-level", required_argument, NULL, 'l'},
                                        {"scheduler", required_argument, NULL, 'S'},
                                        {"scheduler-score", required_argument, NULL, 'P'},
+                                       {"controllers", required_argument, NULL, 'C'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   api_config cfg = {.data_dir = "/var/lib/husk/master", .bind = "0.0.0.0:6443"};
   const char *store_url = NULL;
   bool run_scheduler = true;
   sched_fit_strategy score = SCHED_LEAST_ALLOCATED;
+  bool run_controllers = true;
   int c, lvl;
   while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
     switch (c)
@@ -101,6 +105,9 @@ husk_cmd_master (int argc, char **argv)
             fprintf (stderr, "husk master: bad --scheduler-score %s\n", optarg);
             return 2;
           }
+        break;
+      case 'C':
+        run_controllers = !streq (optarg, "false");
         break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
@@ -170,6 +177,15 @@ husk_cmd_master (int argc, char **argv)
       store_close (st);
       return 1;
     }
+  ctrl_manager *ctrl = NULL;
+  if (run_controllers && ctrl_manager_start (cfg.data_dir, api_server_port (srv), &ctrl, &err) < 0)
+    {
+      fprintf (stderr, "husk master: %s\n", err->msg);
+      sched_runner_stop (sched);
+      api_server_stop (srv);
+      store_close (st);
+      return 1;
+    }
   /* Memory of finished requests (large lists) goes back to the system every few seconds. */
   int sig = -1;
   while (sig < 0)
@@ -180,6 +196,7 @@ husk_cmd_master (int argc, char **argv)
         malloc_trim (0);
     }
   log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  ctrl_manager_stop (ctrl);
   sched_runner_stop (sched);
   api_server_stop (srv);
   store_close (st);

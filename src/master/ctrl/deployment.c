@@ -14,10 +14,10 @@
 #include "src/master/ctrl/ctrl-internal.h"
 #include "src/master/ctrl/logic.h"
 
-#define HASH_LABEL "pod-template-hash"
-#define REV_ANN "deployment.kubernetes.io/revision"
+#define HASH_LABEL  "pod-template-hash"
+#define REV_ANN     "deployment.kubernetes.io/revision"
 #define DESIRED_ANN "deployment.kubernetes.io/desired-replicas"
-#define MAX_ANN "deployment.kubernetes.io/max-replicas"
+#define MAX_ANN     "deployment.kubernetes.io/max-replicas"
 
 static json_int_t
 int_at (const json_t *o, const char *path, json_int_t dflt)
@@ -57,7 +57,7 @@ template_normalized (const json_t *tmpl)
   json_t *meta = json_object_get (t, "metadata");
   json_object_del (json_object_get (meta, "labels"), HASH_LABEL);
   json_object_del (meta, "creationTimestamp");
-  static const char *const maps[] = {"labels", "annotations"};
+  static const char *const maps[] = { "labels", "annotations" };
   for (size_t i = 0; i < 2; i++)
     {
       json_t *m = json_object_get (meta, maps[i]);
@@ -104,13 +104,13 @@ scale_rs (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t desired, json
   json_t *spec = json_object_get (rs, "spec");
   bool same = int_at (rs, "spec.replicas", 1) == replicas;
   json_t *ann = husk_json_path (rs, "metadata.annotations");
-  snprintf (buf, sizeof buf, "%lld", (long long) desired);
+  snprintf (buf, sizeof buf, "%lld", (long long)desired);
   const char *cur = json_string_value (json_object_get (ann, DESIRED_ANN));
   if (same && cur && streq (cur, buf))
     return 0;
   json_object_set_new (spec, "replicas", json_integer (replicas));
   set_annotation (rs, DESIRED_ANN, buf);
-  snprintf (buf, sizeof buf, "%lld", (long long) max);
+  snprintf (buf, sizeof buf, "%lld", (long long)max);
   set_annotation (rs, MAX_ANN, buf);
   return put (c, "replicasets", rs, "", err);
 }
@@ -139,15 +139,15 @@ create_rs (ctrl_ctx *c, json_t *d, const char *hash, long revision, json_int_t r
   _cleanup_free_ char *name = xasprintf ("%s-%s", dname, hash);
   char rev[32], des[32], mx[32];
   snprintf (rev, sizeof rev, "%ld", revision);
-  snprintf (des, sizeof des, "%lld", (long long) desired);
-  snprintf (mx, sizeof mx, "%lld", (long long) max);
+  snprintf (des, sizeof des, "%lld", (long long)desired);
+  snprintf (mx, sizeof mx, "%lld", (long long)max);
   json_t *ann = json_pack ("{s:s, s:s, s:s}", REV_ANN, rev, DESIRED_ANN, des, MAX_ANN, mx);
   json_int_t min_ready = int_at (d, "spec.minReadySeconds", 0);
   _cleanup_json_ json_t *rs = json_pack (
       "{s:s, s:s, s:{s:s, s:s, s:O, s:o, s:[o]}, s:{s:I, s:I, s:O, s:O}}", "apiVersion", "apps/v1",
-      "kind", "ReplicaSet", "metadata", "name", name, "namespace", ns, "labels", tl,
-      "annotations", ann, "ownerReferences", ctrl_owner_ref ("apps/v1", "Deployment", d), "spec",
-      "replicas", replicas, "minReadySeconds", min_ready, "selector", sel, "template", tmpl);
+      "kind", "ReplicaSet", "metadata", "name", name, "namespace", ns, "labels", tl, "annotations",
+      ann, "ownerReferences", ctrl_owner_ref ("apps/v1", "Deployment", d), "spec", "replicas",
+      replicas, "minReadySeconds", min_ready, "selector", sel, "template", tmpl);
   _cleanup_free_ char *path = xasprintf ("/apis/apps/v1/namespaces/%s/replicasets", ns);
   long code = 0;
   int ret = kclient_json (c->k, "POST", path, NULL, rs, NULL, &code, err);
@@ -170,7 +170,7 @@ create_rs (ctrl_ctx *c, json_t *d, const char *hash, long revision, json_int_t r
 static int
 cmp_revision (const void *a, const void *b)
 {
-  long ra = revision_of (*(json_t *const *) a), rb = revision_of (*(json_t *const *) b);
+  long ra = revision_of (*(json_t *const *)a), rb = revision_of (*(json_t *const *)b);
   return ra < rb ? -1 : ra > rb;
 }
 
@@ -184,14 +184,14 @@ cleanup_history (ctrl_ctx *c, json_t *d, json_t **old, size_t n_old, husk_error 
   for (size_t i = 0; i < n_old; i++)
     if (int_at (old[i], "spec.replicas", 1) == 0 && int_at (old[i], "status.replicas", 0) == 0)
       idle[n++] = old[i];
-  if ((json_int_t) n <= limit)
+  if ((json_int_t)n <= limit)
     return 0;
   qsort (idle, n, sizeof *idle, cmp_revision);
-  for (size_t i = 0; i < n - (size_t) limit; i++)
+  for (size_t i = 0; i < n - (size_t)limit; i++)
     {
-      _cleanup_free_ char *path = xasprintf (
-          "/apis/apps/v1/namespaces/%s/replicasets/%s", husk_json_path_str (idle[i], "metadata.namespace"),
-          husk_json_path_str (idle[i], "metadata.name"));
+      _cleanup_free_ char *path = xasprintf ("/apis/apps/v1/namespaces/%s/replicasets/%s",
+                                             husk_json_path_str (idle[i], "metadata.namespace"),
+                                             husk_json_path_str (idle[i], "metadata.name"));
       long code = 0;
       if (kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, err) < 0)
         {
@@ -214,10 +214,10 @@ sync_status (ctrl_ctx *c, json_t *d, json_t *new_rs, json_t **old, size_t n_old,
       json_t *rs = i < n_old ? old[i] : new_rs;
       st[i] = (ctrl_rs_status){
         .name = husk_json_path_str (rs, "metadata.name"),
-        .spec_replicas = (int32_t) int_at (rs, "spec.replicas", 1),
-        .replicas = (int32_t) int_at (rs, "status.replicas", 0),
-        .ready = (int32_t) int_at (rs, "status.readyReplicas", 0),
-        .available = (int32_t) int_at (rs, "status.availableReplicas", 0),
+        .spec_replicas = (int32_t)int_at (rs, "spec.replicas", 1),
+        .replicas = (int32_t)int_at (rs, "status.replicas", 0),
+        .ready = (int32_t)int_at (rs, "status.readyReplicas", 0),
+        .available = (int32_t)int_at (rs, "status.availableReplicas", 0),
         .is_new = i >= n_old,
       };
     }
@@ -239,7 +239,8 @@ observed (json_t *new_rs, json_t **old, size_t n_old)
   for (size_t i = 0; i <= n_old; i++)
     {
       json_t *rs = i < n_old ? old[i] : new_rs;
-      if (rs && int_at (rs, "status.observedGeneration", -1) < int_at (rs, "metadata.generation", 0))
+      if (rs
+          && int_at (rs, "status.observedGeneration", -1) < int_at (rs, "metadata.generation", 0))
         return false;
     }
   return true;
@@ -256,24 +257,26 @@ rolling (ctrl_ctx *c, json_t *d, json_t *new_rs, json_t **old, size_t n_old, jso
   json_int_t max = desired + surge;
   if (old_total == 0)
     return scale_rs (c, new_rs, desired, desired, max, err);
-  int32_t nr = ctrl_rollout_new_replicas ((int32_t) desired, surge, (int32_t) total,
-                                          (int32_t) int_at (new_rs, "spec.replicas", 1));
+  int32_t nr = ctrl_rollout_new_replicas ((int32_t)desired, surge, (int32_t)total,
+                                          (int32_t)int_at (new_rs, "spec.replicas", 1));
   int ret = scale_rs (c, new_rs, nr, desired, max, err);
   if (ret < 0)
     return ret;
   _cleanup_free_ ctrl_rs *ors = xcalloc (n_old + 1, sizeof *ors);
   for (size_t i = 0; i < n_old; i++)
     {
-      int32_t r = (int32_t) int_at (old[i], "spec.replicas", 1);
-      int32_t a = (int32_t) int_at (old[i], "status.availableReplicas", 0);
-      ors[i] = (ctrl_rs){.replicas = r, .available = a < r ? a : r,
-                         .created = ctrl_time_parse (husk_json_path_str (old[i], "metadata.creationTimestamp"))};
+      int32_t r = (int32_t)int_at (old[i], "spec.replicas", 1);
+      int32_t a = (int32_t)int_at (old[i], "status.availableReplicas", 0);
+      ors[i] = (ctrl_rs){ .replicas = r,
+                          .available = a < r ? a : r,
+                          .created = ctrl_time_parse (
+                              husk_json_path_str (old[i], "metadata.creationTimestamp")) };
     }
-  ctrl_rs nrs = {.replicas = nr,
-                 .available = (int32_t) int_at (new_rs, "status.availableReplicas", 0)};
+  ctrl_rs nrs
+      = { .replicas = nr, .available = (int32_t)int_at (new_rs, "status.availableReplicas", 0) };
   if (nrs.available > nr)
     nrs.available = nr;
-  ctrl_rollout_scale_down_old ((int32_t) desired, unavail, ors, n_old, &nrs);
+  ctrl_rollout_scale_down_old ((int32_t)desired, unavail, ors, n_old, &nrs);
   for (size_t i = 0; i < n_old; i++)
     if (ors[i].replicas != int_at (old[i], "spec.replicas", 1))
       {
@@ -343,7 +346,7 @@ sync_one (ctrl_ctx *c, json_t *d, json_t *rss, husk_error **err)
   if (!is_recreate
       && ctrl_rollout_fenceposts (husk_json_path (d, "spec.strategy.rollingUpdate.maxSurge"),
                                   husk_json_path (d, "spec.strategy.rollingUpdate.maxUnavailable"),
-                                  (int32_t) desired, &surge, &unavail, err)
+                                  (int32_t)desired, &surge, &unavail, err)
              < 0)
     return husk_err_wrap (err, "deployment %s/%s", ns, husk_json_path_str (d, "metadata.name"));
   int ret;
@@ -365,8 +368,8 @@ sync_one (ctrl_ctx *c, json_t *d, json_t *rss, husk_error **err)
           old_active |= int_at (old[j], "status.replicas", 0) > 0;
         }
       json_int_t start = is_recreate ? (old_total || old_active ? 0 : desired)
-                                     : ctrl_rollout_new_replicas ((int32_t) desired, surge,
-                                                                  (int32_t) old_total, 0);
+                                     : ctrl_rollout_new_replicas ((int32_t)desired, surge,
+                                                                  (int32_t)old_total, 0);
       ret = create_rs (c, d, hash, max_rev + 1, start, desired, desired + surge, err);
       return ret < 0 ? husk_err_wrap (err, "deployment %s/%s: create replicaset", ns,
                                       husk_json_path_str (d, "metadata.name"))

@@ -19,9 +19,8 @@ selector_matches (const json_t *sel, const json_t *pod)
   json_t *labels = husk_json_path (pod, "metadata.labels");
   const char *k;
   json_t *v;
-  json_object_foreach ((json_t *) sel, k, v)
-    if (!json_equal (json_object_get (labels, k), v))
-      return false;
+  json_object_foreach ((json_t *)sel, k,
+                       v) if (!json_equal (json_object_get (labels, k), v)) return false;
   return true;
 }
 
@@ -41,13 +40,12 @@ resolve_port (const json_t *sp, const json_t *pod)
     return n;
   json_t *cs = husk_json_path (pod, "spec.containers"), *ctr, *cp;
   size_t i, j;
-  json_array_foreach (cs, i, ctr)
-    json_array_foreach (json_object_get (ctr, "ports"), j, cp)
-    {
-      const char *pn = json_string_value (json_object_get (cp, "name"));
-      if (pn && streq (pn, name))
-        return json_integer_value (json_object_get (cp, "containerPort"));
-    }
+  json_array_foreach (cs, i, ctr) json_array_foreach (json_object_get (ctr, "ports"), j, cp)
+  {
+    const char *pn = json_string_value (json_object_get (cp, "name"));
+    if (pn && streq (pn, name))
+      return json_integer_value (json_object_get (cp, "containerPort"));
+  }
   return 0;
 }
 
@@ -74,8 +72,8 @@ pod_ports (const json_t *svc, const json_t *pod)
 static int
 cmp_ip (const void *a, const void *b)
 {
-  const char *x = json_string_value (json_object_get (*(json_t *const *) a, "ip"));
-  const char *y = json_string_value (json_object_get (*(json_t *const *) b, "ip"));
+  const char *x = json_string_value (json_object_get (*(json_t *const *)a, "ip"));
+  const char *y = json_string_value (json_object_get (*(json_t *const *)b, "ip"));
   return strcmp (x ? x : "", y ? y : "");
 }
 
@@ -151,8 +149,7 @@ find_named (json_t *items, const char *ns, const char *name)
 }
 
 static int
-sync_service (ctrl_ctx *c, json_t *svc, json_t *pods, json_t *eps, json_t *slices,
-              husk_error **err)
+sync_service (ctrl_ctx *c, json_t *svc, json_t *pods, json_t *eps, json_t *slices, husk_error **err)
 {
   const char *ns = husk_json_path_str (svc, "metadata.namespace");
   const char *name = husk_json_path_str (svc, "metadata.name");
@@ -219,10 +216,10 @@ sync_service (ctrl_ctx *c, json_t *svc, json_t *pods, json_t *eps, json_t *slice
     json_array_append (subsets, sub);
   }
   json_t *labels = husk_json_path (svc, "metadata.labels");
-  _cleanup_json_ json_t *ep = json_pack ("{s:s, s:s, s:{s:s, s:s, s:O}, s:O}", "apiVersion", "v1",
-                                         "kind", "Endpoints", "metadata", "name", name,
-                                         "namespace", ns, "labels",
-                                         labels ? labels : json_object (), "subsets", subsets);
+  _cleanup_json_ json_t *ep
+      = json_pack ("{s:s, s:s, s:{s:s, s:s, s:O}, s:O}", "apiVersion", "v1", "kind", "Endpoints",
+                   "metadata", "name", name, "namespace", ns, "labels",
+                   labels ? labels : json_object (), "subsets", subsets);
   _cleanup_free_ char *coll = xasprintf ("/api/v1/namespaces/%s/endpoints", ns);
   int ret = apply (c, coll, name, ep, "subsets", NULL, find_named (eps, ns, name), err);
   if (ret < 0)
@@ -234,7 +231,8 @@ sync_service (ctrl_ctx *c, json_t *svc, json_t *pods, json_t *eps, json_t *slice
       "labels", "kubernetes.io/service-name", name, "endpointslice.kubernetes.io/managed-by",
       SLICE_MANAGER, "ownerReferences", ctrl_owner_ref ("v1", "Service", svc), "addressType",
       "IPv4", "endpoints", sl_eps, "ports", sl_ports ? sl_ports : json_array ());
-  _cleanup_free_ char *scoll = xasprintf ("/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices", ns);
+  _cleanup_free_ char *scoll
+      = xasprintf ("/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices", ns);
   ret = apply (c, scoll, name, sl, "endpoints", "ports", find_named (slices, ns, name), err);
   if (ret < 0)
     return husk_err_wrap (err, "endpointslice %s/%s", ns, name);

@@ -13,16 +13,16 @@
 #include "src/master/ctrl/manager.h"
 
 static const ctrl_def controllers[] = {
-  {"replicaset", ctrl_replicaset_sync},
-  {"deployment", ctrl_deployment_sync},
-  {"endpoints", ctrl_endpoints_sync},
-  {"serviceaccount", ctrl_serviceaccount_sync},
+  { "replicaset", ctrl_replicaset_sync },
+  { "deployment", ctrl_deployment_sync },
+  { "endpoints", ctrl_endpoints_sync },
+  { "serviceaccount", ctrl_serviceaccount_sync },
 };
 #define N_CTRL (sizeof controllers / sizeof controllers[0])
 
 static const char *const watched[] = {
-  "/api/v1/pods", "/apis/apps/v1/replicasets", "/apis/apps/v1/deployments", "/api/v1/services",
-  "/api/v1/namespaces",
+  "/api/v1/pods",     "/apis/apps/v1/replicasets", "/apis/apps/v1/deployments",
+  "/api/v1/services", "/api/v1/namespaces",
 };
 #define N_WATCH (sizeof watched / sizeof watched[0])
 
@@ -57,8 +57,8 @@ wake (ctrl_manager *m)
 static int
 on_list (void *ud, json_t *items, const char *rv)
 {
-  (void) items;
-  (void) rv;
+  (void)items;
+  (void)rv;
   wake (ud);
   return 0;
 }
@@ -66,8 +66,8 @@ on_list (void *ud, json_t *items, const char *rv)
 static int
 on_event (void *ud, const char *type, json_t *obj)
 {
-  (void) type;
-  (void) obj;
+  (void)type;
+  (void)obj;
   wake (ud);
   return 0;
 }
@@ -76,8 +76,8 @@ static void *
 watch_main (void *p)
 {
   thread_arg *a = p;
-  kclient_watch_ops ops = {.on_list = on_list, .on_event = on_event, .ud = a->m};
-  kclient_watch_opts opts = {.timeout_seconds = 300};
+  kclient_watch_ops ops = { .on_list = on_list, .on_event = on_event, .ud = a->m };
+  kclient_watch_opts opts = { .timeout_seconds = 300 };
   _cleanup_error_ husk_error *err = NULL;
   if (kclient_watch (a->m->k, watched[a->i], &opts, &ops, &a->m->stop, &err) < 0)
     log_warn ("controller watch ended", "path", watched[a->i], "error", err->msg);
@@ -90,7 +90,7 @@ ctrl_main (void *p)
   thread_arg *a = p;
   ctrl_manager *m = a->m;
   const ctrl_def *d = &controllers[a->i];
-  ctrl_ctx c = {.k = m->k, .stop = &m->stop};
+  ctrl_ctx c = { .k = m->k, .stop = &m->stop };
   uint64_t seen = 0;
   while (!atomic_load (&m->stop))
     {
@@ -107,7 +107,7 @@ ctrl_main (void *p)
       if (atomic_load (&m->stop))
         break;
       /* Let a burst of events settle into one pass. */
-      struct timespec pause = {0, 20 * 1000 * 1000};
+      struct timespec pause = { 0, 20 * 1000 * 1000 };
       nanosleep (&pause, NULL);
       _cleanup_error_ husk_error *err = NULL;
       if (d->sync (&c, &err) < 0)
@@ -120,7 +120,7 @@ int
 ctrl_manager_start (const char *data_dir, int port, ctrl_manager **out, husk_error **err)
 {
   _cleanup_free_ char *kc = xasprintf ("%s/admin.kubeconfig", data_dir);
-  kclient_config cfg = {.server = xasprintf ("https://127.0.0.1:%d", port)};
+  kclient_config cfg = { .server = xasprintf ("https://127.0.0.1:%d", port) };
   int ret = kclient_config_from_kubeconfig (kc, &cfg, err);
   if (ret < 0)
     {
@@ -143,14 +143,14 @@ ctrl_manager_start (const char *data_dir, int port, ctrl_manager **out, husk_err
   pthread_cond_init (&m->cv, NULL);
   for (size_t i = 0; i < N_WATCH; i++)
     {
-      watch_args[i] = (thread_arg){m, i};
+      watch_args[i] = (thread_arg){ m, i };
       if (pthread_create (&m->watch_th[i], NULL, watch_main, &watch_args[i]) != 0)
         break;
       m->n_watch++;
     }
   for (size_t i = 0; i < N_CTRL; i++)
     {
-      ctrl_args[i] = (thread_arg){m, i};
+      ctrl_args[i] = (thread_arg){ m, i };
       if (pthread_create (&m->ctrl_th[i], NULL, ctrl_main, &ctrl_args[i]) != 0)
         break;
       m->n_ctrl++;
@@ -200,9 +200,9 @@ ctrl_controller_uid (const json_t *obj)
 {
   json_t *refs = husk_json_path (obj, "metadata.ownerReferences"), *r;
   size_t i;
-  json_array_foreach (refs, i, r)
-    if (json_is_true (json_object_get (r, "controller")))
-      return json_string_value (json_object_get (r, "uid"));
+  json_array_foreach (refs, i, r) if (
+      json_is_true (
+          json_object_get (r, "controller"))) return json_string_value (json_object_get (r, "uid"));
   return NULL;
 }
 
@@ -215,10 +215,10 @@ ctrl_terminating (const json_t *obj)
 int64_t
 ctrl_time_parse (const char *s)
 {
-  struct tm tm = {0};
+  struct tm tm = { 0 };
   if (s == NULL || strptime (s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
     return 0;
-  return (int64_t) timegm (&tm);
+  return (int64_t)timegm (&tm);
 }
 
 char *
@@ -280,6 +280,6 @@ ctrl_owner_ref (const char *api_version, const char *kind, const json_t *obj)
 {
   return json_pack ("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", api_version, "kind", kind,
                     "name", husk_json_path_str (obj, "metadata.name"), "uid",
-                    husk_json_path_str (obj, "metadata.uid"), "controller", 1,
-                    "blockOwnerDeletion", 1);
+                    husk_json_path_str (obj, "metadata.uid"), "controller", 1, "blockOwnerDeletion",
+                    1);
 }

@@ -76,9 +76,9 @@ update_status (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t labeled,
       && int_at (old, "observedGeneration", -1) == gen)
     return 0;
   json_object_set (rs, "status", st);
-  _cleanup_free_ char *path
-      = xasprintf ("/apis/apps/v1/namespaces/%s/replicasets/%s/status",
-                   husk_json_path_str (rs, "metadata.namespace"), husk_json_path_str (rs, "metadata.name"));
+  _cleanup_free_ char *path = xasprintf ("/apis/apps/v1/namespaces/%s/replicasets/%s/status",
+                                         husk_json_path_str (rs, "metadata.namespace"),
+                                         husk_json_path_str (rs, "metadata.name"));
   long code = 0;
   int ret = kclient_json (c->k, "PUT", path, NULL, rs, NULL, &code, err);
   if (ret < 0 && (code == 409 || code == 404))
@@ -103,7 +103,8 @@ sync_one (ctrl_ctx *c, json_t *rs, json_t *pods, int64_t now, husk_error **err)
   size_t n = 0, cap = json_array_size (pods);
   _cleanup_free_ json_t **mine = xmalloc ((cap + 1) * sizeof *mine);
   json_int_t labeled = 0, ready = 0, available = 0;
-  _cleanup_json_ json_t *tlabels = json_deep_copy (husk_json_path (rs, "spec.template.metadata.labels"));
+  _cleanup_json_ json_t *tlabels
+      = json_deep_copy (husk_json_path (rs, "spec.template.metadata.labels"));
   json_t *p;
   size_t i;
   json_array_foreach (pods, i, p)
@@ -119,15 +120,13 @@ sync_one (ctrl_ctx *c, json_t *rs, json_t *pods, int64_t now, husk_error **err)
     bool all = true;
     const char *k;
     json_t *v;
-    json_object_foreach (tlabels, k, v)
-      if (!json_equal (json_object_get (pl, k), v))
-        all = false;
+    json_object_foreach (tlabels, k, v) if (!json_equal (json_object_get (pl, k), v)) all = false;
     labeled += all;
   }
   int ret;
-  if (!ctrl_terminating (rs) && (json_int_t) n < want)
+  if (!ctrl_terminating (rs) && (json_int_t)n < want)
     {
-      json_int_t add = want - (json_int_t) n;
+      json_int_t add = want - (json_int_t)n;
       if (add > RS_BURST)
         add = RS_BURST;
       for (json_int_t j = 0; j < add; j++)
@@ -140,10 +139,10 @@ sync_one (ctrl_ctx *c, json_t *rs, json_t *pods, int64_t now, husk_error **err)
           labeled++;
         }
     }
-  else if ((json_int_t) n > want)
+  else if ((json_int_t)n > want)
     {
       ctrl_rank_pods_for_deletion (mine, n, now);
-      json_int_t del = (json_int_t) n - want;
+      json_int_t del = (json_int_t)n - want;
       if (del > RS_BURST)
         del = RS_BURST;
       for (json_int_t j = 0; j < del; j++)
@@ -161,9 +160,9 @@ sync_one (ctrl_ctx *c, json_t *rs, json_t *pods, int64_t now, husk_error **err)
           available -= ctrl_pod_available (mine[j], min_ready, now);
           labeled -= labeled > 0;
         }
-      n -= (size_t) del;
+      n -= (size_t)del;
     }
-  return update_status (c, rs, (json_int_t) n, labeled, ready, available, err);
+  return update_status (c, rs, (json_int_t)n, labeled, ready, available, err);
 }
 
 int

@@ -34,9 +34,9 @@ ctrl_serviceaccount_sync (ctrl_ctx *c, husk_error **err)
     }
     if (found)
       continue;
-    _cleanup_json_ json_t *body = json_pack ("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind",
-                                             "ServiceAccount", "metadata", "name", "default",
-                                             "namespace", name);
+    _cleanup_json_ json_t *body
+        = json_pack ("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind", "ServiceAccount",
+                     "metadata", "name", "default", "namespace", name);
     _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/serviceaccounts", name);
     _cleanup_error_ husk_error *e = NULL;
     long code = 0;
