@@ -15,7 +15,7 @@
 #include "src/master/sched/queue.h"
 #include "src/master/sched/runner.h"
 
-#define N_WATCHES 5
+#define N_WATCHES 6
 
 struct sched_runner
 {
@@ -28,6 +28,7 @@ struct sched_runner
   json_t *pending;  /* "ns/name" -> pod waiting for a node */
   json_t *assigned; /* "ns/name" -> true: pods counted in the cache */
   json_t *nodes;    /* name -> what of the node matters to scheduling (change detection) */
+  json_t *classes;  /* PriorityClass name -> {value, globalDefault} */
   atomic_int stop;
   kclient_watch_ops ops[N_WATCHES];
   pthread_t watchers[N_WATCHES];
@@ -125,9 +126,56 @@ pod_spec_changed (json_t *old, json_t *pod)
                          husk_json_path (pod, "metadata.labels"));
 }
 
+/* Upstream's Priority admission, for pods stored without spec.priority: the value of their
+   priorityClassName (or of the globalDefault class). Returns a new reference. Caller holds
+   r->mu. */
+static json_t *
+pod_with_priority (sched_runner *r, json_t *pod)
+{
+  json_t *spec = json_object_get (pod, "spec");
+  if (!json_is_object (spec) || json_is_integer (json_object_get (spec, "priority")))
+    return json_incref (pod);
+  const char *cls = husk_json_path_str (spec, "priorityClassName");
+  json_int_t value = 0;
+  if (cls && *cls)
+    {
+      if (streq (cls, "system-cluster-critical"))
+        value = 2000000000;
+      else if (streq (cls, "system-node-critical"))
+        value = 2000001000;
+      json_t *c = json_object_get (r->classes, cls);
+      if (c)
+        value = json_integer_value (json_object_get (c, "value"));
+    }
+  else
+    {
+      const char *k;
+      json_t *c;
+      json_object_foreach (r->classes, k, c)
+      {
+        if (json_is_true (json_object_get (c, "globalDefault")))
+          value = json_integer_value (json_object_get (c, "value"));
+      }
+    }
+  if (value == 0)
+    return json_incref (pod);
+  json_t *copy = json_deep_copy (pod);
+  json_object_set_new (json_object_get (copy, "spec"), "priority", json_integer (value));
+  return copy;
+}
+
+static void pod_upsert_resolved (sched_runner *r, json_t *pod);
+
 /* Caller holds r->mu. */
 static void
 pod_upsert (sched_runner *r, json_t *pod)
+{
+  _cleanup_json_ json_t *resolved = pod_with_priority (r, pod);
+  pod_upsert_resolved (r, resolved);
+}
+
+static void
+pod_upsert_resolved (sched_runner *r, json_t *pod)
 {
   _cleanup_free_ char *key = pod_key (pod);
   if (!key)
@@ -374,6 +422,46 @@ storage_apply (sched_runner *r, storage_kind kind, bool deleted, json_t *obj)
 STORAGE_OPS (pvcs, ST_PVC)
 STORAGE_OPS (pvs, ST_PV)
 STORAGE_OPS (classes, ST_CLASS)
+
+/* Caller holds r->mu. */
+static void
+priority_class_apply (sched_runner *r, bool deleted, json_t *obj)
+{
+  const char *name = husk_json_path_str (obj, "metadata.name");
+  if (!name)
+    return;
+  if (deleted)
+    json_object_del (r->classes, name);
+  else
+    json_object_set_new (r->classes, name,
+                         json_pack ("{s:O?, s:b}", "value", json_object_get (obj, "value"),
+                                    "globalDefault",
+                                    json_is_true (json_object_get (obj, "globalDefault"))));
+}
+
+static int
+prio_on_list (void *ud, json_t *items, const char *rv)
+{
+  (void)rv;
+  sched_runner *r = ud;
+  size_t i;
+  json_t *o;
+  pthread_mutex_lock (&r->mu);
+  json_object_clear (r->classes);
+  json_array_foreach (items, i, o) priority_class_apply (r, false, o);
+  pthread_mutex_unlock (&r->mu);
+  return 0;
+}
+
+static int
+prio_on_event (void *ud, const char *type, json_t *obj)
+{
+  sched_runner *r = ud;
+  pthread_mutex_lock (&r->mu);
+  priority_class_apply (r, streq (type, "DELETED"), obj);
+  pthread_mutex_unlock (&r->mu);
+  return 0;
+}
 
 /* ---- writes --------------------------------------------------------------------------- */
 
@@ -649,11 +737,14 @@ sched_runner_start (const sched_runner_config *cfg, sched_runner **out, husk_err
   static const kclient_watch_ops ops[N_WATCHES] = {
     { nodes_on_list, nodes_on_event, NULL, NULL },     { pods_on_list, pods_on_event, NULL, NULL },
     { pvcs_on_list, pvcs_on_event, NULL, NULL },       { pvs_on_list, pvs_on_event, NULL, NULL },
-    { classes_on_list, classes_on_event, NULL, NULL },
+    { classes_on_list, classes_on_event, NULL, NULL }, { prio_on_list, prio_on_event, NULL, NULL },
   };
-  static const char *const paths[N_WATCHES]
-      = { "/api/v1/nodes", "/api/v1/pods", "/api/v1/persistentvolumeclaims",
-          "/api/v1/persistentvolumes", "/apis/storage.k8s.io/v1/storageclasses" };
+  static const char *const paths[N_WATCHES] = { "/api/v1/nodes",
+                                                "/api/v1/pods",
+                                                "/api/v1/persistentvolumeclaims",
+                                                "/api/v1/persistentvolumes",
+                                                "/apis/storage.k8s.io/v1/storageclasses",
+                                                "/apis/scheduling.k8s.io/v1/priorityclasses" };
   sched_runner *r = xzalloc (sizeof *r);
   kclient_config kc = { .server = (char *)cfg->server,
                         .token = (char *)cfg->token,
@@ -673,6 +764,7 @@ sched_runner_start (const sched_runner_config *cfg, sched_runner **out, husk_err
   r->pending = json_object ();
   r->assigned = json_object ();
   r->nodes = json_object ();
+  r->classes = json_object ();
   for (int i = 0; i < N_WATCHES; i++)
     {
       r->ops[i] = ops[i];
@@ -718,6 +810,7 @@ sched_runner_stop (sched_runner *r)
   json_decref (r->pending);
   json_decref (r->assigned);
   json_decref (r->nodes);
+  json_decref (r->classes);
   pthread_mutex_destroy (&r->mu);
   pthread_cond_destroy (&r->cv);
   free (r);

@@ -84,6 +84,30 @@ pod_json pack8 1 | $K create -f - >/dev/null
 wait_for 20 is_bound pack8
 tap_is "$(node_of pack8)" "$(node_of pack1)" "then the fullest node that still fits is chosen"
 
+# Preemption: a higher-priority pod evicts lower ones and is nominated to their node.
+kill "$MASTER_PID"
+wait "$MASTER_PID" 2>/dev/null
+sched_master_start
+hollow_node solo 2 4Gi 110
+$K create -f - >/dev/null <<J
+{"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"}, "value": 1000}
+J
+pod_json low1 1 | $K create -f - >/dev/null
+pod_json low2 1 | $K create -f - >/dev/null
+wait_for 20 is_bound low1
+wait_for 20 is_bound low2
+pod_json vip 1500m '"priorityClassName": "high"' | $K create -f - >/dev/null
+nominated() { $K get pod vip -o jsonpath='{.status.nominatedNodeName}'; }
+wait_for 20 test "$(nominated)" = solo
+tap_is "$(nominated)" solo "a high-priority pod that fits nowhere is nominated to a node"
+terminating() { $K get pod "$1" -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null | grep -q .; }
+wait_for 20 terminating low2
+tap_check "the lower-priority pods there are deleted (preempted)" -- sh -c "$K get pod low1 -o jsonpath='{.metadata.deletionTimestamp}' | grep -q . && $K get pod low2 -o jsonpath='{.metadata.deletionTimestamp}' | grep -q ."
+# No kubelet here: finish the deletions as a node agent would.
+$K delete pod low1 low2 --grace-period=0 --force >/dev/null 2>&1
+wait_for 30 is_bound vip
+tap_is "$(node_of vip)" solo "once the victims are gone the preemptor is bound there"
+
 # Spread (the default) for comparison: --scheduler=false leaves pods pending.
 kill "$MASTER_PID"
 wait "$MASTER_PID" 2>/dev/null
