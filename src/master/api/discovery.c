@@ -170,7 +170,7 @@ legacy_group (const char *group)
   size_t nv = group_versions (group, vers, ARRAY_SIZE (vers));
   json_t *va = json_array ();
   for (size_t v = 0; v < nv; v++)
-    json_array_append_new (va, json_pack ("{s:s+++, s:s}", "groupVersion", group, "/", vers[v],
+    json_array_append_new (va, json_pack ("{s:s++, s:s}", "groupVersion", group, "/", vers[v],
                                           "version", vers[v]));
   return json_pack ("{s:s, s:o, s:O}", "name", group, "versions", va, "preferredVersion",
                     json_array_get (va, 0));

@@ -18,6 +18,9 @@ ct=$(curl -sk -o /dev/null -w '%{content_type}' -H "Authorization: Bearer $API_T
 tap_is "$ct" "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" \
   "aggregated discovery has the v2 content type"
 tap_like "$(api_curl /api/v1)" '"name":"pods/status"' "legacy discovery lists subresources"
+tap_like "$(api_curl /apis)" '"kind":"APIGroupList".*\{"groupVersion":"apps/v1","version":"v1"\}' "legacy APIGroupList"
+tap_like "$(api_curl /apis/autoscaling)" '"preferredVersion":\{"groupVersion":"autoscaling/v2"' "legacy APIGroup prefers autoscaling/v2"
+tap_like "$(api_curl /apis/apps/v1)" '"name":"deployments/scale".*"group":"autoscaling","version":"v1"' "legacy scale subresource names autoscaling/v1"
 
 out=$($K get ns --no-headers 2>&1 | awk '{print $1}' | tr '\n' ' ')
 tap_is "$out" "default kube-node-lease kube-public kube-system " "the four namespaces exist from the start"
