@@ -49,6 +49,23 @@ wait_for 20 test "$(cond nowhere status)" = False
 tap_like "$(cond nowhere message)" "^0/4 nodes are available: 4 node\\(s\\) didn't match Pod's node affinity/selector\\." \
   "an unmatched nodeSelector is explained in upstream's words"
 
+# A WaitForFirstConsumer claim gets the chosen node (volume.kubernetes.io/selected-node).
+$K create -f - >/dev/null <<'J'
+{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "local"},
+ "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer"}
+J
+$K create -f - >/dev/null <<'J'
+{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+ "spec": {"storageClassName": "local", "accessModes": ["ReadWriteOnce"],
+          "resources": {"requests": {"storage": "1Gi"}}}}
+J
+pod_json withpvc 100m '"nodeSelector": {"zone": "n3"}, "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]' |
+  $K create -f - >/dev/null
+wait_for 20 is_bound withpvc
+tap_is "$(node_of withpvc)" n3 "a pod with a WaitForFirstConsumer claim is bound"
+tap_is "$($K get pvc data -o jsonpath='{.metadata.annotations.volume\.kubernetes\.io/selected-node}')" n3 \
+  "its claim is annotated with the selected node"
+
 # Taints and tolerations.
 hollow_node gpu1 4 8Gi 110 '{"role": "gpu"}' '[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]'
 pod_json intruder 100m '"nodeSelector": {"role": "gpu"}' | $K create -f - >/dev/null
