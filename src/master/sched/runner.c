@@ -16,6 +16,18 @@
 #include "src/master/sched/runner.h"
 
 #define N_WATCHES 6
+/* Bindings are written by this many threads (each with its own connection), so that the
+   scheduling thread goes on to the next pod while the API stores the last one (upstream binds
+   asynchronously too). */
+#define N_BINDERS 4
+
+typedef struct bind_job
+{
+  struct bind_job *next;
+  char *key;
+  json_t *pod;
+  char *node;
+} bind_job;
 
 struct sched_runner
 {
@@ -35,6 +47,13 @@ struct sched_runner
   int n_watchers;
   pthread_t loop;
   bool loop_started;
+  /* The binding queue, guarded by bmu (bmu and mu are never held together). */
+  pthread_mutex_t bmu;
+  pthread_cond_t bcv;
+  bind_job *jobs, *jobs_tail;
+  kclient *bkc[N_BINDERS];
+  pthread_t binders[N_BINDERS];
+  int n_binders;
 };
 
 typedef struct watch_arg
@@ -468,7 +487,7 @@ prio_on_event (void *ud, const char *type, json_t *obj)
 /* PreBind of VolumeBinding, reduced: unbound WaitForFirstConsumer claims of the pod get
    volume.kubernetes.io/selected-node so that the provisioner makes the volume there. */
 static void
-select_claim_nodes (sched_runner *r, json_t *pod, const char *ns, const char *node)
+select_claim_nodes (kclient *kc, json_t *pod, const char *ns, const char *node)
 {
   json_t *v;
   size_t i;
@@ -481,7 +500,7 @@ select_claim_nodes (sched_runner *r, json_t *pod, const char *ns, const char *no
     _cleanup_free_ char *path
         = xasprintf ("/api/v1/namespaces/%s/persistentvolumeclaims/%s", ns, claim);
     _cleanup_json_ json_t *pvc = NULL;
-    if (kclient_json (r->kc, "GET", path, NULL, NULL, &pvc, NULL, &err) < 0)
+    if (kclient_json (kc, "GET", path, NULL, NULL, &pvc, NULL, &err) < 0)
       continue;
     const char *vol = husk_json_path_str (pvc, "spec.volumeName");
     const char *cls = husk_json_path_str (pvc, "spec.storageClassName");
@@ -489,14 +508,14 @@ select_claim_nodes (sched_runner *r, json_t *pod, const char *ns, const char *no
       continue;
     _cleanup_free_ char *cpath = xasprintf ("/apis/storage.k8s.io/v1/storageclasses/%s", cls);
     _cleanup_json_ json_t *sc = NULL;
-    if (kclient_json (r->kc, "GET", cpath, NULL, NULL, &sc, NULL, &err) < 0)
+    if (kclient_json (kc, "GET", cpath, NULL, NULL, &sc, NULL, &err) < 0)
       continue;
     const char *mode = husk_json_path_str (sc, "volumeBindingMode");
     if (!mode || !streq (mode, "WaitForFirstConsumer"))
       continue;
     _cleanup_json_ json_t *patch = json_pack ("{s:{s:{s:s}}}", "metadata", "annotations",
                                               "volume.kubernetes.io/selected-node", node);
-    if (kclient_json (r->kc, "PATCH", path, "application/merge-patch+json", patch, NULL, NULL, &err)
+    if (kclient_json (kc, "PATCH", path, "application/merge-patch+json", patch, NULL, NULL, &err)
         < 0)
       log_warn ("scheduler: cannot select node of claim", "claim", claim, "error", err->msg);
   }
@@ -504,21 +523,21 @@ select_claim_nodes (sched_runner *r, json_t *pod, const char *ns, const char *no
 
 /* Returns 0 when bound (or already bound elsewhere: 409), < 0 to retry. */
 static int
-write_binding (sched_runner *r, json_t *pod, const char *node, husk_error **err)
+write_binding (kclient *kc, json_t *pod, const char *node, husk_error **err)
 {
   const char *ns = husk_json_path_str (pod, "metadata.namespace");
   const char *name = husk_json_path_str (pod, "metadata.name");
   const char *uid = husk_json_path_str (pod, "metadata.uid");
   if (!ns)
     ns = "default";
-  select_claim_nodes (r, pod, ns, node);
+  select_claim_nodes (kc, pod, ns, node);
   _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods/%s/binding", ns, name);
   _cleanup_json_ json_t *body
       = json_pack ("{s:s, s:s, s:{s:s, s:s, s:s?}, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
                    "Binding", "metadata", "name", name, "namespace", ns, "uid", uid, "target",
                    "apiVersion", "v1", "kind", "Node", "name", node);
   long status = 0;
-  int ret = kclient_json (r->kc, "POST", path, NULL, body, NULL, &status, err);
+  int ret = kclient_json (kc, "POST", path, NULL, body, NULL, &status, err);
   if (ret < 0 && (status == 409 || status == 404))
     return 0;
   return ret;
@@ -641,24 +660,18 @@ schedule_one (sched_runner *r, const char *key)
     }
   if (res.node)
     {
-      ret = write_binding (r, pod, res.node, &err);
-      pthread_mutex_lock (&r->mu);
-      if (ret < 0)
-        {
-          log_warn ("scheduler: binding failed", "pod", key, "node", res.node, "error", err->msg);
-          char *slash = strchr (key, '/');
-          _cleanup_free_ char *ns = xstrndup (key, (size_t)(slash - key));
-          if (!json_object_get (r->assigned, key))
-            sched_cache_remove_pod (r->cache, ns, slash + 1);
-          sched_queue_unschedulable (r->queue, key, now_ms ());
-        }
+      bind_job *job = xzalloc (sizeof *job);
+      job->key = xstrdup (key);
+      job->pod = json_incref (pod);
+      job->node = TAKE_PTR (res.node);
+      pthread_mutex_lock (&r->bmu);
+      if (r->jobs_tail)
+        r->jobs_tail->next = job;
       else
-        {
-          log_debug ("scheduler: bound", "pod", key, "node", res.node);
-          json_object_del (r->pending, key);
-          sched_queue_done (r->queue, key);
-        }
-      pthread_mutex_unlock (&r->mu);
+        r->jobs = job;
+      r->jobs_tail = job;
+      pthread_cond_signal (&r->bcv);
+      pthread_mutex_unlock (&r->bmu);
       sched_result_clear (&res);
       return;
     }
@@ -671,6 +684,72 @@ schedule_one (sched_runner *r, const char *key)
   sched_queue_unschedulable (r->queue, key, now_ms ());
   pthread_mutex_unlock (&r->mu);
   sched_result_clear (&res);
+}
+
+static void
+bind_job_free (bind_job *job)
+{
+  free (job->key);
+  json_decref (job->pod);
+  free (job->node);
+  free (job);
+}
+
+/* Writes one binding; the pod stays "in flight" in the queue until this is done. */
+static void
+bind_one (sched_runner *r, kclient *kc, bind_job *job)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  int ret = write_binding (kc, job->pod, job->node, &err);
+  pthread_mutex_lock (&r->mu);
+  if (ret < 0)
+    {
+      log_warn ("scheduler: binding failed", "pod", job->key, "node", job->node, "error", err->msg);
+      char *slash = strchr (job->key, '/');
+      _cleanup_free_ char *ns = xstrndup (job->key, (size_t)(slash - job->key));
+      if (!json_object_get (r->assigned, job->key))
+        sched_cache_remove_pod (r->cache, ns, slash + 1);
+      sched_queue_unschedulable (r->queue, job->key, now_ms ());
+    }
+  else
+    {
+      log_debug ("scheduler: bound", "pod", job->key, "node", job->node);
+      json_object_del (r->pending, job->key);
+      sched_queue_done (r->queue, job->key);
+    }
+  pthread_mutex_unlock (&r->mu);
+}
+
+typedef struct binder_arg
+{
+  sched_runner *r;
+  kclient *kc;
+} binder_arg;
+
+static void *
+binder_main (void *ud)
+{
+  binder_arg a = *(binder_arg *)ud;
+  free (ud);
+  sched_runner *r = a.r;
+  for (;;)
+    {
+      pthread_mutex_lock (&r->bmu);
+      while (!r->jobs && !atomic_load (&r->stop))
+        pthread_cond_wait (&r->bcv, &r->bmu);
+      bind_job *job = r->jobs;
+      if (job)
+        {
+          r->jobs = job->next;
+          if (!r->jobs)
+            r->jobs_tail = NULL;
+        }
+      pthread_mutex_unlock (&r->bmu);
+      if (!job)
+        return NULL;
+      bind_one (r, a.kc, job);
+      bind_job_free (job);
+    }
 }
 
 static void *
@@ -757,6 +836,17 @@ sched_runner_start (const sched_runner_config *cfg, sched_runner **out, husk_err
       return husk_err_wrap (err, "scheduler");
     }
   r->cfg.strategy = cfg->strategy;
+  pthread_mutex_init (&r->bmu, NULL);
+  pthread_cond_init (&r->bcv, NULL);
+  for (int i = 0; i < N_BINDERS; i++)
+    if (kclient_new (&kc, &r->bkc[i], err) < 0)
+      {
+        for (int j = 0; j < i; j++)
+          kclient_free (r->bkc[j]);
+        kclient_free (r->kc);
+        free (r);
+        return husk_err_wrap (err, "scheduler");
+      }
   pthread_mutex_init (&r->mu, NULL);
   pthread_cond_init (&r->cv, NULL);
   r->cache = sched_cache_new ();
@@ -778,6 +868,18 @@ sched_runner_start (const sched_runner_config *cfg, sched_runner **out, husk_err
           return husk_err (err, EAGAIN, "scheduler: cannot start a watch thread");
         }
       r->n_watchers++;
+    }
+  for (int i = 0; i < N_BINDERS; i++)
+    {
+      binder_arg *a = xzalloc (sizeof *a);
+      *a = (binder_arg){ r, r->bkc[i] };
+      if (pthread_create (&r->binders[i], NULL, binder_main, a) != 0)
+        {
+          free (a);
+          sched_runner_stop (r);
+          return husk_err (err, EAGAIN, "scheduler: cannot start a binding thread");
+        }
+      r->n_binders++;
     }
   if (pthread_create (&r->loop, NULL, loop_main, r) != 0)
     {
@@ -804,6 +906,21 @@ sched_runner_stop (sched_runner *r)
     pthread_join (r->watchers[i], NULL);
   if (r->loop_started)
     pthread_join (r->loop, NULL);
+  pthread_mutex_lock (&r->bmu);
+  pthread_cond_broadcast (&r->bcv);
+  pthread_mutex_unlock (&r->bmu);
+  for (int i = 0; i < r->n_binders; i++)
+    pthread_join (r->binders[i], NULL);
+  for (int i = 0; i < N_BINDERS; i++)
+    kclient_free (r->bkc[i]);
+  while (r->jobs)
+    {
+      bind_job *next = r->jobs->next;
+      bind_job_free (r->jobs);
+      r->jobs = next;
+    }
+  pthread_mutex_destroy (&r->bmu);
+  pthread_cond_destroy (&r->bcv);
   kclient_free (r->kc);
   sched_cache_free (r->cache);
   sched_queue_free (r->queue);
