@@ -176,6 +176,7 @@ static json_t *
 sandbox_spec (node_agent *a, node_pod *p, const char *hostname)
 {
   json_t *spec = rt_spec_default (false);
+  json_object_del (spec, "hostname"); /* set below only with a uts namespace of its own */
   json_object_set_new (spec, "root", json_pack ("{s:s, s:b}", "path", a->pause_rootfs, "readonly", 1));
   json_t *proc = json_object_get (spec, "process");
   json_object_set_new (proc, "terminal", json_false ());

@@ -112,12 +112,20 @@ tap_is "$($K logs crash --previous 2>&1)" "attempt" "kubectl logs --previous rea
 tap_like "$($K get events -o jsonpath='{range .items[?(@.involvedObject.name=="crash")]}{.reason}:{.type} {end}' 2>&1)" \
   'BackOff:Warning' "a BackOff warning Event is recorded"
 
+# ---- hostNetwork ----
+veths=$(ip -n "$NS" -o link show type veth | wc -l)
+$K run hostnet --image=busybox:1.36 --overrides='{"spec":{"hostNetwork":true}}' -- sh -c 'trap "exit 0" TERM; while true; do sleep 1; done' >/dev/null 2>&1
+node_wait_phase hostnet Running 30
+tap_is "$(node_pod_field hostnet '{.status.phase} {.status.podIP}')" "Running 127.0.0.1" \
+  "a hostNetwork pod runs with the node's IP"
+tap_is "$(ip -n "$NS" -o link show type veth | wc -l)" "$veths" "and gets no veth"
+
 # ---- deletion leaves nothing behind ----
-uids="$uid $(node_pod_field staged '{.metadata.uid}') $(node_pod_field crash '{.metadata.uid}')"
+uids="$uid $(node_pod_field staged '{.metadata.uid}') $(node_pod_field crash '{.metadata.uid}') $(node_pod_field hostnet '{.metadata.uid}')"
 $K delete pod web --wait=false >/dev/null 2>&1
 wait_for 30 sh -c "! $K get pod web >/dev/null 2>&1"
 tap_check "deleting the pod stops it and removes the object" -- sh -c "! $K get pod web"
-$K delete pod staged crash --wait=false >/dev/null 2>&1
+$K delete pod staged crash hostnet --wait=false >/dev/null 2>&1
 wait_for 30 sh -c "[ -z \"\$($K get pods -o name 2>/dev/null)\" ]"
 tap_is "$($K get pods -o name 2>&1)" "" "every pod deleted"
 left=0
