@@ -120,12 +120,39 @@ tap_is "$(node_pod_field hostnet '{.status.phase} {.status.podIP}')" "Running 12
   "a hostNetwork pod runs with the node's IP"
 tap_is "$(ip -n "$NS" -o link show type veth | wc -l)" "$veths" "and gets no veth"
 
+# ---- bad specs surface as upstream's reasons ----
+cat <<'Y' | $K apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: noimg}
+spec:
+  containers: [{name: c, image: "busybox:9.9", imagePullPolicy: Never}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nocm}
+spec:
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, "100"]
+    env: [{name: X, valueFrom: {configMapKeyRef: {name: settings, key: missing}}}]
+Y
+wait_for 20 sh -c "$K get pod noimg -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}' | grep -q ErrImageNeverPull"
+tap_is "$(node_pod_field noimg '{.status.phase} {.status.containerStatuses[0].state.waiting.reason}')" \
+  "Pending ErrImageNeverPull" "a missing image with imagePullPolicy Never: ErrImageNeverPull"
+wait_for 20 sh -c "$K get pod nocm -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}' | grep -q CreateContainerConfigError"
+tap_is "$(node_pod_field nocm '{.status.containerStatuses[0].state.waiting.reason}')" \
+  "CreateContainerConfigError" "a missing ConfigMap key: CreateContainerConfigError"
+tap_like "$(node_pod_field nocm '{.status.containerStatuses[0].state.waiting.message}')" \
+  'missing' "its message names the missing key"
+
 # ---- deletion leaves nothing behind ----
-uids="$uid $(node_pod_field staged '{.metadata.uid}') $(node_pod_field crash '{.metadata.uid}') $(node_pod_field hostnet '{.metadata.uid}')"
+uids="$uid $(node_pod_field staged '{.metadata.uid}') $(node_pod_field crash '{.metadata.uid}') $(node_pod_field hostnet '{.metadata.uid}') $(node_pod_field noimg '{.metadata.uid}') $(node_pod_field nocm '{.metadata.uid}')"
 $K delete pod web --wait=false >/dev/null 2>&1
 wait_for 30 sh -c "! $K get pod web >/dev/null 2>&1"
 tap_check "deleting the pod stops it and removes the object" -- sh -c "! $K get pod web"
-$K delete pod staged crash hostnet --wait=false >/dev/null 2>&1
+$K delete pod staged crash hostnet noimg nocm --wait=false >/dev/null 2>&1
 wait_for 30 sh -c "[ -z \"\$($K get pods -o name 2>/dev/null)\" ]"
 tap_is "$($K get pods -o name 2>&1)" "" "every pod deleted"
 left=0
