@@ -38,7 +38,15 @@ J
     \"capacity\": {\"cpu\": \"$cpu\", \"memory\": \"$mem\", \"pods\": \"$pods\"},
     \"allocatable\": {\"cpu\": \"$cpu\", \"memory\": \"$mem\", \"pods\": \"$pods\"},
     \"conditions\": [{\"type\": \"Ready\", \"status\": \"True\", \"reason\": \"KubeletReady\",
-      \"lastHeartbeatTime\": \"$now\", \"lastTransitionTime\": \"$now\"}]}}" >/dev/null
+      \"lastHeartbeatTime\": \"$now\", \"lastTransitionTime\": \"$now\"}]}}" >/dev/null || return 1
+  # A fresh Lease too, so that a node lifecycle controller sees a live node (best effort).
+  $K create -f - >/dev/null 2>&1 <<J
+{"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+ "metadata": {"name": "$name", "namespace": "kube-node-lease"},
+ "spec": {"holderIdentity": "$name", "leaseDurationSeconds": 3600,
+          "renewTime": "$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)"}}
+J
+  return 0
 }
 
 # pod_json NAME CPU [EXTRA_SPEC_JSON_MEMBERS]: a pod requesting CPU (e.g. 100m).
