@@ -17,12 +17,13 @@ static const ctrl_def controllers[] = {
   { "deployment", ctrl_deployment_sync },
   { "endpoints", ctrl_endpoints_sync },
   { "serviceaccount", ctrl_serviceaccount_sync },
+  { "job", ctrl_job_sync },
 };
 #define N_CTRL (sizeof controllers / sizeof controllers[0])
 
 static const char *const watched[] = {
   "/api/v1/pods",     "/apis/apps/v1/replicasets", "/apis/apps/v1/deployments",
-  "/api/v1/services", "/api/v1/namespaces",
+  "/api/v1/services", "/api/v1/namespaces",        "/apis/batch/v1/jobs",
 };
 #define N_WATCH (sizeof watched / sizeof watched[0])
 
