@@ -33,6 +33,9 @@ evs() {
 wait_for 10 sh -c "$K get events -o name | grep -q ."
 tap_like "$(evs big | head -1)" '^FailedScheduling/Warning/default-scheduler: 0/3 nodes are available: 3 Insufficient cpu\.' \
   "a FailedScheduling Warning event says why"
+tap_like "$($K describe pod big | grep FailedScheduling | head -1)" \
+  'Warning +FailedScheduling +.* default-scheduler +0/3 nodes are available: 3 Insufficient cpu\.' \
+  "kubectl describe pod shows the FailedScheduling event"
 tap_is "$(node_of big)" "" "the big pod stays pending"
 
 # A cluster change: a node big enough appears, the pod is retried and bound there.
