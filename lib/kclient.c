@@ -9,6 +9,7 @@
 
 #include "lib/buf.h"
 #include "lib/json.h"
+#include "lib/base64.h"
 #include "lib/kclient.h"
 #include "lib/log.h"
 #include "lib/path.h"
@@ -31,44 +32,6 @@ curl_init_once (void)
 }
 
 /* ---- kubeconfig ------------------------------------------------------------------------ */
-
-static int
-b64val (int c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+' || c == '-')
-    return 62;
-  if (c == '/' || c == '_')
-    return 63;
-  return -1;
-}
-
-static char *
-base64_decode (const char *s)
-{
-  husk_buf b = HUSK_BUF_INIT;
-  unsigned acc = 0;
-  int bits = 0;
-  for (; *s; s++)
-    {
-      int v = b64val ((unsigned char) *s);
-      if (v < 0)
-        continue; /* padding, whitespace */
-      acc = (acc << 6) | (unsigned) v;
-      bits += 6;
-      if (bits >= 8)
-        {
-          bits -= 8;
-          husk_buf_putc (&b, (char) ((acc >> bits) & 0xff));
-        }
-    }
-  return husk_buf_steal (&b);
-}
 
 /* The entry named name in a kubeconfig list ("clusters", "users", "contexts"), its inner
    object (key inner). */
@@ -132,7 +95,10 @@ kclient_config_from_kubeconfig (const char *path, kclient_config *out, husk_erro
   if (out->ca_file == NULL && out->ca_pem == NULL)
     {
       if (ca_data)
-        out->ca_pem = base64_decode (ca_data);
+        {
+          if (husk_base64_decode (ca_data, strlen (ca_data), &out->ca_pem, NULL) < 0)
+            return husk_err (err, EINVAL, "kubeconfig %s: certificate-authority-data is not base64", path);
+        }
       else if (ca_file)
         out->ca_file = relative_to (path, ca_file);
     }

@@ -7,14 +7,15 @@ lib_libhusk_a_SOURCES = \
 	lib/json.h lib/json.c \
 	lib/yaml.h lib/yaml.c \
 	lib/path.h lib/path.c \
-	lib/quantity.h lib/quantity.c
-lib_libhusk_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS)
-LIBHUSK_LIBS = lib/libhusk.a $(JANSSON_LIBS) $(YAML_LIBS) -lpthread
+	lib/quantity.h lib/quantity.c \
+	lib/base64.h lib/base64.c
+lib_libhusk_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(NETTLE_CFLAGS)
+LIBHUSK_LIBS = lib/libhusk.a $(JANSSON_LIBS) $(YAML_LIBS) $(NETTLE_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test-error tests/unit/test-log tests/unit/test-buf \
-	tests/unit/test-json tests/unit/test-yaml tests/unit/test-path
+	tests/unit/test-json tests/unit/test-yaml tests/unit/test-path tests/unit/test-base64
 TESTS += tests/unit/test-error tests/unit/test-log tests/unit/test-buf \
-	tests/unit/test-json tests/unit/test-yaml tests/unit/test-path
+	tests/unit/test-json tests/unit/test-yaml tests/unit/test-path tests/unit/test-base64
 tests_unit_test_error_SOURCES = tests/unit/test-error.c tests/unit/tap.h
 tests_unit_test_error_LDADD = $(LIBHUSK_LIBS)
 tests_unit_test_log_SOURCES = tests/unit/test-log.c tests/unit/tap.h
@@ -36,3 +37,5 @@ TESTS += tests/unit/test-kclient
 tests_unit_test_kclient_SOURCES = tests/unit/test-kclient.c tests/unit/tap.h
 tests_unit_test_kclient_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
 tests_unit_test_kclient_LDADD = $(LIBHUSK_LIBS) $(CURL_LIBS) $(MHD_LIBS)
+tests_unit_test_base64_SOURCES = tests/unit/test-base64.c tests/unit/tap.h
+tests_unit_test_base64_LDADD = $(LIBHUSK_LIBS)

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/json.h"
 #include "src/master/store/store-internal.h"
@@ -229,7 +230,7 @@ post (etcd *e, const char *path, json_t *body_json, bool idempotent, json_t **re
 static json_t *
 b64_json (const void *data, size_t len)
 {
-  char *s = store_b64_encode (data, len);
+  char *s = husk_base64_encode (data, len);
   json_t *j = json_string (s);
   free (s);
   return j;
@@ -267,7 +268,7 @@ kv_key (json_t *kv)
   const char *k = json_string_value (json_object_get (kv, "key"));
   char *out = NULL;
   size_t len;
-  if (!k || store_b64_decode (k, strlen (k), &out, &len) < 0)
+  if (!k || husk_base64_decode (k, strlen (k), &out, &len) < 0)
     return xstrdup ("");
   return out;
 }
@@ -279,7 +280,7 @@ kv_object (json_t *kv, int64_t rev, char **out, size_t *len_out, husk_error **er
   const char *v = json_string_value (json_object_get (kv, "value"));
   _cleanup_free_ char *raw = NULL;
   size_t len = 0;
-  if (!v || store_b64_decode (v, strlen (v), &raw, &len) < 0)
+  if (!v || husk_base64_decode (v, strlen (v), &raw, &len) < 0)
     return husk_err (err, EIO, "etcd: value is not base64");
   size_t pl = strlen (STORE_RV_PREFIX);
   if (len > pl && memcmp (raw, STORE_RV_PREFIX "\"", pl + 1) == 0)

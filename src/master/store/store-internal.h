@@ -53,9 +53,6 @@ char *store_continue_encode (int64_t rev, const char *last_key);
 int store_continue_decode (const char *token, const char *prefix, int64_t *rev, char **last_key,
                            husk_error **err);
 
-/* base64 (standard alphabet, padded). decode returns -1 on bad input. */
-char *store_b64_encode (const void *data, size_t len);
-int store_b64_decode (const char *s, size_t slen, char **out, size_t *out_len);
 
 /* ---- watch hub: one ring of events per resource ---- */
 

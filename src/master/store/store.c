@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/json.h"
 #include "src/master/store/store-internal.h"
@@ -65,87 +66,13 @@ store_is_volatile_resource (const char *resource)
   return streq (resource, "leases") || streq (resource, "events");
 }
 
-/* ---- base64 ---- */
-
-static const char b64_alphabet[]
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *
-store_b64_encode (const void *data, size_t len)
-{
-  const unsigned char *in = data;
-  char *out = xmalloc (4 * ((len + 2) / 3) + 1);
-  size_t o = 0;
-  for (size_t i = 0; i < len; i += 3)
-    {
-      uint32_t v = (uint32_t)in[i] << 16;
-      if (i + 1 < len)
-        v |= (uint32_t)in[i + 1] << 8;
-      if (i + 2 < len)
-        v |= in[i + 2];
-      out[o++] = b64_alphabet[(v >> 18) & 63];
-      out[o++] = b64_alphabet[(v >> 12) & 63];
-      out[o++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
-      out[o++] = i + 2 < len ? b64_alphabet[v & 63] : '=';
-    }
-  out[o] = '\0';
-  return out;
-}
-
-static int
-b64_value (char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+' || c == '-')
-    return 62;
-  if (c == '/' || c == '_')
-    return 63;
-  return -1;
-}
-
-int
-store_b64_decode (const char *s, size_t slen, char **out, size_t *out_len)
-{
-  char *buf = xmalloc (slen / 4 * 3 + 4);
-  size_t o = 0;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < slen; i++)
-    {
-      if (s[i] == '=')
-        break;
-      int v = b64_value (s[i]);
-      if (v < 0)
-        {
-          free (buf);
-          return -1;
-        }
-      acc = (acc << 6) | (uint32_t)v;
-      bits += 6;
-      if (bits >= 8)
-        {
-          bits -= 8;
-          buf[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-  buf[o] = '\0';
-  *out = buf;
-  *out_len = o;
-  return 0;
-}
-
 /* ---- continue tokens ---- */
 
 char *
 store_continue_encode (int64_t rev, const char *last_key)
 {
   _cleanup_free_ char *raw = xasprintf ("%" PRId64 "\n%s", rev, last_key);
-  return store_b64_encode (raw, strlen (raw));
+  return husk_base64_encode (raw, strlen (raw));
 }
 
 int
@@ -154,7 +81,7 @@ store_continue_decode (const char *token, const char *prefix, int64_t *rev, char
 {
   _cleanup_free_ char *raw = NULL;
   size_t len;
-  if (store_b64_decode (token, strlen (token), &raw, &len) < 0 || strlen (raw) != len)
+  if (husk_base64_decode (token, strlen (token), &raw, &len) < 0 || strlen (raw) != len)
     return husk_err (err, STORE_EINVAL, "store: invalid continue token");
   char *nl = strchr (raw, '\n');
   char *end = NULL;

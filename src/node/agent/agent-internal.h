@@ -6,8 +6,6 @@
 
 #include "lib/error.h"
 
-/* Standard base64 (Secret data); returns -EINVAL on bad input. *out is NUL-terminated. */
-int agent_base64_decode (const char *in, char **out, size_t *len);
 /* Go's %q for a string: quotes, backslash escapes, printable UTF-8 kept. */
 char *agent_go_quote (const char *s);
 /* A container object of spec.containers, initContainers or ephemeralContainers by name. */

@@ -2,6 +2,7 @@
    resourceFieldRef (see podspec.h). */
 #include <errno.h>
 
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/json.h"
 #include "src/node/agent/agent-internal.h"
@@ -167,7 +168,7 @@ source_value (json_t *obj, bool secret, const char *key, char **out)
       *out = xstrdup (json_string_value (v));
       return 0;
     }
-  return agent_base64_decode (json_string_value (v), out, NULL);
+  return husk_base64_decode (json_string_value (v), strlen (json_string_value (v)), out, NULL);
 }
 
 static int

@@ -4,63 +4,6 @@
 #include "lib/buf.h"
 #include "src/node/agent/agent-internal.h"
 
-static int
-b64val (unsigned char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
-int
-agent_base64_decode (const char *in, char **out, size_t *len)
-{
-  size_t n = strlen (in), o = 0;
-  char *buf = xmalloc (n / 4 * 3 + 4);
-  uint32_t acc = 0;
-  int bits = 0, pad = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      unsigned char c = in[i];
-      if (c == '=')
-        {
-          pad++;
-          continue;
-        }
-      int v = b64val (c);
-      if (v < 0 || pad)
-        {
-          free (buf);
-          return -EINVAL;
-        }
-      acc = (acc << 6) | v;
-      bits += 6;
-      if (bits >= 8)
-        {
-          bits -= 8;
-          buf[o++] = (acc >> bits) & 0xff;
-        }
-    }
-  if (pad > 2 || (n % 4 != 0))
-    {
-      free (buf);
-      return -EINVAL;
-    }
-  buf[o] = '\0';
-  *out = buf;
-  if (len)
-    *len = o;
-  return 0;
-}
-
 char *
 agent_go_quote (const char *s)
 {

@@ -2,6 +2,7 @@
    as kubelet's MakePayload / CollectData (see volume.h). */
 #include <errno.h>
 
+#include "lib/base64.h"
 #include "lib/json.h"
 #include "src/node/agent/agent-internal.h"
 #include "src/node/agent/podspec.h"
@@ -65,7 +66,7 @@ key_bytes (json_t *obj, bool secret, const char *key, char **data, size_t *len, 
   if (!json_is_string (v))
     return 0;
   *found = true;
-  return agent_base64_decode (json_string_value (v), data, len);
+  return husk_base64_decode (json_string_value (v), strlen (json_string_value (v)), data, len);
 }
 
 /* configMap/secret source (volume or projection) into p. */
@@ -99,7 +100,7 @@ keyed_source (const agent_vol_ctx *ctx, json_t *src, bool secret, mode_t default
             if (m == 1)
               {
                 found = json_is_string (v);
-                if (found && agent_base64_decode (json_string_value (v), &data, &len) < 0)
+                if (found && husk_base64_decode (json_string_value (v), strlen (json_string_value (v)), &data, &len) < 0)
                   return husk_err (err, EINVAL, "configmap \"%s\": key %s: bad base64", name, key);
               }
             else if (key_bytes (obj, secret, key, &data, &len, &found) < 0)
