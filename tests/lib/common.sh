@@ -145,3 +145,32 @@ wait_for() { # wait_for SECS command...
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# ---- a real `husk master` ---------------------------------------------------------------
+# husk_master_launch [husk master flags...]: starts `husk master` with its data in $DATA
+# (a new temp dir when DATA is unset or empty) on 127.0.0.1 with a random port, killed when
+# the script exits, and waits for its kubeconfig. Sets DATA, MASTER_PID, KUBECONFIG, K
+# (kubectl with a private cache dir), API_URL and API_TOKEN. Call again to restart on the
+# same data after stopping MASTER_PID.
+husk_master_launch() {
+  [ -n "${DATA:-}" ] || DATA=$(husk_tmpdir)
+  rm -f "$DATA/admin.kubeconfig"
+  "$HUSK_BUILD_DIR/husk" master --data-dir "$DATA" --bind 127.0.0.1:0 "$@" >>"$DATA/master.log" 2>&1 &
+  MASTER_PID=$!
+  on_exit "kill $MASTER_PID 2>/dev/null; wait $MASTER_PID 2>/dev/null"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$DATA/admin.kubeconfig" ] && break
+    kill -0 "$MASTER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ ! -s "$DATA/admin.kubeconfig" ]; then
+    cat "$DATA/master.log" >&2
+    echo "Bail out! husk master did not start"
+    exit 1
+  fi
+  export KUBECONFIG="$DATA/admin.kubeconfig"
+  K="kubectl --cache-dir $DATA/kube-cache --request-timeout=20s"
+  API_URL=$(awk '/server:/ {print $2}' "$KUBECONFIG")
+  API_TOKEN=$(cat "$DATA/admin-token" 2>/dev/null)
+}

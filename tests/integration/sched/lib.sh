@@ -3,25 +3,11 @@
 # "hollow" nodes: Node objects with a Ready status and allocatable resources, no agent.
 # Source after tests/lib/common.sh.
 
-# sched_master_start [husk master flags...]: sets DATA, KUBECONFIG, K (kubectl).
+# sched_master_start [husk master flags...]: a master (scheduler inside) on a new data dir;
+# sets DATA, MASTER_PID, KUBECONFIG, K (tests/lib/common.sh husk_master_launch).
 sched_master_start() {
   DATA=$(husk_tmpdir)
-  "$HUSK_BUILD_DIR/husk" master --data-dir "$DATA" --bind 127.0.0.1:0 "$@" >"$DATA/master.log" 2>&1 &
-  MASTER_PID=$!
-  on_exit "kill $MASTER_PID 2>/dev/null; wait $MASTER_PID 2>/dev/null"
-  local i
-  for i in $(seq 1 100); do
-    [ -s "$DATA/admin.kubeconfig" ] && break
-    kill -0 "$MASTER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ ! -s "$DATA/admin.kubeconfig" ]; then
-    cat "$DATA/master.log" >&2
-    echo "Bail out! husk master did not start"
-    exit 1
-  fi
-  export KUBECONFIG="$DATA/admin.kubeconfig"
-  K="kubectl --cache-dir $DATA/kube-cache --request-timeout=20s"
+  husk_master_launch "$@"
 }
 
 # hollow_node NAME CPU MEMORY PODS [LABELS_JSON] [TAINTS_JSON]
