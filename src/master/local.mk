@@ -185,7 +185,8 @@ HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
 noinst_LIBRARIES += src/master/ctrl/libctrl.a
 src_master_ctrl_libctrl_a_SOURCES = src/master/ctrl/manager.h src/master/ctrl/ctrl-internal.h \
 	src/master/ctrl/manager.c src/master/ctrl/replicaset.c src/master/ctrl/deployment.c \
-	src/master/ctrl/endpoints.c src/master/ctrl/serviceaccount.c src/master/ctrl/job.c
+	src/master/ctrl/endpoints.c src/master/ctrl/serviceaccount.c src/master/ctrl/job.c \
+	src/master/ctrl/cronjob.c
 src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm

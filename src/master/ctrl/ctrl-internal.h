@@ -28,6 +28,7 @@ int ctrl_deployment_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_endpoints_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_serviceaccount_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_job_sync (ctrl_ctx *c, husk_error **err);
+int ctrl_cronjob_sync (ctrl_ctx *c, husk_error **err);
 
 /* GET path (a list); *items gets its items array (a new reference). */
 int ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err);

@@ -18,12 +18,18 @@ static const ctrl_def controllers[] = {
   { "endpoints", ctrl_endpoints_sync },
   { "serviceaccount", ctrl_serviceaccount_sync },
   { "job", ctrl_job_sync },
+  { "cronjob", ctrl_cronjob_sync },
 };
 #define N_CTRL (sizeof controllers / sizeof controllers[0])
 
 static const char *const watched[] = {
-  "/api/v1/pods",     "/apis/apps/v1/replicasets", "/apis/apps/v1/deployments",
-  "/api/v1/services", "/api/v1/namespaces",        "/apis/batch/v1/jobs",
+  "/api/v1/pods",
+  "/apis/apps/v1/replicasets",
+  "/apis/apps/v1/deployments",
+  "/api/v1/services",
+  "/api/v1/namespaces",
+  "/apis/batch/v1/jobs",
+  "/apis/batch/v1/cronjobs",
 };
 #define N_WATCH (sizeof watched / sizeof watched[0])
 
