@@ -217,17 +217,7 @@ sync_one (ctrl_ctx *c, json_t *cj, json_t *jobs, int64_t now, husk_error **err)
   if (json_equal (status, json_object_get (cj, "status")))
     return 0;
   json_object_set (cj, "status", status);
-  _cleanup_free_ char *path
-      = xasprintf ("/apis/batch/v1/namespaces/%s/cronjobs/%s/status", ns, name);
-  long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, cj, NULL, &code, err);
-  if (ret < 0 && (code == 409 || code == 404))
-    {
-      husk_error_free (*err);
-      *err = NULL;
-      return 0;
-    }
-  return ret;
+  return ctrl_put (c, "/apis/batch/v1", "cronjobs", cj, "/status", err);
 }
 
 int

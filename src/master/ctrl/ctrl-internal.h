@@ -32,6 +32,13 @@ int ctrl_cronjob_sync (ctrl_ctx *c, husk_error **err);
 
 /* GET path (a list); *items gets its items array (a new reference). */
 int ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err);
+/* For a write that failed because the object changed (409) or went away (404): not an
+   error, the next pass starts from fresh lists. Clears *err then and returns 0. */
+int ctrl_tolerate_stale (int ret, long code, husk_error **err);
+/* PUTs obj (with the resourceVersion it was read at) to
+   <prefix>/namespaces/<ns>/<plural>/<name><sub>, e.g. prefix "/apis/apps/v1", sub "/status". */
+int ctrl_put (ctrl_ctx *c, const char *prefix, const char *plural, json_t *obj, const char *sub,
+              husk_error **err);
 /* The uid of obj's controller ownerReference, or NULL. */
 const char *ctrl_controller_uid (const json_t *obj);
 /* metadata.deletionTimestamp is set. */

@@ -77,25 +77,6 @@ template_matches (const json_t *rs, const json_t *dtmpl)
   return json_equal (a, b);
 }
 
-/* PUT obj back (metadata.resourceVersion as listed). A conflict or a vanished object is not
-   an error: the next pass starts from fresh lists. */
-static int
-put (ctrl_ctx *c, const char *kind_path, json_t *obj, const char *sub, husk_error **err)
-{
-  _cleanup_free_ char *path = xasprintf ("/apis/apps/v1/namespaces/%s/%s/%s%s",
-                                         husk_json_path_str (obj, "metadata.namespace"), kind_path,
-                                         husk_json_path_str (obj, "metadata.name"), sub);
-  long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, obj, NULL, &code, err);
-  if (ret < 0 && (code == 409 || code == 404))
-    {
-      husk_error_free (*err);
-      *err = NULL;
-      return 0;
-    }
-  return ret;
-}
-
 static int
 scale_rs (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t desired, json_int_t max,
           husk_error **err)
@@ -112,7 +93,7 @@ scale_rs (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t desired, json
   set_annotation (rs, DESIRED_ANN, buf);
   snprintf (buf, sizeof buf, "%lld", (long long)max);
   set_annotation (rs, MAX_ANN, buf);
-  return put (c, "replicasets", rs, "", err);
+  return ctrl_put (c, "/apis/apps/v1", "replicasets", rs, "", err);
 }
 
 static int
@@ -162,7 +143,7 @@ create_rs (ctrl_ctx *c, json_t *d, const char *hash, long revision, json_int_t r
         json_object_set_new (d, "status", st = json_object ());
       json_object_set_new (st, "collisionCount",
                            json_integer (int_at (d, "status.collisionCount", 0) + 1));
-      return put (c, "deployments", d, "/status", err);
+      return ctrl_put (c, "/apis/apps/v1", "deployments", d, "/status", err);
     }
   return ret;
 }
@@ -228,7 +209,7 @@ sync_status (ctrl_ctx *c, json_t *d, json_t *new_rs, json_t **old, size_t n_old,
   if (json_equal (status, json_object_get (d, "status")))
     return 0;
   json_object_set (d, "status", status);
-  return put (c, "deployments", d, "/status", err);
+  return ctrl_put (c, "/apis/apps/v1", "deployments", d, "/status", err);
 }
 
 /* Every owned ReplicaSet's status describes its current spec: the rollout arithmetic may
@@ -379,7 +360,7 @@ sync_one (ctrl_ctx *c, json_t *d, json_t *rss, husk_error **err)
   if (revision_of (new_rs) <= max_rev)
     {
       set_annotation (new_rs, REV_ANN, rev);
-      return put (c, "replicasets", new_rs, "", err);
+      return ctrl_put (c, "/apis/apps/v1", "replicasets", new_rs, "", err);
     }
   snprintf (rev, sizeof rev, "%ld", revision_of (new_rs));
   json_t *dann = husk_json_path (d, "metadata.annotations");
@@ -387,7 +368,7 @@ sync_one (ctrl_ctx *c, json_t *d, json_t *rss, husk_error **err)
   if (!drev || !streq (drev, rev))
     {
       set_annotation (d, REV_ANN, rev);
-      return put (c, "deployments", d, "", err);
+      return ctrl_put (c, "/apis/apps/v1", "deployments", d, "", err);
     }
   if (!json_is_true (husk_json_path (d, "spec.paused")) && observed (new_rs, old, n_old))
     {

@@ -124,13 +124,7 @@ apply (ctrl_ctx *c, const char *coll, const char *name, json_t *body, const char
       _cleanup_free_ char *path = xasprintf ("%s/%s", coll, name);
       ret = kclient_json (c->k, "PUT", path, NULL, body, NULL, &code, err);
     }
-  if (ret < 0 && (code == 409 || code == 404))
-    {
-      husk_error_free (*err);
-      *err = NULL;
-      return 0;
-    }
-  return ret;
+  return ctrl_tolerate_stale (ret, code, err);
 }
 
 static json_t *

@@ -103,18 +103,7 @@ put_status (ctrl_ctx *c, json_t *job, json_t *status, husk_error **err)
   if (json_equal (status, json_object_get (job, "status")))
     return 0;
   json_object_set (job, "status", status);
-  _cleanup_free_ char *path = xasprintf ("/apis/batch/v1/namespaces/%s/jobs/%s/status",
-                                         husk_json_path_str (job, "metadata.namespace"),
-                                         husk_json_path_str (job, "metadata.name"));
-  long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, job, NULL, &code, err);
-  if (ret < 0 && (code == 409 || code == 404))
-    {
-      husk_error_free (*err);
-      *err = NULL;
-      return 0;
-    }
-  return ret;
+  return ctrl_put (c, "/apis/batch/v1", "jobs", job, "/status", err);
 }
 
 /* A finished Job: deleted ttlSecondsAfterFinished after it finished. */

@@ -202,6 +202,30 @@ ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
   return 0;
 }
 
+int
+ctrl_tolerate_stale (int ret, long code, husk_error **err)
+{
+  if (ret < 0 && (code == 409 || code == 404))
+    {
+      husk_error_free (*err);
+      *err = NULL;
+      return 0;
+    }
+  return ret;
+}
+
+int
+ctrl_put (ctrl_ctx *c, const char *prefix, const char *plural, json_t *obj, const char *sub,
+          husk_error **err)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/namespaces/%s/%s/%s%s", prefix,
+                                         husk_json_path_str (obj, "metadata.namespace"), plural,
+                                         husk_json_path_str (obj, "metadata.name"), sub);
+  long code = 0;
+  int ret = kclient_json (c->k, "PUT", path, NULL, obj, NULL, &code, err);
+  return ctrl_tolerate_stale (ret, code, err);
+}
+
 const char *
 ctrl_controller_uid (const json_t *obj)
 {

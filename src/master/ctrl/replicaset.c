@@ -76,19 +76,7 @@ update_status (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t labeled,
       && int_at (old, "observedGeneration", -1) == gen)
     return 0;
   json_object_set (rs, "status", st);
-  _cleanup_free_ char *path = xasprintf ("/apis/apps/v1/namespaces/%s/replicasets/%s/status",
-                                         husk_json_path_str (rs, "metadata.namespace"),
-                                         husk_json_path_str (rs, "metadata.name"));
-  long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, rs, NULL, &code, err);
-  if (ret < 0 && (code == 409 || code == 404))
-    {
-      /* Changed or gone meanwhile: the next pass sees the new version. */
-      husk_error_free (*err);
-      *err = NULL;
-      return 0;
-    }
-  return ret;
+  return ctrl_put (c, "/apis/apps/v1", "replicasets", rs, "/status", err);
 }
 
 static int
