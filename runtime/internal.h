@@ -222,7 +222,6 @@ typedef struct rt_cgroup
   char *rel;      /* relative to the mount, leading '/' */
   char *created;  /* topmost directory this runtime created (removed on delete); may be NULL */
 } rt_cgroup;
-int rt_cgroup_mountpoint (const char **out, husk_error **err);
 int rt_cgroup_resolve (const char *cgroups_path, const char *id, rt_cgroup *out,
                        husk_error **err);
 int rt_cgroup_create (rt_cgroup *cg, husk_error **err);

@@ -94,6 +94,9 @@ json_t *rt_features (void);
    returns its status as a shell would. */
 int rt_wait_forward (pid_t pid);
 
+/* Where cgroup v2 is mounted (read once from /proc/self/mountinfo; ENOENT when it is not). */
+int rt_cgroup_mountpoint (const char **out, husk_error **err);
+
 /* Parses "KILL", "SIGKILL", "9". Returns the number or -1. */
 int rt_signal_parse (const char *s);
 

@@ -19,6 +19,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/path.h"
+#include "runtime/runtime.h"
 #include "src/node/agent/events.h"
 #include "src/node/node-internal.h"
 
@@ -121,39 +122,14 @@ first_ipv4 (void)
   return found ? found : xstrdup ("127.0.0.1");
 }
 
-static int
-cgroup2_mount (char **out, husk_error **err)
-{
-  _cleanup_fclose_ FILE *f = fopen ("/proc/self/mountinfo", "re");
-  if (f == NULL)
-    return husk_err_errno (err, "open /proc/self/mountinfo");
-  _cleanup_free_ char *line = NULL;
-  size_t cap = 0;
-  while (getline (&line, &cap, f) > 0)
-    {
-      char *sep = strstr (line, " - ");
-      if (sep == NULL || strncmp (sep + 3, "cgroup2 ", 8) != 0)
-        continue;
-      char *save = NULL, *tok = strtok_r (line, " ", &save);
-      for (int i = 0; tok && i < 4; i++)
-        tok = strtok_r (NULL, " ", &save);
-      if (tok)
-        {
-          *out = xstrdup (tok);
-          return 0;
-        }
-    }
-  return husk_err (err, ENOENT, "cgroup v2 is not mounted: the node agent needs it");
-}
-
 /* The pod cgroup parent, and whether limits can be enforced there. */
 static int
 setup_cgroups (node_agent *a, husk_error **err)
 {
-  _cleanup_free_ char *mnt = NULL;
-  int r = cgroup2_mount (&mnt, err);
+  const char *mnt = NULL;
+  int r = rt_cgroup_mountpoint (&mnt, err);
   if (r < 0)
-    return r;
+    return husk_err_wrap (err, "the node agent needs cgroup v2");
   a->cgroup_rel = xstrdup ("husk");
   a->cgroup_root = xasprintf ("%s/husk", mnt);
   if (mkdir (a->cgroup_root, 0755) < 0 && errno != EEXIST)
