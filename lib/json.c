@@ -84,6 +84,13 @@ husk_json_path_str (const json_t *root, const char *dotted)
   return json_string_value (husk_json_path (root, dotted));
 }
 
+json_int_t
+husk_json_path_int (const json_t *root, const char *dotted, json_int_t dflt)
+{
+  json_t *v = husk_json_path (root, dotted);
+  return json_is_integer (v) ? json_integer_value (v) : dflt;
+}
+
 const char *
 husk_json_type_name (const json_t *j)
 {

@@ -21,6 +21,8 @@ char *husk_json_dump (const json_t *j);
 json_t *husk_json_path (const json_t *root, const char *dotted);
 /* The string at a dotted path, or NULL when absent or not a string. */
 const char *husk_json_path_str (const json_t *root, const char *dotted);
+/* The integer at a dotted path, or dflt when absent or not an integer. */
+json_int_t husk_json_path_int (const json_t *root, const char *dotted, json_int_t dflt);
 
 /* Typed member access for decoders that must name the JSON path of a bad field.
    `where` is the path of obj (e.g. "process"); on a wrong type the error reads

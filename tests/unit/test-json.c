@@ -14,6 +14,10 @@ main (void)
   is_str (husk_json_path_str (j, "spec.containers.0.image"), "busybox", "array index in path");
   ok (husk_json_path (j, "spec.containers.1") == NULL, "out of range index is NULL");
   ok (husk_json_path (j, "metadata.name.x") == NULL, "path through a string is NULL");
+  _cleanup_json_ json_t *n = json_pack ("{s:{s:i,s:s}}", "spec", "replicas", 3, "s", "3");
+  is_int (husk_json_path_int (n, "spec.replicas", -1), 3, "path_int reads an integer");
+  is_int (husk_json_path_int (n, "spec.s", -1), -1, "path_int: a string gives the default");
+  is_int (husk_json_path_int (n, "spec.none", 7), 7, "path_int: absent gives the default");
 
   _cleanup_free_ char *dumped = husk_json_dump (j);
   is_str (dumped, doc, "compact dump keeps order");

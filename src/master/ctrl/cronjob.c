@@ -13,13 +13,6 @@
 #include "src/master/ctrl/ctrl-internal.h"
 #include "src/master/ctrl/logic.h"
 
-static json_int_t
-int_at (const json_t *o, const char *path, json_int_t dflt)
-{
-  json_t *v = husk_json_path (o, path);
-  return json_is_integer (v) ? json_integer_value (v) : dflt;
-}
-
 static char *
 fmt_time (int64_t t)
 {
@@ -160,7 +153,7 @@ sync_one (ctrl_ctx *c, json_t *cj, json_t *jobs, int64_t now, husk_error **err)
       int64_t most = 0;
       ctrl_missed missed = CTRL_NONE_MISSED;
       ret = ctrl_cron_most_recent (cron, earliest, now,
-                                   int_at (cj, "spec.startingDeadlineSeconds", -1), &most, &missed,
+                                   husk_json_path_int (cj, "spec.startingDeadlineSeconds", -1), &most, &missed,
                                    err);
       ctrl_cron_free (cron);
       if (ret < 0)
@@ -211,8 +204,8 @@ sync_one (ctrl_ctx *c, json_t *cj, json_t *jobs, int64_t now, husk_error **err)
       _cleanup_free_ char *ts_ok = fmt_time (last_ok);
       json_object_set_new (status, "lastSuccessfulTime", json_string (ts_ok));
     }
-  trim_history (c, mine, n, "Complete", int_at (cj, "spec.successfulJobsHistoryLimit", 3));
-  trim_history (c, mine, n, "Failed", int_at (cj, "spec.failedJobsHistoryLimit", 1));
+  trim_history (c, mine, n, "Complete", husk_json_path_int (cj, "spec.successfulJobsHistoryLimit", 3));
+  trim_history (c, mine, n, "Failed", husk_json_path_int (cj, "spec.failedJobsHistoryLimit", 1));
 
   if (json_equal (status, json_object_get (cj, "status")))
     return 0;

@@ -32,6 +32,12 @@ int ctrl_cronjob_sync (ctrl_ctx *c, husk_error **err);
 
 /* GET path (a list); *items gets its items array (a new reference). */
 int ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err);
+/* The metadata of a new pod for owner (kind in api_version) from owner's spec.template:
+   the template's metadata, generateName "<owner>-", the namespace and a controller
+   ownerReference. The caller may add labels, then ctrl_create_pod posts it. */
+json_t *ctrl_pod_meta (const json_t *owner, const char *api_version, const char *kind);
+/* POSTs a pod with meta and owner's spec.template.spec. */
+int ctrl_create_pod (ctrl_ctx *c, const json_t *owner, json_t *meta, husk_error **err);
 /* For a write that failed because the object changed (409) or went away (404): not an
    error, the next pass starts from fresh lists. Clears *err then and returns 0. */
 int ctrl_tolerate_stale (int ret, long code, husk_error **err);

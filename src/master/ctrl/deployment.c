@@ -19,13 +19,6 @@
 #define DESIRED_ANN "deployment.kubernetes.io/desired-replicas"
 #define MAX_ANN     "deployment.kubernetes.io/max-replicas"
 
-static json_int_t
-int_at (const json_t *o, const char *path, json_int_t dflt)
-{
-  json_t *v = husk_json_path (o, path);
-  return json_is_integer (v) ? json_integer_value (v) : dflt;
-}
-
 static long
 revision_of (const json_t *obj)
 {
@@ -83,7 +76,7 @@ scale_rs (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t desired, json
 {
   char buf[32];
   json_t *spec = json_object_get (rs, "spec");
-  bool same = int_at (rs, "spec.replicas", 1) == replicas;
+  bool same = husk_json_path_int (rs, "spec.replicas", 1) == replicas;
   json_t *ann = husk_json_path (rs, "metadata.annotations");
   snprintf (buf, sizeof buf, "%lld", (long long)desired);
   const char *cur = json_string_value (json_object_get (ann, DESIRED_ANN));
@@ -123,7 +116,7 @@ create_rs (ctrl_ctx *c, json_t *d, const char *hash, long revision, json_int_t r
   snprintf (des, sizeof des, "%lld", (long long)desired);
   snprintf (mx, sizeof mx, "%lld", (long long)max);
   json_t *ann = json_pack ("{s:s, s:s, s:s}", REV_ANN, rev, DESIRED_ANN, des, MAX_ANN, mx);
-  json_int_t min_ready = int_at (d, "spec.minReadySeconds", 0);
+  json_int_t min_ready = husk_json_path_int (d, "spec.minReadySeconds", 0);
   _cleanup_json_ json_t *rs = json_pack (
       "{s:s, s:s, s:{s:s, s:s, s:O, s:o, s:[o]}, s:{s:I, s:I, s:O, s:O}}", "apiVersion", "apps/v1",
       "kind", "ReplicaSet", "metadata", "name", name, "namespace", ns, "labels", tl, "annotations",
@@ -142,7 +135,7 @@ create_rs (ctrl_ctx *c, json_t *d, const char *hash, long revision, json_int_t r
       if (!json_is_object (st))
         json_object_set_new (d, "status", st = json_object ());
       json_object_set_new (st, "collisionCount",
-                           json_integer (int_at (d, "status.collisionCount", 0) + 1));
+                           json_integer (husk_json_path_int (d, "status.collisionCount", 0) + 1));
       return ctrl_put (c, "/apis/apps/v1", "deployments", d, "/status", err);
     }
   return ret;
@@ -159,11 +152,11 @@ cmp_revision (const void *a, const void *b)
 static int
 cleanup_history (ctrl_ctx *c, json_t *d, json_t **old, size_t n_old, husk_error **err)
 {
-  json_int_t limit = int_at (d, "spec.revisionHistoryLimit", 10);
+  json_int_t limit = husk_json_path_int (d, "spec.revisionHistoryLimit", 10);
   _cleanup_free_ json_t **idle = xmalloc ((n_old + 1) * sizeof *idle);
   size_t n = 0;
   for (size_t i = 0; i < n_old; i++)
-    if (int_at (old[i], "spec.replicas", 1) == 0 && int_at (old[i], "status.replicas", 0) == 0)
+    if (husk_json_path_int (old[i], "spec.replicas", 1) == 0 && husk_json_path_int (old[i], "status.replicas", 0) == 0)
       idle[n++] = old[i];
   if ((json_int_t)n <= limit)
     return 0;
@@ -195,10 +188,10 @@ sync_status (ctrl_ctx *c, json_t *d, json_t *new_rs, json_t **old, size_t n_old,
       json_t *rs = i < n_old ? old[i] : new_rs;
       st[i] = (ctrl_rs_status){
         .name = husk_json_path_str (rs, "metadata.name"),
-        .spec_replicas = (int32_t)int_at (rs, "spec.replicas", 1),
-        .replicas = (int32_t)int_at (rs, "status.replicas", 0),
-        .ready = (int32_t)int_at (rs, "status.readyReplicas", 0),
-        .available = (int32_t)int_at (rs, "status.availableReplicas", 0),
+        .spec_replicas = (int32_t)husk_json_path_int (rs, "spec.replicas", 1),
+        .replicas = (int32_t)husk_json_path_int (rs, "status.replicas", 0),
+        .ready = (int32_t)husk_json_path_int (rs, "status.readyReplicas", 0),
+        .available = (int32_t)husk_json_path_int (rs, "status.availableReplicas", 0),
         .is_new = i >= n_old,
       };
     }
@@ -221,7 +214,7 @@ observed (json_t *new_rs, json_t **old, size_t n_old)
     {
       json_t *rs = i < n_old ? old[i] : new_rs;
       if (rs
-          && int_at (rs, "status.observedGeneration", -1) < int_at (rs, "metadata.generation", 0))
+          && husk_json_path_int (rs, "status.observedGeneration", -1) < husk_json_path_int (rs, "metadata.generation", 0))
         return false;
     }
   return true;
@@ -231,35 +224,35 @@ static int
 rolling (ctrl_ctx *c, json_t *d, json_t *new_rs, json_t **old, size_t n_old, json_int_t desired,
          int32_t surge, int32_t unavail, husk_error **err)
 {
-  json_int_t total = int_at (new_rs, "spec.replicas", 1), old_total = 0;
+  json_int_t total = husk_json_path_int (new_rs, "spec.replicas", 1), old_total = 0;
   for (size_t i = 0; i < n_old; i++)
-    old_total += int_at (old[i], "spec.replicas", 1);
+    old_total += husk_json_path_int (old[i], "spec.replicas", 1);
   total += old_total;
   json_int_t max = desired + surge;
   if (old_total == 0)
     return scale_rs (c, new_rs, desired, desired, max, err);
   int32_t nr = ctrl_rollout_new_replicas ((int32_t)desired, surge, (int32_t)total,
-                                          (int32_t)int_at (new_rs, "spec.replicas", 1));
+                                          (int32_t)husk_json_path_int (new_rs, "spec.replicas", 1));
   int ret = scale_rs (c, new_rs, nr, desired, max, err);
   if (ret < 0)
     return ret;
   _cleanup_free_ ctrl_rs *ors = xcalloc (n_old + 1, sizeof *ors);
   for (size_t i = 0; i < n_old; i++)
     {
-      int32_t r = (int32_t)int_at (old[i], "spec.replicas", 1);
-      int32_t a = (int32_t)int_at (old[i], "status.availableReplicas", 0);
+      int32_t r = (int32_t)husk_json_path_int (old[i], "spec.replicas", 1);
+      int32_t a = (int32_t)husk_json_path_int (old[i], "status.availableReplicas", 0);
       ors[i] = (ctrl_rs){ .replicas = r,
                           .available = a < r ? a : r,
                           .created = ctrl_time_parse (
                               husk_json_path_str (old[i], "metadata.creationTimestamp")) };
     }
   ctrl_rs nrs
-      = { .replicas = nr, .available = (int32_t)int_at (new_rs, "status.availableReplicas", 0) };
+      = { .replicas = nr, .available = (int32_t)husk_json_path_int (new_rs, "status.availableReplicas", 0) };
   if (nrs.available > nr)
     nrs.available = nr;
   ctrl_rollout_scale_down_old ((int32_t)desired, unavail, ors, n_old, &nrs);
   for (size_t i = 0; i < n_old; i++)
-    if (ors[i].replicas != int_at (old[i], "spec.replicas", 1))
+    if (ors[i].replicas != husk_json_path_int (old[i], "spec.replicas", 1))
       {
         ret = scale_rs (c, old[i], ors[i].replicas, desired, max, err);
         if (ret < 0)
@@ -275,14 +268,14 @@ recreate (ctrl_ctx *c, json_t *new_rs, json_t **old, size_t n_old, json_int_t de
   bool old_running = false;
   for (size_t i = 0; i < n_old; i++)
     {
-      if (int_at (old[i], "spec.replicas", 1) > 0)
+      if (husk_json_path_int (old[i], "spec.replicas", 1) > 0)
         {
           int ret = scale_rs (c, old[i], 0, desired, desired, err);
           if (ret < 0)
             return ret;
           old_running = true;
         }
-      if (int_at (old[i], "status.replicas", 0) > 0)
+      if (husk_json_path_int (old[i], "status.replicas", 0) > 0)
         old_running = true;
     }
   if (old_running)
@@ -320,7 +313,7 @@ sync_one (ctrl_ctx *c, json_t *d, json_t *rss, husk_error **err)
           max_rev = r;
       }
   }
-  json_int_t desired = int_at (d, "spec.replicas", 1);
+  json_int_t desired = husk_json_path_int (d, "spec.replicas", 1);
   const char *strategy = husk_json_path_str (d, "spec.strategy.type");
   bool is_recreate = strategy && streq (strategy, "Recreate");
   int32_t surge = 0, unavail = 0;
@@ -345,8 +338,8 @@ sync_one (ctrl_ctx *c, json_t *d, json_t *rss, husk_error **err)
       bool old_active = false;
       for (size_t j = 0; j < n_old; j++)
         {
-          old_total += int_at (old[j], "spec.replicas", 1);
-          old_active |= int_at (old[j], "status.replicas", 0) > 0;
+          old_total += husk_json_path_int (old[j], "spec.replicas", 1);
+          old_active |= husk_json_path_int (old[j], "status.replicas", 0) > 0;
         }
       json_int_t start = is_recreate ? (old_total || old_active ? 0 : desired)
                                      : ctrl_rollout_new_replicas ((int32_t)desired, surge,

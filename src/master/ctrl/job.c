@@ -14,13 +14,6 @@
 #include "src/master/ctrl/ctrl-internal.h"
 #include "src/master/ctrl/logic.h"
 
-static json_int_t
-int_at (const json_t *o, const char *path, json_int_t dflt)
-{
-  json_t *v = husk_json_path (o, path);
-  return json_is_integer (v) ? json_integer_value (v) : dflt;
-}
-
 /* The condition of that type with status True, or NULL. */
 static json_t *
 condition_true (const json_t *obj, const char *type)
@@ -40,14 +33,9 @@ condition_true (const json_t *obj, const char *type)
 static int
 create_pod (ctrl_ctx *c, const json_t *job, husk_error **err)
 {
-  const char *ns = husk_json_path_str (job, "metadata.namespace");
   const char *name = husk_json_path_str (job, "metadata.name");
   const char *uid = husk_json_path_str (job, "metadata.uid");
-  json_t *tmpl = husk_json_path (job, "spec.template");
-  json_t *tmeta = json_object_get (tmpl, "metadata");
-  _cleanup_json_ json_t *meta = json_is_object (tmeta) ? json_deep_copy (tmeta) : json_object ();
-  json_object_del (meta, "name");
-  json_object_del (meta, "creationTimestamp");
+  _cleanup_json_ json_t *meta = ctrl_pod_meta (job, "batch/v1", "Job");
   json_t *labels = json_object_get (meta, "labels");
   if (!json_is_object (labels))
     json_object_set_new (meta, "labels", labels = json_object ());
@@ -55,16 +43,7 @@ create_pod (ctrl_ctx *c, const json_t *job, husk_error **err)
   json_object_set_new (labels, "job-name", json_string (name));
   json_object_set_new (labels, "batch.kubernetes.io/controller-uid", json_string (uid));
   json_object_set_new (labels, "controller-uid", json_string (uid));
-  _cleanup_free_ char *gen = xasprintf ("%s-", name);
-  json_object_set_new (meta, "generateName", json_string (gen));
-  json_object_set_new (meta, "namespace", json_string (ns));
-  json_object_set_new (meta, "ownerReferences",
-                       json_pack ("[o]", ctrl_owner_ref ("batch/v1", "Job", job)));
-  json_t *spec = json_object_get (tmpl, "spec");
-  _cleanup_json_ json_t *pod = json_pack ("{s:s, s:s, s:O, s:O}", "apiVersion", "v1", "kind", "Pod",
-                                          "metadata", meta, "spec", spec ? spec : json_null ());
-  _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods", ns);
-  return kclient_json (c->k, "POST", path, NULL, pod, NULL, NULL, err);
+  return ctrl_create_pod (c, job, meta, err);
 }
 
 static void
@@ -185,15 +164,15 @@ sync_one (ctrl_ctx *c, json_t *job, json_t *pods, int64_t now, husk_error **err)
       }
   }
   /* Pods removed by someone else keep counting. */
-  if (int_at (status, "succeeded", 0) > succeeded)
-    succeeded = int_at (status, "succeeded", 0);
-  if (int_at (status, "failed", 0) > failed)
-    failed = int_at (status, "failed", 0);
+  if (husk_json_path_int (status, "succeeded", 0) > succeeded)
+    succeeded = husk_json_path_int (status, "succeeded", 0);
+  if (husk_json_path_int (status, "failed", 0) > failed)
+    failed = husk_json_path_int (status, "failed", 0);
 
   json_t *completions = husk_json_path (job, "spec.completions");
-  json_int_t parallelism = int_at (job, "spec.parallelism", 1);
-  json_int_t backoff_limit = int_at (job, "spec.backoffLimit", 6);
-  json_int_t deadline = int_at (job, "spec.activeDeadlineSeconds", -1);
+  json_int_t parallelism = husk_json_path_int (job, "spec.parallelism", 1);
+  json_int_t backoff_limit = husk_json_path_int (job, "spec.backoffLimit", 6);
+  json_int_t deadline = husk_json_path_int (job, "spec.activeDeadlineSeconds", -1);
   int64_t start = ctrl_time_parse (json_string_value (json_object_get (status, "startTime")));
   const char *fail_reason = NULL, *fail_text = NULL;
   if (fail_msg)

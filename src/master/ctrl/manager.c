@@ -202,6 +202,33 @@ ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
   return 0;
 }
 
+json_t *
+ctrl_pod_meta (const json_t *owner, const char *api_version, const char *kind)
+{
+  json_t *tmeta = husk_json_path (owner, "spec.template.metadata");
+  json_t *meta = json_is_object (tmeta) ? json_deep_copy (tmeta) : json_object ();
+  json_object_del (meta, "name");
+  json_object_del (meta, "creationTimestamp");
+  _cleanup_free_ char *gen = xasprintf ("%s-", husk_json_path_str (owner, "metadata.name"));
+  json_object_set_new (meta, "generateName", json_string (gen));
+  json_object_set_new (meta, "namespace",
+                       json_string (husk_json_path_str (owner, "metadata.namespace")));
+  json_object_set_new (meta, "ownerReferences",
+                       json_pack ("[o]", ctrl_owner_ref (api_version, kind, owner)));
+  return meta;
+}
+
+int
+ctrl_create_pod (ctrl_ctx *c, const json_t *owner, json_t *meta, husk_error **err)
+{
+  json_t *spec = husk_json_path (owner, "spec.template.spec");
+  _cleanup_json_ json_t *pod = json_pack ("{s:s, s:s, s:O, s:O}", "apiVersion", "v1", "kind", "Pod",
+                                          "metadata", meta, "spec", spec ? spec : json_null ());
+  _cleanup_free_ char *path
+      = xasprintf ("/api/v1/namespaces/%s/pods", husk_json_path_str (owner, "metadata.namespace"));
+  return kclient_json (c->k, "POST", path, NULL, pod, NULL, NULL, err);
+}
+
 int
 ctrl_tolerate_stale (int ret, long code, husk_error **err)
 {

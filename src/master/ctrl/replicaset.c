@@ -17,23 +17,8 @@
 static int
 create_pod (ctrl_ctx *c, const json_t *rs, husk_error **err)
 {
-  const char *ns = husk_json_path_str (rs, "metadata.namespace");
-  const char *name = husk_json_path_str (rs, "metadata.name");
-  json_t *tmpl = husk_json_path (rs, "spec.template");
-  json_t *tmeta = json_object_get (tmpl, "metadata");
-  _cleanup_json_ json_t *meta = json_is_object (tmeta) ? json_deep_copy (tmeta) : json_object ();
-  json_object_del (meta, "name");
-  json_object_del (meta, "creationTimestamp");
-  _cleanup_free_ char *gen = xasprintf ("%s-", name);
-  json_object_set_new (meta, "generateName", json_string (gen));
-  json_object_set_new (meta, "namespace", json_string (ns));
-  json_object_set_new (meta, "ownerReferences",
-                       json_pack ("[o]", ctrl_owner_ref ("apps/v1", "ReplicaSet", rs)));
-  json_t *spec = json_object_get (tmpl, "spec");
-  _cleanup_json_ json_t *pod = json_pack ("{s:s, s:s, s:O, s:O}", "apiVersion", "v1", "kind", "Pod",
-                                          "metadata", meta, "spec", spec ? spec : json_null ());
-  _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods", ns);
-  return kclient_json (c->k, "POST", path, NULL, pod, NULL, NULL, err);
+  _cleanup_json_ json_t *meta = ctrl_pod_meta (rs, "apps/v1", "ReplicaSet");
+  return ctrl_create_pod (c, rs, meta, err);
 }
 
 static int
@@ -53,27 +38,20 @@ delete_pod (ctrl_ctx *c, const json_t *pod, husk_error **err)
   return ret;
 }
 
-static json_int_t
-int_at (const json_t *o, const char *path, json_int_t dflt)
-{
-  json_t *v = husk_json_path (o, path);
-  return json_is_integer (v) ? json_integer_value (v) : dflt;
-}
-
 static int
 update_status (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t labeled, json_int_t ready,
                json_int_t available, husk_error **err)
 {
   json_t *old = json_object_get (rs, "status");
-  json_int_t gen = int_at (rs, "metadata.generation", 0);
+  json_int_t gen = husk_json_path_int (rs, "metadata.generation", 0);
   _cleanup_json_ json_t *st = json_pack ("{s:I, s:I, s:I, s:I, s:I}", "replicas", replicas,
                                          "fullyLabeledReplicas", labeled, "readyReplicas", ready,
                                          "availableReplicas", available, "observedGeneration", gen);
-  if (old && int_at (old, "replicas", 0) == replicas
-      && int_at (old, "fullyLabeledReplicas", 0) == labeled
-      && int_at (old, "readyReplicas", 0) == ready
-      && int_at (old, "availableReplicas", 0) == available
-      && int_at (old, "observedGeneration", -1) == gen)
+  if (old && husk_json_path_int (old, "replicas", 0) == replicas
+      && husk_json_path_int (old, "fullyLabeledReplicas", 0) == labeled
+      && husk_json_path_int (old, "readyReplicas", 0) == ready
+      && husk_json_path_int (old, "availableReplicas", 0) == available
+      && husk_json_path_int (old, "observedGeneration", -1) == gen)
     return 0;
   json_object_set (rs, "status", st);
   return ctrl_put (c, "/apis/apps/v1", "replicasets", rs, "/status", err);
@@ -86,8 +64,8 @@ sync_one (ctrl_ctx *c, json_t *rs, json_t *pods, int64_t now, husk_error **err)
   const char *ns = husk_json_path_str (rs, "metadata.namespace");
   if (uid == NULL || ns == NULL)
     return 0;
-  json_int_t want = int_at (rs, "spec.replicas", 1);
-  json_int_t min_ready = int_at (rs, "spec.minReadySeconds", 0);
+  json_int_t want = husk_json_path_int (rs, "spec.replicas", 1);
+  json_int_t min_ready = husk_json_path_int (rs, "spec.minReadySeconds", 0);
   size_t n = 0, cap = json_array_size (pods);
   _cleanup_free_ json_t **mine = xmalloc ((cap + 1) * sizeof *mine);
   json_int_t labeled = 0, ready = 0, available = 0;
