@@ -1,0 +1,37 @@
+# src/master/ctrl: the controllers (docs/scheduler.md)
+
+# --- controller logic (pure functions, unit tested) ---
+noinst_LIBRARIES += src/master/ctrl/libctrllogic.a
+src_master_ctrl_libctrllogic_a_SOURCES = src/master/ctrl/logic.h src/master/ctrl/tz-internal.h \
+	src/master/ctrl/tz.c src/master/ctrl/cron.c src/master/ctrl/rollout.c \
+	src/master/ctrl/podhash.c src/master/ctrl/backoff.c src/master/ctrl/jobpolicy.c \
+	src/master/ctrl/depstatus.c src/master/ctrl/podrank.c
+src_master_ctrl_libctrllogic_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+CTRL_LOGIC_LIBS = src/master/ctrl/libctrllogic.a $(LIBHUSK_LIBS) -lm
+
+CTRL_UNIT_TESTS = tests/unit/test-ctrl-cron tests/unit/test-ctrl-rollout \
+	tests/unit/test-ctrl-depstatus
+check_PROGRAMS += $(CTRL_UNIT_TESTS)
+TESTS += $(CTRL_UNIT_TESTS)
+tests_unit_test_ctrl_cron_SOURCES = tests/unit/test-ctrl-cron.c tests/unit/tap.h
+tests_unit_test_ctrl_cron_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_cron_LDADD = $(CTRL_LOGIC_LIBS)
+tests_unit_test_ctrl_rollout_SOURCES = tests/unit/test-ctrl-rollout.c tests/unit/tap.h
+tests_unit_test_ctrl_rollout_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_rollout_LDADD = $(CTRL_LOGIC_LIBS)
+tests_unit_test_ctrl_depstatus_SOURCES = tests/unit/test-ctrl-depstatus.c tests/unit/tap.h
+tests_unit_test_ctrl_depstatus_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_depstatus_LDADD = $(CTRL_LOGIC_LIBS)
+# --- end controller logic ---
+
+# --- controllers ---
+# The controller manager of `husk master` (src/master/ctrl/manager.c) and its controllers.
+noinst_LIBRARIES += src/master/ctrl/libctrl.a
+src_master_ctrl_libctrl_a_SOURCES = src/master/ctrl/manager.h src/master/ctrl/ctrl-internal.h \
+	src/master/ctrl/manager.c src/master/ctrl/replicaset.c src/master/ctrl/deployment.c \
+	src/master/ctrl/endpoints.c src/master/ctrl/serviceaccount.c src/master/ctrl/job.c \
+	src/master/ctrl/cronjob.c
+src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
+HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
+# --- end controllers ---
