@@ -30,6 +30,11 @@ usage (FILE *f)
               "  --tls-key FILE       its key\n"
               "  --insecure-port N    also serve plain HTTP without auth on 127.0.0.1:N\n"
               "  --store URL          sqlite (default), sqlite:///path.db, etcd://h1:2379,...\n"
+              "  --store-durable-volatile  keep Leases and Events on disk (default: memory)\n"
+              "  --store-watch-history N   watch events kept per resource (default 10000)\n"
+              "  --etcd-cafile FILE   CA of the etcd servers (PEM; implies https)\n"
+              "  --etcd-certfile FILE client certificate for etcd (PEM)\n"
+              "  --etcd-keyfile FILE  its key\n"
               "  --scheduler=false    do not run the scheduler\n"
               "  --scheduler-score S  LeastAllocated (spread, default) or MostAllocated (bin "
               "packing)\n"
@@ -63,6 +68,11 @@ husk_cmd_master (int argc, char **argv)
                                        {"tls-key", required_argument, NULL, 'k'},
                                        {"insecure-port", required_argument, NULL, 'p'},
                                        {"store", required_argument, NULL, 's'},
+                                       {"store-durable-volatile", no_argument, NULL, 'V'},
+                                       {"store-watch-history", required_argument, NULL, 'H'},
+                                       {"etcd-cafile", required_argument, NULL, 'A'},
+                                       {"etcd-certfile", required_argument, NULL, 'E'},
+                                       {"etcd-keyfile", required_argument, NULL, 'K'},
                                        {"log-level", required_argument, NULL, 'l'},
                                        {"scheduler", required_argument, NULL, 'S'},
                                        {"scheduler-score", required_argument, NULL, 'P'},
@@ -70,7 +80,9 @@ husk_cmd_master (int argc, char **argv)
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   api_config cfg = {.data_dir = "/var/lib/husk/master", .bind = "0.0.0.0:6443"};
-  const char *store_url = NULL;
+  store_options so = {0};
+  char *end = NULL;
+  long hist;
   bool run_scheduler = true;
   sched_fit_strategy score = SCHED_LEAST_ALLOCATED;
   bool run_controllers = true;
@@ -94,7 +106,29 @@ husk_cmd_master (int argc, char **argv)
         cfg.insecure_port = atoi (optarg);
         break;
       case 's':
-        store_url = optarg;
+        so.url = optarg;
+        break;
+      case 'V':
+        so.durable_volatile = true;
+        break;
+      case 'H':
+        errno = 0;
+        hist = strtol (optarg, &end, 10);
+        if (errno || end == optarg || *end || hist < 1 || hist > 100000000)
+          {
+            fprintf (stderr, "husk master: bad --store-watch-history %s (1-100000000)\n", optarg);
+            return 2;
+          }
+        so.watch_ring = (uint32_t) hist;
+        break;
+      case 'A':
+        so.tls_ca = optarg;
+        break;
+      case 'E':
+        so.tls_cert = optarg;
+        break;
+      case 'K':
+        so.tls_key = optarg;
         break;
       case 'S':
         run_scheduler = !streq (optarg, "false");
@@ -130,6 +164,11 @@ husk_cmd_master (int argc, char **argv)
       fprintf (stderr, "husk master: --tls-cert and --tls-key go together\n");
       return 2;
     }
+  if (!!so.tls_cert != !!so.tls_key)
+    {
+      fprintf (stderr, "husk master: --etcd-certfile and --etcd-keyfile go together\n");
+      return 2;
+    }
   /* Every watcher holds a socket and an event descriptor: use all the descriptors allowed. */
   struct rlimit rl;
   if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
@@ -152,7 +191,7 @@ husk_cmd_master (int argc, char **argv)
       fprintf (stderr, "husk master: %s\n", err->msg);
       return 1;
     }
-  store_options so = {.url = store_url, .data_dir = cfg.data_dir};
+  so.data_dir = cfg.data_dir;
   store *st = NULL;
   if (store_open (&so, &st, &err) < 0 || api_bootstrap (st, &err) < 0)
     {
