@@ -179,7 +179,8 @@ spawn (creating *c, const rt_create_opts *opts, husk_error **err)
     {
       close (sv[0]);
       rt_init_args a = {sv[1], opts->console_socket_fd, fifo, opts->no_pivot,
-                        opts->preserve_fds};
+                        opts->preserve_fds,
+                        {opts->stdin_fd, opts->stdout_fd, opts->stderr_fd}};
       rt_init_stage1 (c->spec, &a);
     }
   close (sv[1]);

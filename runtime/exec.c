@@ -21,6 +21,7 @@ typedef struct exec_ctx
   rt_seccomp *seccomp;
   int fds[RT_NS_COUNT]; /* the init's namespaces that differ from ours */
   int sync;
+  int console; /* the console socket, -1: none */
   const rt_exec_opts *opts;
 } exec_ctx;
 
@@ -60,11 +61,10 @@ stage2 (exec_ctx *x)
   if (rt_sync_recv (x->sync, NULL) != RT_MSG_GO)
     _exit (1);
   if (x->proc.terminal
-      && rt_terminal_setup (x->opts->console_socket_fd, x->proc.rows, x->proc.cols, false, &err)
-             < 0)
+      && rt_terminal_setup (x->console, x->proc.rows, x->proc.cols, false, &err) < 0)
     rt_child_fail (x->sync, err);
-  if (x->opts->console_socket_fd >= 0)
-    close (x->opts->console_socket_fd);
+  if (x->console >= 0)
+    close (x->console);
   if (rt_process_setup_limits (&x->proc, &err) < 0 || chdir (x->proc.cwd) < 0)
     {
       if (err == NULL)
@@ -79,10 +79,24 @@ stage2 (exec_ctx *x)
   rt_child_fail (x->sync, err);
 }
 
+/* The caller's stdio on 0/1/2; only the runtime's fds survive. */
+static void
+child_fds (exec_ctx *x)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  int *keep[RT_NS_COUNT + 2] = {&x->sync, &x->console};
+  for (int i = 0; i < RT_NS_COUNT; i++)
+    keep[2 + i] = &x->fds[i];
+  int stdio[3] = {x->opts->stdin_fd, x->opts->stdout_fd, x->opts->stderr_fd};
+  if (rt_child_fds (stdio, x->opts->preserve_fds, keep, ARRAY_SIZE (keep), &err) < 0)
+    rt_child_fail (x->sync, err);
+}
+
 static _noreturn_ void
 stage1 (exec_ctx *x)
 {
   _cleanup_error_ husk_error *err = NULL;
+  child_fds (x);
   if (rt_sync_recv (x->sync, NULL) != RT_MSG_GO)
     _exit (1);
   for (size_t k = 0; k < ARRAY_SIZE (join_order); k++)
@@ -180,7 +194,7 @@ int
 rt_container_exec (const char *root, const char *id, json_t *process, const rt_exec_opts *opts,
                    pid_t *pid_out, husk_error **err)
 {
-  exec_ctx x = {.sync = -1, .opts = opts};
+  exec_ctx x = {.sync = -1, .console = opts->console_socket_fd, .opts = opts};
   for (int i = 0; i < RT_NS_COUNT; i++)
     x.fds[i] = -1;
   int r = rt_state_load (root, id, &x.st, err);

@@ -67,9 +67,12 @@ stage1_namespaces (const rt_spec *spec, int sync, husk_error **err)
 }
 
 void
-rt_init_stage1 (const rt_spec *spec, const rt_init_args *a)
+rt_init_stage1 (const rt_spec *spec, rt_init_args *a)
 {
   _cleanup_error_ husk_error *err = NULL;
+  int *const keep[] = {&a->sync, &a->fifo_fd, &a->console_socket};
+  if (rt_child_fds (a->stdio, a->preserve_fds, keep, ARRAY_SIZE (keep), &err) < 0)
+    rt_child_fail (a->sync, err);
   wait_go (a->sync, NULL);
   if (stage1_namespaces (spec, a->sync, &err) < 0)
     rt_child_fail (a->sync, err);

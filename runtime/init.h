@@ -12,9 +12,10 @@ typedef struct rt_init_args
   int fifo_fd;        /* O_PATH fd of <state>/exec.fifo, opened by the runtime */
   bool no_pivot;
   int preserve_fds;
+  int stdio[3];       /* the caller's fds for 0/1/2, -1: inherit */
 } rt_init_args;
 
-_noreturn_ void rt_init_stage1 (const rt_spec *spec, const rt_init_args *a);
+_noreturn_ void rt_init_stage1 (const rt_spec *spec, rt_init_args *a);
 _noreturn_ void rt_init_stage2 (const rt_spec *spec, const rt_init_args *a);
 
 #endif

@@ -261,6 +261,12 @@ int rt_sync_recv (int fd, char **payload);
 int rt_sync_send_fd (int sock, int fd);
 _noreturn_ void rt_child_fail (int sync_fd, husk_error *err);
 
+/* fds.c: first thing in a forked setup process. stdio[i] >= 0 is dup'ed onto fd i; the fds
+   in *keep[] (the runtime's own) are moved above 2 + preserve_fds (the pointers updated);
+   every other fd from 3 + preserve_fds up is closed. */
+int rt_child_fds (const int stdio[3], int preserve_fds, int *const *keep, size_t nkeep,
+                  husk_error **err);
+
 /* state.c */
 typedef struct rt_state
 {

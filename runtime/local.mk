@@ -6,7 +6,7 @@ runtime_libhuskrt_a_SOURCES = \
 	runtime/namespaces.c runtime/mount.c runtime/devices.c runtime/devices-bpf.c \
 	runtime/process.c runtime/caps.c runtime/seccomp.c runtime/seccomp-default.c \
 	runtime/cgroup.c runtime/hooks.c runtime/state.c runtime/sync.c \
-	runtime/terminal.c runtime/util.c runtime/init.c runtime/create.c \
+	runtime/terminal.c runtime/fds.c runtime/util.c runtime/init.c runtime/create.c \
 	runtime/lifecycle.c runtime/exec.c
 runtime_libhuskrt_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
 HUSKRT_LIBS = runtime/libhuskrt.a $(LIBHUSK_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)
@@ -48,6 +48,12 @@ tests_unit_test_runtime_spec_LDADD = $(HUSKRT_LIBS)
 tests_unit_test_runtime_seccomp_SOURCES = tests/unit/test-runtime-seccomp.c tests/unit/tap.h
 tests_unit_test_runtime_seccomp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS)
 tests_unit_test_runtime_seccomp_LDADD = $(HUSKRT_LIBS)
+
+# Driver for tests/integration/runtime/t-stdio.sh (containers created from several threads).
+check_PROGRAMS += tests/integration/runtime/rt-stdio-helper
+tests_integration_runtime_rt_stdio_helper_SOURCES = tests/integration/runtime/rt-stdio-helper.c
+tests_integration_runtime_rt_stdio_helper_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_integration_runtime_rt_stdio_helper_LDADD = $(HUSKRT_LIBS)
 
 # Integration tests (tests/run): tests/integration/runtime/t-*.sh; VM lane: tests/vm/t-runtime-*.sh;
 # benchmark: tests/bench/runtime/run-bench.sh; fuzz: tests/fuzz/fuzz-oci-config.c (make fuzz).

@@ -39,8 +39,12 @@ typedef struct rt_create_opts
   bool no_pivot;         /* MS_MOVE + chroot instead of pivot_root */
   bool skip_limits;      /* a resource limit that cannot be applied is logged, not an error */
   int preserve_fds;      /* fds 3 .. 3+n-1 stay open in the container; the rest are closed */
+  /* The container's stdio: dup'ed onto 0/1/2 in the container (the caller's own fds are
+     untouched, so several threads may create containers at once); -1: inherit the
+     caller's. The caller may close them once create returns. A terminal overrides all three. */
+  int stdin_fd, stdout_fd, stderr_fd;
 } rt_create_opts;
-#define RT_CREATE_OPTS_INIT {-1, NULL, false, false, 0}
+#define RT_CREATE_OPTS_INIT {-1, NULL, false, false, 0, -1, -1, -1}
 
 /* Environment variable equivalent of skip_limits for callers that cannot pass flags. */
 #define RT_ENV_SKIP_LIMITS "HUSK_RUNTIME_SKIP_LIMITS"
@@ -79,8 +83,10 @@ typedef struct rt_exec_opts
   int console_socket_fd;
   const char *pid_file;
   bool detach;
+  int stdin_fd, stdout_fd, stderr_fd; /* as in rt_create_opts; -1: inherit */
+  int preserve_fds;                   /* as in rt_create_opts */
 } rt_exec_opts;
-#define RT_EXEC_OPTS_INIT {-1, NULL, false}
+#define RT_EXEC_OPTS_INIT {-1, NULL, false, -1, -1, -1, 0}
 
 /* Runs process (an OCI process object) inside a running container: all its namespaces,
    its cgroup, its seccomp profile. *pid_out gets the host pid. */

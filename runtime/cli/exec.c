@@ -22,6 +22,7 @@ enum
   OPT_PIDFILE,
   OPT_CWD,
   OPT_NNP,
+  OPT_PRESERVE,
   OPT_IGNORED,
 };
 
@@ -39,7 +40,7 @@ static const struct option exec_opts[] = {
   {"no-new-privs", no_argument, NULL, OPT_NNP},
   {"apparmor", required_argument, NULL, OPT_IGNORED},
   {"process-label", required_argument, NULL, OPT_IGNORED},
-  {"preserve-fds", required_argument, NULL, OPT_IGNORED},
+  {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
   {"ignore-paused", no_argument, NULL, OPT_IGNORED},
   {NULL, 0, NULL, 0},
 };
@@ -92,6 +93,9 @@ parse (int argc, char **argv, exec_args *a)
         break;
       case OPT_NNP:
         a->nnp = true;
+        break;
+      case OPT_PRESERVE:
+        a->opts.preserve_fds = atoi (optarg);
         break;
       case OPT_IGNORED:
         break;
