@@ -11,35 +11,56 @@
 #include "lib/path.h"
 #include "runtime/internal.h"
 
+static int
+read_mountpoint (char **out, husk_error **err)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return husk_err_errno (err, "open /proc/self/mountinfo");
+  char *line = NULL, *mnt = NULL;
+  size_t cap = 0;
+  while (getline (&line, &cap, f) > 0)
+    {
+      /* id parent maj:min root mountpoint opts... - fstype source superopts */
+      char *sep = strstr (line, " - ");
+      if (sep == NULL || strncmp (sep + 3, "cgroup2 ", 8) != 0)
+        continue;
+      char *save = NULL, *tok = strtok_r (line, " ", &save);
+      for (int i = 0; tok && i < 4; i++)
+        tok = strtok_r (NULL, " ", &save);
+      if (tok)
+        mnt = xstrdup (tok);
+      break;
+    }
+  free (line);
+  if (mnt == NULL)
+    return husk_err (err, ENOENT, "cgroup v2 is not mounted");
+  *out = mnt;
+  return 0;
+}
+
+/* Thread-safe: the first caller to finish publishes the path; a loser frees its copy. */
 int
 rt_cgroup_mountpoint (const char **out, husk_error **err)
 {
   static char *mnt;
-  if (mnt == NULL)
+  char *cur = __atomic_load_n (&mnt, __ATOMIC_ACQUIRE);
+  if (cur == NULL)
     {
-      _cleanup_fclose_ FILE *f = fopen ("/proc/self/mountinfo", "re");
-      if (f == NULL)
-        return husk_err_errno (err, "open /proc/self/mountinfo");
-      char *line = NULL;
-      size_t cap = 0;
-      while (getline (&line, &cap, f) > 0)
+      char *found = NULL, *expected = NULL;
+      int r = read_mountpoint (&found, err);
+      if (r < 0)
+        return r;
+      if (__atomic_compare_exchange_n (&mnt, &expected, found, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE))
+        cur = found;
+      else
         {
-          /* id parent maj:min root mountpoint opts... - fstype source superopts */
-          char *sep = strstr (line, " - ");
-          if (sep == NULL || strncmp (sep + 3, "cgroup2 ", 8) != 0)
-            continue;
-          char *save = NULL, *tok = strtok_r (line, " ", &save);
-          for (int i = 0; tok && i < 4; i++)
-            tok = strtok_r (NULL, " ", &save);
-          if (tok)
-            mnt = xstrdup (tok);
-          break;
+          free (found);
+          cur = expected;
         }
-      free (line);
-      if (mnt == NULL)
-        return husk_err (err, ENOENT, "cgroup v2 is not mounted");
     }
-  *out = mnt;
+  *out = cur;
   return 0;
 }
 
