@@ -3,7 +3,8 @@ noinst_LIBRARIES += cni/libhuskcni.a
 cni_libhuskcni_a_SOURCES = \
 	cni/cni.h cni/ip.c cni/conf.c cni/result.c cni/ipam.c cni/exec.c \
 	cni/netlink.h cni/netlink.c cni/nft.h cni/nft.c cni/plugin.c cni/run.c \
-	cni/crossnode.h cni/crossnode.c
+	cni/crossnode.h cni/crossnode.c cni/nft-internal.h \
+	cni/netpol.h cni/netpol-internal.h cni/netpol.c cni/netpol-select.c cni/netpol-nft.c
 cni_libhuskcni_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MNL_CFLAGS) $(NFTNL_CFLAGS)
 # Only what the plugin uses (no libyaml): every exec of husk-cni pays for each library loaded.
 CNI_LIBS = cni/libhuskcni.a lib/libhusk.a $(JANSSON_LIBS) $(NFTNL_LIBS) $(MNL_LIBS)
@@ -14,8 +15,11 @@ husk_cni_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 husk_cni_LDADD = $(CNI_LIBS)
 
 # Unit tests (no privileges needed).
-check_PROGRAMS += tests/unit/test-cni-conf tests/unit/test-cni-ipam
-TESTS += tests/unit/test-cni-conf tests/unit/test-cni-ipam
+check_PROGRAMS += tests/unit/test-cni-conf tests/unit/test-cni-ipam tests/unit/test-cni-netpol
+TESTS += tests/unit/test-cni-conf tests/unit/test-cni-ipam tests/unit/test-cni-netpol
+tests_unit_test_cni_netpol_SOURCES = tests/unit/test-cni-netpol.c tests/unit/tap.h
+tests_unit_test_cni_netpol_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_cni_netpol_LDADD = $(CNI_LIBS)
 tests_unit_test_cni_conf_SOURCES = tests/unit/test-cni-conf.c tests/unit/tap.h
 tests_unit_test_cni_conf_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_cni_conf_LDADD = $(CNI_LIBS)
@@ -45,3 +49,9 @@ check_PROGRAMS += tests/integration/cni/cni-route-helper
 tests_integration_cni_cni_route_helper_SOURCES = tests/integration/cni/cni-route-helper.c
 tests_integration_cni_cni_route_helper_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_integration_cni_cni_route_helper_LDADD = $(CNI_LIBS)
+
+# Driver for the NetworkPolicy compiler and applier in tests/integration/cni/t-netpol.sh.
+check_PROGRAMS += tests/integration/cni/cni-netpol-helper
+tests_integration_cni_cni_netpol_helper_SOURCES = tests/integration/cni/cni-netpol-helper.c
+tests_integration_cni_cni_netpol_helper_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_integration_cni_cni_netpol_helper_LDADD = $(CNI_LIBS)

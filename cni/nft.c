@@ -21,20 +21,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "cni/nft.h"
+#include "cni/nft-internal.h"
 
 #define NFT_BUFSZ (1 << 20)
 
-typedef struct nft_batch
-{
-  char *buf;
-  struct mnl_nlmsg_batch *b;
-  uint32_t seq;
-  int nmsgs; /* messages that will be ACKed */
-} nft_batch;
 
-static void
-batch_start (nft_batch *nb)
+void
+cni_nftb_start (nft_batch *nb)
 {
   nb->buf = xmalloc (NFT_BUFSZ);
   nb->b = mnl_nlmsg_batch_start (nb->buf, NFT_BUFSZ);
@@ -44,30 +37,30 @@ batch_start (nft_batch *nb)
   mnl_nlmsg_batch_next (nb->b);
 }
 
-static void
-batch_free (nft_batch *nb)
+void
+cni_nftb_free (nft_batch *nb)
 {
   if (nb->b)
     mnl_nlmsg_batch_stop (nb->b);
   free (nb->buf);
 }
 
-static struct nlmsghdr *
-batch_msg (nft_batch *nb, int type, int flags)
+struct nlmsghdr *
+cni_nftb_msg (nft_batch *nb, int type, int flags)
 {
   nb->nmsgs++;
   return nftnl_nlmsg_build_hdr (mnl_nlmsg_batch_current (nb->b), (uint16_t)type, NFPROTO_INET,
                                 (uint16_t)(flags | NLM_F_ACK), nb->seq++);
 }
 
-static void
-batch_next (nft_batch *nb)
+void
+cni_nftb_next (nft_batch *nb)
 {
   mnl_nlmsg_batch_next (nb->b);
 }
 
-static int
-socket_open (struct mnl_socket **out, husk_error **err)
+int
+cni_nftb_socket_open (struct mnl_socket **out, husk_error **err)
 {
   struct mnl_socket *s = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC);
   if (s == NULL)
@@ -84,8 +77,8 @@ socket_open (struct mnl_socket **out, husk_error **err)
 
 /* Sends the batch and reads one ACK per message; the first error fails the transaction
    (the kernel then applied nothing). Returns 0 or -errno. */
-static int
-batch_send (struct mnl_socket *s, nft_batch *nb)
+int
+cni_nftb_send (struct mnl_socket *s, nft_batch *nb)
 {
   nftnl_batch_end (mnl_nlmsg_batch_current (nb->b), nb->seq++);
   mnl_nlmsg_batch_next (nb->b);
@@ -115,44 +108,44 @@ batch_send (struct mnl_socket *s, nft_batch *nb)
 
 /* ---- expressions ---- */
 
-static void
-add_expr (struct nftnl_rule *r, struct nftnl_expr *e)
+void
+cni_nftb_add_expr (struct nftnl_rule *r, struct nftnl_expr *e)
 {
   nftnl_rule_add_expr (r, e);
 }
 
-static void
-e_meta (struct nftnl_rule *r, uint32_t key)
+void
+cni_nftb_e_meta (struct nftnl_rule *r, uint32_t key)
 {
   struct nftnl_expr *e = nftnl_expr_alloc ("meta");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_META_KEY, key);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-  add_expr (r, e);
+  cni_nftb_add_expr (r, e);
 }
 
-static void
-e_cmp (struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+void
+cni_nftb_e_cmp (struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
 {
   struct nftnl_expr *e = nftnl_expr_alloc ("cmp");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_CMP_OP, op);
   nftnl_expr_set (e, NFTNL_EXPR_CMP_DATA, data, len);
-  add_expr (r, e);
+  cni_nftb_add_expr (r, e);
 }
 
-static void
-e_payload (struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+void
+cni_nftb_e_payload (struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
 {
   struct nftnl_expr *e = nftnl_expr_alloc ("payload");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_BASE, base);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_LEN, len);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-  add_expr (r, e);
+  cni_nftb_add_expr (r, e);
 }
 
-static void
-e_bitwise (struct nftnl_rule *r, const void *mask, uint32_t len)
+void
+cni_nftb_e_bitwise (struct nftnl_rule *r, const void *mask, uint32_t len)
 {
   static const uint8_t zero[16];
   struct nftnl_expr *e = nftnl_expr_alloc ("bitwise");
@@ -161,44 +154,44 @@ e_bitwise (struct nftnl_rule *r, const void *mask, uint32_t len)
   nftnl_expr_set_u32 (e, NFTNL_EXPR_BITWISE_LEN, len);
   nftnl_expr_set (e, NFTNL_EXPR_BITWISE_MASK, mask, len);
   nftnl_expr_set (e, NFTNL_EXPR_BITWISE_XOR, zero, len);
-  add_expr (r, e);
+  cni_nftb_add_expr (r, e);
 }
 
-static void
-e_immediate (struct nftnl_rule *r, uint32_t reg, const void *data, uint32_t len)
+void
+cni_nftb_e_immediate (struct nftnl_rule *r, uint32_t reg, const void *data, uint32_t len)
 {
   struct nftnl_expr *e = nftnl_expr_alloc ("immediate");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, reg);
   nftnl_expr_set (e, NFTNL_EXPR_IMM_DATA, data, len);
-  add_expr (r, e);
+  cni_nftb_add_expr (r, e);
 }
 
 /* meta nfproto <family> */
-static void
-m_nfproto (struct nftnl_rule *r, int family)
+void
+cni_nftb_m_nfproto (struct nftnl_rule *r, int family)
 {
   uint8_t p = family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-  e_meta (r, NFT_META_NFPROTO);
-  e_cmp (r, NFT_CMP_EQ, &p, 1);
+  cni_nftb_e_meta (r, NFT_META_NFPROTO);
+  cni_nftb_e_cmp (r, NFT_CMP_EQ, &p, 1);
 }
 
 /* ip saddr/daddr (op) addr, masked to prefix when prefix is shorter than the address */
-static void
-m_addr (struct nftnl_rule *r, bool src, uint32_t op, const cni_ip *ip, int prefix)
+void
+cni_nftb_m_addr (struct nftnl_rule *r, bool src, uint32_t op, const cni_ip *ip, int prefix)
 {
   int len = cni_ip_len (ip);
   uint32_t off = ip->family == AF_INET6 ? (src ? 8 : 24) : (src ? 12 : 16);
-  e_payload (r, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)len);
+  cni_nftb_e_payload (r, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)len);
   cni_ip v = *ip;
   if (prefix >= 0 && prefix < len * 8)
     {
       cni_ip mask = { .family = ip->family };
       mask = cni_ip_last (&mask, 0); /* all ones */
       mask = cni_ip_network (&mask, prefix);
-      e_bitwise (r, mask.addr, (uint32_t)len);
+      cni_nftb_e_bitwise (r, mask.addr, (uint32_t)len);
       v = cni_ip_network (ip, prefix);
     }
-  e_cmp (r, op, v.addr, (uint32_t)len);
+  cni_nftb_e_cmp (r, op, v.addr, (uint32_t)len);
 }
 
 static struct nftnl_rule *
@@ -218,9 +211,9 @@ rule_new (const char *chain, const char *comment)
 static void
 batch_rule (nft_batch *nb, struct nftnl_rule *r)
 {
-  struct nlmsghdr *nlh = batch_msg (nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+  struct nlmsghdr *nlh = cni_nftb_msg (nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
   nftnl_rule_nlmsg_build_payload (nlh, r);
-  batch_next (nb);
+  cni_nftb_next (nb);
   nftnl_rule_free (r);
 }
 
@@ -231,8 +224,8 @@ batch_skeleton (nft_batch *nb)
   struct nftnl_table *t = nftnl_table_alloc ();
   nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
   nftnl_table_set_str (t, NFTNL_TABLE_NAME, CNI_NFT_TABLE);
-  nftnl_table_nlmsg_build_payload (batch_msg (nb, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
-  batch_next (nb);
+  nftnl_table_nlmsg_build_payload (cni_nftb_msg (nb, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
+  cni_nftb_next (nb);
   nftnl_table_free (t);
   static const struct
   {
@@ -254,8 +247,8 @@ batch_skeleton (nft_batch *nb)
       nftnl_chain_set_u32 (c, NFTNL_CHAIN_HOOKNUM, chains[i].hook);
       nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, chains[i].prio);
       nftnl_chain_set_u32 (c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-      nftnl_chain_nlmsg_build_payload (batch_msg (nb, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
-      batch_next (nb);
+      nftnl_chain_nlmsg_build_payload (cni_nftb_msg (nb, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+      cni_nftb_next (nb);
       nftnl_chain_free (c);
     }
 }
@@ -265,25 +258,25 @@ static void
 rule_masq (nft_batch *nb, const cni_nft_pod *pod, const cni_result_ip *ip, const char *comment)
 {
   struct nftnl_rule *r = rule_new ("postrouting", comment);
-  m_nfproto (r, ip->address.family);
-  m_addr (r, true, NFT_CMP_EQ, &ip->address, -1);
-  m_addr (r, false, NFT_CMP_NEQ, &ip->address, ip->address.prefix);
+  cni_nftb_m_nfproto (r, ip->address.family);
+  cni_nftb_m_addr (r, true, NFT_CMP_EQ, &ip->address, -1);
+  cni_nftb_m_addr (r, false, NFT_CMP_NEQ, &ip->address, ip->address.prefix);
   for (size_t i = 0; i < pod->nmasq_exclude; i++)
     if (pod->masq_exclude[i].family == ip->address.family)
-      m_addr (r, false, NFT_CMP_NEQ, &pod->masq_exclude[i], pod->masq_exclude[i].prefix);
+      cni_nftb_m_addr (r, false, NFT_CMP_NEQ, &pod->masq_exclude[i], pod->masq_exclude[i].prefix);
   if (ip->address.family == AF_INET)
     {
       cni_ip mc;
       cni_ip_parse ("224.0.0.0", &mc, NULL);
-      m_addr (r, false, NFT_CMP_NEQ, &mc, 4);
+      cni_nftb_m_addr (r, false, NFT_CMP_NEQ, &mc, 4);
     }
   else
     {
       cni_ip mc;
       cni_ip_parse ("ff00::", &mc, NULL);
-      m_addr (r, false, NFT_CMP_NEQ, &mc, 8);
+      cni_nftb_m_addr (r, false, NFT_CMP_NEQ, &mc, 8);
     }
-  add_expr (r, nftnl_expr_alloc ("masq"));
+  cni_nftb_add_expr (r, nftnl_expr_alloc ("masq"));
   batch_rule (nb, r);
 }
 
@@ -299,31 +292,31 @@ rule_dnat (nft_batch *nb, const char *chain, const cni_port_mapping *m, const cn
            const char *comment)
 {
   struct nftnl_rule *r = rule_new (chain, comment);
-  m_nfproto (r, pod->family);
+  cni_nftb_m_nfproto (r, pod->family);
   if (m->host_ip.family)
-    m_addr (r, false, NFT_CMP_EQ, &m->host_ip, -1);
+    cni_nftb_m_addr (r, false, NFT_CMP_EQ, &m->host_ip, -1);
   struct nftnl_expr *e = nftnl_expr_alloc ("fib");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-  add_expr (r, e);
+  cni_nftb_add_expr (r, e);
   uint32_t local = RTN_LOCAL;
-  e_cmp (r, NFT_CMP_EQ, &local, sizeof local);
+  cni_nftb_e_cmp (r, NFT_CMP_EQ, &local, sizeof local);
   uint8_t proto = l4proto (m->protocol);
-  e_meta (r, NFT_META_L4PROTO);
-  e_cmp (r, NFT_CMP_EQ, &proto, 1);
+  cni_nftb_e_meta (r, NFT_META_L4PROTO);
+  cni_nftb_e_cmp (r, NFT_CMP_EQ, &proto, 1);
   uint16_t hp = htons ((uint16_t)m->host_port), cp = htons ((uint16_t)m->container_port);
-  e_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-  e_cmp (r, NFT_CMP_EQ, &hp, 2);
-  e_immediate (r, NFT_REG_1, pod->addr, (uint32_t)cni_ip_len (pod));
-  e_immediate (r, NFT_REG_2, &cp, 2);
+  cni_nftb_e_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+  cni_nftb_e_cmp (r, NFT_CMP_EQ, &hp, 2);
+  cni_nftb_e_immediate (r, NFT_REG_1, pod->addr, (uint32_t)cni_ip_len (pod));
+  cni_nftb_e_immediate (r, NFT_REG_2, &cp, 2);
   e = nftnl_expr_alloc ("nat");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_FAMILY,
                       pod->family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
-  add_expr (r, e);
+  cni_nftb_add_expr (r, e);
   batch_rule (nb, r);
 }
 
@@ -334,17 +327,17 @@ static void
 rule_hairpin (nft_batch *nb, const cni_result_ip *ip, const char *comment)
 {
   struct nftnl_rule *r = rule_new ("postrouting", comment);
-  m_nfproto (r, ip->address.family);
-  m_addr (r, true, NFT_CMP_EQ, &ip->address, ip->address.prefix);
-  m_addr (r, false, NFT_CMP_EQ, &ip->address, -1);
+  cni_nftb_m_nfproto (r, ip->address.family);
+  cni_nftb_m_addr (r, true, NFT_CMP_EQ, &ip->address, ip->address.prefix);
+  cni_nftb_m_addr (r, false, NFT_CMP_EQ, &ip->address, -1);
   struct nftnl_expr *e = nftnl_expr_alloc ("ct");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-  add_expr (r, e);
+  cni_nftb_add_expr (r, e);
   uint32_t mask = IPS_DST_NAT, zero = 0;
-  e_bitwise (r, &mask, 4);
-  e_cmp (r, NFT_CMP_NEQ, &zero, 4);
-  add_expr (r, nftnl_expr_alloc ("masq"));
+  cni_nftb_e_bitwise (r, &mask, 4);
+  cni_nftb_e_cmp (r, NFT_CMP_NEQ, &zero, 4);
+  cni_nftb_add_expr (r, nftnl_expr_alloc ("masq"));
   batch_rule (nb, r);
 }
 
@@ -360,12 +353,12 @@ cni_nft_pod_add (const cni_nft_pod *pod, husk_error **err)
   if (!pod->masq && pod->nports == 0)
     return 0;
   struct mnl_socket *s = NULL;
-  int r = socket_open (&s, err);
+  int r = cni_nftb_socket_open (&s, err);
   if (r < 0)
     return r;
   _cleanup_free_ char *comment = comment_of (pod->network, pod->container_id, pod->ifname);
   nft_batch nb = { 0 };
-  batch_start (&nb);
+  cni_nftb_start (&nb);
   batch_skeleton (&nb);
   for (size_t i = 0; i < pod->nips; i++)
     {
@@ -385,8 +378,8 @@ cni_nft_pod_add (const cni_nft_pod *pod, husk_error **err)
       if (any)
         rule_hairpin (&nb, ip, comment);
     }
-  r = batch_send (s, &nb);
-  batch_free (&nb);
+  r = cni_nftb_send (s, &nb);
+  cni_nftb_free (&nb);
   mnl_socket_close (s);
   if (r < 0)
     return husk_err_sys (err, -r, "nftables: add rules for %s", comment);
@@ -495,7 +488,7 @@ static int
 delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
 {
   struct mnl_socket *s = NULL;
-  int r = socket_open (&s, err);
+  int r = cni_nftb_socket_open (&s, err);
   if (r < 0)
     return r;
   /* husk-cni processes serialise their list-then-delete: a dump that races with another
@@ -519,7 +512,7 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
           break;
         }
       nft_batch nb = { 0 };
-      batch_start (&nb);
+      cni_nftb_start (&nb);
       int cnt = 0;
       for (size_t i = 0; i < c.n; i++)
         {
@@ -530,14 +523,14 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
           nftnl_rule_set_str (rule, NFTNL_RULE_TABLE, CNI_NFT_TABLE);
           nftnl_rule_set_str (rule, NFTNL_RULE_CHAIN, c.list[i].chain);
           nftnl_rule_set_u64 (rule, NFTNL_RULE_HANDLE, c.list[i].handle);
-          nftnl_rule_nlmsg_build_payload (batch_msg (&nb, NFT_MSG_DELRULE, 0), rule);
-          batch_next (&nb);
+          nftnl_rule_nlmsg_build_payload (cni_nftb_msg (&nb, NFT_MSG_DELRULE, 0), rule);
+          cni_nftb_next (&nb);
           nftnl_rule_free (rule);
           cnt++;
         }
       refs_free (&c);
-      r = cnt ? batch_send (s, &nb) : 0;
-      batch_free (&nb);
+      r = cnt ? cni_nftb_send (s, &nb) : 0;
+      cni_nftb_free (&nb);
       if (r == -ENOENT || r == -EINTR || r == -EBUSY)
         continue;
       if (r == 0 && removed)

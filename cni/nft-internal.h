@@ -1,0 +1,44 @@
+/* husk-cni: the libnftnl batch and expression helpers shared by cni/nft.c (the plugin's
+   rules) and cni/netpol-nft.c (NetworkPolicy). Messages are built for NFPROTO_INET. */
+#ifndef HUSK_CNI_NFT_INTERNAL_H
+#define HUSK_CNI_NFT_INTERNAL_H
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/rule.h>
+
+#include "cni/nft.h"
+
+typedef struct nft_batch
+{
+  char *buf;
+  struct mnl_nlmsg_batch *b;
+  uint32_t seq;
+  int nmsgs; /* messages that will be ACKed */
+} nft_batch;
+
+void cni_nftb_start (nft_batch *nb);
+void cni_nftb_free (nft_batch *nb);
+/* The header of the next message (ACK requested); fill its payload, then cni_nftb_next. */
+struct nlmsghdr *cni_nftb_msg (nft_batch *nb, int type, int flags);
+void cni_nftb_next (nft_batch *nb);
+int cni_nftb_socket_open (struct mnl_socket **out, husk_error **err);
+/* Sends the batch and reads one ACK per message. Returns 0 or -errno of the first error
+   (the kernel then applied nothing). */
+int cni_nftb_send (struct mnl_socket *s, nft_batch *nb);
+
+void cni_nftb_add_expr (struct nftnl_rule *r, struct nftnl_expr *e);
+/* meta <key> -> reg 1 */
+void cni_nftb_e_meta (struct nftnl_rule *r, uint32_t key);
+/* reg 1 <op> data */
+void cni_nftb_e_cmp (struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len);
+/* payload -> reg 1 */
+void cni_nftb_e_payload (struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len);
+/* reg 1 &= mask */
+void cni_nftb_e_bitwise (struct nftnl_rule *r, const void *mask, uint32_t len);
+void cni_nftb_e_immediate (struct nftnl_rule *r, uint32_t reg, const void *data, uint32_t len);
+/* meta nfproto ipv4|ipv6 */
+void cni_nftb_m_nfproto (struct nftnl_rule *r, int family);
+/* ip saddr/daddr <op> ip[/prefix] (prefix < 0 or full: the whole address) */
+void cni_nftb_m_addr (struct nftnl_rule *r, bool src, uint32_t op, const cni_ip *ip, int prefix);
+
+#endif
