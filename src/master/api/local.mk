@@ -20,12 +20,16 @@ src_master_api_libapi_a_SOURCES = \
 	src/master/api/watch.c src/master/api/write.c src/master/api/delete.c \
 	src/master/api/patch-handler.c src/master/api/scale.h src/master/api/sub.c \
 	src/master/api/services.c src/master/api/bootstrap.c src/master/api/review.c \
-	src/master/api/convert.c \
-	src/master/api/proto.h src/master/api/proto.c
+	src/master/api/convert.c src/master/api/admission.h src/master/api/admission.c \
+	src/master/api/proto.h src/master/api/proto.c \
+	src/master/api/fieldset.h src/master/api/fieldset.c \
+	src/master/api/managed.h src/master/api/managed.c
 API_CFLAGS = $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 src_master_api_libapi_a_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 # libapi uses the store: the store library (and what it needs) is listed again after it.
-API_LIBS = src/master/api/libapi.a src/master/store/libstore.a $(LIBHUSK_LIBS) \
+# admission.c uses the quota, LimitRange and toleration logic of libctrllogic.
+API_LIBS = src/master/api/libapi.a src/master/ctrl/libctrllogic.a src/master/store/libstore.a \
+	$(LIBHUSK_LIBS) \
 	$(SQLITE_LIBS) $(CURL_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS)
 HUSK_COMPONENT_LIBS += src/master/api/libapi.a
 HUSK_COMPONENT_DEPLIBS += src/master/store/libstore.a lib/libhusk.a $(JANSSON_LIBS) \

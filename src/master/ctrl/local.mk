@@ -35,3 +35,9 @@ src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
 # --- end controllers ---
+
+# --- cluster controllers (docs/controllers-cluster.md) ---
+# Quota, LimitRange, taint and PV matching logic (also linked by the API server's admission).
+src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/cluster-logic.h src/master/ctrl/quota.c \
+	src/master/ctrl/limitrange.c src/master/ctrl/taints.c src/master/ctrl/pvmatch.c
+# --- end cluster controllers ---
