@@ -21,9 +21,7 @@ src_master_api_libapi_a_SOURCES = \
 	src/master/api/patch-handler.c src/master/api/scale.h src/master/api/sub.c \
 	src/master/api/services.c src/master/api/bootstrap.c src/master/api/review.c \
 	src/master/api/convert.c src/master/api/admission.h src/master/api/admission.c \
-	src/master/api/proto.h src/master/api/proto.c \
-	src/master/api/fieldset.h src/master/api/fieldset.c \
-	src/master/api/managed.h src/master/api/managed.c
+	src/master/api/proto.h src/master/api/proto.c
 API_CFLAGS = $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 src_master_api_libapi_a_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 # libapi uses the store: the store library (and what it needs) is listed again after it.
