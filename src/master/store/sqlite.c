@@ -17,6 +17,13 @@
 
 #define RESERVE_BLOCK (INT64_C (1) << 20)
 #define POOL_KEEP     16
+/* The writer wakes one caller per WAKE_GROUP requests of a batch; each woken caller wakes the
+   next one of its group. */
+#define WAKE_GROUP 8
+/* WAL frames (pages) between background checkpoints, and the WAL size at which the writer
+   checkpoints itself so that the WAL can start over (docs/store.md). */
+#define CKPT_FRAMES        1000
+#define CKPT_INLINE_FRAMES 8000
 
 typedef struct stmts
 {
@@ -38,9 +45,13 @@ typedef struct wreq
   int64_t rev;
   int ret;
   husk_error *err;
-  char **results; /* per op: the object as stored (delete: last state at rev) */
+  /* per op: its watch event, whose object is the one stored (delete: last state at rev);
+     the caller copies its results from them */
+  store_event_impl **evs;
   sem_t done;
   struct wreq *next;
+  struct wreq *wake_next; /* the caller of this request wakes that one (wake_batch) */
+  struct wreq *lead_next; /* the next request the writer wakes itself */
 } wreq;
 
 typedef struct sq
@@ -58,6 +69,13 @@ typedef struct sq
   wreq *q_head, *q_tail;
   bool stop;
   pthread_t writer;
+  /* the checkpointer thread and its connection */
+  sqlite3 *ck_db;
+  pthread_t ckpt;
+  bool ck_started, ck_want, ck_stop;
+  pthread_mutex_t ck_mu;
+  pthread_cond_t ck_cond;
+  int ck_next; /* writer thread only: WAL frames at which to wake the checkpointer */
   atomic_int_fast64_t committed;
   int64_t open_rev;
   /* writer thread only */
@@ -459,84 +477,96 @@ write_row (stmts *st, sqlite3_stmt *stmt, const store_prep *p, int64_t rev, cons
   return 0;
 }
 
-/* Applies one op at rev. *result: the stored object (delete: last state at rev). */
+static const store_event_type event_types[] = {
+  [STORE_OP_CREATE] = STORE_ADDED,
+  [STORE_OP_UPDATE] = STORE_MODIFIED,
+  [STORE_OP_DELETE] = STORE_DELETED,
+};
+
+/* The event of a create or update: the object rendered at rev, straight into the event. */
+static store_event_impl *
+render_event (const store_prep *p, int64_t rev)
+{
+  const store_op *op = p->op;
+  return store_event_splice (event_types[op->type], rev, op->resource, p->ns, op->name, p->enc,
+                             p->enc_len, p->rv_off, 0);
+}
+
+/* Stores the object of a create or update at rev. */
 static int
-apply_op (stmts *st, const store_prep *p, int64_t rev, char **result, husk_error **err)
+put_op (stmts *st, sqlite3_stmt *stmt, const store_prep *p, int64_t rev, store_event_impl **ev,
+        husk_error **err)
+{
+  store_event_impl *e = render_event (p, rev);
+  int ret = write_row (st, stmt, p, rev, e->pub.json, e->pub.json_len, err);
+  if (ret < 0)
+    {
+      store_event_unref (&e->pub);
+      return ret;
+    }
+  *ev = e;
+  return 0;
+}
+
+/* Applies one op at rev. *ev: its event (delete: the last state at rev). */
+static int
+apply_op (stmts *st, const store_prep *p, int64_t rev, store_event_impl **ev, husk_error **err)
 {
   const char *what = p->key + strlen ("/registry/");
   store_op *op = p->op;
-  size_t len;
-  int ret;
-  if (op->type == STORE_OP_CREATE)
-    {
-      /* No lookup: the UNIQUE key makes a duplicate fail. */
-      char *obj = store_prep_render (p, rev, &len);
-      ret = write_row (st, st->ins, p, rev, obj, len, err);
-      if (ret < 0)
-        {
-          free (obj);
-          return ret;
-        }
-      *result = obj;
-      return 0;
-    }
+  if (op->type == STORE_OP_CREATE) /* no lookup: the UNIQUE key makes a duplicate fail */
+    return put_op (st, st->ins, p, rev, ev, err);
   sqlite3_bind_text (st->sel, 1, p->key, -1, SQLITE_STATIC);
   int rc = step (st->sel);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+  if (rc != SQLITE_ROW)
     {
       sqlite3_reset (st->sel);
+      if (rc == SQLITE_DONE)
+        return husk_err (err, STORE_ENOTFOUND, "%s: not found", what);
       return sql_err (err, st->db, rc, p->key);
     }
-  bool present = rc == SQLITE_ROW;
-  int64_t cur = present ? sqlite3_column_int64 (st->sel, 0) : 0;
-  _cleanup_free_ char *old = NULL;
-  size_t old_len = 0, old_off = 0;
-  if (present && op->type == STORE_OP_DELETE)
-    {
-      old_len = (size_t)sqlite3_column_bytes (st->sel, 1);
-      old = xstrndup ((const char *)sqlite3_column_text (st->sel, 1), old_len);
-      old_off = (size_t)sqlite3_column_int64 (st->sel, 2);
-    }
-  sqlite3_reset (st->sel);
-
-  if (!present)
-    return husk_err (err, STORE_ENOTFOUND, "%s: not found", what);
+  int64_t cur = sqlite3_column_int64 (st->sel, 0);
   if (op->expect_rev && op->expect_rev != cur)
-    return husk_err (err, STORE_ECONFLICT,
-                     "%s: the object has been modified (revision %" PRId64 ", expected %" PRId64
-                     ")",
-                     what, cur, op->expect_rev);
+    {
+      sqlite3_reset (st->sel);
+      return husk_err (err, STORE_ECONFLICT,
+                       "%s: the object has been modified (revision %" PRId64 ", expected %" PRId64
+                       ")",
+                       what, cur, op->expect_rev);
+    }
   op->prev_rev = cur;
-  if (op->type == STORE_OP_DELETE)
+  if (op->type == STORE_OP_UPDATE)
     {
-      sqlite3_bind_text (st->del, 1, p->key, -1, SQLITE_STATIC);
-      rc = step (st->del);
-      sqlite3_reset (st->del);
-      if (rc != SQLITE_DONE)
-        return sql_err (err, st->db, rc, p->key);
-      *result = store_splice_rev (old, old_len, old_off, (size_t)digits (cur), rev, NULL);
-      return 0;
+      sqlite3_reset (st->sel);
+      return put_op (st, st->upd, p, rev, ev, err);
     }
-  char *obj = store_prep_render (p, rev, &len);
-  ret = write_row (st, st->upd, p, rev, obj, len, err);
-  if (ret < 0)
+  /* delete: the event carries the last state, read before the row goes */
+  store_event_impl *e = store_event_splice (
+      STORE_DELETED, rev, op->resource, p->ns, op->name,
+      (const char *)sqlite3_column_text (st->sel, 1), (size_t)sqlite3_column_bytes (st->sel, 1),
+      (size_t)sqlite3_column_int64 (st->sel, 2), (size_t)digits (cur));
+  sqlite3_reset (st->sel);
+  sqlite3_bind_text (st->del, 1, p->key, -1, SQLITE_STATIC);
+  rc = step (st->del);
+  sqlite3_reset (st->del);
+  if (rc != SQLITE_DONE)
     {
-      free (obj);
-      return ret;
+      store_event_unref (&e->pub);
+      return sql_err (err, st->db, rc, p->key);
     }
-  *result = obj;
+  *ev = e;
   return 0;
 }
 
 static void
-req_free_results (wreq *r)
+req_drop_events (wreq *r)
 {
-  if (!r->results)
+  if (!r->evs)
     return;
   for (size_t i = 0; i < r->n; i++)
-    free (r->results[i]);
-  free (r->results);
-  r->results = NULL;
+    store_event_unref (r->evs[i] ? &r->evs[i]->pub : NULL);
+  free (r->evs);
+  r->evs = NULL;
 }
 
 /* Applies a request inside SAVEPOINTs at revision rev. */
@@ -569,12 +599,12 @@ apply_req (sq *q, wreq *r, int64_t rev, husk_error **err)
   if (ret < 0)
     return ret;
 
-  r->results = xcalloc (r->n, sizeof *r->results);
+  r->evs = xcalloc (r->n, sizeof *r->evs);
   for (size_t i = 0; i < r->n && ret >= 0; i++)
-    ret = apply_op (r->ops[i].is_volatile ? &q->m : &q->w, &r->ops[i], rev, &r->results[i], err);
+    ret = apply_op (r->ops[i].is_volatile ? &q->m : &q->w, &r->ops[i], rev, &r->evs[i], err);
   if (ret < 0)
     {
-      req_free_results (r);
+      req_drop_events (r);
       if (need_w)
         run (&q->w, q->w.rollback_to, NULL);
       if (need_m)
@@ -605,23 +635,53 @@ commit_batch (sq *q, husk_error **err)
   return ret;
 }
 
+/* Appends a committed request's events to their hubs; the request keeps a reference for its
+   caller. */
 static void
 publish (store *s, wreq *r)
 {
+  sq *q = s->be;
+  store_hub *h = NULL;
+  const char *h_res = NULL;
   for (size_t i = 0; i < r->n; i++)
     {
-      store_prep *p = &r->ops[i];
-      static const store_event_type types[] = {
-        [STORE_OP_CREATE] = STORE_ADDED,
-        [STORE_OP_UPDATE] = STORE_MODIFIED,
-        [STORE_OP_DELETE] = STORE_DELETED,
-      };
-      store_hub *h = store_hub_get (s, p->op->resource, ((sq *)s->be)->open_rev, NULL);
-      store_hub_append (h, store_event_new (types[p->op->type], r->rev, p->op->resource, p->ns,
-                                            p->op->name, r->results[i], strlen (r->results[i])));
-      p->op->result = TAKE_PTR (r->results[i]);
+      store_event_impl *ev = r->evs[i];
+      if (!h_res || !streq (h_res, ev->pub.resource))
+        {
+          h = store_hub_get (s, ev->pub.resource, q->open_rev, NULL);
+          h_res = ev->pub.resource;
+        }
+      store_event_ref (ev);
+      store_hub_append (h, ev);
     }
-  req_free_results (r);
+}
+
+/* Wakes the callers of a batch. A wake-up costs the waker a syscall and a pass through the
+   scheduler; the writer wakes the first request of every WAKE_GROUP and each woken caller
+   wakes the next one (sq_txn), so the writer gets to the next batch sooner. The links are all
+   set before the first wake-up: a request lives on its caller's stack and is gone as soon as
+   the caller has returned. */
+static void
+wake_batch (wreq *batch)
+{
+  wreq *lead = NULL;
+  size_t i = 0;
+  for (wreq *r = batch; r; r = r->next, i++)
+    {
+      if (i % WAKE_GROUP == 0)
+        {
+          if (lead)
+            lead->lead_next = r;
+          lead = r;
+          r->lead_next = NULL;
+        }
+      r->wake_next = (i + 1) % WAKE_GROUP && r->next ? r->next : NULL;
+    }
+  for (wreq *r = batch, *next; r; r = next)
+    {
+      next = r->lead_next;
+      sem_post (&r->done);
+    }
 }
 
 static void
@@ -645,7 +705,7 @@ run_batch (store *s, wreq *batch)
       for (wreq *r = batch; r; r = r->next)
         if (r->ret >= 0)
           {
-            req_free_results (r);
+            req_drop_events (r);
             r->ret = husk_err (&r->err, cerr->errnum, "%s", cerr->msg);
           }
       husk_error_free (cerr);
@@ -664,11 +724,7 @@ run_batch (store *s, wreq *batch)
       q->in_m = false;
       pthread_mutex_unlock (&q->mem_mu);
     }
-  for (wreq *r = batch, *next; r; r = next)
-    {
-      next = r->next;
-      sem_post (&r->done);
-    }
+  wake_batch (batch);
 }
 
 /* Deletes events whose TTL passed, as ordinary deletes (watchers see DELETED). */
@@ -734,7 +790,7 @@ expire_events (store *s)
     {
       sem_destroy (&reqs[i].done);
       husk_error_free (reqs[i].err);
-      free (ops[i].result);
+      req_drop_events (&reqs[i]);
       free (keys[i]);
       free (parts[3 * i]);
       free (parts[3 * i + 1]);
@@ -753,6 +809,7 @@ writer_main (void *arg)
 {
   store *s = arg;
   sq *q = s->be;
+  pthread_setname_np (pthread_self (), "store-writer");
   for (;;)
     {
       pthread_mutex_lock (&q->q_mu);
@@ -799,6 +856,8 @@ sq_txn (store *s, store_prep *ops, size_t n, int64_t *rev, husk_error **err)
   pthread_mutex_unlock (&q->q_mu);
   while (sem_wait (&r.done) < 0)
     ;
+  if (r.wake_next)
+    sem_post (&r.wake_next->done);
   sem_destroy (&r.done);
   if (r.ret < 0)
     {
@@ -807,8 +866,101 @@ sq_txn (store *s, store_prep *ops, size_t n, int64_t *rev, husk_error **err)
       husk_error_free (r.err);
       return ret;
     }
+  /* The results are copies of the events' objects, made here rather than by the writer. */
+  for (size_t i = 0; i < n; i++)
+    ops[i].op->result = xstrndup (r.evs[i]->pub.json, r.evs[i]->pub.json_len);
+  req_drop_events (&r);
   *rev = r.rev;
   return 0;
+}
+
+/* ---- checkpoints ----
+   SQLite's automatic checkpoint runs inside the committing thread: the writer would copy
+   pages into the database file and fsync it while every caller waits. Instead a thread of
+   its own checkpoints (PASSIVE: never blocks the writer) every CKPT_FRAMES frames. Under
+   steady writes that checkpoint never quite catches up (frames keep coming), and the WAL
+   can only start over once all of it is in the database; so when it reaches
+   CKPT_INLINE_FRAMES the writer checkpoints itself between two batches, which by then copies
+   little. */
+
+static int
+wal_hook (void *arg, sqlite3 *db, const char *name, int frames)
+{
+  sq *q = arg;
+  if (frames < q->ck_next - CKPT_FRAMES) /* the WAL started over */
+    q->ck_next = CKPT_FRAMES;
+  if (frames >= CKPT_INLINE_FRAMES)
+    {
+      sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      q->ck_next = CKPT_FRAMES;
+    }
+  else if (frames >= q->ck_next && q->ck_started)
+    {
+      pthread_mutex_lock (&q->ck_mu);
+      q->ck_want = true;
+      pthread_cond_signal (&q->ck_cond);
+      pthread_mutex_unlock (&q->ck_mu);
+      q->ck_next = frames + CKPT_FRAMES;
+    }
+  return SQLITE_OK;
+}
+
+static void *
+ckpt_main (void *arg)
+{
+  sq *q = arg;
+  pthread_setname_np (pthread_self (), "store-ckpt");
+  pthread_mutex_lock (&q->ck_mu);
+  for (;;)
+    {
+      while (!q->ck_want && !q->ck_stop)
+        pthread_cond_wait (&q->ck_cond, &q->ck_mu);
+      if (q->ck_stop)
+        break;
+      q->ck_want = false;
+      pthread_mutex_unlock (&q->ck_mu);
+      sqlite3_wal_checkpoint_v2 (q->ck_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      pthread_mutex_lock (&q->ck_mu);
+    }
+  pthread_mutex_unlock (&q->ck_mu);
+  return NULL;
+}
+
+/* Without the thread (it could not start), the writer's inline checkpoints still bound the
+   WAL. */
+static void
+ckpt_start (sq *q)
+{
+  int rc = sqlite3_open_v2 (q->path, &q->ck_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (q->ck_db, 10000);
+      /* FULL: the database file is fsynced before the WAL may be overwritten */
+      rc = sqlite3_exec (q->ck_db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    }
+  if (rc == SQLITE_OK && pthread_create (&q->ckpt, NULL, ckpt_main, q) == 0)
+    q->ck_started = true;
+  else
+    {
+      sqlite3_close (q->ck_db);
+      q->ck_db = NULL;
+    }
+}
+
+static void
+ckpt_stop (sq *q)
+{
+  if (q->ck_started)
+    {
+      pthread_mutex_lock (&q->ck_mu);
+      q->ck_stop = true;
+      pthread_cond_signal (&q->ck_cond);
+      pthread_mutex_unlock (&q->ck_mu);
+      pthread_join (q->ckpt, NULL);
+      q->ck_started = false;
+    }
+  sqlite3_close (q->ck_db);
+  q->ck_db = NULL;
 }
 
 /* ---- open/close ---- */
@@ -857,6 +1009,8 @@ sq_open_db (sq *q, husk_error **err)
   ret = exec (db, "PRAGMA journal_size_limit=67108864", err);
   if (ret < 0)
     return ret;
+  q->ck_next = CKPT_FRAMES;
+  sqlite3_wal_hook (db, wal_hook, q); /* replaces the automatic checkpoint */
   ret = conn_open (NULL, true, &q->m, err);
   if (ret < 0)
     return ret;
@@ -884,6 +1038,7 @@ sq_open_db (sq *q, husk_error **err)
 static void
 sq_free (sq *q)
 {
+  ckpt_stop (q);
   stmts_finalize (&q->w);
   stmts_finalize (&q->m);
   while (q->pool)
@@ -899,6 +1054,8 @@ sq_free (sq *q)
   pthread_mutex_destroy (&q->pool_mu);
   pthread_mutex_destroy (&q->q_mu);
   pthread_cond_destroy (&q->q_cond);
+  pthread_mutex_destroy (&q->ck_mu);
+  pthread_cond_destroy (&q->ck_cond);
   free (q->path);
   free (q);
 }
@@ -912,6 +1069,8 @@ sq_open (store *s, const store_options *opts, husk_error **err)
   pthread_mutex_init (&q->pool_mu, NULL);
   pthread_mutex_init (&q->q_mu, NULL);
   pthread_cond_init (&q->q_cond, NULL);
+  pthread_mutex_init (&q->ck_mu, NULL);
+  pthread_cond_init (&q->ck_cond, NULL);
   int ret = resolve_path (opts, &q->path, err);
   if (ret >= 0)
     ret = sq_open_db (q, err);
@@ -920,6 +1079,7 @@ sq_open (store *s, const store_options *opts, husk_error **err)
       sq_free (q);
       return ret;
     }
+  ckpt_start (q);
   q->expiry_every = s->event_ttl_sec < 30 ? s->event_ttl_sec : 30;
   q->next_expiry = time (NULL) + q->expiry_every;
   s->be = q;

@@ -66,6 +66,12 @@ typedef struct store_event_impl
 store_event_impl *store_event_new (store_event_type type, int64_t rev, const char *resource,
                                    const char *ns, const char *name, const char *json,
                                    size_t json_len);
+/* A new event whose object is text (len bytes) with the rv_len bytes at rv_off (the
+   resourceVersion's value) replaced by rev; refs = 1. */
+store_event_impl *store_event_splice (store_event_type type, int64_t rev, const char *resource,
+                                      const char *ns, const char *name, const char *text,
+                                      size_t len, size_t rv_off, size_t rv_len);
+void store_event_ref (store_event_impl *e);
 
 typedef struct store_hub store_hub;
 

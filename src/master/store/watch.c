@@ -1,5 +1,6 @@
 /* husk store: watch hubs. One ring of reference-counted events per resource, shared by all
    of its watchers; a watcher is a cursor into the ring. Backends append in revision order. */
+#include <inttypes.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -38,9 +39,10 @@ struct store_hub
   store_hub *next;
 };
 
-store_event_impl *
-store_event_new (store_event_type type, int64_t rev, const char *resource, const char *ns,
-                 const char *name, const char *json, size_t json_len)
+/* An event with room for a json_len-byte object (and its NUL) at pub.json, not filled in. */
+static store_event_impl *
+event_alloc (store_event_type type, int64_t rev, const char *resource, const char *ns,
+             const char *name, size_t json_len)
 {
   size_t lr = strlen (resource) + 1, ln = strlen (ns) + 1, lm = strlen (name) + 1;
   store_event_impl *e = xmalloc (sizeof *e + lr + ln + lm + json_len + 1);
@@ -53,7 +55,6 @@ store_event_new (store_event_type type, int64_t rev, const char *resource, const
   p += ln;
   e->pub.name = memcpy (p, name, lm);
   p += lm;
-  memcpy (p, json, json_len);
   p[json_len] = '\0';
   e->pub.json = p;
   e->pub.json_len = json_len;
@@ -61,8 +62,32 @@ store_event_new (store_event_type type, int64_t rev, const char *resource, const
   return e;
 }
 
-static void
-event_ref (store_event_impl *e)
+store_event_impl *
+store_event_new (store_event_type type, int64_t rev, const char *resource, const char *ns,
+                 const char *name, const char *json, size_t json_len)
+{
+  store_event_impl *e = event_alloc (type, rev, resource, ns, name, json_len);
+  memcpy ((char *)e->pub.json, json, json_len);
+  return e;
+}
+
+store_event_impl *
+store_event_splice (store_event_type type, int64_t rev, const char *resource, const char *ns,
+                    const char *name, const char *text, size_t len, size_t rv_off, size_t rv_len)
+{
+  char num[24];
+  int nl = snprintf (num, sizeof num, "%" PRId64, rev);
+  size_t total = len - rv_len + (size_t)nl;
+  store_event_impl *e = event_alloc (type, rev, resource, ns, name, total);
+  char *out = (char *)e->pub.json;
+  memcpy (out, text, rv_off);
+  memcpy (out + rv_off, num, (size_t)nl);
+  memcpy (out + rv_off + nl, text + rv_off + rv_len, len - rv_off - rv_len);
+  return e;
+}
+
+void
+store_event_ref (store_event_impl *e)
 {
   atomic_fetch_add_explicit (&e->refs, 1, memory_order_relaxed);
 }
@@ -334,7 +359,7 @@ take_locked (store_watch *w, const store_event **out, husk_error **err)
         continue;
       if (*w->ns && !streq (w->ns, e->pub.ns))
         continue;
-      event_ref (e);
+      store_event_ref (e);
       w->last_rev = e->pub.rev;
       *out = &e->pub;
       return 1;

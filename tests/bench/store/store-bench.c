@@ -10,9 +10,11 @@
 
    URL: "sqlite" or "etcd://a,b,c". */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "lib/buf.h"
@@ -139,6 +141,52 @@ report_latency (const char *what, const char *backend, int writers, lat *ls, dou
   free (all);
 }
 
+/* CPU seconds used so far by the threads named `comm` (all threads when NULL): a figure that
+   depends far less on what else runs on the machine than throughput does. */
+static double
+cpu_seconds (const char *comm)
+{
+  if (!comm)
+    {
+      struct rusage ru;
+      getrusage (RUSAGE_SELF, &ru);
+      return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6
+             + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    }
+  double sum = 0;
+  DIR *d = opendir ("/proc/self/task");
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      char path[320], name[64] = "", buf[1024];
+      snprintf (path, sizeof path, "/proc/self/task/%s/comm", de->d_name);
+      FILE *f = fopen (path, "r");
+      if (f && fgets (name, sizeof name, f))
+        name[strcspn (name, "\n")] = '\0';
+      if (f)
+        fclose (f);
+      if (!streq (name, comm))
+        continue;
+      snprintf (path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
+      f = fopen (path, "r");
+      unsigned long ut = 0, st = 0;
+      if (f && fgets (buf, sizeof buf, f))
+        {
+          const char *p = strrchr (buf, ')'); /* fields after the command name */
+          if (p && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st)
+                       == 2)
+            sum += (double)(ut + st) / (double)sysconf (_SC_CLK_TCK);
+        }
+      if (f)
+        fclose (f);
+    }
+  if (d)
+    closedir (d);
+  return sum;
+}
+
 static int
 cmd_create (const char *url, const char *dir, int writers, long total)
 {
@@ -146,13 +194,18 @@ cmd_create (const char *url, const char *dir, int writers, long total)
   total_ops = total;
   lat *ls = xcalloc ((size_t)writers, sizeof *ls);
   pthread_t *th = xcalloc ((size_t)writers, sizeof *th);
+  double cpu0 = cpu_seconds (NULL), wcpu0 = cpu_seconds ("store-writer");
   double t0 = now_ms ();
   for (int i = 0; i < writers; i++)
     pthread_create (&th[i], NULL, create_worker, &ls[i]);
   for (int i = 0; i < writers; i++)
     pthread_join (th[i], NULL);
   double wall = now_ms () - t0;
+  double cpu = cpu_seconds (NULL) - cpu0, wcpu = cpu_seconds ("store-writer") - wcpu0;
   report_latency ("create", store_backend_name (S), writers, ls, wall);
+  /* per-op CPU: whole process (writers included), and the SQLite writer thread alone */
+  printf ("cpu backend=%s writers=%d cpu_us_per_op=%.1f writer_cpu_us_per_op=%.1f\n",
+          store_backend_name (S), writers, cpu * 1e6 / (double)total, wcpu * 1e6 / (double)total);
   store_close (S);
   free (ls);
   free (th);
