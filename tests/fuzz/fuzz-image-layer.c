@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (fd < 0 || write (fd, data, size) != (ssize_t)size || lseek (fd, 0, SEEK_SET) < 0)
     abort ();
   _cleanup_error_ husk_error *err = NULL;
-  image_unpack_layer_fd (fd, layer, &err);
+  image_unpack_layer_fd (fd, layer, NULL, &err);
   close (fd);
   /* nothing may appear next to the layer dir (entries climbing out) */
   _cleanup_free_ char *outside = xasprintf ("%s/deep/er", base);

@@ -51,9 +51,11 @@ main (void)
   static char layer[64 * 1024];
   size_t llen = make_layer (layer, sizeof layer);
   char ld[IMAGE_DIGEST_LEN + 1], cd[IMAGE_DIGEST_LEN + 1], md[IMAGE_DIGEST_LEN + 1];
-  const char *config
-      = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\"}}";
   image_store_put_blob (s, layer, llen, NULL, -1, ld, &err);
+  /* a plain tar layer: its diff_id is its digest */
+  _cleanup_free_ char *config = xasprintf ("{\"architecture\":\"amd64\",\"os\":\"linux\","
+                                           "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+                                           ld);
   image_store_put_blob (s, config, strlen (config), NULL, -1, cd, &err);
   _cleanup_free_ char *manifest
       = xasprintf ("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","

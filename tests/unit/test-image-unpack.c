@@ -77,7 +77,7 @@ unpack (const char *tar, const char *sub, char **err_msg)
   _cleanup_free_ char *dir = xasprintf ("%s/%s", tmpdir, sub);
   mkdir (dir, 0755);
   husk_error *err = NULL;
-  int ret = image_unpack_layer_file (tar, dir, &err);
+  int ret = image_unpack_layer_file (tar, dir, NULL, &err);
   if (err_msg)
     *err_msg = err ? xstrdup (err->msg) : NULL;
   husk_error_free (err);
@@ -168,6 +168,59 @@ test_refused (const char *sub, const ent *ents, const char *want)
       "%s: nothing written outside", sub);
 }
 
+static void
+file_digest (const char *path, char out[IMAGE_DIGEST_LEN + 1])
+{
+  char *data = NULL;
+  size_t len = 0;
+  husk_read_file (path, &data, &len, NULL);
+  image_digest_of (data, len, out);
+  free (data);
+}
+
+/* The diff_id is the sha256 of the whole uncompressed stream, trailing blocks included,
+   whatever the compression; computed while unpacking and without unpacking. */
+static void
+test_diff_id (void)
+{
+  static const ent ents[]
+      = { { "etc/", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL },
+          { "etc/hostname", AE_IFREG, "layer\n", 0644, 0, 0, NULL, NULL },
+          { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
+  _cleanup_free_ char *tar = make_tar ("id.tar", "none", ents);
+  _cleanup_free_ char *padded = make_tar ("padded.tar", "none", ents);
+  _cleanup_free_ char *gz = make_tar ("id.tar.gz", "gzip", ents);
+  _cleanup_free_ char *zst = make_tar ("id.tar.zst", "zstd", ents);
+  /* extra zero blocks after the end-of-archive marker, as some tar writers leave */
+  FILE *f = fopen (padded, "a");
+  static const char zeros[10240];
+  fwrite (zeros, 1, sizeof zeros, f);
+  fclose (f);
+  char want[IMAGE_DIGEST_LEN + 1], want_padded[IMAGE_DIGEST_LEN + 1];
+  file_digest (tar, want);
+  file_digest (padded, want_padded);
+  ok (!streq (want, want_padded), "padding changes the digest");
+  const char *files[] = { tar, padded, gz, zst };
+  for (int i = 0; i < 4; i++)
+    {
+      const char *name = strrchr (files[i], '/') + 1;
+      const char *w = i == 1 ? want_padded : want;
+      _cleanup_free_ char *dir = xasprintf ("%s/id%d", tmpdir, i);
+      mkdir (dir, 0755);
+      char got[IMAGE_DIGEST_LEN + 1] = "";
+      husk_error *err = NULL;
+      int ret = image_unpack_layer_file (files[i], dir, got, &err);
+      ok (ret == 0 && streq (got, w), "%s: diff_id while unpacking is the tar's sha256 (%s)", name,
+          ret == 0 ? got : err->msg);
+      husk_error_free (err);
+      err = NULL;
+      memset (got, 0, sizeof got);
+      ret = image_layer_diff_id_file (files[i], got, &err);
+      ok (ret == 0 && streq (got, w), "%s: diff_id without unpacking", name);
+      husk_error_free (err);
+    }
+}
+
 int
 main (void)
 {
@@ -178,6 +231,7 @@ main (void)
   test_contents ("none");
   test_contents ("gzip");
   test_contents ("zstd");
+  test_diff_id ();
 
   static const ent dotdot[] = { { "ok", AE_IFREG, "x", 0, 0, 0, NULL, NULL },
                                 { "a/../../escaped", AE_IFREG, "x", 0, 0, 0, NULL, NULL },

@@ -274,12 +274,15 @@ import_manifest (source *src, const char *digest, husk_error **err)
   if (!image_store_has_blob (src->s, m->config.digest)
       && (ret = source_desc (src, &m->config, err)) < 0)
     return husk_err_wrap (err, "config");
+  _cleanup_strv_ char **ids = NULL;
+  if ((ret = image_store_diff_ids (src->s, m, &ids, err)) < 0)
+    return ret;
   for (size_t i = 0; i < m->n_layers; i++)
     {
       _cleanup_free_ char *dir = NULL;
       if ((!image_store_has_blob (src->s, m->layers[i].digest)
            && (ret = source_desc (src, &m->layers[i], err)) < 0)
-          || (ret = image_store_ensure_layer (src->s, &m->layers[i], &dir, err)) < 0)
+          || (ret = image_store_ensure_layer (src->s, &m->layers[i], ids[i], &dir, err)) < 0)
         return ret;
     }
   return 0;

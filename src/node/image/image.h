@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <nettle/sha2.h>
@@ -108,6 +109,9 @@ int image_manifest_parse (json_t *doc, const char *media_type, image_manifest **
 /* Picks p's manifest out of an index/list; ENOENT listing the platforms offered. */
 int image_index_select (json_t *index, const image_platform *p, image_desc *out, husk_error **err);
 void image_desc_clear (image_desc *d);
+/* The config's rootfs.diff_ids (the uncompressed layers' digests), exactly n_layers valid
+   sha256 digests; errors name the JSON path. *out is NULL-terminated. */
+int image_config_diff_ids (json_t *config, size_t n_layers, char ***out, husk_error **err);
 /* true for a layer media type we can unpack; *compression "gzip"/"zstd"/NULL. */
 bool image_layer_media_supported (const char *mt);
 
@@ -145,9 +149,14 @@ int image_store_lock_digest (image_store *s, const char *kind, const char *diges
 /* Store-wide GC lock: pulls/imports hold it shared, prune exclusive. */
 int image_store_lock_gc (image_store *s, bool exclusive, int *fd_out, husk_error **err);
 
-/* The unpacked directory of a layer blob; made once (under a lock) on first use. */
-int image_store_ensure_layer (image_store *s, const image_desc *layer, char **dir_out,
-                              husk_error **err);
+/* The unpacked directory of a layer blob; made once (under a lock) on first use. The
+   uncompressed stream must hash to diff_id (from the image config; NULL: not checked):
+   on a mismatch the error names both digests and neither the unpacked layer nor its blob
+   is kept. A layer unpacked earlier is checked against the diff_id recorded then. */
+int image_store_ensure_layer (image_store *s, const image_desc *layer, const char *diff_id,
+                              char **dir_out, husk_error **err);
+/* The diff_ids of manifest m's layers, from its stored config. */
+int image_store_diff_ids (image_store *s, const image_manifest *m, char ***out, husk_error **err);
 char *image_store_layer_path (const image_store *s, const char *digest);
 
 /* The image index: reference -> (top digest, platform manifest digest). */
@@ -156,7 +165,8 @@ typedef struct image_record
   char *ref;      /* canonical reference */
   char *digest;   /* what the reference resolved to (index or manifest) */
   char *manifest; /* the platform's image manifest */
-  char *created;  /* when stored, RFC 3339 */
+  char *created;   /* when stored, RFC 3339 */
+  char *last_used; /* last pulled or mounted (image_store_touch), RFC 3339 */
 } image_record;
 void image_record_clear (image_record *r);
 int image_store_set_ref (image_store *s, const char *ref, const char *digest, const char *manifest,
@@ -164,6 +174,9 @@ int image_store_set_ref (image_store *s, const char *ref, const char *digest, co
 /* ENOENT "image X not found" when absent. Accepts a reference, a manifest digest or
    a unique digest prefix of at least 12 hex digits. */
 int image_store_get (image_store *s, const char *name, image_record *out, husk_error **err);
+/* Records that the image called name (as image_store_get) was used at when (0: now);
+   image GC removes the least recently used first. Pulls and snapshot mounts call it. */
+int image_store_touch (image_store *s, const char *name, time_t when, husk_error **err);
 int image_store_list (image_store *s, image_record **out, size_t *n, husk_error **err);
 int image_store_remove_ref (image_store *s, const char *name, husk_error **err);
 /* Bytes of the image as distributed: config plus compressed layers (what a node reports
@@ -184,12 +197,56 @@ typedef struct image_prune_stats
 /* Removes blobs and layers that no image and no snapshot references, and stale temp files. */
 int image_store_prune (image_store *s, image_prune_stats *st, husk_error **err);
 
+/* ---- image GC by disk usage (gc.c) ---- */
+
+/* Disk usage of the filesystem holding the images: bytes used and capacity. */
+typedef int (*image_usage_fn) (void *ctx, uint64_t *used, uint64_t *capacity, husk_error **err);
+/* The default usage function: statvfs of the store's root (ctx is the image_store). */
+int image_gc_statvfs_usage (void *ctx, uint64_t *used, uint64_t *capacity, husk_error **err);
+
+typedef struct image_gc_policy
+{
+  int high_pct;              /* GC runs when usage >= this (kubelet imageGCHighThresholdPercent: 85) */
+  int low_pct;               /* and frees until usage <= this (imageGCLowThresholdPercent: 80) */
+  int64_t min_age_s;         /* images used more recently are kept (imageMinimumGCAge: 120) */
+  const char *const *in_use; /* NULL-terminated names of images containers use: kept */
+  image_usage_fn usage;      /* NULL: image_gc_statvfs_usage */
+  void *usage_ctx;
+  time_t now; /* 0: time (NULL) (tests set it) */
+} image_gc_policy;
+
+typedef struct image_gc_stats
+{
+  int usage_before_pct, usage_after_pct;
+  size_t images_removed;
+  char **removed; /* NULL-terminated references removed, in order */
+  uint64_t bytes_freed;
+} image_gc_stats;
+void image_gc_stats_clear (image_gc_stats *st);
+
+/* When usage >= high_pct, removes the least recently used images (image_record.last_used)
+   that are not in use and older than min_age_s, one at a time followed by a prune, until
+   usage <= low_pct. ENOSPC when what may be removed was not enough (*st says what was done).
+   *st is filled in all cases. */
+int image_gc_by_usage (image_store *s, const image_gc_policy *p, image_gc_stats *st,
+                       husk_error **err);
+
 /* ---- layer unpacking (unpack.c) ---- */
 
-/* Unpacks a (gzip|zstd|plain) tar layer from fd into dir (which must exist, empty):
-   OCI whiteouts become overlayfs ones; entries escaping dir are refused naming the entry. */
-int image_unpack_layer_fd (int fd, const char *dir, husk_error **err);
-int image_unpack_layer_file (const char *path, const char *dir, husk_error **err);
+/* Read size of the compressed layer file. */
+#define IMAGE_UNPACK_BLOCK (1 << 20)
+
+/* Unpacks a (gzip|zstd|xz|plain) tar layer from fd into dir (which must exist, empty):
+   OCI whiteouts become overlayfs ones; entries escaping dir are refused naming the entry.
+   diff_id (optional) receives the sha256 of the uncompressed stream, computed in the
+   same pass. */
+int image_unpack_layer_fd (int fd, const char *dir, char diff_id[IMAGE_DIGEST_LEN + 1],
+                           husk_error **err);
+int image_unpack_layer_file (const char *path, const char *dir,
+                             char diff_id[IMAGE_DIGEST_LEN + 1], husk_error **err);
+/* The diff_id of a (compressed) layer file, without unpacking it. */
+int image_layer_diff_id_file (const char *path, char diff_id[IMAGE_DIGEST_LEN + 1],
+                              husk_error **err);
 
 /* ---- registry pulls (registry.c, pull.c) ---- */
 

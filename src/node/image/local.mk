@@ -15,6 +15,7 @@ src_node_image_libimage_a_SOURCES = \
 	src/node/image/pull.c \
 	src/node/image/archive.c \
 	src/node/image/snapshot.c \
+	src/node/image/gc.c \
 	src/cli/image.c
 src_node_image_libimage_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS) \
 	$(CURL_CFLAGS) $(ARCHIVE_CFLAGS)
@@ -23,7 +24,8 @@ HUSK_COMPONENT_LIBS += src/node/image/libimage.a
 HUSK_COMPONENT_DEPLIBS += $(NETTLE_LIBS) $(CURL_LIBS) $(ARCHIVE_LIBS)
 
 IMAGE_UNIT_TESTS = tests/unit/test-image-ref tests/unit/test-image-unpack \
-	tests/unit/test-image-manifest tests/unit/test-image-store tests/unit/test-image-snapshot
+	tests/unit/test-image-manifest tests/unit/test-image-store tests/unit/test-image-snapshot \
+	tests/unit/test-image-gc
 check_PROGRAMS += $(IMAGE_UNIT_TESTS)
 TESTS += $(IMAGE_UNIT_TESTS)
 tests_unit_test_image_ref_SOURCES = tests/unit/test-image-ref.c
@@ -41,6 +43,9 @@ tests_unit_test_image_store_LDADD = $(IMAGE_LIBS)
 tests_unit_test_image_snapshot_SOURCES = tests/unit/test-image-snapshot.c
 tests_unit_test_image_snapshot_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ARCHIVE_CFLAGS)
 tests_unit_test_image_snapshot_LDADD = $(IMAGE_LIBS)
+tests_unit_test_image_gc_SOURCES = tests/unit/test-image-gc.c
+tests_unit_test_image_gc_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_image_gc_LDADD = $(IMAGE_LIBS)
 
 # libFuzzer targets (make fuzz; FUZZ_BUILD and LIB_FUZZ_SRCS come from tests/local.mk).
 IMAGE_FUZZ_SRCS = $(addprefix $(top_srcdir)/src/node/image/,ref.c digest.c manifest.c auth.c unpack.c)

@@ -228,3 +228,27 @@ image_index_select (json_t *index, const image_platform *p, image_desc *out, hus
                    p->architecture, p->variant ? "/" : "", p->variant ? p->variant : "",
                    seen.len ? husk_buf_str (&seen) : "none");
 }
+
+int
+image_config_diff_ids (json_t *config, size_t n_layers, char ***out, husk_error **err)
+{
+  json_t *rootfs = json_object_get (config, "rootfs");
+  json_t *ids = json_object_get (rootfs, "diff_ids");
+  if (!json_is_array (ids))
+    return husk_err (err, EINVAL, "config rootfs.diff_ids: expected array, got %s", type_of (ids));
+  if (json_array_size (ids) != n_layers)
+    return husk_err (err, EINVAL,
+                     "config rootfs.diff_ids: %zu entries for %zu layers (one per layer expected)",
+                     json_array_size (ids), n_layers);
+  _cleanup_strv_ char **v = xcalloc (n_layers + 1, sizeof *v);
+  for (size_t i = 0; i < n_layers; i++)
+    {
+      const char *d = json_string_value (json_array_get (ids, i));
+      if (!d || !image_digest_valid (d))
+        return husk_err (err, EINVAL, "config rootfs.diff_ids.%zu: expected a sha256 digest, got %s",
+                         i, d ? d : type_of (json_array_get (ids, i)));
+      v[i] = xstrdup (d);
+    }
+  *out = TAKE_PTR (v);
+  return 0;
+}

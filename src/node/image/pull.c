@@ -10,7 +10,10 @@
 #include "lib/log.h"
 #include "src/node/image/image-internal.h"
 
-/* ---- unpack workers: layers are unpacked while others still download ---- */
+/* ---- unpack workers: layers are unpacked while others still download ----
+
+   The config is the first descriptor fetched; layers queued before it arrived wait for
+   its rootfs.diff_ids, against which each layer's uncompressed stream is verified. */
 
 typedef struct unpack_pool
 {
@@ -24,8 +27,32 @@ typedef struct unpack_pool
   int n_threads;
   husk_error *err;
   int ret;
-  const char *skip; /* the config digest: not a layer */
+  const image_manifest *m; /* the config digest is not a layer */
+  const image_desc *base;  /* descs[0] is the config, descs[1 + i] layer i */
+  char **diff_ids;         /* from the config; NULL until it is in the store */
 } unpack_pool;
+
+static void
+pool_fail (unpack_pool *p, int ret, husk_error **e)
+{
+  if (p->ret == 0)
+    {
+      p->ret = ret;
+      husk_error_move (&p->err, e);
+    }
+  husk_error_free (*e);
+  *e = NULL;
+}
+
+static int
+unpack_one (unpack_pool *p, const image_desc *d, husk_error **err)
+{
+  char *dir = NULL;
+  const char *diff_id = p->diff_ids[d - p->base - 1];
+  int ret = image_store_ensure_layer (p->s, d, diff_id, &dir, err);
+  free (dir);
+  return ret;
+}
 
 static void *
 unpack_worker (void *arg)
@@ -34,9 +61,9 @@ unpack_worker (void *arg)
   for (;;)
     {
       pthread_mutex_lock (&p->mu);
-      while (p->head == p->n && !p->closing)
+      while ((p->head == p->n || !p->diff_ids) && !p->closing)
         pthread_cond_wait (&p->cv, &p->mu);
-      if (p->head == p->n)
+      if (p->head == p->n || !p->diff_ids)
         {
           pthread_mutex_unlock (&p->mu);
           return NULL;
@@ -47,29 +74,38 @@ unpack_worker (void *arg)
       if (failed)
         continue;
       husk_error *e = NULL;
-      char *dir = NULL;
-      int ret = image_store_ensure_layer (p->s, d, &dir, &e);
-      free (dir);
+      int ret = unpack_one (p, d, &e);
       if (ret < 0)
         {
           pthread_mutex_lock (&p->mu);
-          if (p->ret == 0)
-            {
-              p->ret = ret;
-              husk_error_move (&p->err, &e);
-            }
+          pool_fail (p, ret, &e);
           pthread_mutex_unlock (&p->mu);
-          husk_error_free (e);
         }
     }
+}
+
+/* The config arrived: its diff_ids release the queued layers. */
+static void
+pool_config (unpack_pool *p)
+{
+  husk_error *e = NULL;
+  char **ids = NULL;
+  int ret = image_store_diff_ids (p->s, p->m, &ids, &e);
+  pthread_mutex_lock (&p->mu);
+  if (ret < 0)
+    pool_fail (p, ret, &e);
+  else
+    p->diff_ids = ids;
+  pthread_cond_broadcast (&p->cv);
+  pthread_mutex_unlock (&p->mu);
 }
 
 static void
 pool_push (void *ctx, const image_desc *d)
 {
   unpack_pool *p = ctx;
-  if (p->skip && streq (d->digest, p->skip))
-    return;
+  if (d == p->base)
+    return pool_config (p);
   pthread_mutex_lock (&p->mu);
   if (p->n == p->cap)
     {
@@ -82,10 +118,13 @@ pool_push (void *ctx, const image_desc *d)
 }
 
 static void
-pool_start (unpack_pool *p, image_store *s, int threads)
+pool_start (unpack_pool *p, image_store *s, const image_manifest *m, const image_desc *base,
+            int threads)
 {
   memset (p, 0, sizeof *p);
   p->s = s;
+  p->m = m;
+  p->base = base;
   pthread_mutex_init (&p->mu, NULL);
   pthread_cond_init (&p->cv, NULL);
   if (threads > (int)ARRAY_SIZE (p->threads))
@@ -106,16 +145,15 @@ pool_finish (unpack_pool *p, husk_error **err)
   for (int i = 0; i < p->n_threads; i++)
     pthread_join (p->threads[i], NULL);
   /* no thread could start: unpack here */
-  for (; p->n_threads == 0 && p->head < p->n && p->ret == 0; p->head++)
-    {
-      char *dir = NULL;
-      p->ret = image_store_ensure_layer (p->s, p->queue[p->head], &dir, &p->err);
-      free (dir);
-    }
+  for (; p->n_threads == 0 && p->diff_ids && p->head < p->n && p->ret == 0; p->head++)
+    p->ret = unpack_one (p, p->queue[p->head], &p->err);
+  if (p->ret == 0 && p->head < p->n)
+    p->ret = husk_err (&p->err, EIO, "%zu layers left unpacked (no image config)", p->n - p->head);
   int ret = p->ret;
   if (ret < 0)
     husk_error_move (err, &p->err);
   husk_error_free (p->err);
+  strv_free (p->diff_ids);
   free (p->queue);
   pthread_mutex_destroy (&p->mu);
   pthread_cond_destroy (&p->cv);
@@ -208,8 +246,7 @@ pull_locked (image_store *s, const image_ref *ref, const image_pull_opts *o,
     descs[i + 1] = m->layers[i];
   unpack_pool pool;
   long cpus = sysconf (_SC_NPROCESSORS_ONLN);
-  pool_start (&pool, s, cpus > 1 ? (int)cpus : 1);
-  pool.skip = m->config.digest;
+  pool_start (&pool, s, m, descs, cpus > 1 ? (int)cpus : 1);
   _cleanup_error_ husk_error *fetch_err = NULL, *unpack_err = NULL;
   int fret
       = image_registry_fetch_blobs (reg, s, descs, m->n_layers + 1, pool_push, &pool, &fetch_err);

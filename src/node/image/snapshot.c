@@ -47,11 +47,14 @@ image_layers (image_store *s, const char *ref, image_record *rec, char ***dirs_o
     return ret;
   if (m->n_layers == 0)
     return husk_err (err, EINVAL, "image %s has no layers", ref);
+  _cleanup_strv_ char **ids = NULL;
+  if ((ret = image_store_diff_ids (s, m, &ids, err)) < 0)
+    return husk_err_wrap (err, "image %s", ref);
   char **dirs = xcalloc (m->n_layers + 1, sizeof *dirs);
   json_t *digests = json_array ();
   for (size_t i = 0; i < m->n_layers; i++)
     {
-      if ((ret = image_store_ensure_layer (s, &m->layers[i], &dirs[i], err)) < 0)
+      if ((ret = image_store_ensure_layer (s, &m->layers[i], ids[i], &dirs[i], err)) < 0)
         {
           strv_free (dirs);
           json_decref (digests);
@@ -169,6 +172,8 @@ image_snapshot_mount (image_store *s, const char *ref, const char *id, const cha
   _cleanup_strv_ char **dirs = NULL;
   _cleanup_json_ json_t *digests = NULL;
   ret = image_layers (s, ref, &rec, &dirs, &digests, err);
+  if (ret == 0)
+    ret = image_store_touch (s, rec.ref, 0, err);
   if (ret < 0)
     {
       image_record_clear (&rec);

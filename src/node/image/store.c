@@ -2,6 +2,7 @@
 
      blobs/sha256/<hex>     verified blobs (manifests, configs, compressed layers)
      layers/sha256/<hex>/   unpacked layers, keyed by their blob digest
+     layers/diffid/<hex>    the verified diff_id of layers/sha256/<hex> (written first)
      layers/tmp/            layers being unpacked (renamed into place when complete)
      tmp/                   downloads and imports in progress (<hex>.partial resumes)
      locks/                 flock files: per blob, per layer, gc.lock, refs.lock
@@ -38,7 +39,7 @@ int
 image_store_open (const char *data_dir, image_store **out, husk_error **err)
 {
   static const char *const dirs[]
-      = { "blobs/sha256", "layers/sha256", "layers/tmp", "tmp", "locks", "snapshots" };
+      = { "blobs/sha256", "layers/sha256", "layers/diffid", "layers/tmp", "tmp", "locks", "snapshots" };
   _cleanup_free_ char *root = xasprintf ("%s/images", data_dir);
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     {
@@ -265,44 +266,120 @@ lock_refs (image_store *s, int *fd_out, husk_error **err)
 
 /* ---- layers ---- */
 
+static char *
+diff_id_path (const image_store *s, const char *digest)
+{
+  return xasprintf ("%s/layers/diffid/%s", s->root, digest + 7);
+}
+
+static int
+diff_id_mismatch (const image_desc *layer, const char *want, const char *got, husk_error **err)
+{
+  return husk_err (err, EBADMSG,
+                   "layer %s: diff_id mismatch: image config says %s, uncompressed content "
+                   "hashes to %s",
+                   layer->digest, want, got);
+}
+
+/* The diff_id recorded for an unpacked layer; a layer unpacked before they were recorded
+   gets its blob hashed now. */
+static int
+recorded_diff_id (image_store *s, const image_desc *layer, char got[IMAGE_DIGEST_LEN + 1],
+                  husk_error **err)
+{
+  _cleanup_free_ char *p = diff_id_path (s, layer->digest);
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (husk_read_file (p, &text, &len, NULL) == 0 && len == IMAGE_DIGEST_LEN)
+    {
+      memcpy (got, text, IMAGE_DIGEST_LEN);
+      got[IMAGE_DIGEST_LEN] = '\0';
+      if (image_digest_valid (got))
+        return 0;
+    }
+  _cleanup_free_ char *blob = image_store_blob_path (s, layer->digest);
+  int ret = image_layer_diff_id_file (blob, got, err);
+  if (ret < 0)
+    return husk_err_wrap (err, "layer %s", layer->digest);
+  return husk_write_file_atomic (p, got, IMAGE_DIGEST_LEN, 0644, err);
+}
+
+static int
+check_unpacked (image_store *s, const image_desc *layer, const char *diff_id, husk_error **err)
+{
+  char got[IMAGE_DIGEST_LEN + 1];
+  if (!diff_id)
+    return 0;
+  int ret = recorded_diff_id (s, layer, got, err);
+  if (ret < 0)
+    return ret;
+  return streq (got, diff_id) ? 0 : diff_id_mismatch (layer, diff_id, got, err);
+}
+
+/* Unpacks the blob into a temp dir, verifies the diff_id, records it, renames into dir.
+   Caller holds the layer lock. */
+static int
+unpack_into_place (image_store *s, const image_desc *layer, const char *diff_id, const char *dir,
+                   husk_error **err)
+{
+  _cleanup_free_ char *blob = image_store_blob_path (s, layer->digest);
+  _cleanup_free_ char *tmp = xasprintf ("%s/layers/tmp/%.12s-XXXXXX", s->root, layer->digest + 7);
+  _cleanup_free_ char *idp = diff_id_path (s, layer->digest);
+  char got[IMAGE_DIGEST_LEN + 1];
+  if (!mkdtemp (tmp))
+    return husk_err_errno (err, "layer %s: create temp dir", layer->digest);
+  int ret = chmod (tmp, 0755) < 0 ? husk_err_errno (err, "chmod %s", tmp) : 0;
+  if (ret == 0 && (ret = image_unpack_layer_file (blob, tmp, got, err)) < 0)
+    husk_err_wrap (err, "layer %s", layer->digest);
+  if (ret == 0 && diff_id && !streq (got, diff_id))
+    {
+      ret = diff_id_mismatch (layer, diff_id, got, err);
+      unlink (blob);
+    }
+  if (ret == 0)
+    ret = husk_write_file_atomic (idp, got, IMAGE_DIGEST_LEN, 0644, err);
+  if (ret == 0 && rename (tmp, dir) < 0)
+    ret = husk_err_errno (err, "layer %s: rename into place", layer->digest);
+  if (ret < 0)
+    husk_rm_rf (tmp, NULL);
+  return ret;
+}
+
 int
-image_store_ensure_layer (image_store *s, const image_desc *layer, char **dir_out, husk_error **err)
+image_store_ensure_layer (image_store *s, const image_desc *layer, const char *diff_id,
+                          char **dir_out, husk_error **err)
 {
   _cleanup_free_ char *dir = image_store_layer_path (s, layer->digest);
   struct stat st;
-  if (stat (dir, &st) == 0)
-    {
-      *dir_out = TAKE_PTR (dir);
-      return 0;
-    }
   _cleanup_close_ int lfd = -1;
-  int ret = image_store_lock_digest (s, "layer", layer->digest, true, &lfd, err);
-  if (ret < 0)
+  int ret = 0;
+  if (stat (dir, &st) < 0)
+    {
+      if ((ret = image_store_lock_digest (s, "layer", layer->digest, true, &lfd, err)) < 0)
+        return ret;
+      if (stat (dir, &st) < 0) /* not unpacked by another pull while we waited */
+        {
+          if ((ret = unpack_into_place (s, layer, diff_id, dir, err)) < 0)
+            return ret;
+          *dir_out = TAKE_PTR (dir);
+          return 0;
+        }
+    }
+  if ((ret = check_unpacked (s, layer, diff_id, err)) < 0)
     return ret;
-  if (stat (dir, &st) == 0) /* unpacked by another pull while we waited */
-    {
-      *dir_out = TAKE_PTR (dir);
-      return 0;
-    }
-  _cleanup_free_ char *blob = image_store_blob_path (s, layer->digest);
-  _cleanup_free_ char *tmp = xasprintf ("%s/layers/tmp/%.12s-XXXXXX", s->root, layer->digest + 7);
-  if (!mkdtemp (tmp))
-    return husk_err_errno (err, "layer %s: create temp dir", layer->digest);
-  if (chmod (tmp, 0755) < 0)
-    return husk_err_errno (err, "chmod %s", tmp);
-  ret = image_unpack_layer_file (blob, tmp, err);
-  if (ret < 0)
-    {
-      husk_rm_rf (tmp, NULL);
-      return husk_err_wrap (err, "layer %s", layer->digest);
-    }
-  if (rename (tmp, dir) < 0)
-    {
-      int e = errno;
-      husk_rm_rf (tmp, NULL);
-      return husk_err_sys (err, e, "layer %s: rename into place", layer->digest);
-    }
   *dir_out = TAKE_PTR (dir);
+  return 0;
+}
+
+int
+image_store_diff_ids (image_store *s, const image_manifest *m, char ***out, husk_error **err)
+{
+  _cleanup_json_ json_t *config = NULL;
+  int ret = image_store_load_json (s, m->config.digest, &config, err);
+  if (ret < 0)
+    return husk_err_wrap (err, "config");
+  if ((ret = image_config_diff_ids (config, m->n_layers, out, err)) < 0)
+    return husk_err_wrap (err, "%s", m->config.digest);
   return 0;
 }
 
@@ -315,6 +392,7 @@ image_record_clear (image_record *r)
   free (r->digest);
   free (r->manifest);
   free (r->created);
+  free (r->last_used);
   memset (r, 0, sizeof *r);
 }
 
@@ -348,6 +426,15 @@ refs_save (image_store *s, json_t *j, husk_error **err)
   return husk_write_file_atomic (p, text, strlen (text), 0600, err);
 }
 
+static int refs_find (json_t *images, const char *name, const char **key_out, husk_error **err);
+
+static void
+format_time (time_t t, char out[32])
+{
+  struct tm tm;
+  strftime (out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
+}
+
 int
 image_store_set_ref (image_store *s, const char *ref, const char *digest, const char *manifest,
                      husk_error **err)
@@ -360,12 +447,30 @@ image_store_set_ref (image_store *s, const char *ref, const char *digest, const 
   if ((ret = refs_load (s, &j, err)) < 0)
     return ret;
   char now[32];
-  time_t t = time (NULL);
-  struct tm tm;
-  strftime (now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
-  json_object_set_new (
-      json_object_get (j, "images"), ref,
-      json_pack ("{s:s, s:s, s:s}", "digest", digest, "manifest", manifest, "created", now));
+  format_time (time (NULL), now);
+  json_object_set_new (json_object_get (j, "images"), ref,
+                       json_pack ("{s:s, s:s, s:s, s:s}", "digest", digest, "manifest", manifest,
+                                  "created", now, "lastUsed", now));
+  return refs_save (s, j, err);
+}
+
+int
+image_store_touch (image_store *s, const char *name, time_t when, husk_error **err)
+{
+  _cleanup_close_ int lfd = -1;
+  int ret = lock_refs (s, &lfd, err);
+  if (ret < 0)
+    return ret;
+  _cleanup_json_ json_t *j = NULL;
+  if ((ret = refs_load (s, &j, err)) < 0)
+    return ret;
+  json_t *images = json_object_get (j, "images");
+  const char *key;
+  if ((ret = refs_find (images, name, &key, err)) < 0)
+    return ret;
+  char t[32];
+  format_time (when ? when : time (NULL), t);
+  json_object_set_new (json_object_get (images, key), "lastUsed", json_string (t));
   return refs_save (s, j, err);
 }
 
@@ -375,10 +480,12 @@ record_from (const char *ref, json_t *v, image_record *r)
   const char *d = json_string_value (json_object_get (v, "digest"));
   const char *m = json_string_value (json_object_get (v, "manifest"));
   const char *c = json_string_value (json_object_get (v, "created"));
+  const char *u = json_string_value (json_object_get (v, "lastUsed"));
   r->ref = xstrdup (ref);
   r->digest = xstrdup (d ? d : "");
   r->manifest = xstrdup (m ? m : "");
   r->created = xstrdup (c ? c : "");
+  r->last_used = xstrdup (u ? u : r->created);
 }
 
 /* Finds the key of name in images: a reference, a digest or a hex prefix (>= 12). */
@@ -706,11 +813,13 @@ image_store_prune (image_store *s, image_prune_stats *st, husk_error **err)
   memset (st, 0, sizeof *st);
   _cleanup_free_ char *blobs = xasprintf ("%s/blobs/sha256", s->root);
   _cleanup_free_ char *layers = xasprintf ("%s/layers/sha256", s->root);
+  _cleanup_free_ char *ids = xasprintf ("%s/layers/diffid", s->root);
   _cleanup_free_ char *ltmp = xasprintf ("%s/layers/tmp", s->root);
   _cleanup_free_ char *tmp = xasprintf ("%s/tmp", s->root);
   size_t junk = 0;
   if ((ret = sweep (blobs, keep, &st->blobs_removed, &st->bytes_freed, err)) < 0
       || (ret = sweep (layers, keep, &st->layers_removed, &st->bytes_freed, err)) < 0
+      || (ret = sweep (ids, keep, &junk, &st->bytes_freed, err)) < 0
       || (ret = sweep (ltmp, NULL, &junk, &st->bytes_freed, err)) < 0
       || (ret = sweep (tmp, NULL, &junk, &st->bytes_freed, err)) < 0)
     return ret;

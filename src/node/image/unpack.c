@@ -4,7 +4,11 @@
    ".wh..wh..opq" -> xattr trusted.overlay.opaque=y on the directory. Ownership, modes,
    times, xattrs, hard links and symlinks are kept. An entry whose path is absolute,
    climbs with "..", or whose parent is a symlink (so it would land outside the layer
-   directory) is refused with an error naming the entry. */
+   directory) is refused with an error naming the entry.
+
+   The layer is read in one pass through two libarchive readers: the outer one only
+   decompresses (format "raw"), the inner one parses the tar from the outer one's blocks,
+   so that the uncompressed stream (the layer's diff_id) is hashed on the way. */
 #include "config.h"
 
 #include <archive.h>
@@ -25,7 +29,8 @@
 typedef struct unpacker
 {
   const char *dir;
-  struct archive *r, *w;
+  struct archive *raw, *r, *w; /* decompressor, tar reader, disk writer */
+  image_hasher h;                /* of the uncompressed stream */
   char *checked_parent; /* last parent directory found symlink-free (relative) */
 } unpacker;
 
@@ -223,36 +228,109 @@ unpack_all (unpacker *u, husk_error **err)
   return 0;
 }
 
+/* The tar reader's input: the decompressed blocks of the outer reader, hashed. */
+static la_ssize_t
+raw_read (struct archive *a, void *ctx, const void **out)
+{
+  unpacker *u = ctx;
+  size_t size = 0;
+  la_int64_t off;
+  int r = archive_read_data_block (u->raw, out, &size, &off);
+  if (r == ARCHIVE_EOF)
+    return 0;
+  if (r < ARCHIVE_WARN)
+    {
+      archive_set_error (a, EIO, "%s", archive_error_string (u->raw));
+      return -1;
+    }
+  image_hasher_update (&u->h, *out, size);
+  return size;
+}
+
+/* Hashes what follows the tar's end-of-archive blocks: the diff_id covers all of it. */
+static int
+drain (unpacker *u, husk_error **err)
+{
+  const void *buf;
+  la_ssize_t n;
+  while ((n = raw_read (u->r, u, &buf)) > 0)
+    ;
+  if (n < 0)
+    return husk_err (err, EIO, "read layer: %s", archive_error_string (u->raw));
+  return 0;
+}
+
+static int
+open_readers (unpacker *u, int fd, husk_error **err)
+{
+  struct archive_entry *e;
+  archive_read_support_filter_gzip (u->raw);
+  archive_read_support_filter_zstd (u->raw);
+  archive_read_support_filter_xz (u->raw);
+  archive_read_support_filter_none (u->raw);
+  archive_read_support_format_raw (u->raw);
+  if (archive_read_open_fd (u->raw, fd, IMAGE_UNPACK_BLOCK) != ARCHIVE_OK
+      || archive_read_next_header (u->raw, &e) != ARCHIVE_OK)
+    return husk_err (err, EIO, "read layer: %s", archive_error_string (u->raw));
+  archive_read_support_filter_none (u->r);
+  archive_read_support_format_tar (u->r);
+  if (archive_read_open (u->r, u, NULL, raw_read, NULL) != ARCHIVE_OK)
+    return husk_err (err, EIO, "read layer: %s", archive_error_string (u->r));
+  return 0;
+}
+
 int
-image_unpack_layer_fd (int fd, const char *dir, husk_error **err)
+image_unpack_layer_fd (int fd, const char *dir, char diff_id[IMAGE_DIGEST_LEN + 1],
+                       husk_error **err)
 {
   unpacker u = { .dir = dir };
+  image_hasher_init (&u.h);
+  u.raw = archive_read_new ();
   u.r = archive_read_new ();
   u.w = archive_write_disk_new ();
-  archive_read_support_filter_gzip (u.r);
-  archive_read_support_filter_zstd (u.r);
-  archive_read_support_filter_xz (u.r);
-  archive_read_support_filter_none (u.r);
-  archive_read_support_format_tar (u.r);
   archive_write_disk_set_options (u.w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM
                                            | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR
                                            | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-  int ret;
-  if (archive_read_open_fd (u.r, fd, 1 << 17) != ARCHIVE_OK)
-    ret = husk_err (err, EIO, "read layer: %s", archive_error_string (u.r));
-  else
+  int ret = open_readers (&u, fd, err);
+  if (ret == 0)
     ret = unpack_all (&u, err);
+  if (ret == 0)
+    ret = drain (&u, err);
+  if (ret == 0 && diff_id)
+    image_hasher_digest (&u.h, diff_id);
   archive_read_free (u.r);
+  archive_read_free (u.raw);
   archive_write_free (u.w);
   free (u.checked_parent);
   return ret;
 }
 
 int
-image_unpack_layer_file (const char *path, const char *dir, husk_error **err)
+image_unpack_layer_file (const char *path, const char *dir, char diff_id[IMAGE_DIGEST_LEN + 1],
+                         husk_error **err)
 {
   _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return husk_err_errno (err, "open %s", path);
-  return image_unpack_layer_fd (fd, dir, err);
+  return image_unpack_layer_fd (fd, dir, diff_id, err);
+}
+
+int
+image_layer_diff_id_file (const char *path, char diff_id[IMAGE_DIGEST_LEN + 1], husk_error **err)
+{
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return husk_err_errno (err, "open %s", path);
+  unpacker u = { 0 };
+  image_hasher_init (&u.h);
+  u.raw = archive_read_new ();
+  u.r = archive_read_new ();
+  int ret = open_readers (&u, fd, err);
+  if (ret == 0)
+    ret = drain (&u, err);
+  if (ret == 0)
+    image_hasher_digest (&u.h, diff_id);
+  archive_read_free (u.r);
+  archive_read_free (u.raw);
+  return ret;
 }

@@ -4,6 +4,7 @@ make broken ones: truncated gzip, escaping tar entries, other platforms).
 
   mkimage.py LAYOUT TAG [--platform os/arch] [--compress gzip|zstd|none] LAYER.tar...
       one image; each layer tar is compressed as asked (a .gz/.zst file is taken as is)
+      --bad-diff-id N: the config's rootfs.diff_ids[N] is sha256("not this layer")
   mkimage.py LAYOUT TAG --index TAG1 TAG2...
       an image index over images already in LAYOUT (their configs give the platforms)
   mkimage.py --tar OUT.tar SPEC
@@ -92,10 +93,13 @@ def main():
         d = put_blob(layout, data)
         write_index(layout, idx, {"mediaType": OCI_INDEX, **d}, tag)
         return
-    plat, comp = "linux/amd64", "gzip"
+    plat, comp, bad = "linux/amd64", "gzip", None
     layers, diff_ids = [], []
     while rest:
         x = rest.pop(0)
+        if x == "--bad-diff-id":
+            bad = int(rest.pop(0))
+            continue
         if x == "--platform":
             plat = rest.pop(0)
             continue
@@ -119,6 +123,8 @@ def main():
             else:
                 data, mt = raw, "application/vnd.oci.image.layer.v1.tar"
         layers.append({"mediaType": mt, **put_blob(layout, data)})
+    if bad is not None:
+        diff_ids[bad] = "sha256:" + hashlib.sha256(b"not this layer").hexdigest()
     os_, arch = plat.split("/")[:2]
     cfg = {"architecture": arch, "os": os_, "config": {"Cmd": ["/bin/sh"]},
            "rootfs": {"type": "layers", "diff_ids": diff_ids}}

@@ -108,6 +108,35 @@ expect_fail "truncated gzip: error names the layer" "layer sha256:$TD" "$HUSK" i
 check "truncated layer not unpacked" test ! -e "$HUSK_DATA_DIR/images/layers/sha256/$TD"
 check "truncated: store consistent" store_consistent
 
+# 5. a layer whose blob matches its digest but whose uncompressed content is not the
+#    config's diff_id
+BAD_ID=sha256:$(printf 'not this layer' | sha256sum | cut -d' ' -f1)
+uniq_tar diffid
+$MK "$L" diffid --bad-diff-id 0 "$IMG_TMP/diffid.base.tar"
+img_push "$L" diffid "docker://$R/bad/diffid:1"
+DI=$(layer_digest diffid 0)
+REAL_ID=sha256:$(sha256sum <"$IMG_TMP/diffid.base.tar" | cut -d' ' -f1)
+expect_fail "wrong diff_id: error names both digests" \
+  "layer sha256:$DI: diff_id mismatch: image config says $BAD_ID, uncompressed content hashes to $REAL_ID" \
+  "$HUSK" image pull "$R/bad/diffid:1"
+check "wrong diff_id: nothing of the layer kept (dir, record, blob)" \
+  test ! -e "$HUSK_DATA_DIR/images/layers/sha256/$DI" -a ! -e "$HUSK_DATA_DIR/images/layers/diffid/$DI" \
+  -a ! -e "$HUSK_DATA_DIR/images/blobs/sha256/$DI"
+check "wrong diff_id: image not listed" not_listed bad/diffid
+check "wrong diff_id: store consistent" store_consistent
+# the same blob, already unpacked for a correct image, is checked against its recorded diff_id
+uniq_tar shared
+$MK "$L" shared-ok "$IMG_TMP/shared.base.tar"
+$MK "$L" shared-bad --bad-diff-id 0 "$IMG_TMP/shared.base.tar"
+img_push "$L" shared-ok "docker://$R/bad/shared-ok:1"
+img_push "$L" shared-bad "docker://$R/bad/shared-bad:1"
+SH=$(layer_digest shared-ok 0)
+check "correct image with the layer pulls" "$HUSK" image pull "$R/bad/shared-ok:1"
+expect_fail "wrong diff_id for an unpacked layer refused" "layer sha256:$SH: diff_id mismatch: image config says $BAD_ID" \
+  "$HUSK" image pull "$R/bad/shared-bad:1"
+check "the correct image keeps its layer" test -d "$HUSK_DATA_DIR/images/layers/sha256/$SH" -a -e "$HUSK_DATA_DIR/images/blobs/sha256/$SH"
+"$HUSK" image rm -q "$R/bad/shared-ok:1" >/dev/null
+
 # after all this, a good image still pulls and prune leaves only what it needs
 uniq_tar good
 $MK "$L" good "$IMG_TMP/good.base.tar"
