@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "lib/log.h"
 #include "lib/path.h"
 #include "runtime/init.h"
 
@@ -20,7 +21,10 @@ typedef struct creating
   rt_state st;
   pid_t stage1, init;
   int sync;
+  bool run;        /* create + start: no exec.fifo, done when the process exec'd */
+  bool want_state; /* the init waits for GO with the state (its hooks need it) */
   bool have_dir, have_cgroup, in_cgroup;
+  const char *pid_file;
 } creating;
 
 static char *
@@ -64,6 +68,27 @@ undo (creating *c)
     husk_rm_rf (c->st.dir, NULL);
 }
 
+/* The init's pid is known: state.json (written once) and the pid file, while the init is
+   still setting up; then the state for its hooks when it waits for it. */
+static int
+init_known (creating *c, pid_t pid, husk_error **err)
+{
+  int r;
+  c->init = pid;
+  c->st.pid = pid;
+  c->st.start_time = rt_proc_start_time (pid);
+  if ((r = rt_state_save (&c->st, err)) < 0)
+    return r;
+  if (c->pid_file && (r = rt_write_pid_file (c->pid_file, pid, err)) < 0)
+    return r;
+  if (!c->want_state)
+    return 0;
+  _cleanup_free_ char *state = hook_state (c, "creating");
+  if (rt_sync_send (c->sync, RT_MSG_GO, state, strlen (state)) < 0)
+    return husk_err_errno (err, "send the state to container init");
+  return 0;
+}
+
 static int
 handle_msg (creating *c, int type, char *payload, husk_error **err)
 {
@@ -75,11 +100,7 @@ handle_msg (creating *c, int type, char *payload, husk_error **err)
         return -1;
       return rt_sync_send (c->sync, RT_MSG_GO, NULL, 0);
     case RT_MSG_PID:
-      {
-        c->init = (pid_t) atoi (payload); /* stage 1 exits now; reaped after READY */
-        _cleanup_free_ char *state = hook_state (c, "creating");
-        return rt_sync_send (c->sync, RT_MSG_GO, state, strlen (state));
-      }
+      return init_known (c, (pid_t) atoi (payload), err); /* stage 1 exits now */
     case RT_MSG_HOOKS:
       {
         _cleanup_free_ char *state = hook_state (c, "creating");
@@ -98,19 +119,23 @@ handle_msg (creating *c, int type, char *payload, husk_error **err)
     }
 }
 
+/* Until READY (create) or until the sync socket closes on exec (run). */
 static int
 drive (creating *c, husk_error **err)
 {
-  int r = c->in_cgroup ? 0 : rt_cgroup_enter (&c->st.cg, c->stage1, err);
-  if (r < 0)
-    return r;
-  if (rt_sync_send (c->sync, RT_MSG_GO, NULL, 0) < 0)
-    return husk_err_errno (err, "start container setup");
+  int r;
+  if (c->stage1 > 0)
+    {
+      if ((r = c->in_cgroup ? 0 : rt_cgroup_enter (&c->st.cg, c->stage1, err)) < 0)
+        return r;
+      if (rt_sync_send (c->sync, RT_MSG_GO, NULL, 0) < 0)
+        return husk_err_errno (err, "start container setup");
+    }
   for (;;)
     {
       _cleanup_free_ char *payload = NULL;
       int type = rt_sync_recv (c->sync, &payload);
-      if (type == RT_MSG_READY)
+      if (type == RT_MSG_READY || (type == 0 && c->run && c->init > 0))
         return 0;
       if (type < 0)
         return husk_err_sys (err, -type, "read from container init");
@@ -120,23 +145,44 @@ drive (creating *c, husk_error **err)
     }
 }
 
+static bool
+hooks_need_state (const rt_spec *spec)
+{
+  return spec->hooks[RT_HOOK_CREATE_CONTAINER].n || spec->hooks[RT_HOOK_START_CONTAINER].n;
+}
+
+/* <root>/<id>; the root is created only when missing (saves a mkdir per path component). */
+static int
+make_state_dir (const char *root, const char *dir, const char *id, husk_error **err)
+{
+  int r = mkdir (dir, 0700);
+  if (r < 0 && errno == ENOENT)
+    {
+      if ((r = husk_mkdir_p (root, 0700, err)) < 0)
+        return r;
+      r = mkdir (dir, 0700);
+    }
+  if (r == 0)
+    return 0;
+  return errno == EEXIST ? husk_err (err, EEXIST, "container with id exists: %s", id)
+                         : husk_err_errno (err, "create %s", dir);
+}
+
 static int
 prepare (creating *c, const char *root, const char *id, bool skip, husk_error **err)
 {
   const rt_spec *spec = c->spec;
   int r;
   if ((r = rt_cgroup_resolve (spec->cgroups_path, id, &c->st.cg, err)) < 0
-      || (r = rt_cgroup_apply (NULL, spec->resources, skip, err)) < 0
-      || (r = husk_mkdir_p (root, 0700, err)) < 0)
+      || (r = rt_cgroup_apply (NULL, spec->resources, skip, err)) < 0)
     return r;
   if ((r = rt_state_dir (root, id, &c->st.dir, err)) < 0)
     return r;
-  if (mkdir (c->st.dir, 0700) < 0)
-    return errno == EEXIST ? husk_err (err, EEXIST, "container with id exists: %s", id)
-                           : husk_err_errno (err, "create %s", c->st.dir);
+  if ((r = make_state_dir (root, c->st.dir, id, err)) < 0)
+    return r;
   c->have_dir = true;
   _cleanup_free_ char *fifo = xasprintf ("%s/exec.fifo", c->st.dir);
-  if (mkfifo (fifo, 0622) < 0 || chmod (fifo, 0622) < 0)
+  if (!c->run && mkfifo (fifo, 0622) < 0)
     return husk_err_errno (err, "mkfifo %s", fifo);
   if ((r = rt_cgroup_create (&c->st.cg, err)) < 0)
     return r;
@@ -155,38 +201,71 @@ prepare (creating *c, const char *root, const char *id, bool skip, husk_error **
   return 0;
 }
 
+/* Namespace flags for one clone3 straight into the container, or -1 when a stage 1 is
+   needed: namespaces to join (setns), a user ns (the runtime writes its maps in between),
+   a time ns (offsets are written before any process enters it). */
+static int
+direct_clone_flags (const rt_spec *spec)
+{
+  for (int i = 0; i < RT_NS_COUNT; i++)
+    if (spec->ns[i].present && spec->ns[i].path)
+      return -1;
+  if (spec->ns[RT_NS_USER].present || spec->ns[RT_NS_TIME].present)
+    return -1;
+  return rt_ns_unshare_flags (spec);
+}
+
 static int
 spawn (creating *c, const rt_create_opts *opts, husk_error **err)
 {
-  _cleanup_free_ char *path = xasprintf ("%s/exec.fifo", c->st.dir);
-  /* Opened here: the init may run as a user that cannot reach the state directory. */
-  _cleanup_close_ int fifo = open (path, O_PATH | O_CLOEXEC);
-  if (fifo < 0)
-    return husk_err_errno (err, "open %s", path);
+  _cleanup_close_ int fifo = -1;
+  if (!c->run)
+    {
+      _cleanup_free_ char *path = xasprintf ("%s/exec.fifo", c->st.dir);
+      /* Opened here: the init may run as a user that cannot reach the state directory. */
+      if ((fifo = open (path, O_PATH | O_CLOEXEC)) < 0)
+        return husk_err_errno (err, "open %s", path);
+    }
   int sv[2];
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return husk_err_errno (err, "socketpair");
-  /* The init is stage 1's child; when stage 1 exits it is reparented to us. */
-  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  pid_t pid = rt_fork_into_cgroup (c->st.cg.path, &c->in_cgroup);
+  rt_init_args a = {sv[1], opts->console_socket_fd, fifo, opts->no_pivot, opts->preserve_fds,
+                    {opts->stdin_fd, opts->stdout_fd, opts->stderr_fd}, c->run, c->want_state};
+  int flags = direct_clone_flags (c->spec);
+  pid_t pid = flags >= 0 ? rt_clone_container (c->st.cg.path, flags) : -1;
+  bool direct = pid >= 0;
+  if (!direct)
+    {
+      /* The init is stage 1's child; when stage 1 exits it is reparented to us. */
+      prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+      pid = rt_fork_into_cgroup (c->st.cg.path, &c->in_cgroup);
+    }
   if (pid < 0)
     {
       close (sv[0]);
       close (sv[1]);
       return husk_err_errno (err, "fork");
     }
+  /* Through stage 1 the init always waits for GO: stage 1's PID message must reach us
+     before the init's READY. */
+  c->want_state = c->want_state || !direct;
+  a.want_state = c->want_state;
   if (pid == 0)
     {
       close (sv[0]);
-      rt_init_args a = {sv[1], opts->console_socket_fd, fifo, opts->no_pivot,
-                        opts->preserve_fds,
-                        {opts->stdin_fd, opts->stdout_fd, opts->stderr_fd}};
+      if (direct)
+        rt_init_direct (c->spec, &a);
       rt_init_stage1 (c->spec, &a);
     }
   close (sv[1]);
   c->sync = sv[0];
-  c->stage1 = pid;
-  return 0;
+  if (!direct)
+    {
+      c->stage1 = pid;
+      return 0;
+    }
+  c->in_cgroup = true;
+  return init_known (c, pid, err);
 }
 
 static int
@@ -194,23 +273,22 @@ create_steps (creating *c, const char *root, const char *id, const rt_create_opt
               bool skip, husk_error **err)
 {
   int r;
+  c->want_state = hooks_need_state (c->spec);
+  c->pid_file = opts->pid_file;
   if ((r = prepare (c, root, id, skip, err)) < 0 || (r = spawn (c, opts, err)) < 0
       || (r = drive (c, err)) < 0)
     return r;
-  waitpid (c->stage1, NULL, 0);
-  c->stage1 = 0;
-  c->st.pid = c->init;
-  c->st.start_time = rt_proc_start_time (c->init);
-  if ((r = rt_state_save (&c->st, err)) < 0)
-    return r;
-  if (opts->pid_file && (r = rt_write_pid_file (opts->pid_file, c->init, err)) < 0)
-    return r;
+  if (c->stage1 > 0)
+    {
+      waitpid (c->stage1, NULL, 0);
+      c->stage1 = 0;
+    }
   return 0;
 }
 
-int
-rt_container_create (const char *root, const char *id, const char *bundle,
-                     const rt_create_opts *opts, husk_error **err)
+static int
+create_or_run (const char *root, const char *id, const char *bundle, const rt_create_opts *opts,
+               bool run, pid_t *pid_out, husk_error **err)
 {
   _cleanup_ (rt_spec_freep) rt_spec *spec = NULL;
   int r = rt_state_check_id (id, err);
@@ -219,12 +297,35 @@ rt_container_create (const char *root, const char *id, const char *bundle,
   bool skip = opts->skip_limits || rt_skip_limits_env ();
   if (spec->proc.terminal && opts->console_socket_fd < 0)
     return husk_err (err, EINVAL, "process.terminal is set: --console-socket is required");
-  creating c = {.spec = spec, .sync = -1};
+  creating c = {.spec = spec, .sync = -1, .run = run};
   r = create_steps (&c, root, id, opts, skip, err);
   if (c.sync >= 0)
     close (c.sync);
   if (r < 0)
     undo (&c);
+  else if (run)
+    {
+      _cleanup_free_ char *state = hook_state (&c, "running");
+      _cleanup_error_ husk_error *herr = NULL;
+      if (rt_hooks_run (&spec->hooks[RT_HOOK_POSTSTART], "poststart", state, &herr) < 0)
+        log_warn ("poststart hook failed", "id", id, "error", herr->msg);
+    }
+  if (r == 0 && pid_out)
+    *pid_out = c.init;
   rt_state_clear (&c.st);
   return r;
+}
+
+int
+rt_container_create (const char *root, const char *id, const char *bundle,
+                     const rt_create_opts *opts, husk_error **err)
+{
+  return create_or_run (root, id, bundle, opts, false, NULL, err);
+}
+
+int
+rt_container_run (const char *root, const char *id, const char *bundle, const rt_create_opts *opts,
+                  pid_t *pid_out, husk_error **err)
+{
+  return create_or_run (root, id, bundle, opts, true, pid_out, err);
 }

@@ -45,13 +45,17 @@ create_device (const rt_spec *spec, const rt_device *d, bool in_userns, husk_err
     return r;
   _cleanup_free_ char *dir = xstrdup (target);
   *strrchr (dir, '/') = '\0';
-  if ((r = husk_mkdir_p (dir, 0755, err)) < 0)
+  if ((r = rt_mkdir_p (dir, 0755, err)) < 0)
     return r;
   if (in_userns)
     return bind_device (d, target, err);
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-  unlink (target);
-  if (mknod (target, type | (d->mode & 07777), makedev (d->major, d->minor)) < 0)
+  dev_t dev = makedev (d->major, d->minor);
+  /* Usually a fresh tmpfs: replace what is there only when needed. */
+  r = mknod (target, type | (d->mode & 07777), dev);
+  if (r < 0 && errno == EEXIST && unlink (target) == 0)
+    r = mknod (target, type | (d->mode & 07777), dev);
+  if (r < 0)
     {
       if (errno == EPERM)
         return bind_device (d, target, err);
@@ -86,13 +90,13 @@ rt_devices_symlinks (const rt_spec *spec, husk_error **err)
   };
   if (dev_is_bind (spec))
     return 0;
+  _cleanup_free_ char *dir = xasprintf ("%s/dev", spec->rootfs);
+  struct stat st;
+  if (stat (dir, &st) < 0)
+    return 0;
   for (size_t i = 0; i < ARRAY_SIZE (links); i++)
     {
       _cleanup_free_ char *target = xasprintf ("%s%s", spec->rootfs, links[i][1]);
-      _cleanup_free_ char *dir = xasprintf ("%s/dev", spec->rootfs);
-      struct stat st;
-      if (stat (dir, &st) < 0)
-        return 0;
       if (streq (links[i][1], "/dev/ptmx"))
         unlink (target); /* a /dev/ptmx device would bypass the container's devpts */
       if (symlink (links[i][0], target) < 0 && errno != EEXIST)

@@ -66,13 +66,29 @@ stage1_namespaces (const rt_spec *spec, int sync, husk_error **err)
   return 0;
 }
 
-void
-rt_init_stage1 (const rt_spec *spec, rt_init_args *a)
+static _noreturn_ void stage2 (const rt_spec *spec, const rt_init_args *a);
+
+static void
+child_fds (rt_init_args *a)
 {
   _cleanup_error_ husk_error *err = NULL;
   int *const keep[] = {&a->sync, &a->fifo_fd, &a->console_socket};
   if (rt_child_fds (a->stdio, a->preserve_fds, keep, ARRAY_SIZE (keep), &err) < 0)
     rt_child_fail (a->sync, err);
+}
+
+void
+rt_init_direct (const rt_spec *spec, rt_init_args *a)
+{
+  child_fds (a);
+  stage2 (spec, a);
+}
+
+void
+rt_init_stage1 (const rt_spec *spec, rt_init_args *a)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  child_fds (a);
   wait_go (a->sync, NULL);
   if (stage1_namespaces (spec, a->sync, &err) < 0)
     rt_child_fail (a->sync, err);
@@ -83,7 +99,7 @@ rt_init_stage1 (const rt_spec *spec, rt_init_args *a)
       rt_child_fail (a->sync, err);
     }
   if (pid == 0)
-    rt_init_stage2 (spec, a);
+    stage2 (spec, a);
   char v[16];
   snprintf (v, sizeof v, "%d", (int) pid);
   rt_sync_send (a->sync, RT_MSG_PID, v, strlen (v));
@@ -125,8 +141,7 @@ stage2_setup (const rt_spec *spec, const rt_init_args *a, const char *state, cha
       < 0)
     return r;
   *fifo_fd = a->fifo_fd;
-  *proc_fd = open ("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (*proc_fd < 0)
+  if (!a->run && (*proc_fd = open ("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
     return husk_err_errno (err, "open /proc");
   if (own_mnt && (r = rt_mount_do_pivot (spec, a->no_pivot, err)) < 0)
     return r;
@@ -143,43 +158,61 @@ stage2_setup (const rt_spec *spec, const rt_init_args *a, const char *state, cha
   return rt_process_find_exe (&spec->proc, exe, err);
 }
 
-static void
-fatal (const char *what, husk_error *err)
+/* After the start point: with run the runtime still listens, else it has returned and the
+   message goes to the container's stderr. what (may be NULL) prefixes err; without err,
+   errno tells. */
+static _noreturn_ void
+fatal (const rt_init_args *a, const char *what, husk_error *err)
 {
-  dprintf (2, "husk-runtime: container init: %s: %s\n", what, err ? err->msg : strerror (errno));
+  _cleanup_error_ husk_error *own = NULL;
+  if (err == NULL)
+    husk_err_errno (&own, "%s", what ? what : "container init");
+  else if (what)
+    husk_err_wrap (&err, "%s", what);
+  husk_error *e = err ? err : own;
+  if (a->run)
+    rt_child_fail (a->sync, e);
+  dprintf (2, "husk-runtime: %s\n", e->msg);
   _exit (127);
 }
 
-void
-rt_init_stage2 (const rt_spec *spec, const rt_init_args *a)
+/* Blocks until `start` opens the fifo for reading. */
+static void
+wait_start (const rt_init_args *a, int fifo_fd, int proc_fd)
 {
-  _cleanup_error_ husk_error *err = NULL;
-  _cleanup_free_ char *state = NULL, *exe = NULL;
-  int fifo_fd = -1, proc_fd = -1;
-  wait_go (a->sync, &state);
-  if (stage2_setup (spec, a, state, &exe, &fifo_fd, &proc_fd, &err) < 0)
-    rt_child_fail (a->sync, err);
-  if (a->console_socket >= 0)
-    close (a->console_socket);
   rt_sync_send (a->sync, RT_MSG_READY, NULL, 0);
   close (a->sync);
-
-  /* Block until `start` opens the fifo for reading. */
   char path[64];
   snprintf (path, sizeof path, "self/fd/%d", fifo_fd);
   int w = openat (proc_fd, path, O_WRONLY | O_CLOEXEC);
   if (w < 0 || write (w, "0", 1) != 1)
-    fatal ("exec.fifo", NULL);
+    fatal (a, "exec.fifo", NULL);
   close (w);
   close (fifo_fd);
-  close (proc_fd);
+}
 
+static void
+stage2 (const rt_spec *spec, const rt_init_args *a)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  _cleanup_free_ char *state = NULL, *exe = NULL;
+  int fifo_fd = -1, proc_fd = -1;
+  if (a->want_state)
+    wait_go (a->sync, &state);
+  if (stage2_setup (spec, a, state, &exe, &fifo_fd, &proc_fd, &err) < 0)
+    rt_child_fail (a->sync, err);
+  if (a->console_socket >= 0)
+    close (a->console_socket);
+  if (!a->run)
+    wait_start (a, fifo_fd, proc_fd);
+  if (proc_fd >= 0)
+    close (proc_fd);
   if (rt_hooks_run (&spec->hooks[RT_HOOK_START_CONTAINER], "startContainer", state, &err) < 0)
-    fatal ("hooks", err);
+    fatal (a, "hooks", err);
   close_range (3 + (unsigned) a->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
   if (rt_process_finalize (&spec->proc, spec->seccomp, &err) < 0)
-    fatal ("process", err);
+    fatal (a, "process", err);
   int e = -rt_process_exec (&spec->proc, exe);
-  dprintf (2, "husk-runtime: exec %s: %s\n", exe, strerror (e));
-  _exit (127);
+  husk_err_sys (&err, e, "exec %s", exe);
+  fatal (a, NULL, err);
 }

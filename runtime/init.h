@@ -13,9 +13,13 @@ typedef struct rt_init_args
   bool no_pivot;
   int preserve_fds;
   int stdio[3];       /* the caller's fds for 0/1/2, -1: inherit */
+  bool run;           /* create + start: no READY, no exec.fifo; exec closes the sync socket */
+  bool want_state;    /* hooks need the state: the init waits for GO carrying it */
 } rt_init_args;
 
+/* The setup process when namespaces are joined or a user ns is made: it forks the init. */
 _noreturn_ void rt_init_stage1 (const rt_spec *spec, rt_init_args *a);
-_noreturn_ void rt_init_stage2 (const rt_spec *spec, const rt_init_args *a);
+/* The init cloned straight into its namespaces and cgroup (rt_clone_container). */
+_noreturn_ void rt_init_direct (const rt_spec *spec, rt_init_args *a);
 
 #endif

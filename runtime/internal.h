@@ -298,8 +298,15 @@ int rt_write_file (const char *path, const char *data, husk_error **err);
 int rt_write_file_atomic (const char *path, const char *data, mode_t mode, husk_error **err);
 int rt_write_pid_file (const char *path, pid_t pid, husk_error **err);
 bool rt_skip_limits_env (void);
+/* husk_mkdir_p that tries the path itself first (one syscall when only the leaf is new or
+   it exists). */
+int rt_mkdir_p (const char *path, mode_t mode, husk_error **err);
 /* fork(), landing the child directly in cgroup_path (clone3 CLONE_INTO_CGROUP: no costly
    migration) when the caller is single-threaded; *entered says whether it did. */
 pid_t rt_fork_into_cgroup (const char *cgroup_path, bool *entered);
+/* One clone3 that creates the namespaces of ns_flags (no user or time ns) and lands the
+   child in cgroup_path: the container's init in one step. -1 (EAGAIN) when the caller has
+   other threads (the child could inherit a held libc lock), or clone3's error. */
+pid_t rt_clone_container (const char *cgroup_path, int ns_flags);
 
 #endif

@@ -159,12 +159,8 @@ run_poststop (const rt_state *st)
 }
 
 static int
-delete_state (rt_state *st, bool force, husk_error **err)
+kill_all (rt_state *st, husk_error **err)
 {
-  const char *status = rt_state_status (st);
-  if (!force && (streq (status, "running") || streq (status, "paused")))
-    return husk_err (err, EBUSY, "cannot delete container %s that is not stopped: %s", st->id,
-                     status);
   int r = rt_cgroup_kill (&st->cg, err);
   if (r < 0)
     return r;
@@ -174,8 +170,27 @@ delete_state (rt_state *st, bool force, husk_error **err)
       for (int i = 0; i < 1000 && rt_state_alive (st); i++)
         usleep (1000);
     }
-  /* Reap the init if it is our child (run, or the agent as subreaper). */
   waitpid (st->pid, NULL, WNOHANG);
+  return 0;
+}
+
+static int
+delete_state (rt_state *st, bool force, husk_error **err)
+{
+  const char *status = rt_state_status (st);
+  if (!force && (streq (status, "running") || streq (status, "paused")))
+    return husk_err (err, EBUSY, "cannot delete container %s that is not stopped: %s", st->id,
+                     status);
+  bool alive = !streq (status, "stopped");
+  /* Reap the init if it is our child (run, or the agent as subreaper). */
+  if (!alive)
+    waitpid (st->pid, NULL, WNOHANG);
+  /* An empty cgroup goes at once; else every process in it is killed first. */
+  int r = 0;
+  if (alive || rmdir (st->cg.path) < 0)
+    r = kill_all (st, err);
+  if (r < 0)
+    return r;
   run_poststop (st);
   if ((r = rt_cgroup_destroy (&st->cg, err)) < 0)
     return r;

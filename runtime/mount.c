@@ -156,12 +156,12 @@ make_target (const char *target, const rt_mount *m, husk_error **err)
   if (lstat (target, &st) == 0)
     return 0;
   if (!want_file)
-    return husk_mkdir_p (target, 0755, err);
+    return rt_mkdir_p (target, 0755, err);
   _cleanup_free_ char *dir = xstrdup (target);
   char *slash = strrchr (dir, '/');
   if (slash && slash != dir)
     *slash = '\0';
-  int r = husk_mkdir_p (dir, 0755, err);
+  int r = rt_mkdir_p (dir, 0755, err);
   if (r < 0)
     return r;
   _cleanup_close_ int fd = open (target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);

@@ -53,6 +53,11 @@ typedef struct rt_create_opts
    waiting for start. On error nothing is left (no state, cgroup or process). */
 int rt_container_create (const char *root, const char *id, const char *bundle,
                          const rt_create_opts *opts, husk_error **err);
+/* create + start in one step, without exec.fifo (`husk-runtime run`): returns once
+   process.args was exec'd and the poststart hooks ran; *pid_out (may be NULL) gets the
+   container's pid. A failure up to and including the execve undoes everything. */
+int rt_container_run (const char *root, const char *id, const char *bundle,
+                      const rt_create_opts *opts, pid_t *pid_out, husk_error **err);
 /* Lets a created container's process run (execve of process.args); runs poststart hooks. */
 int rt_container_start (const char *root, const char *id, husk_error **err);
 /* State document as runc prints it (ociVersion, id, pid, status, bundle, rootfs, created,

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "lib/path.h"
@@ -28,6 +29,19 @@ rt_write_pid_file (const char *path, pid_t pid, husk_error **err)
   char v[16];
   snprintf (v, sizeof v, "%d", (int) pid);
   return rt_write_file_atomic (path, v, 0644, err);
+}
+
+int
+rt_mkdir_p (const char *path, mode_t mode, husk_error **err)
+{
+  if (mkdir (path, mode) == 0)
+    return 0;
+  if (errno == ENOENT)
+    return husk_mkdir_p (path, mode, err);
+  struct stat st;
+  if (errno != EEXIST || stat (path, &st) < 0 || !S_ISDIR (st.st_mode))
+    return husk_err_sys (err, errno == EEXIST ? ENOTDIR : errno, "mkdir %s", path);
+  return 0;
 }
 
 bool
@@ -75,6 +89,25 @@ single_threaded (void)
   return p && atoi (p + 1) == 1;
 }
 
+static pid_t
+clone3_into (const char *cgroup_path, uint64_t flags)
+{
+  int cg = open (cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0)
+    return -1;
+  struct clone_args args = {.flags = CLONE_INTO_CGROUP | flags,
+                            .exit_signal = SIGCHLD,
+                            .cgroup = (uint64_t) cg};
+  fflush (NULL);
+  pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  if (pid == 0)
+    return 0;
+  int e = errno;
+  close (cg);
+  errno = e;
+  return pid;
+}
+
 pid_t
 rt_fork_into_cgroup (const char *cgroup_path, bool *entered)
 {
@@ -82,24 +115,24 @@ rt_fork_into_cgroup (const char *cgroup_path, bool *entered)
   /* clone3 skips libc's fork handlers: only safe when no other thread may hold a lock. */
   if (cgroup_path && single_threaded ())
     {
-      int cg = open (cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (cg >= 0)
+      pid_t pid = clone3_into (cgroup_path, 0);
+      if (pid >= 0)
         {
-          struct clone_args args = {.flags = CLONE_INTO_CGROUP,
-                                    .exit_signal = SIGCHLD,
-                                    .cgroup = (uint64_t) cg};
-          fflush (NULL);
-          pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
-          if (pid == 0)
-            return 0;
-          close (cg);
-          if (pid > 0)
-            {
-              *entered = true;
-              return pid;
-            }
+          *entered = pid > 0;
+          return pid;
         }
     }
   fflush (NULL);
   return fork ();
+}
+
+pid_t
+rt_clone_container (const char *cgroup_path, int ns_flags)
+{
+  if (!single_threaded ())
+    {
+      errno = EAGAIN;
+      return -1;
+    }
+  return clone3_into (cgroup_path, (uint64_t) (unsigned) ns_flags);
 }

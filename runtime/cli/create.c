@@ -121,23 +121,24 @@ int
 cmd_run (int argc, char **argv)
 {
   _cleanup_error_ husk_error *err = NULL;
+  _cleanup_close_ int console = -1;
   create_args a = {0};
   if (parse (argc, argv, true, &a) < 0)
     return cli_usage ("run", "[--bundle DIR] [-d] [--console-socket PATH] [--pid-file PATH] "
                              "[--no-pivot] [--keep] <container-id>");
-  int r = do_create (&a);
-  if (r != 0)
-    return r;
-  if (rt_container_start (cli.root, a.id, &err) < 0)
+  if (a.console)
     {
-      rt_container_delete (cli.root, a.id, true, NULL);
-      return cli_fail (err);
+      console = cli_connect_console (a.console);
+      if (console < 0)
+        return cli_failf ("--console-socket %s: %s", a.console, strerror (errno));
+      a.opts.console_socket_fd = console;
     }
+  pid_t pid = 0;
+  if (rt_container_run (cli.root, a.id, a.bundle, &a.opts, &pid, &err) < 0)
+    return cli_fail (err);
   if (a.detach)
     return 0;
-  int status = 0;
-  if (rt_container_wait (cli.root, a.id, &status, &err) < 0)
-    return cli_fail (err);
+  int status = rt_wait_forward (pid);
   if (!a.keep && rt_container_delete (cli.root, a.id, true, &err) < 0)
     return cli_fail (err);
   return status;

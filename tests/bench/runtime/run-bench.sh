@@ -68,28 +68,39 @@ def peak_rss(cmd, cwd):
                        stderr=subprocess.PIPE)
     return int(p.stderr.decode().strip().splitlines()[-1])
 
-res = {}
+# Interleaved (husk, runc, crun, husk, ...): load on this shared machine changes by the
+# second, and it must weigh on every runtime alike.
+live = []
 for rt in runtimes:
-    root = "%s/state-%s" % (work, name(rt))
-    base = [rt, "--root", root]
-    bundle = work + "/bundle"
+    base = [rt, "--root", "%s/state-%s" % (work, name(rt))]
     try:
         for i in range(3):  # warm up caches
-            timed(base + ["run", "warm%d" % i], bundle)
+            timed(base + ["run", "warm%d" % i], work + "/bundle")
     except Failed as e:
         if name(rt) == "husk-runtime":
             sys.exit(str(e))
         print("# %s skipped: %s" % (name(rt), e))
         continue
-    runs = [timed(base + ["run", "bench%d" % i], bundle) for i in range(n)]
-    rss = peak_rss(base + ["run", "rss"], bundle)
+    live.append((rt, base))
+runs = {name(rt): [] for rt, _ in live}
+for i in range(n):
+    for rt, base in live:
+        runs[name(rt)].append(timed(base + ["run", "bench%d" % i], work + "/bundle"))
+for rt, base in live:
     subprocess.run(base + ["run", "-d", "bench-exec"], cwd=work + "/exec-bundle", check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    execs = [timed(base + ["exec", "bench-exec", "/bin/true"], work) for i in range(n)]
+execs = {name(rt): [] for rt, _ in live}
+for i in range(n):
+    for rt, base in live:
+        execs[name(rt)].append(timed(base + ["exec", "bench-exec", "/bin/true"], work))
+res = {}
+for rt, base in live:
     subprocess.run(base + ["delete", "--force", "bench-exec"], stdout=subprocess.DEVNULL)
-    res[name(rt)] = (statistics.median(runs), statistics.mean(runs), rss, statistics.median(execs))
+    rss = peak_rss(base + ["run", "rss"], work + "/bundle")
+    k = name(rt)
+    res[k] = (statistics.median(runs[k]), statistics.mean(runs[k]), rss, statistics.median(execs[k]))
 
-print("runtime benchmark: busybox /bin/true, new pid+mount+ipc+uts+net namespaces, no limits, %d runs each" % n)
+print("runtime benchmark: busybox /bin/true, new pid+mount+ipc+uts+net namespaces, no limits, %d runs each (interleaved)" % n)
 print("%-14s %12s %12s %14s %14s" % ("runtime", "run p50 ms", "run mean ms", "peak RSS KiB", "exec p50 ms"))
 for k, (p50, mean, rss, ex) in res.items():
     print("%-14s %12.2f %12.2f %14d %14.2f" % (k, p50 * 1e3, mean * 1e3, rss, ex * 1e3))
