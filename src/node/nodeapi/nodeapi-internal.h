@@ -1,0 +1,82 @@
+/* husk node API: declarations shared by the server's files. */
+#ifndef HUSK_NODEAPI_INTERNAL_H
+#define HUSK_NODEAPI_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sys/types.h>
+
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "src/node/nodeapi/nodeapi.h"
+#include "src/node/nodeapi/ws.h"
+
+struct nodeapi
+{
+  struct MHD_Daemon *daemon;
+  char *rt_root, *log_dir;
+  char *token, *token2;
+  char *cert_pem, *key_pem;
+  int port;
+};
+
+/* ---- replies (server.c) ---- */
+enum MHD_Result nodeapi_reply (struct MHD_Connection *c, unsigned code, const char *ctype,
+                               char *body, size_t len);
+/* A metav1.Status failure, as kubelet answers. */
+enum MHD_Result nodeapi_reply_status (struct MHD_Connection *c, unsigned code, const char *reason,
+                                      const char *fmt, ...) _printf_ (4, 5);
+/* The error's errno mapped to a code (ENOENT 404, EINVAL 400, else 500). */
+enum MHD_Result nodeapi_reply_error (struct MHD_Connection *c, const husk_error *err);
+const char *nodeapi_arg (struct MHD_Connection *c, const char *k);
+bool nodeapi_arg_true (struct MHD_Connection *c, const char *k);
+
+/* ---- finding a pod's things (lookup.c) ---- */
+/* The uid of pod ns/name running here (uid, when given, must match). ENOENT otherwise. */
+int nodeapi_pod_uid (nodeapi *s, const char *ns, const char *name, const char *uid, char **out,
+                     husk_error **err);
+/* The runtime id of a container ("<uid>-<name>"), checked to exist and run. */
+int nodeapi_ctr_id (nodeapi *s, const char *uid, const char *ctr, char **out, husk_error **err);
+/* Counts running pod sandboxes and containers. */
+void nodeapi_count (nodeapi *s, int *pods, int *ctrs);
+
+/* ---- endpoints ---- */
+enum MHD_Result nodeapi_logs (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n);
+enum MHD_Result nodeapi_exec (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n);
+enum MHD_Result nodeapi_portforward (nodeapi *s, struct MHD_Connection *c, char **parts,
+                                     size_t n);
+
+/* ---- upgraded WebSocket streams (stream.c) ---- */
+typedef struct nodeapi_ws
+{
+  int fd;
+  struct MHD_UpgradeResponseHandle *urh;
+  ws_reader rd;
+  bool closing; /* a close frame was sent */
+} nodeapi_ws;
+
+/* Checks the WebSocket handshake headers and picks the first subprotocol of want (NULL-
+   terminated, preference order) that the client offers. Returns the chosen protocol, or
+   NULL after queueing a 400 (*ret set). */
+const char *nodeapi_ws_negotiate (struct MHD_Connection *c, const char *const *want,
+                                  enum MHD_Result *ret);
+/* Queues the 101 answer; run(ws, ud) is then called on its own thread with the stream,
+   which is closed after it returns; done(ud) frees ud in any case. */
+enum MHD_Result nodeapi_ws_upgrade (struct MHD_Connection *c, const char *protocol,
+                                    void (*run) (nodeapi_ws *ws, void *ud),
+                                    void (*done) (void *ud), void *ud);
+/* Sends one binary message; with channel >= 0 its first byte is the channel. */
+int nodeapi_ws_send (nodeapi_ws *ws, int channel, const void *data, size_t len);
+int nodeapi_ws_send_frame (nodeapi_ws *ws, uint8_t opcode, const void *data, size_t len);
+/* Reads what is available (blocking once) and feeds the reader; 0 at EOF, < 0 on error. */
+ssize_t nodeapi_ws_fill (nodeapi_ws *ws);
+/* The next message after nodeapi_ws_fill: pings are answered and close frames echoed
+   here. 1 with a data message, 0 for none yet, -1 when the peer closed or broke the
+   protocol. */
+int nodeapi_ws_next (nodeapi_ws *ws, const uint8_t **data, size_t *len);
+void nodeapi_ws_close (nodeapi_ws *ws, uint16_t code);
+
+/* Writes all of data to fd. */
+int nodeapi_write_all (int fd, const void *data, size_t len);
+
+#endif
