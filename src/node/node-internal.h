@@ -121,6 +121,7 @@ typedef struct node_agent
   node_pod *pods;
   int log_fd; /* the daemon's own stderr, kept while fds 1/2 are lent to containers */
   struct agent_event_cache *events;
+  int api_port; /* the node API's port (daemonEndpoints), 0 when it is not serving */
 } node_agent;
 
 static inline int64_t

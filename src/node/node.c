@@ -22,6 +22,7 @@
 #include "runtime/runtime.h"
 #include "src/node/agent/events.h"
 #include "src/node/node-internal.h"
+#include "src/node/nodeapi/nodeapi.h"
 
 static int g_wake_fd = -1;
 static atomic_int *g_stop;
@@ -488,6 +489,8 @@ node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_er
     }
   signal (SIGPIPE, SIG_IGN);
 
+  nodeapi *napi = NULL;
+  nodeapi_agent_start (&a, &napi);
   /* The Node first: its podCIDR decides the pod network. */
   long backoff = 200;
   while (!atomic_load (stop))
@@ -524,6 +527,7 @@ node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_er
       fclose (logf);
     }
   g_wake_fd = -1;
+  nodeapi_stop (napi);
   agent_free (&a);
   return 0;
 }

@@ -201,7 +201,7 @@ build_status (node_agent *a, const char *now)
                     res, "allocatable", res, "conditions", conditions (a, now), "addresses",
                     "type", "InternalIP", "address", a->node_ip, "type", "Hostname", "address",
                     a->hostname, "nodeInfo", node_info (), "daemonEndpoints", "kubeletEndpoint",
-                    "Port", 10250);
+                    "Port", a->api_port);
 }
 
 static char *
