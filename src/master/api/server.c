@@ -213,7 +213,8 @@ start_daemon (api_server *s, struct sockaddr_storage *ss, bool tls)
 {
   /* poll(), not select(): watchers hold many descriptors, and select stops at 1024. */
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
-                   | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+                   | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO
+                   | MHD_ALLOW_UPGRADE; /* pods/exec, attach, portforward (nodeproxy.c) */
   if (ss->ss_family == AF_INET6)
     flags |= MHD_USE_IPv6;
   if (tls)

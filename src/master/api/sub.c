@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "src/master/api/handlers.h"
+#include "src/master/api/nodeproxy.h"
 #include "src/master/api/scale.h"
 #include "src/master/api/table.h"
 
@@ -138,9 +139,8 @@ api_do_pod_stream (api_req *r, const api_route *rt)
   _cleanup_error_ husk_error *err = NULL;
   if (store_get (r->srv->store, "pods", rt->ns, rt->name, &json, NULL, &err) < 0)
     return api_reply_store_error (r, rt, err);
-  if (r->srv->pod_proxy == NULL)
-    return api_reply_error (r, 503, "ServiceUnavailable",
-                            "pods/%s is not available: this master has no node proxy", rt->sub);
+  if (r->srv->pod_proxy == NULL || !streq (rt->sub, "log"))
+    return api_node_proxy (r, rt, json); /* the pod's node API (nodeproxy.c) */
   return (enum MHD_Result) r->srv->pod_proxy (r->srv->pod_proxy_cls, r->conn, r->method, rt->ns,
                                               rt->name, rt->sub, json);
 }
