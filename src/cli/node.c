@@ -26,6 +26,7 @@ usage (FILE *f)
            "  --pod-cidr CIDR     pod subnet when the master allocates none (default 10.42.0.0/24)\n"
            "  --log-dir D         container logs (default /var/log/pods)\n"
            "  --cni-conf F        a CNI network configuration (default: husk-cni on husk0)\n"
+           "  --overlay MODE      routes to other nodes' pods: host-gw (default), vxlan, none\n"
            "  --node-api-port P   node API port for logs/exec/port-forward (default 10250, 0: off)\n"
            "  --node-api-bind A   node API listen address (default 0.0.0.0)\n"
            "  --log-level LEVEL   debug, info, warn, error\n");
@@ -42,6 +43,7 @@ husk_cmd_node (int argc, char **argv)
     {"node-ip", required_argument, NULL, 'I'},   {"pod-cidr", required_argument, NULL, 'p'},
     {"log-dir", required_argument, NULL, 'L'},   {"cni-conf", required_argument, NULL, 'C'},
     {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+    {"overlay", required_argument, NULL, 'O'},
     {"node-api-port", required_argument, NULL, 'P'}, {"node-api-bind", required_argument, NULL, 'B'},
     {NULL, 0, NULL, 0}};
   node_config cfg = {0};
@@ -73,6 +75,7 @@ husk_cmd_node (int argc, char **argv)
       case 'p': cfg.pod_cidr = optarg; break;
       case 'L': cfg.log_dir = optarg; break;
       case 'C': cfg.cni_conf = optarg; break;
+      case 'O': cfg.overlay = optarg; break;
       case 'P': cfg.api_port = atoi (optarg) > 0 ? atoi (optarg) : -1; break;
       case 'B': cfg.api_bind = optarg; break;
       case 'l':

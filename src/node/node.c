@@ -21,6 +21,7 @@
 #include "lib/path.h"
 #include "runtime/runtime.h"
 #include "src/node/agent/events.h"
+#include "src/node/net/net.h"
 #include "src/node/node-internal.h"
 #include "src/node/nodeapi/nodeapi.h"
 
@@ -198,10 +199,13 @@ default_cni_conf (node_agent *a, husk_error **err)
   _cleanup_free_ char *dir = xasprintf ("%s/cni", a->data_dir);
   husk_mkdir_p (dir, 0700, NULL);
   json_t *conf = json_pack (
-      "{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:{s:s, s:s, s:[[{s:s}]], s:[{s:s}]}}",
+      "{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:[s,s], s:b, s:{s:s, s:s, s:[[{s:s}]], s:[{s:s}]}}",
       "cniVersion", "1.0.0", "name", "husk", "type", "husk-cni", "bridge", "husk0", "isGateway",
-      1, "isDefaultGateway", 1, "ipMasq", 1, "hairpinMode", 1, "ipam", "type", "host-local",
+      1, "isDefaultGateway", 1, "ipMasq", 1, "ipMasqExclude", "10.42.0.0/16", "10.43.0.0/16",
+      "hairpinMode", 1, "ipam", "type", "host-local",
       "dataDir", dir, "ranges", "subnet", a->pod_cidr, "routes", "dst", "0.0.0.0/0");
+  if (a->cfg->overlay && streq (a->cfg->overlay, "vxlan")) /* 50 bytes of VXLAN header */
+    json_object_set_new (conf, "mtu", json_integer (1450));
   _cleanup_free_ char *text = husk_json_dump (conf);
   json_decref (conf);
   free (a->cni_conf);
@@ -516,7 +520,10 @@ node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_er
       malloc_trim (0); /* what setup freed goes back to the system */
       if (pthread_create (&a.watch_thread, NULL, watch_main, &a) == 0)
         a.watch_started = true;
+      node_net *net = node_net_start (
+          &(node_net_config) {a.kc, a.name, a.node_ip, a.pod_cidr, cfg->overlay});
       main_loop (&a);
+      node_net_stop (net);
     }
   atomic_store (&a.watch_stop, 1);
   if (a.watch_started)

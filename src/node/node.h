@@ -24,6 +24,7 @@ typedef struct node_config
   const char *log_dir;    /* CRI logs; NULL: /var/log/pods */
   const char *cni_conf;   /* a CNI network configuration file; NULL: husk-cni on husk0 */
   const char *pause;      /* husk-pause binary; NULL: next to husk, else PATH */
+  const char *overlay;    /* routes to other nodes: "host-gw" (NULL), "vxlan", "none" */
   int api_port;           /* node API (logs, exec, port-forward): 0 = 10250, < 0 = none */
   const char *api_bind;   /* node API listen address; NULL: 0.0.0.0 */
 } node_config;
