@@ -9,7 +9,8 @@ make broken ones: truncated gzip, escaping tar entries, other platforms).
       an image index over images already in LAYOUT (their configs give the platforms)
   mkimage.py --tar OUT.tar SPEC
       a layer tar from a spec: lines "f path content", "d path", "l path target",
-      "h path target", "c path" (all mode 0644/0755, root-owned)
+      "h path target", "x path name value" (a file with xattr name=value)
+      (all mode 0644/0755, root-owned)
 """
 import gzip, hashlib, io, json, os, subprocess, sys, tarfile
 
@@ -70,6 +71,10 @@ def make_tar(out, spec):
                 i.type, i.linkname = tarfile.SYMTYPE, arg
             elif kind == "h":
                 i.type, i.linkname = tarfile.LNKTYPE, arg
+            elif kind == "x":
+                name, value = arg.split(" ", 1)
+                data, i.mode = b"xattr\n", 0o644
+                i.pax_headers = {"SCHILY.xattr." + name: value}
             i.size = len(data)
             t.addfile(i, io.BytesIO(data))
 
@@ -87,8 +92,11 @@ def main():
             m = find(layout, idx, t)
             man = json.load(open(f"{layout}/blobs/sha256/{m['digest'][7:]}"))
             cfg = json.load(open(f"{layout}/blobs/sha256/{man['config']['digest'][7:]}"))
+            p = {"os": cfg["os"], "architecture": cfg["architecture"]}
+            if cfg.get("variant"):
+                p["variant"] = cfg["variant"]
             entries.append({"mediaType": OCI_MANIFEST, "digest": m["digest"], "size": m["size"],
-                            "platform": {"os": cfg["os"], "architecture": cfg["architecture"]}})
+                            "platform": p})
         data = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}).encode()
         d = put_blob(layout, data)
         write_index(layout, idx, {"mediaType": OCI_INDEX, **d}, tag)
@@ -128,6 +136,8 @@ def main():
     os_, arch = plat.split("/")[:2]
     cfg = {"architecture": arch, "os": os_, "config": {"Cmd": ["/bin/sh"]},
            "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    if len(plat.split("/")) > 2:
+        cfg["variant"] = plat.split("/")[2]
     c = put_blob(layout, json.dumps(cfg).encode())
     man = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **c}, "layers": layers}

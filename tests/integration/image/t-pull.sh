@@ -60,6 +60,29 @@ check "arm64 layer content (zstd)" bash -c "[ \"\$(cat '$MNT/etc/arch')\" = arm6
 expect_fail "platform missing from the index" "no manifest for platform linux/s390x (image offers: linux/amd64, linux/arm64)" \
   "$HUSK" image pull --platform linux/s390x "$R/test/multi:1"
 
+# variants: linux/arm/v6 and linux/arm/v7 side by side; the variant decides
+printf 'f etc/arch armv6\n' >"$IMG_TMP/v6.spec"
+printf 'f etc/arch armv7\nx etc/noted user.husk.note kept-through-the-registry\n' >"$IMG_TMP/v7.spec"
+python3 "$(dirname "$0")/mkimage.py" --tar "$IMG_TMP/v6.tar" "$IMG_TMP/v6.spec"
+python3 "$(dirname "$0")/mkimage.py" --tar "$IMG_TMP/v7.tar" "$IMG_TMP/v7.spec"
+python3 "$(dirname "$0")/mkimage.py" "$M" v6 --platform linux/arm/v6 "$IMG_TMP/bb.tar" "$IMG_TMP/v6.tar"
+python3 "$(dirname "$0")/mkimage.py" "$M" v7 --platform linux/arm/v7 "$IMG_TMP/bb.tar" "$IMG_TMP/v7.tar"
+python3 "$(dirname "$0")/mkimage.py" "$M" arm32 --index v6 v7
+check "push an index with arm/v6 and arm/v7" img_push "$M" arm32 "docker://$R/test/arm32:1" --all
+check "pull linux/arm/v7" "$HUSK" image pull --platform linux/arm/v7 "$R/test/arm32:1"
+check "mount arm/v7" "$HUSK" image mount "$R/test/arm32:1" "$MNT"
+check "the v7 variant's content, not v6's" bash -c "[ \"\$(cat '$MNT/etc/arch')\" = armv7 ]"
+check "xattr from the layer kept (user.husk.note)" bash -c \
+  "[ \"\$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], \"user.husk.note\").decode())' '$MNT/etc/noted')\" = kept-through-the-registry ]"
+"$HUSK" image unmount "$MNT"
+check "pull linux/arm/v6" "$HUSK" image pull --platform linux/arm/v6 "$R/test/arm32:1"
+check "mount arm/v6" "$HUSK" image mount "$R/test/arm32:1" "$MNT"
+check "the v6 variant's content" bash -c "[ \"\$(cat '$MNT/etc/arch')\" = armv6 ]"
+"$HUSK" image unmount "$MNT"
+expect_fail "variant missing from the index" "no manifest for platform linux/arm/v5 (image offers: linux/arm/v6, linux/arm/v7)" \
+  "$HUSK" image pull --platform linux/arm/v5 "$R/test/arm32:1"
+"$HUSK" image rm -q "$R/test/arm32:1" >/dev/null
+
 # the same images as Docker schema2 manifest and manifest list
 check "push as Docker schema2" img_push "$IMG_TMP/oci" v1 "docker://$R/test/v2s2:1" --format v2s2
 check "registry serves a Docker schema2 manifest" bash -c "skopeo inspect --raw --tls-verify=false docker://$R/test/v2s2:1 | grep -q 'manifest.v2+json'"

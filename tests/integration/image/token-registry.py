@@ -7,14 +7,17 @@ tests exercise the token dance that Docker Hub and most registries use.
 
 With FLAKY=1 in the environment, the first GET of every blob sends half of it and drops
 the connection; later GETs honour "Range: bytes=N-" (206), as registries do.
+With SLOW=1, blobs are sent at about 1.5 MB/s (to watch progress, or to kill a pull
+in the middle of a download).
 """
-import base64, http.server, json, os, secrets, sys, urllib.parse
+import base64, http.server, json, os, secrets, sys, time, urllib.parse
 
 layout, repo, user, password, portfile = sys.argv[1:6]
 TOKEN = secrets.token_hex(16)
 index = json.load(open(f"{layout}/index.json"))
 tags = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in index["manifests"]}
 FLAKY = os.environ.get("FLAKY") == "1"
+SLOW = os.environ.get("SLOW") == "1"
 cut = set()
 
 
@@ -29,8 +32,14 @@ class H(http.server.BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        if self.command == "HEAD":
+            return
+        if not SLOW or len(body) < 65536:
+            return self.wfile.write(body)
+        for i in range(0, len(body), 32768):
+            self.wfile.write(body[i:i + 32768])
+            self.wfile.flush()
+            time.sleep(0.02)
 
     def challenge(self):
         host = self.headers.get("Host")
