@@ -343,7 +343,9 @@ copy_value (scan *s, int role)
 int
 store_encode_fast (const char *json, char **enc, size_t *enc_len, size_t *rv_off)
 {
-  scan s = { .p = json, .end = json + strlen (json), .meta_member = -1, .out = HUSK_BUF_INIT };
+  size_t len = strlen (json);
+  scan s = { .p = json, .end = json + len, .meta_member = -1, .out = HUSK_BUF_INIT };
+  husk_buf_reserve (&s.out, len + 1); /* the compact copy is never longer: no regrowth */
   skip_ws (&s);
   if (s.p >= s.end || *s.p != '{')
     s.bad = true;

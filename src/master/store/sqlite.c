@@ -592,9 +592,13 @@ apply_req (sq *q, wreq *r, int64_t rev, husk_error **err)
       if (ret >= 0)
         q->reserved = rev + RESERVE_BLOCK;
     }
-  if (ret >= 0 && need_w)
+  /* A savepoint lets a request of several ops fail without undoing the rest of the batch. A
+     single op needs none: a failed statement undoes its own changes, and an update or delete
+     fails its checks before it writes. */
+  bool sp = r->n > 1;
+  if (ret >= 0 && sp && need_w)
     ret = run (&q->w, q->w.savepoint, err);
-  if (ret >= 0 && need_m)
+  if (ret >= 0 && sp && need_m)
     ret = run (&q->m, q->m.savepoint, err);
   if (ret < 0)
     return ret;
@@ -605,14 +609,14 @@ apply_req (sq *q, wreq *r, int64_t rev, husk_error **err)
   if (ret < 0)
     {
       req_drop_events (r);
-      if (need_w)
+      if (sp && need_w)
         run (&q->w, q->w.rollback_to, NULL);
-      if (need_m)
+      if (sp && need_m)
         run (&q->m, q->m.rollback_to, NULL);
     }
-  if (need_w)
+  if (sp && need_w)
     run (&q->w, q->w.release, NULL);
-  if (need_m)
+  if (sp && need_m)
     run (&q->m, q->m.release, NULL);
   return ret;
 }
@@ -1006,7 +1010,9 @@ sq_open_db (sq *q, husk_error **err)
   free (mode);
   if (!wal)
     return husk_err (err, EIO, "store: %s: cannot enable WAL journal", q->path);
-  ret = exec (db, "PRAGMA journal_size_limit=67108864", err);
+  /* The writer keeps the hot pages (index, last table pages) in its cache instead of reading
+     them back from the WAL. */
+  ret = exec (db, "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-16384", err);
   if (ret < 0)
     return ret;
   q->ck_next = CKPT_FRAMES;

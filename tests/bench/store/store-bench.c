@@ -3,20 +3,25 @@
 
      store-bench create URL DIR WRITERS TOTAL     creates of pod-sized objects
      store-bench rawput ENDPOINT WRITERS TOTAL    raw etcd puts over the JSON gateway (peer;
-                                                  RAW_TXN=1: each put inside /v3/kv/txn)
+                                                  RAW_TXN=1: each put inside /v3/kv/txn;
+                                                  RAW_TXN=cmp: and with the compare of a
+                                                  create)
      store-bench list URL DIR N                   list of N pods (median of 5)
      store-bench fanout URL DIR WATCHERS EVENTS   one writer, WATCHERS watchers
      store-bench idle DIR OBJECTS SECONDS         write_bytes of this process while idle
+     store-bench fsync DIR                        latency of a 4 KB write + fdatasync in DIR
 
    URL: "sqlite" or "etcd://a,b,c". */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "src/master/store/store.h"
 
@@ -241,26 +246,21 @@ rawput_worker (void *arg)
       snprintf (key, sizeof key, "/bench-raw/%s/%s", run_ns, name);
       _cleanup_free_ char *json = pod_json (run_ns, name);
       /* same payload size as the store writes: base64 of key and value */
+      _cleanup_free_ char *k64 = husk_base64_encode (key, strlen (key));
+      _cleanup_free_ char *v64 = husk_base64_encode (json, strlen (json));
       husk_buf b = HUSK_BUF_INIT;
-      static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      const char *parts[2] = { key, json };
-      husk_buf_puts (&b, getenv ("RAW_TXN") ? "{\"success\":[{\"request_put\":{\"key\":\""
-                                            : "{\"key\":\"");
-      for (int p = 0; p < 2; p++)
-        {
-          const unsigned char *in = (const unsigned char *)parts[p];
-          size_t len = strlen (parts[p]);
-          for (size_t j = 0; j < len; j += 3)
-            {
-              uint32_t v = (uint32_t)in[j] << 16 | (j + 1 < len ? (uint32_t)in[j + 1] << 8 : 0)
-                           | (j + 2 < len ? in[j + 2] : 0);
-              husk_buf_putc (&b, tbl[(v >> 18) & 63]);
-              husk_buf_putc (&b, tbl[(v >> 12) & 63]);
-              husk_buf_putc (&b, j + 1 < len ? tbl[(v >> 6) & 63] : '=');
-              husk_buf_putc (&b, j + 2 < len ? tbl[v & 63] : '=');
-            }
-          husk_buf_puts (&b, p == 0 ? "\",\"value\":\"" : getenv ("RAW_TXN") ? "\"}}]}" : "\"}");
-        }
+      const char *mode = getenv ("RAW_TXN");
+      if (!mode)
+        husk_buf_printf (&b, "{\"key\":\"%s\",\"value\":\"%s\"}", k64, v64);
+      else if (streq (mode, "cmp")) /* what a create needs: put if create_revision == 0 */
+        husk_buf_printf (&b,
+                         "{\"compare\":[{\"key\":\"%s\",\"target\":\"CREATE\",\"result\":"
+                         "\"EQUAL\",\"create_revision\":\"0\"}],\"success\":[{\"request_put\":{"
+                         "\"key\":\"%s\",\"value\":\"%s\"}}]}",
+                         k64, k64, v64);
+      else
+        husk_buf_printf (&b, "{\"success\":[{\"request_put\":{\"key\":\"%s\",\"value\":\"%s\"}}]}",
+                         k64, v64);
       curl_easy_setopt (c, CURLOPT_URL, url);
       curl_easy_setopt (c, CURLOPT_POSTFIELDS, husk_buf_str (&b));
       curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
@@ -425,6 +425,41 @@ cmd_fanout (const char *url, const char *dir, int watchers, long events)
   return 0;
 }
 
+/* ---- the disk: how long one small fdatasync takes right now ---- */
+
+/* 200 x (a 4 KB pwrite + fdatasync) in DIR: with W writers each waiting for its own write to
+   be on disk, no store can ack more than W / fsync-latency writes per second. */
+static int
+cmd_fsync (const char *dir)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/fsync-probe", dir);
+  int fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      perror (path);
+      return 1;
+    }
+  char page[4096];
+  memset (page, 'x', sizeof page);
+  double v[200];
+  for (int i = 0; i < 200; i++)
+    {
+      double t0 = now_ms ();
+      if (pwrite (fd, page, sizeof page, (off_t)(i % 16) * 4096) != (ssize_t)sizeof page
+          || fdatasync (fd) < 0)
+        {
+          perror (path);
+          return 1;
+        }
+      v[i] = now_ms () - t0;
+    }
+  close (fd);
+  unlink (path);
+  qsort (v, 200, sizeof *v, cmp_double);
+  printf ("fsync n=200 p50_ms=%.2f p99_ms=%.2f\n", v[100], v[198]);
+  return 0;
+}
+
 /* ---- idle writes ---- */
 
 static long long
@@ -509,6 +544,8 @@ main (int argc, char **argv)
     return cmd_list (argv[2], argv[3], atol (argv[4]));
   if (argc == 6 && streq (argv[1], "fanout"))
     return cmd_fanout (argv[2], argv[3], atoi (argv[4]), atol (argv[5]));
+  if (argc == 3 && streq (argv[1], "fsync"))
+    return cmd_fsync (argv[2]);
   if (argc == 5 && streq (argv[1], "idle"))
     return cmd_idle (argv[2], atol (argv[3]), atoi (argv[4]));
   fprintf (stderr, "usage: see the comment at the top of tests/bench/store/store-bench.c\n");
