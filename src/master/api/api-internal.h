@@ -42,6 +42,7 @@ typedef struct api_req
   json_t *warnings; /* array of strings for Warning: headers */
   bool retry_on_conflict; /* patch: a lost race is retried, not answered 409 */
   bool conflicted;        /* set instead of replying when retry_on_conflict */
+  bool managed_done;      /* server-side apply has set metadata.managedFields */
 } api_req;
 
 /* ---- responses (reply.c) ---- */

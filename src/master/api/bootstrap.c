@@ -56,6 +56,28 @@ api_bootstrap (store *st, husk_error **err)
       if (ret < 0)
         return husk_err_wrap (err, "create namespace %s", names[i]);
     }
+  static const struct
+  {
+    const char *name;
+    int value;
+    const char *description;
+  } classes[] = {{"system-node-critical", 2000001000,
+                  "Used for system critical pods that must not be moved from their current "
+                  "node."},
+                 {"system-cluster-critical", 2000000000,
+                  "Used for system critical pods that must run in the cluster, but can be moved "
+                  "to another node if necessary."}};
+  for (size_t i = 0; i < ARRAY_SIZE (classes); i++)
+    {
+      json_t *pc = json_pack ("{s:s, s:s, s:{s:s}, s:i, s:s, s:s}", "apiVersion",
+                              "scheduling.k8s.io/v1", "kind", "PriorityClass", "metadata", "name",
+                              classes[i].name, "value", classes[i].value, "description",
+                              classes[i].description, "preemptionPolicy",
+                              "PreemptLowerPriority");
+      int ret = ensure (st, "priorityclasses", NULL, classes[i].name, pc, err);
+      if (ret < 0)
+        return husk_err_wrap (err, "create priority class %s", classes[i].name);
+    }
   json_t *svc = json_pack ("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:[s], s:s, "
                            "s:[{s:s, s:i, s:s, s:i}], s:s, s:[s], s:s, s:s}}",
                            "apiVersion", "v1", "kind", "Service", "metadata", "name",

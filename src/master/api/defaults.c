@@ -42,6 +42,19 @@ default_container (json_t *c)
   set_default (c, "terminationMessagePath", json_string ("/dev/termination-log"));
   set_default (c, "terminationMessagePolicy", json_string ("File"));
   set_default (c, "resources", json_object ());
+  /* upstream: a limit without a request makes the request equal to the limit */
+  json_t *res = json_object_get (c, "resources");
+  json_t *lim = json_object_get (res, "limits");
+  if (json_is_object (res) && json_object_size (lim) > 0)
+    {
+      json_t *req = json_object_get (res, "requests");
+      if (!json_is_object (req))
+        json_object_set_new (res, "requests", req = json_object ());
+      const char *k;
+      json_t *v;
+      json_object_foreach (lim, k, v) if (json_object_get (req, k) == NULL)
+        json_object_set (req, k, v);
+    }
   size_t i;
   json_t *p;
   json_array_foreach (json_object_get (c, "ports"), i, p)
@@ -82,7 +95,6 @@ api_default_pod (json_t *o)
     }
   json_t *st = obj_at (o, "status");
   set_default (st, "phase", json_string ("Pending"));
-  set_default (st, "qosClass", json_string ("BestEffort"));
 }
 
 void

@@ -21,7 +21,10 @@ src_master_api_libapi_a_SOURCES = \
 	src/master/api/patch-handler.c src/master/api/scale.h src/master/api/sub.c \
 	src/master/api/services.c src/master/api/bootstrap.c src/master/api/review.c \
 	src/master/api/convert.c src/master/api/admission.h src/master/api/admission.c \
-	src/master/api/proto.h src/master/api/proto.c
+	src/master/api/proto.h src/master/api/proto.c \
+	src/master/api/fieldset.h src/master/api/fieldset.c \
+	src/master/api/managed.h src/master/api/managed.c \
+	src/master/api/pods.h src/master/api/pods.c
 API_CFLAGS = $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 src_master_api_libapi_a_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 # libapi uses the store: the store library (and what it needs) is listed again after it.
@@ -35,7 +38,8 @@ HUSK_COMPONENT_DEPLIBS += src/master/store/libstore.a lib/libhusk.a $(JANSSON_LI
 # --- end api server ---
 
 # --- api server unit tests ---
-API_UNIT_TESTS = tests/unit/test-api-selector tests/unit/test-api-patch tests/unit/test-api-schema
+API_UNIT_TESTS = tests/unit/test-api-selector tests/unit/test-api-patch tests/unit/test-api-schema \
+	tests/unit/test-api-fieldset
 check_PROGRAMS += $(API_UNIT_TESTS)
 TESTS += $(API_UNIT_TESTS)
 tests_unit_test_api_selector_SOURCES = tests/unit/test-api-selector.c tests/unit/tap.h
@@ -47,6 +51,9 @@ tests_unit_test_api_patch_LDADD = $(API_LIBS)
 tests_unit_test_api_schema_SOURCES = tests/unit/test-api-schema.c tests/unit/tap.h
 tests_unit_test_api_schema_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 tests_unit_test_api_schema_LDADD = $(API_LIBS)
+tests_unit_test_api_fieldset_SOURCES = tests/unit/test-api-fieldset.c tests/unit/tap.h
+tests_unit_test_api_fieldset_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
+tests_unit_test_api_fieldset_LDADD = $(API_LIBS)
 # Benchmark program (tests/bench/api/run drives it); built by `make check`, never run by it.
 check_PROGRAMS += tests/bench/api/api-bench
 tests_bench_api_api_bench_SOURCES = tests/bench/api/api-bench.c

@@ -5,6 +5,7 @@
 
 #include "lib/yaml.h"
 #include "src/master/api/handlers.h"
+#include "src/master/api/managed.h"
 #include "src/master/api/patch.h"
 #include "src/master/api/scale.h"
 
@@ -50,6 +51,16 @@ apply_patch (api_req *r, const api_route *rt, const json_t *view, const api_type
     }
   if (!parse_patch (r, apply, &patch))
     return NULL;
+  if (apply && !json_is_object (patch))
+    {
+      api_reply_error (r, 400, "BadRequest", "the applied configuration must be an object");
+      return NULL;
+    }
+  if (apply)
+    {
+      _cleanup_free_ char *manager = api_field_manager (r, true);
+      return manager ? api_managed_apply (r, rt, manager, view, patch) : NULL;
+    }
   _cleanup_error_ husk_error *err = NULL;
   json_t *out = NULL;
   if (strncmp (ct, "application/json-patch+json", 27) == 0)
@@ -89,9 +100,20 @@ apply_create (api_req *r, const api_route *rt)
     return api_reply_error (r, 400, "BadRequest",
                             "the name of the object (%s) does not match the name on the URL (%s)",
                             name, rt->name);
+  _cleanup_free_ char *manager = api_field_manager (r, true);
+  if (manager == NULL)
+    return MHD_YES;
+  json_auto_t *applied = api_managed_apply (r, rt, manager, NULL, obj);
+  if (applied == NULL)
+    return MHD_YES;
+  json_t *ameta = json_object_get (applied, "metadata");
+  if (!json_is_object (ameta))
+    json_object_set_new (applied, "metadata", ameta = json_object ());
+  if (json_object_get (ameta, "name") == NULL)
+    json_object_set_new (ameta, "name", json_string (rt->name));
   api_route coll = *rt;
   coll.name = NULL;
-  return api_finish_create (r, &coll, obj);
+  return api_finish_create (r, &coll, applied);
 }
 
 static bool
@@ -153,6 +175,7 @@ api_do_patch (api_req *r, const api_route *rt)
     {
       r->retry_on_conflict = attempt < 15;
       r->conflicted = false;
+      r->managed_done = false;
       r->warnings = (json_decref (r->warnings), NULL);
       enum MHD_Result m = patch_once (r, rt);
       if (!r->conflicted)

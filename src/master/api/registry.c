@@ -6,6 +6,7 @@
 #include "lib/util.h"
 #include "src/master/api/defaults.h"
 #include "src/master/api/handlers.h"
+#include "src/master/api/pods.h"
 #include "src/master/api/registry.h"
 #include "src/master/api/table.h"
 
@@ -42,6 +43,12 @@ static const api_column svc_cols[] = {{"Type", "string", "", 0, NULL, "spec.type
                                       {"Age", "string", "", 0, NULL, NULL},
                                       {"Selector", "string", "", 1, api_cell_selector_map, NULL},
                                       END};
+static const api_column pc_cols[]
+    = {{"Value", "integer", "", 0, api_cell_pc_value, NULL},
+       {"Global-Default", "boolean", "", 0, api_cell_pc_default, NULL},
+       {"Age", "string", "", 0, NULL, NULL},
+       {"PreemptionPolicy", "string", "", 0, NULL, "preemptionPolicy"},
+       {NULL, NULL, NULL, 0, NULL, NULL}};
 static const api_column cm_cols[] = {{"Data", "integer", "", 0, api_cell_data_count, NULL},
                                      {"Age", "string", "", 0, NULL, NULL},
                                      END};
@@ -234,7 +241,8 @@ const api_resource api_resources[] = {
    api_event_core_to_v1, true},
   /* scheduling, policy */
   {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", "pc", false,
-   false, 0, "PriorityClass", NULL, age_cols, NULL, NULL, NULL, NULL},
+   false, 0, "PriorityClass", NULL, pc_cols, NULL, api_default_priorityclass,
+   api_validate_priorityclass, NULL},
   {"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", "pdb",
    false, true, SC, "PodDisruptionBudget", NULL, age_cols, NULL, NULL, NULL, NULL},
   /* authorization.k8s.io/v1: every authenticated user may do everything (no RBAC yet) */

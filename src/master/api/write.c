@@ -5,6 +5,8 @@
 
 #include "src/master/api/admission.h"
 #include "src/master/api/handlers.h"
+#include "src/master/api/managed.h"
+#include "src/master/api/pods.h"
 
 static void
 set_str (json_t *o, const char *k, const char *v)
@@ -169,8 +171,12 @@ api_finish_create (api_req *r, const api_route *rt, json_t *obj)
     rt->res->defaults (obj);
   if (!api_admit (r, rt, obj, NULL) || !api_admission (r, rt, obj, NULL))
     return MHD_YES;
+  if (streq (rt->res->plural, "pods") && !api_pod_create (r, obj))
+    return MHD_YES;
   api_alloc_guard (r, rt->res);
   if (streq (rt->res->plural, "services") && !api_service_allocate (r, obj, NULL))
+    return MHD_YES;
+  if (!api_managed_update (r, rt, obj, NULL))
     return MHD_YES;
   if (api_dry_run (r))
     {
@@ -307,6 +313,8 @@ api_finish_update (api_req *r, const api_route *rt, json_t *obj, json_t *old, in
     json_object_set_new (meta, "generation",
                          json_integer (json_integer_value (json_object_get (old_meta, "generation"))
                                        + 1));
+  if (!api_managed_update (r, rt, obj, old))
+    return MHD_YES;
   json_t *old_rv = json_object_get (old_meta, "resourceVersion");
   if (old_rv)
     json_object_set (meta, "resourceVersion", old_rv);
