@@ -230,7 +230,8 @@ spawn (creating *c, const rt_create_opts *opts, husk_error **err)
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return husk_err_errno (err, "socketpair");
   rt_init_args a = {sv[1], opts->console_socket_fd, fifo, opts->no_pivot, opts->preserve_fds,
-                    {opts->stdin_fd, opts->stdout_fd, opts->stderr_fd}, c->run, c->want_state};
+                    {opts->stdin_fd, opts->stdout_fd, opts->stderr_fd}, c->run, c->want_state,
+                    opts->console_rows, opts->console_cols};
   int flags = direct_clone_flags (c->spec);
   pid_t pid = flags >= 0 ? rt_clone_container (c->st.cg.path, flags) : -1;
   bool direct = pid >= 0;

@@ -61,7 +61,10 @@ stage2 (exec_ctx *x)
   if (rt_sync_recv (x->sync, NULL) != RT_MSG_GO)
     _exit (1);
   if (x->proc.terminal
-      && rt_terminal_setup (x->console, x->proc.rows, x->proc.cols, false, &err) < 0)
+      && rt_terminal_setup (x->console, x->opts->console_rows ? x->opts->console_rows : x->proc.rows,
+                            x->opts->console_cols ? x->opts->console_cols : x->proc.cols, false,
+                            &err)
+             < 0)
     rt_child_fail (x->sync, err);
   if (x->console >= 0)
     close (x->console);

@@ -148,7 +148,8 @@ stage2_setup (const rt_spec *spec, const rt_init_args *a, const char *state, cha
   if ((r = set_names (spec, err)) < 0 || (own_mnt && (r = rt_mount_finish (spec, err)) < 0))
     return r;
   if (spec->proc.terminal
-      && (r = rt_terminal_setup (a->console_socket, spec->proc.rows, spec->proc.cols, true, err))
+      && (r = rt_terminal_setup (a->console_socket, a->rows ? a->rows : spec->proc.rows,
+                                 a->cols ? a->cols : spec->proc.cols, true, err))
              < 0)
     return r;
   if ((r = rt_process_setup_limits (&spec->proc, err)) < 0)

@@ -15,6 +15,7 @@ typedef struct rt_init_args
   int stdio[3];       /* the caller's fds for 0/1/2, -1: inherit */
   bool run;           /* create + start: no READY, no exec.fifo; exec closes the sync socket */
   bool want_state;    /* hooks need the state: the init waits for GO carrying it */
+  unsigned short rows, cols; /* the pty's window size, 0: process.consoleSize */
 } rt_init_args;
 
 /* The setup process when namespaces are joined or a user ns is made: it forks the init. */

@@ -43,8 +43,11 @@ typedef struct rt_create_opts
      untouched, so several threads may create containers at once); -1: inherit the
      caller's. The caller may close them once create returns. A terminal overrides all three. */
   int stdin_fd, stdout_fd, stderr_fd;
+  /* The pty's window size when non-zero (else process.consoleSize): a caller relaying the
+     terminal passes its own, so that it is right before the process starts. */
+  unsigned short console_rows, console_cols;
 } rt_create_opts;
-#define RT_CREATE_OPTS_INIT {-1, NULL, false, false, 0, -1, -1, -1}
+#define RT_CREATE_OPTS_INIT {-1, NULL, false, false, 0, -1, -1, -1, 0, 0}
 
 /* Environment variable equivalent of skip_limits for callers that cannot pass flags. */
 #define RT_ENV_SKIP_LIMITS "HUSK_RUNTIME_SKIP_LIMITS"
@@ -90,8 +93,9 @@ typedef struct rt_exec_opts
   bool detach;
   int stdin_fd, stdout_fd, stderr_fd; /* as in rt_create_opts; -1: inherit */
   int preserve_fds;                   /* as in rt_create_opts */
+  unsigned short console_rows, console_cols; /* as in rt_create_opts */
 } rt_exec_opts;
-#define RT_EXEC_OPTS_INIT {-1, NULL, false, -1, -1, -1, 0}
+#define RT_EXEC_OPTS_INIT {-1, NULL, false, -1, -1, -1, 0, 0, 0}
 
 /* Runs process (an OCI process object) inside a running container: all its namespaces,
    its cgroup, its seccomp profile. *pid_out gets the host pid. */

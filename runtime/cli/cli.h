@@ -30,6 +30,16 @@ void cli_print_json (json_t *j);
 /* Connects to a --console-socket path; -1 with errno on failure. */
 int cli_connect_console (const char *path);
 
+/* tty.c: a foreground terminal without --console-socket. cli_tty_socketpair makes the
+   pair (sv[1] goes to the library as the console socket); cli_tty_take_master returns the
+   pty master the container sent, or -1 (no terminal); cli_tty_relay copies between the pty
+   and our stdin/stdout until pid exits and returns its status as a shell would. */
+int cli_tty_socketpair (int sv[2]);
+int cli_tty_take_master (int sock);
+int cli_tty_relay (int master, pid_t pid);
+/* Our stdin's window size, when it is a terminal (else untouched). */
+void cli_tty_winsize (unsigned short *rows, unsigned short *cols);
+
 int cmd_create (int argc, char **argv);
 int cmd_run (int argc, char **argv);
 int cmd_start (int argc, char **argv);

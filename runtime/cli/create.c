@@ -117,11 +117,25 @@ cmd_start (int argc, char **argv)
   return 0;
 }
 
+/* Foreground without --console-socket: our own console socket, in case process.terminal
+   asks for a pty (runc's behaviour); *keep gets our end. */
+static int
+own_console (create_args *a, int *keep)
+{
+  int sv[2];
+  if (cli_tty_socketpair (sv) < 0)
+    return cli_failf ("console socket pair: %s", strerror (errno));
+  *keep = sv[0];
+  a->opts.console_socket_fd = sv[1];
+  cli_tty_winsize (&a->opts.console_rows, &a->opts.console_cols);
+  return 0;
+}
+
 int
 cmd_run (int argc, char **argv)
 {
   _cleanup_error_ husk_error *err = NULL;
-  _cleanup_close_ int console = -1;
+  _cleanup_close_ int console = -1, own = -1;
   create_args a = {0};
   if (parse (argc, argv, true, &a) < 0)
     return cli_usage ("run", "[--bundle DIR] [-d] [--console-socket PATH] [--pid-file PATH] "
@@ -133,12 +147,17 @@ cmd_run (int argc, char **argv)
         return cli_failf ("--console-socket %s: %s", a.console, strerror (errno));
       a.opts.console_socket_fd = console;
     }
+  else if (!a.detach && own_console (&a, &own) != 0)
+    return 1;
+  if (own >= 0)
+    console = a.opts.console_socket_fd;
   pid_t pid = 0;
   if (rt_container_run (cli.root, a.id, a.bundle, &a.opts, &pid, &err) < 0)
     return cli_fail (err);
   if (a.detach)
     return 0;
-  int status = rt_wait_forward (pid);
+  int master = own >= 0 ? cli_tty_take_master (own) : -1;
+  int status = master >= 0 ? cli_tty_relay (master, pid) : rt_wait_forward (pid);
   if (!a.keep && rt_container_delete (cli.root, a.id, true, &err) < 0)
     return cli_fail (err);
   return status;

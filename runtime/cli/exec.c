@@ -198,7 +198,7 @@ cmd_exec (int argc, char **argv)
     return cli_fail (err);
   if (a.tty)
     json_object_set_new (process, "terminal", json_true ());
-  _cleanup_close_ int console = -1;
+  _cleanup_close_ int console = -1, own = -1;
   if (a.console)
     {
       console = cli_connect_console (a.console);
@@ -206,11 +206,22 @@ cmd_exec (int argc, char **argv)
         return cli_failf ("--console-socket %s: %s", a.console, strerror (errno));
       a.opts.console_socket_fd = console;
     }
+  else if (!a.detach && json_is_true (json_object_get (process, "terminal")))
+    {
+      /* Foreground -t without --console-socket: relay the pty ourselves, as runc. */
+      int sv[2];
+      if (cli_tty_socketpair (sv) < 0)
+        return cli_failf ("console socket pair: %s", strerror (errno));
+      own = sv[0];
+      console = a.opts.console_socket_fd = sv[1];
+      cli_tty_winsize (&a.opts.console_rows, &a.opts.console_cols);
+    }
   a.opts.detach = a.detach;
   pid_t pid = 0;
   if (rt_container_exec (cli.root, a.id, process, &a.opts, &pid, &err) < 0)
     return cli_fail (err);
   if (a.detach)
     return 0;
-  return rt_wait_forward (pid);
+  int master = own >= 0 ? cli_tty_take_master (own) : -1;
+  return master >= 0 ? cli_tty_relay (master, pid) : rt_wait_forward (pid);
 }
