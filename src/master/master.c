@@ -11,6 +11,8 @@
 #include "lib/path.h"
 #include "src/cli/commands.h"
 #include "src/master/api/api.h"
+#include "src/master/ctrl/cluster.h"
+#include "src/master/ctrl/leader.h"
 #include "src/master/ctrl/manager.h"
 #include "src/master/sched/runner.h"
 #include "src/master/store/store.h"
@@ -39,6 +41,12 @@ usage (FILE *f)
               "  --scheduler-score S  LeastAllocated (spread, default) or MostAllocated (bin "
               "packing)\n"
               "  --controllers=false  do not run the controllers\n"
+              "  --leader-elect=BOOL  run the scheduler and controllers only while holding the "
+              "Lease\n"
+              "                       kube-system/husk-master (default: true with an etcd store)\n"
+              "  --node-monitor-grace-period S  seconds without a node Lease renewal before the "
+              "node\n"
+              "                       is unreachable (default 40)\n"
               "  --log-level LEVEL    debug, info, warn, error\n");
 }
 
@@ -59,6 +67,51 @@ start_scheduler (const api_config *cfg, api_server *srv, sched_fit_strategy scor
   return sched_runner_start (&sc, out, err);
 }
 
+/* What runs only in the leader: the scheduler and the controllers. */
+typedef struct components
+{
+  const api_config *cfg;
+  api_server *srv;
+  sched_fit_strategy score;
+  bool run_scheduler, run_controllers;
+  sched_runner *sched;
+  ctrl_manager *ctrl;
+} components;
+
+static void
+components_stop (components *c)
+{
+  ctrl_manager_stop (TAKE_PTR (c->ctrl));
+  sched_runner_stop (TAKE_PTR (c->sched));
+}
+
+static int
+components_start (components *c, husk_error **err)
+{
+  int ret = 0;
+  if (c->run_scheduler)
+    ret = start_scheduler (c->cfg, c->srv, c->score, &c->sched, err);
+  if (ret == 0 && c->run_controllers)
+    ret = ctrl_manager_start (c->cfg->data_dir, api_server_port (c->srv), &c->ctrl, err);
+  if (ret < 0)
+    components_stop (c);
+  return ret;
+}
+
+static void
+on_leading (void *ud)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  if (components_start (ud, &err) < 0)
+    log_warn ("leader: cannot start the scheduler and controllers", "error", err->msg);
+}
+
+static void
+on_not_leading (void *ud)
+{
+  components_stop (ud);
+}
+
 int
 husk_cmd_master (int argc, char **argv)
 {
@@ -77,6 +130,9 @@ husk_cmd_master (int argc, char **argv)
                                        {"scheduler", required_argument, NULL, 'S'},
                                        {"scheduler-score", required_argument, NULL, 'P'},
                                        {"controllers", required_argument, NULL, 'C'},
+                                       {"leader-elect", required_argument, NULL, 'L'},
+                                       {"node-monitor-grace-period", required_argument, NULL,
+                                        'G'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   api_config cfg = {.data_dir = "/var/lib/husk/master", .bind = "0.0.0.0:6443"};
@@ -86,6 +142,7 @@ husk_cmd_master (int argc, char **argv)
   bool run_scheduler = true;
   sched_fit_strategy score = SCHED_LEAST_ALLOCATED;
   bool run_controllers = true;
+  int leader_elect = -1;
   int c, lvl;
   while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
     switch (c)
@@ -142,6 +199,17 @@ husk_cmd_master (int argc, char **argv)
         break;
       case 'C':
         run_controllers = !streq (optarg, "false");
+        break;
+      case 'L':
+        leader_elect = !streq (optarg, "false");
+        break;
+      case 'G':
+        if (atoi (optarg) <= 0)
+          {
+            fprintf (stderr, "husk master: bad --node-monitor-grace-period %s\n", optarg);
+            return 2;
+          }
+        ctrl_nodelifecycle_set_grace (atoi (optarg));
         break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
@@ -208,19 +276,21 @@ husk_cmd_master (int argc, char **argv)
       store_close (st);
       return 1;
     }
-  sched_runner *sched = NULL;
-  if (run_scheduler && start_scheduler (&cfg, srv, score, &sched, &err) < 0)
+  components comp = {.cfg = &cfg, .srv = srv, .score = score, .run_scheduler = run_scheduler,
+                     .run_controllers = run_controllers};
+  if (leader_elect < 0)
+    leader_elect = so.url && strncmp (so.url, "etcd://", 7) == 0;
+  ctrl_leader *leader = NULL;
+  ctrl_leader_config lc = {.data_dir = cfg.data_dir, .port = api_server_port (srv),
+                           .started = on_leading, .stopped = on_not_leading, .ud = &comp};
+  int ret = 0;
+  if (leader_elect && (run_scheduler || run_controllers))
+    ret = ctrl_leader_start (&lc, &leader, &err);
+  else
+    ret = components_start (&comp, &err);
+  if (ret < 0)
     {
       fprintf (stderr, "husk master: %s\n", err->msg);
-      api_server_stop (srv);
-      store_close (st);
-      return 1;
-    }
-  ctrl_manager *ctrl = NULL;
-  if (run_controllers && ctrl_manager_start (cfg.data_dir, api_server_port (srv), &ctrl, &err) < 0)
-    {
-      fprintf (stderr, "husk master: %s\n", err->msg);
-      sched_runner_stop (sched);
       api_server_stop (srv);
       store_close (st);
       return 1;
@@ -235,8 +305,8 @@ husk_cmd_master (int argc, char **argv)
         malloc_trim (0);
     }
   log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  ctrl_manager_stop (ctrl);
-  sched_runner_stop (sched);
+  ctrl_leader_stop (leader);
+  components_stop (&comp);
   api_server_stop (srv);
   store_close (st);
   return 0;

@@ -218,6 +218,42 @@ quotas (api_req *r, const api_route *rt, const json_t *obj)
   return false;
 }
 
+static bool
+is_default_class (const json_t *sc)
+{
+  json_t *ann = husk_json_path (sc, "metadata.annotations");
+  const char *v = json_string_value (json_object_get (ann, "storageclass.kubernetes.io/is-default-class"));
+  if (!v)
+    v = json_string_value (json_object_get (ann, "storageclass.beta.kubernetes.io/is-default-class"));
+  return v && streq (v, "true");
+}
+
+/* DefaultStorageClass: a claim that names no class (absent or null; "" means none) gets the
+   default one. */
+static bool
+default_storage_class (api_req *r, json_t *pvc)
+{
+  json_t *spec = json_object_get (pvc, "spec");
+  json_t *cls = json_object_get (spec, "storageClassName");
+  if (!json_is_object (spec) || (cls && !json_is_null (cls)))
+    return true;
+  const char *res = storage_of ("storage.k8s.io", "storageclasses");
+  _cleanup_json_ json_t *classes = NULL;
+  _cleanup_error_ husk_error *err = NULL;
+  if (!res)
+    return true;
+  if (list_ns (r->srv->store, res, NULL, &classes, &err) < 0)
+    return internal (r, err);
+  size_t i;
+  json_t *sc;
+  json_array_foreach (classes, i, sc) if (is_default_class (sc))
+  {
+    json_object_set (spec, "storageClassName", json_object_get (json_object_get (sc, "metadata"), "name"));
+    break;
+  }
+  return true;
+}
+
 bool
 api_admission (api_req *r, const api_route *rt, json_t *obj, const json_t *old)
 {
@@ -230,5 +266,8 @@ api_admission (api_req *r, const api_route *rt, json_t *obj, const json_t *old)
       if (!limit_ranges (r, rt, obj))
         return false;
     }
+  if (streq (rt->res->group, "") && streq (rt->res->plural, "persistentvolumeclaims")
+      && !default_storage_class (r, obj))
+    return false;
   return quotas (r, rt, obj);
 }

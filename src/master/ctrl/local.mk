@@ -40,4 +40,8 @@ HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
 # Quota, LimitRange, taint and PV matching logic (also linked by the API server's admission).
 src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/cluster-logic.h src/master/ctrl/quota.c \
 	src/master/ctrl/limitrange.c src/master/ctrl/taints.c src/master/ctrl/pvmatch.c
+# Node lifecycle, PV binder, local-path provisioner, ResourceQuota status, leader election.
+src_master_ctrl_libctrl_a_SOURCES += src/master/ctrl/cluster.h src/master/ctrl/nodelifecycle.c \
+	src/master/ctrl/pv.c src/master/ctrl/localpath.c src/master/ctrl/quotactl.c \
+	src/master/ctrl/leader.h src/master/ctrl/leader.c
 # --- end cluster controllers ---

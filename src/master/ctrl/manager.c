@@ -9,6 +9,7 @@
 
 #include "lib/json.h"
 #include "lib/log.h"
+#include "src/master/ctrl/cluster.h"
 #include "src/master/ctrl/ctrl-internal.h"
 #include "src/master/ctrl/manager.h"
 
@@ -19,6 +20,10 @@ static const ctrl_def controllers[] = {
   { "serviceaccount", ctrl_serviceaccount_sync },
   { "job", ctrl_job_sync },
   { "cronjob", ctrl_cronjob_sync },
+  { "nodelifecycle", ctrl_nodelifecycle_sync },
+  { "pvbinder", ctrl_pvbinder_sync },
+  { "localpath", ctrl_localpath_sync },
+  { "resourcequota", ctrl_quota_sync },
 };
 #define N_CTRL (sizeof controllers / sizeof controllers[0])
 
@@ -30,6 +35,9 @@ static const char *const watched[] = {
   "/api/v1/namespaces",
   "/apis/batch/v1/jobs",
   "/apis/batch/v1/cronjobs",
+  "/api/v1/persistentvolumes",
+  "/api/v1/persistentvolumeclaims",
+  "/api/v1/resourcequotas",
 };
 #define N_WATCH (sizeof watched / sizeof watched[0])
 

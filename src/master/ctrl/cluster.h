@@ -1,0 +1,18 @@
+/* husk controllers: the cluster-level controllers (node lifecycle, PV binding and the
+   local-path provisioner, ResourceQuota status) and their settings. */
+#ifndef HUSK_CTRL_CLUSTER_H
+#define HUSK_CTRL_CLUSTER_H
+
+#include "src/master/ctrl/ctrl-internal.h"
+
+/* Seconds without a renewal of a node's Lease before the node counts as unreachable
+   (--node-monitor-grace-period, default 40). A Lease that announces a longer
+   leaseDurationSeconds is trusted for that long. */
+void ctrl_nodelifecycle_set_grace (int seconds);
+
+int ctrl_nodelifecycle_sync (ctrl_ctx *c, husk_error **err);
+int ctrl_pvbinder_sync (ctrl_ctx *c, husk_error **err);
+int ctrl_localpath_sync (ctrl_ctx *c, husk_error **err);
+int ctrl_quota_sync (ctrl_ctx *c, husk_error **err);
+
+#endif
