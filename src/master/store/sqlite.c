@@ -243,6 +243,16 @@ meta_set (stmts *st, const char *k, int64_t v, husk_error **err)
   return 0;
 }
 
+/* A copy of len bytes plus a NUL (xstrndup would scan for a NUL first). */
+static char *
+text_dup (const void *p, size_t len)
+{
+  char *out = xmalloc (len + 1);
+  memcpy (out, p, len);
+  out[len] = '\0';
+  return out;
+}
+
 /* ---- reader pool ---- */
 
 static rconn *
@@ -297,7 +307,7 @@ read_get (stmts *st, const char *key, char **json, int64_t *rev, husk_error **er
   if (rc == SQLITE_ROW)
     {
       *rev = sqlite3_column_int64 (st->sel, 0);
-      *json = xstrndup ((const char *)sqlite3_column_text (st->sel, 1),
+      *json = text_dup (sqlite3_column_text (st->sel, 1),
                         (size_t)sqlite3_column_bytes (st->sel, 1));
     }
   else if (rc == SQLITE_DONE)
@@ -350,7 +360,7 @@ read_list (stmts *st, const char *prefix, const char *after, size_t limit, store
           cap = cap ? cap * 2 : 64;
           out->items = xreallocarray (out->items, cap, sizeof *out->items);
         }
-      out->items[out->n++] = xstrndup ((const char *)sqlite3_column_text (st->list, 1),
+      out->items[out->n++] = text_dup (sqlite3_column_text (st->list, 1),
                                        (size_t)sqlite3_column_bytes (st->list, 1));
       if (limit && out->n == limit)
         {
@@ -872,7 +882,7 @@ sq_txn (store *s, store_prep *ops, size_t n, int64_t *rev, husk_error **err)
     }
   /* The results are copies of the events' objects, made here rather than by the writer. */
   for (size_t i = 0; i < n; i++)
-    ops[i].op->result = xstrndup (r.evs[i]->pub.json, r.evs[i]->pub.json_len);
+    ops[i].op->result = text_dup (r.evs[i]->pub.json, r.evs[i]->pub.json_len);
   req_drop_events (&r);
   *rev = r.rev;
   return 0;
