@@ -29,6 +29,9 @@ int ctrl_endpoints_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_serviceaccount_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_job_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_cronjob_sync (ctrl_ctx *c, husk_error **err);
+int ctrl_daemonset_sync (ctrl_ctx *c, husk_error **err);
+int ctrl_statefulset_sync (ctrl_ctx *c, husk_error **err);
+int ctrl_gc_sync (ctrl_ctx *c, husk_error **err);
 
 /* GET path (a list); *items gets its items array (a new reference). */
 int ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err);
@@ -61,5 +64,41 @@ bool ctrl_pod_ready (const json_t *pod);
 bool ctrl_pod_available (const json_t *pod, int64_t min_ready, int64_t now);
 /* An ownerReference to obj (apiVersion/kind given) marked controller. */
 json_t *ctrl_owner_ref (const char *api_version, const char *kind, const json_t *obj);
+
+/* ---- objects.c ---- */
+/* POSTs a pod (meta, spec) into ns; a 409 (the name exists) is not an error. */
+int ctrl_post_pod (ctrl_ctx *c, const char *ns, json_t *meta, json_t *spec, husk_error **err);
+/* DELETE path; 404 and 409 are not errors. */
+int ctrl_delete (ctrl_ctx *c, const char *path, husk_error **err);
+int ctrl_delete_pod (ctrl_ctx *c, const json_t *pod, husk_error **err);
+/* meta.labels[key] = value (creating the map). */
+void ctrl_set_label (json_t *meta, const char *key, const char *value);
+/* obj's label key, or NULL. */
+const char *ctrl_label (const json_t *obj, const char *key);
+/* The pods (of pods) whose controller ownerReference is owner; a new array. */
+json_t *ctrl_owned_pods (const json_t *owner, json_t *pods);
+
+/* ---- revision.c: ControllerRevisions of DaemonSets and StatefulSets ---- */
+typedef struct ctrl_revision
+{
+  char *name;        /* <owner>-<hash> */
+  char *hash;        /* its controller-revision-hash label */
+  json_int_t number; /* .revision */
+} ctrl_revision;
+void ctrl_revision_clear (ctrl_revision *r);
+/* The revisions (of revs, all ControllerRevisions) controlled by owner; a new array. */
+json_t *ctrl_revisions_of (const json_t *owner, json_t *revs);
+/* The revision of mine named name, or NULL. */
+json_t *ctrl_revision_named (json_t *mine, const char *name);
+/* rev holds owner's current spec.template. */
+bool ctrl_revision_matches (const json_t *rev, const json_t *owner);
+/* The revision of owner's current template: found in mine (renumbered as the newest when
+   an older one matches, i.e. a rollback) or created with the next number. */
+int ctrl_revision_current (ctrl_ctx *c, json_t *owner, const char *kind, json_t *mine,
+                           ctrl_revision *out, husk_error **err);
+/* Deletes the oldest revisions beyond owner's spec.revisionHistoryLimit (default 10) among
+   those live() says are not in use. */
+void ctrl_revision_prune (ctrl_ctx *c, const json_t *owner, json_t *mine,
+                          bool (*live) (const json_t *rev, void *ud), void *ud);
 
 #endif

@@ -22,6 +22,14 @@ tests_unit_test_ctrl_rollout_LDADD = $(CTRL_LOGIC_LIBS)
 tests_unit_test_ctrl_depstatus_SOURCES = tests/unit/test-ctrl-depstatus.c tests/unit/tap.h
 tests_unit_test_ctrl_depstatus_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctrl_depstatus_LDADD = $(CTRL_LOGIC_LIBS)
+# DaemonSet placement and rolling update arithmetic; StatefulSet ordering.
+src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/dsnode.c src/master/ctrl/dsroll.c
+CTRL_UNIT_TESTS2 = tests/unit/test-ctrl-daemonset
+check_PROGRAMS += $(CTRL_UNIT_TESTS2)
+TESTS += $(CTRL_UNIT_TESTS2)
+tests_unit_test_ctrl_daemonset_SOURCES = tests/unit/test-ctrl-daemonset.c tests/unit/tap.h
+tests_unit_test_ctrl_daemonset_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_daemonset_LDADD = $(CTRL_LOGIC_LIBS)
 # --- end controller logic ---
 
 # --- controllers ---
@@ -30,7 +38,8 @@ noinst_LIBRARIES += src/master/ctrl/libctrl.a
 src_master_ctrl_libctrl_a_SOURCES = src/master/ctrl/manager.h src/master/ctrl/ctrl-internal.h \
 	src/master/ctrl/manager.c src/master/ctrl/replicaset.c src/master/ctrl/deployment.c \
 	src/master/ctrl/endpoints.c src/master/ctrl/serviceaccount.c src/master/ctrl/job.c \
-	src/master/ctrl/cronjob.c
+	src/master/ctrl/cronjob.c src/master/ctrl/objects.c src/master/ctrl/revision.c \
+	src/master/ctrl/daemonset.c src/master/ctrl/statefulset.c
 src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm

@@ -152,4 +152,42 @@ typedef enum ctrl_pfp_action
    ns/p failed with exit code 42 matching FailJob rule at index 0"), else NULL. */
 ctrl_pfp_action ctrl_job_pod_failure_policy (json_t *policy, json_t *pod, char **message);
 
+/* ---- DaemonSet placement (dsnode.c) ---- */
+
+/* The pod spec's nodeSelector and required node affinity (matchExpressions, matchFields
+   metadata.name) hold for node. */
+bool ctrl_node_affinity_matches (json_t *pod_spec, json_t *node);
+/* The pod spec's tolerations plus the ones upstream's DaemonSet controller adds (not-ready
+   and unreachable NoExecute; disk-, memory-, pid-pressure and unschedulable NoSchedule;
+   network-unavailable for hostNetwork). A new array. */
+json_t *ctrl_ds_tolerations (json_t *pod_spec);
+/* upstream NodeShouldRunDaemonPod: *should_run when the node matches and every NoSchedule
+   and NoExecute taint is tolerated; *should_continue (a running pod may stay) when the node
+   matches and every NoExecute taint is tolerated. spec.unschedulable is ignored. */
+void ctrl_ds_node_should_run (json_t *pod_spec, json_t *node, bool *should_run,
+                              bool *should_continue);
+/* A copy of pod_spec for a daemon pod of node: required node affinity replaced by one term
+   matchFields metadata.name In [node], tolerations as ctrl_ds_tolerations. */
+json_t *ctrl_ds_pod_spec (json_t *pod_spec, const char *node);
+/* The node a daemon pod is for: spec.nodeName, else the matchFields term that pins it. */
+const char *ctrl_ds_pod_node (json_t *pod);
+
+/* One node in a DaemonSet rolling update (upstream rollingUpdate / findUpdatedPodsOnNode). */
+typedef struct ctrl_ds_node
+{
+  bool ok;                  /* at most one old and one new pod (else the manage step acts) */
+  bool has_old, old_avail;  /* a pod of an old revision, and it is available */
+  bool has_new, new_avail;  /* a pod of the current revision, and it is available */
+  bool delete_old;          /* out: delete the old pod */
+  bool create_new;          /* out: create a new pod next to the old one (surge) */
+} ctrl_ds_node;
+
+/* One step of a RollingUpdate: with max_surge 0, old pods are deleted (unavailable ones
+   always, available ones while fewer than max_unavailable nodes are unavailable); with
+   max_surge > 0, new pods are created next to old ones (unavailable old ones always, others
+   up to max_surge at a time) and an old pod goes once its new one is available. Returns the
+   number of actions set. */
+size_t ctrl_ds_rolling_step (ctrl_ds_node *nodes, size_t n, int32_t max_surge,
+                             int32_t max_unavailable);
+
 #endif

@@ -24,6 +24,8 @@ static const ctrl_def controllers[] = {
   { "pvbinder", ctrl_pvbinder_sync },
   { "localpath", ctrl_localpath_sync },
   { "resourcequota", ctrl_quota_sync },
+  { "daemonset", ctrl_daemonset_sync },
+  { "statefulset", ctrl_statefulset_sync },
 };
 #define N_CTRL (sizeof controllers / sizeof controllers[0])
 
@@ -38,6 +40,9 @@ static const char *const watched[] = {
   "/api/v1/persistentvolumes",
   "/api/v1/persistentvolumeclaims",
   "/api/v1/resourcequotas",
+  "/apis/apps/v1/daemonsets",
+  "/apis/apps/v1/statefulsets",
+  "/api/v1/nodes",
 };
 #define N_WATCH (sizeof watched / sizeof watched[0])
 

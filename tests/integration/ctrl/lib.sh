@@ -94,3 +94,33 @@ PY
   MONITOR_PID=$!
   on_exit "kill $MONITOR_PID 2>/dev/null"
 }
+
+# hollow_start_bound NS: like hollow_start, but only pods a scheduler bound to a node become
+# Running and Ready, and pods being deleted are removed (grace period 0), as their node's
+# agent would do.
+hollow_start_bound() {
+  (while :; do
+    pods_json "$1" | python3 -c '
+import json, sys, zlib
+for p in json.load(sys.stdin).get("items", []):
+    if p["metadata"].get("deletionTimestamp"):
+        print(p["metadata"]["name"], "gone")
+        continue
+    if not p["spec"].get("nodeName"):
+        continue
+    conds = p.get("status", {}).get("conditions", [])
+    if any(c["type"] == "Ready" and c["status"] == "True" for c in conds):
+        continue
+    h = zlib.crc32(p["metadata"]["uid"].encode())
+    print(p["metadata"]["name"], "10.%d.%d.%d" % (h >> 16 & 255, h >> 8 & 255, (h & 253) + 1))
+' | while read -r name ip; do
+      if [ "$ip" = gone ]; then
+        api_curl -X DELETE "/api/v1/namespaces/$1/pods/$name?gracePeriodSeconds=0"
+      else
+        pod_status "$1" "$name" "$ip" True
+      fi
+    done
+    sleep 0.2
+  done) >/dev/null 2>&1 &
+  on_exit "kill $! 2>/dev/null"
+}
