@@ -445,6 +445,13 @@ enable_controller (const rt_cgroup *cg, const char *ctrl, husk_error **err)
   return 1;
 }
 
+/* "max" or "max <period>" (cpu.max): the default, i.e. no limit. */
+static bool
+is_unlimited (const char *v)
+{
+  return strncmp (v, "max", 3) == 0 && (v[3] == '\0' || v[3] == ' ' || v[3] == '\n');
+}
+
 int
 rt_cgroup_apply (const rt_cgroup *cg, json_t *resources, bool skip_limits, husk_error **err)
 {
@@ -461,9 +468,14 @@ rt_cgroup_apply (const rt_cgroup *cg, json_t *resources, bool skip_limits, husk_
       int avail = streq (ctrl, "cgroup") ? 1 : enable_controller (cg, ctrl, err);
       if (avail < 0)
         r = avail;
+      else if (avail == 0 && is_unlimited (p.v[i].value))
+        continue; /* "max" asks for no limit: nothing to apply, nothing lost */
       else if (avail == 0 && skip_limits)
-        log_warn ("cgroup controller unavailable, limit skipped", "file", p.v[i].file,
-                  "value", p.v[i].value, "cgroup_root", mnt);
+        {
+          if (cg) /* once, when applying (not when checking the config) */
+            log_warn ("cgroup controller unavailable, limit skipped", "file", p.v[i].file,
+                      "value", p.v[i].value, "cgroup_root", mnt);
+        }
       else if (avail == 0)
         r = husk_err (err, EOPNOTSUPP,
                       "linux.resources: cannot set %s=%s: the cgroup v2 controller \"%s\" is "

@@ -16,7 +16,7 @@ HUSK_COMPONENT_DEPLIBS += $(SECCOMP_LIBS) $(CAP_LIBS)
 
 bin_PROGRAMS += husk-runtime
 husk_runtime_SOURCES = runtime/cli/main.c runtime/cli/cli.h runtime/cli/create.c \
-	runtime/cli/exec.c runtime/cli/manage.c runtime/cli/info.c runtime/cli/tty.c
+	runtime/cli/exec.c runtime/cli/manage.c runtime/cli/info.c runtime/cli/tty.c runtime/cli/log.c
 husk_runtime_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 husk_runtime_LDADD = $(HUSKRT_LIBS)
 # Static: exec of a dynamic binary costs the dynamic loader several ms per call here, and

@@ -27,6 +27,8 @@ int cli_failf (const char *fmt, ...) _printf_ (1, 2);
 int cli_usage (const char *cmd, const char *synopsis);
 /* Prints JSON indented like runc (two spaces). */
 void cli_print_json (json_t *j);
+/* log.c: the library's log lines go to --log (JSON lines with --log-format json). */
+void cli_log_redirect (void);
 /* Connects to a --console-socket path; -1 with errno on failure. */
 int cli_connect_console (const char *path);
 

@@ -192,6 +192,7 @@ main (int argc, char **argv)
       usage (stderr);
       return 1;
     }
+  cli_log_redirect ();
   int idx = optind;
   const char *name = argv[idx];
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
