@@ -325,6 +325,17 @@ client_from_config (node_agent *a, husk_error **err)
   return r;
 }
 
+/* Appliance images baked into the host (<data-dir>/images.d, docs/images.md); a bad
+   archive is reported and the node starts anyway. */
+static void
+preload_images (node_agent *a)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/images.d", a->data_dir);
+  _cleanup_error_ husk_error *e = NULL;
+  if (image_preload (a->images, dir, NULL, NULL, &e) < 0)
+    log_warn ("preloading images failed", "dir", dir, "error", e->msg);
+}
+
 static int
 agent_setup (node_agent *a, husk_error **err)
 {
@@ -357,6 +368,7 @@ agent_setup (node_agent *a, husk_error **err)
       || (r = client_from_config (a, err)) < 0 || (r = image_store_open (a->data_dir, &a->images, err)) < 0
       || (r = agent_log_pump_new (&a->pump, err)) < 0)
     return r;
+  preload_images (a);
   a->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (a->wake_fd < 0)
     return husk_err_errno (err, "eventfd");
