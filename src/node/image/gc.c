@@ -136,7 +136,8 @@ remove_until (image_store *s, const image_gc_policy *p, gc_candidate *c, size_t 
         continue; /* removed by someone else meanwhile */
       if (ret < 0)
         {
-          husk_error_move (err, &e);
+          if (err)
+            husk_error_move (err, &e);
           return ret;
         }
       if ((ret = image_store_prune (s, &ps, err)) < 0)

@@ -286,6 +286,12 @@ int image_import (image_store *s, const char *path, const char *name,
    them all and returns the first error. *refs_out (optional) lists what was stored. */
 int image_import_dir (image_store *s, const char *dir, const image_platform *platform,
                       char ***refs_out, husk_error **err);
+/* Node start: imports every archive in dir (appliance images baked into the host; the
+   node uses <data-dir>/images.d), skipping those imported before whose size and mtime are
+   unchanged and whose images are all still stored. Tries them all; returns the first error.
+   ENOENT for dir is not an error. *refs_out (optional) lists what was imported now. */
+int image_preload (image_store *s, const char *dir, const image_platform *platform,
+                   char ***refs_out, husk_error **err);
 /* Writes ref as a tarball that is both an OCI layout and a `docker load` archive, or
    as an OCI layout directory when path is an existing directory. */
 int image_export (image_store *s, const char *ref, const char *path, husk_error **err);

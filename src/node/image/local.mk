@@ -16,6 +16,7 @@ src_node_image_libimage_a_SOURCES = \
 	src/node/image/archive.c \
 	src/node/image/snapshot.c \
 	src/node/image/gc.c \
+	src/node/image/preload.c \
 	src/cli/image.c
 src_node_image_libimage_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS) \
 	$(CURL_CFLAGS) $(ARCHIVE_CFLAGS)
