@@ -25,6 +25,7 @@ typedef struct etcd
   atomic_size_t cur;
   char *ca, *cert, *key;
   long timeout_ms;
+  struct curl_slist *hdrs; /* read-only, shared by every request */
   pthread_mutex_t pool_mu;
   CURL **pool;
   size_t pool_n, pool_cap;
@@ -63,6 +64,11 @@ collect (char *ptr, size_t size, size_t nmemb, void *userdata)
   return size * nmemb;
 }
 
+static void setup_handle (etcd *e, CURL *c, const char *url, const char *body,
+                          struct curl_slist *hdrs);
+
+/* A pooled handle, set up for requests (only URL, body and output change between them);
+   it keeps its connection open between requests. */
 static CURL *
 handle_take (etcd *e)
 {
@@ -76,6 +82,9 @@ handle_take (etcd *e)
       c = curl_easy_init ();
       if (!c)
         husk_oom ();
+      setup_handle (e, c, NULL, NULL, e->hdrs);
+      curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+      curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, collect);
     }
   return c;
 }
@@ -97,7 +106,8 @@ static void
 setup_handle (etcd *e, CURL *c, const char *url, const char *body, struct curl_slist *hdrs)
 {
   curl_easy_reset (c);
-  curl_easy_setopt (c, CURLOPT_URL, url);
+  if (url)
+    curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_setopt (c, CURLOPT_POST, 1L);
   curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, hdrs);
@@ -130,19 +140,16 @@ post_one (etcd *e, const char *ep, const char *path, const char *body, json_t **
 {
   _cleanup_free_ char *url = xasprintf ("%s%s", ep, path);
   _cleanup_buf_ husk_buf out = HUSK_BUF_INIT;
-  struct curl_slist *hdrs = curl_slist_append (NULL, "Content-Type: application/json");
-  hdrs = curl_slist_append (hdrs, "Expect:"); /* no 100-continue round trip */
   CURL *c = handle_take (e);
-  setup_handle (e, c, url, body, hdrs);
-  curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, e->timeout_ms);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, &out);
   CURLcode rc = curl_easy_perform (c);
   long code = 0;
   curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
   curl_off_t sent = 0;
   curl_easy_getinfo (c, CURLINFO_REQUEST_SIZE, &sent);
-  curl_slist_free_all (hdrs);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, NULL);
   handle_give (e, c);
   if (rc != CURLE_OK)
     {
@@ -176,10 +183,9 @@ post_one (etcd *e, const char *ep, const char *path, const char *body, json_t **
 
 /* POSTs with failover. Reads (idempotent) retry on any failure; writes only when safe. */
 static int
-post (etcd *e, const char *path, json_t *body_json, bool idempotent, json_t **resp,
-      husk_error **err)
+post_body (etcd *e, const char *path, const char *body, bool idempotent, json_t **resp,
+           husk_error **err)
 {
-  _cleanup_free_ char *body = husk_json_dump (body_json);
   struct timespec t0, now;
   clock_gettime (CLOCK_MONOTONIC, &t0);
   size_t start = atomic_load (&e->cur);
@@ -223,6 +229,14 @@ post (etcd *e, const char *path, json_t *body_json, bool idempotent, json_t **re
       if ((size_t)attempt % e->n_eps == e->n_eps - 1)
         usleep (100000); /* a full round failed: an election may be running */
     }
+}
+
+static int
+post (etcd *e, const char *path, json_t *body_json, bool idempotent, json_t **resp,
+      husk_error **err)
+{
+  _cleanup_free_ char *body = husk_json_dump (body_json);
+  return post_body (e, path, body, idempotent, resp, err);
 }
 
 /* ---- encoding helpers ---- */
@@ -387,31 +401,92 @@ e_list (store *s, const char *prefix, const char *after, size_t limit, int64_t s
 
 /* ---- writes ---- */
 
-static json_t *
-compare_for (const store_prep *p)
+/* Appends the base64 of len bytes as a JSON string (base64 needs no escaping). */
+static void
+put_b64 (husk_buf *b, const void *data, size_t len)
 {
-  const store_op *op = p->op;
-  if (op->type == STORE_OP_CREATE)
-    return json_pack ("{s:o,s:s,s:s,s:s}", "key", key_json (p->key), "target", "CREATE", "result",
-                      "EQUAL", "create_revision", "0");
-  if (op->expect_rev)
-    return json_pack ("{s:o,s:s,s:s,s:I}", "key", key_json (p->key), "target", "MOD", "result",
-                      "EQUAL", "mod_revision", (json_int_t)op->expect_rev);
-  return json_pack ("{s:o,s:s,s:s,s:s}", "key", key_json (p->key), "target", "CREATE", "result",
-                    "GREATER", "create_revision", "0");
+  _cleanup_free_ char *s = husk_base64_encode (data, len);
+  husk_buf_putc (b, '"');
+  husk_buf_puts (b, s);
+  husk_buf_putc (b, '"');
 }
 
-static json_t *
-request_for (const store_prep *p)
+static void
+put_key (husk_buf *b, const char *name, const char *key)
+{
+  husk_buf_printf (b, "\"%s\":", name);
+  put_b64 (b, key, strlen (key));
+}
+
+static void
+compare_for (husk_buf *b, const store_prep *p)
+{
+  const store_op *op = p->op;
+  husk_buf_putc (b, '{');
+  put_key (b, "key", p->key);
+  if (op->type == STORE_OP_CREATE)
+    husk_buf_puts (b, ",\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":\"0\"}");
+  else if (op->expect_rev)
+    husk_buf_printf (b, ",\"target\":\"MOD\",\"result\":\"EQUAL\",\"mod_revision\":\"%" PRId64 "\"}",
+                     op->expect_rev);
+  else
+    husk_buf_puts (b,
+                   ",\"target\":\"CREATE\",\"result\":\"GREATER\",\"create_revision\":\"0\"}");
+}
+
+static void
+request_for (husk_buf *b, const store_prep *p)
 {
   if (p->op->type == STORE_OP_DELETE)
-    return json_pack ("{s:{s:o,s:b}}", "request_delete_range", "key", key_json (p->key), "prev_kv",
-                      1);
+    {
+      husk_buf_puts (b, "{\"request_delete_range\":{");
+      put_key (b, "key", p->key);
+      husk_buf_puts (b, ",\"prev_kv\":true}}");
+      return;
+    }
   /* Stored with an empty resourceVersion; reads set it from mod_revision. The previous
      value (for prev_rev) is only worth its transfer for an unconditional update. */
   bool prev = p->op->type == STORE_OP_UPDATE && !p->op->expect_rev;
-  return json_pack ("{s:{s:o,s:o,s:b}}", "request_put", "key", key_json (p->key), "value",
-                    b64_json (p->enc, p->enc_len), "prev_kv", prev);
+  husk_buf_puts (b, "{\"request_put\":{");
+  put_key (b, "key", p->key);
+  husk_buf_puts (b, ",\"value\":");
+  put_b64 (b, p->enc, p->enc_len);
+  husk_buf_puts (b, prev ? ",\"prev_kv\":true}}" : "}}");
+}
+
+/* The txn of a write, as JSON text: built directly (the value is most of it, and a base64
+   string needs no escaping), not through jansson. */
+static char *
+txn_body (store_prep *ops, size_t n)
+{
+  husk_buf b = HUSK_BUF_INIT;
+  husk_buf_reserve (&b, 512 + ops[0].enc_len * 4 / 3);
+  husk_buf_puts (&b, "{\"compare\":[");
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i)
+        husk_buf_putc (&b, ',');
+      compare_for (&b, &ops[i]);
+    }
+  husk_buf_puts (&b, "],\"success\":[");
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i)
+        husk_buf_putc (&b, ',');
+      request_for (&b, &ops[i]);
+    }
+  husk_buf_puts (&b, "],\"failure\":[");
+  /* The failure branch reads the keys to say what failed; a lone create needs none. */
+  for (size_t i = 0; i < n && (n > 1 || ops[i].op->type != STORE_OP_CREATE); i++)
+    {
+      if (i)
+        husk_buf_putc (&b, ',');
+      husk_buf_puts (&b, "{\"request_range\":{");
+      put_key (&b, "key", ops[i].key);
+      husk_buf_puts (&b, "}}");
+    }
+  husk_buf_puts (&b, "]}");
+  return husk_buf_steal (&b);
 }
 
 /* After a failed compare: names the first op whose condition does not hold. */
@@ -442,20 +517,9 @@ explain_failure (store_prep *ops, size_t n, json_t *resp, husk_error **err)
 static int
 e_txn (store *s, store_prep *ops, size_t n, int64_t *rev_out, husk_error **err)
 {
-  json_t *cmp = json_array (), *succ = json_array (), *fail = json_array ();
-  for (size_t i = 0; i < n; i++)
-    {
-      json_array_append_new (cmp, compare_for (&ops[i]));
-      json_array_append_new (succ, request_for (&ops[i]));
-      /* The failure branch reads the keys to say what failed; a lone create needs none. */
-      if (n > 1 || ops[i].op->type != STORE_OP_CREATE)
-        json_array_append_new (
-            fail, json_pack ("{s:{s:o}}", "request_range", "key", key_json (ops[i].key)));
-    }
-  _cleanup_json_ json_t *req
-      = json_pack ("{s:o,s:o,s:o}", "compare", cmp, "success", succ, "failure", fail);
+  _cleanup_free_ char *body = txn_body (ops, n);
   _cleanup_json_ json_t *resp = NULL;
-  int ret = post (s->be, "/v3/kv/txn", req, false, &resp, err);
+  int ret = post_body (s->be, "/v3/kv/txn", body, false, &resp, err);
   if (ret < 0)
     return ret;
   if (!json_is_true (json_object_get (resp, "succeeded")))
@@ -676,6 +740,7 @@ e_free (etcd *e)
   free (e->ca);
   free (e->cert);
   free (e->key);
+  curl_slist_free_all (e->hdrs);
   pthread_mutex_destroy (&e->pool_mu);
   pthread_mutex_destroy (&e->streams_mu);
   free (e);
@@ -694,6 +759,8 @@ e_open (store *s, const store_options *opts, husk_error **err)
   e->ca = opts->tls_ca ? xstrdup (opts->tls_ca) : NULL;
   e->cert = opts->tls_cert ? xstrdup (opts->tls_cert) : NULL;
   e->key = opts->tls_key ? xstrdup (opts->tls_key) : NULL;
+  e->hdrs = curl_slist_append (NULL, "Content-Type: application/json");
+  e->hdrs = curl_slist_append (e->hdrs, "Expect:"); /* no 100-continue round trip */
   _cleanup_free_ char *copy = xstrdup (list);
   char *save = NULL;
   for (char *tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
