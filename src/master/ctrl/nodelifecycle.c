@@ -180,24 +180,37 @@ desired_taints (const json_t *node, const char *key, const char *now)
   return out;
 }
 
+/* PUTs node's status; node takes the stored resourceVersion so that a spec write can
+   follow. */
 static int
 put_status (ctrl_ctx *c, json_t *node, husk_error **err)
 {
   _cleanup_free_ char *path
       = xasprintf ("/api/v1/nodes/%s/status", husk_json_path_str (node, "metadata.name"));
+  _cleanup_json_ json_t *out = NULL;
   long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, node, NULL, &code, err);
+  int ret = kclient_json (c->k, "PUT", path, NULL, node, &out, &code, err);
+  json_t *rv = husk_json_path (out, "metadata.resourceVersion");
+  if (ret == 0 && rv)
+    json_object_set (json_object_get (node, "metadata"), "resourceVersion", rv);
   return ctrl_tolerate_stale (ret, code, err);
 }
 
+/* Replaces the node's taints, with optimistic concurrency: a taint someone else added
+   meanwhile is never lost (409: the next pass starts again from a fresh list). */
 static int
-patch_taints (ctrl_ctx *c, const char *name, json_t *taints, husk_error **err)
+put_taints (ctrl_ctx *c, json_t *node, json_t *taints, husk_error **err)
 {
-  _cleanup_free_ char *path = xasprintf ("/api/v1/nodes/%s", name);
-  _cleanup_json_ json_t *patch = json_pack ("{s:{s:O}}", "spec", "taints", taints);
+  _cleanup_free_ char *path = xasprintf ("/api/v1/nodes/%s", husk_json_path_str (node, "metadata.name"));
+  json_t *spec = json_object_get (node, "spec");
+  if (!json_is_object (spec))
+    {
+      spec = json_object ();
+      json_object_set_new (node, "spec", spec);
+    }
+  json_object_set (spec, "taints", taints);
   long code = 0;
-  int ret = kclient_json (c->k, "PATCH", path, "application/merge-patch+json", patch, NULL,
-                          &code, err);
+  int ret = kclient_json (c->k, "PUT", path, NULL, node, NULL, &code, err);
   return ctrl_tolerate_stale (ret, code, err);
 }
 
@@ -230,7 +243,7 @@ sync_node (ctrl_ctx *c, json_t *node, json_t *leases, double mono, const char *n
   json_t *have = husk_json_path (node, "spec.taints");
   if (!json_equal (want, have) && !(json_array_size (want) == 0 && !have))
     {
-      ret = patch_taints (c, name, want, err);
+      ret = put_taints (c, node, want, err);
       if (ret < 0)
         return ret;
     }
