@@ -135,7 +135,14 @@ drive (creating *c, husk_error **err)
     {
       _cleanup_free_ char *payload = NULL;
       int type = rt_sync_recv (c->sync, &payload);
-      if (type == RT_MSG_READY || (type == 0 && c->run && c->init > 0))
+      if (type == RT_MSG_READY)
+        {
+          /* The init closes its end right after READY: once it has, the created
+             container holds nothing of ours (its stdio, exec.fifo and /proc only). */
+          rt_sync_recv (c->sync, NULL);
+          return 0;
+        }
+      if (type == 0 && c->run && c->init > 0)
         return 0;
       if (type < 0)
         return husk_err_sys (err, -type, "read from container init");
