@@ -39,7 +39,7 @@ src_master_ctrl_libctrl_a_SOURCES = src/master/ctrl/manager.h src/master/ctrl/ct
 	src/master/ctrl/manager.c src/master/ctrl/replicaset.c src/master/ctrl/deployment.c \
 	src/master/ctrl/endpoints.c src/master/ctrl/serviceaccount.c src/master/ctrl/job.c \
 	src/master/ctrl/cronjob.c src/master/ctrl/objects.c src/master/ctrl/revision.c \
-	src/master/ctrl/daemonset.c src/master/ctrl/statefulset.c
+	src/master/ctrl/daemonset.c src/master/ctrl/statefulset.c src/master/ctrl/gc.c
 src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
@@ -53,4 +53,9 @@ src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/cluster-logic.h src/ma
 src_master_ctrl_libctrl_a_SOURCES += src/master/ctrl/cluster.h src/master/ctrl/nodelifecycle.c \
 	src/master/ctrl/pv.c src/master/ctrl/localpath.c src/master/ctrl/quotactl.c \
 	src/master/ctrl/leader.h src/master/ctrl/leader.c
+check_PROGRAMS += tests/unit/test-ctrl-cluster
+TESTS += tests/unit/test-ctrl-cluster
+tests_unit_test_ctrl_cluster_SOURCES = tests/unit/test-ctrl-cluster.c tests/unit/tap.h
+tests_unit_test_ctrl_cluster_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_cluster_LDADD = $(CTRL_LOGIC_LIBS)
 # --- end cluster controllers ---

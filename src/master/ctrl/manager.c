@@ -26,6 +26,7 @@ static const ctrl_def controllers[] = {
   { "resourcequota", ctrl_quota_sync },
   { "daemonset", ctrl_daemonset_sync },
   { "statefulset", ctrl_statefulset_sync },
+  { "garbagecollector", ctrl_gc_sync },
 };
 #define N_CTRL (sizeof controllers / sizeof controllers[0])
 
