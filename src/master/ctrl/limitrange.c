@@ -75,6 +75,7 @@ default_container (json_t *c, const json_t *dlim, const json_t *dreq, const char
   json_t *lim = sub_object (res, "limits"), *req = sub_object (res, "requests");
   const char *set_lim[32], *set_req[32];
   size_t nl = 0, nr = 0;
+  _cleanup_json_ json_t *given = json_copy (lim);
   const char *k;
   json_t *v;
   json_object_foreach ((json_t *)dlim, k, v) if (nl < 32 && !json_object_get (lim, k))
@@ -85,7 +86,7 @@ default_container (json_t *c, const json_t *dlim, const json_t *dreq, const char
   json_object_foreach ((json_t *)dreq, k, v) if (nr < 32 && !json_object_get (req, k))
   {
     /* A limit the user gave is also the request (API defaulting), not the range's. */
-    bool own_limit = json_object_get (lim, k) && !json_object_get (dlim, k);
+    bool own_limit = json_object_get (given, k) != NULL;
     json_object_set (req, k, own_limit ? json_object_get (lim, k) : v);
     if (!own_limit)
       set_req[nr++] = k;
