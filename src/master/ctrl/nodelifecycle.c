@@ -259,9 +259,69 @@ sync_node (ctrl_ctx *c, json_t *node, json_t *leases, double mono, const char *n
   return 0;
 }
 
+/* Upstream's MarkPodsNotReady: a pod on an unreachable node is not Ready any more, so that
+   Endpoints stop sending it traffic long before its eviction. */
 static void
-evict (ctrl_ctx *c, json_t *pods, const char *node, json_t *taints, int64_t now)
+mark_not_ready (ctrl_ctx *c, json_t *pod, const char *now)
 {
+  size_t i;
+  json_t *cd;
+  json_array_foreach (husk_json_path (pod, "status.conditions"), i, cd)
+  {
+    const char *t = json_string_value (json_object_get (cd, "type"));
+    const char *st = json_string_value (json_object_get (cd, "status"));
+    if (!t || !streq (t, "Ready") || !st || !streq (st, "True"))
+      continue;
+    json_object_set_new (cd, "status", json_string ("False"));
+    json_object_set_new (cd, "lastTransitionTime", json_string (now));
+    _cleanup_error_ husk_error *e = NULL;
+    if (ctrl_put (c, "/api/v1", "pods", pod, "/status", &e) < 0)
+      log_warn ("node lifecycle: cannot mark pod not ready", "pod",
+                husk_json_path_str (pod, "metadata.name"), "error", e->msg);
+    return;
+  }
+}
+
+/* The Event upstream's taint eviction controller records. */
+static void
+record_eviction (ctrl_ctx *c, const json_t *pod, const char *now)
+{
+  const char *ns = husk_json_path_str (pod, "metadata.namespace");
+  const char *name = husk_json_path_str (pod, "metadata.name");
+  _cleanup_free_ char *msg = xasprintf ("Marking for deletion Pod %s/%s", ns, name);
+  _cleanup_free_ char *ename = xasprintf ("%s.taint-eviction", name);
+  _cleanup_json_ json_t *ev = json_pack (
+      "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s}, s:s, s:s, "
+      "s:i}",
+      "apiVersion", "v1", "kind", "Event", "metadata", "name", ename, "namespace", ns,
+      "involvedObject", "apiVersion", "v1", "kind", "Pod", "namespace", ns, "name", name, "uid",
+      husk_json_path_str (pod, "metadata.uid") ?: "", "reason", "TaintManagerEviction",
+      "message", msg, "type", "Normal", "source", "component", "taint-eviction-controller",
+      "firstTimestamp", now, "lastTimestamp", now, "count", 1);
+  _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/events", ns);
+  _cleanup_error_ husk_error *e = NULL;
+  kclient_json (c->k, "POST", path, NULL, ev, NULL, NULL, &e);
+}
+
+static bool
+has_key (const json_t *taints, const char *key)
+{
+  size_t i;
+  json_t *t;
+  json_array_foreach ((json_t *)taints, i, t)
+  {
+    const char *k = json_string_value (json_object_get (t, "key"));
+    if (k && streq (k, key))
+      return true;
+  }
+  return false;
+}
+
+static void
+evict (ctrl_ctx *c, json_t *pods, const char *node, json_t *taints, int64_t now,
+       const char *now_text)
+{
+  bool unreachable = has_key (taints, TAINT_UNREACHABLE);
   size_t i;
   json_t *p;
   json_array_foreach (pods, i, p)
@@ -271,10 +331,15 @@ evict (ctrl_ctx *c, json_t *pods, const char *node, json_t *taints, int64_t now)
       continue;
     int64_t when = taints_eviction_time (p, taints);
     if (when < 0 || when > now)
-      continue;
+      {
+        if (unreachable)
+          mark_not_ready (c, p, now_text);
+        continue;
+      }
     const char *ns = husk_json_path_str (p, "metadata.namespace");
     const char *name = husk_json_path_str (p, "metadata.name");
     log_info ("evicting pod from tainted node", "pod", name, "namespace", ns, "node", node);
+    record_eviction (c, p, now_text);
     _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods/%s", ns, name);
     _cleanup_error_ husk_error *e = NULL;
     long code = 0;
@@ -319,6 +384,6 @@ ctrl_nodelifecycle_sync (ctrl_ctx *c, husk_error **err)
     return ret;
   const char *name;
   json_t *taints;
-  json_object_foreach (tainted, name, taints) evict (c, pods, name, taints, time (NULL));
+  json_object_foreach (tainted, name, taints) evict (c, pods, name, taints, time (NULL), now);
   return 0;
 }

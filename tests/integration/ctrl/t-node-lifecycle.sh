@@ -64,12 +64,18 @@ other=n2
 [ "$silent" = n2 ] && other=n1
 tap_like "$silent" '^n[12]$' "a web pod runs on $silent"
 
-$K run bare --image=busybox --overrides="{\"spec\":{\"nodeName\":\"$silent\"}}" >/dev/null
+$K create namespace solo >/dev/null
+$K -n solo run bare --image=busybox --overrides="{\"spec\":{\"nodeName\":\"$silent\"}}" >/dev/null
+pod_status solo bare 10.9.9.9 True >/dev/null
+K="$K -n solo"
 tap_is "$($K get pod bare -o jsonpath='{range .spec.tolerations[*]}{.key}:{.effect}:{.tolerationSeconds} {end}')" \
   "node.kubernetes.io/not-ready:NoExecute:300 node.kubernetes.io/unreachable:NoExecute:300 " \
   "admission adds the default not-ready/unreachable tolerations (300 s)"
+K=${K% -n solo}
 tap_is "$($K get pod -l app=web -o jsonpath='{.items[0].spec.tolerations[*].tolerationSeconds}')" \
   "2 300" "a pod's own unreachable toleration is kept, not-ready defaulted"
+bare_ready() { $K -n solo get pod bare -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'; }
+tap_is "$(bare_ready)" True "the bare pod is Ready"
 
 taints_of() { $K get node "$1" -o jsonpath='{range .spec.taints[*]}{.key}:{.effect} {end}'; }
 ready_of() { $K get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.status.conditions[?(@.type=="Ready")].reason}'; }
@@ -94,8 +100,11 @@ tap_is "$(nodes_of app=web | tr '\n' ' ')" "$other $other $other $other " \
   "the evicted web pods are recreated on $other"
 wait_for 20 is_eq 4 count_pods default app=web ready
 tap_is "$(count_pods default app=web ready)" 4 "4 web pods Ready again"
-tap_is "$($K get pod bare -o jsonpath='{.metadata.deletionTimestamp}')" "" \
+tap_is "$($K -n solo get pod bare -o jsonpath='{.metadata.deletionTimestamp}')" "" \
   "the bare pod (300 s toleration) is not evicted yet"
+tap_is "$(bare_ready)" False "but it is marked not Ready (Endpoints drop it)"
+tap_like "$($K get events --field-selector reason=TaintManagerEviction -o jsonpath='{.items[*].message}')" \
+  "Marking for deletion Pod default/web-" "evictions are recorded as TaintManagerEviction events"
 
 # The agent comes back: it renews its Lease, then reports its status.
 echo "$silent" >>"$ALIVE"
