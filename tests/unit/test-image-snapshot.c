@@ -99,6 +99,28 @@ main (void)
   ok (access (sdir, F_OK) < 0, "snapshot dir deleted");
   ok (image_snapshot_remove (s, "../etc", &err) < 0, "bad id refused");
   husk_error_free (err);
+  err = NULL;
+
+  /* the verified diff_id is recorded; a layer unpacked without a record (older husk) gets
+     its blob hashed once, and a record that disagrees with the config is refused */
+  _cleanup_free_ char *rec = xasprintf ("%s/images/layers/diffid/%s", dir, ld + 7);
+  char *got = NULL;
+  ok (husk_read_file (rec, &got, NULL, NULL) == 0 && streq (got, ld), "diff_id recorded");
+  free (got);
+  got = NULL;
+  unlink (rec);
+  ret = image_snapshot_mount (s, "example.com/t/snap:1", "pod2-ctr", target, &err);
+  ok (ret == 0 && husk_read_file (rec, &got, NULL, NULL) == 0 && streq (got, ld),
+      "missing record: blob hashed, record written again");
+  free (got);
+  image_snapshot_remove (s, "pod2-ctr", NULL);
+  const char *other = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+  husk_write_file_atomic (rec, other, strlen (other), 0644, NULL);
+  ret = image_snapshot_mount (s, "example.com/t/snap:1", "pod3-ctr", target, &err);
+  ok (ret < 0 && err && strstr (err->msg, "diff_id mismatch") && strstr (err->msg, other),
+      "recorded diff_id disagreeing with the config refused (%s)", err ? err->msg : "mounted");
+  husk_error_free (err);
+  image_snapshot_remove (s, "pod3-ctr", NULL);
 
   image_store_free (s);
   husk_rm_rf (dir, NULL);
