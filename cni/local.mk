@@ -12,7 +12,14 @@ CNI_LIBS = cni/libhuskcni.a lib/libhusk.a $(JANSSON_LIBS) $(NFTNL_LIBS) $(MNL_LI
 bin_PROGRAMS += husk-cni
 husk_cni_SOURCES = cni/husk-cni.c
 husk_cni_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-husk_cni_LDADD = $(CNI_LIBS)
+# jansson and libnftnl linked statically when their archives exist (Debian's -dev packages
+# ship them): every pod start and stop execs husk-cni, and each shared library the dynamic
+# loader maps costs about a millisecond on a busy node (docs/cni.md, figures).
+CNI_A_JANSSON = $(shell $(CC) -print-file-name=libjansson.a)
+CNI_A_NFTNL = $(shell $(CC) -print-file-name=libnftnl.a)
+husk_cni_LDADD = cni/libhuskcni.a lib/libhusk.a \
+	$(if $(filter /%,$(CNI_A_JANSSON)),$(CNI_A_JANSSON),$(JANSSON_LIBS)) \
+	$(if $(filter /%,$(CNI_A_NFTNL)),$(CNI_A_NFTNL),$(NFTNL_LIBS)) $(MNL_LIBS)
 
 # Unit tests (no privileges needed).
 check_PROGRAMS += tests/unit/test-cni-conf tests/unit/test-cni-ipam tests/unit/test-cni-netpol

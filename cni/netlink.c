@@ -47,6 +47,12 @@ cni_nl_open (cni_nl **out, husk_error **err)
   return 0;
 }
 
+int
+cni_nl_fd (const cni_nl *nl)
+{
+  return mnl_socket_get_fd (nl->sock);
+}
+
 void
 cni_nl_close (cni_nl *nl)
 {
@@ -303,6 +309,21 @@ cni_link_set_hairpin (cni_nl *nl, int ifindex, bool on, husk_error **err)
   int r = nl_talk (nl, nlh, NULL, NULL);
   if (r < 0)
     return husk_err_sys (err, -r, "netlink: set hairpin on link %d", ifindex);
+  return 0;
+}
+
+int
+cni_link_rename (cni_nl *nl, int ifindex, const char *name, husk_error **err)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = nl_msg (nl, buf, RTM_NEWLINK, NLM_F_ACK);
+  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header (nlh, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  mnl_attr_put_strz (nlh, IFLA_IFNAME, name);
+  int r = nl_talk (nl, nlh, NULL, NULL);
+  if (r < 0)
+    return husk_err_sys (err, -r, "netlink: rename link %d to %s", ifindex, name);
   return 0;
 }
 

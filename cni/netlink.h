@@ -49,6 +49,10 @@ int cni_link_modify (cni_nl *nl, int ifindex, int master, int mtu, int up, int p
                      husk_error **err);
 int cni_link_set_hairpin (cni_nl *nl, int ifindex, bool on, husk_error **err);
 int cni_link_del (cni_nl *nl, int ifindex, husk_error **err);
+/* Renames a link (it must be down). */
+int cni_link_rename (cni_nl *nl, int ifindex, const char *name, husk_error **err);
+/* The fd of the socket (to keep it across a fork). */
+int cni_nl_fd (const cni_nl *nl);
 
 /* ip carries its prefix. nodad skips IPv6 duplicate address detection. */
 int cni_addr_add (cni_nl *nl, int ifindex, const cni_ip *ip, bool nodad, husk_error **err);

@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/random.h>
+#include <net/if.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cni/cni.h"
 #include "cni/netlink.h"
@@ -380,41 +384,106 @@ cni_cmd_add (const cni_conf *c, const cni_env *env, json_t **out, husk_error **e
   return 0;
 }
 
+/* The pod's interface is detached at once (down, renamed to a tombstone name, so a new
+   attachment may take its name right away) and deleted by a detached grandchild: deleting a
+   veth waits for an RCU grace period inside RTM_DELLINK (20-60 ms) that nothing of DEL's
+   contract needs to wait for. The addresses and rules are already released; the interface
+   is down and carries no address. Returns 0 when the deletion was handed over, < 0 when
+   the caller must delete it itself. */
+static int
+del_link_detached (cni_nl *cnl, const cni_link *pod)
+{
+  uint32_t rnd = 0;
+  if (getrandom (&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+    rnd = (uint32_t) getpid () ^ (uint32_t) time (NULL);
+  char tomb[IFNAMSIZ];
+  snprintf (tomb, sizeof tomb, "hkdel%08x", rnd);
+  if (cni_link_modify (cnl, pod->ifindex, -1, 0, 0, -1, NULL) < 0
+      || cni_link_rename (cnl, pod->ifindex, tomb, NULL) < 0)
+    return -1;
+  fflush (NULL);
+  pid_t child = fork ();
+  if (child < 0)
+    return -1;
+  if (child == 0)
+    {
+      setsid ();
+      if (fork () != 0)
+        _exit (0);
+      /* Nothing of the caller's is held: not its stdout pipe (a runtime reads it to EOF),
+         not a lock. Only the netlink socket of the pod's namespace stays. */
+      int nfd = cni_nl_fd (cnl);
+      int dn = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int fd = 0; fd < 3; fd++)
+        if (dn >= 0 && fd != nfd)
+          dup2 (dn, fd);
+      if (nfd > 3)
+        close_range (3, (unsigned) nfd - 1, 0);
+      close_range ((unsigned) nfd + 1, ~0U, 0);
+      cni_link l;
+      if (cni_link_get (cnl, tomb, 0, &l, NULL) == 0 && l.ifindex > 0)
+        cni_link_del (cnl, l.ifindex, NULL);
+      _exit (0);
+    }
+  while (waitpid (child, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return 0;
+}
+
+/* The pod side of the attachment, when its namespace still exists. *handed: its deletion
+   went to the background (the host end goes with it). */
+static int
+del_pod_side (const cni_env *env, bool *handed, husk_error **err)
+{
+  *handed = false;
+  _cleanup_close_ int nsfd = -1;
+  if (env->netns)
+    nsfd = open (env->netns, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0)
+    return 0;
+  _cleanup_ (cni_nl_closep) cni_nl *cnl = NULL;
+  int r = nl_open_in (nsfd, env->netns, &cnl, err);
+  if (r < 0)
+    return r;
+  cni_link pod;
+  r = cni_link_get (cnl, env->ifname, 0, &pod, err);
+  if (r < 0)
+    return r;
+  if (pod.ifindex <= 0 || !streq (pod.kind, "veth"))
+    return 0;
+  if (del_link_detached (cnl, &pod) == 0)
+    {
+      *handed = true;
+      return 0;
+    }
+  r = cni_link_del (cnl, pod.ifindex, err);
+  if (r < 0 && (*err)->errnum != ENODEV)
+    return husk_err_wrap (err, "pod %s", env->netns);
+  if (r < 0)
+    {
+      husk_error_free (*err);
+      *err = NULL;
+    }
+  return 0;
+}
+
 int
 cni_cmd_del (const cni_conf *c, const cni_env *env, husk_error **err)
 {
   int r = run_ipam (c, env, "DEL", err);
   if (r < 0)
     return r;
+  r = cni_nft_pod_del (c->name, env->container_id, env->ifname, err);
+  if (r < 0)
+    return r;
+  bool handed = false;
+  r = del_pod_side (env, &handed, err);
+  if (r < 0 || handed)
+    return r;
   _cleanup_ (cni_nl_closep) cni_nl *nl = NULL;
   r = cni_nl_open (&nl, err);
   if (r < 0)
     return r;
-  _cleanup_close_ int nsfd = -1;
-  if (env->netns)
-    nsfd = open (env->netns, O_RDONLY | O_CLOEXEC);
-  if (nsfd >= 0)
-    {
-      _cleanup_ (cni_nl_closep) cni_nl *cnl = NULL;
-      r = nl_open_in (nsfd, env->netns, &cnl, err);
-      if (r < 0)
-        return r;
-      cni_link pod;
-      r = cni_link_get (cnl, env->ifname, 0, &pod, err);
-      if (r < 0)
-        return r;
-      if (pod.ifindex > 0 && streq (pod.kind, "veth"))
-        {
-          r = cni_link_del (cnl, pod.ifindex, err);
-          if (r < 0 && (*err)->errnum != ENODEV)
-            return husk_err_wrap (err, "pod %s", env->netns);
-          if (r < 0)
-            {
-              husk_error_free (*err);
-              *err = NULL;
-            }
-        }
-    }
   _cleanup_free_ char *hname = host_veth_name (env->container_id, env->ifname);
   cni_link host;
   r = cni_link_get (nl, hname, 0, &host, err);
@@ -427,7 +496,7 @@ cni_cmd_del (const cni_conf *c, const cni_env *env, husk_error **err)
       husk_error_free (*err);
       *err = NULL;
     }
-  return cni_nft_pod_del (c->name, env->container_id, env->ifname, err);
+  return 0;
 }
 
 #define check_fail(err, fmt, ...) cni_err (err, CNI_ERR_CHECK_FAILED, fmt, __VA_ARGS__)

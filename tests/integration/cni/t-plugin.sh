@@ -107,6 +107,17 @@ cni DEL ctr2 "$pod2" "$tmp/net-pm.json" >/dev/null
 tap_ok $? "a second DEL succeeds"
 cni DEL never-added "" "$tmp/net.json" >"$tmp/delx.out"
 tap_ok $? "DEL of an unknown container without netns succeeds"
+# DEL detaches the pod's interface at once (down, renamed) and deletes the pair in the
+# background: the name is free for an immediate re-ADD, and the pair is gone moments later.
+veths=$(ip -n "$node" -o link show type veth | wc -l)
+cni ADD ctr4 "$pod2" "$tmp/net.json" >/dev/null && cni DEL ctr4 "$pod2" "$tmp/net.json" >/dev/null &&
+  cni ADD ctr4 "$pod2" "$tmp/net.json" >"$tmp/add4.json"
+tap_ok $? "ADD right after DEL of the same attachment succeeds"
+tap_like "$(ip -n "$pod2" -o addr show eth0 2>&1)" "10\.250\.1\." "... and the pod has eth0 with an address again"
+cni DEL ctr4 "$pod2" "$tmp/net.json" >/dev/null
+wait_for 5 sh -c "! ip -n '$pod2' -o link show | grep -q hkdel"
+tap_is "$(ip -n "$pod2" -o link show | grep -c -e hkdel -e eth0)" 0 "the detached pod interfaces are deleted shortly after DEL"
+tap_is "$(ip -n "$node" -o link show type veth | wc -l)" "$veths" "... and their host ends with them"
 
 # --- GC (spec 1.1): a leaked address and a leaked attachment go, valid ones stay
 jset "$tmp/net.json" "$tmp/net11.json" cniVersion '"1.1.0"'
