@@ -1,8 +1,8 @@
 #!/bin/bash
 # husk-cni benchmarks, each against its peer measured in the same run:
 #  1. ADD+DEL latency (p50/p99) vs Debian's bridge + host-local  (target: ratio <= 0.3)
-#  2. pod-to-pod TCP throughput on one bridge vs two netns joined by a bare veth
-#     (target: ratio >= 0.9)
+#  2. pod-to-pod TCP throughput on one bridge, and across two nodes (host-gw), vs two netns
+#     joined by a bare veth (target: ratio >= 0.9)
 # Everything runs in network namespaces created here. Prints figures, asserts nothing.
 #   HUSK_BUILD_DIR=/path/to/build tests/bench/cni/run-bench.sh [ROUNDS] [SECONDS]
 #   (TROUNDS=5 throughput rounds, BENCH_PIN=1 pins sender/receiver to CPUs 0/1)
@@ -66,20 +66,51 @@ stream() { # stream SRC_NS DST_NS DST_ADDR -> Mbit/s
   pin 0 ip netns exec "$1" "$BENCH" send "$3" 5201 "$SECS"
   wait "$rpid"
 }
+# --- husk across nodes: two node netns joined by a veth, host-gw routes (cni/crossnode.c)
+HELPER="$HUSK_BUILD_DIR/tests/integration/cni/cni-route-helper"
+cni_netns xn1 xn1
+cni_netns xn2 xn2
+cni_netns xp1 xp1
+cni_netns xp2 xp2
+ip -n "$xn1" link add ul0 type veth peer name ul0 netns "$xn2"
+ip -n "$xn1" addr add 192.168.99.1/24 dev ul0 && ip -n "$xn1" link set ul0 up
+ip -n "$xn2" addr add 192.168.99.2/24 dev ul0 && ip -n "$xn2" link set ul0 up
+for i in 1 2; do
+  cat >"$tmp/x$i.json" <<JSON
+{"cniVersion":"1.0.0","name":"benchx$i","type":"husk-cni","bridge":"husk0","isDefaultGateway":true,
+ "ipam":{"type":"host-local","dataDir":"$tmp/ipamx","subnet":"10.254.1$i.0/24"}}
+JSON
+done
+cni_exec "$xn1" "$CNI_BIN" ADD tx1 "$xp1" "$tmp/x1.json" >/dev/null || exit 1
+cni_exec "$xn2" "$CNI_BIN" ADD tx2 "$xp2" "$tmp/x2.json" >/dev/null || exit 1
+XNODE=
+if [ -x "$HELPER" ]; then
+  ip netns exec "$xn1" "$HELPER" host-gw 10.254.12.0/24=192.168.99.2 &&
+    ip netns exec "$xn2" "$HELPER" host-gw 10.254.11.0/24=192.168.99.1 && XNODE=1
+fi
 TROUNDS=${TROUNDS:-5}
 echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS alternating rounds (Mbit/s)"
 : >"$tmp/tv"
 : >"$tmp/th"
+: >"$tmp/tx"
 for r in $(seq "$TROUNDS"); do
   v=$(stream "$va" "$vb" 10.254.9.2)
   h=$(stream "$p1" "$p2" "$p2addr")
-  echo "round $r: veth peer $v   husk-cni bridge $h"
+  x=
+  [ -n "$XNODE" ] && x=$(stream "$xp1" "$xp2" 10.254.12.2)
+  echo "round $r: veth peer $v   husk-cni bridge $h   husk-cni across nodes (host-gw) ${x:-n/a}"
   echo "${v:-0}" >>"$tmp/tv"
   echo "${h:-0}" >>"$tmp/th"
+  echo "${x:-0}" >>"$tmp/tx"
 done
 med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 best() { sort -n "$1" | tail -1; }
 awk -v a="$(med "$tmp/th")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/th")" -v d="$(best "$tmp/tv")" \
   'BEGIN { printf "throughput husk-cni vs veth peer: median %d / %d Mbit/s = %.2fx, best %d / %d = %.2fx (target >= 0.9x)\n", a, b, a/b, c, d, c/d }'
+[ -n "$XNODE" ] &&
+  awk -v a="$(med "$tmp/tx")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/tx")" -v d="$(best "$tmp/tv")" \
+    'BEGIN { printf "throughput across nodes (host-gw) vs veth peer: median %d / %d Mbit/s = %.2fx, best %d / %d = %.2fx (target >= 0.9x)\n", a, b, a/b, c, d, c/d }'
 cni_exec "$node" "$CNI_BIN" DEL tp1 "$p1" "$tmp/husk.json" >/dev/null
 cni_exec "$node" "$CNI_BIN" DEL tp2 "$p2" "$tmp/husk.json" >/dev/null
+cni_exec "$xn1" "$CNI_BIN" DEL tx1 "$xp1" "$tmp/x1.json" >/dev/null
+cni_exec "$xn2" "$CNI_BIN" DEL tx2 "$xp2" "$tmp/x2.json" >/dev/null
