@@ -24,6 +24,9 @@ struct api_server
   char *data_dir;
   int port;
   pthread_mutex_t alloc_lock; /* ClusterIP / NodePort allocation */
+  pthread_t ns_thread; /* namespaces.c: finishes Terminating namespaces */
+  bool ns_thread_started;
+  bool ns_stop;
   api_pod_proxy_fn pod_proxy;
   void *pod_proxy_cls;
 };
@@ -39,6 +42,7 @@ typedef struct api_req
   bool too_large;
   bool plain; /* came over the loopback plain-HTTP port */
   const char *user;
+  char *user_buf; /* storage of user for service account tokens */
   json_t *warnings; /* array of strings for Warning: headers */
   bool retry_on_conflict; /* patch: a lost race is retried, not answered 409 */
   bool conflicted;        /* set instead of replying when retry_on_conflict */

@@ -41,6 +41,8 @@ api_auth_ensure (const char *data_dir, api_auth *out, husk_error **err)
   int ret = ensure_token (data_dir, "admin-token", &a.admin_token, err);
   if (ret == 0)
     ret = ensure_token (data_dir, "node-token", &a.node_token, err);
+  if (ret == 0)
+    ret = ensure_token (data_dir, "sa-signing-key", &a.sa_key, err);
   if (ret < 0)
     {
       api_auth_clear (&a);
@@ -55,6 +57,7 @@ api_auth_clear (api_auth *a)
 {
   free (a->admin_token);
   free (a->node_token);
+  free (a->sa_key);
   memset (a, 0, sizeof *a);
 }
 
@@ -70,14 +73,24 @@ token_eq (const char *got, size_t n, const char *want)
 }
 
 const char *
-api_auth_check (const api_auth *a, const char *authorization)
+api_auth_bearer (const char *authorization, size_t *len)
 {
   if (authorization == NULL || strncasecmp (authorization, "Bearer ", 7) != 0)
     return NULL;
   const char *tok = authorization + 7;
   while (*tok == ' ')
     tok++;
-  size_t n = strcspn (tok, " \t\r\n");
+  *len = strcspn (tok, " \t\r\n");
+  return tok;
+}
+
+const char *
+api_auth_check (const api_auth *a, const char *authorization)
+{
+  size_t n = 0;
+  const char *tok = api_auth_bearer (authorization, &n);
+  if (tok == NULL)
+    return NULL;
   if (token_eq (tok, n, a->admin_token))
     return "admin";
   if (token_eq (tok, n, a->node_token))

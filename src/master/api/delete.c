@@ -1,11 +1,12 @@
 /* husk api: delete (preconditions, finalizers, graceful pod deletion, cascading through
-   ownerReferences, namespace contents) and deletecollection. */
+   ownerReferences; namespaces in namespaces.c) and deletecollection. */
 #include "config.h"
 
 #include <errno.h>
 
 #include "lib/yaml.h"
 #include "src/master/api/handlers.h"
+#include "src/master/api/namespaces.h"
 #include "src/master/api/proto.h"
 
 typedef struct delete_opts
@@ -142,26 +143,6 @@ delete_cascade (api_server *srv, const char *ns, const char *uid, bool orphan)
     }
 }
 
-static void
-delete_namespace_contents (api_server *srv, const char *ns)
-{
-  for (const api_resource *res = api_resources; res->plural; res++)
-    {
-      if (!res->namespaced)
-        continue;
-      store_list_result l = {0};
-      if (store_list (srv->store, api_resource_storage (res), ns, 0, NULL, &l, NULL) < 0)
-        continue;
-      for (size_t i = 0; i < l.n; i++)
-        {
-          json_auto_t *o = NULL;
-          if (husk_json_parse (l.items[i], strlen (l.items[i]), &o, NULL) == 0)
-            delete_one (srv, res, ns, husk_json_path_str (o, "metadata.name"), NULL, false);
-        }
-      store_list_result_free (&l);
-    }
-}
-
 /* Marks obj as being deleted (finalizers pending, or a pod its node must stop). */
 static enum MHD_Result
 mark_deleting (api_req *r, const api_route *rt, json_t *old, int64_t rev, json_int_t grace)
@@ -223,6 +204,8 @@ api_do_delete (api_req *r, const api_route *rt)
     return api_reply_error (r, 403, "Forbidden",
                             "namespaces \"%s\" is forbidden: this namespace may not be deleted",
                             rt->name);
+  if (is_ns)
+    return api_namespace_delete (r, rt, old, rev);
   json_t *meta = json_object_get (old, "metadata");
   if (json_array_size (json_object_get (meta, "finalizers")) > 0)
     return mark_deleting (r, rt, old, rev, o.grace < 0 ? 0 : o.grace);
@@ -239,8 +222,6 @@ api_do_delete (api_req *r, const api_route *rt)
       _cleanup_free_ char *s = husk_json_dump (old);
       return api_reply_object (r, rt, 200, s);
     }
-  if (is_ns)
-    delete_namespace_contents (r->srv, rt->name);
   _cleanup_free_ char *out = NULL;
   _cleanup_error_ husk_error *err = NULL;
   int64_t expect = o.pre_rv ? rev : 0;

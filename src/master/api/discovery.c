@@ -42,6 +42,7 @@ static const sub_def subs[] = {
   {API_SUB_SCALE, "scale", "autoscaling", "v1", "Scale", {"get", "patch", "update", NULL}},
   {API_SUB_BINDING, "binding", "", "v1", "Binding", {"create", NULL}},
   {API_SUB_EVICTION, "eviction", "policy", "v1", "Eviction", {"create", NULL}},
+  {API_SUB_TOKEN, "token", "authentication.k8s.io", "v1", "TokenRequest", {"create", NULL}},
   {API_SUB_STREAMS, "log", "", "v1", "Pod", {"get", NULL}},
   {API_SUB_STREAMS, "exec", "", "v1", "PodExecOptions", {"create", "get", NULL}},
   {API_SUB_STREAMS, "attach", "", "v1", "PodAttachOptions", {"create", "get", NULL}},

@@ -1,5 +1,7 @@
 /* husk api: protobuf request bodies as kubectl 1.32 sends them for `create deployment|
-   namespace|configmap|secret|service|job` and drain's DeleteOptions: "k8s\0" + runtime.Unknown
+   namespace|configmap|secret|service|job|cronjob|serviceaccount|token|role|rolebinding|
+   clusterrole|clusterrolebinding|quota|pdb|priorityclass|ingress`, `autoscale` and drain's
+   DeleteOptions: "k8s\0" + runtime.Unknown
    {1: TypeMeta{1: apiVersion, 2: kind}, 2: raw}. raw is decoded with field tables taken from
    the types' generated.proto. Go's generated marshallers always write non-pointer fields, so
    empty strings, zeros, false and empty messages are dropped unless the field is a pointer
@@ -89,6 +91,54 @@ static const msg_def msgs[] = {
   {"HPASpecV1", "1:scaleTargetRef:CrossVersionObjectReference 2:minReplicas:i* "
                 "3:maxReplicas:i 4:targetCPUUtilizationPercentage:i*"},
   {"CrossVersionObjectReference", "1:kind:s 2:name:s 3:apiVersion:s"},
+  /* kubectl create serviceaccount|token|cronjob|role|rolebinding|clusterrole|
+     clusterrolebinding|quota|poddisruptionbudget|priorityclass|ingress */
+  {"ServiceAccount", "1:metadata:ObjectMeta 2:secrets:[ObjectReference] "
+                     "3:imagePullSecrets:[LocalObjectReference] "
+                     "4:automountServiceAccountToken:b*"},
+  {"ObjectReference", "1:kind:s 2:namespace:s 3:name:s 4:uid:s 5:apiVersion:s "
+                      "6:resourceVersion:s 7:fieldPath:s"},
+  {"LocalObjectReference", "1:name:s"},
+  {"TokenRequest", "1:metadata:ObjectMeta 2:spec:TokenRequestSpec 3:status:Empty"},
+  {"TokenRequestSpec", "1:audiences:ss 4:expirationSeconds:i* 3:boundObjectRef:BoundObjectReference"},
+  {"BoundObjectReference", "1:kind:s 2:apiVersion:s 3:name:s 4:uid:s"},
+  {"CronJob", "1:metadata:ObjectMeta 2:spec:CronJobSpec 3:status:Empty"},
+  {"CronJobSpec", "1:schedule:s 8:timeZone:s* 2:startingDeadlineSeconds:i* "
+                  "3:concurrencyPolicy:s 4:suspend:b* 5:jobTemplate:JobTemplateSpec "
+                  "6:successfulJobsHistoryLimit:i* 7:failedJobsHistoryLimit:i*"},
+  {"JobTemplateSpec", "1:metadata:ObjectMeta 2:spec:JobSpec"},
+  {"Role", "1:metadata:ObjectMeta 2:rules:[PolicyRule]"},
+  {"ClusterRole", "1:metadata:ObjectMeta 2:rules:[PolicyRule] 3:aggregationRule:AggregationRule"},
+  {"AggregationRule", "1:clusterRoleSelectors:[LabelSelector]"},
+  {"PolicyRule", "1:verbs:ss 2:apiGroups:ss 3:resources:ss 4:resourceNames:ss "
+                 "5:nonResourceURLs:ss"},
+  {"RoleBinding", "1:metadata:ObjectMeta 2:subjects:[Subject] 3:roleRef:RoleRef"},
+  {"ClusterRoleBinding", "1:metadata:ObjectMeta 2:subjects:[Subject] 3:roleRef:RoleRef"},
+  {"Subject", "1:kind:s 2:apiGroup:s 3:name:s 4:namespace:s"},
+  {"RoleRef", "1:apiGroup:s 2:kind:s 3:name:s"},
+  {"ResourceQuota", "1:metadata:ObjectMeta 2:spec:ResourceQuotaSpec 3:status:Empty"},
+  {"ResourceQuotaSpec", "1:hard:mq 2:scopes:ss 3:scopeSelector:ScopeSelector"},
+  {"ScopeSelector", "1:matchExpressions:[ScopedResourceSelectorRequirement]"},
+  {"ScopedResourceSelectorRequirement", "1:scopeName:s 2:operator:s 3:values:ss"},
+  {"PodDisruptionBudget", "1:metadata:ObjectMeta 2:spec:PodDisruptionBudgetSpec 3:status:Empty"},
+  {"PodDisruptionBudgetSpec", "1:minAvailable:io* 2:selector:LabelSelector "
+                              "3:maxUnavailable:io* 4:unhealthyPodEvictionPolicy:s*"},
+  {"PriorityClass", "1:metadata:ObjectMeta 2:value:i 3:globalDefault:b 4:description:s "
+                    "5:preemptionPolicy:s*"},
+  {"Ingress", "1:metadata:ObjectMeta 2:spec:IngressSpec 3:status:Empty"},
+  {"IngressSpec", "4:ingressClassName:s* 1:defaultBackend:IngressBackend 2:tls:[IngressTLS] "
+                  "3:rules:[IngressRule]"},
+  {"IngressBackend", "4:service:IngressServiceBackend 3:resource:TypedLocalObjectReference"},
+  {"IngressServiceBackend", "1:name:s 2:port:ServiceBackendPort"},
+  {"ServiceBackendPort", "1:name:s 2:number:i"},
+  {"TypedLocalObjectReference", "1:apiGroup:s* 2:kind:s 3:name:s"},
+  {"IngressTLS", "1:hosts:ss 2:secretName:s"},
+  /* ingressRuleValue is inlined into the rule in JSON */
+  {"IngressRule", "1:host:s 2:-:IngressRuleValue"},
+  {"IngressRuleValue", "1:http:HTTPIngressRuleValue"},
+  {"HTTPIngressRuleValue", "1:paths:[HTTPIngressPath]"},
+  {"HTTPIngressPath", "1:path:s 3:pathType:s* 2:backend:IngressBackend"},
+  {"SelfSubjectReview", "1:metadata:ObjectMeta 2:status:Empty"},
   {"Empty", ""},
   {NULL, NULL},
 };
@@ -401,6 +451,12 @@ decode_field (const fdef *fd, const pfield *f, json_t *o, husk_error **err)
     }
   if (ret < 0 || v == NULL)
     return ret;
+  if (streq (fd->name, "-") && json_is_object (v))
+    {
+      json_object_update (o, v); /* an embedded (inline) message */
+      json_decref (v);
+      return 0;
+    }
   if (!fd->ptr && is_empty (v))
     json_decref (v);
   else

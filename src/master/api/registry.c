@@ -172,7 +172,8 @@ const api_resource api_resources[] = {
    cm_cols, NULL, NULL, api_validate_configmap, NULL},
   {"", "v1", "Secret", "secrets", "secret", NULL, false, true, 0, "Secret", NULL, secret_cols,
    secret_fields, api_default_secret, api_validate_configmap, NULL},
-  {"", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", "sa", false, true, 0,
+  {"", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", "sa", false, true,
+   API_SUB_TOKEN,
    "ServiceAccount", NULL, sa_cols, NULL, NULL, NULL, NULL},
   {"", "v1", "Event", "events", "event", "ev", false, true, 0, "Event", NULL, event_cols,
    event_fields, NULL, NULL, NULL, false, NULL, NULL, true},
@@ -255,6 +256,9 @@ const api_resource api_resources[] = {
   {"authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
    "selfsubjectrulesreview", NULL, false, false, 0, "SelfSubjectRulesReview", NULL, age_cols,
    NULL, NULL, NULL, NULL, true},
+  /* authentication.k8s.io/v1: `kubectl auth whoami` */
+  {"authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview",
+   NULL, false, false, 0, "SelfSubjectReview", NULL, age_cols, NULL, NULL, NULL, NULL, true},
   {NULL, NULL, NULL, NULL, NULL, NULL, false, false, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
    false},
 };

@@ -28,6 +28,7 @@ enum
   API_SUB_BINDING = 4,
   API_SUB_EVICTION = 8,
   API_SUB_STREAMS = 16, /* log, exec, attach, portforward (proxied to the node) */
+  API_SUB_TOKEN = 32,   /* serviceaccounts/token (TokenRequest) */
 };
 
 struct api_resource

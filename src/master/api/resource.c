@@ -274,7 +274,8 @@ parse_route (api_req *r, char **parts, size_t n, api_route *rt)
       } subs[] = {{API_SUB_STATUS, "status"},
                   {API_SUB_SCALE, "scale"},
                   {API_SUB_BINDING, "binding"},
-                  {API_SUB_EVICTION, "eviction"}};
+                  {API_SUB_EVICTION, "eviction"},
+                  {API_SUB_TOKEN, "token"}};
       bool ok = streq (rt->res->plural, "namespaces") && streq (rt->sub, "finalize");
       if ((rt->res->subresources & API_SUB_STREAMS)
           && (streq (rt->sub, "log") || streq (rt->sub, "exec") || streq (rt->sub, "attach")

@@ -8,6 +8,8 @@
 #include "lib/log.h"
 #include "lib/path.h"
 #include "src/master/api/api-internal.h"
+#include "src/master/api/namespaces.h"
+#include "src/master/api/token.h"
 
 size_t
 api_split_path (const char *path, char ***out)
@@ -132,6 +134,10 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
     {
       const char *authz = api_header (r, MHD_HTTP_HEADER_AUTHORIZATION);
       r->user = api_auth_check (&srv->auth, authz);
+      size_t tlen = 0;
+      const char *tok = r->user ? NULL : api_auth_bearer (authz, &tlen);
+      if (tok && memchr (tok, '.', tlen))
+        r->user = r->user_buf = api_token_user (srv, tok, tlen);
       if (r->user == NULL && (authz != NULL || !is_public (r->path)))
         return api_reply_error (r, 401, "Unauthorized", "Unauthorized");
     }
@@ -146,6 +152,7 @@ on_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
   if (r == NULL)
     return;
   free (r->path);
+  free (r->user_buf);
   husk_buf_free (&r->body);
   json_decref (r->warnings);
   free (r);
@@ -306,6 +313,7 @@ api_server_start (const api_config *cfg, api_server **out, husk_error **err)
       api_server_stop (s);
       return ret;
     }
+  api_namespace_sweeper_start (s);
   log_info ("api server listening", "url", url);
   *out = s;
   return 0;
@@ -322,6 +330,7 @@ api_server_stop (api_server *s)
 {
   if (s == NULL)
     return;
+  api_namespace_sweeper_stop (s);
   if (s->tls_daemon)
     MHD_stop_daemon (s->tls_daemon);
   if (s->plain_daemon)

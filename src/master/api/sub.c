@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "src/master/api/handlers.h"
+#include "src/master/api/token.h"
 #include "src/master/api/nodeproxy.h"
 #include "src/master/api/scale.h"
 #include "src/master/api/table.h"
@@ -165,6 +166,8 @@ api_do_subresource (api_req *r, const api_route *rt)
     return binding (r, rt);
   if (streq (rt->sub, "eviction") && streq (m, "POST"))
     return eviction (r, rt);
+  if (streq (rt->sub, "token") && streq (m, "POST"))
+    return api_do_token (r, rt);
   return api_reply_error (r, 405, "MethodNotAllowed",
                           "the server does not allow this method on the requested resource");
 }

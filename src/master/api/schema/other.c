@@ -58,5 +58,8 @@ const api_type_def api_schema_other[] = {
    TOP "spec:obj! status:obj"},
   {"SelfSubjectRulesReview", "Lists the actions the current user can perform in a namespace.",
    TOP "spec:obj! status:obj"},
+  {"SelfSubjectReview", "Returns the user attributes the server sees for the request.",
+   TOP "status:obj"},
+  {"TokenRequest", "Requests a token for a given service account.", TOP "spec:obj! status:obj"},
   {NULL, NULL, NULL},
 };
