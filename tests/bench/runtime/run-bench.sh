@@ -47,19 +47,27 @@ command -v runc >/dev/null && runtimes+=(runc)
 command -v crun >/dev/null && runtimes+=(crun)
 
 python3 - "$W" "$N" "${runtimes[@]}" <<'PY'
-import os, statistics, subprocess, sys, time
+import os, resource, statistics, subprocess, sys, time
 work, n, runtimes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 name = lambda r: os.path.basename(r)
 
 class Failed(Exception):
     pass
 
+cpu = {}  # CPU time (user + sys) of the runtime and everything it reaped, per runtime
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
 def timed(cmd, cwd):
+    c0 = children_cpu()
     t0 = time.perf_counter()
     p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise Failed("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr.decode().strip()))
+    cpu.setdefault(name(cmd[0]), []).append(children_cpu() - c0)
     return dt
 
 def peak_rss(cmd, cwd):
@@ -83,9 +91,11 @@ for rt in runtimes:
         continue
     live.append((rt, base))
 runs = {name(rt): [] for rt, _ in live}
+cpu.clear()
 for i in range(n):
     for rt, base in live:
         runs[name(rt)].append(timed(base + ["run", "bench%d" % i], work + "/bundle"))
+run_cpu = {k: statistics.mean(v) for k, v in cpu.items()}
 for rt, base in live:
     subprocess.run(base + ["run", "-d", "bench-exec"], cwd=work + "/exec-bundle", check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -98,15 +108,17 @@ for rt, base in live:
     subprocess.run(base + ["delete", "--force", "bench-exec"], stdout=subprocess.DEVNULL)
     rss = peak_rss(base + ["run", "rss"], work + "/bundle")
     k = name(rt)
-    res[k] = (statistics.median(runs[k]), statistics.mean(runs[k]), rss, statistics.median(execs[k]))
+    res[k] = (statistics.median(runs[k]), statistics.mean(runs[k]), rss, statistics.median(execs[k]),
+              run_cpu[k])
 
 print("runtime benchmark: busybox /bin/true, new pid+mount+ipc+uts+net namespaces, no limits, %d runs each (interleaved)" % n)
-print("%-14s %12s %12s %14s %14s" % ("runtime", "run p50 ms", "run mean ms", "peak RSS KiB", "exec p50 ms"))
-for k, (p50, mean, rss, ex) in res.items():
-    print("%-14s %12.2f %12.2f %14d %14.2f" % (k, p50 * 1e3, mean * 1e3, rss, ex * 1e3))
+print("%-14s %12s %12s %12s %14s %14s" % ("runtime", "run p50 ms", "run mean ms", "run CPU ms",
+                                          "peak RSS KiB", "exec p50 ms"))
+for k, (p50, mean, rss, ex, c) in res.items():
+    print("%-14s %12.2f %12.2f %12.2f %14d %14.2f" % (k, p50 * 1e3, mean * 1e3, c * 1e3, rss, ex * 1e3))
 h = res["husk-runtime"]
 for peer in ("runc", "crun"):
     if peer in res:
-        print("ratio husk-runtime/%s: run p50 %.3f x, exec p50 %.3f x, peak RSS %.3f x" %
-              (peer, h[0] / res[peer][0], h[3] / res[peer][3], h[2] / res[peer][2]))
+        print("ratio husk-runtime/%s: run p50 %.3f x, run CPU %.3f x, exec p50 %.3f x, peak RSS %.3f x" %
+              (peer, h[0] / res[peer][0], h[4] / res[peer][4], h[3] / res[peer][3], h[2] / res[peer][2]))
 PY
