@@ -427,11 +427,11 @@ compare_for (husk_buf *b, const store_prep *p)
   if (op->type == STORE_OP_CREATE)
     husk_buf_puts (b, ",\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":\"0\"}");
   else if (op->expect_rev)
-    husk_buf_printf (b, ",\"target\":\"MOD\",\"result\":\"EQUAL\",\"mod_revision\":\"%" PRId64 "\"}",
+    husk_buf_printf (b,
+                     ",\"target\":\"MOD\",\"result\":\"EQUAL\",\"mod_revision\":\"%" PRId64 "\"}",
                      op->expect_rev);
   else
-    husk_buf_puts (b,
-                   ",\"target\":\"CREATE\",\"result\":\"GREATER\",\"create_revision\":\"0\"}");
+    husk_buf_puts (b, ",\"target\":\"CREATE\",\"result\":\"GREATER\",\"create_revision\":\"0\"}");
 }
 
 static void

@@ -307,8 +307,8 @@ read_get (stmts *st, const char *key, char **json, int64_t *rev, husk_error **er
   if (rc == SQLITE_ROW)
     {
       *rev = sqlite3_column_int64 (st->sel, 0);
-      *json = text_dup (sqlite3_column_text (st->sel, 1),
-                        (size_t)sqlite3_column_bytes (st->sel, 1));
+      *json
+          = text_dup (sqlite3_column_text (st->sel, 1), (size_t)sqlite3_column_bytes (st->sel, 1));
     }
   else if (rc == SQLITE_DONE)
     ret = husk_err (err, STORE_ENOTFOUND, "%s: not found", key + strlen ("/registry/"));

@@ -53,7 +53,6 @@ char *store_continue_encode (int64_t rev, const char *last_key);
 int store_continue_decode (const char *token, const char *prefix, int64_t *rev, char **last_key,
                            husk_error **err);
 
-
 /* ---- watch hub: one ring of events per resource ---- */
 
 typedef struct store_event_impl

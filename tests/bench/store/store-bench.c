@@ -205,8 +205,9 @@ cpu_seconds (const char *comm)
       if (f && fgets (buf, sizeof buf, f))
         {
           const char *p = strrchr (buf, ')'); /* fields after the command name */
-          if (p && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st)
-                       == 2)
+          if (p
+              && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st)
+                     == 2)
             sum += (double)(ut + st) / (double)sysconf (_SC_CLK_TCK);
         }
       if (f)
