@@ -45,6 +45,14 @@ tests/fuzz/fuzz-cni-config: $(top_srcdir)/tests/fuzz/fuzz-cni-config.c $(CNI_FUZ
 	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $^ $(JANSSON_LIBS)
 fuzz: tests/fuzz/fuzz-cni-config
 CLEANFILES += tests/fuzz/fuzz-cni-config
+CNI_NETPOL_FUZZ_SRCS = $(top_srcdir)/cni/ip.c $(top_srcdir)/cni/netpol.c \
+	$(top_srcdir)/cni/netpol-select.c $(addprefix $(top_srcdir)/lib/,xalloc.c error.c log.c buf.c json.c path.c)
+tests/fuzz/fuzz-cni-netpol: $(top_srcdir)/tests/fuzz/fuzz-cni-netpol.c $(CNI_NETPOL_FUZZ_SRCS) \
+		$(top_srcdir)/cni/netpol.h $(top_srcdir)/cni/netpol-internal.h
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(filter %.c,$^) $(JANSSON_LIBS)
+fuzz: tests/fuzz/fuzz-cni-netpol
+CLEANFILES += tests/fuzz/fuzz-cni-netpol
 
 # Benchmark helper (tests/bench/cni/run-bench.sh drives it); built by `make check`, never run by it.
 check_PROGRAMS += tests/bench/cni/cni-bench

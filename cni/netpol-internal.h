@@ -28,7 +28,8 @@ static inline void *
 np_memdup (const void *p, size_t n)
 {
   void *d = xmalloc (n ? n : 1);
-  memcpy (d, p, n);
+  if (n)
+    memcpy (d, p, n);
   return d;
 }
 
