@@ -30,20 +30,60 @@ condition_true (const json_t *obj, const char *type)
   return NULL;
 }
 
+/* The template's spec for the pod of completion index idx: hostname <job>-<idx> and
+   JOB_COMPLETION_INDEX (from the pod's annotation) in every container, as upstream. */
+static json_t *
+indexed_spec (const json_t *job, int64_t idx)
+{
+  json_t *spec = json_deep_copy (husk_json_path (job, "spec.template.spec"));
+  if (!json_is_object (spec))
+    spec = json_object ();
+  if (!json_object_get (spec, "hostname"))
+    json_object_set_new (spec, "hostname",
+                         json_sprintf ("%s-%lld", husk_json_path_str (job, "metadata.name"),
+                                       (long long)idx));
+  static const char *const lists[] = { "initContainers", "containers" };
+  for (size_t l = 0; l < 2; l++)
+    {
+      json_t *ctr;
+      size_t i;
+      json_array_foreach (json_object_get (spec, lists[l]), i, ctr)
+      {
+        json_t *env = json_object_get (ctr, "env");
+        if (!json_is_array (env))
+          json_object_set_new (ctr, "env", env = json_array ());
+        json_array_append_new (
+            env, json_pack ("{s:s, s:{s:{s:s}}}", "name", "JOB_COMPLETION_INDEX", "valueFrom",
+                            "fieldRef", "fieldPath",
+                            "metadata.annotations['" CTRL_JOB_INDEX_KEY "']"));
+      }
+    }
+  return spec;
+}
+
+/* A pod for job; idx >= 0: the pod of that completion index (Indexed mode). */
 static int
-create_pod (ctrl_ctx *c, const json_t *job, husk_error **err)
+create_pod (ctrl_ctx *c, const json_t *job, int64_t idx, husk_error **err)
 {
   const char *name = husk_json_path_str (job, "metadata.name");
   const char *uid = husk_json_path_str (job, "metadata.uid");
   _cleanup_json_ json_t *meta = ctrl_pod_meta (job, "batch/v1", "Job");
-  json_t *labels = json_object_get (meta, "labels");
-  if (!json_is_object (labels))
-    json_object_set_new (meta, "labels", labels = json_object ());
-  json_object_set_new (labels, "batch.kubernetes.io/job-name", json_string (name));
-  json_object_set_new (labels, "job-name", json_string (name));
-  json_object_set_new (labels, "batch.kubernetes.io/controller-uid", json_string (uid));
-  json_object_set_new (labels, "controller-uid", json_string (uid));
-  return ctrl_create_pod (c, job, meta, err);
+  ctrl_set_label (meta, "batch.kubernetes.io/job-name", name);
+  ctrl_set_label (meta, "job-name", name);
+  ctrl_set_label (meta, "batch.kubernetes.io/controller-uid", uid);
+  ctrl_set_label (meta, "controller-uid", uid);
+  if (idx < 0)
+    return ctrl_create_pod (c, job, meta, err);
+  char num[32];
+  snprintf (num, sizeof num, "%lld", (long long)idx);
+  ctrl_set_label (meta, CTRL_JOB_INDEX_KEY, num);
+  json_t *ann = json_object_get (meta, "annotations");
+  if (!json_is_object (ann))
+    json_object_set_new (meta, "annotations", ann = json_object ());
+  json_object_set_new (ann, CTRL_JOB_INDEX_KEY, json_string (num));
+  json_object_set_new (meta, "generateName", json_sprintf ("%s-%s-", name, num));
+  _cleanup_json_ json_t *spec = indexed_spec (job, idx);
+  return ctrl_post_pod (c, husk_json_path_str (job, "metadata.namespace"), meta, spec, err);
 }
 
 static void
@@ -101,13 +141,289 @@ finished (ctrl_ctx *c, json_t *job, json_t *cond, int64_t now)
   delete_quiet (c, path);
 }
 
+/* What one pass saw of a Job's pods. */
+typedef struct job_pass
+{
+  ctrl_ctx *c;
+  json_t *job, *status;
+  const char *ns, *name;
+  int64_t now;
+  json_t **active; /* not finished, not terminating */
+  size_t n_active;
+  json_int_t succeeded, failed, ready;
+  int64_t last_failure;
+  char *fail_msg; /* a FailJob rule matched */
+  int64_t completions; /* -1: none */
+  bool *done;          /* Indexed: completed indexes (completions of them) */
+} job_pass;
+
+static void
+job_pass_free (job_pass *j)
+{
+  free (j->active);
+  free (j->fail_msg);
+  free (j->done);
+}
+
+static void
+count_pod (job_pass *j, json_t *policy, json_t *p)
+{
+  const char *phase = husk_json_path_str (p, "status.phase");
+  if (phase && streq (phase, "Succeeded"))
+    {
+      int64_t idx = ctrl_job_pod_index (p);
+      if (!j->done)
+        j->succeeded++;
+      else if (idx >= 0 && idx < j->completions)
+        j->done[idx] = true;
+    }
+  else if (phase && streq (phase, "Failed"))
+    {
+      char *msg = NULL;
+      ctrl_pfp_action a = policy ? ctrl_job_pod_failure_policy (policy, p, &msg) : CTRL_PFP_COUNT;
+      if (a == CTRL_PFP_FAIL_JOB && !j->fail_msg)
+        j->fail_msg = TAKE_PTR (msg);
+      free (msg);
+      if (a == CTRL_PFP_IGNORE)
+        return;
+      j->failed++;
+      int64_t t = ctrl_time_parse (husk_json_path_str (p, "metadata.creationTimestamp"));
+      if (t > j->last_failure)
+        j->last_failure = t;
+    }
+  else if (!ctrl_terminating (p))
+    {
+      j->active[j->n_active++] = p;
+      j->ready += ctrl_pod_ready (p);
+    }
+}
+
+static int
+collect (job_pass *j, json_t *pods, husk_error **err)
+{
+  const char *uid = husk_json_path_str (j->job, "metadata.uid");
+  json_t *completions = husk_json_path (j->job, "spec.completions");
+  const char *mode = husk_json_path_str (j->job, "spec.completionMode");
+  j->completions = json_is_integer (completions) ? json_integer_value (completions) : -1;
+  if (mode && streq (mode, "Indexed") && j->completions >= 0)
+    {
+      j->done = calloc ((size_t)j->completions + 1, sizeof *j->done);
+      int ret = ctrl_job_parse_indexes (husk_json_path_str (j->status, "completedIndexes"),
+                                        j->done, j->completions, err);
+      if (ret < 0)
+        return husk_err_wrap (err, "job %s/%s: status", j->ns, j->name);
+    }
+  j->active = xmalloc ((json_array_size (pods) + 1) * sizeof *j->active);
+  json_t *policy = husk_json_path (j->job, "spec.podFailurePolicy"), *p;
+  size_t i;
+  json_array_foreach (pods, i, p)
+  {
+    const char *pns = husk_json_path_str (p, "metadata.namespace");
+    const char *owner = ctrl_controller_uid (p);
+    if (pns && streq (pns, j->ns) && owner && streq (owner, uid))
+      count_pod (j, policy, p);
+  }
+  if (j->done)
+    for (int64_t k = 0; k < j->completions; k++)
+      j->succeeded += j->done[k];
+  /* Pods removed by someone else keep counting. */
+  if (husk_json_path_int (j->status, "succeeded", 0) > j->succeeded && !j->done)
+    j->succeeded = husk_json_path_int (j->status, "succeeded", 0);
+  if (husk_json_path_int (j->status, "failed", 0) > j->failed)
+    j->failed = husk_json_path_int (j->status, "failed", 0);
+  return 0;
+}
+
+/* Indexed: active pods of completed or duplicate indexes go; missing indexes (lowest first)
+   get a pod while fewer than want are active. */
+static int
+run_indexed (job_pass *j, json_int_t want, husk_error **err)
+{
+  _cleanup_free_ bool *busy = calloc ((size_t)j->completions + 1, sizeof *busy);
+  size_t kept = 0;
+  for (size_t k = 0; k < j->n_active; k++)
+    {
+      int64_t idx = ctrl_job_pod_index (j->active[k]);
+      if (idx < 0 || idx >= j->completions || j->done[idx] || busy[idx]
+          || (json_int_t)kept >= want)
+        delete_pod (j->c, j->active[k]);
+      else
+        {
+          busy[idx] = true;
+          j->active[kept++] = j->active[k];
+        }
+    }
+  j->n_active = kept;
+  for (int64_t idx = 0; idx < j->completions && (json_int_t)j->n_active < want; idx++)
+    {
+      if (j->done[idx] || busy[idx])
+        continue;
+      int ret = create_pod (j->c, j->job, idx, err);
+      if (ret < 0)
+        return husk_err_wrap (err, "job %s/%s: create pod for index %lld", j->ns, j->name,
+                              (long long)idx);
+      j->n_active++;
+    }
+  return 0;
+}
+
+static int
+run_pods (job_pass *j, bool finished, json_int_t want, husk_error **err)
+{
+  if (finished)
+    {
+      for (size_t k = 0; k < j->n_active; k++)
+        delete_pod (j->c, j->active[k]);
+      return 0;
+    }
+  if (ctrl_job_backoff_remaining ((int32_t)j->failed, j->last_failure, j->now) > 0
+      && (json_int_t)j->n_active < want)
+    want = (json_int_t)j->n_active; /* replacements wait for the back-off */
+  if (j->done)
+    return run_indexed (j, want, err);
+  if ((json_int_t)j->n_active > want)
+    for (size_t k = (size_t)want; k < j->n_active; k++)
+      delete_pod (j->c, j->active[k]);
+  for (json_int_t k = (json_int_t)j->n_active; k < want; k++)
+    {
+      int ret = create_pod (j->c, j->job, -1, err);
+      if (ret < 0)
+        return husk_err_wrap (err, "job %s/%s: create pod", j->ns, j->name);
+      j->n_active++;
+    }
+  return 0;
+}
+
+/* The Suspended condition's status ("True", "False") or NULL; *cd gets it. */
+static const char *
+suspended_condition (json_t *status, json_t **cd)
+{
+  json_t *c;
+  size_t i;
+  *cd = NULL;
+  json_array_foreach (json_object_get (status, "conditions"), i, c)
+  {
+    const char *t = json_string_value (json_object_get (c, "type"));
+    if (t && streq (t, "Suspended"))
+      {
+        *cd = c;
+        return json_string_value (json_object_get (c, "status"));
+      }
+  }
+  return NULL;
+}
+
+/* spec.suspend: active pods are deleted and the Job says Suspended; resuming flips the
+   condition and restarts the clock of activeDeadlineSeconds (upstream). Returns true when
+   the Job is suspended (nothing else to do). */
+static bool
+handle_suspend (job_pass *j, const char *now_s)
+{
+  json_t *cd;
+  const char *st = suspended_condition (j->status, &cd);
+  bool suspend = json_is_true (husk_json_path (j->job, "spec.suspend"));
+  if (suspend && !(st && streq (st, "True")))
+    {
+      if (!cd)
+        add_condition (j->status, "Suspended", "JobSuspended", "Job suspended", now_s);
+      else
+        {
+          json_object_set_new (cd, "status", json_string ("True"));
+          json_object_set_new (cd, "reason", json_string ("JobSuspended"));
+          json_object_set_new (cd, "message", json_string ("Job suspended"));
+          json_object_set_new (cd, "lastTransitionTime", json_string (now_s));
+        }
+    }
+  else if (!suspend && st && streq (st, "True"))
+    {
+      json_object_set_new (cd, "status", json_string ("False"));
+      json_object_set_new (cd, "reason", json_string ("JobResumed"));
+      json_object_set_new (cd, "message", json_string ("Job resumed"));
+      json_object_set_new (cd, "lastTransitionTime", json_string (now_s));
+      json_object_set_new (j->status, "startTime", json_string (now_s));
+    }
+  if (!suspend)
+    return false;
+  for (size_t k = 0; k < j->n_active; k++)
+    delete_pod (j->c, j->active[k]);
+  json_object_set_new (j->status, "active", json_integer (0));
+  json_object_set_new (j->status, "ready", json_integer (0));
+  return true;
+}
+
+static void
+finish_status (job_pass *j, const char *fail_reason, const char *fail_text, bool complete,
+               const char *now_s)
+{
+  bool over = fail_reason || complete;
+  json_object_set_new (j->status, "active", json_integer (over ? 0 : (json_int_t)j->n_active));
+  json_object_set_new (j->status, "succeeded", json_integer (j->succeeded));
+  json_object_set_new (j->status, "failed", json_integer (j->failed));
+  json_object_set_new (j->status, "ready", json_integer (over ? 0 : j->ready));
+  if (j->done)
+    {
+      _cleanup_free_ char *ci = ctrl_job_format_indexes (j->done, j->completions);
+      if (*ci)
+        json_object_set_new (j->status, "completedIndexes", json_string (ci));
+    }
+  if (fail_reason)
+    {
+      add_condition (j->status, "FailureTarget", fail_reason, fail_text, now_s);
+      add_condition (j->status, "Failed", fail_reason, fail_text, now_s);
+    }
+  else if (complete)
+    {
+      add_condition (j->status, "SuccessCriteriaMet", "CompletionsReached",
+                     "Reached expected number of succeeded pods", now_s);
+      add_condition (j->status, "Complete", "CompletionsReached",
+                     "Reached expected number of succeeded pods", now_s);
+      json_object_set_new (j->status, "completionTime", json_string (now_s));
+    }
+}
+
+static int
+sync_pass (job_pass *j, json_t *pods, husk_error **err)
+{
+  _cleanup_free_ char *now_s = ctrl_time_now ();
+  int ret = collect (j, pods, err);
+  if (ret < 0)
+    return ret;
+  if (handle_suspend (j, now_s))
+    return put_status (j->c, j->job, j->status, err);
+  if (!json_object_get (j->status, "startTime"))
+    json_object_set_new (j->status, "startTime", json_string (now_s));
+  json_int_t parallelism = husk_json_path_int (j->job, "spec.parallelism", 1);
+  json_int_t backoff_limit = husk_json_path_int (j->job, "spec.backoffLimit", 6);
+  json_int_t deadline = husk_json_path_int (j->job, "spec.activeDeadlineSeconds", -1);
+  int64_t start = ctrl_time_parse (husk_json_path_str (j->status, "startTime"));
+  const char *fail_reason = NULL, *fail_text = NULL;
+  if (j->fail_msg)
+    fail_reason = "PodFailurePolicy", fail_text = j->fail_msg;
+  else if (j->failed > backoff_limit)
+    fail_reason = "BackoffLimitExceeded", fail_text = "Job has reached the specified backoff limit";
+  else if (deadline >= 0 && start > 0 && start + deadline <= j->now)
+    fail_reason = "DeadlineExceeded", fail_text = "Job was active longer than specified deadline";
+  bool complete = j->completions >= 0 ? j->succeeded >= j->completions
+                                      : j->succeeded > 0 && j->n_active == 0;
+  json_int_t want = parallelism;
+  if (j->completions >= 0 && j->completions - j->succeeded < want)
+    want = j->completions - j->succeeded;
+  if (j->completions < 0 && j->succeeded > 0)
+    want = (json_int_t)j->n_active; /* one succeeded: let the others finish, start no more */
+  ret = run_pods (j, fail_reason || complete, want, err);
+  if (ret < 0)
+    return ret;
+  finish_status (j, fail_reason, fail_text, complete, now_s);
+  return put_status (j->c, j->job, j->status, err);
+}
+
 static int
 sync_one (ctrl_ctx *c, json_t *job, json_t *pods, int64_t now, husk_error **err)
 {
-  const char *uid = husk_json_path_str (job, "metadata.uid");
-  const char *ns = husk_json_path_str (job, "metadata.namespace");
-  const char *jname = husk_json_path_str (job, "metadata.name");
-  if (!uid || !ns || ctrl_terminating (job))
+  job_pass j = { .c = c, .job = job, .now = now };
+  j.ns = husk_json_path_str (job, "metadata.namespace");
+  j.name = husk_json_path_str (job, "metadata.name");
+  if (!husk_json_path_str (job, "metadata.uid") || !j.ns || !j.name || ctrl_terminating (job))
     return 0;
   json_t *done = condition_true (job, "Complete");
   if (!done)
@@ -117,117 +433,12 @@ sync_one (ctrl_ctx *c, json_t *job, json_t *pods, int64_t now, husk_error **err)
       finished (c, job, done, now);
       return 0;
     }
-  if (json_is_true (husk_json_path (job, "spec.suspend")))
-    return 0;
-  _cleanup_json_ json_t *status = json_is_object (json_object_get (job, "status"))
-                                      ? json_deep_copy (json_object_get (job, "status"))
-                                      : json_object ();
-  _cleanup_free_ char *now_s = ctrl_time_now ();
-  if (!json_object_get (status, "startTime"))
-    json_object_set_new (status, "startTime", json_string (now_s));
-  size_t cap = json_array_size (pods);
-  _cleanup_free_ json_t **active = xmalloc ((cap + 1) * sizeof *active);
-  size_t n_active = 0;
-  json_int_t succeeded = 0, failed = 0, ready = 0;
-  int64_t last_failure = 0;
-  _cleanup_free_ char *fail_msg = NULL;
-  json_t *policy = husk_json_path (job, "spec.podFailurePolicy");
-  json_t *p;
-  size_t i;
-  json_array_foreach (pods, i, p)
-  {
-    const char *pns = husk_json_path_str (p, "metadata.namespace");
-    const char *owner = ctrl_controller_uid (p);
-    if (!pns || !streq (pns, ns) || !owner || !streq (owner, uid))
-      continue;
-    const char *phase = husk_json_path_str (p, "status.phase");
-    if (phase && streq (phase, "Succeeded"))
-      succeeded++;
-    else if (phase && streq (phase, "Failed"))
-      {
-        char *msg = NULL;
-        ctrl_pfp_action a = policy ? ctrl_job_pod_failure_policy (policy, p, &msg) : CTRL_PFP_COUNT;
-        if (a == CTRL_PFP_FAIL_JOB && !fail_msg)
-          fail_msg = TAKE_PTR (msg);
-        free (msg);
-        if (a == CTRL_PFP_IGNORE)
-          continue;
-        failed++;
-        int64_t t = ctrl_time_parse (husk_json_path_str (p, "metadata.creationTimestamp"));
-        if (t > last_failure)
-          last_failure = t;
-      }
-    else if (!ctrl_terminating (p))
-      {
-        active[n_active++] = p;
-        ready += ctrl_pod_ready (p);
-      }
-  }
-  /* Pods removed by someone else keep counting. */
-  if (husk_json_path_int (status, "succeeded", 0) > succeeded)
-    succeeded = husk_json_path_int (status, "succeeded", 0);
-  if (husk_json_path_int (status, "failed", 0) > failed)
-    failed = husk_json_path_int (status, "failed", 0);
-
-  json_t *completions = husk_json_path (job, "spec.completions");
-  json_int_t parallelism = husk_json_path_int (job, "spec.parallelism", 1);
-  json_int_t backoff_limit = husk_json_path_int (job, "spec.backoffLimit", 6);
-  json_int_t deadline = husk_json_path_int (job, "spec.activeDeadlineSeconds", -1);
-  int64_t start = ctrl_time_parse (json_string_value (json_object_get (status, "startTime")));
-  const char *fail_reason = NULL, *fail_text = NULL;
-  if (fail_msg)
-    fail_reason = "PodFailurePolicy", fail_text = fail_msg;
-  else if (failed > backoff_limit)
-    fail_reason = "BackoffLimitExceeded", fail_text = "Job has reached the specified backoff limit";
-  else if (deadline >= 0 && start > 0 && start + deadline <= now)
-    fail_reason = "DeadlineExceeded", fail_text = "Job was active longer than specified deadline";
-  bool complete = json_is_integer (completions) ? succeeded >= json_integer_value (completions)
-                                                : succeeded > 0 && n_active == 0;
-
-  json_int_t want = 0;
-  if (!fail_reason && !complete)
-    {
-      want = parallelism;
-      if (json_is_integer (completions) && json_integer_value (completions) - succeeded < want)
-        want = json_integer_value (completions) - succeeded;
-      if (!json_is_integer (completions) && succeeded > 0)
-        want = (json_int_t)n_active; /* one succeeded: let the others finish, start no more */
-    }
-  if (fail_reason || complete)
-    for (size_t j = 0; j < n_active; j++)
-      delete_pod (c, active[j]);
-  else if ((json_int_t)n_active > want)
-    for (size_t j = (size_t)want; j < n_active; j++)
-      delete_pod (c, active[j]);
-  else if ((json_int_t)n_active < want
-           && ctrl_job_backoff_remaining ((int32_t)failed, last_failure, now) <= 0)
-    for (json_int_t j = (json_int_t)n_active; j < want; j++)
-      {
-        int ret = create_pod (c, job, err);
-        if (ret < 0)
-          return husk_err_wrap (err, "job %s/%s: create pod", ns, jname);
-        n_active++;
-      }
-
-  json_object_set_new (status, "active",
-                       json_integer (fail_reason || complete ? 0 : (json_int_t)n_active));
-  json_object_set_new (status, "succeeded", json_integer (succeeded));
-  json_object_set_new (status, "failed", json_integer (failed));
-  json_object_set_new (status, "ready", json_integer (fail_reason || complete ? 0 : ready));
-  if (fail_reason)
-    {
-      add_condition (status, "FailureTarget", fail_reason, fail_text, now_s);
-      add_condition (status, "Failed", fail_reason, fail_text, now_s);
-    }
-  else if (complete)
-    {
-      add_condition (status, "SuccessCriteriaMet", "CompletionsReached",
-                     "Reached expected number of succeeded pods", now_s);
-      add_condition (status, "Complete", "CompletionsReached",
-                     "Reached expected number of succeeded pods", now_s);
-      json_object_set_new (status, "completionTime", json_string (now_s));
-    }
-  return put_status (c, job, status, err);
+  json_t *st = json_object_get (job, "status");
+  _cleanup_json_ json_t *status = json_is_object (st) ? json_deep_copy (st) : json_object ();
+  j.status = status;
+  int ret = sync_pass (&j, pods, err);
+  job_pass_free (&j);
+  return ret;
 }
 
 int

@@ -23,13 +23,17 @@ tests_unit_test_ctrl_depstatus_SOURCES = tests/unit/test-ctrl-depstatus.c tests/
 tests_unit_test_ctrl_depstatus_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctrl_depstatus_LDADD = $(CTRL_LOGIC_LIBS)
 # DaemonSet placement and rolling update arithmetic; StatefulSet ordering.
-src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/dsnode.c src/master/ctrl/dsroll.c
-CTRL_UNIT_TESTS2 = tests/unit/test-ctrl-daemonset
+src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/dsnode.c src/master/ctrl/dsroll.c \
+	src/master/ctrl/jobindex.c
+CTRL_UNIT_TESTS2 = tests/unit/test-ctrl-daemonset tests/unit/test-ctrl-jobindex
 check_PROGRAMS += $(CTRL_UNIT_TESTS2)
 TESTS += $(CTRL_UNIT_TESTS2)
 tests_unit_test_ctrl_daemonset_SOURCES = tests/unit/test-ctrl-daemonset.c tests/unit/tap.h
 tests_unit_test_ctrl_daemonset_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctrl_daemonset_LDADD = $(CTRL_LOGIC_LIBS)
+tests_unit_test_ctrl_jobindex_SOURCES = tests/unit/test-ctrl-jobindex.c tests/unit/tap.h
+tests_unit_test_ctrl_jobindex_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_jobindex_LDADD = $(CTRL_LOGIC_LIBS)
 # --- end controller logic ---
 
 # --- controllers ---

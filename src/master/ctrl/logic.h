@@ -190,4 +190,13 @@ typedef struct ctrl_ds_node
 size_t ctrl_ds_rolling_step (ctrl_ds_node *nodes, size_t n, int32_t max_surge,
                              int32_t max_unavailable);
 
+/* ---- Indexed Jobs (jobindex.c) ---- */
+#define CTRL_JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
+/* The pod's completion index (annotation, else label CTRL_JOB_INDEX_KEY), or -1. */
+int64_t ctrl_job_pod_index (const json_t *pod);
+/* Marks done[i] for every i < n listed in s ("1,3-5"; NULL or "" lists none). */
+int ctrl_job_parse_indexes (const char *s, bool *done, int64_t n, husk_error **err);
+/* The done indexes as upstream's compressed list ("" when none); caller frees. */
+char *ctrl_job_format_indexes (const bool *done, int64_t n);
+
 #endif
