@@ -37,8 +37,12 @@ husk_pause_LDFLAGS = -static -nostdlib -no-pie -s -Wl,--gc-sections -Wl,--build-
 	-Wl,-z,noexecstack -Wl,-z,norelro
 
 check_PROGRAMS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp \
-	tests/unit/test-runtime-cgroup
-TESTS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp tests/unit/test-runtime-cgroup
+	tests/unit/test-runtime-cgroup tests/unit/test-runtime-fds
+TESTS += tests/unit/test-runtime-spec tests/unit/test-runtime-seccomp tests/unit/test-runtime-cgroup \
+	tests/unit/test-runtime-fds
+tests_unit_test_runtime_fds_SOURCES = tests/unit/test-runtime-fds.c tests/unit/tap.h
+tests_unit_test_runtime_fds_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS)
+tests_unit_test_runtime_fds_LDADD = $(HUSKRT_LIBS)
 tests_unit_test_runtime_cgroup_SOURCES = tests/unit/test-runtime-cgroup.c tests/unit/tap.h
 tests_unit_test_runtime_cgroup_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS)
 tests_unit_test_runtime_cgroup_LDADD = $(HUSKRT_LIBS)
