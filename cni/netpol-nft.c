@@ -5,7 +5,7 @@
      set s<i>  { type ipv4_addr|ipv6_addr; elements = { pod addresses of a selector } }
      map egr4/egr6/ing4/ing6 { type ip(v6)_addr : verdict; elements = { <pod ip> : jump <chain> } }
      chain forward { type filter hook forward priority filter; policy accept;
-       ct state established,related accept
+       ct state established,related accept; icmpv6 neighbour/router discovery accept
        ip saddr vmap @egr4; ip6 saddr vmap @egr6; ip daddr vmap @ing4; ip6 daddr vmap @ing6 }
      chain input { ... the egress maps only: a pod reaching the node itself }
      chain egr-<n> / ing-<n> { <peer> <port> return; ...; drop }
@@ -207,6 +207,23 @@ rule_established (nft_batch *nb, const char *chain)
   rule_verdict (nb, r, NF_ACCEPT);
 }
 
+/* meta l4proto ipv6-icmp icmpv6 type 133-137 accept: router and neighbour discovery (a
+   neighbour solicitation may carry the pod's global address) is never policy's business,
+   as ARP is not for IPv4. */
+static void
+rule_nd (nft_batch *nb, const char *chain)
+{
+  struct nftnl_rule *r = rule_new (chain);
+  uint8_t icmp6 = IPPROTO_ICMPV6, lo = 133, hi = 137;
+  cni_nftb_m_nfproto (r, AF_INET6);
+  cni_nftb_e_meta (r, NFT_META_L4PROTO);
+  cni_nftb_e_cmp (r, NFT_CMP_EQ, &icmp6, 1);
+  cni_nftb_e_payload (r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+  cni_nftb_e_cmp (r, NFT_CMP_GTE, &lo, 1);
+  cni_nftb_e_cmp (r, NFT_CMP_LTE, &hi, 1);
+  rule_verdict (nb, r, NF_ACCEPT);
+}
+
 /* ip saddr vmap @egr4 (and the others); the verdict is the map's */
 static void
 rule_dispatch (nft_batch *nb, const char *chain, size_t k)
@@ -306,6 +323,8 @@ batch_model (nft_batch *nb, const cni_np_model *m)
   chain_msg (nb, "input", NF_INET_LOCAL_IN);
   rule_established (nb, "forward");
   rule_established (nb, "input");
+  rule_nd (nb, "forward");
+  rule_nd (nb, "input");
   for (size_t k = 0; k < ARRAY_SIZE (maps); k++)
     {
       rule_dispatch (nb, "forward", k);

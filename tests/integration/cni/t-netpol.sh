@@ -26,25 +26,27 @@ for i in 1 2; do
   ip -n "$node" link set ul0 up
   cat >"$tmp/conf$i.json" <<JSON
 {"cniVersion":"1.0.0","name":"pods","type":"husk-cni","isDefaultGateway":true,
- "ipam":{"type":"host-local","dataDir":"$tmp/ipam$i","subnet":"10.42.$i.0/24"}}
+ "ipam":{"type":"host-local","dataDir":"$tmp/ipam$i",
+         "ranges":[[{"subnet":"10.42.$i.0/24"}],[{"subnet":"fd42:$i::/64"}]]}}
 JSON
 done
 ip -n "$n1" route add 10.42.2.0/24 via 192.168.80.2
 ip -n "$n2" route add 10.42.1.0/24 via 192.168.80.1
 
-# add_pod VAR NAME NODE_INDEX: a pod netns on node i; VAR gets its address
+# add_pod VAR NAME NODE_INDEX: a pod netns on node i; VAR gets its IPv4 address, VAR6 its IPv6
 add_pod() {
   local pns node=$n1 conf=$tmp/conf1.json out
   [ "$3" = 2 ] && node=$n2 conf=$tmp/conf2.json
   cni_netns pns "p-$2"
   out=$(cni_exec "$node" "$CNI_BIN" ADD "ctr-$2" "$pns" "$conf") || return 1
   printf -v "$1" %s "$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ips"][0]["address"].split("/")[0])')"
+  printf -v "${1}6" %s "$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ips"][1]["address"].split("/")[0])')"
 }
 add_pod A a 1
 add_pod B b 1
 add_pod C c 1
 add_pod R r 2
-tap_diag "pods: a=$A b=$B c=$C r=$R"
+tap_diag "pods: a=$A $A6 b=$B $B6 c=$C $C6 r=$R"
 P="husk-t$$-p"
 for p in a b c r; do pod_httpd "$P-$p" 80 "$p-80"; done
 pod_httpd "$P-b" 8080 b-8080
@@ -56,10 +58,10 @@ objects() { # objects POLICIES_JSON
 {"namespaces": [{"metadata": {"name": "default"}},
                 {"metadata": {"name": "remote", "labels": {"team": "x"}}}],
  "pods": [
-  {"metadata": {"namespace": "default", "name": "a", "labels": {"app": "a"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$A"}},
+  {"metadata": {"namespace": "default", "name": "a", "labels": {"app": "a"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$A", "podIPs": [{"ip": "$A"}, {"ip": "$A6"}]}},
   {"metadata": {"namespace": "default", "name": "b", "labels": {"app": "b"}},
-   "spec": {"nodeName": "n1", "containers": [{"name": "c", "ports": [{"name": "alt", "containerPort": 8080}]}]}, "status": {"podIP": "$B"}},
-  {"metadata": {"namespace": "default", "name": "c", "labels": {"app": "c"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$C"}},
+   "spec": {"nodeName": "n1", "containers": [{"name": "c", "ports": [{"name": "alt", "containerPort": 8080}]}]}, "status": {"podIP": "$B", "podIPs": [{"ip": "$B"}, {"ip": "$B6"}]}},
+  {"metadata": {"namespace": "default", "name": "c", "labels": {"app": "c"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$C", "podIPs": [{"ip": "$C"}, {"ip": "$C6"}]}},
   {"metadata": {"namespace": "remote", "name": "r", "labels": {"app": "r"}}, "spec": {"nodeName": "n2"}, "status": {"podIP": "$R"}}],
  "policies": $1}
 JSON
@@ -71,6 +73,7 @@ reach_not() { [ -z "$(pod_get "$P-$1" "$2" "$3")" ]; }
 tap_check "no policy: a reaches b:80" -- reach a "$B" 80 b-80
 tap_check "no policy: c reaches b:8080" -- reach c "$B" 8080 b-8080
 tap_check "no policy: r (node 2) reaches b" -- reach r "$B" 80 b-80
+tap_check "no policy: c reaches b over IPv6" -- reach c "$B6" 80 b-80
 
 # 1. ingress to b: from app=a on port 80, from namespace team=x on the named port "alt"
 objects '[{"metadata": {"namespace": "default", "name": "b-in"}, "spec": {
@@ -81,6 +84,8 @@ tap_ok $? "policy b-in applied"
 tap_check "ingress podSelector: a reaches b:80" -- reach a "$B" 80 b-80
 tap_check "ingress ports: a does not reach b:8080" -- reach_not a "$B" 8080
 tap_check "ingress: c (not selected) does not reach b:80" -- reach_not c "$B" 80
+tap_check "IPv6: a reaches b:80" -- reach a "$B6" 80 b-80
+tap_check "IPv6: c does not reach b:80" -- reach_not c "$B6" 80
 tap_check "ingress namespaceSelector + named port: r (node 2) reaches b:8080" -- reach r "$B" 8080 b-8080
 tap_check "... but not b:80" -- reach_not r "$B" 80
 tap_check "b is not egress-isolated: b reaches c" -- reach b "$C" 80 c-80
@@ -96,6 +101,8 @@ tap_ok $? "policy a-out applied (replacing b-in)"
 tap_check "egress podSelector: a reaches b:80" -- reach a "$B" 80 b-80
 tap_check "b-in is gone: a reaches b:8080" -- reach a "$B" 8080 b-8080
 tap_check "egress: a does not reach c" -- reach_not a "$C" 80
+tap_check "egress over IPv6: a reaches b" -- reach a "$B6" 80 b-80
+tap_check "egress over IPv6: a does not reach c" -- reach_not a "$C6" 80
 tap_check "egress ipBlock except: a does not reach r" -- reach_not a "$R" 80
 tap_check "a is not ingress-isolated: c reaches a" -- reach c "$A" 80 a-80
 
