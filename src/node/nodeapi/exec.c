@@ -299,12 +299,13 @@ session_loop (session *s)
             break;
           timeout = (int) (grace_until - now);
         }
-      int n = poll (pf, 4, timeout);
+      bool pend = nodeapi_ws_pending (s->ws);
+      int n = poll (pf, 4, pend ? 0 : timeout);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
         break;
-      if (pf[0].revents)
+      if (pf[0].revents || pend)
         {
           if (nodeapi_ws_fill (s->ws) <= 0)
             return; /* the client left */
@@ -327,7 +328,7 @@ session_loop (session *s)
   nodeapi_ws_close (s->ws, 1000);
   /* Wait a little for the client's close frame so that it reads everything. */
   struct pollfd pf = {s->ws->fd, POLLIN, 0};
-  while (poll (&pf, 1, 2000) > 0 && nodeapi_ws_fill (s->ws) > 0)
+  while ((nodeapi_ws_pending (s->ws) || poll (&pf, 1, 2000) > 0) && nodeapi_ws_fill (s->ws) > 0)
     {
       const uint8_t *d;
       size_t l;

@@ -49,7 +49,8 @@ enum MHD_Result nodeapi_portforward (nodeapi *s, struct MHD_Connection *c, char 
 /* ---- upgraded WebSocket streams (stream.c) ---- */
 typedef struct nodeapi_ws
 {
-  int fd;
+  int fd;        /* the client's socket (its TCP socket with TLS) */
+  void *tls;     /* gnutls_session_t of the connection, or NULL */
   struct MHD_UpgradeResponseHandle *urh;
   ws_reader rd;
   bool closing; /* a close frame was sent */
@@ -60,14 +61,21 @@ typedef struct nodeapi_ws
    NULL after queueing a 400 (*ret set). */
 const char *nodeapi_ws_negotiate (struct MHD_Connection *c, const char *const *want,
                                   enum MHD_Result *ret);
-/* Queues the 101 answer; run(ws, ud) is then called on its own thread with the stream,
-   which is closed after it returns; done(ud) frees ud in any case. */
+/* Queues the 101 answer; run(ws, ud) is then called with the stream, which is closed after
+   it returns; done(ud) frees ud in any case. run() runs on the connection's own thread
+   and does the TLS itself on the connection's session: libmicrohttpd 0.9.75 would relay
+   an upgraded TLS connection through an 8-byte buffer (its pool is spent by then). */
 enum MHD_Result nodeapi_ws_upgrade (struct MHD_Connection *c, const char *protocol,
                                     void (*run) (nodeapi_ws *ws, void *ud),
                                     void (*done) (void *ud), void *ud);
+/* libmicrohttpd leaves TCP_CORK on an upgraded connection: every write would then wait
+   up to 200 ms. Turns it off (and Nagle too) on the client's socket. */
+void nodeapi_uncork (struct MHD_Connection *c);
 /* Sends one binary message; with channel >= 0 its first byte is the channel. */
 int nodeapi_ws_send (nodeapi_ws *ws, int channel, const void *data, size_t len);
 int nodeapi_ws_send_frame (nodeapi_ws *ws, uint8_t opcode, const void *data, size_t len);
+/* Bytes already decrypted and waiting (poll would not see them). */
+bool nodeapi_ws_pending (nodeapi_ws *ws);
 /* Reads what is available (blocking once) and feeds the reader; 0 at EOF, < 0 on error. */
 ssize_t nodeapi_ws_fill (nodeapi_ws *ws);
 /* The next message after nodeapi_ws_fill: pings are answered and close frames echoed

@@ -9,7 +9,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -68,6 +70,21 @@ typedef struct dial
   int err;
 } dial;
 
+/* Pod networks normally bring lo up (CNI's loopback plugin); port-forward cannot work
+   without it, so a pod whose lo is down gets it up here. */
+static void
+loopback_up (void)
+{
+  _cleanup_close_ int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = {0};
+  snprintf (ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (s < 0 || ioctl (s, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags & IFF_UP))
+    return;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl (s, SIOCSIFFLAGS, &ifr) == 0)
+    log_warn ("port-forward: lo was down in the pod's network namespace; brought it up");
+}
+
 static void *
 dial_main (void *ud)
 {
@@ -79,6 +96,7 @@ dial_main (void *ud)
       d->err = errno;
       return NULL;
     }
+  loopback_up ();
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) d->port)};
   sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
@@ -296,7 +314,8 @@ pf_run (nodeapi_ws *ws, void *ud)
       for (size_t i = 0; i < s->nconns; i++)
         pf[i + 1] = (struct pollfd){s->conns[i].fd, POLLIN, 0};
       size_t n = s->nconns;
-      if (poll (pf, n + 1, -1) < 0)
+      bool pend = nodeapi_ws_pending (ws);
+      if (poll (pf, n + 1, pend ? 0 : -1) < 0)
         {
           if (errno == EINTR)
             continue;
@@ -306,7 +325,7 @@ pf_run (nodeapi_ws *ws, void *ud)
       for (size_t i = n; i > 0; i--)
         if (pf[i].revents && i - 1 < s->nconns && s->conns[i - 1].fd == pf[i].fd)
           from_pod (s, &s->conns[i - 1]);
-      if (pf[0].revents)
+      if (pf[0].revents || pend)
         {
           if (nodeapi_ws_fill (ws) <= 0)
             break;

@@ -234,7 +234,8 @@ nodeapi_start (const nodeapi_config *cfg, nodeapi **out, husk_error **err)
   s->daemon = MHD_start_daemon (
       flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_HTTPS_MEM_KEY,
       s->key_pem, MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-      s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 0, MHD_OPTION_THREAD_STACK_SIZE,
+      s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 0, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t) (1024 * 1024), MHD_OPTION_THREAD_STACK_SIZE,
       (size_t) (256 * 1024), MHD_OPTION_END);
   if (s->daemon == NULL)
     {

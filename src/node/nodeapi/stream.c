@@ -4,8 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
+
+#include <gnutls/gnutls.h>
 
 #include "lib/log.h"
 #include "src/node/nodeapi/nodeapi-internal.h"
@@ -94,6 +97,17 @@ typedef struct upgrade_ctx
   bool handed; /* the upgrade handler ran (it owns the context from then) */
 } upgrade_ctx;
 
+void
+nodeapi_uncork (struct MHD_Connection *c)
+{
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info (c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (ci == NULL)
+    return;
+  int off = 0, on = 1;
+  setsockopt (ci->connect_fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+  setsockopt (ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
 static void
 ctx_free (upgrade_ctx *u)
 {
@@ -103,42 +117,27 @@ ctx_free (upgrade_ctx *u)
   free (u);
 }
 
-static void *
-stream_main (void *arg)
-{
-  upgrade_ctx *u = arg;
-  u->run (&u->ws, u->ud);
-  MHD_upgrade_action (u->ws.urh, MHD_UPGRADE_ACTION_CLOSE);
-  ctx_free (u);
-  return NULL;
-}
-
 static void
 on_upgrade (void *cls, struct MHD_Connection *c, void *req_cls, const char *extra,
             size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
-  (void) c, (void) req_cls;
+  (void) req_cls;
   upgrade_ctx *u = cls;
-  u->handed = true;
+  nodeapi_uncork (c);
   u->ws.fd = sock;
   u->ws.urh = urh;
-  int fl = fcntl (sock, F_GETFL);
-  if (fl >= 0 && (fl & O_NONBLOCK))
-    fcntl (sock, F_SETFL, fl & ~O_NONBLOCK);
+  const union MHD_ConnectionInfo *ti = MHD_get_connection_info (c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  const union MHD_ConnectionInfo *fi = MHD_get_connection_info (c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (ti && ti->tls_session && fi)
+    {
+      u->ws.tls = ti->tls_session;
+      u->ws.fd = fi->connect_fd;
+    }
   if (extra_len > 0)
     ws_reader_feed (&u->ws.rd, extra, extra_len);
-  pthread_t t;
-  pthread_attr_t at;
-  pthread_attr_init (&at);
-  pthread_attr_setdetachstate (&at, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize (&at, 256 * 1024);
-  if (pthread_create (&t, &at, stream_main, u) != 0)
-    {
-      log_warn ("node api: cannot start a stream thread");
-      MHD_upgrade_action (urh, MHD_UPGRADE_ACTION_CLOSE);
-      ctx_free (u);
-    }
-  pthread_attr_destroy (&at);
+  u->run (&u->ws, u->ud);
+  MHD_upgrade_action (urh, MHD_UPGRADE_ACTION_CLOSE);
+  ctx_free (u);
 }
 
 enum MHD_Result
@@ -167,12 +166,76 @@ nodeapi_ws_upgrade (struct MHD_Connection *c, const char *protocol,
   return ret;
 }
 
+static void
+wait_fd (int fd, short events)
+{
+  struct pollfd pf = {fd, events, 0};
+  poll (&pf, 1, 1000);
+}
+
+static int
+raw_write (nodeapi_ws *ws, const void *data, size_t len)
+{
+  if (ws->tls == NULL)
+    return nodeapi_write_all (ws->fd, data, len);
+  const char *p = data;
+  while (len > 0)
+    {
+      ssize_t n = gnutls_record_send (ws->tls, p, len);
+      if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+        {
+          wait_fd (ws->fd, POLLOUT);
+          continue;
+        }
+      if (n <= 0)
+        return -1;
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+static ssize_t
+raw_read (nodeapi_ws *ws, void *buf, size_t len)
+{
+  for (;;)
+    {
+      if (ws->tls == NULL)
+        {
+          ssize_t n = read (ws->fd, buf, len);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0 && errno == EAGAIN)
+            {
+              wait_fd (ws->fd, POLLIN);
+              continue;
+            }
+          return n;
+        }
+      ssize_t n = gnutls_record_recv (ws->tls, buf, len);
+      if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+        {
+          wait_fd (ws->fd, POLLIN);
+          continue;
+        }
+      if (n == GNUTLS_E_PREMATURE_TERMINATION)
+        return 0;
+      return n < 0 ? -1 : n;
+    }
+}
+
+bool
+nodeapi_ws_pending (nodeapi_ws *ws)
+{
+  return ws->tls && gnutls_record_check_pending (ws->tls) > 0;
+}
+
 int
 nodeapi_ws_send_frame (nodeapi_ws *ws, uint8_t opcode, const void *data, size_t len)
 {
   _cleanup_buf_ husk_buf b = HUSK_BUF_INIT;
   ws_encode_frame (&b, opcode, data, len);
-  return nodeapi_write_all (ws->fd, b.data, b.len);
+  return raw_write (ws, b.data, b.len);
 }
 
 int
@@ -191,11 +254,8 @@ nodeapi_ws_send (nodeapi_ws *ws, int channel, const void *data, size_t len)
 ssize_t
 nodeapi_ws_fill (nodeapi_ws *ws)
 {
-  char buf[32768];
-  ssize_t n;
-  do
-    n = read (ws->fd, buf, sizeof buf);
-  while (n < 0 && errno == EINTR);
+  char buf[16384];
+  ssize_t n = raw_read (ws, buf, sizeof buf);
   if (n > 0)
     ws_reader_feed (&ws->rd, buf, (size_t) n);
   return n;
