@@ -498,7 +498,7 @@ typedef struct blob_job
   int fd, lockfd;
   char *partial;
   image_hasher h;
-  uint64_t have;
+  uint64_t have, flushed; /* bytes in the file; bytes whose writeback was started */
   bool resumed, got_code, bad_status, oversize;
   long code;
   husk_buf errbody;
@@ -508,6 +508,7 @@ typedef struct blob_job
 } blob_job;
 
 #define BLOB_ATTEMPTS 4
+#define BLOB_WRITEBACK_CHUNK (4u << 20)
 
 /* Drops the transfer and the file but keeps the lock, for another attempt. */
 static void
@@ -575,7 +576,7 @@ blob_write_cb (char *data, size_t size, size_t nmemb, void *ud)
         {
           j->pg->done -= j->have;
           j->resumed = false;
-          j->have = 0;
+          j->have = j->flushed = 0;
           image_hasher_init (&j->h);
           if (ftruncate (j->fd, 0) < 0 || lseek (j->fd, 0, SEEK_SET) < 0)
             return 0;
@@ -604,6 +605,13 @@ blob_write_cb (char *data, size_t size, size_t nmemb, void *ud)
   image_hasher_update (&j->h, data, n);
   j->have += n;
   j->pg->done += n;
+  /* start writeback as the blob arrives, so that the fdatasync before it enters the
+     store has little left to wait for */
+  if (j->have - j->flushed >= BLOB_WRITEBACK_CHUNK)
+    {
+      sync_file_range (j->fd, j->flushed, j->have - j->flushed, SYNC_FILE_RANGE_WRITE);
+      j->flushed = j->have;
+    }
   return n;
 }
 

@@ -272,6 +272,24 @@ diff_id_path (const image_store *s, const char *digest)
   return xasprintf ("%s/layers/diffid/%s", s->root, digest + 7);
 }
 
+/* Writes a diff_id record (tmp + rename, no fsync: a record lost or torn by a crash is
+   recomputed from the blob, see recorded_diff_id). */
+static int
+diff_id_write (const char *path, const char *diff_id, husk_error **err)
+{
+  _cleanup_free_ char *tmp = xasprintf ("%s.%d.tmp", path, (int)gettid ());
+  _cleanup_close_ int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return husk_err_errno (err, "create %s", tmp);
+  if (write (fd, diff_id, IMAGE_DIGEST_LEN) != IMAGE_DIGEST_LEN || rename (tmp, path) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return husk_err_sys (err, e, "write %s", path);
+    }
+  return 0;
+}
+
 static int
 diff_id_mismatch (const image_desc *layer, const char *want, const char *got, husk_error **err)
 {
@@ -301,7 +319,7 @@ recorded_diff_id (image_store *s, const image_desc *layer, char got[IMAGE_DIGEST
   int ret = image_layer_diff_id_file (blob, got, err);
   if (ret < 0)
     return husk_err_wrap (err, "layer %s", layer->digest);
-  return husk_write_file_atomic (p, got, IMAGE_DIGEST_LEN, 0644, err);
+  return diff_id_write (p, got, err);
 }
 
 static int
@@ -337,7 +355,7 @@ unpack_into_place (image_store *s, const image_desc *layer, const char *diff_id,
       unlink (blob);
     }
   if (ret == 0)
-    ret = husk_write_file_atomic (idp, got, IMAGE_DIGEST_LEN, 0644, err);
+    ret = diff_id_write (idp, got, err);
   if (ret == 0 && rename (tmp, dir) < 0)
     ret = husk_err_errno (err, "layer %s: rename into place", layer->digest);
   if (ret < 0)
