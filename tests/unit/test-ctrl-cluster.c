@@ -87,12 +87,12 @@ test_pod_usage (void)
 
   char *plural;
   const char *group;
-  ok (quota_resource_of ("count/deployments.apps", &plural, &group)
-          && streq (plural, "deployments") && streq (group, "apps"),
+  ok (quota_resource_of ("count/deployments.apps", &plural, &group) && streq (plural, "deployments")
+          && streq (group, "apps"),
       "count/deployments.apps is counted on apps deployments");
   free (plural);
-  ok (quota_resource_of ("requests.storage", &plural, &group) && streq (plural,
-                                                                         "persistentvolumeclaims"),
+  ok (quota_resource_of ("requests.storage", &plural, &group)
+          && streq (plural, "persistentvolumeclaims"),
       "requests.storage is counted on claims");
   free (plural);
   ok (!quota_resource_of ("nvidia.com/gpu", &plural, &group), "an unknown name is not counted");
@@ -194,8 +194,7 @@ test_taints (void)
   json_t *t = J ("{\"key\":\"k\",\"value\":\"v\",\"effect\":\"NoSchedule\"}");
   ok (taints_tolerates (J ("{\"key\":\"k\",\"value\":\"v\"}"), t), "Equal, any effect");
   ok (!taints_tolerates (J ("{\"key\":\"k\",\"value\":\"w\"}"), t), "another value");
-  ok (!taints_tolerates (J ("{\"key\":\"k\",\"operator\":\"Exists\",\"effect\":\"NoExecute\"}"),
-                         t),
+  ok (!taints_tolerates (J ("{\"key\":\"k\",\"operator\":\"Exists\",\"effect\":\"NoExecute\"}"), t),
       "another effect");
   json_decref (t);
   json_decref (none);
@@ -207,16 +206,16 @@ test_taints (void)
 static void
 test_pvmatch (void)
 {
-  json_t *pvs = J (
-      "[{\"metadata\":{\"name\":\"big\"},\"spec\":{\"storageClassName\":\"m\",\"capacity\":{"
-      "\"storage\":\"10Gi\"},\"accessModes\":[\"ReadWriteOnce\"]}},"
-      "{\"metadata\":{\"name\":\"small\"},\"spec\":{\"storageClassName\":\"m\",\"capacity\":{"
-      "\"storage\":\"2Gi\"},\"accessModes\":[\"ReadWriteOnce\",\"ReadOnlyMany\"]}},"
-      "{\"metadata\":{\"name\":\"other\"},\"spec\":{\"storageClassName\":\"x\",\"capacity\":{"
-      "\"storage\":\"1Gi\"},\"accessModes\":[\"ReadWriteOnce\"]}},"
-      "{\"metadata\":{\"name\":\"taken\"},\"spec\":{\"storageClassName\":\"m\",\"capacity\":{"
-      "\"storage\":\"1Gi\"},\"accessModes\":[\"ReadWriteOnce\"],\"claimRef\":{\"namespace\":"
-      "\"ns\",\"name\":\"mine\"}}}]");
+  json_t *pvs
+      = J ("[{\"metadata\":{\"name\":\"big\"},\"spec\":{\"storageClassName\":\"m\",\"capacity\":{"
+           "\"storage\":\"10Gi\"},\"accessModes\":[\"ReadWriteOnce\"]}},"
+           "{\"metadata\":{\"name\":\"small\"},\"spec\":{\"storageClassName\":\"m\",\"capacity\":{"
+           "\"storage\":\"2Gi\"},\"accessModes\":[\"ReadWriteOnce\",\"ReadOnlyMany\"]}},"
+           "{\"metadata\":{\"name\":\"other\"},\"spec\":{\"storageClassName\":\"x\",\"capacity\":{"
+           "\"storage\":\"1Gi\"},\"accessModes\":[\"ReadWriteOnce\"]}},"
+           "{\"metadata\":{\"name\":\"taken\"},\"spec\":{\"storageClassName\":\"m\",\"capacity\":{"
+           "\"storage\":\"1Gi\"},\"accessModes\":[\"ReadWriteOnce\"],\"claimRef\":{\"namespace\":"
+           "\"ns\",\"name\":\"mine\"}}}]");
   json_t *c = J ("{\"metadata\":{\"namespace\":\"ns\",\"name\":\"c\"},\"spec\":{"
                  "\"storageClassName\":\"m\",\"accessModes\":[\"ReadWriteOnce\"],"
                  "\"resources\":{\"requests\":{\"storage\":\"1Gi\"}}}}");

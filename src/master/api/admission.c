@@ -19,9 +19,9 @@ forbidden (api_req *r, const api_route *rt, const json_t *obj, const char *msg)
 {
   const char *name = husk_json_path_str (obj, "metadata.name");
   json_t *st = api_status_new (403, "Forbidden", NULL);
-  json_object_set_new (st, "message",
-                       json_sprintf ("%s \"%s\" is forbidden: %s", rt->res->plural,
-                                     name ? name : "", msg));
+  json_object_set_new (
+      st, "message",
+      json_sprintf ("%s \"%s\" is forbidden: %s", rt->res->plural, name ? name : "", msg));
   api_status_details (st, name, rt->res->group, rt->res->plural);
   api_reply_status (r, st);
   return false;
@@ -103,8 +103,8 @@ usage_now (api_req *r, const api_route *rt, json_t **out, husk_error **err)
 /* Checks one quota. Returns 1 with *charged (the quota with its new status, NULL when obj
    does not concern it) or 0 after replying. */
 static int
-check_one (api_req *r, const api_route *rt, const json_t *q, const json_t *obj,
-           const json_t *delta, json_t **charged)
+check_one (api_req *r, const api_route *rt, const json_t *q, const json_t *obj, const json_t *delta,
+           json_t **charged)
 {
   json_t *hard = husk_json_path (q, "spec.hard");
   bool concerned = false;
@@ -112,7 +112,8 @@ check_one (api_req *r, const api_route *rt, const json_t *q, const json_t *obj,
   json_t *v;
   *charged = NULL;
   json_object_foreach (hard, k, v) if (json_integer_value (json_object_get (delta, k)) > 0)
-      concerned = true;
+      concerned
+      = true;
   if (!concerned)
     return 1;
   const char *qname = husk_json_path_str (q, "metadata.name");
@@ -222,9 +223,11 @@ static bool
 is_default_class (const json_t *sc)
 {
   json_t *ann = husk_json_path (sc, "metadata.annotations");
-  const char *v = json_string_value (json_object_get (ann, "storageclass.kubernetes.io/is-default-class"));
+  const char *v
+      = json_string_value (json_object_get (ann, "storageclass.kubernetes.io/is-default-class"));
   if (!v)
-    v = json_string_value (json_object_get (ann, "storageclass.beta.kubernetes.io/is-default-class"));
+    v = json_string_value (
+        json_object_get (ann, "storageclass.beta.kubernetes.io/is-default-class"));
   return v && streq (v, "true");
 }
 
@@ -248,7 +251,8 @@ default_storage_class (api_req *r, json_t *pvc)
   json_t *sc;
   json_array_foreach (classes, i, sc) if (is_default_class (sc))
   {
-    json_object_set (spec, "storageClassName", json_object_get (json_object_get (sc, "metadata"), "name"));
+    json_object_set (spec, "storageClassName",
+                     json_object_get (json_object_get (sc, "metadata"), "name"));
     break;
   }
   return true;

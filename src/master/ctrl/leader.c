@@ -76,8 +76,8 @@ new_lease (ctrl_leader *l, const char *now)
   return json_pack ("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:i, s:s, s:s, s:i}}", "apiVersion",
                     "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name", l->cfg.name,
                     "namespace", l->cfg.ns, "spec", "holderIdentity", l->identity,
-                    "leaseDurationSeconds", l->cfg.lease_seconds, "acquireTime", now,
-                    "renewTime", now, "leaseTransitions", 0);
+                    "leaseDurationSeconds", l->cfg.lease_seconds, "acquireTime", now, "renewTime",
+                    now, "leaseTransitions", 0);
 }
 
 /* Notes the record of lease when it changed. */
@@ -85,10 +85,10 @@ static void
 observe (ctrl_leader *l, const json_t *lease, double now)
 {
   json_t *spec = json_object_get (lease, "spec");
-  _cleanup_free_ char *rec = xasprintf (
-      "%s|%s|%lld", json_string_value (json_object_get (spec, "holderIdentity")) ?: "",
-      json_string_value (json_object_get (spec, "renewTime")) ?: "",
-      (long long)json_integer_value (json_object_get (spec, "leaseTransitions")));
+  _cleanup_free_ char *rec
+      = xasprintf ("%s|%s|%lld", json_string_value (json_object_get (spec, "holderIdentity")) ?: "",
+                   json_string_value (json_object_get (spec, "renewTime")) ?: "",
+                   (long long)json_integer_value (json_object_get (spec, "leaseTransitions")));
   if (!l->observed || !streq (l->observed, rec))
     {
       free (l->observed);
@@ -140,10 +140,10 @@ try_acquire_or_renew (ctrl_leader *l, husk_error **err)
   if (!mine)
     {
       json_object_set_new (spec, "acquireTime", json_string (now));
-      json_object_set_new (spec, "leaseTransitions",
-                           json_integer (json_integer_value (
-                                             json_object_get (spec, "leaseTransitions"))
-                                         + (holder && *holder ? 1 : 0)));
+      json_object_set_new (
+          spec, "leaseTransitions",
+          json_integer (json_integer_value (json_object_get (spec, "leaseTransitions"))
+                        + (holder && *holder ? 1 : 0)));
     }
   json_object_set_new (spec, "holderIdentity", json_string (l->identity));
   json_object_set_new (spec, "leaseDurationSeconds", json_integer (l->cfg.lease_seconds));

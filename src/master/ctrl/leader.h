@@ -12,13 +12,13 @@ typedef struct ctrl_leader ctrl_leader;
 
 typedef struct ctrl_leader_config
 {
-  const char *data_dir; /* admin.kubeconfig of the local API server */
-  int port;             /* its port on 127.0.0.1 */
+  const char *data_dir;  /* admin.kubeconfig of the local API server */
+  int port;              /* its port on 127.0.0.1 */
   const char *ns, *name; /* the Lease: kube-system/husk-master */
-  const char *identity; /* holderIdentity; NULL: <hostname>_<random> */
-  int lease_seconds;    /* leaseDurationSeconds (15) */
-  int renew_seconds;    /* renew deadline: leadership ends without a renewal this long (10) */
-  int retry_seconds;    /* between attempts (2) */
+  const char *identity;  /* holderIdentity; NULL: <hostname>_<random> */
+  int lease_seconds;     /* leaseDurationSeconds (15) */
+  int renew_seconds;     /* renew deadline: leadership ends without a renewal this long (10) */
+  int retry_seconds;     /* between attempts (2) */
   /* Called from the election thread when this master becomes the leader and when it stops
      being one (also at ctrl_leader_stop while leading). */
   void (*started) (void *ud);

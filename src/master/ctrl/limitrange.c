@@ -166,12 +166,13 @@ min_constraint (husk_buf *b, const observed *o, const json_t *enforced)
   int64_t ev = 0, rv = 0, lv = 0;
   milli (enforced, &ev);
   if (!o->req)
-    husk_buf_printf (b, "\nminimum %s usage per %s is %s.  No request is specified", o->res, o->ltype, e);
+    husk_buf_printf (b, "\nminimum %s usage per %s is %s.  No request is specified", o->res,
+                     o->ltype, e);
   else if (milli (o->req, &rv) && rv < ev)
     {
       _cleanup_free_ char *r = qtext (o->req);
-      husk_buf_printf (b, "\nminimum %s usage per %s is %s, but request is %s", o->res, o->ltype,
-                       e, r);
+      husk_buf_printf (b, "\nminimum %s usage per %s is %s, but request is %s", o->res, o->ltype, e,
+                       r);
     }
   else if (o->lim && milli (o->lim, &lv) && lv < ev)
     {
@@ -188,8 +189,8 @@ max_constraint (husk_buf *b, const observed *o, const json_t *enforced)
   int64_t ev = 0, rv = 0, lv = 0;
   milli (enforced, &ev);
   if (!o->lim)
-    husk_buf_printf (b, "\nmaximum %s usage per %s is %s.  No limit is specified", o->res,
-                     o->ltype, e);
+    husk_buf_printf (b, "\nmaximum %s usage per %s is %s.  No limit is specified", o->res, o->ltype,
+                     e);
   else if (milli (o->lim, &lv) && lv > ev)
     {
       _cleanup_free_ char *l = qtext (o->lim);
@@ -199,8 +200,8 @@ max_constraint (husk_buf *b, const observed *o, const json_t *enforced)
   else if (o->req && milli (o->req, &rv) && rv > ev)
     {
       _cleanup_free_ char *r = qtext (o->req);
-      husk_buf_printf (b, "\nmaximum %s usage per %s is %s, but request is %s", o->res, o->ltype,
-                       e, r);
+      husk_buf_printf (b, "\nmaximum %s usage per %s is %s, but request is %s", o->res, o->ltype, e,
+                       r);
     }
 }
 
@@ -273,9 +274,8 @@ pod_sums (const json_t *pod, const char *which)
       json_object_set_new (init, k, json_integer (x));
   }
   json_t *out = json_object ();
-  json_object_foreach (init, k, v) if (json_integer_value (v)
-                                       > json_integer_value (json_object_get (sum, k)))
-      json_object_set (sum, k, v);
+  json_object_foreach (init, k, v) if (json_integer_value (v) > json_integer_value (
+                                           json_object_get (sum, k))) json_object_set (sum, k, v);
   json_object_foreach (sum, k, v)
   {
     int64_t m = json_integer_value (v);

@@ -37,8 +37,8 @@ ensure_class (ctrl_ctx *c, json_t *classes, husk_error **err)
       "storageclass.kubernetes.io/is-default-class", "true", "provisioner", PROVISIONER,
       "volumeBindingMode", "WaitForFirstConsumer", "reclaimPolicy", "Delete");
   long code = 0;
-  int ret = kclient_json (c->k, "POST", "/apis/storage.k8s.io/v1/storageclasses", NULL, body,
-                          NULL, &code, err);
+  int ret = kclient_json (c->k, "POST", "/apis/storage.k8s.io/v1/storageclasses", NULL, body, NULL,
+                          &code, err);
   if (ret < 0 && code == 409)
     return ctrl_tolerate_stale (ret, code, err);
   if (ret == 0)
@@ -70,7 +70,8 @@ hostname_of (json_t *nodes, const char *node)
   {
     const char *name = husk_json_path_str (n, "metadata.name");
     json_t *l = husk_json_path (n, "metadata.labels");
-    if (name && streq (name, node) && json_is_string (json_object_get (l, "kubernetes.io/hostname")))
+    if (name && streq (name, node)
+        && json_is_string (json_object_get (l, "kubernetes.io/hostname")))
       return json_string_value (json_object_get (l, "kubernetes.io/hostname"));
   }
   return node;
@@ -91,13 +92,12 @@ provision (ctrl_ctx *c, json_t *claim, json_t *sc, const char *host, husk_error 
       "{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:O}, s:O, s:s, s:s, s:{s:s, s:s}, "
       "s:{s:{s:[{s:[{s:s, s:s, s:[s]}]}]}}, s:{s:s, s:s, s:s, s:s, s:s}}}",
       "apiVersion", "v1", "kind", "PersistentVolume", "metadata", "name", name, "annotations",
-      "pv.kubernetes.io/provisioned-by", PROVISIONER, "spec", "capacity", "storage",
-      cap, "accessModes", acc,
-      "persistentVolumeReclaimPolicy", policy ? policy : "Delete", "storageClassName",
-      husk_json_path_str (claim, "spec.storageClassName"), "hostPath", "path", path, "type",
-      "DirectoryOrCreate", "nodeAffinity", "required", "nodeSelectorTerms", "matchExpressions",
-      "key", "kubernetes.io/hostname", "operator", "In", "values", host, "claimRef", "kind",
-      "PersistentVolumeClaim", "apiVersion", "v1", "namespace",
+      "pv.kubernetes.io/provisioned-by", PROVISIONER, "spec", "capacity", "storage", cap,
+      "accessModes", acc, "persistentVolumeReclaimPolicy", policy ? policy : "Delete",
+      "storageClassName", husk_json_path_str (claim, "spec.storageClassName"), "hostPath", "path",
+      path, "type", "DirectoryOrCreate", "nodeAffinity", "required", "nodeSelectorTerms",
+      "matchExpressions", "key", "kubernetes.io/hostname", "operator", "In", "values", host,
+      "claimRef", "kind", "PersistentVolumeClaim", "apiVersion", "v1", "namespace",
       husk_json_path_str (claim, "metadata.namespace"), "name",
       husk_json_path_str (claim, "metadata.name"), "uid", uid);
   long code = 0;

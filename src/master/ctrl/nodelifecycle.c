@@ -201,7 +201,8 @@ put_status (ctrl_ctx *c, json_t *node, husk_error **err)
 static int
 put_taints (ctrl_ctx *c, json_t *node, json_t *taints, husk_error **err)
 {
-  _cleanup_free_ char *path = xasprintf ("/api/v1/nodes/%s", husk_json_path_str (node, "metadata.name"));
+  _cleanup_free_ char *path
+      = xasprintf ("/api/v1/nodes/%s", husk_json_path_str (node, "metadata.name"));
   json_t *spec = json_object_get (node, "spec");
   if (!json_is_object (spec))
     {
@@ -217,8 +218,8 @@ put_taints (ctrl_ctx *c, json_t *node, json_t *taints, husk_error **err)
 /* Brings one node's conditions and taints up to date; *noexec gets its NoExecute taints
    (a new array, possibly empty). */
 static int
-sync_node (ctrl_ctx *c, json_t *node, json_t *leases, double mono, const char *now,
-           json_t **noexec, husk_error **err)
+sync_node (ctrl_ctx *c, json_t *node, json_t *leases, double mono, const char *now, json_t **noexec,
+           husk_error **err)
 {
   const char *name = husk_json_path_str (node, "metadata.name");
   json_t *lease = find_named (leases, name);
@@ -295,9 +296,9 @@ record_eviction (ctrl_ctx *c, const json_t *pod, const char *now)
       "s:i}",
       "apiVersion", "v1", "kind", "Event", "metadata", "name", ename, "namespace", ns,
       "involvedObject", "apiVersion", "v1", "kind", "Pod", "namespace", ns, "name", name, "uid",
-      husk_json_path_str (pod, "metadata.uid") ?: "", "reason", "TaintManagerEviction",
-      "message", msg, "type", "Normal", "source", "component", "taint-eviction-controller",
-      "firstTimestamp", now, "lastTimestamp", now, "count", 1);
+      husk_json_path_str (pod, "metadata.uid") ?: "", "reason", "TaintManagerEviction", "message",
+      msg, "type", "Normal", "source", "component", "taint-eviction-controller", "firstTimestamp",
+      now, "lastTimestamp", now, "count", 1);
   _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/events", ns);
   _cleanup_error_ husk_error *e = NULL;
   kclient_json (c->k, "POST", path, NULL, ev, NULL, NULL, &e);
@@ -354,8 +355,8 @@ ctrl_nodelifecycle_sync (ctrl_ctx *c, husk_error **err)
   _cleanup_json_ json_t *nodes = NULL, *leases = NULL, *pods = NULL, *tainted = json_object ();
   int ret = ctrl_list (c, "/api/v1/nodes", &nodes, err);
   if (ret == 0)
-    ret = ctrl_list (c, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
-                     &leases, err);
+    ret = ctrl_list (c, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", &leases,
+                     err);
   if (ret < 0)
     return ret;
   double mono = mono_now ();

@@ -21,8 +21,8 @@ str_or (const char *s, const char *dflt)
 static int
 put_cluster (ctrl_ctx *c, const char *plural, json_t *obj, const char *sub, husk_error **err)
 {
-  _cleanup_free_ char *path = xasprintf ("/api/v1/%s/%s%s", plural,
-                                         husk_json_path_str (obj, "metadata.name"), sub);
+  _cleanup_free_ char *path
+      = xasprintf ("/api/v1/%s/%s%s", plural, husk_json_path_str (obj, "metadata.name"), sub);
   long code = 0;
   int ret = kclient_json (c->k, "PUT", path, NULL, obj, NULL, &code, err);
   return ctrl_tolerate_stale (ret, code, err);
@@ -126,8 +126,7 @@ bind (ctrl_ctx *c, json_t *pv, json_t *claim, husk_error **err)
                           husk_json_path (pv, "spec.accessModes") ?: json_array (), "capacity",
                           husk_json_path (pv, "spec.capacity") ?: json_object ());
   json_object_set_new (claim, "status", st);
-  log_info ("claim bound", "claim", husk_json_path_str (claim, "metadata.name"), "volume",
-            pvname);
+  log_info ("claim bound", "claim", husk_json_path_str (claim, "metadata.name"), "volume", pvname);
   return ctrl_put (c, "/api/v1", "persistentvolumeclaims", claim, "/status", err);
 }
 
@@ -191,8 +190,8 @@ sync_volume (ctrl_ctx *c, json_t *pv, json_t *claims, husk_error **err)
   const char *uid = husk_json_path_str (ref, "uid");
   if (!uid || !*uid)
     return 0; /* pre-bound to a claim that does not exist yet */
-  const char *policy = str_or (husk_json_path_str (pv, "spec.persistentVolumeReclaimPolicy"),
-                               "Retain");
+  const char *policy
+      = str_or (husk_json_path_str (pv, "spec.persistentVolumeReclaimPolicy"), "Retain");
   const char *name = husk_json_path_str (pv, "metadata.name");
   if (streq (policy, "Delete"))
     {

@@ -31,7 +31,8 @@ pvmatch_claimref_is (const json_t *pv, const json_t *claim)
 static bool
 modes_offered (const json_t *pv, const json_t *claim)
 {
-  json_t *want = husk_json_path (claim, "spec.accessModes"), *have = husk_json_path (pv, "spec.accessModes");
+  json_t *want = husk_json_path (claim, "spec.accessModes"),
+         *have = husk_json_path (pv, "spec.accessModes");
   size_t i, j;
   json_t *w, *h;
   json_array_foreach (want, i, w)

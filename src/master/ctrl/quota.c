@@ -55,9 +55,11 @@ container_res (const json_t *c, const char *res, int64_t *req, int64_t *lim)
   json_t *rq = husk_json_path (c, "resources.requests");
   json_t *lm = husk_json_path (c, "resources.limits");
   *req = *lim = -1;
-  if (json_object_get (lm, res) && husk_quantity_json (json_object_get (lm, res), scale, NULL, lim, NULL) < 0)
+  if (json_object_get (lm, res)
+      && husk_quantity_json (json_object_get (lm, res), scale, NULL, lim, NULL) < 0)
     *lim = -1;
-  if (json_object_get (rq, res) && husk_quantity_json (json_object_get (rq, res), scale, NULL, req, NULL) < 0)
+  if (json_object_get (rq, res)
+      && husk_quantity_json (json_object_get (rq, res), scale, NULL, req, NULL) < 0)
     *req = -1;
   if (*req < 0 && *lim >= 0)
     *req = *lim;
@@ -157,8 +159,8 @@ json_t *
 quota_usage_of (const char *plural, const char *group, const json_t *obj)
 {
   json_t *u = json_object ();
-  _cleanup_free_ char *count = group && *group ? xasprintf ("count/%s.%s", plural, group)
-                                               : xasprintf ("count/%s", plural);
+  _cleanup_free_ char *count
+      = group && *group ? xasprintf ("count/%s.%s", plural, group) : xasprintf ("count/%s", plural);
   add (u, count, 1);
   bool core = !group || !*group;
   if (core && streq (plural, "pods"))

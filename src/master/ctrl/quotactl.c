@@ -24,17 +24,16 @@ group_version (const char *group)
 /* The usage in ns of (plural, group), listed once per pass (cache: "<ns>/<plural>.<group>"
    -> usage). */
 static json_t *
-usage_of_kind (ctrl_ctx *c, json_t *cache, const char *ns, const char *plural,
-               const char *group, husk_error **err)
+usage_of_kind (ctrl_ctx *c, json_t *cache, const char *ns, const char *plural, const char *group,
+               husk_error **err)
 {
   _cleanup_free_ char *key = xasprintf ("%s/%s.%s", ns, plural, group);
   json_t *u = json_object_get (cache, key);
   if (u)
     return u;
-  _cleanup_free_ char *path
-      = *group ? xasprintf ("/apis/%s/%s/namespaces/%s/%s", group, group_version (group), ns,
-                            plural)
-               : xasprintf ("/api/v1/namespaces/%s/%s", ns, plural);
+  _cleanup_free_ char *path = *group ? xasprintf ("/apis/%s/%s/namespaces/%s/%s", group,
+                                                  group_version (group), ns, plural)
+                                     : xasprintf ("/api/v1/namespaces/%s/%s", ns, plural);
   _cleanup_json_ json_t *items = NULL;
   if (ctrl_list (c, path, &items, err) < 0)
     return NULL;

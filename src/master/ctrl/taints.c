@@ -33,7 +33,8 @@ taints_tolerates (const json_t *tol, const json_t *taint)
     return false;
   if (streq (op, "Exists"))
     return true;
-  return (streq (op, "") || streq (op, "Equal")) && *key && streq (str (tol, "value"), str (taint, "value"));
+  return (streq (op, "") || streq (op, "Equal")) && *key
+         && streq (str (tol, "value"), str (taint, "value"));
 }
 
 static bool
