@@ -20,6 +20,8 @@
 /* The writer wakes one caller per WAKE_GROUP requests of a batch; each woken caller wakes the
    next one of its group. */
 #define WAKE_GROUP 8
+/* How long the writer waits at most for the group of a group commit (linger). */
+#define LINGER_US 1000
 /* WAL frames (pages) between background checkpoints, and the WAL size at which the writer
    checkpoints itself so that the WAL can start over (docs/store.md). */
 #define CKPT_FRAMES        1000
@@ -67,6 +69,9 @@ typedef struct sq
   pthread_mutex_t q_mu;
   pthread_cond_t q_cond;
   wreq *q_head, *q_tail;
+  size_t q_len;  /* requests queued */
+  size_t q_want; /* the writer lingers until this many are queued (0: not lingering) */
+  size_t last_n; /* writer thread only: requests in the last batch */
   bool stop;
   pthread_t writer;
   /* the checkpointer thread and its connection */
@@ -818,6 +823,30 @@ expire_events (store *s)
   free (revs);
 }
 
+/* Group commit that waits for the group (under q_mu, with requests queued). The callers of
+   the last batch were just woken and most will be back with their next write within a
+   moment: committing the few that are queued now would cost a whole fsync for them, and
+   the rest would wait for the next one. So while fewer are queued than the last batch plus
+   those queued since, the writer waits for them, at most LINGER_US. A lone writer never
+   waits (its last batch was 1). */
+static void
+linger (sq *q)
+{
+  size_t want = q->last_n + q->q_len;
+  if (q->last_n < 2 || q->q_len >= want)
+    return;
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  ts.tv_nsec += LINGER_US * 1000L;
+  ts.tv_sec += ts.tv_nsec / 1000000000;
+  ts.tv_nsec %= 1000000000;
+  q->q_want = want;
+  while (q->q_len < want && !q->stop)
+    if (pthread_cond_timedwait (&q->q_cond, &q->q_mu, &ts) == ETIMEDOUT)
+      break;
+  q->q_want = 0;
+}
+
 static void *
 writer_main (void *arg)
 {
@@ -837,8 +866,12 @@ writer_main (void *arg)
           ts.tv_nsec = 0;
           pthread_cond_timedwait (&q->q_cond, &q->q_mu, &ts);
         }
+      if (q->q_head && !q->stop)
+        linger (q);
       wreq *batch = q->q_head;
       q->q_head = q->q_tail = NULL;
+      q->last_n = q->q_len;
+      q->q_len = 0;
       bool stop = q->stop;
       pthread_mutex_unlock (&q->q_mu);
       if (batch)
@@ -866,7 +899,10 @@ sq_txn (store *s, store_prep *ops, size_t n, int64_t *rev, husk_error **err)
   else
     q->q_head = &r;
   q->q_tail = &r;
-  pthread_cond_signal (&q->q_cond);
+  q->q_len++;
+  /* the writer waits for a first request, or lingers for a group */
+  if (q->q_len == 1 || (q->q_want && q->q_len >= q->q_want))
+    pthread_cond_signal (&q->q_cond);
   pthread_mutex_unlock (&q->q_mu);
   while (sem_wait (&r.done) < 0)
     ;
