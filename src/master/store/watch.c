@@ -34,7 +34,8 @@ struct store_hub
   int fail_errnum;
   char *fail_msg;
   uint64_t epoch;
-  store_watch *watchers; /* those with an eventfd */
+  uint64_t notified_head; /* head when watchers were last woken */
+  store_watch *watchers;  /* those with an eventfd */
   void *backend_data;
   store_hub *next;
 };
@@ -201,7 +202,14 @@ store_hub_advance (store_hub *h, int64_t rev)
   pthread_mutex_lock (&h->mu);
   if (rev > h->done_rev)
     h->done_rev = rev;
-  notify_locked (h);
+  /* Only new events wake watchers: every write advances every hub, and waking the watchers
+     of all resources (an eventfd write each) for a write to one would cost the writer
+     dearly. Progress alone is read when a bookmark is due (store_watch_progress). */
+  if (h->head != h->notified_head)
+    {
+      h->notified_head = h->head;
+      notify_locked (h);
+    }
   pthread_mutex_unlock (&h->mu);
 }
 
