@@ -124,6 +124,29 @@ test_charge (void)
 }
 
 static void
+test_scopes (void)
+{
+  json_t *plain = J ("{}");
+  json_t *be = J ("{\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopes\":[\"BestEffort\"]}}");
+  json_t *term = J ("{\"spec\":{\"scopes\":[\"Terminating\",\"NotBestEffort\"]}}");
+  json_t *prio = J ("{\"spec\":{\"scopeSelector\":{\"matchExpressions\":[{\"scopeName\":"
+                    "\"PriorityClass\",\"operator\":\"In\",\"values\":[\"high\"]}]}}}");
+  json_t *pod = J ("{\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
+  json_t *sized = J ("{\"spec\":{\"activeDeadlineSeconds\":30,\"priorityClassName\":\"high\","
+                     "\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}");
+  ok (quota_in_scope (plain, "configmaps", "", pod), "an unscoped quota counts everything");
+  ok (quota_in_scope (be, "pods", "", pod) && !quota_in_scope (be, "pods", "", sized),
+      "BestEffort: pods without requests or limits");
+  ok (!quota_in_scope (be, "configmaps", "", pod), "a scoped quota counts only pods");
+  ok (quota_in_scope (term, "pods", "", sized) && !quota_in_scope (term, "pods", "", pod),
+      "Terminating and NotBestEffort together");
+  ok (quota_in_scope (prio, "pods", "", sized) && !quota_in_scope (prio, "pods", "", pod),
+      "scopeSelector PriorityClass In [high]");
+  json_decref (sized), json_decref (pod), json_decref (prio), json_decref (term);
+  json_decref (be), json_decref (plain);
+}
+
+static void
 test_limitrange (void)
 {
   json_t *lrs = J ("[{\"spec\":{\"limits\":[{\"type\":\"Container\","
@@ -243,6 +266,7 @@ main (void)
   test_format ();
   test_pod_usage ();
   test_charge ();
+  test_scopes ();
   test_limitrange ();
   test_taints ();
   test_pvmatch ();

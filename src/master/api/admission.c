@@ -83,7 +83,7 @@ limit_ranges (api_req *r, const api_route *rt, json_t *pod)
 /* The usage of the namespace's objects of rt's kind: what a quota whose status does not
    yet count some name starts from. */
 static int
-usage_now (api_req *r, const api_route *rt, json_t **out, husk_error **err)
+usage_now (api_req *r, const api_route *rt, const json_t *q, json_t **out, husk_error **err)
 {
   _cleanup_json_ json_t *objs = NULL;
   int ret = list_ns (r->srv->store, api_resource_storage (rt->res), rt->ns, &objs, err);
@@ -93,6 +93,8 @@ usage_now (api_req *r, const api_route *rt, json_t **out, husk_error **err)
   size_t i;
   json_array_foreach (objs, i, o)
   {
+    if (!quota_in_scope (q, rt->res->plural, rt->res->group, o))
+      continue;
     _cleanup_json_ json_t *d = quota_usage_of (rt->res->plural, rt->res->group, o);
     quota_usage_add (u, d);
   }
@@ -111,6 +113,8 @@ check_one (api_req *r, const api_route *rt, const json_t *q, const json_t *obj, 
   const char *k;
   json_t *v;
   *charged = NULL;
+  if (!quota_in_scope (q, rt->res->plural, rt->res->group, obj))
+    return 1;
   json_object_foreach (hard, k, v) if (json_integer_value (json_object_get (delta, k)) > 0)
       concerned
       = true;
@@ -129,7 +133,7 @@ check_one (api_req *r, const api_route *rt, const json_t *q, const json_t *obj, 
   {
     if (json_object_get (used, k) || !json_object_get (delta, k))
       continue;
-    if (!now && usage_now (r, rt, &now, &err) < 0)
+    if (!now && usage_now (r, rt, q, &now, &err) < 0)
       return internal (r, err);
     json_object_set_new (used, k, json_integer (json_integer_value (json_object_get (now, k))));
   }

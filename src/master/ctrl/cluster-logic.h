@@ -29,6 +29,11 @@ char *quota_format (const char *name, int64_t v);
    plus overhead), for claims requests.storage (and per storage class). Pods that finished
    or are being deleted charge nothing. Returns a new object. */
 json_t *quota_usage_of (const char *plural, const char *group, const json_t *obj);
+/* Whether obj (of plural in group) counts for quota q: always without spec.scopes and
+   spec.scopeSelector; with them only pods matching every scope (Terminating,
+   NotTerminating, BestEffort, NotBestEffort, PriorityClass through scopeSelector with In,
+   NotIn, Exists, DoesNotExist). Unknown scopes match nothing. */
+bool quota_in_scope (const json_t *q, const char *plural, const char *group, const json_t *obj);
 /* Adds usage b into a. */
 void quota_usage_add (json_t *a, const json_t *b);
 /* The quota resources of hard that obj of plural must declare but does not (pods whose

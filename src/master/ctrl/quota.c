@@ -176,6 +176,84 @@ quota_usage_of (const char *plural, const char *group, const json_t *obj)
   return u;
 }
 
+static bool
+best_effort (const json_t *pod)
+{
+  static const char *const lists[] = { "spec.containers", "spec.initContainers" };
+  for (size_t l = 0; l < 2; l++)
+    {
+      size_t i;
+      json_t *c;
+      json_array_foreach (husk_json_path (pod, lists[l]), i, c)
+      {
+        if (json_object_size (husk_json_path (c, "resources.requests"))
+            || json_object_size (husk_json_path (c, "resources.limits")))
+          return false;
+      }
+    }
+  return true;
+}
+
+static bool
+scope_matches (const char *scope, const char *op, const json_t *values, const json_t *pod)
+{
+  bool in = true;
+  if (streq (scope, "Terminating"))
+    in = husk_json_path (pod, "spec.activeDeadlineSeconds") != NULL;
+  else if (streq (scope, "NotTerminating"))
+    in = husk_json_path (pod, "spec.activeDeadlineSeconds") == NULL;
+  else if (streq (scope, "BestEffort"))
+    in = best_effort (pod);
+  else if (streq (scope, "NotBestEffort"))
+    in = !best_effort (pod);
+  else if (streq (scope, "PriorityClass"))
+    {
+      const char *pc = husk_json_path_str (pod, "spec.priorityClassName");
+      bool listed = false;
+      size_t i;
+      json_t *v;
+      json_array_foreach ((json_t *)values, i, v) if (pc && json_is_string (v)
+                                                      && streq (json_string_value (v), pc)) listed
+          = true;
+      if (streq (op, "In"))
+        return listed;
+      if (streq (op, "NotIn"))
+        return !listed;
+      if (streq (op, "DoesNotExist"))
+        return !pc || !*pc;
+      return pc && *pc;
+    }
+  else
+    return false;
+  if (streq (op, "DoesNotExist") || streq (op, "NotIn"))
+    return !in;
+  return in;
+}
+
+bool
+quota_in_scope (const json_t *q, const char *plural, const char *group, const json_t *obj)
+{
+  json_t *scopes = husk_json_path (q, "spec.scopes");
+  json_t *exprs = husk_json_path (q, "spec.scopeSelector.matchExpressions");
+  if (json_array_size (scopes) == 0 && json_array_size (exprs) == 0)
+    return true;
+  if (!streq (plural, "pods") || (group && *group))
+    return false;
+  size_t i;
+  json_t *s;
+  json_array_foreach (scopes, i, s) if (!json_is_string (s)
+                                        || !scope_matches (json_string_value (s), "Exists", NULL,
+                                                           obj)) return false;
+  json_array_foreach (exprs, i, s)
+  {
+    const char *name = json_string_value (json_object_get (s, "scopeName"));
+    const char *op = json_string_value (json_object_get (s, "operator"));
+    if (!name || !op || !scope_matches (name, op, json_object_get (s, "values"), obj))
+      return false;
+  }
+  return true;
+}
+
 void
 quota_usage_add (json_t *a, const json_t *b)
 {

@@ -21,13 +21,15 @@ group_version (const char *group)
   return "v1";
 }
 
-/* The usage in ns of (plural, group), listed once per pass (cache: "<ns>/<plural>.<group>"
-   -> usage). */
+/* The usage in ns of (plural, group) that counts for q, listed once per pass (cache:
+   "<ns>/<plural>.<group>[/<scoped quota>]" -> usage). */
 static json_t *
-usage_of_kind (ctrl_ctx *c, json_t *cache, const char *ns, const char *plural, const char *group,
-               husk_error **err)
+usage_of_kind (ctrl_ctx *c, json_t *cache, const json_t *q, const char *ns, const char *plural,
+               const char *group, husk_error **err)
 {
-  _cleanup_free_ char *key = xasprintf ("%s/%s.%s", ns, plural, group);
+  bool scoped = husk_json_path (q, "spec.scopes") || husk_json_path (q, "spec.scopeSelector");
+  _cleanup_free_ char *key = xasprintf ("%s/%s.%s%s%s", ns, plural, group, scoped ? "/" : "",
+                                        scoped ? husk_json_path_str (q, "metadata.name") : "");
   json_t *u = json_object_get (cache, key);
   if (u)
     return u;
@@ -42,6 +44,8 @@ usage_of_kind (ctrl_ctx *c, json_t *cache, const char *ns, const char *plural, c
   json_t *o;
   json_array_foreach (items, i, o)
   {
+    if (!quota_in_scope (q, plural, group, o))
+      continue;
     _cleanup_json_ json_t *d = quota_usage_of (plural, group, o);
     quota_usage_add (u, d);
   }
@@ -65,7 +69,7 @@ sync_one (ctrl_ctx *c, json_t *q, json_t *cache, husk_error **err)
     const char *group;
     if (!quota_resource_of (k, &plural, &group))
       continue;
-    json_t *u = usage_of_kind (c, cache, ns, plural, group, err);
+    json_t *u = usage_of_kind (c, cache, q, ns, plural, group, err);
     if (!u)
       return husk_err_wrap (err, "resourcequota %s/%s", ns,
                             husk_json_path_str (q, "metadata.name"));

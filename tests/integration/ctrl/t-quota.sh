@@ -86,6 +86,26 @@ $K -n q create service clusterip s1 --tcp=80 >/dev/null
 tap_like "$($K -n q create service clusterip s2 --tcp=80 2>&1)" 'exceeded quota: objects, requested: services=1' "services"
 tap_is "$(used objects configmaps)/$(used objects services)" "2/1" "status.used of the object counts"
 
+# Scopes: a BestEffort quota counts only pods without requests and limits.
+$K create namespace be >/dev/null
+$K -n be apply -f - >/dev/null <<'Y'
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: besteffort}
+spec:
+  hard: {pods: "1"}
+  scopes: [BestEffort]
+Y
+$K -n be run be1 --image=busybox >/dev/null
+tap_like "$($K -n be run be2 --image=busybox 2>&1)" \
+  'exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1' \
+  "scope BestEffort: a second best-effort pod is refused"
+tap_like "$($K -n be run burst --image=busybox --overrides='{"spec":{"containers":[{"name":"burst","image":"busybox","resources":{"requests":{"cpu":"100m"}}}]}}' 2>&1)" \
+  created "a pod with requests is outside the scope"
+sleep 3 # a controller pass or more
+tap_is "$($K -n be get quota besteffort -o jsonpath='{.status.used.pods}')" 1 \
+  "the controller counts only the pods in scope"
+
 # LimitRange
 $K create namespace lr >/dev/null
 $K -n lr apply -f - >/dev/null <<'Y'
