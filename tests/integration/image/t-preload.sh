@@ -47,7 +47,10 @@ wait_for 30 sh -c "[ -z \"\$($K get pods -o name 2>/dev/null)\" ]"
 kill "$UP_PID"
 wait "$UP_PID" 2>/dev/null
 node_launch
-wait_for 30 sh -c "[ \$(grep -c 'preloading images failed' '$D/up.log') -ge 2 ]"
+wait_for 60 sh -c "[ \$(grep -c 'preloading images failed' '$D/up.log') -ge 2 ]"
+# (logged once the whole directory was gone through)
+tap_check "the restarted node went through images.d again" -- \
+  test "$(grep -c 'preloading images failed' "$D/up.log")" -ge 2
 tap_is "$(grep -c 'msg="preloaded image"' "$D/up.log")" "1" "a restart does not import the unchanged archive again"
 
 tap_done
