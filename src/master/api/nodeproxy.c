@@ -344,10 +344,13 @@ make_target (api_req *r, const api_route *rt, json_t *pod, target *t)
 
 /* ---- asking ---------------------------------------------------------------------------- */
 
+/* A client header, or (a probe for a SPDY client, see api_node_proxy) a stand-in. */
 static void
-add_client_header (api_req *r, husk_buf *req, const char *name)
+add_client_header (api_req *r, husk_buf *req, const char *name, const char *stand_in)
 {
   const char *v = api_header (r, name);
+  if (v == NULL)
+    v = stand_in;
   if (v)
     husk_buf_printf (req, "%s: %s\r\n", name, v);
 }
@@ -371,9 +374,14 @@ ask_node (api_req *r, const target *t, bool upgrade, node_conn **out, husk_error
           if (upgrade)
             {
               husk_buf_puts (&req, "Connection: Upgrade\r\nUpgrade: websocket\r\n");
-              add_client_header (r, &req, "Sec-WebSocket-Key");
-              add_client_header (r, &req, "Sec-WebSocket-Version");
-              add_client_header (r, &req, "Sec-WebSocket-Protocol");
+              bool probe = api_header (r, "Sec-WebSocket-Key") == NULL;
+              add_client_header (r, &req, "Sec-WebSocket-Key",
+                                 probe ? "dGhlIHNhbXBsZSBub25jZQ==" : NULL);
+              add_client_header (r, &req, "Sec-WebSocket-Version", probe ? "13" : NULL);
+              add_client_header (r, &req, "Sec-WebSocket-Protocol",
+                                 !probe                      ? NULL
+                                 : strstr (t->path, "/portForward/") ? "SPDY/3.1+portforward.k8s.io"
+                                                             : "v5.channel.k8s.io");
             }
           husk_buf_puts (&req, "\r\n");
           if (tls_write_all (n->tls, req.data, req.len) < 0)
@@ -600,12 +608,12 @@ api_node_proxy (api_req *r, const api_route *rt, const char *pod_json)
   if (log ? !streq (r->method, "GET") : !streq (r->method, "GET") && !streq (r->method, "POST"))
     return api_reply_error (r, 405, "MethodNotAllowed", "pods/%s does not take %s", rt->sub,
                             r->method);
-  bool upgrade = !log && wants_websocket (r);
-  if (!log && !upgrade)
-    return api_reply_error (r, 400, "BadRequest",
-                            "pods/%s: this server streams over WebSocket only "
-                            "(Upgrade: websocket, v5.channel.k8s.io)",
-                            rt->sub);
+  /* kubectl falls back to SPDY on any answer to its WebSocket request but a 101, and then
+     shows only what the fallback got. A SPDY request is therefore tried on the node as a
+     WebSocket one first: the node's error (container not found, stdin refused...) is what
+     the client sees; only if the node would accept does the answer say SPDY is not spoken. */
+  bool spdy_probe = !log && !wants_websocket (r);
+  bool upgrade = !log;
   _cleanup_json_ json_t *pod = json_loads (pod_json, 0, NULL);
   target t = {0};
   if (!make_target (r, rt, pod, &t))
@@ -619,6 +627,14 @@ api_node_proxy (api_req *r, const api_route *rt, const char *pod_json)
   free (t.host), free (t.path);
   if (ret < 0)
     return api_reply_error (r, 502, "BadGateway", "pods/%s %s: %s", rt->sub, rt->name, err->msg);
+  if (spdy_probe && n->code == 101)
+    {
+      node_conn_free (n);
+      return api_reply_error (r, 400, "BadRequest",
+                              "pods/%s: this server streams over WebSocket only "
+                              "(v5.channel.k8s.io; SPDY/3.1 upgrades are not served)",
+                              rt->sub);
+    }
   if (upgrade && n->code == 101)
     return reply_upgraded (r, n);
   return reply_streamed (r, n);

@@ -6,7 +6,7 @@ noinst_LIBRARIES += src/node/nodeapi/libnodeapi.a
 src_node_nodeapi_libnodeapi_a_SOURCES = \
 	src/node/nodeapi/nodeapi.h src/node/nodeapi/nodeapi-internal.h \
 	src/node/nodeapi/server.c src/node/nodeapi/agent.c src/node/nodeapi/lookup.c src/node/nodeapi/logs.c \
-	src/node/nodeapi/stream.c src/node/nodeapi/exec.c src/node/nodeapi/portforward.c \
+	src/node/nodeapi/stream.c src/node/nodeapi/exec.c src/node/nodeapi/attach.c src/node/nodeapi/portforward.c \
 	src/node/nodeapi/ws.h src/node/nodeapi/ws.c src/node/nodeapi/spdy.h src/node/nodeapi/spdy.c
 src_node_nodeapi_libnodeapi_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/nodeapi/libnodeapi.a

@@ -41,9 +41,8 @@ add_arg (void *ud, enum MHD_ValueKind kind, const char *key, const char *value)
   return MHD_YES;
 }
 
-/* The restart numbers of the <n>.log files in dir: the highest and the one below it. */
-static int
-restarts_in (const char *dir, long *cur, long *prev)
+int
+nodeapi_log_restarts (const char *dir, long *cur, long *prev)
 {
   DIR *d = opendir (dir);
   *cur = *prev = -1;
@@ -157,7 +156,7 @@ nodeapi_logs (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n)
       || agent_log_dir (s->log_dir, ns, pod, uid, ctr, &dir, &err) < 0)
     return nodeapi_reply_error (c, err);
   long cur, prev;
-  if (restarts_in (dir, &cur, &prev) < 0 || cur < 0)
+  if (nodeapi_log_restarts (dir, &cur, &prev) < 0 || cur < 0)
     return nodeapi_reply_status (c, 404, "NotFound",
                                  "container \"%s\" in pod \"%s\" has no logs on this node", ctr,
                                  pod);

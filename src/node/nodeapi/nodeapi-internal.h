@@ -40,9 +40,15 @@ int nodeapi_ctr_id (nodeapi *s, const char *uid, const char *ctr, char **out, hu
 /* Counts running pod sandboxes and containers. */
 void nodeapi_count (nodeapi *s, int *pods, int *ctrs);
 
+/* ---- logs.c ---- */
+/* The restart numbers of the <n>.log files in a container's log dir: the highest and the
+   one below it (-1 when absent). */
+int nodeapi_log_restarts (const char *dir, long *cur, long *prev);
+
 /* ---- endpoints ---- */
 enum MHD_Result nodeapi_logs (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n);
 enum MHD_Result nodeapi_exec (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n);
+enum MHD_Result nodeapi_attach (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n);
 enum MHD_Result nodeapi_portforward (nodeapi *s, struct MHD_Connection *c, char **parts,
                                      size_t n);
 

@@ -132,8 +132,7 @@ route (nodeapi *s, struct MHD_Connection *c, const char *method, const char *url
   if (n >= 1 && streq (parts[0], "exec") && (get || post))
     return nodeapi_exec (s, c, parts, n);
   if (n >= 1 && streq (parts[0], "attach") && (get || post))
-    return nodeapi_reply_status (c, 501, "NotImplemented",
-                                 "attach is not supported by this node yet: use exec");
+    return nodeapi_attach (s, c, parts, n);
   if (n >= 1 && streq (parts[0], "portForward") && (get || post))
     return nodeapi_portforward (s, c, parts, n);
   return nodeapi_reply_status (c, 404, "NotFound", "the node API has no %s %s", method, url);
