@@ -30,8 +30,13 @@ import json, sys
 print(" ".join(sorted(p["spec"].get("nodeName", "-") for p in json.load(sys.stdin)["items"]
                       if not p["metadata"].get("deletionTimestamp"))))'
 }
+# images_of APP: "<image>:<count> ..." over its pods not being deleted.
 images_of() {
-  $K get pods -l app="$1" -o jsonpath='{.items[*].spec.containers[0].image}' | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}'
+  $K get pods -l app="$1" -o json | python3 -c '
+import collections, json, sys
+c = collections.Counter(p["spec"]["containers"][0]["image"] for p in json.load(sys.stdin)["items"]
+                        if not p["metadata"].get("deletionTimestamp"))
+print("".join("%s:%d " % kv for kv in sorted(c.items())), end="")'
 }
 
 hollow_node n1 2 4Gi 110
