@@ -110,8 +110,8 @@ main (void)
 
   image_record r = { 0 };
   int ret = image_store_get (s, "example.com/gc/a:1", &r, &err);
-  ok (ret == 0 && streq (r.last_used, "1970-01-01T00:16:40Z"), "last-used time kept in the store (%s)",
-      r.last_used ? r.last_used : "none");
+  ok (ret == 0 && streq (r.last_used, "1970-01-01T00:16:40Z"),
+      "last-used time kept in the store (%s)", r.last_used ? r.last_used : "none");
   image_record_clear (&r);
 
   fake_disk disk = { .other = 550000, .capacity = 1000000 };
@@ -135,17 +135,20 @@ main (void)
   ret = image_gc_by_usage (s, &p, &st, &err);
   ok (ret == 0, "above the high threshold: GC runs (%s)", err ? err->msg : "ok");
   const char *const want[] = { "gc/a:1", "gc/c:1", "gc/d:1", NULL };
-  ok (removed_is (&st, want), "least recently used first, the in-use image skipped, stops at low "
-                              "(removed %zu: %s, %s, %s)",
+  ok (removed_is (&st, want),
+      "least recently used first, the in-use image skipped, stops at low "
+      "(removed %zu: %s, %s, %s)",
       st.images_removed, st.images_removed > 0 ? st.removed[0] : "-",
       st.images_removed > 1 ? st.removed[1] : "-", st.images_removed > 2 ? st.removed[2] : "-");
-  ok (st.usage_after_pct <= 70 && st.usage_after_pct > 60,
-      "usage under the low threshold (%d%%)", st.usage_after_pct);
-  ok (st.bytes_freed >= 3 * 60000, "bytes freed counted (%llu)", (unsigned long long)st.bytes_freed);
+  ok (st.usage_after_pct <= 70 && st.usage_after_pct > 60, "usage under the low threshold (%d%%)",
+      st.usage_after_pct);
+  ok (st.bytes_freed >= 3 * 60000, "bytes freed counted (%llu)",
+      (unsigned long long)st.bytes_freed);
   ok (present (s, "example.com/gc/b:1"), "in-use image kept although older");
   ok (present (s, "example.com/gc/e:1") && present (s, "example.com/gc/e:other-tag"),
       "most recently used image kept");
-  ok (!present (s, "example.com/gc/a:1") && !present (s, "example.com/gc/d:1"), "removed images gone");
+  ok (!present (s, "example.com/gc/a:1") && !present (s, "example.com/gc/d:1"),
+      "removed images gone");
   image_gc_stats_clear (&st);
 
   /* only e is left to remove; its second tag is younger than the minimum age, so removing

@@ -177,10 +177,11 @@ diff_ids_case (const char *json, size_t n, const char *want_err, const char *nam
   husk_error *err = NULL;
   int ret = image_config_diff_ids (cfg, n, &ids, &err);
   if (!want_err)
-    ok (ret == 0 && ids && ids[n] == NULL && (n == 0 || strncmp (ids[0], "sha256:", 7) == 0),
-        "%s", name);
+    ok (ret == 0 && ids && ids[n] == NULL && (n == 0 || strncmp (ids[0], "sha256:", 7) == 0), "%s",
+        name);
   else
-    ok (ret < 0 && err && strstr (err->msg, want_err), "%s (%s)", name, err ? err->msg : "no error");
+    ok (ret < 0 && err && strstr (err->msg, want_err), "%s (%s)", name,
+        err ? err->msg : "no error");
   strv_free (ids);
   husk_error_free (err);
   json_decref (cfg);
@@ -190,7 +191,8 @@ static void
 test_diff_ids (void)
 {
   const char *d = "\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"";
-  _cleanup_free_ char *two = xasprintf ("{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s,%s]}}", d, d);
+  _cleanup_free_ char *two
+      = xasprintf ("{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s,%s]}}", d, d);
   diff_ids_case (two, 2, NULL, "two diff_ids for two layers");
   diff_ids_case (two, 3, "rootfs.diff_ids: 2 entries for 3 layers", "count must match the layers");
   diff_ids_case ("{\"rootfs\":{}}", 1, "rootfs.diff_ids: expected array", "missing diff_ids");

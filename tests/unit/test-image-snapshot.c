@@ -53,9 +53,10 @@ main (void)
   char ld[IMAGE_DIGEST_LEN + 1], cd[IMAGE_DIGEST_LEN + 1], md[IMAGE_DIGEST_LEN + 1];
   image_store_put_blob (s, layer, llen, NULL, -1, ld, &err);
   /* a plain tar layer: its diff_id is its digest */
-  _cleanup_free_ char *config = xasprintf ("{\"architecture\":\"amd64\",\"os\":\"linux\","
-                                           "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
-                                           ld);
+  _cleanup_free_ char *config
+      = xasprintf ("{\"architecture\":\"amd64\",\"os\":\"linux\","
+                   "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+                   ld);
   image_store_put_blob (s, config, strlen (config), NULL, -1, cd, &err);
   _cleanup_free_ char *manifest
       = xasprintf ("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","

@@ -183,10 +183,9 @@ file_digest (const char *path, char out[IMAGE_DIGEST_LEN + 1])
 static void
 test_diff_id (void)
 {
-  static const ent ents[]
-      = { { "etc/", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL },
-          { "etc/hostname", AE_IFREG, "layer\n", 0644, 0, 0, NULL, NULL },
-          { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
+  static const ent ents[] = { { "etc/", AE_IFDIR, NULL, 0755, 0, 0, NULL, NULL },
+                              { "etc/hostname", AE_IFREG, "layer\n", 0644, 0, 0, NULL, NULL },
+                              { NULL, 0, NULL, 0, 0, 0, NULL, NULL } };
   _cleanup_free_ char *tar = make_tar ("id.tar", "none", ents);
   _cleanup_free_ char *padded = make_tar ("padded.tar", "none", ents);
   _cleanup_free_ char *gz = make_tar ("id.tar.gz", "gzip", ents);

@@ -124,10 +124,10 @@ check_policy (const image_gc_policy *p, husk_error **err)
 
 /* Removes candidates in order until usage is at most target bytes. */
 static int
-remove_until (image_store *s, const image_gc_policy *p, gc_candidate *c, size_t n,
-              uint64_t target, image_gc_stats *st, uint64_t *used, uint64_t *cap, husk_error **err)
+remove_until (image_store *s, const image_gc_policy *p, gc_candidate *c, size_t n, uint64_t target,
+              image_gc_stats *st, uint64_t *used, uint64_t *cap, husk_error **err)
 {
-  for (size_t i = 0; i < n && *used > target; i++)
+  for (size_t i = 0; i < n && (*used) > target; i++)
     {
       image_prune_stats ps;
       _cleanup_error_ husk_error *e = NULL;

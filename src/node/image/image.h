@@ -162,9 +162,9 @@ char *image_store_layer_path (const image_store *s, const char *digest);
 /* The image index: reference -> (top digest, platform manifest digest). */
 typedef struct image_record
 {
-  char *ref;      /* canonical reference */
-  char *digest;   /* what the reference resolved to (index or manifest) */
-  char *manifest; /* the platform's image manifest */
+  char *ref;       /* canonical reference */
+  char *digest;    /* what the reference resolved to (index or manifest) */
+  char *manifest;  /* the platform's image manifest */
   char *created;   /* when stored, RFC 3339 */
   char *last_used; /* last pulled or mounted (image_store_touch), RFC 3339 */
 } image_record;
@@ -206,9 +206,9 @@ int image_gc_statvfs_usage (void *ctx, uint64_t *used, uint64_t *capacity, husk_
 
 typedef struct image_gc_policy
 {
-  int high_pct;              /* GC runs when usage >= this (kubelet imageGCHighThresholdPercent: 85) */
-  int low_pct;               /* and frees until usage <= this (imageGCLowThresholdPercent: 80) */
-  int64_t min_age_s;         /* images used more recently are kept (imageMinimumGCAge: 120) */
+  int high_pct;      /* GC runs when usage >= this (kubelet imageGCHighThresholdPercent: 85) */
+  int low_pct;       /* and frees until usage <= this (imageGCLowThresholdPercent: 80) */
+  int64_t min_age_s; /* images used more recently are kept (imageMinimumGCAge: 120) */
   const char *const *in_use; /* NULL-terminated names of images containers use: kept */
   image_usage_fn usage;      /* NULL: image_gc_statvfs_usage */
   void *usage_ctx;
@@ -242,8 +242,8 @@ int image_gc_by_usage (image_store *s, const image_gc_policy *p, image_gc_stats 
    same pass. */
 int image_unpack_layer_fd (int fd, const char *dir, char diff_id[IMAGE_DIGEST_LEN + 1],
                            husk_error **err);
-int image_unpack_layer_file (const char *path, const char *dir,
-                             char diff_id[IMAGE_DIGEST_LEN + 1], husk_error **err);
+int image_unpack_layer_file (const char *path, const char *dir, char diff_id[IMAGE_DIGEST_LEN + 1],
+                             husk_error **err);
 /* The diff_id of a (compressed) layer file, without unpacking it. */
 int image_layer_diff_id_file (const char *path, char diff_id[IMAGE_DIGEST_LEN + 1],
                               husk_error **err);

@@ -245,8 +245,9 @@ image_config_diff_ids (json_t *config, size_t n_layers, char ***out, husk_error 
     {
       const char *d = json_string_value (json_array_get (ids, i));
       if (!d || !image_digest_valid (d))
-        return husk_err (err, EINVAL, "config rootfs.diff_ids.%zu: expected a sha256 digest, got %s",
-                         i, d ? d : type_of (json_array_get (ids, i)));
+        return husk_err (err, EINVAL,
+                         "config rootfs.diff_ids.%zu: expected a sha256 digest, got %s", i,
+                         d ? d : type_of (json_array_get (ids, i)));
       v[i] = xstrdup (d);
     }
   *out = TAKE_PTR (v);

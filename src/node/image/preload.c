@@ -57,8 +57,8 @@ unchanged (image_store *s, json_t *seen, const char *path, const struct stat *st
 }
 
 static int
-preload_one (image_store *s, json_t *seen, const char *path, const image_platform *p,
-             char ***all, size_t *n_all, husk_error **err)
+preload_one (image_store *s, json_t *seen, const char *path, const image_platform *p, char ***all,
+             size_t *n_all, husk_error **err)
 {
   struct stat st;
   if (stat (path, &st) < 0)

@@ -507,7 +507,7 @@ typedef struct blob_job
   int attempts;
 } blob_job;
 
-#define BLOB_ATTEMPTS 4
+#define BLOB_ATTEMPTS        4
 #define BLOB_WRITEBACK_CHUNK (4u << 20)
 
 /* Drops the transfer and the file but keeps the lock, for another attempt. */

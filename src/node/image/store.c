@@ -39,7 +39,8 @@ int
 image_store_open (const char *data_dir, image_store **out, husk_error **err)
 {
   static const char *const dirs[]
-      = { "blobs/sha256", "layers/sha256", "layers/diffid", "layers/tmp", "tmp", "locks", "snapshots" };
+      = { "blobs/sha256", "layers/sha256", "layers/diffid", "layers/tmp",
+          "tmp",          "locks",         "snapshots" };
   _cleanup_free_ char *root = xasprintf ("%s/images", data_dir);
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     {

@@ -30,8 +30,8 @@ typedef struct unpacker
 {
   const char *dir;
   struct archive *raw, *r, *w; /* decompressor, tar reader, disk writer */
-  image_hasher h;                /* of the uncompressed stream */
-  char *checked_parent; /* last parent directory found symlink-free (relative) */
+  image_hasher h;              /* of the uncompressed stream */
+  char *checked_parent;        /* last parent directory found symlink-free (relative) */
 } unpacker;
 
 /* Cleans an entry name: strips leading "./" and trailing "/", refuses absolute paths and
