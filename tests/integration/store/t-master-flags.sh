@@ -50,11 +50,11 @@ tap_is "$(rv_of "$out")" "$rv" "... with its resourceVersion"
 stop_master
 
 # ---- watch history ----
-# watch_from RV: the event types a watch of configmaps from RV delivers within 2 s.
+# watch_from RV: the event types a watch of configmaps from RV delivers within 3 s.
 cms=/api/v1/namespaces/default/configmaps
 watch_from() {
   curl -sk --max-time 10 -H "Authorization: Bearer $API_TOKEN" \
-    "$API_URL$cms?watch=1&resourceVersion=$1&timeoutSeconds=2" |
+    "$API_URL$cms?watch=1&resourceVersion=$1&timeoutSeconds=3" |
     sed -n 's/^{"type":"\([A-Z]*\)".*/\1/p' | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
 }
 history_case() { # history_case N: creates 21 ConfigMaps, watches from the first one's RV
