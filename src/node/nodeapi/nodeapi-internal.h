@@ -80,6 +80,8 @@ void nodeapi_uncork (struct MHD_Connection *c);
 /* Sends one binary message; with channel >= 0 its first byte is the channel. */
 int nodeapi_ws_send (nodeapi_ws *ws, int channel, const void *data, size_t len);
 int nodeapi_ws_send_frame (nodeapi_ws *ws, uint8_t opcode, const void *data, size_t len);
+/* Shuts the sockets of all running streams down: their loops see the client leave. */
+void nodeapi_streams_shutdown (void);
 /* Bytes already decrypted and waiting (poll would not see them). */
 bool nodeapi_ws_pending (nodeapi_ws *ws);
 /* Reads what is available (blocking once) and feeds the reader; 0 at EOF, < 0 on error. */

@@ -260,7 +260,12 @@ nodeapi_stop (nodeapi *s)
   if (s == NULL)
     return;
   if (s->daemon)
-    MHD_stop_daemon (s->daemon);
+    {
+      /* Streams run on their connections' threads, which MHD_stop_daemon joins. */
+      MHD_quiesce_daemon (s->daemon);
+      nodeapi_streams_shutdown ();
+      MHD_stop_daemon (s->daemon);
+    }
   free (s->rt_root), free (s->log_dir), free (s->token), free (s->token2);
   free (s->cert_pem);
   if (s->key_pem)

@@ -9,6 +9,8 @@
 #include <poll.h>
 
 #include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <sys/socket.h>
 
 #include "lib/log.h"
 #include "src/node/nodeapi/nodeapi-internal.h"
@@ -117,6 +119,42 @@ ctx_free (upgrade_ctx *u)
   free (u);
 }
 
+/* The sockets of the streams being served, so that stopping the server can end them. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static int live_fds[1024];
+static size_t live_n;
+
+static void
+live_add (int fd)
+{
+  pthread_mutex_lock (&live_lock);
+  if (live_n < ARRAY_SIZE (live_fds))
+    live_fds[live_n++] = fd;
+  pthread_mutex_unlock (&live_lock);
+}
+
+static void
+live_del (int fd)
+{
+  pthread_mutex_lock (&live_lock);
+  for (size_t i = 0; i < live_n; i++)
+    if (live_fds[i] == fd)
+      {
+        live_fds[i] = live_fds[--live_n];
+        break;
+      }
+  pthread_mutex_unlock (&live_lock);
+}
+
+void
+nodeapi_streams_shutdown (void)
+{
+  pthread_mutex_lock (&live_lock);
+  for (size_t i = 0; i < live_n; i++)
+    shutdown (live_fds[i], SHUT_RDWR);
+  pthread_mutex_unlock (&live_lock);
+}
+
 static void
 on_upgrade (void *cls, struct MHD_Connection *c, void *req_cls, const char *extra,
             size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
@@ -135,7 +173,9 @@ on_upgrade (void *cls, struct MHD_Connection *c, void *req_cls, const char *extr
     }
   if (extra_len > 0)
     ws_reader_feed (&u->ws.rd, extra, extra_len);
+  live_add (u->ws.fd);
   u->run (&u->ws, u->ud);
+  live_del (u->ws.fd);
   MHD_upgrade_action (urh, MHD_UPGRADE_ACTION_CLOSE);
   ctx_free (u);
 }
