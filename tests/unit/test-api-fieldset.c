@@ -131,6 +131,24 @@ test_prune (void)
   json_decref (keep);
 }
 
+static void
+test_skip_managed (void)
+{
+  const char *j = "{\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"manager\":\"x]\\\"\","
+                  "\"fieldsV1\":{\"f:data\":{}}}],\"uid\":\"u\"},\"data\":{\"k\":\"v\"}}";
+  size_t a, b;
+  ok (api_fs_skip_managed (j, &a, &b), "managedFields found");
+  char cut[256];
+  snprintf (cut, sizeof cut, "%.*s%s", (int) a, j, j + b);
+  is_str (cut, "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"data\":{\"k\":\"v\"}}",
+          "cutting it leaves valid JSON without it (brackets and quotes in strings skipped)");
+  const char *last = "{\"metadata\":{\"name\":\"a\",\"managedFields\":[]},\"x\":1}";
+  ok (api_fs_skip_managed (last, &a, &b), "found as the last member");
+  snprintf (cut, sizeof cut, "%.*s%s", (int) a, last, last + b);
+  is_str (cut, "{\"metadata\":{\"name\":\"a\"},\"x\":1}", "the comma before it goes");
+  ok (!api_fs_skip_managed ("{\"metadata\":{\"name\":\"a\"}}", &a, &b), "absent: false");
+}
+
 int
 main (void)
 {
@@ -138,5 +156,6 @@ main (void)
   test_compare ();
   test_ops ();
   test_prune ();
+  test_skip_managed ();
   return tap_done ();
 }

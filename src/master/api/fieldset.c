@@ -556,3 +556,49 @@ api_fs_strip (json_t *s, bool drop_status, bool only_status)
     }
   return s;
 }
+
+/* The end of the JSON value starting at p (an array or object), or NULL. */
+static const char *
+value_end (const char *p)
+{
+  int depth = 0;
+  bool in_str = false;
+  for (; *p; p++)
+    {
+      if (in_str)
+        {
+          if (*p == '\\' && p[1])
+            p++;
+          else if (*p == '"')
+            in_str = false;
+          continue;
+        }
+      if (*p == '"')
+        in_str = true;
+      else if (*p == '[' || *p == '{')
+        depth++;
+      else if ((*p == ']' || *p == '}') && --depth == 0)
+        return p + 1;
+    }
+  return NULL;
+}
+
+bool
+api_fs_skip_managed (const char *json, size_t *start, size_t *end)
+{
+  const char *meta = strstr (json, "\"metadata\":{");
+  const char *mf = meta ? strstr (meta, "\"managedFields\":[") : NULL;
+  if (mf == NULL)
+    return false;
+  const char *v = mf + strlen ("\"managedFields\":");
+  const char *e = value_end (v);
+  if (e == NULL)
+    return false;
+  if (*e == ',')
+    e++;
+  else if (mf > json && mf[-1] == ',')
+    mf--;
+  *start = (size_t) (mf - json);
+  *end = (size_t) (e - json);
+  return true;
+}

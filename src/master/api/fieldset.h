@@ -35,6 +35,11 @@ void api_fs_prune (const api_type *t, json_t *obj, const json_t *rm, const json_
    appended as strings to out. */
 void api_fs_paths (const json_t *s, json_t *out);
 
+/* Finds metadata.managedFields in a stored object's compact JSON text: [*start, *end) is the
+   member with one adjacent comma, so that cutting it leaves valid JSON. False when absent.
+   (Tables and selectors never need it, and it is often half the object: parse without.) */
+bool api_fs_skip_managed (const char *json, size_t *start, size_t *end);
+
 /* Drops the paths the server owns (apiVersion, kind, metadata.name, uid, ...) and, as given,
    status or everything but status. Takes s, returns the result. */
 json_t *api_fs_strip (json_t *s, bool drop_status, bool only_status);

@@ -39,6 +39,8 @@ bool api_parse_selectors (api_req *r, const api_route *rt, api_selector **ls,
 int api_list_matching (api_req *r, const api_route *rt, api_selector *ls, api_selector *fs,
                        size_t limit, const char *cont, store_list_result *res,
                        husk_error **err);
+/* Parses a stored object without its metadata.managedFields (tables, selectors). */
+int api_parse_without_managed (const char *json, json_t **out);
 /* watch.c */
 enum MHD_Result api_do_watch (api_req *r, const api_route *rt);
 /* write.c */

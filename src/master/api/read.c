@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "src/master/api/fieldset.h"
 #include "src/master/api/handlers.h"
 #include "src/master/api/selector.h"
 #include "src/master/api/table.h"
@@ -39,6 +40,19 @@ api_parse_selectors (api_req *r, const api_route *rt, api_selector **ls, api_sel
   return true;
 }
 
+int
+api_parse_without_managed (const char *json, json_t **out)
+{
+  size_t a, b;
+  size_t len = strlen (json);
+  if (!api_fs_skip_managed (json, &a, &b))
+    return husk_json_parse (json, len, out, NULL);
+  _cleanup_free_ char *cut = xmalloc (len - (b - a) + 1);
+  memcpy (cut, json, a);
+  memcpy (cut + a, json + b, len - b + 1);
+  return husk_json_parse (cut, len - (b - a), out, NULL);
+}
+
 static bool
 matches (const char *json, api_selector *ls, api_selector *fs, json_t **parsed)
 {
@@ -46,7 +60,7 @@ matches (const char *json, api_selector *ls, api_selector *fs, json_t **parsed)
   if (ls == NULL && fs == NULL)
     return true;
   json_t *o = NULL;
-  if (husk_json_parse (json, strlen (json), &o, NULL) < 0)
+  if (api_parse_without_managed (json, &o) < 0)
     return false;
   bool ok = api_selector_matches (ls, o) && api_selector_matches (fs, o);
   if (ok)
@@ -153,7 +167,7 @@ reply_table_list (api_req *r, const api_route *rt, store_list_result *res)
   for (size_t i = 0; i < res->n; i++)
     {
       json_t *o = NULL;
-      if (husk_json_parse (res->items[i], strlen (res->items[i]), &o, NULL) == 0)
+      if (api_parse_without_managed (res->items[i], &o) == 0)
         api_table_add_row (t, rt->res, o, io);
       json_decref (o);
       free (res->items[i]);

@@ -226,7 +226,7 @@ static void
 mark_matched (watch_state *s, const char *json)
 {
   json_t *o = NULL;
-  if (husk_json_parse (json, strlen (json), &o, NULL) < 0)
+  if (api_parse_without_managed (json, &o) < 0)
     return;
   const char *ns = husk_json_path_str (o, "metadata.namespace");
   const char *name = husk_json_path_str (o, "metadata.name");
