@@ -23,6 +23,7 @@ master() {
   mkdir -p "$DATA"
   husk_master_launch --store "$ETCD_URL"
   printf -v "$1_PID" %s "$MASTER_PID"
+  disown "$MASTER_PID" # no "Killed" notice when the test kills it
   printf -v "$1_K" %s "kubectl --kubeconfig $DATA/admin.kubeconfig --cache-dir $DATA/kc --request-timeout=10s"
   printf -v "$1_LOG" %s "$DATA/master.log"
 }
