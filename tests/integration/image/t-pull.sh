@@ -140,6 +140,7 @@ check "next pull succeeds" "$HUSK" image pull "$R/test/big:v3"
 check "rm last image" "$HUSK" image rm "$R/test/big:v3"
 check "no blobs left" bash -c "[ -z \"\$(ls '$HUSK_DATA_DIR/images/blobs/sha256')\" ]"
 check "no layers left" bash -c "[ -z \"\$(ls '$HUSK_DATA_DIR/images/layers/sha256')\" ]"
+check "no diff_id records left" bash -c "[ -z \"\$(ls '$HUSK_DATA_DIR/images/layers/diffid')\" ]"
 expect_fail "rm of an unknown image" "image $R/test/big:v3 not found" "$HUSK" image rm "$R/test/big:v3"
 
 img_done
