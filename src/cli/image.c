@@ -1,6 +1,7 @@
-/* husk image: pull | ls | inspect | rm | import | export | prune | mount | unmount */
+/* husk image: pull | ls | inspect | rm | import | export | prune | gc | mount | unmount */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <sys/stat.h>
@@ -23,37 +24,43 @@ typedef struct image_cli
   char **insecure;
   size_t n_insecure;
   bool remove;
+  image_gc_policy gc;
+  char **keep;
+  size_t n_keep;
 } image_cli;
 
 static void
 usage (FILE *f)
 {
-  fprintf (f,
-           "usage: husk image <command> [options]\n\n"
-           "commands:\n"
-           "  pull REF            download REF from its registry and unpack its layers\n"
-           "  ls                  list images (-o json)\n"
-           "  inspect REF         show an image's record, manifest and config as JSON\n"
-           "  rm REF...           remove images, then free what nothing references\n"
-           "  import FILE|DIR     import an OCI layout (dir or tar) or a `docker save` tar\n"
-           "  export REF FILE     write REF as a tar that is an OCI layout and `docker load`able\n"
-           "  prune               remove blobs and layers no image or snapshot references\n"
-           "  mount REF DIR       mount REF's root filesystem read-only at DIR (overlayfs);\n"
-           "                      --snapshot ID: writable, changes kept in snapshot ID\n"
-           "  unmount DIR         undo mount (--remove: also delete its snapshot's changes)\n\n"
-           "options:\n"
-           "  --data-dir DIR      node data directory (default $HUSK_DATA_DIR or " DEFAULT_DATA_DIR
-           ")\n"
-           "  --platform OS/ARCH[/VARIANT]   platform to pull or import (default: this host)\n"
-           "  --authfile FILE     docker config.json with registry credentials\n"
-           "  --username USER --password PASS   registry credentials\n"
-           "  --ca-file FILE      CA bundle for registry TLS\n"
-           "  --insecure-registry HOST[:PORT]   allow plain HTTP (always allowed for 127.0.0.0/8)\n"
-           "  --parallel N        concurrent layer downloads (default 4)\n"
-           "  --progress / --no-progress   force or suppress the progress bar\n"
-           "  --name REF          name for an imported image whose archive names only a tag\n"
-           "  -q, --quiet         print only results\n"
-           "  -o json             machine-readable output (ls, pull)\n");
+  fprintf (
+      f,
+      "usage: husk image <command> [options]\n\n"
+      "commands:\n"
+      "  pull REF            download REF from its registry and unpack its layers\n"
+      "  ls                  list images (-o json)\n"
+      "  inspect REF         show an image's record, manifest and config as JSON\n"
+      "  rm REF...           remove images, then free what nothing references\n"
+      "  import FILE|DIR     import an OCI layout (dir or tar) or a `docker save` tar\n"
+      "  export REF FILE     write REF as a tar that is an OCI layout and `docker load`able\n"
+      "  prune               remove blobs and layers no image or snapshot references\n"
+      "  gc                  when the disk is --high-threshold %% full, remove least recently\n"
+      "                      used images (not --keep REF, not used in --min-age SECS) until\n"
+      "                      it is --low-threshold %% full (defaults 85, 80, 120, as kubelet)\n"
+      "  mount REF DIR       mount REF's root filesystem read-only at DIR (overlayfs);\n"
+      "                      --snapshot ID: writable, changes kept in snapshot ID\n"
+      "  unmount DIR         undo mount (--remove: also delete its snapshot's changes)\n\n"
+      "options:\n"
+      "  --data-dir DIR      node data directory (default $HUSK_DATA_DIR or " DEFAULT_DATA_DIR ")\n"
+      "  --platform OS/ARCH[/VARIANT]   platform to pull or import (default: this host)\n"
+      "  --authfile FILE     docker config.json with registry credentials\n"
+      "  --username USER --password PASS   registry credentials\n"
+      "  --ca-file FILE      CA bundle for registry TLS\n"
+      "  --insecure-registry HOST[:PORT]   allow plain HTTP (always allowed for 127.0.0.0/8)\n"
+      "  --parallel N        concurrent layer downloads (default 4)\n"
+      "  --progress / --no-progress   force or suppress the progress bar\n"
+      "  --name REF          name for an imported image whose archive names only a tag\n"
+      "  -q, --quiet         print only results\n"
+      "  -o json             machine-readable output (ls, pull)\n");
 }
 
 static int
@@ -223,6 +230,28 @@ cmd_prune (image_store *st, image_cli *c, char **args, int n)
 }
 
 static int
+cmd_gc (image_store *st, image_cli *c, char **args, int n)
+{
+  if (n != 0)
+    {
+      fprintf (stderr, "usage: husk image gc [--high-threshold PCT] [--low-threshold PCT] "
+                       "[--min-age SECS] [--keep REF]...\n");
+      return 2;
+    }
+  husk_error *err = NULL;
+  image_gc_stats gs;
+  c->gc.in_use = (const char *const *)c->keep;
+  int ret = image_gc_by_usage (st, &c->gc, &gs, &err);
+  for (size_t i = 0; i < gs.images_removed; i++)
+    printf ("removed %s\n", gs.removed[i]);
+  if (!c->pull.quiet)
+    printf ("disk %d%% full before, %d%% after; %zu images removed, %.1f MB freed\n",
+            gs.usage_before_pct, gs.usage_after_pct, gs.images_removed, gs.bytes_freed / 1e6);
+  image_gc_stats_clear (&gs);
+  return ret < 0 ? fail (err) : 0;
+}
+
+static int
 cmd_import (image_store *st, image_cli *c, char **args, int n)
 {
   if (n != 1)
@@ -296,10 +325,10 @@ static const struct
   const char *name;
   int (*run) (image_store *, image_cli *, char **, int);
 } subcommands[] = {
-  { "pull", cmd_pull },       { "ls", cmd_ls },          { "list", cmd_ls },
-  { "inspect", cmd_inspect }, { "rm", cmd_rm },          { "import", cmd_import },
-  { "export", cmd_export },   { "prune", cmd_prune },    { "mount", cmd_mount },
-  { "unmount", cmd_unmount }, { "umount", cmd_unmount },
+  { "pull", cmd_pull },       { "ls", cmd_ls },           { "list", cmd_ls },
+  { "inspect", cmd_inspect }, { "rm", cmd_rm },           { "import", cmd_import },
+  { "export", cmd_export },   { "prune", cmd_prune },     { "gc", cmd_gc },
+  { "mount", cmd_mount },     { "unmount", cmd_unmount }, { "umount", cmd_unmount },
 };
 
 enum
@@ -317,7 +346,21 @@ enum
   OPT_NAME,
   OPT_REMOVE,
   OPT_SNAPSHOT,
+  OPT_HIGH,
+  OPT_LOW,
+  OPT_MIN_AGE,
+  OPT_KEEP,
 };
+
+/* a whole number in [lo, hi], or -1 */
+static long
+number (const char *s, long lo, long hi)
+{
+  char *end;
+  errno = 0;
+  long v = strtol (s, &end, 10);
+  return errno || end == s || *end || v < lo || v > hi ? -1 : v;
+}
 
 static int
 parse_opts (int argc, char **argv, image_cli *c)
@@ -336,6 +379,10 @@ parse_opts (int argc, char **argv, image_cli *c)
     { "name", required_argument, NULL, OPT_NAME },
     { "remove", no_argument, NULL, OPT_REMOVE },
     { "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+    { "high-threshold", required_argument, NULL, OPT_HIGH },
+    { "low-threshold", required_argument, NULL, OPT_LOW },
+    { "min-age", required_argument, NULL, OPT_MIN_AGE },
+    { "keep", required_argument, NULL, OPT_KEEP },
     { "quiet", no_argument, NULL, 'q' },
     { "output", required_argument, NULL, 'o' },
     { "help", no_argument, NULL, 'h' },
@@ -386,6 +433,33 @@ parse_opts (int argc, char **argv, image_cli *c)
       case OPT_SNAPSHOT:
         c->snapshot = optarg;
         break;
+      case OPT_HIGH:
+      case OPT_LOW:
+      case OPT_MIN_AGE:
+        {
+          long v = number (optarg, 0, ch == OPT_MIN_AGE ? 100L * 365 * 86400 : 100);
+          if (v < 0)
+            {
+              fprintf (stderr, "husk image: --%s: '%s' is not a number in range\n",
+                       ch == OPT_HIGH  ? "high-threshold"
+                       : ch == OPT_LOW ? "low-threshold"
+                                       : "min-age",
+                       optarg);
+              return -1;
+            }
+          if (ch == OPT_HIGH)
+            c->gc.high_pct = (int)v;
+          else if (ch == OPT_LOW)
+            c->gc.low_pct = (int)v;
+          else
+            c->gc.min_age_s = v;
+        }
+        break;
+      case OPT_KEEP:
+        c->keep = xreallocarray (c->keep, c->n_keep + 2, sizeof *c->keep);
+        c->keep[c->n_keep++] = optarg;
+        c->keep[c->n_keep] = NULL;
+        break;
       case 'q':
         c->pull.quiet = true;
         break;
@@ -404,7 +478,8 @@ parse_opts (int argc, char **argv, image_cli *c)
 int
 husk_cmd_image (int argc, char **argv)
 {
-  image_cli c = { .data_dir = getenv ("HUSK_DATA_DIR") };
+  image_cli c = { .data_dir = getenv ("HUSK_DATA_DIR"),
+                  .gc = { .high_pct = 85, .low_pct = 80, .min_age_s = 120 } };
   c.pull.progress = -1;
   if (!c.data_dir || !*c.data_dir)
     c.data_dir = DEFAULT_DATA_DIR;
@@ -438,10 +513,12 @@ husk_cmd_image (int argc, char **argv)
           return fail (err);
         int rc = subcommands[i].run (st, &c, args + 1, n - 1);
         free (c.insecure);
+        free (c.keep);
         return rc;
       }
   fprintf (stderr, "husk image: unknown command '%s'\n", args[0]);
   usage (stderr);
   free (c.insecure);
+  free (c.keep);
   return 2;
 }
