@@ -233,7 +233,7 @@ start_daemon (api_server *s, struct sockaddr_storage *ss, bool tls)
                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 300,
                              MHD_OPTION_THREAD_STACK_SIZE, (size_t) (512 * 1024),
                              MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024,
-                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (128 * 1024),
+                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (32 * 1024),
                              MHD_OPTION_CONNECTION_LIMIT, (unsigned) 16384, MHD_OPTION_END);
   return MHD_start_daemon (flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ss,
                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -241,7 +241,7 @@ start_daemon (api_server *s, struct sockaddr_storage *ss, bool tls)
                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 300,
                            MHD_OPTION_THREAD_STACK_SIZE, (size_t) (512 * 1024),
                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024,
-                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (128 * 1024),
+                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (32 * 1024),
                            MHD_OPTION_CONNECTION_LIMIT, (unsigned) 16384, MHD_OPTION_END);
 }
 
