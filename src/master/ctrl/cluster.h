@@ -14,5 +14,8 @@ int ctrl_nodelifecycle_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_pvbinder_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_localpath_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_quota_sync (ctrl_ctx *c, husk_error **err);
+/* Before a released local-path PV is deleted: a helper pod on its node removes its directory
+   (as k3s's provisioner does). No-op for other PVs. */
+int ctrl_localpath_reclaim (ctrl_ctx *c, const json_t *pv, husk_error **err);
 
 #endif

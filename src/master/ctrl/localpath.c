@@ -5,7 +5,9 @@
    (annotation volume.kubernetes.io/selected-node), gets a hostPath PV
    /var/lib/husk/storage/<pv> (DirectoryOrCreate, so the node agent makes the directory at
    mount time) pinned to that node by node affinity and pre-bound to the claim; the binder
-   (pv.c) completes the binding. */
+   (pv.c) completes the binding. When such a PV is released with reclaimPolicy Delete, a
+   helper pod (image HELPER_IMAGE) on its node removes the directory before the PV goes, and
+   finished helpers are deleted. */
 #include "config.h"
 
 #include <stdatomic.h>
@@ -17,6 +19,8 @@
 #define PROVISIONER  "husk.dev/local-path"
 #define CLASS_NAME   "local-path"
 #define STORAGE_ROOT "/var/lib/husk/storage"
+#define HELPER_IMAGE "busybox"
+#define HELPER_LABEL "husk.dev/local-path-helper"
 
 static atomic_bool class_checked;
 
@@ -109,6 +113,93 @@ provision (ctrl_ctx *c, json_t *claim, json_t *sc, const char *host, husk_error 
   return 0;
 }
 
+/* The node whose kubernetes.io/hostname label is host (host itself when none is). */
+static const char *
+node_named_by (json_t *nodes, const char *host)
+{
+  size_t i;
+  json_t *n;
+  json_array_foreach (nodes, i, n)
+  {
+    json_t *l = json_object_get (husk_json_path (n, "metadata.labels"), "kubernetes.io/hostname");
+    if (json_is_string (l) && streq (json_string_value (l), host))
+      return husk_json_path_str (n, "metadata.name");
+  }
+  return host;
+}
+
+int
+ctrl_localpath_reclaim (ctrl_ctx *c, const json_t *pv, husk_error **err)
+{
+  const char *prov = json_string_value (json_object_get (
+      husk_json_path (pv, "metadata.annotations"), "pv.kubernetes.io/provisioned-by"));
+  const char *name = husk_json_path_str (pv, "metadata.name");
+  const char *path = husk_json_path_str (pv, "spec.hostPath.path");
+  json_t *terms = husk_json_path (pv, "spec.nodeAffinity.required.nodeSelectorTerms");
+  json_t *expr = json_array_get (husk_json_path (json_array_get (terms, 0), "matchExpressions"), 0);
+  const char *host = json_string_value (json_array_get (json_object_get (expr, "values"), 0));
+  _cleanup_free_ char *want = xasprintf ("%s/%s", STORAGE_ROOT, name ? name : "");
+  if (!prov || !streq (prov, PROVISIONER) || !path || !streq (path, want) || !host)
+    return 0;
+  _cleanup_json_ json_t *nodes = NULL;
+  int ret = ctrl_list (c, "/api/v1/nodes", &nodes, err);
+  if (ret < 0)
+    return ret;
+  _cleanup_free_ char *pod_name = xasprintf ("helper-%s", name);
+  _cleanup_free_ char *target = xasprintf ("/storage/%s", name);
+  _cleanup_json_ json_t *pod = json_pack (
+      "{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:[{s:s}], s:[{s:s, s:s, s:[s, s, s], "
+      "s:[{s:s, s:s}]}], s:[{s:s, s:{s:s, s:s}}]}}",
+      "apiVersion", "v1", "kind", "Pod", "metadata", "name", pod_name, "namespace", "kube-system",
+      "labels", HELPER_LABEL, name, "spec", "nodeName", node_named_by (nodes, host),
+      "restartPolicy", "Never", "tolerations", "operator", "Exists", "containers", "name", "helper",
+      "image", HELPER_IMAGE, "command", "rm", "-rf", target, "volumeMounts", "name", "storage",
+      "mountPath", "/storage", "volumes", "name", "storage", "hostPath", "path", STORAGE_ROOT,
+      "type", "DirectoryOrCreate");
+  long code = 0;
+  ret = kclient_json (c->k, "POST", "/api/v1/namespaces/kube-system/pods", NULL, pod, NULL, &code,
+                      err);
+  if (ret < 0 && code != 409)
+    return husk_err_wrap (err, "local-path: helper pod to remove %s", path);
+  if (ret < 0)
+    {
+      husk_error_free (*err);
+      *err = NULL;
+    }
+  else
+    log_info ("local-path: removing the volume's directory", "volume", name, "node", host);
+  return 0;
+}
+
+/* Deletes finished helper pods (a failed one is logged: its directory stays). */
+static int
+reap_helpers (ctrl_ctx *c, husk_error **err)
+{
+  _cleanup_json_ json_t *pods = NULL;
+  int ret = ctrl_list (c, "/api/v1/namespaces/kube-system/pods?labelSelector=" HELPER_LABEL, &pods,
+                       err);
+  if (ret < 0)
+    return ret;
+  size_t i;
+  json_t *p;
+  json_array_foreach (pods, i, p)
+  {
+    const char *phase = husk_json_path_str (p, "status.phase");
+    const char *name = husk_json_path_str (p, "metadata.name");
+    if (!phase || !name || ctrl_terminating (p)
+        || !(streq (phase, "Succeeded") || streq (phase, "Failed")))
+      continue;
+    if (streq (phase, "Failed"))
+      log_warn ("local-path: helper pod failed, the directory stays", "pod", name);
+    _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/kube-system/pods/%s", name);
+    _cleanup_error_ husk_error *e = NULL;
+    long code = 0;
+    if (kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, &e) < 0 && code != 404)
+      log_warn ("local-path: cannot delete helper pod", "pod", name, "error", e->msg);
+  }
+  return 0;
+}
+
 int
 ctrl_localpath_sync (ctrl_ctx *c, husk_error **err)
 {
@@ -123,6 +214,9 @@ ctrl_localpath_sync (ctrl_ctx *c, husk_error **err)
         return ret;
       atomic_store (&class_checked, true);
     }
+  ret = reap_helpers (c, err);
+  if (ret < 0)
+    return ret;
   ret = ctrl_list (c, "/api/v1/persistentvolumeclaims", &claims, err);
   if (ret == 0)
     ret = ctrl_list (c, "/api/v1/persistentvolumes", &pvs, err);

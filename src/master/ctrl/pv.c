@@ -195,10 +195,13 @@ sync_volume (ctrl_ctx *c, json_t *pv, json_t *claims, husk_error **err)
   const char *name = husk_json_path_str (pv, "metadata.name");
   if (streq (policy, "Delete"))
     {
+      int ret = ctrl_localpath_reclaim (c, pv, err);
+      if (ret < 0)
+        return ret;
       log_info ("deleting released volume", "volume", name);
       _cleanup_free_ char *path = xasprintf ("/api/v1/persistentvolumes/%s", name);
       long code = 0;
-      int ret = kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, err);
+      ret = kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, err);
       return ctrl_tolerate_stale (ret, code, err);
     }
   return set_phase (c, pv, false, "Released", err);

@@ -3,8 +3,8 @@
 # controllers inside) with hollow nodes: the default StorageClass local-path, claims
 # defaulted to it, a hostPath PV made on the node the scheduler chose, static PVs matched by
 # class, access modes and size (smallest fit), pre-binding, Released/Retain and Delete.
-# What a real node adds (the directory under /var/lib/husk/storage, the mount) is the node
-# agent's hostPath code, tested with the agent.
+# What a real node adds (the directory under /var/lib/husk/storage, the mount, the helper
+# pod that removes a deleted volume's directory) is the node agent's, tested with the agent.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -68,6 +68,15 @@ $K delete pod user --grace-period=0 --force >/dev/null 2>&1
 $K delete pvc data --wait=false >/dev/null
 wait_for 20 is_eq "" pv "$vol" '{.metadata.name}'
 tap_is "$(pv "$vol" '{.metadata.name}')" "" "deleting the claim deletes its PV (Delete)"
+helper() { $K -n kube-system get pod "helper-$vol" -o jsonpath="$1" 2>/dev/null; }
+tap_is "$(helper '{.spec.nodeName} {.spec.containers[0].command[*]} {.spec.volumes[0].hostPath.path}')" \
+  "$node rm -rf /storage/$vol /var/lib/husk/storage" \
+  "a helper pod on $node removes the volume's directory"
+api_curl -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"status":{"phase":"Succeeded"}}' \
+  "/api/v1/namespaces/kube-system/pods/helper-$vol/status" >/dev/null
+deleting() { [ -z "$(helper '{.metadata.name}')" ] || [ -n "$(helper '{.metadata.deletionTimestamp}')" ]; }
+wait_for 20 deleting
+tap_check "the finished helper pod is deleted (its node confirms)" -- deleting
 
 # Static PVs: class, access modes and size decide; the smallest fit wins.
 $K apply -f - >/dev/null <<'Y'
