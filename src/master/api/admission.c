@@ -1,8 +1,9 @@
-/* husk api: admission after validation: DefaultTolerationSeconds, LimitRanger and
-   ResourceQuota, as upstream's plugins of those names (the logic lives in
-   src/master/ctrl/quota.c, limitrange.c and taints.c; the quota controller recomputes
-   status.used from what exists, this charges each accepted create at once so that a burst
-   of creates cannot overrun a quota). */
+/* husk api: admission after validation: DefaultTolerationSeconds, LimitRanger,
+   DefaultStorageClass and ResourceQuota, as upstream's plugins of those names (the logic
+   lives in src/master/ctrl/quota.c, limitrange.c and taints.c; the quota controller
+   recomputes status.used from what exists, this charges each accepted create at once so
+   that a burst of creates cannot overrun a quota; a create that fails after its charge is
+   over-counted until the controller's next pass). */
 #include "config.h"
 
 #include <errno.h>
