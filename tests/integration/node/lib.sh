@@ -16,12 +16,23 @@ node_require() {
   [ -n "$CG" ] || tap_skip_all "cgroup v2 is not mounted"
 }
 
+# Only this run's pods (those under $D): other tests' clusters share $CG/husk.
+node_own_pod_cgroups() {
+  local u
+  for u in "$D"/node/pods/*/; do
+    u=${u%/}
+    u=${u##*/}
+    [ -d "$CG/husk/pod-$u" ] && echo "$CG/husk/pod-$u"
+  done
+}
+
 # Removes what a cluster run under $D may have left: processes of its pods, its mounts,
 # its pod cgroups.
 node_scrub() {
-  local cg m
+  local cg m cgs
   [ -n "${UP_PID:-}" ] && kill "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
-  for cg in "$CG"/husk/pod-*; do
+  cgs=$(node_own_pod_cgroups)
+  for cg in $cgs; do
     [ -d "$cg" ] || continue
     for m in "$cg"/*/; do [ -f "$m/cgroup.kill" ] && echo 1 >"$m/cgroup.kill"; done
   done
@@ -29,7 +40,7 @@ node_scrub() {
   awk -v d="$D" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null
   done
-  for cg in "$CG"/husk/pod-*; do
+  for cg in $cgs; do
     [ -d "$cg" ] || continue
     for m in "$cg"/*/; do rmdir "$m" 2>/dev/null; done
     rmdir "$cg" 2>/dev/null
