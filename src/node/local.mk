@@ -5,7 +5,7 @@ noinst_LIBRARIES += src/node/libnode.a
 src_node_libnode_a_SOURCES = \
 	src/node/node.h src/node/node-internal.h src/node/node.c src/node/nodeobj.c \
 	src/node/pod/sandbox.c src/node/pod/container.c src/node/pod/sync.c \
-	src/node/pod/status.c src/node/pod/probe.c src/node/pod/event.c src/node/binder.c src/node/logproxy.c \
+	src/node/pod/status.c src/node/pod/probe.c src/node/pod/event.c src/node/pod/adopt.c src/node/binder.c src/node/logproxy.c \
 	src/cli/node.c src/cli/up.c
 src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a
@@ -16,3 +16,10 @@ HUSK_COMPONENT_DEPLIBS += src/master/api/libapi.a src/master/store/libstore.a \
 	$(ARCHIVE_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) -lpthread
 EXTRA_DIST += docs/node.md
 # --- end node daemon ---
+
+# husk-shim: holds a container's stdio pipes and reports its exit status across agent
+# restarts (src/node/pod/shim.c). Plain libc, no other library.
+bin_PROGRAMS += husk-shim
+husk_shim_SOURCES = src/node/pod/shim.c
+husk_shim_CFLAGS = $(AM_CFLAGS) -Os
+husk_shim_LDADD =

@@ -41,6 +41,8 @@ typedef struct node_ctr
   int restart_count;
   bool created;      /* a runtime container exists (running or exited, not deleted) */
   pid_t pid;         /* > 0 while running */
+  pid_t shim_pid;    /* husk-shim holding its stdio and waiting for it (pod/shim.c) */
+  bool adopted;      /* running since an earlier agent: its shim is not our child */
   char *image_ref;   /* canonical reference resolved */
   char *image_id;    /* "docker.io/library/busybox@sha256:..." */
   agent_backoff backoff;
@@ -79,6 +81,7 @@ typedef struct node_pod
   bool sigkill_sent;
   bool torn_down;
   bool initialized;
+  bool adopt_tried;  /* what an earlier agent left running was looked for */
   int64_t retry_ms;  /* sandbox retry */
   /* reporting */
   char *last_status;  /* the status JSON last PATCHed */
@@ -122,6 +125,7 @@ typedef struct node_agent
   int log_fd; /* the daemon's own stderr, kept while fds 1/2 are lent to containers */
   struct agent_event_cache *events;
   int api_port; /* the node API's port (daemonEndpoints), 0 when it is not serving */
+  char *shim_bin; /* husk-shim */
 } node_agent;
 
 static inline int64_t
@@ -144,6 +148,8 @@ int node_lease_renew (node_agent *a, husk_error **err);
 
 /* ---- pod/sandbox.c ---- */
 int pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err);
+/* The sandbox an earlier agent left running (pause alive, address recorded): kept. */
+bool pod_sandbox_adopt (node_agent *a, node_pod *p);
 /* CNI DEL, pause stopped, runtime state, cgroup and pod dirs removed. Idempotent. */
 int pod_sandbox_teardown (node_agent *a, node_pod *p, husk_error **err);
 /* The pod's cgroup relative to the cgroup2 mount: "husk/pod-<uid>". */
@@ -157,6 +163,16 @@ int pod_with_stdio (node_agent *a, int in, int out, int errfd,
    starts container c. Errors carry the waiting reason in *reason (static string). */
 int pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason,
                    husk_error **err);
+/* Records what a restarted agent needs to re-adopt c (<bundle>/state.json). */
+void pod_ctr_save (node_pod *p, node_ctr *c);
+/* Takes over c from an earlier agent: running (stdio reopened from its shim, log appended
+   to) or exited meanwhile (exit code from the shim's exit file). False: nothing to adopt. */
+bool pod_ctr_adopt (node_agent *a, node_pod *p, node_ctr *c);
+/* An adopted container's shim is not our child: true (and the exit recorded) once its exit
+   file is there. */
+bool pod_ctr_poll_exit (node_pod *p, node_ctr *c);
+/* The container's init exited with the raw wait status (or its shim died: status < 0). */
+void pod_ctr_exited (node_pod *p, node_ctr *c, int wait_status);
 /* Sends sig to the container's processes. */
 void pod_ctr_signal (node_agent *a, node_pod *p, node_ctr *c, int sig);
 /* Deletes the runtime container and its rootfs (an exited one, or force). */

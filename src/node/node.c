@@ -356,6 +356,9 @@ agent_setup (node_agent *a, husk_error **err)
   a->pause_bin = c->pause ? xstrdup (c->pause) : find_helper ("husk-pause");
   if (a->pause_bin == NULL)
     return husk_err (err, ENOENT, "husk-pause not found next to husk or on PATH");
+  a->shim_bin = find_helper ("husk-shim");
+  if (a->shim_bin == NULL)
+    return husk_err (err, ENOENT, "husk-shim not found next to husk or on PATH");
   if (c->cni_conf == NULL)
     {
       a->cni_bin = find_helper ("husk-cni");
@@ -466,7 +469,7 @@ agent_free (node_agent *a)
   if (a->wake_fd >= 0)
     close (a->wake_fd);
   free (a->name), free (a->node_ip), free (a->pod_cidr), free (a->hostname), free (a->data_dir);
-  free (a->pods_dir), free (a->rt_root), free (a->log_dir), free (a->pause_bin);
+  free (a->pods_dir), free (a->rt_root), free (a->log_dir), free (a->pause_bin), free (a->shim_bin);
   free (a->pause_rootfs), free (a->cni_bin), free (a->cni_path), free (a->cni_conf);
   free (a->cgroup_root), free (a->cgroup_rel), free (a->node_uid), free (a->last_node_status);
   free (a->lease_rv);

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "lib/json.h"
 #include "lib/log.h"
@@ -450,19 +452,90 @@ build_spec (node_agent *a, node_pod *p, node_ctr *c, json_t *img, const agent_en
 
 /* ---- create and start -------------------------------------------------------------------- */
 
-typedef struct create_args
+/* Forks a child subreaper that creates and starts the container (stdout/stderr on the
+   pipes' write ends), so that the container's init is its child, then becomes husk-shim
+   holding the read ends on fds 3 and 4. The fork reports "<pid>" or "!<errno> <message>"
+   on a pipe. Only the runtime library runs in the fork (malloc is fork-safe in glibc). */
+static _Noreturn void
+shim_child (node_agent *a, const char *id, const char *bundle, int out[2], int errp[2], int rep)
 {
-  node_agent *a;
-  const char *id, *bundle;
-} create_args;
+  signal (SIGCHLD, SIG_DFL);
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  setsid ();
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  rt_create_opts o = RT_CREATE_OPTS_INIT;
+  o.skip_limits = !a->limits_enforced;
+  o.stdin_fd = null;
+  o.stdout_fd = out[1];
+  o.stderr_fd = errp[1];
+  pid_t pid = 0;
+  husk_error *e = NULL;
+  char msg[1024];
+  if (rt_container_run (a->rt_root, id, bundle, &o, &pid, &e) < 0)
+    {
+      int n = snprintf (msg, sizeof msg, "!%d %s", e->errnum, e->msg);
+      if (write (rep, msg, n > 0 && (size_t) n < sizeof msg ? (size_t) n : sizeof msg - 1) < 0)
+        _exit (1);
+      _exit (1);
+    }
+  int n = snprintf (msg, sizeof msg, "%d", (int) pid);
+  if (write (rep, msg, (size_t) n) != n)
+    _exit (1);
+  int r3 = fcntl (out[0], F_DUPFD, 10), r4 = fcntl (errp[0], F_DUPFD, 10);
+  for (int i = 0; i < 3; i++)
+    dup2 (null, i);
+  dup2 (r3, 3);
+  dup2 (r4, 4);
+  close_range (5, ~0U, 0);
+  char pidstr[16];
+  snprintf (pidstr, sizeof pidstr, "%d", (int) pid);
+  _cleanup_free_ char *exit_file = xasprintf ("%s/exit", bundle);
+  execv (a->shim_bin, (char *[]){(char *) "husk-shim", pidstr, exit_file, NULL});
+  _exit (127);
+}
 
 static int
-do_create (void *ud, husk_error **err)
+shim_spawn (node_agent *a, node_ctr *c, const char *id, const char *bundle, int out[2],
+            int errp[2], husk_error **err)
 {
-  create_args *c = ud;
-  rt_create_opts o = RT_CREATE_OPTS_INIT;
-  o.skip_limits = !c->a->limits_enforced;
-  return rt_container_create (c->a->rt_root, c->id, c->bundle, &o, err);
+  _cleanup_free_ char *exit_file = xasprintf ("%s/exit", bundle);
+  unlink (exit_file);
+  int rep[2];
+  if (pipe2 (rep, O_CLOEXEC) < 0)
+    return husk_err_errno (err, "pipe");
+  pid_t shim = fork ();
+  if (shim == 0)
+    {
+      close (rep[0]);
+      shim_child (a, id, bundle, out, errp, rep[1]);
+    }
+  int e = errno;
+  close (rep[1]);
+  _cleanup_close_ int rfd = rep[0];
+  if (shim < 0)
+    return husk_err_sys (err, e, "fork");
+  char msg[1025];
+  size_t len = 0;
+  ssize_t n;
+  while (len < sizeof msg - 1 && ((n = read (rfd, msg + len, sizeof msg - 1 - len)) > 0
+                                  || (n < 0 && errno == EINTR)))
+    if (n > 0)
+      len += (size_t) n;
+  msg[len] = '\0';
+  if (len == 0 || msg[0] == '!')
+    {
+      waitpid (shim, NULL, 0);
+      char *sp = len ? strchr (msg, ' ') : NULL;
+      return husk_err (err, len ? atoi (msg + 1) : EIO, "%s",
+                       sp ? sp + 1 : "container create: the helper process died");
+    }
+  c->shim_pid = shim;
+  c->pid = (pid_t) atoi (msg);
+  c->adopted = false;
+  return 0;
 }
 
 static char *
@@ -572,35 +645,21 @@ pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason, hus
       return husk_err_errno (err, "pipe");
     }
   rt_container_delete (a->rt_root, id, true, NULL); /* left by an earlier agent run */
-  create_args ca = {a, id, bundle};
   int64_t t0 = node_mono_us ();
-  r = pod_with_stdio (a, -1, out[1], errp[1], do_create, &ca, err);
-  node_step_done ("create", p->name, &t0);
+  r = shim_spawn (a, c, id, bundle, out, errp, err);
   close (out[1]);
   close (errp[1]);
   if (r < 0)
     {
       close (out[0]), close (errp[0]);
       agent_log_writer_close (w);
-      *reason = AGENT_REASON_CREATE_ERROR;
+      *reason = AGENT_REASON_RUN_ERROR;
       return r;
     }
   c->created = true;
   if ((r = agent_log_pump_add (a->pump, out[0], errp[0], w, NULL, NULL, err)) < 0)
     {
       *reason = AGENT_REASON_CREATE_ERROR;
-      return r;
-    }
-  _cleanup_json_ json_t *st = NULL;
-  if ((r = rt_container_state (a->rt_root, id, &st, err)) < 0)
-    {
-      *reason = AGENT_REASON_CREATE_ERROR;
-      return r;
-    }
-  c->pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
-  if ((r = rt_container_start (a->rt_root, id, err)) < 0)
-    {
-      *reason = AGENT_REASON_RUN_ERROR;
       return r;
     }
   node_step_done ("start", p->name, &t0);
@@ -625,6 +684,8 @@ pod_ctr_remove (node_agent *a, node_pod *p, node_ctr *c)
     log_warn ("delete container", "id", id, "error", e->msg);
   c->created = false;
   c->pid = 0;
+  c->shim_pid = 0;
+  c->adopted = false;
   if (p->dir)
     {
       _cleanup_free_ char *bundle = ctr_dir (p, c);

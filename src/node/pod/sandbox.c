@@ -289,6 +289,45 @@ network_add (node_agent *a, node_pod *p, husk_error **err)
   return 0;
 }
 
+/* <dir>/sandbox.json: what a restarted agent needs to keep the sandbox. */
+static int
+sandbox_save (node_pod *p, husk_error **err)
+{
+  _cleanup_json_ json_t *st = json_pack ("{s:s?, s:b, s:I}", "podIP", p->pod_ip, "hostNetwork",
+                                         p->host_network, "startTime", (json_int_t) p->start_time);
+  _cleanup_free_ char *text = husk_json_dump (st);
+  return write_pod_file (p, "sandbox.json", text, err);
+}
+
+bool
+pod_sandbox_adopt (node_agent *a, node_pod *p)
+{
+  free (p->dir);
+  p->dir = xasprintf ("%s/%s", a->pods_dir, p->uid);
+  _cleanup_free_ char *path = xasprintf ("%s/sandbox.json", p->dir);
+  _cleanup_json_ json_t *saved = NULL;
+  if (husk_json_load_file (path, &saved, NULL) < 0)
+    return false;
+  _cleanup_free_ char *id = sandbox_id (p);
+  _cleanup_json_ json_t *st = NULL;
+  if (rt_container_state (a->rt_root, id, &st, NULL) < 0)
+    return false;
+  const char *status = json_string_value (json_object_get (st, "status"));
+  pid_t pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
+  const char *ip = json_string_value (json_object_get (saved, "podIP"));
+  if (status == NULL || !streq (status, "running") || pid <= 0 || ip == NULL)
+    return false;
+  p->host_network = json_is_true (json_object_get (saved, "hostNetwork"));
+  p->pause_pid = pid;
+  free (p->pod_ip);
+  p->pod_ip = xstrdup (ip);
+  p->net_added = !p->host_network;
+  p->start_time = json_integer_value (json_object_get (saved, "startTime"));
+  p->sandbox_ready = true;
+  log_info ("adopted the sandbox left running", "pod", p->name, "ns", p->ns, "ip", ip);
+  return true;
+}
+
 int
 pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err)
 {
@@ -330,7 +369,9 @@ pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err)
   node_step_done ("cni-add", p->name, &t0);
   char *ips[] = {p->pod_ip, NULL};
   _cleanup_free_ char *hosts = agent_hosts_file (p->obj, ips, hostname, domain);
-  if ((r = write_pod_file (p, "hosts", hosts, err)) < 0)
+  if (p->start_time == 0)
+    p->start_time = node_now_ms () / 1000;
+  if ((r = write_pod_file (p, "hosts", hosts, err)) < 0 || (r = sandbox_save (p, err)) < 0)
     return r;
   p->sandbox_ready = true;
   log_info ("sandbox ready", "pod", p->name, "ns", p->ns, "ip", p->pod_ip);

@@ -140,22 +140,11 @@ pod_child_exited (node_agent *a, pid_t pid, int wait_status)
       for (size_t i = 0; i < p->nctrs; i++)
         {
           node_ctr *c = &p->ctrs[i];
-          if (c->pid != pid)
+          if (c->shim_pid != pid || c->state != AGENT_CTR_RUNNING)
             continue;
-          c->pid = 0;
-          pod_probes_stop (c);
-          c->kill_at_ms = 0;
-          c->ready = false;
-          c->state = AGENT_CTR_TERMINATED;
-          c->exit_code = agent_exit_code_from_status (wait_status);
-          free (c->reason);
-          c->reason = xstrdup (agent_terminated_reason (c->exit_code, false));
-          c->finished_ms = node_now_ms ();
-          c->finished_at = c->finished_ms / 1000;
-          char code[16];
-          snprintf (code, sizeof code, "%d", c->exit_code);
-          log_info ("container exited", "pod", p->name, "ns", p->ns, "container", c->name,
-                    "exitCode", code);
+          /* The shim wrote the init's status before exiting; without it, its own. */
+          if (!pod_ctr_poll_exit (p, c))
+            pod_ctr_exited (p, c, wait_status);
           return;
         }
     }
@@ -199,6 +188,7 @@ start_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
   c->retry_ms = 0;
   c->state = AGENT_CTR_RUNNING;
   c->started_at = now / 1000;
+  pod_ctr_save (p, c);
   pod_probes_start (a, p, c, now);
   pod_event (a, p, c, "Normal", "Created", "Created container %s", c->name);
   pod_event (a, p, c, "Normal", "Started", "Started container %s", c->name);
@@ -411,9 +401,35 @@ terminate (node_agent *a, node_pod *p, int64_t now)
 
 /* ---- one pass ----------------------------------------------------------------------------- */
 
+/* First sight of a pod: what an earlier agent left running is taken over. */
+static void
+adopt (node_agent *a, node_pod *p)
+{
+  p->adopt_tried = true;
+  if (!pod_sandbox_adopt (a, p))
+    return;
+  for (size_t i = 0; i < p->nctrs; i++)
+    pod_ctr_adopt (a, p, &p->ctrs[i]);
+  /* Regular containers ran: the init containers had completed. */
+  for (size_t i = p->ninit; i < p->nctrs; i++)
+    p->initialized |= p->ctrs[i].created;
+}
+
+/* Containers adopted from an earlier agent are not our children: their exits are polled. */
+static void
+poll_adopted (node_pod *p)
+{
+  for (size_t i = 0; i < p->nctrs; i++)
+    if (p->ctrs[i].adopted && p->ctrs[i].state == AGENT_CTR_RUNNING)
+      pod_ctr_poll_exit (p, &p->ctrs[i]);
+}
+
 static void
 sync_pod (node_agent *a, node_pod *p, int64_t now)
 {
+  if (!p->adopt_tried)
+    adopt (a, p);
+  poll_adopted (p);
   bool deleting = p->api_gone || husk_json_path (p->obj, "metadata.deletionTimestamp") != NULL;
   if (deleting)
     {

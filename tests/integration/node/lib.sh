@@ -9,7 +9,7 @@ node_require() {
   require_root
   require_cmd kubectl umoci ip nsenter python3 busybox
   local b
-  for b in husk husk-pause husk-cni; do
+  for b in husk husk-pause husk-cni husk-shim; do
     [ -x "$HUSK_BUILD_DIR/$b" ] || tap_skip_all "$b is not built in $HUSK_BUILD_DIR"
   done
   CG=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)

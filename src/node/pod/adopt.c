@@ -1,0 +1,192 @@
+/* husk node: containers outlive the agent. Each start records what a restarted agent needs
+   in <pod dir>/containers/<name>/state.json (shim and init pids, restart count, times,
+   image, last state); husk-shim (pod/shim.c) holds the stdio pipes and writes the init's
+   wait status to <bundle>/exit. A restarted agent reads them back: a running container
+   gets its pipes reopened through /proc/<shim>/fd/3 and 4 and its log appended to, one
+   that exited meanwhile is reported with its exit code. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/path.h"
+#include "src/node/node-internal.h"
+
+static char *
+bundle_file (const node_pod *p, const node_ctr *c, const char *name)
+{
+  return xasprintf ("%s/containers/%s/%s", p->dir, c->name, name);
+}
+
+void
+pod_ctr_save (node_pod *p, node_ctr *c)
+{
+  _cleanup_json_ json_t *st = json_pack (
+      "{s:i, s:i, s:i, s:I, s:s?, s:s?, s:b, s:i, s:s?, s:I, s:I}", "shim", (int) c->shim_pid,
+      "pid", (int) c->pid, "restartCount", c->restart_count, "startedAt",
+      (json_int_t) c->started_at, "imageRef", c->image_ref, "imageID", c->image_id, "hasLast",
+      c->has_last, "lastExit", c->last_exit, "lastReason", c->last_reason, "lastStarted",
+      (json_int_t) c->last_started, "lastFinished", (json_int_t) c->last_finished);
+  _cleanup_free_ char *text = husk_json_dump (st);
+  _cleanup_free_ char *path = bundle_file (p, c, "state.json");
+  _cleanup_error_ husk_error *e = NULL;
+  if (husk_write_file_atomic (path, text, strlen (text), 0600, &e) < 0)
+    log_warn ("saving container state", "pod", p->name, "container", c->name, "error", e->msg);
+}
+
+void
+pod_ctr_exited (node_pod *p, node_ctr *c, int wait_status)
+{
+  c->pid = 0;
+  c->shim_pid = 0;
+  c->adopted = false;
+  pod_probes_stop (c);
+  c->kill_at_ms = 0;
+  c->ready = false;
+  c->state = AGENT_CTR_TERMINATED;
+  /* No status: the shim died without one (kubelet's ContainerStatusUnknown is 137). */
+  c->exit_code = wait_status >= 0 ? agent_exit_code_from_status (wait_status) : 137;
+  free (c->reason);
+  c->reason = xstrdup (wait_status >= 0 ? agent_terminated_reason (c->exit_code, false)
+                                        : "ContainerStatusUnknown");
+  if (c->finished_ms == 0 || c->finished_ms < c->started_at * 1000)
+    c->finished_ms = node_now_ms ();
+  c->finished_at = c->finished_ms / 1000;
+  char code[16];
+  snprintf (code, sizeof code, "%d", c->exit_code);
+  log_info ("container exited", "pod", p->name, "ns", p->ns, "container", c->name, "exitCode",
+            code);
+}
+
+/* The raw wait status in <bundle>/exit and when it was written; -1 when absent. */
+static int
+read_exit (node_pod *p, node_ctr *c, int64_t *when_ms)
+{
+  _cleanup_free_ char *path = bundle_file (p, c, "exit");
+  _cleanup_free_ char *text = NULL;
+  if (husk_read_file (path, &text, NULL, NULL) < 0 || text == NULL)
+    return -1;
+  struct stat sb;
+  if (when_ms && stat (path, &sb) == 0)
+    *when_ms = (int64_t) sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+  return atoi (text);
+}
+
+bool
+pod_ctr_poll_exit (node_pod *p, node_ctr *c)
+{
+  int64_t when = 0;
+  int st = read_exit (p, c, &when);
+  if (st < 0)
+    {
+      if (c->shim_pid > 0 && kill (c->shim_pid, 0) < 0 && errno == ESRCH)
+        {
+          /* The shim may have written the file just before exiting: look once more. */
+          if ((st = read_exit (p, c, &when)) < 0)
+            {
+              pod_ctr_exited (p, c, -1);
+              return true;
+            }
+        }
+      else
+        return false;
+    }
+  c->finished_ms = when;
+  pod_ctr_exited (p, c, st);
+  return true;
+}
+
+/* The shim's pid names a live husk-shim (and not a recycled pid). */
+static bool
+shim_alive (pid_t pid)
+{
+  if (pid <= 0)
+    return false;
+  _cleanup_free_ char *path = xasprintf ("/proc/%d/cmdline", (int) pid);
+  _cleanup_free_ char *cmd = NULL;
+  size_t len = 0;
+  if (husk_read_file (path, &cmd, &len, NULL) < 0 || cmd == NULL)
+    return false;
+  return strstr (cmd, "husk-shim") != NULL;
+}
+
+static int
+reattach_logs (node_agent *a, node_pod *p, node_ctr *c, husk_error **err)
+{
+  int fds[2] = {-1, -1};
+  for (int i = 0; i < 2; i++)
+    {
+      _cleanup_free_ char *path = xasprintf ("/proc/%d/fd/%d", (int) c->shim_pid, 3 + i);
+      fds[i] = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fds[i] < 0)
+        {
+          int r = husk_err_errno (err, "reopen %s", path);
+          if (i)
+            close (fds[0]);
+          return r;
+        }
+    }
+  _cleanup_free_ char *ldir = NULL;
+  agent_log_writer *w = NULL;
+  int r;
+  if ((r = agent_log_dir (a->log_dir, p->ns, p->name, p->uid, c->name, &ldir, err)) < 0
+      || (r = agent_log_writer_open (ldir, (unsigned) c->restart_count, 0, 0, &w, err)) < 0)
+    {
+      close (fds[0]), close (fds[1]);
+      return r;
+    }
+  return agent_log_pump_add (a->pump, fds[0], fds[1], w, NULL, NULL, err);
+}
+
+static void
+restore (node_ctr *c, json_t *st)
+{
+  c->restart_count = (int) json_integer_value (json_object_get (st, "restartCount"));
+  c->started_at = json_integer_value (json_object_get (st, "startedAt"));
+  const char *s;
+  if ((s = json_string_value (json_object_get (st, "imageRef"))))
+    free (c->image_ref), c->image_ref = xstrdup (s);
+  if ((s = json_string_value (json_object_get (st, "imageID"))))
+    free (c->image_id), c->image_id = xstrdup (s);
+  c->has_last = json_is_true (json_object_get (st, "hasLast"));
+  c->last_exit = (int) json_integer_value (json_object_get (st, "lastExit"));
+  if ((s = json_string_value (json_object_get (st, "lastReason"))))
+    free (c->last_reason), c->last_reason = xstrdup (s);
+  c->last_started = json_integer_value (json_object_get (st, "lastStarted"));
+  c->last_finished = json_integer_value (json_object_get (st, "lastFinished"));
+}
+
+bool
+pod_ctr_adopt (node_agent *a, node_pod *p, node_ctr *c)
+{
+  _cleanup_free_ char *path = bundle_file (p, c, "state.json");
+  _cleanup_json_ json_t *st = NULL;
+  if (husk_json_load_file (path, &st, NULL) < 0)
+    return false;
+  restore (c, st);
+  c->created = true;
+  c->shim_pid = (pid_t) json_integer_value (json_object_get (st, "shim"));
+  c->pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
+  c->adopted = true;
+  c->state = AGENT_CTR_RUNNING;
+  if (pod_ctr_poll_exit (p, c))
+    {
+      log_info ("adopted an exited container", "pod", p->name, "container", c->name);
+      return true;
+    }
+  _cleanup_error_ husk_error *e = NULL;
+  if (!shim_alive (c->shim_pid) || reattach_logs (a, p, c, &e) < 0)
+    {
+      log_warn ("container left by the previous agent lost its shim", "pod", p->name,
+                "container", c->name, "error", e ? e->msg : "no shim");
+      pod_ctr_exited (p, c, -1);
+      return true;
+    }
+  pod_probes_start (a, p, c, node_now_ms ());
+  log_info ("adopted a running container", "pod", p->name, "container", c->name);
+  return true;
+}
