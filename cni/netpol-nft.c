@@ -349,6 +349,38 @@ bridge_nf_on (husk_error **err)
   return 0;
 }
 
+/* Upper bounds of the batch and of its largest message (a set's or a map's elements). */
+static void
+model_size (const cni_np_model *m, size_t *limit, size_t *max_msg)
+{
+  enum { PER_ELEM = 96, PER_RULE = 640, PER_OBJ = 512, SLACK = 65536 };
+  size_t total = SLACK, biggest = SLACK, maps_elems[2] = {0, 0};
+  for (size_t i = 0; m && i < m->nsets; i++)
+    {
+      size_t sz = m->sets[i].n * PER_ELEM + PER_OBJ;
+      total += sz;
+      biggest = sz > biggest ? sz : biggest;
+    }
+  for (int d = 0; m && d < 2; d++)
+    {
+      const cni_np_chain *ch = d ? m->egress : m->ingress;
+      size_t n = d ? m->negress : m->ningress;
+      for (size_t i = 0; i < n; i++)
+        {
+          total += PER_OBJ + (ch[i].nrules + 1) * PER_RULE;
+          maps_elems[d] += ch[i].nips;
+        }
+    }
+  for (int d = 0; d < 2; d++)
+    {
+      size_t sz = maps_elems[d] * PER_ELEM + PER_OBJ;
+      total += sz;
+      biggest = sz > biggest ? sz : biggest;
+    }
+  *limit = total;
+  *max_msg = biggest;
+}
+
 static int
 send_batch (void (*fill) (nft_batch *, const cni_np_model *), const cni_np_model *m,
             const char *what, husk_error **err)
@@ -358,7 +390,9 @@ send_batch (void (*fill) (nft_batch *, const cni_np_model *), const cni_np_model
   if (r < 0)
     return r;
   nft_batch nb = {0};
-  cni_nftb_start (&nb);
+  size_t limit, max_msg;
+  model_size (m, &limit, &max_msg);
+  cni_nftb_start_sized (&nb, limit, max_msg);
   fill (&nb, m);
   r = cni_nftb_send (s, &nb);
   cni_nftb_free (&nb);

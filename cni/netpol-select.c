@@ -129,6 +129,8 @@ pod_counts (json_t *pod)
   return true;
 }
 
+static void pod_ports (json_t *pod, np_pod *p);
+
 void
 np_pods_load (json_t *pods, np_ctx *c)
 {
@@ -150,6 +152,7 @@ np_pods_load (json_t *pods, np_ctx *c)
         p.name = "";
       p.node = husk_json_path_str (pod, "spec.nodeName");
       p.labels = husk_json_path (pod, "metadata.labels");
+      pod_ports (pod, &p);
       c->pods = xreallocarray (c->pods, c->npods + 1, sizeof *c->pods);
       c->pods[c->npods++] = p;
     }
@@ -189,25 +192,36 @@ np_namespaces_load (json_t *namespaces, np_ctx *c)
     }
 }
 
-/* The port a pod's containers give a name for proto; 0 when none. */
-int
-np_named_port (const np_pod *p, const char *name, uint8_t proto)
+/* The named ports of a pod's containers (init containers too), looked up once. */
+static void
+pod_ports (json_t *pod, np_pod *p)
 {
   static const char *const lists[] = {"spec.containers", "spec.initContainers"};
   for (size_t l = 0; l < ARRAY_SIZE (lists); l++)
     {
       size_t i, j;
       json_t *ctr, *port;
-      json_array_foreach (husk_json_path (p->obj, lists[l]), i, ctr)
+      json_array_foreach (husk_json_path (pod, lists[l]), i, ctr)
         json_array_foreach (json_object_get (ctr, "ports"), j, port)
         {
           const char *n = husk_json_path_str (port, "name");
-          const char *pr = husk_json_path_str (port, "protocol");
-          if (n == NULL || !streq (n, name) || np_proto (pr) != proto)
+          json_int_t num = husk_json_path_int (port, "containerPort", 0);
+          uint8_t proto = np_proto (husk_json_path_str (port, "protocol"));
+          if (n == NULL || proto == 0 || num < 1 || num > 65535)
             continue;
-          return (int) husk_json_path_int (port, "containerPort", 0);
+          p->ports = xreallocarray (p->ports, p->nports + 1, sizeof *p->ports);
+          p->ports[p->nports++] = (np_named) {.name = n, .proto = proto, .port = (int) num};
         }
     }
+}
+
+/* The port a pod's containers give a name for proto; 0 when none. */
+int
+np_named_port (const np_pod *p, const char *name, uint8_t proto)
+{
+  for (size_t i = 0; i < p->nports; i++)
+    if (p->ports[i].proto == proto && streq (p->ports[i].name, name))
+      return p->ports[i].port;
   return 0;
 }
 

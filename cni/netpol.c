@@ -75,15 +75,6 @@ chain_add (cni_np_chain *ch, const cni_np_rule *r)
 
 /* ---- one peer ---- */
 
-typedef struct np_peer
-{
-  cni_np_peer_kind kind; /* ANY, CIDR, or SET meaning "the pods in pods[]" */
-  cni_ip cidr;
-  cni_ip *except;
-  size_t nexcept;
-  const np_pod **pods;
-  size_t npods;
-} np_peer;
 
 static void
 peer_clear (np_peer *p)
@@ -203,10 +194,9 @@ peer_resolve (np_ctx *c, json_t *peer, const char *policy_ns, const char *path, 
 
 /* ---- rules from one peer and one port ---- */
 
-/* A rule per family for the addresses of pods[] (with port). */
+/* The sets (one per family; SIZE_MAX: no address of that family) of pods[]. */
 static void
-emit_pods (np_ctx *c, cni_np_chain *ch, const np_pod *const *pods, size_t n, bool any_port,
-           cni_np_port port)
+pods_sets (np_ctx *c, const np_pod *const *pods, size_t n, size_t sets[2])
 {
   static const int families[] = {AF_INET, AF_INET6};
   for (size_t f = 0; f < ARRAY_SIZE (families); f++)
@@ -220,23 +210,42 @@ emit_pods (np_ctx *c, cni_np_chain *ch, const np_pod *const *pods, size_t n, boo
               ips = xreallocarray (ips, nips + 1, sizeof *ips);
               ips[nips++] = pods[i]->ips[k];
             }
+      sets[f] = nips ? set_intern (c->m, families[f], ips, nips) : SIZE_MAX;
       if (nips == 0)
-        {
-          free (ips);
-          continue;
-        }
-      cni_np_rule r = {.kind = CNI_NP_SET, .any_port = any_port, .port = port};
-      r.set = set_intern (c->m, families[f], ips, nips);
-      chain_add (ch, &r);
+        free (ips);
     }
 }
 
 static void
-emit (np_ctx *c, cni_np_chain *ch, const np_peer *peer, bool any_port, cni_np_port port)
+emit_sets (cni_np_chain *ch, const size_t sets[2], bool any_port, cni_np_port port)
+{
+  for (size_t f = 0; f < 2; f++)
+    if (sets[f] != SIZE_MAX)
+      {
+        cni_np_rule r = {.kind = CNI_NP_SET, .any_port = any_port, .port = port, .set = sets[f]};
+        chain_add (ch, &r);
+      }
+}
+
+/* A rule per family for the addresses of pods[] (with port). */
+static void
+emit_pods (np_ctx *c, cni_np_chain *ch, const np_pod *const *pods, size_t n, bool any_port,
+           cni_np_port port)
+{
+  size_t sets[2];
+  pods_sets (c, pods, n, sets);
+  emit_sets (ch, sets, any_port, port);
+}
+
+static void
+emit (np_ctx *c, cni_np_chain *ch, np_peer *peer, bool any_port, cni_np_port port)
 {
   if (peer->kind == CNI_NP_SET)
     {
-      emit_pods (c, ch, (const np_pod *const *) peer->pods, peer->npods, any_port, port);
+      if (!peer->sets_done)
+        pods_sets (c, peer->pods, peer->npods, peer->sets);
+      peer->sets_done = true;
+      emit_sets (ch, peer->sets, any_port, port);
       return;
     }
   cni_np_rule r = {.kind = peer->kind, .any_port = any_port, .port = port};
@@ -299,7 +308,7 @@ emit_egress_named (np_ctx *c, cni_np_chain *ch, const np_peer *peer, const char 
 
 /* One entry of ports[] against one peer. */
 static void
-emit_port (np_ctx *c, cni_np_chain *ch, const np_pod *target, bool ingress, const np_peer *peer,
+emit_port (np_ctx *c, cni_np_chain *ch, const np_pod *target, bool ingress, np_peer *peer,
            json_t *pj, const char *path)
 {
   const char *pname = husk_json_path_str (pj, "protocol");
@@ -341,31 +350,98 @@ emit_port (np_ctx *c, cni_np_chain *ch, const np_pod *target, bool ingress, cons
   emit (c, ch, peer, false, port);
 }
 
-/* One ingress/egress rule of a policy: (peers) x (ports). */
-static void
-compile_rule (np_ctx *c, cni_np_chain *ch, const np_pod *target, bool ingress, json_t *rule,
-              const char *policy_ns, const char *path)
+/* A rule's result does not depend on the target pod unless it is an ingress rule naming a
+   port (resolved against the target). */
+static bool
+target_dependent (bool ingress, json_t *ports)
 {
+  size_t k;
+  json_t *pj;
+  json_array_foreach (ports, k, pj)
+    if (ingress && json_is_string (json_object_get (pj, "port")))
+      return true;
+  return false;
+}
+
+/* The peers of a rule, resolved once per compile; and, when the result does not depend on
+   the target, the rules it yields (built into a scratch chain). */
+static np_rule_cache *
+rule_cache (np_ctx *c, bool ingress, json_t *rule, const char *policy_ns, const char *path)
+{
+  for (size_t i = 0; i < c->ncache; i++)
+    if (c->cache[i].rule == rule && c->cache[i].ingress == ingress)
+      return &c->cache[i];
+  c->cache = xreallocarray (c->cache, c->ncache + 1, sizeof *c->cache);
+  np_rule_cache *e = &c->cache[c->ncache++];
+  *e = (np_rule_cache) {.rule = rule, .ingress = ingress};
   json_t *peers = json_object_get (rule, ingress ? "from" : "to");
   json_t *ports = json_object_get (rule, "ports");
   size_t npeers = json_array_size (peers);
-  for (size_t i = 0; i < (npeers ? npeers : 1); i++)
+  e->npeers = npeers ? npeers : 1;
+  e->peers = xcalloc (e->npeers, sizeof *e->peers);
+  for (size_t i = 0; i < e->npeers; i++)
     {
       _cleanup_free_ char *pp = npeers ? xasprintf ("%s.%s[%zu]", path, ingress ? "from" : "to", i)
                                        : xstrdup (path);
-      np_peer peer;
-      peer_resolve (c, npeers ? json_array_get (peers, i) : NULL, policy_ns, pp, &peer);
+      peer_resolve (c, npeers ? json_array_get (peers, i) : NULL, policy_ns, pp, &e->peers[i]);
+    }
+  e->per_target = target_dependent (ingress, ports);
+  return e;
+}
+
+static void
+emit_rule (np_ctx *c, cni_np_chain *ch, const np_pod *target, bool ingress, json_t *rule,
+           np_rule_cache *e, const char *path)
+{
+  json_t *ports = json_object_get (rule, "ports");
+  for (size_t i = 0; i < e->npeers; i++)
+    {
       if (json_array_size (ports) == 0)
-        emit (c, ch, &peer, true, (cni_np_port) {0});
+        emit (c, ch, &e->peers[i], true, (cni_np_port) {0});
       size_t k;
       json_t *pj;
       json_array_foreach (ports, k, pj)
         {
           _cleanup_free_ char *pt = xasprintf ("%s.ports[%zu]", path, k);
-          emit_port (c, ch, target, ingress, &peer, pj, pt);
+          emit_port (c, ch, target, ingress, &e->peers[i], pj, pt);
         }
-      peer_clear (&peer);
     }
+}
+
+/* One ingress/egress rule of a policy: (peers) x (ports). */
+static void
+compile_rule (np_ctx *c, cni_np_chain *ch, const np_pod *target, bool ingress, json_t *rule,
+              const char *policy_ns, const char *path)
+{
+  np_rule_cache *e = rule_cache (c, ingress, rule, policy_ns, path);
+  if (e->per_target)
+    {
+      emit_rule (c, ch, target, ingress, rule, e, path);
+      return;
+    }
+  if (!e->built)
+    {
+      emit_rule (c, &e->out, target, ingress, rule, e, path);
+      e->built = true;
+    }
+  for (size_t i = 0; i < e->out.nrules; i++)
+    chain_add (ch, &e->out.rules[i]);
+}
+
+void
+np_cache_free (np_ctx *c)
+{
+  for (size_t i = 0; i < c->ncache; i++)
+    {
+      np_rule_cache *e = &c->cache[i];
+      for (size_t k = 0; k < e->npeers; k++)
+        peer_clear (&e->peers[k]);
+      free (e->peers);
+      for (size_t k = 0; k < e->out.nrules; k++)
+        free (e->out.rules[k].except);
+      free (e->out.rules);
+    }
+  free (c->cache);
 }
 
 /* ---- policies ---- */
@@ -462,8 +538,12 @@ cni_np_compile (json_t *policies, json_t *pods, json_t *namespaces, const char *
       compile_target (&c, policies, t, true);
       compile_target (&c, policies, t, false);
     }
+  np_cache_free (&c);
   for (size_t i = 0; i < c.npods; i++)
-    free (c.pods[i].ips);
+    {
+      free (c.pods[i].ips);
+      free (c.pods[i].ports);
+    }
   free (c.pods);
   free (c.where);
   json_decref (c.ns_labels);
@@ -510,8 +590,9 @@ buf_ip (husk_buf *b, const cni_ip *ip, bool prefix)
   husk_buf_append (b, s, strlen (s));
 }
 
+/* by_ref: a set peer is spelled "@s<index>" instead of its addresses. */
 static char *
-rule_text (const cni_np_model *m, const cni_np_rule *r)
+rule_text (const cni_np_model *m, const cni_np_rule *r, bool by_ref)
 {
   husk_buf b = {0};
   if (r->kind == CNI_NP_ANY)
@@ -525,6 +606,8 @@ rule_text (const cni_np_model *m, const cni_np_rule *r)
           buf_ip (&b, &r->except[i], true);
         }
     }
+  else if (by_ref)
+    husk_buf_printf (&b, "@s%zu", r->set);
   else
     for (size_t i = 0; i < m->sets[r->set].n; i++)
       {
@@ -561,7 +644,7 @@ chains_json (const cni_np_model *m, const cni_np_chain *chains, size_t n)
         }
       for (size_t k = 0; k < chains[i].nrules; k++)
         {
-          char *t = rule_text (m, &chains[i].rules[k]);
+          char *t = rule_text (m, &chains[i].rules[k], false);
           json_array_append_new (rules, json_string (t));
           free (t);
         }
@@ -575,4 +658,45 @@ cni_np_model_json (const cni_np_model *m)
 {
   return json_pack ("{s:o, s:o}", "ingress", chains_json (m, m->ingress, m->ningress), "egress",
                     chains_json (m, m->egress, m->negress));
+}
+
+static void
+digest_chains (husk_buf *b, const cni_np_model *m, const char *dir, const cni_np_chain *ch,
+               size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      husk_buf_printf (b, "%s %s", dir, ch[i].pod);
+      for (size_t k = 0; k < ch[i].nips; k++)
+        {
+          husk_buf_putc (b, ' ');
+          buf_ip (b, &ch[i].ips[k], false);
+        }
+      for (size_t k = 0; k < ch[i].nrules; k++)
+        {
+          _cleanup_free_ char *t = rule_text (m, &ch[i].rules[k], true);
+          husk_buf_printf (b, "|%s", t);
+        }
+      husk_buf_putc (b, '\n');
+    }
+}
+
+char *
+cni_np_model_digest (const cni_np_model *m)
+{
+  husk_buf b = {0};
+  for (size_t i = 0; i < m->nsets; i++)
+    {
+      husk_buf_printf (&b, "s%zu", i);
+      for (size_t k = 0; k < m->sets[i].n; k++)
+        {
+          husk_buf_putc (&b, ' ');
+          buf_ip (&b, &m->sets[i].ips[k], false);
+        }
+      husk_buf_putc (&b, '\n');
+    }
+  digest_chains (&b, m, "in", m->ingress, m->ningress);
+  digest_chains (&b, m, "eg", m->egress, m->negress);
+  char *s = husk_buf_steal (&b);
+  return s ? s : xstrdup ("");
 }

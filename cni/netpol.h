@@ -83,6 +83,10 @@ DEFINE_CLEANUP (cni_np_model *, cni_np_model_free)
    comma-separated addresses. */
 json_t *cni_np_model_json (const cni_np_model *m);
 
+/* A compact text that differs exactly when the programmed rules would (sets spelled once):
+   what the node's loop compares to skip an unchanged apply. */
+char *cni_np_model_digest (const cni_np_model *m);
+
 /* Replaces the table `inet husk-netpol` with the model in one transaction; an empty model
    (nothing isolated) deletes the table. Also turns on bridge-nf-call-iptables/ip6tables in
    this network namespace so that pod-to-pod traffic bridged on one node passes the inet

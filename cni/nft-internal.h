@@ -14,8 +14,12 @@ typedef struct nft_batch
   struct mnl_nlmsg_batch *b;
   uint32_t seq;
   int nmsgs; /* messages that will be ACKed */
+  bool overflow; /* a message did not fit: cni_nftb_send refuses (E2BIG) */
 } nft_batch;
 
+/* A batch of at most limit bytes whose largest message is at most max_msg bytes. */
+void cni_nftb_start_sized (nft_batch *nb, size_t limit, size_t max_msg);
+/* cni_nftb_start_sized (1 MiB, 1 MiB) */
 void cni_nftb_start (nft_batch *nb);
 void cni_nftb_free (nft_batch *nb);
 /* The header of the next message (ACK requested); fill its payload, then cni_nftb_next. */

@@ -27,14 +27,23 @@
 
 
 void
-cni_nftb_start (nft_batch *nb)
+cni_nftb_start_sized (nft_batch *nb, size_t limit, size_t max_msg)
 {
-  nb->buf = xmalloc (NFT_BUFSZ);
-  nb->b = mnl_nlmsg_batch_start (nb->buf, NFT_BUFSZ);
+  /* libmnl builds each message in place and only then checks it against the limit: the
+     buffer holds the limit plus the largest message. */
+  nb->buf = xmalloc (limit + max_msg + MNL_SOCKET_BUFFER_SIZE);
+  nb->b = mnl_nlmsg_batch_start (nb->buf, limit);
   nb->seq = (uint32_t)time (NULL);
   nb->nmsgs = 0;
+  nb->overflow = false;
   nftnl_batch_begin (mnl_nlmsg_batch_current (nb->b), nb->seq++);
   mnl_nlmsg_batch_next (nb->b);
+}
+
+void
+cni_nftb_start (nft_batch *nb)
+{
+  cni_nftb_start_sized (nb, NFT_BUFSZ, NFT_BUFSZ);
 }
 
 void
@@ -56,7 +65,22 @@ cni_nftb_msg (nft_batch *nb, int type, int flags)
 void
 cni_nftb_next (nft_batch *nb)
 {
-  mnl_nlmsg_batch_next (nb->b);
+  if (!mnl_nlmsg_batch_next (nb->b))
+    nb->overflow = true;
+}
+
+/* Socket buffers large enough for one batch and its ACKs (root may exceed the sysctl
+   limits with the FORCE options; others get what the limits allow). */
+static void
+size_buffers (struct mnl_socket *s, size_t batch, int nmsgs)
+{
+  int fd = mnl_socket_get_fd (s);
+  /* an ACK costs a whole skb (about 1 KiB of truesize) of the receive buffer */
+  int snd = (int)batch + 4096, rcv = nmsgs * 2048 + 65536;
+  if (snd > 200000 && setsockopt (fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof snd) < 0)
+    setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
+  if (rcv > 200000 && setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
+    setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
 }
 
 int
@@ -81,7 +105,10 @@ int
 cni_nftb_send (struct mnl_socket *s, nft_batch *nb)
 {
   nftnl_batch_end (mnl_nlmsg_batch_current (nb->b), nb->seq++);
-  mnl_nlmsg_batch_next (nb->b);
+  cni_nftb_next (nb);
+  if (nb->overflow)
+    return -E2BIG;
+  size_buffers (s, mnl_nlmsg_batch_size (nb->b), nb->nmsgs);
   if (mnl_socket_sendto (s, mnl_nlmsg_batch_head (nb->b), mnl_nlmsg_batch_size (nb->b)) < 0)
     return -errno;
   _cleanup_free_ char *buf = xmalloc (MNL_SOCKET_BUFFER_SIZE * 4);

@@ -87,8 +87,7 @@ net_netpol_sync (node_net *n, json_t *policies, json_t *pods, json_t *namespaces
   int r = cni_np_compile (policies, pods, namespaces, n->node, &m, err);
   if (r < 0)
     return r;
-  _cleanup_ (json_decrefp) json_t *j = cni_np_model_json (m);
-  _cleanup_free_ char *text = husk_json_dump (j);
+  _cleanup_free_ char *text = cni_np_model_digest (m);
   if (n->netpol_last && streq (n->netpol_last, text))
     return 0;
   for (size_t i = 0; i < m->nwarnings; i++)
