@@ -46,6 +46,10 @@ static const gc_kind dependents[] = {
 
 /* The dangling-owner scan lists every dependent; it runs at most this often. */
 #define DANGLING_EVERY 10
+/* Passes run at most this often (milliseconds): the manager wakes every controller on any
+   change, and a busy cluster (a 1,000-pod rollout) changes many times a second, while
+   finalizers and dangling owners can wait that long. */
+#define GC_MIN_INTERVAL_MS 1000
 
 typedef struct gc_pass
 {
@@ -307,7 +311,13 @@ collect_dangling (gc_pass *g, husk_error **err)
 int
 ctrl_gc_sync (ctrl_ctx *c, husk_error **err)
 {
-  static int64_t last_scan;
+  static int64_t last_scan, last_pass_ms;
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  if (now_ms - last_pass_ms < GC_MIN_INTERVAL_MS)
+    return 0;
+  last_pass_ms = now_ms;
   gc_pass g = { .c = c };
   int ret = 0;
   int64_t now = time (NULL);

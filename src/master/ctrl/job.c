@@ -446,8 +446,9 @@ ctrl_job_sync (ctrl_ctx *c, husk_error **err)
 {
   _cleanup_json_ json_t *jobs = NULL, *pods = NULL;
   int ret = ctrl_list (c, "/apis/batch/v1/jobs", &jobs, err);
-  if (ret == 0)
-    ret = ctrl_list (c, "/api/v1/pods", &pods, err);
+  if (ret < 0 || json_array_size (jobs) == 0)
+    return ret; /* no Job: no need for the (large) pod list */
+  ret = ctrl_list (c, "/api/v1/pods", &pods, err);
   if (ret < 0)
     return ret;
   int64_t now = time (NULL);
