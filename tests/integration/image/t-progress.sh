@@ -34,7 +34,7 @@ STORE=$HUSK_DATA_DIR/images
 # 1. kill -9 in the middle of the big blob's download
 "${PULL[@]}" >"$IMG_TMP/killed.log" 2>&1 &
 pid=$!
-for i in $(seq 1 200); do
+for i in $(seq 1 600); do # up to 30 s: the machine may be loaded
   [ "$(stat -c %s "$STORE/tmp/$BIG.partial" 2>/dev/null || echo 0)" -gt 1000000 ] && break
   sleep 0.05
 done
