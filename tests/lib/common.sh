@@ -131,14 +131,14 @@ husk_oci_layout() { # husk_oci_layout LAYOUT_DIR [TAG]: a one-layer busybox imag
 }
 
 # Waits up to SECS for a command to succeed (polling every 0.1 s).
-wait_for() { # wait_for SECS command...
-  local secs=$1 i
+wait_for() { # wait_for SECS command...  (bounded by wall time, however slow the command is)
+  local deadline=$((${EPOCHREALTIME/./} + ${1%.*} * 1000000))
   shift
-  for ((i = 0; i < secs * 10; i++)); do
+  while :; do
     "$@" >/dev/null 2>&1 && return 0
+    [ "${EPOCHREALTIME/./}" -ge "$deadline" ] && return 1
     sleep 0.1
   done
-  return 1
 }
 
 # A free TCP port on 127.0.0.1.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Node lifecycle against a real husk master (--node-monitor-grace-period 3) with two hollow
+# Node lifecycle against a real husk master (--node-monitor-grace-period 5) with two hollow
 # nodes whose Leases this script renews: one goes silent -> Ready=Unknown (NodeStatusUnknown),
 # taints node.kubernetes.io/unreachable NoSchedule+NoExecute, its Deployment pods (tolerating
 # the taint for 2 s) evicted and recreated on the other node, a bare pod with the default
@@ -13,7 +13,7 @@ set -u
 . "$top_srcdir/tests/integration/ctrl/lib.sh"
 require_cmd kubectl curl python3
 DATA=$(husk_tmpdir)
-husk_master_launch --node-monitor-grace-period 3
+husk_master_launch --node-monitor-grace-period 5
 
 ALIVE="$DATA/alive"
 for n in n1 n2; do
@@ -26,10 +26,10 @@ renew_lease() {
     -d "{\"spec\":{\"renewTime\":\"$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)\"}}" \
     "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/$1" >/dev/null
 }
-# The nodes' agents: renew the Lease of every node listed in $ALIVE each second.
+# The nodes' agents: renew the Lease of every node listed in $ALIVE every half second.
 (while :; do
   for n in $(cat "$ALIVE"); do renew_lease "$n"; done
-  sleep 1
+  sleep 0.5
 done) >/dev/null 2>&1 &
 on_exit "kill $! 2>/dev/null"
 hollow_start default
@@ -80,7 +80,7 @@ tap_is "$(bare_ready)" True "the bare pod is Ready"
 taints_of() { $K get node "$1" -o jsonpath='{range .spec.taints[*]}{.key}:{.effect} {end}'; }
 ready_of() { $K get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.status.conditions[?(@.type=="Ready")].reason}'; }
 
-sleep 4
+sleep 6
 tap_is "$(ready_of "$silent")" "True/KubeletReady" "a node renewing its Lease stays Ready past the grace period"
 tap_is "$(taints_of "$silent")" "" "and untainted"
 
@@ -88,7 +88,7 @@ grep -v "^$silent\$" "$ALIVE" >"$ALIVE.new" && mv "$ALIVE.new" "$ALIVE"
 t0=$(date +%s)
 wait_for 20 is_eq "Unknown/NodeStatusUnknown" ready_of "$silent"
 tap_is "$(ready_of "$silent")" "Unknown/NodeStatusUnknown" "the silent node's Ready turns Unknown (NodeStatusUnknown)"
-tap_diag "Ready=Unknown $(($(date +%s) - t0)) s after the last renewal (grace 3 s)"
+tap_diag "Ready=Unknown $(($(date +%s) - t0)) s after the last renewal (grace 5 s)"
 wait_for 10 is_eq "node.kubernetes.io/unreachable:NoSchedule node.kubernetes.io/unreachable:NoExecute " taints_of "$silent"
 tap_is "$(taints_of "$silent")" "node.kubernetes.io/unreachable:NoSchedule node.kubernetes.io/unreachable:NoExecute " \
   "it is tainted unreachable (NoSchedule and NoExecute)"
