@@ -29,6 +29,7 @@ usage (FILE *f)
            "  --overlay MODE      routes to other nodes' pods: host-gw (default), vxlan, none\n"
            "  --node-api-port P   node API port for logs/exec/port-forward (default 10250, 0: off)\n"
            "  --node-api-bind A   node API listen address (default 0.0.0.0)\n"
+           "  --reserved LIST     kept from allocatable for the system: cpu=250m,memory=512Mi,...\n"
            "  --log-level LEVEL   debug, info, warn, error\n");
 }
 
@@ -45,6 +46,7 @@ husk_cmd_node (int argc, char **argv)
     {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
     {"overlay", required_argument, NULL, 'O'},
     {"node-api-port", required_argument, NULL, 'P'}, {"node-api-bind", required_argument, NULL, 'B'},
+    {"reserved", required_argument, NULL, 'R'},
     {NULL, 0, NULL, 0}};
   node_config cfg = {0};
   _cleanup_free_ char *token = NULL;
@@ -78,6 +80,7 @@ husk_cmd_node (int argc, char **argv)
       case 'O': cfg.overlay = optarg; break;
       case 'P': cfg.api_port = atoi (optarg) > 0 ? atoi (optarg) : -1; break;
       case 'B': cfg.api_bind = optarg; break;
+      case 'R': cfg.reserved = optarg; break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
         if (lvl < 0)

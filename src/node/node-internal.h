@@ -13,6 +13,7 @@
 #include "lib/error.h"
 #include "lib/kclient.h"
 #include "src/node/agent/crilog.h"
+#include "src/node/agent/node.h"
 #include "src/node/agent/probe.h"
 #include "src/node/agent/restart.h"
 #include "src/node/image/image.h"
@@ -126,6 +127,7 @@ typedef struct node_agent
   struct agent_event_cache *events;
   int api_port; /* the node API's port (daemonEndpoints), 0 when it is not serving */
   char *shim_bin; /* husk-shim */
+  agent_node_resources reserved; /* --reserved */
 } node_agent;
 
 static inline int64_t

@@ -356,6 +356,8 @@ agent_setup (node_agent *a, husk_error **err)
   a->pause_bin = c->pause ? xstrdup (c->pause) : find_helper ("husk-pause");
   if (a->pause_bin == NULL)
     return husk_err (err, ENOENT, "husk-pause not found next to husk or on PATH");
+  if (c->reserved && (r = agent_node_parse_reserved (c->reserved, &a->reserved, err)) < 0)
+    return r;
   a->shim_bin = find_helper ("husk-shim");
   if (a->shim_bin == NULL)
     return husk_err (err, ENOENT, "husk-shim not found next to husk or on PATH");

@@ -27,6 +27,7 @@ typedef struct node_config
   const char *overlay;    /* routes to other nodes: "host-gw" (NULL), "vxlan", "none" */
   int api_port;           /* node API (logs, exec, port-forward): 0 = 10250, < 0 = none */
   const char *api_bind;   /* node API listen address; NULL: 0.0.0.0 */
+  const char *reserved;   /* "cpu=250m,memory=512Mi,ephemeral-storage=1Gi" kept from allocatable */
 } node_config;
 
 /* Runs the agent until *stop becomes non-zero (or SIGTERM/SIGINT when handle_signals).

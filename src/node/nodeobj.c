@@ -12,6 +12,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/path.h"
+#include "src/node/agent/node.h"
 #include "src/node/node-internal.h"
 
 #define NODE_STATUS_MAX_SILENCE_MS (5 * 60 * 1000)
@@ -191,14 +192,27 @@ node_info (void)
 }
 
 /* The status without its timestamps (to see whether anything changed), and with them. */
+/* capacity - --reserved - the hard eviction thresholds, as kubelet; the capacity itself when
+   it cannot be measured. */
+static json_t *
+allocatable (node_agent *a, json_t *capacity)
+{
+  agent_node_resources cap;
+  if (agent_node_capacity ("/proc", a->data_dir, NODE_MAX_PODS, &cap, NULL) < 0)
+    return json_deep_copy (capacity);
+  agent_node_resources alloc = agent_node_allocatable (&cap, &a->reserved);
+  return agent_node_resources_json (&alloc);
+}
+
 static json_t *
 build_status (node_agent *a, const char *now)
 {
   json_t *res = resources (a);
+  json_t *alloc = allocatable (a, res);
   json_decref (a->allocatable);
-  a->allocatable = json_deep_copy (res);
-  return json_pack ("{s:o, s:O, s:o, s:[{s:s, s:s}, {s:s, s:s}], s:o, s:{s:{s:i}}}", "capacity",
-                    res, "allocatable", res, "conditions", conditions (a, now), "addresses",
+  a->allocatable = json_incref (alloc);
+  return json_pack ("{s:o, s:o, s:o, s:[{s:s, s:s}, {s:s, s:s}], s:o, s:{s:{s:i}}}", "capacity",
+                    res, "allocatable", alloc, "conditions", conditions (a, now), "addresses",
                     "type", "InternalIP", "address", a->node_ip, "type", "Hostname", "address",
                     a->hostname, "nodeInfo", node_info (), "daemonEndpoints", "kubeletEndpoint",
                     "Port", a->api_port);

@@ -29,13 +29,21 @@ start_master() {
 start_master
 nsenter --net="/run/netns/$NS" "$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:6443 \
   --token-file "$D/master/node-token" --ca-file "$D/master/pki/ca.crt" --name n1 \
-  --data-dir "$D/node" --log-dir "$D/logs" --node-ip 127.0.0.1 >"$D/node.log" 2>&1 &
+  --data-dir "$D/node" --log-dir "$D/logs" --node-ip 127.0.0.1 \
+  --reserved cpu=500m,memory=256Mi >"$D/node.log" 2>&1 &
 UP_PID=$!
 K="nsenter --net=/run/netns/$NS kubectl --kubeconfig $D/master/admin.kubeconfig --request-timeout=20s"
 
 wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
 tap_is "$($K get node n1 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" "True" \
   "husk node joins with the master's node-token and CA and is Ready"
+# allocatable = capacity - --reserved - hard eviction thresholds (memory.available 100Mi)
+cap_cpu=$($K get node n1 -o jsonpath='{.status.capacity.cpu}')
+cap_mem=$($K get node n1 -o jsonpath='{.status.capacity.memory}')
+tap_is "$($K get node n1 -o jsonpath='{.status.allocatable.cpu}')" "$((cap_cpu * 1000 - 500))m" \
+  "--reserved cpu=500m is subtracted from allocatable cpu"
+tap_is "$($K get node n1 -o jsonpath='{.status.allocatable.memory}')" "$((${cap_mem%Ki} - 262144 - 102400))Ki" \
+  "--reserved memory=256Mi and the 100Mi eviction threshold are subtracted from allocatable memory"
 
 pod() { # pod NAME: a pod already bound to n1 (no scheduler involved)
   $K run "$1" --image=busybox:1.36 --overrides='{"spec":{"nodeName":"n1"}}' -- \
