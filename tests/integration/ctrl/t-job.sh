@@ -119,7 +119,8 @@ tap_is "$(pods_by_index | awk '{print $1}' | xargs)" "0 2" "index 1 done: index 
 tap_is "$($K get job idx -o jsonpath='{.status.completedIndexes}')" 1 "completedIndexes 1"
 p0=$(pods_by_index | awk '$1 == 0 {print $2}')
 pod_finish "$p0" Failed 1
-wait_for 20 is_eq 2 count_lines job_pods idx active
+# The replacement waits for the 10 s back-off.
+wait_for 45 is_eq 2 count_lines job_pods idx active
 tap_is "$(pods_by_index | awk '{print $1}' | xargs)" "0 2" "a failed index is retried"
 for p in $(job_pods idx active); do pod_finish "$p" Succeeded; done
 wait_for 20 is_eq "0-2" $K get job idx -o jsonpath='{.status.completedIndexes}'
