@@ -193,7 +193,7 @@ resize (session *s, const uint8_t *data, size_t len)
   ioctl (s->master, TIOCSWINSZ, &w);
 }
 
-/* A client message; false when the session must end. */
+/* A client message: stdin data, a resize, or stdin closed. */
 static void
 on_message (session *s, const uint8_t *data, size_t len)
 {

@@ -253,7 +253,7 @@ inflate_block (spdy_zlib *z, const uint8_t *block, size_t len, husk_buf *plain, 
   z->in.next_in = (Bytef *) block;
   z->in.avail_in = (uInt) len;
   uint8_t chunk[4096];
-  while (z->in.avail_in > 0)
+  for (;;)
     {
       z->in.next_out = chunk;
       z->in.avail_out = sizeof chunk;
@@ -272,8 +272,8 @@ inflate_block (spdy_zlib *z, const uint8_t *block, size_t len, husk_buf *plain, 
       husk_buf_append (plain, chunk, sizeof chunk - z->in.avail_out);
       if (plain->len > SPDY_MAX_BLOCK)
         return husk_err (err, EMSGSIZE, "spdy: header block above %d bytes", SPDY_MAX_BLOCK);
-      if (r == Z_BUF_ERROR || r == Z_STREAM_END)
-        break;
+      if ((z->in.avail_in == 0 && z->in.avail_out != 0) || r == Z_BUF_ERROR || r == Z_STREAM_END)
+        break; /* all input taken and no output left behind, or no progress possible */
     }
   return 0;
 }
