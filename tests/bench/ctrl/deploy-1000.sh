@@ -54,6 +54,12 @@ for i in range(nodes):
         "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                         "lastHeartbeatTime": now(), "lastTransitionTime": now()}]}},
         "application/merge-patch+json")
+    # A live Lease, so that the node lifecycle controller sees a healthy node.
+    req("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": n, "namespace": "kube-node-lease"},
+        "spec": {"holderIdentity": n, "leaseDurationSeconds": 3600,
+                 "renewTime": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())}})
 time.sleep(1)
 
 # The hollow kubelets: a watch on pods; every bound pod not yet Ready is queued for a
