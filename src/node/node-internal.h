@@ -44,6 +44,8 @@ typedef struct node_ctr
   pid_t pid;         /* > 0 while running */
   pid_t shim_pid;    /* husk-shim holding its stdio and waiting for it (pod/shim.c) */
   bool adopted;      /* running since an earlier agent: its shim is not our child */
+  char *term_file;   /* host file behind terminationMessagePath */
+  char *log_path;    /* the CRI log of the current run (FallbackToLogsOnError) */
   char *image_ref;   /* canonical reference resolved */
   char *image_id;    /* "docker.io/library/busybox@sha256:..." */
   agent_backoff backoff;

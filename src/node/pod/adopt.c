@@ -38,6 +38,27 @@ pod_ctr_save (node_pod *p, node_ctr *c)
     log_warn ("saving container state", "pod", p->name, "container", c->name, "error", e->msg);
 }
 
+/* The file behind terminationMessagePath; with FallbackToLogsOnError and a failure, the
+   log's tail when the file is empty (kubelet's rule). NULL: no message. */
+static char *
+termination_message (node_ctr *c)
+{
+  char *msg = NULL;
+  if (c->term_file)
+    agent_termination_message_file (c->term_file, &msg, NULL);
+  if (msg && *msg)
+    return msg;
+  free (msg);
+  msg = NULL;
+  const char *pol = json_string_value (json_object_get (c->spec, "terminationMessagePolicy"));
+  if (c->exit_code != 0 && pol && streq (pol, "FallbackToLogsOnError") && c->log_path)
+    agent_termination_message_logs (c->log_path, &msg, NULL);
+  if (msg && *msg)
+    return msg;
+  free (msg);
+  return NULL;
+}
+
 void
 pod_ctr_exited (node_pod *p, node_ctr *c, int wait_status)
 {
@@ -56,6 +77,8 @@ pod_ctr_exited (node_pod *p, node_ctr *c, int wait_status)
   if (c->finished_ms == 0 || c->finished_ms < c->started_at * 1000)
     c->finished_ms = node_now_ms ();
   c->finished_at = c->finished_ms / 1000;
+  free (c->message);
+  c->message = termination_message (c);
   char code[16];
   snprintf (code, sizeof code, "%d", c->exit_code);
   log_info ("container exited", "pod", p->name, "ns", p->ns, "container", c->name, "exitCode",
@@ -139,6 +162,8 @@ reattach_logs (node_agent *a, node_pod *p, node_ctr *c, husk_error **err)
       close (fds[0]), close (fds[1]);
       return r;
     }
+  free (c->log_path);
+  c->log_path = agent_log_path (ldir, (unsigned) c->restart_count);
   return agent_log_pump_add (a->pump, fds[0], fds[1], w, NULL, NULL, err);
 }
 
@@ -168,6 +193,8 @@ pod_ctr_adopt (node_agent *a, node_pod *p, node_ctr *c)
   if (husk_json_load_file (path, &st, NULL) < 0)
     return false;
   restore (c, st);
+  free (c->term_file);
+  c->term_file = bundle_file (p, c, "termination-log");
   c->created = true;
   c->shim_pid = (pid_t) json_integer_value (json_object_get (st, "shim"));
   c->pid = (pid_t) json_integer_value (json_object_get (st, "pid"));

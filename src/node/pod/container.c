@@ -442,6 +442,9 @@ build_spec (node_agent *a, node_pod *p, node_ctr *c, json_t *img, const agent_en
       _cleanup_free_ char *dst = xasprintf ("/etc/%s", files[i]);
       json_array_append_new (mounts, bind_mount (dst, src, false));
     }
+  const char *tmp = json_string_value (json_object_get (c->spec, "terminationMessagePath"));
+  json_array_append_new (mounts, bind_mount (tmp && *tmp ? tmp : "/dev/termination-log",
+                                             c->term_file, false));
   json_object_set_new (spec, "mounts", mounts);
   int r = volume_mounts (a, p, c, mounts, err);
   if (r < 0)
@@ -602,6 +605,16 @@ prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, const char
       return r;
     }
   node_step_done ("env+snapshot", p->name, &t0);
+  /* terminationMessagePath: an empty host file per run, bound into the container. */
+  free (c->term_file);
+  c->term_file = xasprintf ("%s/termination-log", bundle);
+  if ((r = husk_write_file_atomic (c->term_file, "", 0, 0666, err)) < 0)
+    {
+      agent_env_free (env);
+      *reason = AGENT_REASON_CREATE_ERROR;
+      return r;
+    }
+  chmod (c->term_file, 0666);
   _cleanup_json_ json_t *spec = NULL;
   r = build_spec (a, p, c, img, env, argv, rootfs, &spec, err);
   agent_env_free (env);
@@ -637,6 +650,8 @@ pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason, hus
       *reason = AGENT_REASON_CREATE_ERROR;
       return r;
     }
+  free (c->log_path);
+  c->log_path = agent_log_path (ldir, (unsigned) c->restart_count);
   int out[2] = {-1, -1}, errp[2] = {-1, -1};
   if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
     {

@@ -67,6 +67,7 @@ pod_free (node_pod *p)
       json_decref (c->spec);
       free (c->name), free (c->reason), free (c->message), free (c->last_reason);
       free (c->last_id), free (c->image_ref), free (c->image_id);
+      free (c->term_file), free (c->log_path);
     }
   free (p->ctrs);
   json_decref (p->obj);
@@ -142,6 +143,8 @@ pod_child_exited (node_agent *a, pid_t pid, int wait_status)
           node_ctr *c = &p->ctrs[i];
           if (c->shim_pid != pid || c->state != AGENT_CTR_RUNNING)
             continue;
+          /* What the pipes still hold reaches the log first (FallbackToLogsOnError). */
+          agent_log_pump_run (a->pump, 0, NULL);
           /* The shim wrote the init's status before exiting; without it, its own. */
           if (!pod_ctr_poll_exit (p, c))
             pod_ctr_exited (p, c, wait_status);
