@@ -110,6 +110,8 @@ kill $MONITOR_PID
 read -r max_total min_ready < <(awk 'NR==4 {mx=$1; mn=$2} NR>4 {if ($1>mx) mx=$1; if ($2<mn) mn=$2} END {print mx, mn}' "$monitor")
 tap_diag "surge rollout: at most $max_total pods, at least $min_ready ready"
 tap_ok $((max_total == 5 && min_ready >= 4 ? 0 : 1)) "maxSurge 1: a 5th pod appears, >= 4 ready throughout"
+# rollout status may finish while the surge's last old pod is still being replaced.
+wait_for 20 is_eq "busybox:1.37:4 " images_of agent
 tap_is "$(images_of agent)" "busybox:1.37:4 " "every pod runs busybox:1.37"
 
 # OnDelete: a new template reaches only pods deleted by hand.
