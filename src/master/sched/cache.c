@@ -317,6 +317,7 @@ put_pod (sched_cache *c, json_t *obj, const char *node, husk_error **err)
       sched_pod_free (p);
       return 0;
     }
+  sched_pod_slim (p);
   p->start = c->pod_seq++;
   sched_map_put (c->pods, p->key, p);
   sched_node *n = sched_map_get (c->node_by_name, p->node);

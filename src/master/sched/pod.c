@@ -321,6 +321,9 @@ sched_pod_free (sched_pod *p)
   free (p->name);
   free (p->node);
   json_decref (p->obj);
+  json_decref (p->labels);
+  json_decref (p->tolerations);
+  json_decref (p->affinity);
   sched_res_free (&p->req);
   for (size_t i = 0; i < p->n_ports; i++)
     free (p->ports[i].ip);
@@ -329,6 +332,20 @@ sched_pod_free (sched_pod *p)
     free (p->images[i]);
   free (p->images);
   free (p);
+}
+
+void
+sched_pod_slim (sched_pod *p)
+{
+  json_decref (p->obj);
+  json_decref (p->tolerations);
+  p->obj = p->tolerations = NULL;
+  p->pref_node_terms = NULL;
+  if (!p->has_pod_affinity)
+    {
+      json_decref (p->affinity);
+      p->affinity = NULL;
+    }
 }
 
 int
@@ -348,9 +365,9 @@ sched_pod_parse (json_t *obj, sched_pod **out, husk_error **err)
   p->name = xstrdup (name);
   p->key = xasprintf ("%s/%s", ns, name);
   p->obj = json_incref (obj);
-  p->labels = json_object_get (meta, "labels");
-  p->tolerations = json_object_get (spec, "tolerations");
-  p->affinity = json_object_get (spec, "affinity");
+  p->labels = json_incref (json_object_get (meta, "labels"));
+  p->tolerations = json_incref (json_object_get (spec, "tolerations"));
+  p->affinity = json_incref (json_object_get (spec, "affinity"));
   p->pref_node_terms = husk_json_path (
       p->affinity, "nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution");
   p->priority = (int32_t)json_integer_value (json_object_get (spec, "priority"));

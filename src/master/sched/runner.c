@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -37,7 +38,8 @@ struct sched_runner
   pthread_cond_t cv;
   sched_cache *cache;
   sched_queue *queue;
-  json_t *pending;  /* "ns/name" -> pod waiting for a node */
+  json_t *pending;  /* "ns/name" -> pod waiting for a node, as compact JSON text (a string:
+                       a tenth of the memory of its tree; parsed again for each attempt) */
   json_t *assigned; /* "ns/name" -> true: pods counted in the cache */
   json_t *nodes;    /* name -> what of the node matters to scheduling (change detection) */
   json_t *classes;  /* PriorityClass name -> {value, globalDefault} */
@@ -185,6 +187,25 @@ pod_with_priority (sched_runner *r, json_t *pod)
 
 static void pod_upsert_resolved (sched_runner *r, json_t *pod);
 
+/* The pending pod under key as a new tree, or NULL. Caller holds r->mu. */
+static json_t *
+pending_get (sched_runner *r, const char *key)
+{
+  json_t *text = json_object_get (r->pending, key);
+  if (!text)
+    return NULL;
+  return json_loadb (json_string_value (text), json_string_length (text), 0, NULL);
+}
+
+/* Caller holds r->mu. */
+static void
+pending_set (sched_runner *r, const char *key, json_t *pod)
+{
+  _cleanup_free_ char *text = json_dumps (pod, JSON_COMPACT);
+  if (text)
+    json_object_set_new (r->pending, key, json_string_nocheck (text));
+}
+
 /* Caller holds r->mu. */
 static void
 pod_upsert (sched_runner *r, json_t *pod)
@@ -225,9 +246,9 @@ pod_upsert_resolved (sched_runner *r, json_t *pod)
       pod_forget (r, key);
       return;
     }
-  json_t *old = json_object_get (r->pending, key);
+  _cleanup_json_ json_t *old = pending_get (r, key);
   bool requeue = !old || pod_spec_changed (old, pod);
-  json_object_set (r->pending, key, pod);
+  pending_set (r, key, pod);
   if (requeue)
     {
       json_t *prio = husk_json_path (pod, "spec.priority");
@@ -264,6 +285,10 @@ pods_on_list (void *ud, json_t *items, const char *rv)
   json_array_foreach (items, i, p) pod_upsert (r, p);
   pthread_cond_signal (&r->cv);
   pthread_mutex_unlock (&r->mu);
+  /* A list of 10,000 pods parses into ~200 MB of small blocks that glibc keeps once freed:
+     give them back (the caller frees items after this returns; the next list or the
+     scheduler's own trims catch that part). */
+  malloc_trim (0);
   return 0;
 }
 
@@ -634,7 +659,7 @@ static void
 schedule_one (sched_runner *r, const char *key)
 {
   pthread_mutex_lock (&r->mu);
-  json_t *pod = json_incref (json_object_get (r->pending, key));
+  json_t *pod = pending_get (r, key);
   if (!pod)
     {
       sched_queue_done (r->queue, key);

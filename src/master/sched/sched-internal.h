@@ -92,8 +92,11 @@ typedef struct sched_pod
   char *key; /* namespace/name */
   char *ns, *name;
   char *node; /* bound node or NULL */
+  /* The whole object while the pod is being scheduled; NULL once it sits in the cache
+     (sched_pod_slim): a cached pod keeps only its labels, and its affinity when it has pod
+     (anti-)affinity terms, the only parts other pods' cycles read. */
   json_t *obj;
-  json_t *labels, *tolerations, *affinity; /* borrowed from obj */
+  json_t *labels, *tolerations, *affinity; /* own references (NULL when absent or slim) */
   json_t *pref_node_terms;                 /* nodeAffinity preferred terms, borrowed */
   sched_res req;
   int64_t nz_cpu, nz_mem; /* requests with upstream's non-zero defaults (scoring) */
@@ -109,6 +112,9 @@ typedef struct sched_pod
 
 int sched_pod_parse (json_t *obj, sched_pod **out, husk_error **err);
 void sched_pod_free (sched_pod *p);
+/* Drops what only the pod's own scheduling cycle reads (the object, tolerations, node
+   affinity): called when the pod enters the cache. */
+void sched_pod_slim (sched_pod *p);
 
 /* ---- nodes ---- */
 typedef struct sched_image
