@@ -781,11 +781,23 @@ static void *
 loop_main (void *ud)
 {
   sched_runner *r = ud;
+  size_t since_trim = 0;
+  int64_t last_trim = 0;
   while (!atomic_load (&r->stop))
     {
       pthread_mutex_lock (&r->mu);
       int64_t now = now_ms ();
       char *key = sched_queue_pop (r->queue, now);
+      if (!key && since_trim > 0 && now - last_trim >= 1000)
+        {
+          /* A burst is over: each attempt parsed its pod again, hand the freed blocks back
+             (at most once a second). */
+          pthread_mutex_unlock (&r->mu);
+          malloc_trim (0);
+          since_trim = 0;
+          last_trim = now;
+          continue;
+        }
       if (!key)
         {
           int64_t wait = sched_queue_wait_ms (r->queue, now);
@@ -806,6 +818,7 @@ loop_main (void *ud)
         }
       pthread_mutex_unlock (&r->mu);
       schedule_one (r, key);
+      since_trim++;
       free (key);
     }
   return NULL;
