@@ -1,5 +1,7 @@
 /* husk api: delete (preconditions, finalizers, graceful pod deletion, cascading through
-   ownerReferences; namespaces in namespaces.c) and deletecollection. */
+   ownerReferences; namespaces in namespaces.c) and deletecollection. Background cascading
+   happens here at once; Foreground and Orphan on an owner kind add the foregroundDeletion
+   or orphan finalizer and leave the work to the garbage collector (src/master/ctrl/gc.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -143,9 +145,11 @@ delete_cascade (api_server *srv, const char *ns, const char *uid, bool orphan)
     }
 }
 
-/* Marks obj as being deleted (finalizers pending, or a pod its node must stop). */
+/* Marks obj as being deleted (finalizers pending, or a pod its node must stop); changed:
+   the caller altered old (a finalizer added), so it is stored even when already deleting. */
 static enum MHD_Result
-mark_deleting (api_req *r, const api_route *rt, json_t *old, int64_t rev, json_int_t grace)
+mark_deleting (api_req *r, const api_route *rt, json_t *old, int64_t rev, json_int_t grace,
+               bool changed)
 {
   json_t *meta = json_object_get (old, "metadata");
   if (json_object_get (meta, "deletionTimestamp") == NULL)
@@ -154,7 +158,7 @@ mark_deleting (api_req *r, const api_route *rt, json_t *old, int64_t rev, json_i
       json_object_set_new (meta, "deletionTimestamp", json_string (now));
       json_object_set_new (meta, "deletionGracePeriodSeconds", json_integer (grace));
     }
-  else
+  else if (!changed)
     {
       _cleanup_free_ char *s = husk_json_dump (old);
       return api_reply_object (r, rt, 200, s);
@@ -172,6 +176,50 @@ mark_deleting (api_req *r, const api_route *rt, json_t *old, int64_t rev, json_i
       < 0)
     return api_reply_store_error (r, rt, err);
   return api_reply_object (r, rt, 200, out);
+}
+
+/* Kinds the garbage collector finalizes (src/master/ctrl/gc.c "owners"): only these get the
+   foregroundDeletion or orphan finalizer, which the collector alone removes. */
+static const char *const owner_kinds[] = {
+  "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs", "services",
+};
+
+static bool
+is_owner_kind (const api_resource *res)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (owner_kinds); i++)
+    if (streq (res->plural, owner_kinds[i]))
+      return true;
+  return false;
+}
+
+/* The finalizer a propagation policy asks for, as upstream's API sets it: Foreground ->
+   foregroundDeletion, Orphan -> orphan; NULL for Background or an unset policy. */
+static const char *
+policy_finalizer (const delete_opts *o)
+{
+  if (o->propagation == NULL)
+    return NULL;
+  if (streq (o->propagation, "Foreground"))
+    return "foregroundDeletion";
+  if (streq (o->propagation, "Orphan"))
+    return "orphan";
+  return NULL;
+}
+
+/* Adds finalizer f to obj's metadata.finalizers unless present; true when added. */
+static bool
+add_finalizer (json_t *obj, const char *f)
+{
+  json_t *meta = json_object_get (obj, "metadata");
+  json_t *fins = json_object_get (meta, "finalizers");
+  if (!json_is_array (fins))
+    json_object_set_new (meta, "finalizers", fins = json_array ());
+  size_t i;
+  json_t *x;
+  json_array_foreach (fins, i, x) if (streq (json_string_value (x) ?: "", f)) return false;
+  json_array_append_new (fins, json_string (f));
+  return true;
 }
 
 /* A pod bound to a node that exists is stopped by that node's agent first. */
@@ -207,8 +255,11 @@ api_do_delete (api_req *r, const api_route *rt)
   if (is_ns)
     return api_namespace_delete (r, rt, old, rev);
   json_t *meta = json_object_get (old, "metadata");
+  const char *fin = is_owner_kind (rt->res) ? policy_finalizer (&o) : NULL;
+  if (fin && add_finalizer (old, fin))
+    return mark_deleting (r, rt, old, rev, o.grace < 0 ? 0 : o.grace, true);
   if (json_array_size (json_object_get (meta, "finalizers")) > 0)
-    return mark_deleting (r, rt, old, rev, o.grace < 0 ? 0 : o.grace);
+    return mark_deleting (r, rt, old, rev, o.grace < 0 ? 0 : o.grace, false);
   json_int_t grace = o.grace;
   if (grace < 0)
     {
@@ -216,7 +267,7 @@ api_do_delete (api_req *r, const api_route *rt)
       grace = g ? json_integer_value (g) : 30;
     }
   if (streq (rt->res->plural, "pods") && pod_needs_grace (r, old, grace))
-    return mark_deleting (r, rt, old, rev, grace);
+    return mark_deleting (r, rt, old, rev, grace, false);
   if (api_dry_run (r))
     {
       _cleanup_free_ char *s = husk_json_dump (old);
