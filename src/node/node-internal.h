@@ -189,12 +189,31 @@ void pod_event (node_agent *a, node_pod *p, node_ctr *c, const char *type, const
                 const char *fmt, ...) _printf_ (6, 7);
 
 /* ---- pod/probe.c ---- */
+typedef struct pod_exec_ctx
+{
+  node_agent *a;
+  node_pod *p;
+  node_ctr *c;
+} pod_exec_ctx;
+/* Runs argv in container ud->c (a pod_exec_ctx) through the runtime library, waiting up to
+   timeout_ms: an agent_probe_exec_fn for exec probes and exec lifecycle hooks. */
+int pod_exec_sync (void *ud, char *const argv[], int timeout_ms, int *exit_code, char **output,
+                   husk_error **err);
 /* The container just started: its probes begin. */
 void pod_probes_start (node_agent *a, node_pod *p, node_ctr *c, int64_t now_ms);
 void pod_probes_stop (node_ctr *c);
 /* Runs the probes that are due; a failed liveness or startup probe stops the container
    (SIGTERM, then SIGKILL after its grace period). */
 void pod_probes_run (node_agent *a, node_pod *p, node_ctr *c, int64_t now_ms);
+
+/* ---- pod/hooks.c ---- */
+/* Runs c's lifecycle.postStart, if any, right after it started (on the main thread, bounded
+   by the pod's grace period). On failure: FailedPostStartHook event, the container killed;
+   returns false. */
+bool pod_hook_post_start (node_agent *a, node_pod *p, node_ctr *c);
+/* Runs c's lifecycle.preStop, if any and c is running, bounded by grace_s; a failure is a
+   FailedPreStopHook event. Returns how long it took in ms (0 without a hook). */
+int64_t pod_hook_pre_stop (node_agent *a, node_pod *p, node_ctr *c, int64_t grace_s);
 
 /* ---- pod/sync.c ---- */
 node_pod *pod_find (node_agent *a, const char *uid);

@@ -15,6 +15,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "runtime/runtime.h"
+#include "src/node/agent/hooks.h"
 #include "src/node/node-internal.h"
 
 static const char *const probe_keys[3] = {"livenessProbe", "readinessProbe", "startupProbe"};
@@ -71,18 +72,11 @@ do_exec (void *ud, husk_error **err)
   return rt_container_exec (x->a->rt_root, x->id, x->process, &o, &x->pid, err);
 }
 
-typedef struct probe_ctx
+int
+pod_exec_sync (void *ud, char *const argv[], int timeout_ms, int *exit_code, char **output,
+               husk_error **err)
 {
-  node_agent *a;
-  node_pod *p;
-  node_ctr *c;
-} probe_ctx;
-
-static int
-exec_probe (void *ud, char *const argv[], int timeout_ms, int *exit_code, char **output,
-            husk_error **err)
-{
-  probe_ctx *pc = ud;
+  pod_exec_ctx *pc = ud;
   _cleanup_free_ char *id = pod_ctr_runtime_id (pc->p, pc->c);
   json_t *args = json_array ();
   for (size_t i = 0; argv[i]; i++)
@@ -166,6 +160,12 @@ on_failure (node_agent *a, node_pod *p, node_ctr *c, agent_probe_kind k, const c
   int64_t grace = c->probe_spec[k]->termination_grace >= 0 ? c->probe_spec[k]->termination_grace
                   : g ? json_integer_value (g)
                       : 30;
+  int64_t hook_ms = pod_hook_pre_stop (a, p, c, grace);
+  if (hook_ms > 0)
+    {
+      grace = agent_grace_after_hook (grace, hook_ms);
+      now_ms = node_now_ms ();
+    }
   pod_ctr_signal (a, p, c, grace > 0 ? SIGTERM : SIGKILL);
   c->kill_at_ms = now_ms + grace * 1000;
 }
@@ -182,8 +182,8 @@ pod_probes_run (node_agent *a, node_pod *p, node_ctr *c, int64_t now_ms)
         }
       return;
     }
-  probe_ctx pc = {a, p, c};
-  agent_probe_target t = {.pod_ip = p->pod_ip, .exec = exec_probe, .exec_ud = &pc};
+  pod_exec_ctx pc = {a, p, c};
+  agent_probe_target t = {.pod_ip = p->pod_ip, .exec = pod_exec_sync, .exec_ud = &pc};
   static const agent_probe_kind order[] = {AGENT_PROBE_STARTUP, AGENT_PROBE_LIVENESS,
                                            AGENT_PROBE_READINESS};
   for (size_t i = 0; i < ARRAY_SIZE (order); i++)

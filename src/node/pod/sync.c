@@ -10,6 +10,7 @@
 
 #include "lib/json.h"
 #include "lib/log.h"
+#include "src/node/agent/hooks.h"
 #include "src/node/node-internal.h"
 
 #define START_RETRY_MS 2000
@@ -198,6 +199,8 @@ start_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
   free (c->reason), free (c->message);
   c->reason = c->message = NULL;
   log_info ("container started", "pod", p->name, "ns", p->ns, "container", c->name);
+  /* Its status is reported (and the next container started) only once postStart returned. */
+  pod_hook_post_start (a, p, c);
 }
 
 /* A terminated container becomes lastState; then it is started again or waits out its
@@ -362,6 +365,12 @@ terminate (node_agent *a, node_pod *p, int64_t now)
       int64_t grace = grace_seconds (p);
       p->kill_deadline_ms = now + grace * 1000;
       log_info ("stopping pod", "pod", p->name, "ns", p->ns);
+      /* preStop hooks first, counted within the grace period (at least 2 s are left). */
+      int64_t hook_ms = 0;
+      for (size_t i = 0; i < p->nctrs; i++)
+        hook_ms += pod_hook_pre_stop (a, p, &p->ctrs[i], grace - hook_ms / 1000);
+      if (hook_ms > 0)
+        p->kill_deadline_ms = node_now_ms () + agent_grace_after_hook (grace, hook_ms) * 1000;
       for (size_t i = 0; i < p->nctrs; i++)
         if (p->ctrs[i].pid > 0)
           {
