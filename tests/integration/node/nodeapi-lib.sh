@@ -27,9 +27,23 @@ nodeapi_cluster() {
     --token-file "$D/master/node-token" --ca-file "$D/master/pki/ca.crt" --name n1 \
     --data-dir "$D/node" --log-dir "$D/logs" --node-ip 127.0.0.1 >"$D/node.log" 2>&1 &
   UP_PID=$!
+  # Runs first at exit: stops node and master with a bounded wait (SIGKILL after 5 s), so
+  # that a daemon slow to stop cannot hang the test.
+  on_exit 'nodeapi_stop_daemons'
   K="nsenter --net=/run/netns/$NS kubectl --kubeconfig $D/master/admin.kubeconfig --request-timeout=30s"
   wait_for 30 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null | grep -qx True" ||
     { cat "$D/node.log" >&2; echo "Bail out! node n1 is not Ready"; exit 1; }
+}
+
+nodeapi_stop_daemons() {
+  local p i
+  for p in ${UP_PID:-} ${MASTER_PID:-}; do
+    kill "$p" 2>/dev/null || continue
+    for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  UP_PID=
 }
 
 # nodeapi_pod NAME [kubectl run flags...] -- CMD...: a busybox pod bound to n1, Running.
