@@ -10,8 +10,11 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <linux/close_range.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "runtime/init.h"
@@ -120,6 +123,27 @@ set_names (const rt_spec *spec, husk_error **err)
   return 0;
 }
 
+/* A network namespace the runtime created gets its loopback up, as crun does: pods and
+   containers expect 127.0.0.1 to work before (or without) any CNI plugin. */
+static int
+loopback_up (const rt_spec *spec, husk_error **err)
+{
+  if (!spec->ns[RT_NS_NET].present || spec->ns[RT_NS_NET].path != NULL)
+    return 0;
+  _cleanup_close_ int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return husk_err_errno (err, "network namespace: socket");
+  struct ifreq ifr = {.ifr_name = "lo"};
+  if (ioctl (fd, SIOCGIFFLAGS, &ifr) < 0)
+    return husk_err_errno (err, "network namespace: flags of lo");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl (fd, SIOCSIFFLAGS, &ifr) < 0)
+    return husk_err_errno (err, "network namespace: bring lo up");
+  return 0;
+}
+
 /* Everything up to READY; errors go back to `create`. */
 static int
 stage2_setup (const rt_spec *spec, const rt_init_args *a, const char *state, char **exe,
@@ -145,7 +169,8 @@ stage2_setup (const rt_spec *spec, const rt_init_args *a, const char *state, cha
     return husk_err_errno (err, "open /proc");
   if (own_mnt && (r = rt_mount_do_pivot (spec, a->no_pivot, err)) < 0)
     return r;
-  if ((r = set_names (spec, err)) < 0 || (own_mnt && (r = rt_mount_finish (spec, err)) < 0))
+  if ((r = set_names (spec, err)) < 0 || (r = loopback_up (spec, err)) < 0
+      || (own_mnt && (r = rt_mount_finish (spec, err)) < 0))
     return r;
   if (spec->proc.terminal
       && (r = rt_terminal_setup (a->console_socket, a->rows ? a->rows : spec->proc.rows,

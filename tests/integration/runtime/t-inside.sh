@@ -27,6 +27,7 @@ b=$(rt_bundle inside sh -c '
   echo "forward=$(cat /proc/sys/net/ipv4/ip_forward)"
   echo "domain=$(cat /proc/sys/kernel/domainname)"
   echo "lo=$(ls /sys/class/net | tr "\n" " ")"
+  echo "loflags=$(cat /sys/class/net/lo/flags)"
 ')
 rt_patch "$b" '
 c["hostname"] = "inside-test"
@@ -70,6 +71,7 @@ tap_is "$(get forward)" 1 "linux.sysctl written in the container's network names
 tap_is "$(cat /proc/sys/net/ipv4/ip_forward)" "$host_forward" "the host's value is untouched"
 tap_is "$(get domain)" inside.example "domainname from config.json"
 tap_is "$(get lo)" "lo " "a new network namespace holds only lo"
+tap_is "$(get loflags)" 0x9 "and its lo is up (IFF_UP|IFF_LOOPBACK), as crun does"
 
 # User namespace: root inside is 100000 outside (it must be able to reach the rootfs).
 chmod 755 "$RT_WORK"
