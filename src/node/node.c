@@ -204,6 +204,8 @@ default_cni_conf (node_agent *a, husk_error **err)
       1, "isDefaultGateway", 1, "ipMasq", 1, "ipMasqExclude", "10.42.0.0/16", "10.43.0.0/16",
       "hairpinMode", 1, "ipam", "type", "host-local",
       "dataDir", dir, "ranges", "subnet", a->pod_cidr, "routes", "dst", "0.0.0.0/0");
+  /* hostPort: the agent passes runtimeConfig.portMappings (pod/sandbox.c). */
+  json_object_set_new (conf, "capabilities", json_pack ("{s:b}", "portMappings", 1));
   if (a->cfg->overlay && streq (a->cfg->overlay, "vxlan")) /* 50 bytes of VXLAN header */
     json_object_set_new (conf, "mtu", json_integer (1450));
   _cleanup_free_ char *text = husk_json_dump (conf);

@@ -4,6 +4,7 @@
    containers. Teardown runs the other way and is idempotent. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -129,6 +130,57 @@ plugin_exec (node_agent *a, const char *plugin, char **env, const char *text, hu
   return 0;
 }
 
+/* runtimeConfig.portMappings: every containers[].ports[] entry with a hostPort (init
+   containers' too, as kubelet does), protocol lower-cased as CNI's portmap expects. */
+static json_t *
+port_mappings (json_t *pod)
+{
+  json_t *pm = json_array ();
+  static const char *const lists[] = {"spec.initContainers", "spec.containers"};
+  for (size_t l = 0; l < ARRAY_SIZE (lists); l++)
+    {
+      size_t i, j;
+      json_t *c, *port;
+      json_array_foreach (husk_json_path (pod, lists[l]), i, c)
+      json_array_foreach (json_object_get (c, "ports"), j, port)
+      {
+        json_int_t hp = json_integer_value (json_object_get (port, "hostPort"));
+        json_int_t cp = json_integer_value (json_object_get (port, "containerPort"));
+        if (hp <= 0 || cp <= 0)
+          continue;
+        const char *proto = json_string_value (json_object_get (port, "protocol"));
+        _cleanup_free_ char *lower = xstrdup (proto && *proto ? proto : "TCP");
+        for (char *q = lower; *q; q++)
+          *q = (char) tolower ((unsigned char) *q);
+        json_t *m = json_pack ("{s:I, s:I, s:s}", "hostPort", (json_int_t) hp, "containerPort",
+                               (json_int_t) cp, "protocol", lower);
+        const char *hip = json_string_value (json_object_get (port, "hostIP"));
+        if (hip && *hip)
+          json_object_set_new (m, "hostIP", json_string (hip));
+        json_array_append_new (pm, m);
+      }
+    }
+  return pm;
+}
+
+/* The runtime's part of the configuration, for the capabilities the plugin declares. */
+static void
+add_runtime_config (json_t *conf, json_t *pod)
+{
+  if (!json_is_true (husk_json_path (conf, "capabilities.portMappings")))
+    return;
+  json_t *pm = port_mappings (pod);
+  if (json_array_size (pm) == 0)
+    {
+      json_decref (pm);
+      return;
+    }
+  json_t *rc = json_object_get (conf, "runtimeConfig");
+  if (!json_is_object (rc))
+    json_object_set_new (conf, "runtimeConfig", rc = json_object ());
+  json_object_set_new (rc, "portMappings", pm);
+}
+
 /* Runs the network plugin for command with the conf on stdin; *out gets its stdout JSON
    (ADD). A failure carries the plugin's CNI error message. */
 static int
@@ -144,6 +196,7 @@ cni_run (node_agent *a, node_pod *p, const char *command, json_t **out, husk_err
   _cleanup_free_ char *netns = NULL;
   if (p->pause_pid > 0 && kill (p->pause_pid, 0) == 0)
     netns = xasprintf ("/proc/%d/ns/net", (int) p->pause_pid);
+  add_runtime_config (conf, p->obj);
   _cleanup_free_ char *text = husk_json_dump (conf);
   _cleanup_strv_ char **env = xcalloc (8, sizeof *env);
   env[0] = xasprintf ("CNI_COMMAND=%s", command);
