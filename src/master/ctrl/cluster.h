@@ -10,6 +10,11 @@
    leaseDurationSeconds is trusted for that long. */
 void ctrl_nodelifecycle_set_grace (int seconds);
 
+/* Node IPAM (nodeipam.c): the cluster range and the block size (--cluster-cidr,
+   --node-cidr-mask-size); NULL keeps the range (10.42.0.0/16). */
+int ctrl_nodeipam_configure (const char *cluster_cidr, int mask_size, husk_error **err);
+int ctrl_nodeipam_sync (ctrl_ctx *c, husk_error **err);
+
 int ctrl_nodelifecycle_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_pvbinder_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_localpath_sync (ctrl_ctx *c, husk_error **err);

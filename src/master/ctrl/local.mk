@@ -56,7 +56,7 @@ src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/cluster-logic.h src/ma
 # Node lifecycle, PV binder, local-path provisioner, ResourceQuota status, leader election.
 src_master_ctrl_libctrl_a_SOURCES += src/master/ctrl/cluster.h src/master/ctrl/nodelifecycle.c \
 	src/master/ctrl/pv.c src/master/ctrl/localpath.c src/master/ctrl/quotactl.c \
-	src/master/ctrl/leader.h src/master/ctrl/leader.c
+	src/master/ctrl/leader.h src/master/ctrl/leader.c src/master/ctrl/nodeipam.c
 check_PROGRAMS += tests/unit/test-ctrl-cluster
 TESTS += tests/unit/test-ctrl-cluster
 tests_unit_test_ctrl_cluster_SOURCES = tests/unit/test-ctrl-cluster.c tests/unit/tap.h

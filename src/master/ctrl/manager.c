@@ -27,6 +27,7 @@ static const ctrl_def controllers[] = {
   { "daemonset", ctrl_daemonset_sync },
   { "statefulset", ctrl_statefulset_sync },
   { "garbagecollector", ctrl_gc_sync },
+  { "nodeipam", ctrl_nodeipam_sync },
 };
 #define N_CTRL (sizeof controllers / sizeof controllers[0])
 
