@@ -41,6 +41,8 @@ usage (FILE *f)
               "  --scheduler-score S  LeastAllocated (spread, default) or MostAllocated (bin "
               "packing)\n"
               "  --controllers=false  do not run the controllers\n"
+              "  --cluster-cidr CIDR  pod range cut into node podCIDRs (default 10.42.0.0/16)\n"
+              "  --node-cidr-mask-size N  prefix of each node's podCIDR (default 24)\n"
               "  --leader-elect=BOOL  run the scheduler and controllers only while holding the "
               "Lease\n"
               "                       kube-system/husk-master (default: true with an etcd store)\n"
@@ -133,6 +135,8 @@ husk_cmd_master (int argc, char **argv)
                                        {"leader-elect", required_argument, NULL, 'L'},
                                        {"node-monitor-grace-period", required_argument, NULL,
                                         'G'},
+                                       {"cluster-cidr", required_argument, NULL, 'I'},
+                                       {"node-cidr-mask-size", required_argument, NULL, 'M'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   api_config cfg = {.data_dir = "/var/lib/husk/master", .bind = "0.0.0.0:6443"};
@@ -210,6 +214,19 @@ husk_cmd_master (int argc, char **argv)
             return 2;
           }
         ctrl_nodelifecycle_set_grace (atoi (optarg));
+        break;
+      case 'I':
+      case 'M':
+        {
+          _cleanup_error_ husk_error *e = NULL;
+          if (ctrl_nodeipam_configure (c == 'I' ? optarg : NULL, c == 'M' ? atoi (optarg) : -1,
+                                       &e)
+              < 0)
+            {
+              fprintf (stderr, "husk master: %s\n", e->msg);
+              return 2;
+            }
+        }
         break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
