@@ -197,11 +197,20 @@ pending_get (sched_runner *r, const char *key)
   return json_loadb (json_string_value (text), json_string_length (text), 0, NULL);
 }
 
-/* Caller holds r->mu. */
+/* Caller holds r->mu. metadata.managedFields (a third of a typical pod's text) is left out:
+   neither scheduling nor the status written back reads it. */
 static void
 pending_set (sched_runner *r, const char *key, json_t *pod)
 {
-  _cleanup_free_ char *text = json_dumps (pod, JSON_COMPACT);
+  _cleanup_json_ json_t *slim = json_copy (pod);
+  json_t *meta = json_object_get (pod, "metadata");
+  if (json_object_get (meta, "managedFields"))
+    {
+      json_t *m = json_copy (meta);
+      json_object_del (m, "managedFields");
+      json_object_set_new (slim, "metadata", m);
+    }
+  _cleanup_free_ char *text = json_dumps (slim, JSON_COMPACT);
   if (text)
     json_object_set_new (r->pending, key, json_string_nocheck (text));
 }
