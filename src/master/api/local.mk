@@ -26,7 +26,8 @@ src_master_api_libapi_a_SOURCES = \
 	src/master/api/managed.h src/master/api/managed.c \
 	src/master/api/pods.h src/master/api/pods.c \
 	src/master/api/token.h src/master/api/token.c \
-	src/master/api/namespaces.h src/master/api/namespaces.c
+	src/master/api/namespaces.h src/master/api/namespaces.c \
+	src/master/api/slim.h src/master/api/slim.c
 API_CFLAGS = $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 src_master_api_libapi_a_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 # libapi uses the store: the store library (and what it needs) is listed again after it.
@@ -41,7 +42,7 @@ HUSK_COMPONENT_DEPLIBS += src/master/store/libstore.a lib/libhusk.a $(JANSSON_LI
 
 # --- api server unit tests ---
 API_UNIT_TESTS = tests/unit/test-api-selector tests/unit/test-api-patch tests/unit/test-api-schema \
-	tests/unit/test-api-fieldset tests/unit/test-api-token
+	tests/unit/test-api-fieldset tests/unit/test-api-token tests/unit/test-api-slim
 check_PROGRAMS += $(API_UNIT_TESTS)
 TESTS += $(API_UNIT_TESTS)
 tests_unit_test_api_selector_SOURCES = tests/unit/test-api-selector.c tests/unit/tap.h
@@ -59,6 +60,9 @@ tests_unit_test_api_fieldset_LDADD = $(API_LIBS)
 tests_unit_test_api_token_SOURCES = tests/unit/test-api-token.c tests/unit/tap.h
 tests_unit_test_api_token_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 tests_unit_test_api_token_LDADD = $(API_LIBS)
+tests_unit_test_api_slim_SOURCES = tests/unit/test-api-slim.c tests/unit/tap.h
+tests_unit_test_api_slim_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
+tests_unit_test_api_slim_LDADD = $(API_LIBS)
 # Benchmark program (tests/bench/api/run drives it); built by `make check`, never run by it.
 check_PROGRAMS += tests/bench/api/api-bench
 tests_bench_api_api_bench_SOURCES = tests/bench/api/api-bench.c

@@ -6,6 +6,7 @@
 #include "src/master/api/fieldset.h"
 #include "src/master/api/handlers.h"
 #include "src/master/api/selector.h"
+#include "src/master/api/slim.h"
 #include "src/master/api/table.h"
 
 enum MHD_Result
@@ -157,6 +158,24 @@ reply_json_list (api_req *r, const api_route *rt, store_list_result *res)
   return api_reply_raw (r, 200, "application/json", husk_buf_steal (&b), len);
 }
 
+static int
+dump_to_buf (const char *s, size_t n, void *data)
+{
+  husk_buf_append (data, s, n);
+  return 0;
+}
+
+/* Parses a listed object for its row: a pod cut down to what the columns read (unless the
+   row carries the whole object), anything else without its managedFields. */
+static int
+table_parse (const char *json, bool slim, json_t **out)
+{
+  _cleanup_free_ char *cut = slim ? api_slim_pod (json, strlen (json)) : NULL;
+  if (cut)
+    return husk_json_parse (cut, strlen (cut), out, NULL);
+  return api_parse_without_managed (json, out);
+}
+
 static enum MHD_Result
 reply_table_list (api_req *r, const api_route *rt, store_list_result *res)
 {
@@ -164,16 +183,37 @@ reply_table_list (api_req *r, const api_route *rt, store_list_result *res)
   snprintf (rv, sizeof rv, "%lld", (long long) res->revision);
   json_t *t = api_table_new (rt->res, rv, res->continue_token, true);
   const char *io = api_query (r, "includeObject");
+  /* The head ends with the empty "rows" (inserted last): each row is written after it as it
+     is made and freed at once, so that no tree of 10,000 rows is ever built. */
+  _cleanup_free_ char *head = husk_json_dump (t);
+  json_decref (t);
+  size_t hl = strlen (head);
+  if (hl < 3 || !streq (head + hl - 3, "[]}"))
+    return api_reply_error (r, 500, "InternalError", "table head without rows");
+  husk_buf b = HUSK_BUF_INIT;
+  husk_buf_append (&b, head, hl - 2);
+  bool first = true;
+  bool slim = streq (rt->res->plural, "pods") && !(io && streq (io, "Object"));
   for (size_t i = 0; i < res->n; i++)
     {
       json_t *o = NULL;
-      if (api_parse_without_managed (res->items[i], &o) == 0)
-        api_table_add_row (t, rt->res, o, io);
+      if (table_parse (res->items[i], slim, &o) == 0)
+        {
+          json_t *row = api_table_row (rt->res, o, io);
+          if (!first)
+            husk_buf_putc (&b, ',');
+          first = false;
+          if (json_dump_callback (row, dump_to_buf, &b, JSON_COMPACT) < 0)
+            husk_oom ();
+          json_decref (row);
+        }
       json_decref (o);
       free (res->items[i]);
       res->items[i] = NULL;
     }
-  return api_reply_json (r, 200, t);
+  husk_buf_puts (&b, "]}\n");
+  size_t len = b.len;
+  return api_reply_raw (r, 200, "application/json", husk_buf_steal (&b), len);
 }
 
 enum MHD_Result

@@ -695,6 +695,12 @@ api_table_new (const api_resource *res, const char *rv, const char *cont, bool w
   return t;
 }
 
+json_t *
+api_table_row (const api_resource *res, const json_t *obj, const char *include_object)
+{
+  return row (res, obj, include_object);
+}
+
 void
 api_table_add_row (json_t *table, const api_resource *res, const json_t *obj,
                    const char *include_object)

@@ -14,6 +14,8 @@ json_t *api_table_new (const api_resource *res, const char *rv, const char *cont
                        bool with_columns);
 void api_table_add_row (json_t *table, const api_resource *res, const json_t *obj,
                         const char *include_object);
+/* One row ({"cells": [...], "object": ...}) of obj, for callers that write rows out one by one. */
+json_t *api_table_row (const api_resource *res, const json_t *obj, const char *include_object);
 
 /* Upstream's HumanDuration of now - RFC 3339 timestamp ("5m", "2d3h", "<unknown>"). */
 char *api_age (const char *ts);
