@@ -34,6 +34,9 @@ main (void)
          "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"containers\":[]}}", "whitespace, no containers");
   check ("{\"metadata\":{},\"spec\":{\"priority\":-1,\"hostNetwork\":true}}",
          "{\"metadata\":{},\"spec\":{}}", "scalars skipped");
+  check ("{\"metadata\":{\"name\":\"x\\\\\"},\"spec\":{\"containers\":[{\"a\":\"\\\\\\\"]\"}]}}",
+         "{\"metadata\":{\"name\":\"x\\\\\"},\"spec\":{\"containers\":[{}]}}",
+         "escaped backslashes before a quote");
   check ("{\"metadata\":{\"name\":\"c\"", NULL, "truncated text: NULL");
   check ("{\"metadata\":{\"name\":\"c\\\"}}", NULL, "unterminated string: NULL");
   check ("{\"spec\":{\"containers\":{}}}", NULL, "containers not an array: NULL");

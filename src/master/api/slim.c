@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "lib/buf.h"
@@ -27,13 +28,19 @@ ws (scan *s)
 static bool
 skip_string (scan *s)
 {
-  for (s->p++; s->p < s->end; s->p++)
+  const char *from = s->p + 1;
+  while (from < s->end)
     {
-      if (*s->p == '\\')
-        s->p++;
-      else if (*s->p == '"')
+      const char *q = memchr (from, '"', (size_t) (s->end - from));
+      if (q == NULL)
+        return false;
+      size_t bs = 0; /* an even run of backslashes before it: the quote ends the string */
+      while (q - bs > s->p + 1 && q[-1 - (ptrdiff_t) bs] == '\\')
+        bs++;
+      from = q + 1;
+      if (bs % 2 == 0)
         {
-          s->p++;
+          s->p = from;
           return true;
         }
     }
