@@ -21,6 +21,7 @@ typedef struct ctrl_def
 {
   const char *name;
   int (*sync) (ctrl_ctx *c, husk_error **err);
+  unsigned wakes; /* bits of the manager's watched resources that wake it (0: all) */
 } ctrl_def;
 
 int ctrl_replicaset_sync (ctrl_ctx *c, husk_error **err);

@@ -13,24 +13,7 @@
 #include "src/master/ctrl/ctrl-internal.h"
 #include "src/master/ctrl/manager.h"
 
-static const ctrl_def controllers[] = {
-  { "replicaset", ctrl_replicaset_sync },
-  { "deployment", ctrl_deployment_sync },
-  { "endpoints", ctrl_endpoints_sync },
-  { "serviceaccount", ctrl_serviceaccount_sync },
-  { "job", ctrl_job_sync },
-  { "cronjob", ctrl_cronjob_sync },
-  { "nodelifecycle", ctrl_nodelifecycle_sync },
-  { "pvbinder", ctrl_pvbinder_sync },
-  { "localpath", ctrl_localpath_sync },
-  { "resourcequota", ctrl_quota_sync },
-  { "daemonset", ctrl_daemonset_sync },
-  { "statefulset", ctrl_statefulset_sync },
-  { "garbagecollector", ctrl_gc_sync },
-  { "nodeipam", ctrl_nodeipam_sync },
-};
-#define N_CTRL (sizeof controllers / sizeof controllers[0])
-
+/* The watched resources; a controller wakes only for those it reads (its bits). */
 static const char *const watched[] = {
   "/api/v1/pods",
   "/apis/apps/v1/replicasets",
@@ -46,6 +29,44 @@ static const char *const watched[] = {
   "/apis/apps/v1/statefulsets",
   "/api/v1/nodes",
 };
+enum
+{
+  W_PODS = 1u << 0,
+  W_RS = 1u << 1,
+  W_DEPLOY = 1u << 2,
+  W_SVC = 1u << 3,
+  W_NS = 1u << 4,
+  W_JOBS = 1u << 5,
+  W_CJ = 1u << 6,
+  W_PV = 1u << 7,
+  W_PVC = 1u << 8,
+  W_QUOTA = 1u << 9,
+  W_DS = 1u << 10,
+  W_STS = 1u << 11,
+  W_NODES = 1u << 12,
+};
+
+/* Every controller also runs at least every 2 s (timers, resources not watched). Waking
+   every controller on any event made, e.g., node lifecycle list all Nodes and Leases on
+   each pod status write. */
+static const ctrl_def controllers[] = {
+  { "replicaset", ctrl_replicaset_sync, W_PODS | W_RS },
+  { "deployment", ctrl_deployment_sync, W_DEPLOY | W_RS },
+  { "endpoints", ctrl_endpoints_sync, W_SVC | W_PODS },
+  { "serviceaccount", ctrl_serviceaccount_sync, W_NS },
+  { "job", ctrl_job_sync, W_JOBS | W_PODS },
+  { "cronjob", ctrl_cronjob_sync, W_CJ | W_JOBS },
+  { "nodelifecycle", ctrl_nodelifecycle_sync, W_NODES },
+  { "pvbinder", ctrl_pvbinder_sync, W_PV | W_PVC },
+  { "localpath", ctrl_localpath_sync, W_PV | W_PVC | W_NODES | W_PODS },
+  { "resourcequota", ctrl_quota_sync, 0 },
+  { "daemonset", ctrl_daemonset_sync, W_DS | W_NODES | W_PODS },
+  { "statefulset", ctrl_statefulset_sync, W_STS | W_PODS | W_PVC },
+  { "garbagecollector", ctrl_gc_sync, 0 },
+  { "nodeipam", ctrl_nodeipam_sync, W_NODES },
+};
+#define N_CTRL (sizeof controllers / sizeof controllers[0])
+
 #define N_WATCH (sizeof watched / sizeof watched[0])
 
 struct ctrl_manager
@@ -54,7 +75,7 @@ struct ctrl_manager
   atomic_int stop;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  uint64_t gen;
+  uint64_t gen[N_WATCH]; /* events seen per watched resource */
   pthread_t watch_th[N_WATCH];
   pthread_t ctrl_th[N_CTRL];
   size_t n_watch, n_ctrl;
@@ -68,10 +89,10 @@ typedef struct
 static thread_arg watch_args[N_WATCH], ctrl_args[N_CTRL];
 
 static void
-wake (ctrl_manager *m)
+wake (ctrl_manager *m, size_t w)
 {
   pthread_mutex_lock (&m->mu);
-  m->gen++;
+  m->gen[w]++;
   pthread_cond_broadcast (&m->cv);
   pthread_mutex_unlock (&m->mu);
 }
@@ -81,7 +102,8 @@ on_list (void *ud, json_t *items, const char *rv)
 {
   (void)items;
   (void)rv;
-  wake (ud);
+  thread_arg *a = ud;
+  wake (a->m, a->i);
   return 0;
 }
 
@@ -90,7 +112,8 @@ on_event (void *ud, const char *type, json_t *obj)
 {
   (void)type;
   (void)obj;
-  wake (ud);
+  thread_arg *a = ud;
+  wake (a->m, a->i);
   return 0;
 }
 
@@ -98,12 +121,23 @@ static void *
 watch_main (void *p)
 {
   thread_arg *a = p;
-  kclient_watch_ops ops = { .on_list = on_list, .on_event = on_event, .ud = a->m };
+  kclient_watch_ops ops = { .on_list = on_list, .on_event = on_event, .ud = a };
   kclient_watch_opts opts = { .timeout_seconds = 300 };
   _cleanup_error_ husk_error *err = NULL;
   if (kclient_watch (a->m->k, watched[a->i], &opts, &ops, &a->m->stop, &err) < 0)
     log_warn ("controller watch ended", "path", watched[a->i], "error", err->msg);
   return NULL;
+}
+
+/* The sum of the event counts of the resources in mask (all when 0); under m->mu. */
+static uint64_t
+gen_of (const ctrl_manager *m, unsigned mask)
+{
+  uint64_t sum = 0;
+  for (size_t i = 0; i < N_WATCH; i++)
+    if (mask == 0 || (mask & (1u << i)))
+      sum += m->gen[i];
+  return sum;
 }
 
 static void *
@@ -117,14 +151,14 @@ ctrl_main (void *p)
   while (!atomic_load (&m->stop))
     {
       pthread_mutex_lock (&m->mu);
-      if (m->gen == seen)
+      if (gen_of (m, d->wakes) == seen)
         {
           struct timespec ts;
           clock_gettime (CLOCK_REALTIME, &ts);
           ts.tv_sec += 2;
           pthread_cond_timedwait (&m->cv, &m->mu, &ts);
         }
-      seen = m->gen;
+      seen = gen_of (m, d->wakes);
       pthread_mutex_unlock (&m->mu);
       if (atomic_load (&m->stop))
         break;
@@ -192,7 +226,7 @@ ctrl_manager_stop (ctrl_manager *m)
   if (m == NULL)
     return;
   atomic_store (&m->stop, 1);
-  wake (m);
+  wake (m, 0);
   for (size_t i = 0; i < m->n_ctrl; i++)
     pthread_join (m->ctrl_th[i], NULL);
   for (size_t i = 0; i < m->n_watch; i++)
