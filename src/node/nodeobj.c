@@ -279,6 +279,28 @@ node_object (node_agent *a)
                     spec);
 }
 
+/* The master's node IPAM controller sets spec.podCIDR soon after the Node is created: wait
+   for it a few seconds before falling back to a default (a master without controllers). */
+static char *
+await_pod_cidr (node_agent *a, const char *path)
+{
+  for (int i = 0; i < 50; i++)
+    {
+      _cleanup_json_ json_t *node = NULL;
+      _cleanup_error_ husk_error *e = NULL;
+      if (kclient_json (a->kc, "GET", path, NULL, NULL, &node, NULL, &e) == 0)
+        {
+          const char *cidr = husk_json_path_str (node, "spec.podCIDR");
+          if (cidr)
+            return xstrdup (cidr);
+        }
+      struct timespec ts = {0, 100 * 1000 * 1000};
+      nanosleep (&ts, NULL);
+    }
+  log_warn ("no podCIDR from the master: using a default", "node", a->name);
+  return NULL;
+}
+
 int
 node_register (node_agent *a, husk_error **err)
 {
@@ -309,9 +331,10 @@ node_register (node_agent *a, husk_error **err)
   const char *uid = husk_json_path_str (got, "metadata.uid");
   a->node_uid = uid ? xstrdup (uid) : NULL;
   const char *cidr = husk_json_path_str (got, "spec.podCIDR");
+  _cleanup_free_ char *allocated = cidr || a->cfg->pod_cidr ? NULL : await_pod_cidr (a, path);
   free (a->pod_cidr);
-  if (cidr)
-    a->pod_cidr = xstrdup (cidr);
+  if (cidr || allocated)
+    a->pod_cidr = xstrdup (cidr ? cidr : allocated);
   else
     {
       a->pod_cidr = xstrdup (a->cfg->pod_cidr ? a->cfg->pod_cidr : "10.42.0.0/24");

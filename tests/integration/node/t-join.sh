@@ -22,7 +22,7 @@ husk_oci_layout "$D/layout" 1.36 >/dev/null 2>&1 &&
 start_master() {
   rm -f "$D/master/admin.kubeconfig"
   nsenter --net="/run/netns/$NS" "$HUSK_BUILD_DIR/husk" master --data-dir "$D/master" \
-    --bind 127.0.0.1:6443 >>"$D/master.log" 2>&1 &
+    --bind 127.0.0.1:6443 --cluster-cidr 10.77.0.0/16 >>"$D/master.log" 2>&1 &
   MASTER_PID=$!
   wait_for 10 test -s "$D/master/admin.kubeconfig" || { cat "$D/master.log" >&2; echo "Bail out! master"; exit 1; }
 }
@@ -37,6 +37,8 @@ K="nsenter --net=/run/netns/$NS kubectl --kubeconfig $D/master/admin.kubeconfig 
 wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
 tap_is "$($K get node n1 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" "True" \
   "husk node joins with the master's node-token and CA and is Ready"
+tap_is "$($K get node n1 -o jsonpath='{.spec.podCIDR}')" 10.77.0.0/24 \
+  "it takes the podCIDR the master allocated from --cluster-cidr"
 # allocatable = capacity - --reserved - hard eviction thresholds (memory.available 100Mi)
 cap_cpu=$($K get node n1 -o jsonpath='{.status.capacity.cpu}')
 cap_mem=$($K get node n1 -o jsonpath='{.status.capacity.memory}')
