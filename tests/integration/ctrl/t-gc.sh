@@ -73,8 +73,9 @@ sleep 1
 tap_ok $(terminating deployment/fg && echo 0 || echo 1) "foreground: the Deployment stays with a deletionTimestamp"
 tap_ok $(terminating "$rs" && echo 0 || echo 1) "... its ReplicaSet is being deleted in the foreground too"
 tap_like "$($K get "$rs" -o jsonpath='{.metadata.finalizers}')" foregroundDeletion "... (foregroundDeletion finalizer)"
-tap_is "$($K get pods -l app=fg -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}{"\n"}{end}' | grep -c .)" 2 \
-  "... and its pods are terminating"
+fg_terminating_pods() { $K get pods -l app=fg -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}{"\n"}{end}' | grep -c .; }
+wait_for 20 is_eq 2 fg_terminating_pods # the collector goes down the chain one pass at a time
+tap_is "$(fg_terminating_pods)" 2 "... and its pods are terminating"
 kubelet_finish
 wait_for 20 gone deployment/fg
 tap_ok $(gone "$rs" && echo 0 || echo 1) "once the pods are gone, the ReplicaSet goes"
