@@ -130,15 +130,18 @@ husk_oci_layout() { # husk_oci_layout LAYOUT_DIR [TAG]: a one-layer busybox imag
     umoci config --image "$layout:$tag" --config.cmd /bin/sh --os linux --architecture amd64
 }
 
-# Waits up to SECS for a command to succeed (polling every 0.1 s).
-wait_for() { # wait_for SECS command...  (bounded by wall time, however slow the command is)
-  local deadline=$((${EPOCHREALTIME/./} + ${1%.*} * 1000000))
+# Waits for a command to succeed (polling every 0.1 s).
+wait_for() { # wait_for SECS command...
+  # Up to SECS*10 tries 0.1 s apart (a slow command stretches the wait, as tests expect), but
+  # never longer than 4*SECS of wall time (under heavy load a 30 s wait once took 10 minutes).
+  local secs=$1 i deadline=$((${EPOCHREALTIME/./} + ${1%.*} * 4000000))
   shift
-  while :; do
+  for ((i = 0; i < secs * 10; i++)); do
     "$@" >/dev/null 2>&1 && return 0
     [ "${EPOCHREALTIME/./}" -ge "$deadline" ] && return 1
     sleep 0.1
   done
+  return 1
 }
 
 # A free TCP port on 127.0.0.1.

@@ -62,7 +62,7 @@ tap_is "$(ls "$D/node/cni/husk" 2>/dev/null | grep -c '^10\.')" "1" "one address
 tap_is "$(ip -n "$NS" -o link show type veth 2>/dev/null | wc -l)" "1" "one veth, not two"
 
 $K delete pod keep --wait=false >/dev/null 2>&1
-wait_for 30 sh -c "! $K get pod keep >/dev/null 2>&1 && ! $K get pod quit >/dev/null 2>&1"
+wait_for 60 sh -c "! $K get pod keep >/dev/null 2>&1 && ! $K get pod quit >/dev/null 2>&1"
 tap_check "the pod is deleted" -- sh -c "! $K get pod keep"
 tap_check "no pod cgroup left" -- test ! -e "$CG/husk/pod-$uid" -a ! -e "$CG/husk/pod-$quid"
 tap_is "$(pgrep -f "husk-shim [0-9]+ $D/" | wc -l)" "0" "no shim left"
