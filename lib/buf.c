@@ -2,6 +2,8 @@
 
 #include "lib/buf.h"
 
+#include <string.h>
+
 void
 husk_buf_reserve (husk_buf *b, size_t extra)
 {
@@ -38,6 +40,20 @@ void
 husk_buf_putc (husk_buf *b, char c)
 {
   husk_buf_append (b, &c, 1);
+}
+
+void
+husk_buf_put_urlencoded (husk_buf *b, const char *s)
+{
+  for (; *s; s++)
+    {
+      unsigned char ch = (unsigned char) *s;
+      if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+          || strchr ("-_.~", ch))
+        husk_buf_putc (b, (char) ch);
+      else
+        husk_buf_printf (b, "%%%02X", ch);
+    }
 }
 
 void

@@ -18,6 +18,8 @@ void husk_buf_append (husk_buf *b, const void *data, size_t len);
 void husk_buf_puts (husk_buf *b, const char *s);
 void husk_buf_putc (husk_buf *b, char c);
 void husk_buf_printf (husk_buf *b, const char *fmt, ...) _printf_ (2, 3);
+/* Appends s percent-encoded for a URL query (RFC 3986 unreserved characters kept). */
+void husk_buf_put_urlencoded (husk_buf *b, const char *s);
 void husk_buf_reset (husk_buf *b);
 /* Hands the data to the caller ("" when empty) and resets the buffer. */
 char *husk_buf_steal (husk_buf *b);

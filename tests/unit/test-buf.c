@@ -33,5 +33,10 @@ main (void)
   ok (b.data == NULL && b.len == 0, "steal resets the buffer");
   _cleanup_free_ char *e = husk_buf_steal (&b);
   is_str (e, "", "steal of empty buffer gives empty string");
+
+  husk_buf_put_urlencoded (&b, "sh -c 'exit 3'/a_b.c~é&=");
+  is_str (husk_buf_str (&b), "sh%20-c%20%27exit%203%27%2Fa_b.c~%C3%A9%26%3D",
+          "put_urlencoded keeps unreserved characters and percent-encodes the rest");
+  husk_buf_free (&b);
   return tap_done ();
 }

@@ -194,20 +194,6 @@ typedef struct target
   char *path; /* with the query */
 } target;
 
-static void
-put_encoded (husk_buf *b, const char *s)
-{
-  for (; *s; s++)
-    {
-      unsigned char ch = (unsigned char) *s;
-      if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
-          || strchr ("-_.~", ch))
-        husk_buf_putc (b, (char) ch);
-      else
-        husk_buf_printf (b, "%%%02X", ch);
-    }
-}
-
 static enum MHD_Result
 add_arg (void *ud, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -216,9 +202,9 @@ add_arg (void *ud, enum MHD_ValueKind kind, const char *key, const char *value)
   if (streq (key, "container"))
     return MHD_YES;
   husk_buf_putc (b, b->len ? '&' : '?');
-  put_encoded (b, key);
+  husk_buf_put_urlencoded (b, key);
   husk_buf_putc (b, '=');
-  put_encoded (b, value ? value : "");
+  husk_buf_put_urlencoded (b, value ? value : "");
   return MHD_YES;
 }
 
