@@ -1,8 +1,8 @@
 #!/bin/bash
 # husk-cni benchmarks, each against its peer measured in the same run:
 #  1. ADD+DEL latency (p50/p99) vs Debian's bridge + host-local  (target: ratio <= 0.3)
-#  2. pod-to-pod TCP throughput on one bridge, and across two nodes (host-gw), vs two netns
-#     joined by a bare veth (target: ratio >= 0.9)
+#  2. pod-to-pod TCP throughput on one bridge, and across two nodes (host-gw, then vxlan over
+#     the same kind of underlay), vs two netns joined by a bare veth (target: ratio >= 0.9)
 # Everything runs in network namespaces created here. Prints figures, asserts nothing.
 #   HUSK_BUILD_DIR=/path/to/build tests/bench/cni/run-bench.sh [ROUNDS] [SECONDS]
 #   (TROUNDS=5 throughput rounds, BENCH_PIN=1 pins sender/receiver to CPUs 0/1)
@@ -31,6 +31,7 @@ cat >"$tmp/debian.json" <<JSON
  "ipam":{"type":"host-local","dataDir":"$tmp/ipam","subnet":"10.254.1.0/24"}}
 JSON
 
+echo "# load average at start: $(cut -d" " -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 echo "# ADD+DEL latency, $ROUNDS pairs each (microseconds: p50 p99 mean | ADD p50, DEL p50)"
 h=$(ip netns exec "$node" "$BENCH" lat "$CNI_BIN" "$tmp/husk.json" "/run/netns/$lat" "$ROUNDS") || exit 1
 d=$(ip netns exec "$node" "$BENCH" lat "$DEBIAN_CNI/bridge" "$tmp/debian.json" "/run/netns/$lat" "$ROUNDS") || exit 1
@@ -88,20 +89,47 @@ if [ -x "$HELPER" ]; then
   ip netns exec "$xn1" "$HELPER" host-gw 10.254.12.0/24=192.168.99.2 &&
     ip netns exec "$xn2" "$HELPER" host-gw 10.254.11.0/24=192.168.99.1 && XNODE=1
 fi
+# --- husk across nodes over VXLAN: a second pair of node netns, husk-vxlan devices
+# (cni_vxlan_sync), pods with MTU 1450 (the VXLAN device's: 50 bytes of encapsulation)
+cni_netns vn1 vn1
+cni_netns vn2 vn2
+cni_netns vp1 vp1
+cni_netns vp2 vp2
+ip -n "$vn1" link add ul0 type veth peer name ul0 netns "$vn2"
+ip -n "$vn1" addr add 192.168.98.1/24 dev ul0 && ip -n "$vn1" link set ul0 up
+ip -n "$vn2" addr add 192.168.98.2/24 dev ul0 && ip -n "$vn2" link set ul0 up
+for i in 1 2; do
+  cat >"$tmp/v$i.json" <<JSON
+{"cniVersion":"1.0.0","name":"benchv$i","type":"husk-cni","bridge":"husk0","isDefaultGateway":true,
+ "mtu":1450,"ipam":{"type":"host-local","dataDir":"$tmp/ipamv","subnet":"10.254.2$i.0/24"}}
+JSON
+done
+cni_exec "$vn1" "$CNI_BIN" ADD tv1 "$vp1" "$tmp/v1.json" >/dev/null || exit 1
+cni_exec "$vn2" "$CNI_BIN" ADD tv2 "$vp2" "$tmp/v2.json" >/dev/null || exit 1
+VXNODE=
+if [ -x "$HELPER" ]; then
+  ip netns exec "$vn1" "$HELPER" vxlan 192.168.98.1 10.254.21.0/24 10.254.22.0/24=192.168.98.2 &&
+    ip netns exec "$vn2" "$HELPER" vxlan 192.168.98.2 10.254.22.0/24 10.254.21.0/24=192.168.98.1 &&
+    VXNODE=1
+fi
 TROUNDS=${TROUNDS:-5}
 echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS alternating rounds (Mbit/s)"
 : >"$tmp/tv"
 : >"$tmp/th"
 : >"$tmp/tx"
+: >"$tmp/tvx"
 for r in $(seq "$TROUNDS"); do
   v=$(stream "$va" "$vb" 10.254.9.2)
   h=$(stream "$p1" "$p2" "$p2addr")
   x=
   [ -n "$XNODE" ] && x=$(stream "$xp1" "$xp2" 10.254.12.2)
-  echo "round $r: veth peer $v   husk-cni bridge $h   husk-cni across nodes (host-gw) ${x:-n/a}"
+  y=
+  [ -n "$VXNODE" ] && y=$(stream "$vp1" "$vp2" 10.254.22.2)
+  echo "round $r: veth peer $v   husk-cni bridge $h   across nodes host-gw ${x:-n/a}   vxlan ${y:-n/a}"
   echo "${v:-0}" >>"$tmp/tv"
   echo "${h:-0}" >>"$tmp/th"
   echo "${x:-0}" >>"$tmp/tx"
+  echo "${y:-0}" >>"$tmp/tvx"
 done
 med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 best() { sort -n "$1" | tail -1; }
@@ -110,7 +138,13 @@ awk -v a="$(med "$tmp/th")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/th")" -v 
 [ -n "$XNODE" ] &&
   awk -v a="$(med "$tmp/tx")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/tx")" -v d="$(best "$tmp/tv")" \
     'BEGIN { printf "throughput across nodes (host-gw) vs veth peer: median %d / %d Mbit/s = %.2fx, best %d / %d = %.2fx (target >= 0.9x)\n", a, b, a/b, c, d, c/d }'
+[ -n "$VXNODE" ] &&
+  awk -v a="$(med "$tmp/tvx")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/tvx")" -v d="$(best "$tmp/tv")" \
+    'BEGIN { printf "throughput across nodes (vxlan) vs veth peer: median %d / %d Mbit/s = %.2fx, best %d / %d = %.2fx (target >= 0.9x)\n", a, b, a/b, c, d, c/d }'
 cni_exec "$node" "$CNI_BIN" DEL tp1 "$p1" "$tmp/husk.json" >/dev/null
 cni_exec "$node" "$CNI_BIN" DEL tp2 "$p2" "$tmp/husk.json" >/dev/null
 cni_exec "$xn1" "$CNI_BIN" DEL tx1 "$xp1" "$tmp/x1.json" >/dev/null
 cni_exec "$xn2" "$CNI_BIN" DEL tx2 "$xp2" "$tmp/x2.json" >/dev/null
+cni_exec "$vn1" "$CNI_BIN" DEL tv1 "$vp1" "$tmp/v1.json" >/dev/null
+cni_exec "$vn2" "$CNI_BIN" DEL tv2 "$vp2" "$tmp/v2.json" >/dev/null
+echo "# load average at end: $(cut -d" " -f1-3 /proc/loadavg)"
