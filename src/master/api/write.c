@@ -304,7 +304,7 @@ api_finish_update (api_req *r, const api_route *rt, json_t *obj, json_t *old, in
     }
   if (!status_only && rt->res->defaults)
     rt->res->defaults (obj);
-  if (!api_admit (r, rt, obj, old))
+  if (!api_admit (r, rt, obj, old) || (!status_only && !api_admission (r, rt, obj, old)))
     return MHD_YES;
   api_alloc_guard (r, rt->res);
   if (!status_only && streq (rt->res->plural, "services") && !api_service_allocate (r, obj, old))
