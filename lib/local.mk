@@ -9,7 +9,7 @@ lib_libhusk_a_SOURCES = \
 	lib/path.h lib/path.c \
 	lib/quantity.h lib/quantity.c \
 	lib/base64.h lib/base64.c
-lib_libhusk_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(NETTLE_CFLAGS)
+lib_libhusk_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(NETTLE_CFLAGS) $(GNUTLS_CFLAGS)
 LIBHUSK_LIBS = lib/libhusk.a $(JANSSON_LIBS) $(YAML_LIBS) $(NETTLE_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test-error tests/unit/test-log tests/unit/test-buf \
@@ -39,3 +39,10 @@ tests_unit_test_kclient_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
 tests_unit_test_kclient_LDADD = $(LIBHUSK_LIBS) $(CURL_LIBS) $(MHD_LIBS)
 tests_unit_test_base64_SOURCES = tests/unit/test-base64.c tests/unit/tap.h
 tests_unit_test_base64_LDADD = $(LIBHUSK_LIBS)
+# Socket/TLS byte loops of upgraded connections (lib/sockio.h): users link $(GNUTLS_LIBS) too.
+lib_libhusk_a_SOURCES += lib/sockio.h lib/sockio.c
+check_PROGRAMS += tests/unit/test-sockio
+TESTS += tests/unit/test-sockio
+tests_unit_test_sockio_SOURCES = tests/unit/test-sockio.c tests/unit/tap.h
+tests_unit_test_sockio_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
+tests_unit_test_sockio_LDADD = $(LIBHUSK_LIBS) $(GNUTLS_LIBS)
