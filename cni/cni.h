@@ -199,6 +199,11 @@ char *cni_ipam_dir (const cni_ipam_conf *ipam, const char *network);
    DEL/GC/STATUS). A failure passes the plugin's CNI error object through in err. */
 int cni_exec_plugin (const char *type, const char *cni_path, const char *command,
                      json_t *stdin_json, json_t **out, husk_error **err);
+/* The outside-input half of cni_exec_plugin: a plugin's stdout `text` (NUL-terminated) and
+   wait status -> *out (its JSON object; untouched when out is NULL or text is blank), or
+   its error object as err (code passed through), or code 6/103. */
+int cni_exec_decode (const char *type, const char *command, int status, const char *text,
+                     json_t **out, husk_error **err);
 
 /* ---- the plugin commands (cni/plugin.c) ---- */
 /* Each takes the parsed configuration and environment and, on success, the JSON to print

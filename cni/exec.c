@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -50,6 +51,11 @@ plugin_error (const char *type, const char *command, int status, const char *out
 {
   _cleanup_json_ json_t *j = json_loads (out, 0, NULL);
   json_t *code = j ? json_object_get (j, "code") : NULL;
+  /* A code outside the spec's positive range (or one that would overflow the errnum)
+     cannot be passed through: it becomes 103 with the plugin's message. */
+  if (json_is_integer (code)
+      && (json_integer_value (code) < 1 || json_integer_value (code) > INT_MAX - CNI_ERRNUM_BASE))
+    code = NULL;
   if (json_is_integer (code))
     {
       const char *msg = json_string_value (json_object_get (j, "msg"));
@@ -58,6 +64,9 @@ plugin_error (const char *type, const char *command, int status, const char *out
                        command, msg ? msg : "failed", details && *details ? ": " : "",
                        details && *details ? details : "");
     }
+  const char *msg = json_string_value (json_object_get (j, "msg"));
+  if (msg && *msg)
+    return cni_err (err, CNI_ERR_DELEGATE, "%s %s: %s", type, command, msg);
   if (WIFSIGNALED (status))
     return cni_err (err, CNI_ERR_DELEGATE, "%s %s: killed by signal %d", type, command,
                     WTERMSIG (status));
@@ -124,16 +133,30 @@ cni_exec_plugin (const char *type, const char *cni_path, const char *command, js
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   _cleanup_free_ char *text = husk_buf_steal (&b);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0 && wr < 0)
+    return husk_err_sys (err, -wr, "%s %s: write configuration", type, command);
+  return cni_exec_decode (type, command, status, text, out, err);
+}
+
+int
+cni_exec_decode (const char *type, const char *command, int status, const char *text,
+                 json_t **out, husk_error **err)
+{
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     return plugin_error (type, command, status, text, err);
-  if (wr < 0)
-    return husk_err_sys (err, -wr, "%s %s: write configuration", type, command);
   if (out == NULL || text[strspn (text, " \t\r\n")] == '\0')
     return 0;
   json_error_t jerr;
   json_t *j = json_loads (text, 0, &jerr);
   if (j == NULL)
-    return cni_err (err, CNI_ERR_DECODE, "%s %s: output: %s", type, command, jerr.text);
+    return cni_err (err, CNI_ERR_DECODE, "%s %s: output: line %d, column %d: %s", type, command,
+                    jerr.line, jerr.column, jerr.text);
+  if (!json_is_object (j))
+    {
+      json_decref (j);
+      return cni_err (err, CNI_ERR_DECODE, "%s %s: output: expected a JSON object", type,
+                      command);
+    }
   *out = j;
   return 0;
 }

@@ -45,6 +45,13 @@ tests/fuzz/fuzz-cni-config: $(top_srcdir)/tests/fuzz/fuzz-cni-config.c $(CNI_FUZ
 	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $^ $(JANSSON_LIBS)
 fuzz: tests/fuzz/fuzz-cni-config
 CLEANFILES += tests/fuzz/fuzz-cni-config
+# A delegated plugin's stdout (result or error object): the decoder in cni/exec.c.
+tests/fuzz/fuzz-cni-result: $(top_srcdir)/tests/fuzz/fuzz-cni-result.c $(CNI_FUZZ_SRCS) \
+		$(top_srcdir)/cni/exec.c
+	@mkdir -p tests/fuzz
+	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $^ $(JANSSON_LIBS)
+fuzz: tests/fuzz/fuzz-cni-result
+CLEANFILES += tests/fuzz/fuzz-cni-result
 CNI_NETPOL_FUZZ_SRCS = $(top_srcdir)/cni/ip.c $(top_srcdir)/cni/netpol.c \
 	$(top_srcdir)/cni/netpol-select.c $(addprefix $(top_srcdir)/lib/,xalloc.c error.c log.c buf.c json.c path.c)
 tests/fuzz/fuzz-cni-netpol: $(top_srcdir)/tests/fuzz/fuzz-cni-netpol.c $(CNI_NETPOL_FUZZ_SRCS) \

@@ -106,12 +106,13 @@ decode_ip (json_t *o, const char *key, const char *where, bool need_prefix, cni_
            husk_error **err)
 {
   const char *s = NULL;
-  int r = husk_json_get_str (o, key, where, &s, err);
-  if (r < 0)
-    return cni_err (err, CNI_ERR_DECODE, "result");
+  if (!json_is_object (o))
+    return cni_err (err, CNI_ERR_DECODE, "%s: expected object", where);
+  if (husk_json_get_str (o, key, where, &s, NULL) < 0)
+    return cni_err (err, CNI_ERR_DECODE, "%s.%s: expected a string", where, key);
   if (s == NULL)
     return 0;
-  if (cni_ip_parse (s, out, err) < 0 || (need_prefix && out->prefix < 0))
+  if (cni_ip_parse (s, out, NULL) < 0 || (need_prefix && out->prefix < 0))
     return cni_err (err, CNI_ERR_DECODE, "%s.%s: invalid address \"%s\"", where, key, s);
   return 1;
 }
@@ -124,6 +125,8 @@ cni_result_from_json (json_t *j, cni_result **out, husk_error **err)
     return cni_err (err, CNI_ERR_DECODE, "result: expected object");
   json_t *a = json_object_get (j, "interfaces"), *e;
   size_t i;
+  if (a && !json_is_array (a))
+    return cni_err (err, CNI_ERR_DECODE, "result.interfaces: expected an array");
   json_array_foreach (a, i, e)
   {
     const char *name = json_string_value (json_object_get (e, "name"));
@@ -134,6 +137,8 @@ cni_result_from_json (json_t *j, cni_result **out, husk_error **err)
     r->ifaces[k].mtu = (int)json_integer_value (json_object_get (e, "mtu"));
   }
   a = json_object_get (j, "ips");
+  if (a && !json_is_array (a))
+    return cni_err (err, CNI_ERR_DECODE, "result.ips: expected an array");
   r->ips = xcalloc (json_array_size (a) + 1, sizeof *r->ips);
   json_array_foreach (a, i, e)
   {
@@ -151,6 +156,8 @@ cni_result_from_json (json_t *j, cni_result **out, husk_error **err)
     r->nips++;
   }
   a = json_object_get (j, "routes");
+  if (a && !json_is_array (a))
+    return cni_err (err, CNI_ERR_DECODE, "result.routes: expected an array");
   r->routes = xcalloc (json_array_size (a) + 1, sizeof *r->routes);
   json_array_foreach (a, i, e)
   {

@@ -168,12 +168,52 @@ test_vtep (void)
   is_str (s, "10.42.2.0/32", "VTEP address is the podCIDR's network address");
 }
 
+/* A delegated plugin's stdout, as cni/exec.c decodes it. */
+static void
+test_exec_decode (void)
+{
+  husk_error *err = NULL;
+  json_t *j = NULL;
+  ok (cni_exec_decode ("ipam", "ADD", 1 << 8, "{\"code\":7,\"msg\":\"bad\",\"details\":\"d\"}",
+                       &j, &err) < 0
+          && cni_error_code (err) == 7 && streq (err->msg, "ipam ADD: bad: d"),
+      "a plugin's error object passes through with its code and context");
+  husk_error_free (err), err = NULL;
+  ok (cni_exec_decode ("ipam", "ADD", 1 << 8, "{\"code\":-4,\"msg\":\"neg\"}", &j, &err) < 0
+          && cni_error_code (err) == CNI_ERR_DELEGATE && strstr (err->msg, "neg"),
+      "a code outside the spec's range becomes 103, keeping the message");
+  husk_error_free (err), err = NULL;
+  ok (cni_exec_decode ("ipam", "ADD", 1 << 8, "{\"code\":2147483647}", &j, &err) < 0
+          && cni_error_code (err) == CNI_ERR_DELEGATE,
+      "a code that would overflow becomes 103");
+  husk_error_free (err), err = NULL;
+  ok (cni_exec_decode ("ipam", "ADD", 0, "[1]", &j, &err) < 0 && cni_error_code (err) == 6
+          && strstr (err->msg, "expected a JSON object") && j == NULL,
+      "a result that is not an object: code 6");
+  husk_error_free (err), err = NULL;
+  ok (cni_exec_decode ("ipam", "ADD", 0, "{\"ips\":{}}", &j, &err) == 0 && j != NULL,
+      "a result object decodes");
+  cni_result *r = NULL;
+  ok (cni_result_from_json (j, &r, &err) < 0 && cni_error_code (err) == 6
+          && strstr (err->msg, "result.ips: expected an array"),
+      "ips that is not an array: code 6 naming the field");
+  husk_error_free (err), err = NULL;
+  json_decref (j);
+  j = json_loads ("{\"ips\":[{\"address\":7}]}", 0, NULL);
+  ok (cni_result_from_json (j, &r, &err) < 0 && cni_error_code (err) == 6
+          && strstr (err->msg, "result.ips[0].address: expected a string"),
+      "an address that is not a string: code 6 naming the field");
+  husk_error_free (err);
+  json_decref (j);
+}
+
 int
 main (void)
 {
   test_bridge_conf ();
   test_bad_confs ();
   test_result_json ();
+  test_exec_decode ();
   test_ip ();
   test_vtep ();
   return tap_done ();
