@@ -199,6 +199,13 @@ char *cni_ipam_dir (const cni_ipam_conf *ipam, const char *network);
    DEL/GC/STATUS). A failure passes the plugin's CNI error object through in err. */
 int cni_exec_plugin (const char *type, const char *cni_path, const char *command,
                      json_t *stdin_json, json_t **out, husk_error **err);
+/* Runs the plugin at path (named type in messages) the same way, with the environment envp
+   (which must hold CNI_COMMAND=command) or, when envp is NULL, this process's environment
+   with CNI_COMMAND set; its stderr goes to stderr_fd (-1: inherited). */
+int cni_exec_file (const char *path, const char *type, const char *command, char *const *envp,
+                   int stderr_fd, json_t *stdin_json, json_t **out, husk_error **err);
+/* The first executable CNI_PATH entry named type, or NULL. */
+char *cni_find_plugin (const char *type, const char *cni_path);
 /* The outside-input half of cni_exec_plugin: a plugin's stdout `text` (NUL-terminated) and
    wait status -> *out (its JSON object; untouched when out is NULL or text is blank), or
    its error object as err (code passed through), or code 6/103. */

@@ -82,6 +82,19 @@ cni_exec_plugin (const char *type, const char *cni_path, const char *command, js
   if (path == NULL)
     return cni_err (err, CNI_ERR_INVALID_CONFIG, "plugin \"%s\" not found in CNI_PATH (%s)", type,
                     cni_path ? cni_path : "unset");
+  return cni_exec_file (path, type, command, NULL, -1, stdin_json, out, err);
+}
+
+char *
+cni_find_plugin (const char *type, const char *cni_path)
+{
+  return find_plugin (type, cni_path);
+}
+
+int
+cni_exec_file (const char *path, const char *type, const char *command, char *const *envp,
+               int stderr_fd, json_t *stdin_json, json_t **out, husk_error **err)
+{
   _cleanup_free_ char *input = husk_json_dump (stdin_json);
   int in[2], outp[2];
   if (pipe2 (in, O_CLOEXEC) < 0)
@@ -107,9 +120,16 @@ cni_exec_plugin (const char *type, const char *cni_path, const char *command, js
     {
       if (dup2 (in[0], 0) < 0 || dup2 (outp[1], 1) < 0)
         _exit (127);
-      setenv ("CNI_COMMAND", command, 1);
-      char *argv[] = { path, NULL };
-      execv (path, argv);
+      if (stderr_fd >= 0 && dup2 (stderr_fd, 2) < 0)
+        _exit (127);
+      char *argv[] = { (char *)path, NULL };
+      if (envp)
+        execve (path, argv, envp);
+      else
+        {
+          setenv ("CNI_COMMAND", command, 1);
+          execv (path, argv);
+        }
       _exit (127);
     }
   close (in[0]);

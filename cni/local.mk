@@ -3,7 +3,7 @@ noinst_LIBRARIES += cni/libhuskcni.a
 cni_libhuskcni_a_SOURCES = \
 	cni/cni.h cni/ip.c cni/conf.c cni/result.c cni/ipam.c cni/exec.c \
 	cni/netlink.h cni/netlink.c cni/nft.h cni/nft.c cni/plugin.c cni/run.c \
-	cni/crossnode.h cni/crossnode.c cni/nft-internal.h \
+	cni/crossnode.h cni/crossnode.c cni/nft-internal.h cni/chain.h cni/chain.c \
 	cni/netpol.h cni/netpol-internal.h cni/netpol.c cni/netpol-select.c cni/netpol-nft.c
 cni_libhuskcni_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MNL_CFLAGS) $(NFTNL_CFLAGS)
 # Only what the plugin uses (no libyaml): every exec of husk-cni pays for each library loaded.
@@ -71,6 +71,12 @@ check_PROGRAMS += tests/integration/cni/cni-route-helper
 tests_integration_cni_cni_route_helper_SOURCES = tests/integration/cni/cni-route-helper.c
 tests_integration_cni_cni_route_helper_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_integration_cni_cni_route_helper_LDADD = $(CNI_LIBS)
+
+# Driver for the configuration-list runner (cni/chain.c) in tests/integration/cni/t-chain.sh.
+check_PROGRAMS += tests/integration/cni/cni-chain-helper
+tests_integration_cni_cni_chain_helper_SOURCES = tests/integration/cni/cni-chain-helper.c
+tests_integration_cni_cni_chain_helper_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_integration_cni_cni_chain_helper_LDADD = $(CNI_LIBS)
 
 # Driver for the NetworkPolicy compiler and applier in tests/integration/cni/t-netpol.sh.
 check_PROGRAMS += tests/integration/cni/cni-netpol-helper
