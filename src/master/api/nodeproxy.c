@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "lib/log.h"
+#include "lib/sockio.h"
 #include "src/master/api/api-internal.h"
 #include "src/master/api/nodeproxy.h"
 #include "src/master/store/store.h"
@@ -452,63 +453,16 @@ typedef struct relay
   node_conn *node;
 } relay;
 
-static void
-wait_fd (int fd, short events)
-{
-  struct pollfd pf = {fd, events, 0};
-  poll (&pf, 1, 1000);
-}
-
-static int
-client_write (client_io *c, const void *data, size_t len)
-{
-  const char *p = data;
-  while (len > 0)
-    {
-      ssize_t n = c->tls ? gnutls_record_send (c->tls, p, len) : write (c->fd, p, len);
-      if (c->tls ? (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-                 : (n < 0 && (errno == EAGAIN || errno == EINTR)))
-        {
-          wait_fd (c->fd, POLLOUT);
-          continue;
-        }
-      if (n <= 0)
-        return -1;
-      p += n;
-      len -= (size_t) n;
-    }
-  return 0;
-}
-
-/* > 0 bytes, 0 at EOF, < 0 on error; waits when nothing is there yet. */
-static ssize_t
-client_read (client_io *c, void *buf, size_t len)
-{
-  for (;;)
-    {
-      ssize_t n = c->tls ? gnutls_record_recv (c->tls, buf, len) : read (c->fd, buf, len);
-      if (c->tls ? (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-                 : (n < 0 && (errno == EAGAIN || errno == EINTR)))
-        {
-          wait_fd (c->fd, POLLIN);
-          continue;
-        }
-      if (c->tls && n == GNUTLS_E_PREMATURE_TERMINATION)
-        return 0;
-      return n < 0 ? -1 : n;
-    }
-}
-
 /* Relays both ways until either side ends. */
 static void
 relay_run (client_io *c, node_conn *n, const char *extra, size_t extra_len)
 {
-  bool ok = client_write (c, n->rest.data, n->rest.len) == 0
+  bool ok = husk_sockio_write_all (c->fd, c->tls, n->rest.data, n->rest.len) == 0
             && tls_write_all (n->tls, extra, extra_len) == 0;
   char buf[16384];
   while (ok)
     {
-      bool cp = c->tls && gnutls_record_check_pending (c->tls) > 0;
+      bool cp = husk_sockio_pending (c->tls);
       bool np = gnutls_record_check_pending (n->tls) > 0;
       struct pollfd pf[2] = {{c->fd, POLLIN, 0}, {n->fd, POLLIN, 0}};
       if (poll (pf, 2, cp || np ? 0 : -1) < 0)
@@ -518,13 +472,13 @@ relay_run (client_io *c, node_conn *n, const char *extra, size_t extra_len)
         }
       if (cp || pf[0].revents)
         {
-          ssize_t k = client_read (c, buf, sizeof buf);
+          ssize_t k = husk_sockio_read (c->fd, c->tls, buf, sizeof buf);
           ok = k > 0 && tls_write_all (n->tls, buf, (size_t) k) == 0;
         }
       if (ok && (np || pf[1].revents))
         {
           ssize_t k = tls_read (n->tls, buf, sizeof buf);
-          ok = k > 0 && client_write (c, buf, (size_t) k) == 0;
+          ok = k > 0 && husk_sockio_write_all (c->fd, c->tls, buf, (size_t) k) == 0;
         }
     }
 }

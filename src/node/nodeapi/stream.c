@@ -13,29 +13,13 @@
 #include <sys/socket.h>
 
 #include "lib/log.h"
+#include "lib/sockio.h"
 #include "src/node/nodeapi/nodeapi-internal.h"
 
 int
 nodeapi_write_all (int fd, const void *data, size_t len)
 {
-  const char *p = data;
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
-        {
-          struct pollfd pf = {fd, POLLOUT, 0};
-          poll (&pf, 1, 1000);
-          continue;
-        }
-      if (n <= 0)
-        return -1;
-      p += n;
-      len -= (size_t) n;
-    }
-  return 0;
+  return husk_sockio_write_all (fd, NULL, data, len);
 }
 
 /* Is tok one of the comma-separated items of list (case-insensitively)? */
@@ -206,68 +190,10 @@ nodeapi_ws_upgrade (struct MHD_Connection *c, const char *protocol,
   return ret;
 }
 
-static void
-wait_fd (int fd, short events)
-{
-  struct pollfd pf = {fd, events, 0};
-  poll (&pf, 1, 1000);
-}
-
-static int
-raw_write (nodeapi_ws *ws, const void *data, size_t len)
-{
-  if (ws->tls == NULL)
-    return nodeapi_write_all (ws->fd, data, len);
-  const char *p = data;
-  while (len > 0)
-    {
-      ssize_t n = gnutls_record_send (ws->tls, p, len);
-      if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-        {
-          wait_fd (ws->fd, POLLOUT);
-          continue;
-        }
-      if (n <= 0)
-        return -1;
-      p += n;
-      len -= (size_t) n;
-    }
-  return 0;
-}
-
-static ssize_t
-raw_read (nodeapi_ws *ws, void *buf, size_t len)
-{
-  for (;;)
-    {
-      if (ws->tls == NULL)
-        {
-          ssize_t n = read (ws->fd, buf, len);
-          if (n < 0 && errno == EINTR)
-            continue;
-          if (n < 0 && errno == EAGAIN)
-            {
-              wait_fd (ws->fd, POLLIN);
-              continue;
-            }
-          return n;
-        }
-      ssize_t n = gnutls_record_recv (ws->tls, buf, len);
-      if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-        {
-          wait_fd (ws->fd, POLLIN);
-          continue;
-        }
-      if (n == GNUTLS_E_PREMATURE_TERMINATION)
-        return 0;
-      return n < 0 ? -1 : n;
-    }
-}
-
 bool
 nodeapi_ws_pending (nodeapi_ws *ws)
 {
-  return ws->tls && gnutls_record_check_pending (ws->tls) > 0;
+  return husk_sockio_pending (ws->tls);
 }
 
 int
@@ -275,7 +201,7 @@ nodeapi_ws_send_frame (nodeapi_ws *ws, uint8_t opcode, const void *data, size_t 
 {
   _cleanup_buf_ husk_buf b = HUSK_BUF_INIT;
   ws_encode_frame (&b, opcode, data, len);
-  return raw_write (ws, b.data, b.len);
+  return husk_sockio_write_all (ws->fd, ws->tls, b.data, b.len);
 }
 
 int
@@ -295,7 +221,7 @@ ssize_t
 nodeapi_ws_fill (nodeapi_ws *ws)
 {
   char buf[16384];
-  ssize_t n = raw_read (ws, buf, sizeof buf);
+  ssize_t n = husk_sockio_read (ws->fd, ws->tls, buf, sizeof buf);
   if (n > 0)
     ws_reader_feed (&ws->rd, buf, (size_t) n);
   return n;
