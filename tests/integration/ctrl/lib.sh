@@ -124,3 +124,29 @@ for p in json.load(sys.stdin).get("items", []):
   done) >/dev/null 2>&1 &
   on_exit "kill $! 2>/dev/null"
 }
+
+# ---- deleting owners (ctrl/t-gc.sh, api/t-cascade.sh) ----
+
+# gc_cluster: a master (api_start) and hollow node n1 (8 CPUs, 16Gi, 110 pods); the pods of
+# default become Ready, and pods being deleted stay until kubelet_finish removes them.
+gc_cluster() {
+  api_start
+  hollow_node n1 8 16Gi 110
+  hollow_start default
+}
+
+# deploy NAME: a Deployment of 2 busybox pods (label app=NAME), waited for until both are Ready.
+deploy() { $K create deployment "$1" --image=busybox --replicas=2 >/dev/null; wait_for 20 is_eq 2 count_pods default app="$1" ready; }
+# exists / gone / terminating KIND/NAME: the object is there / is not / has a deletionTimestamp.
+exists() { $K get "$1" -o name >/dev/null 2>&1; }
+gone() { ! exists "$1"; }
+terminating() { [ -n "$($K get "$1" -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)" ]; }
+
+# kubelet_finish: removes the pods of default being deleted, as their node's agent would.
+kubelet_finish() {
+  pods_json default | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["items"]:
+    if p["metadata"].get("deletionTimestamp"): print(p["metadata"]["name"])' |
+    while read -r p; do api_curl -X DELETE "/api/v1/namespaces/default/pods/$p?gracePeriodSeconds=0" >/dev/null; done
+}

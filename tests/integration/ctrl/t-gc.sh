@@ -11,22 +11,7 @@ set -u
 . "$top_srcdir/tests/integration/sched/lib.sh"
 . "$top_srcdir/tests/integration/ctrl/lib.sh"
 require_cmd kubectl curl python3
-api_start
-hollow_node n1 8 16Gi 110
-hollow_start default # Ready, but pods being deleted stay until "their node" removes them
-
-deploy() { $K create deployment "$1" --image=busybox --replicas=2 >/dev/null; wait_for 20 is_eq 2 count_pods default app="$1" ready; }
-exists() { $K get "$1" -o name >/dev/null 2>&1; }
-gone() { ! exists "$1"; }
-terminating() { [ -n "$($K get "$1" -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)" ]; }
-# kubelet_finish: remove the pods being deleted, as their node's agent would.
-kubelet_finish() {
-  pods_json default | python3 -c '
-import json, sys
-for p in json.load(sys.stdin)["items"]:
-    if p["metadata"].get("deletionTimestamp"): print(p["metadata"]["name"])' |
-    while read -r p; do api_curl -X DELETE "/api/v1/namespaces/default/pods/$p?gracePeriodSeconds=0" >/dev/null; done
-}
+gc_cluster # deploy, exists, gone, terminating, kubelet_finish: ctrl/lib.sh
 
 # Background (the default).
 deploy bg
