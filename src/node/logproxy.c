@@ -13,45 +13,8 @@
 #include "lib/buf.h"
 #include "lib/json.h"
 #include "src/node/agent/crilog.h"
+#include "src/node/nodeapi/reply.h"
 #include "src/node/node.h"
-
-static enum MHD_Result
-reply (struct MHD_Connection *c, unsigned code, const char *ctype, char *body, size_t len)
-{
-  struct MHD_Response *r = MHD_create_response_from_buffer (len, body, MHD_RESPMEM_MUST_FREE);
-  MHD_add_response_header (r, "Content-Type", ctype);
-  enum MHD_Result ret = MHD_queue_response (c, code, r);
-  MHD_destroy_response (r);
-  return ret;
-}
-
-static enum MHD_Result
-status_error (struct MHD_Connection *c, unsigned code, const char *reason, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  _cleanup_free_ char *msg = xvasprintf (fmt, ap);
-  va_end (ap);
-  json_t *j = json_pack ("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
-                         "v1", "metadata", "status", "Failure", "message", msg, "reason", reason,
-                         "code", (int) code);
-  char *s = husk_json_dump (j);
-  json_decref (j);
-  return reply (c, code, "application/json", s, strlen (s));
-}
-
-static const char *
-arg (struct MHD_Connection *c, const char *k)
-{
-  return MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, k);
-}
-
-static bool
-arg_true (struct MHD_Connection *c, const char *k)
-{
-  const char *v = arg (c, k);
-  return v && (streq (v, "true") || streq (v, "1") || streq (v, "True"));
-}
 
 static int
 to_buf (void *ud, const char *data, size_t len)
@@ -120,13 +83,13 @@ node_pod_log_proxy (void *cls, struct MHD_Connection *conn, const char *method, 
 {
   const char *log_dir = cls;
   if (!streq (subresource, "log"))
-    return status_error (conn, 501, "NotImplemented",
-                         "pods/%s is not implemented by this node yet", subresource);
+    return nodeapi_reply_status (conn, 501, "NotImplemented",
+                                 "pods/%s is not implemented by this node yet", subresource);
   if (!streq (method, "GET"))
-    return status_error (conn, 405, "MethodNotAllowed", "pods/log takes GET");
+    return nodeapi_reply_status (conn, 405, "MethodNotAllowed", "pods/log takes GET");
   _cleanup_json_ json_t *p = json_loads (pod_json, 0, NULL);
   const char *uid = husk_json_path_str (p, "metadata.uid");
-  const char *ctr = arg (conn, "container");
+  const char *ctr = nodeapi_arg (conn, "container");
   json_t *ctrs = husk_json_path (p, "spec.containers");
   if (ctr == NULL || *ctr == '\0')
     {
@@ -138,7 +101,7 @@ node_pod_log_proxy (void *cls, struct MHD_Connection *conn, const char *method, 
           json_array_foreach (ctrs, i, c)
           husk_buf_printf (&names, "%s%s", i ? " " : "",
                            json_string_value (json_object_get (c, "name")));
-          enum MHD_Result r = status_error (
+          enum MHD_Result r = nodeapi_reply_status (
               conn, 400, "BadRequest",
               "a container name must be specified for pod %s, choose one of: [%s]", pod,
               husk_buf_str (&names));
@@ -149,38 +112,39 @@ node_pod_log_proxy (void *cls, struct MHD_Connection *conn, const char *method, 
     }
   json_t *st = ctr ? ctr_status (p, ctr) : NULL;
   if (uid == NULL || st == NULL)
-    return status_error (conn, 400, "BadRequest",
-                         "container \"%s\" in pod \"%s\" is waiting to start: ContainerCreating",
-                         ctr ? ctr : "", pod);
+    return nodeapi_reply_status (
+        conn, 400, "BadRequest",
+        "container \"%s\" in pod \"%s\" is waiting to start: ContainerCreating", ctr ? ctr : "",
+        pod);
   json_int_t restarts = json_integer_value (json_object_get (st, "restartCount"));
-  if (arg_true (conn, "previous"))
+  if (nodeapi_arg_true (conn, "previous"))
     {
       if (restarts == 0)
-        return status_error (conn, 400, "BadRequest",
-                             "previous terminated container \"%s\" in pod \"%s\" not found", ctr,
-                             pod);
+        return nodeapi_reply_status (conn, 400, "BadRequest",
+                                     "previous terminated container \"%s\" in pod \"%s\" not found",
+                                     ctr, pod);
       restarts--;
     }
   _cleanup_free_ char *dir = NULL;
   if (agent_log_dir (log_dir, ns, pod, uid, ctr, &dir, NULL) < 0)
-    return status_error (conn, 400, "BadRequest", "bad container name");
+    return nodeapi_reply_status (conn, 400, "BadRequest", "bad container name");
   _cleanup_free_ char *path = agent_log_path (dir, (unsigned) restarts);
   agent_log_opts o = AGENT_LOG_OPTS_INIT;
   const char *v;
-  if ((v = arg (conn, "tailLines")))
+  if ((v = nodeapi_arg (conn, "tailLines")))
     o.tail_lines = atoll (v);
-  if ((v = arg (conn, "limitBytes")))
+  if ((v = nodeapi_arg (conn, "limitBytes")))
     o.limit_bytes = atoll (v);
-  o.timestamps = arg_true (conn, "timestamps");
-  if ((v = arg (conn, "sinceSeconds")))
+  o.timestamps = nodeapi_arg_true (conn, "timestamps");
+  if ((v = nodeapi_arg (conn, "sinceSeconds")))
     agent_log_opts_since_seconds (&o, atoll (v));
-  if ((v = arg (conn, "sinceTime")) && agent_log_parse_time (v, strlen (v), &o.since) == 0)
+  if ((v = nodeapi_arg (conn, "sinceTime")) && agent_log_parse_time (v, strlen (v), &o.since) == 0)
     o.since_set = true;
-  if (arg_true (conn, "follow"))
+  if (nodeapi_arg_true (conn, "follow"))
     {
       int fds[2];
       if (pipe2 (fds, O_CLOEXEC) < 0)
-        return status_error (conn, 500, "InternalError", "pipe: %s", strerror (errno));
+        return nodeapi_reply_status (conn, 500, "InternalError", "pipe: %s", strerror (errno));
       follow *f = xzalloc (sizeof *f);
       f->path = xstrdup (path);
       f->opts = o;
@@ -191,7 +155,7 @@ node_pod_log_proxy (void *cls, struct MHD_Connection *conn, const char *method, 
         {
           close (fds[0]), close (fds[1]);
           free (f->path), free (f);
-          return status_error (conn, 500, "InternalError", "cannot start the log reader");
+          return nodeapi_reply_status (conn, 500, "InternalError", "cannot start the log reader");
         }
       pthread_detach (t);
       struct MHD_Response *r = MHD_create_response_from_pipe (fds[0]);
@@ -206,11 +170,11 @@ node_pod_log_proxy (void *cls, struct MHD_Connection *conn, const char *method, 
     {
       husk_buf_free (&out);
       if (err->errnum == ENOENT)
-        return status_error (conn, 404, "NotFound", "no logs for container \"%s\" in pod \"%s\"",
-                             ctr, pod);
-      return status_error (conn, 500, "InternalError", "%s", err->msg);
+        return nodeapi_reply_status (conn, 404, "NotFound",
+                                     "no logs for container \"%s\" in pod \"%s\"", ctr, pod);
+      return nodeapi_reply_status (conn, 500, "InternalError", "%s", err->msg);
     }
   size_t len = out.len;
   char *body = husk_buf_steal (&out);
-  return reply (conn, 200, "text/plain", body, len);
+  return nodeapi_reply (conn, 200, "text/plain", body, len);
 }

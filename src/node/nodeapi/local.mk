@@ -4,7 +4,7 @@
 # --- node api ---
 noinst_LIBRARIES += src/node/nodeapi/libnodeapi.a
 src_node_nodeapi_libnodeapi_a_SOURCES = \
-	src/node/nodeapi/nodeapi.h src/node/nodeapi/nodeapi-internal.h \
+	src/node/nodeapi/nodeapi.h src/node/nodeapi/nodeapi-internal.h src/node/nodeapi/reply.h \
 	src/node/nodeapi/server.c src/node/nodeapi/agent.c src/node/nodeapi/lookup.c src/node/nodeapi/logs.c \
 	src/node/nodeapi/stream.c src/node/nodeapi/exec.c src/node/nodeapi/attach.c src/node/nodeapi/portforward.c \
 	src/node/nodeapi/ws.h src/node/nodeapi/ws.c src/node/nodeapi/spdy.h src/node/nodeapi/spdy.c

@@ -9,6 +9,7 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "src/node/nodeapi/nodeapi.h"
+#include "src/node/nodeapi/reply.h" /* replies (server.c) */
 #include "src/node/nodeapi/ws.h"
 
 struct nodeapi
@@ -19,17 +20,6 @@ struct nodeapi
   char *cert_pem, *key_pem;
   int port;
 };
-
-/* ---- replies (server.c) ---- */
-enum MHD_Result nodeapi_reply (struct MHD_Connection *c, unsigned code, const char *ctype,
-                               char *body, size_t len);
-/* A metav1.Status failure, as kubelet answers. */
-enum MHD_Result nodeapi_reply_status (struct MHD_Connection *c, unsigned code, const char *reason,
-                                      const char *fmt, ...) _printf_ (4, 5);
-/* The error's errno mapped to a code (ENOENT 404, EINVAL 400, else 500). */
-enum MHD_Result nodeapi_reply_error (struct MHD_Connection *c, const husk_error *err);
-const char *nodeapi_arg (struct MHD_Connection *c, const char *k);
-bool nodeapi_arg_true (struct MHD_Connection *c, const char *k);
 
 /* ---- finding a pod's things (lookup.c) ---- */
 /* The uid of pod ns/name running here (uid, when given, must match). ENOENT otherwise. */
