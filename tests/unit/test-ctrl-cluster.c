@@ -260,12 +260,72 @@ test_pvmatch (void)
   json_decref (pvs);
 }
 
+/* Upstream's quota admission on Update: the growth of a pod's, claim's or service's usage,
+   never the counts, never a decrease, nothing for other kinds. */
+static void
+test_update_delta (void)
+{
+  json_t *a = J ("{\"spec\":{\"type\":\"ClusterIP\",\"ports\":[{},{}]}}");
+  json_t *b = J ("{\"spec\":{\"type\":\"NodePort\",\"ports\":[{},{}]}}");
+  json_t *c = J ("{\"spec\":{\"type\":\"LoadBalancer\",\"ports\":[{},{}]}}");
+  json_t *d = quota_update_delta ("services", "", b, a);
+  is_int (json_object_size (d), 1, "ClusterIP -> NodePort: one name grows");
+  is_int (json_integer_value (json_object_get (d, "services.nodeports")), 2,
+          "services.nodeports by the number of ports");
+  json_decref (d);
+  d = quota_update_delta ("services", "", c, b);
+  is_int (json_object_size (d), 1, "NodePort -> LoadBalancer: only loadbalancers grow");
+  is_int (json_integer_value (json_object_get (d, "services.loadbalancers")), 1,
+          "services.loadbalancers");
+  json_decref (d);
+  d = quota_update_delta ("services", "", a, c);
+  is_int (json_object_size (d), 0, "a decrease charges nothing");
+  json_decref (d);
+  json_decref (a);
+  json_decref (b);
+  json_decref (c);
+
+  a = J ("{\"spec\":{\"storageClassName\":\"fast\",\"resources\":{\"requests\":{\"storage\":"
+         "\"1Gi\"}}}}");
+  b = J ("{\"spec\":{\"storageClassName\":\"fast\",\"resources\":{\"requests\":{\"storage\":"
+         "\"3Gi\"}}}}");
+  d = quota_update_delta ("persistentvolumeclaims", "", b, a);
+  is_int (json_integer_value (json_object_get (d, "requests.storage")), 2LL << 30,
+          "a grown claim charges the growth of requests.storage");
+  is_int (
+      json_integer_value (json_object_get (d, "fast.storageclass.storage.k8s.io/requests.storage")),
+      2LL << 30, "and of its class's requests.storage");
+  ok (!json_object_get (d, "persistentvolumeclaims")
+          && !json_object_get (d, "count/persistentvolumeclaims"),
+      "counts do not change on update");
+  json_decref (d);
+  json_decref (a);
+  json_decref (b);
+
+  a = J ("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"100m\"},"
+         "\"limits\":{\"memory\":\"1Gi\"}}}]}}");
+  b = J ("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"300m\"},"
+         "\"limits\":{\"memory\":\"512Mi\"}}}]}}");
+  d = quota_update_delta ("pods", "", b, a);
+  is_int (json_integer_value (json_object_get (d, "requests.cpu")), 200,
+          "a pod's cpu request grows by 200m");
+  ok (!json_object_get (d, "limits.memory") && !json_object_get (d, "pods"),
+      "a shrunk limit and the pod count are not charged");
+  json_decref (d);
+  d = quota_update_delta ("configmaps", "", b, a);
+  is_int (json_object_size (d), 0, "other kinds are charged on create only");
+  json_decref (d);
+  json_decref (a);
+  json_decref (b);
+}
+
 int
 main (void)
 {
   test_format ();
   test_pod_usage ();
   test_charge ();
+  test_update_delta ();
   test_scopes ();
   test_limitrange ();
   test_taints ();

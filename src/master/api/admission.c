@@ -1,9 +1,10 @@
 /* husk api: admission after validation: DefaultTolerationSeconds, LimitRanger,
    DefaultStorageClass and ResourceQuota, as upstream's plugins of those names (the logic
    lives in src/master/ctrl/quota.c, limitrange.c and taints.c; the quota controller
-   recomputes status.used from what exists, this charges each accepted create at once so
-   that a burst of creates cannot overrun a quota; a create that fails after its charge is
-   over-counted until the controller's next pass). */
+   recomputes status.used from what exists, this charges each accepted create, and each
+   update that raises a pod's, claim's or service's usage, at once so that a burst of writes
+   cannot overrun a quota; a write that fails after its charge is over-counted until the
+   controller's next pass). */
 #include "config.h"
 
 #include <errno.h>
@@ -204,13 +205,18 @@ charge_quotas (api_req *r, const api_route *rt, const json_t *obj, const json_t 
   return 1;
 }
 
+/* ResourceQuota: a create is charged its whole usage, an update (old set) what grew. */
 static bool
-quotas (api_req *r, const api_route *rt, const json_t *obj)
+quotas (api_req *r, const api_route *rt, const json_t *obj, const json_t *old)
 {
   const char *res = storage_of ("", "resourcequotas");
   if (!res || !rt->ns)
     return true;
-  _cleanup_json_ json_t *delta = quota_usage_of (rt->res->plural, rt->res->group, obj);
+  _cleanup_json_ json_t *delta
+      = old ? quota_update_delta (rt->res->plural, rt->res->group, obj, old)
+            : quota_usage_of (rt->res->plural, rt->res->group, obj);
+  if (json_object_size (delta) == 0)
+    return true;
   for (int attempt = 0; attempt < QUOTA_ATTEMPTS; attempt++)
     {
       int ret = charge_quotas (r, rt, obj, delta, res);
@@ -266,8 +272,10 @@ default_storage_class (api_req *r, json_t *pvc)
 bool
 api_admission (api_req *r, const api_route *rt, json_t *obj, const json_t *old)
 {
-  if (old || rt->sub)
+  if (rt->sub)
     return true;
+  if (old)
+    return quotas (r, rt, obj, old);
   bool pod = streq (rt->res->group, "") && streq (rt->res->plural, "pods");
   if (pod)
     {
@@ -278,5 +286,5 @@ api_admission (api_req *r, const api_route *rt, json_t *obj, const json_t *old)
   if (streq (rt->res->group, "") && streq (rt->res->plural, "persistentvolumeclaims")
       && !default_storage_class (r, obj))
     return false;
-  return quotas (r, rt, obj);
+  return quotas (r, rt, obj, NULL);
 }

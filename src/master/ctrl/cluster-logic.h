@@ -29,6 +29,13 @@ char *quota_format (const char *name, int64_t v);
    plus overhead), for claims requests.storage (and per storage class). Pods that finished
    or are being deleted charge nothing. Returns a new object. */
 json_t *quota_usage_of (const char *plural, const char *group, const json_t *obj);
+/* What an update of obj (old -> obj) charges, as upstream's quota admission on Update: only
+   pods, services and claims are evaluated on update (the object counts of every other kind
+   are charged on create only); the usage of obj minus that of old, each name kept only
+   when it grew (SubtractWithNonNegativeResult, zeros removed). An empty object when
+   nothing grew. Returns a new object. */
+json_t *quota_update_delta (const char *plural, const char *group, const json_t *obj,
+                            const json_t *old);
 /* Whether obj (of plural in group) counts for quota q: always without spec.scopes and
    spec.scopeSelector; with them only pods matching every scope (Terminating,
    NotTerminating, BestEffort, NotBestEffort, PriorityClass through scopeSelector with In,

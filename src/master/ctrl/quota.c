@@ -176,6 +176,28 @@ quota_usage_of (const char *plural, const char *group, const json_t *obj)
   return u;
 }
 
+json_t *
+quota_update_delta (const char *plural, const char *group, const json_t *obj, const json_t *old)
+{
+  json_t *d = json_object ();
+  bool core = !group || !*group;
+  if (!core
+      || !(streq (plural, "pods") || streq (plural, "services")
+           || streq (plural, "persistentvolumeclaims")))
+    return d;
+  _cleanup_json_ json_t *now = quota_usage_of (plural, group, obj);
+  _cleanup_json_ json_t *before = quota_usage_of (plural, group, old);
+  const char *k;
+  json_t *v;
+  json_object_foreach (now, k, v)
+  {
+    int64_t inc = json_integer_value (v) - json_integer_value (json_object_get (before, k));
+    if (inc > 0)
+      json_object_set_new (d, k, json_integer (inc));
+  }
+  return d;
+}
+
 static bool
 best_effort (const json_t *pod)
 {

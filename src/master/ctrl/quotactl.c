@@ -54,7 +54,7 @@ usage_of_kind (ctrl_ctx *c, json_t *cache, const json_t *q, const char *ns, cons
 }
 
 static int
-sync_one (ctrl_ctx *c, json_t *q, json_t *cache, husk_error **err)
+sync_one (ctrl_ctx *c, const json_t *q, json_t *cache, husk_error **err)
 {
   const char *ns = husk_json_path_str (q, "metadata.namespace");
   json_t *hard = husk_json_path (q, "spec.hard");
@@ -80,8 +80,10 @@ sync_one (ctrl_ctx *c, json_t *q, json_t *cache, husk_error **err)
   if (json_equal (husk_json_path (old, "hard"), hard)
       && json_equal (husk_json_path (old, "used"), text))
     return 0;
-  json_object_set_new (q, "status", json_pack ("{s:O, s:O}", "hard", hard, "used", text));
-  return ctrl_put (c, "/api/v1", "resourcequotas", q, "/status", err);
+  /* q is a listed (shared, read-only) object: the write goes out from a copy. */
+  _cleanup_json_ json_t *nq = json_deep_copy (q);
+  json_object_set_new (nq, "status", json_pack ("{s:O, s:O}", "hard", hard, "used", text));
+  return ctrl_put (c, "/api/v1", "resourcequotas", nq, "/status", err);
 }
 
 int

@@ -106,6 +106,55 @@ sleep 3 # a controller pass or more
 tap_is "$($K -n be get quota besteffort -o jsonpath='{.status.used.pods}')" 1 \
   "the controller counts only the pods in scope"
 
+# Updates are charged as upstream's quota admission on Update: what grows in a claim's or a
+# service's usage is checked and charged; object counts do not change on update.
+$K create namespace qu >/dev/null
+$K -n qu apply -f - >/dev/null <<'Y'
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: upd}
+spec:
+  hard: {requests.storage: 3Gi, persistentvolumeclaims: "1", services.nodeports: "1", services.loadbalancers: "0"}
+Y
+wait_for 10 is_eq 0 $K -n qu get quota upd -o jsonpath='{.status.used.services\.nodeports}'
+$K -n qu apply -f - >/dev/null <<'Y'
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  storageClassName: ""
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+Y
+uused() { $K -n qu get quota upd -o jsonpath="{.status.used.${1//./\\.}}"; }
+claim_size() {
+  $K -n qu patch pvc data --type=merge -p "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"$1\"}}}}" 2>&1
+}
+tap_like "$(claim_size 2Gi)" "patched" "a claim grown within the quota is updated"
+tap_is "$(uused requests.storage)" 2Gi "the growth is charged to status.used at once"
+tap_like "$(claim_size 4Gi)" \
+  'persistentvolumeclaims "data" is forbidden: exceeded quota: upd, requested: requests.storage=2Gi, used: requests.storage=2Gi, limited: requests.storage=3Gi$' \
+  "a claim grown past requests.storage: 403 with upstream's message (the growth requested)"
+tap_is "$($K -n qu get pvc data -o jsonpath='{.spec.resources.requests.storage}')" 2Gi \
+  "the refused update is not stored"
+tap_like "$($K -n qu label pvc data tier=gold 2>&1)" "labeled" \
+  "an update of a claim at its count limit passes (counts are charged on create only)"
+$K -n qu create service clusterip s1 --tcp=80 >/dev/null
+$K -n qu create service clusterip s2 --tcp=80 >/dev/null
+svc_type() { $K -n qu patch service "$1" --type=merge -p "{\"spec\":{\"type\":\"$2\"}}" 2>&1; }
+tap_like "$(svc_type s1 NodePort)" "patched" "ClusterIP -> NodePort within services.nodeports"
+tap_is "$(uused services.nodeports)" 1 "the node port is charged"
+tap_like "$(svc_type s2 NodePort)" \
+  'services "s2" is forbidden: exceeded quota: upd, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1$' \
+  "a second ClusterIP -> NodePort update is refused"
+tap_like "$(svc_type s1 LoadBalancer)" \
+  'services "s1" is forbidden: exceeded quota: upd, requested: services.loadbalancers=1, used: services.loadbalancers=0, limited: services.loadbalancers=0$' \
+  "NodePort -> LoadBalancer charges services.loadbalancers (its node ports were already counted)"
+svc_type s1 ClusterIP >/dev/null
+wait_for 20 is_eq 0 uused services.nodeports
+tap_is "$(uused services.nodeports)" 0 "the controller recomputes status.used after an update that released"
+tap_like "$(svc_type s2 NodePort)" "patched" "and the freed node port can be taken by another service"
+
 # LimitRange
 $K create namespace lr >/dev/null
 $K -n lr apply -f - >/dev/null <<'Y'
