@@ -70,13 +70,14 @@ node_up() {
   node_launch
 }
 
-# node_launch: (re)starts husk up on $D in $NS and waits for its kubeconfig.
+# node_launch: (re)starts husk up on $D in $NS and waits for its kubeconfig; NODE_UP_ARGS
+# adds flags (words split on spaces).
 node_launch() {
   rm -f "$D/kubeconfig"
   # nsenter, not `ip netns exec`: that one remounts /sys and hides the cgroup2 mount.
   nsenter --net="/run/netns/$NS" "$HUSK_BUILD_DIR/husk" up --data-dir "$D" \
     --bind 127.0.0.1:6443 --kubeconfig "$D/kubeconfig" --log-dir "$D/logs" --name n1 \
-    --node-ip 127.0.0.1 >>"$D/up.log" 2>&1 &
+    --node-ip 127.0.0.1 ${NODE_UP_ARGS:-} >>"$D/up.log" 2>&1 &
   UP_PID=$!
   K="nsenter --net=/run/netns/$NS kubectl --kubeconfig $D/kubeconfig --request-timeout=20s"
   local i
