@@ -6,6 +6,7 @@
    that exited meanwhile is reported with its exit code. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -216,4 +217,99 @@ pod_ctr_adopt (node_agent *a, node_pod *p, node_ctr *c)
   pod_probes_start (a, p, c, node_now_ms ());
   log_info ("adopted a running container", "pod", p->name, "container", c->name);
   return true;
+}
+
+/* ---- sandboxes whose pod is gone ------------------------------------------------------ */
+
+/* "<ns>_<name>" of the log directory "<ns>_<name>_<uid>" under the log dir: the pod's
+   namespace and name, which the pod dir does not record. False when there is none. */
+static bool
+orphan_names (node_agent *a, const char *uid, char **ns, char **name)
+{
+  DIR *d = opendir (a->log_dir);
+  if (d == NULL)
+    return false;
+  size_t ul = strlen (uid);
+  struct dirent *de;
+  bool found = false;
+  while (!found && (de = readdir (d)))
+    {
+      size_t l = strlen (de->d_name);
+      const char *sep = strchr (de->d_name, '_');
+      if (l <= ul + 1 || !streq (de->d_name + l - ul, uid) || de->d_name[l - ul - 1] != '_'
+          || sep == NULL || sep >= de->d_name + l - ul - 1)
+        continue;
+      *ns = xstrndup (de->d_name, (size_t) (sep - de->d_name));
+      *name = xstrndup (sep + 1, (size_t) (de->d_name + l - ul - 1 - (sep + 1)));
+      found = true;
+    }
+  closedir (d);
+  return found;
+}
+
+/* The names of the containers an earlier agent made in pod dir. */
+static json_t *
+orphan_containers (const char *dir)
+{
+  json_t *arr = json_array ();
+  _cleanup_free_ char *cdir = xasprintf ("%s/containers", dir);
+  DIR *d = opendir (cdir);
+  if (d == NULL)
+    return arr;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    if (de->d_name[0] != '.')
+      json_array_append_new (arr, json_pack ("{s:s}", "name", de->d_name));
+  closedir (d);
+  return arr;
+}
+
+/* Takes the sandbox of uid into the pod table as a pod deleted from the API: the next pass
+   kills its containers (no grace period: the pod is gone) and tears everything down. */
+static void
+orphan_take (node_agent *a, const char *uid)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/%s", a->pods_dir, uid);
+  _cleanup_free_ char *ns = NULL, *name = NULL;
+  if (!orphan_names (a, uid, &ns, &name))
+    ns = xstrdup ("default"), name = xstrdup (uid);
+  _cleanup_json_ json_t *obj = json_pack ("{s:{s:s, s:s, s:s}, s:{s:o, s:i}}", "metadata", "uid",
+                                          uid, "namespace", ns, "name", name, "spec",
+                                          "containers", orphan_containers (dir),
+                                          "terminationGracePeriodSeconds", 0);
+  pod_apply_event (a, "ADDED", obj);
+  node_pod *p = pod_find (a, uid);
+  if (p == NULL)
+    return;
+  p->api_gone = true;
+  p->adopt_tried = true;
+  if (!pod_sandbox_adopt (a, p))
+    {
+      /* The pause process is gone (a reboot, or killed): the address may still be held. */
+      _cleanup_free_ char *path = xasprintf ("%s/sandbox.json", p->dir);
+      _cleanup_json_ json_t *saved = NULL;
+      if (husk_json_load_file (path, &saved, NULL) == 0)
+        p->net_added = !json_is_true (json_object_get (saved, "hostNetwork"));
+    }
+  /* Containers are adopted even without their sandbox: they may still run. */
+  for (size_t i = 0; i < p->nctrs; i++)
+    pod_ctr_adopt (a, p, &p->ctrs[i]);
+  log_info ("tearing down a pod deleted while the agent was away", "pod", name, "ns", ns,
+            "uid", uid);
+}
+
+void
+pod_adopt_orphans (node_agent *a)
+{
+  DIR *d = opendir (a->pods_dir);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (de->d_name[0] == '.' || de->d_type != DT_DIR || pod_find (a, de->d_name))
+        continue;
+      orphan_take (a, de->d_name);
+    }
+  closedir (d);
 }
