@@ -90,6 +90,8 @@ typedef struct node_pod
   char *last_status;  /* the status JSON last PATCHed */
   char *phase;
   int64_t created_ms; /* when the agent first saw it (startup figures) */
+  bool static_pod;     /* from --pod-manifest-path: not in the API (its mirror pod is) */
+  char *evict_message; /* evicted under pressure: phase Failed, reason Evicted, this message */
 } node_pod;
 
 typedef struct node_event
@@ -130,6 +132,7 @@ typedef struct node_agent
   int api_port; /* the node API's port (daemonEndpoints), 0 when it is not serving */
   char *shim_bin; /* husk-shim */
   agent_node_resources reserved; /* --reserved */
+  struct node_extras *extras;    /* pod/extras.c: static pods, image GC, eviction */
 } node_agent;
 
 static inline int64_t
@@ -225,6 +228,23 @@ void pod_table_free (node_agent *a);
 void pod_sync_all (node_agent *a);
 /* A child exited: records it against the container it belongs to. */
 void pod_child_exited (node_agent *a, pid_t pid, int wait_status);
+
+/* ---- pod/adopt.c: sandboxes whose pod is gone from the API (deleted while the agent was
+   down, or bound elsewhere) are taken into the table as deleted pods, to be torn down ---- */
+void pod_adopt_orphans (node_agent *a);
+
+/* ---- pod/extras.c, static.c, imagegc.c, evict.c ---- */
+int node_extras_setup (node_agent *a, husk_error **err);
+/* Static pods, image GC and eviction, each on its own period. */
+void node_extras_tick (node_agent *a, int64_t now_ms);
+void node_extras_free (node_agent *a);
+/* A mirror pod (annotation kubernetes.io/config.mirror): the API's copy of a static pod,
+   never run from the API. */
+bool node_is_mirror_pod (json_t *obj);
+/* The pressure conditions as the --eviction-hard thresholds judge them. */
+void node_evict_pressure (node_agent *a, bool *memory, bool *disk);
+/* An evicted pod: its containers killed and its sandbox torn down, the pod kept Failed. */
+void pod_evict_sync (node_agent *a, node_pod *p, int64_t now_ms);
 
 /* ---- pod/status.c ---- */
 /* PATCHes pods/<name>/status when what the agent knows changed. */

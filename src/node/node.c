@@ -376,6 +376,8 @@ agent_setup (node_agent *a, husk_error **err)
       || (r = agent_log_pump_new (&a->pump, err)) < 0)
     return r;
   preload_images (a);
+  if ((r = node_extras_setup (a, err)) < 0)
+    return r;
   a->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (a->wake_fd < 0)
     return husk_err_errno (err, "eventfd");
@@ -412,6 +414,7 @@ on_timers (node_agent *a, int64_t now)
         log_warn ("node status update failed", "error", err->msg);
       a->next_status_ms = now + NODE_LEASE_RENEW_MS;
     }
+  node_extras_tick (a, now);
 }
 
 static int
@@ -462,6 +465,7 @@ agent_free (node_agent *a)
 {
   pod_table_free (a);
   drain_events (a);
+  node_extras_free (a);
   if (a->pump)
     agent_log_pump_free (a->pump);
   if (a->events)

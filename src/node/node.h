@@ -28,6 +28,13 @@ typedef struct node_config
   int api_port;           /* node API (logs, exec, port-forward): 0 = 10250, < 0 = none */
   const char *api_bind;   /* node API listen address; NULL: 0.0.0.0 */
   const char *reserved;   /* "cpu=250m,memory=512Mi,ephemeral-storage=1Gi" kept from allocatable */
+  /* pod/extras.c (docs/node.md "Static pods, image GC, eviction"); NULL: kubelet's default */
+  const char *pod_manifest_path; /* static pods from this directory; NULL: none */
+  const char *eviction_hard;     /* "memory.available<100Mi,nodefs.available<10%" */
+  const char *image_gc_high;     /* percent of the image filesystem: "85" */
+  const char *image_gc_low;      /* "80" */
+  const char *image_min_age;     /* "2m" */
+  const char *image_gc_period;   /* "5m" */
 } node_config;
 
 /* Runs the agent until *stop becomes non-zero (or SIGTERM/SIGINT when handle_signals).

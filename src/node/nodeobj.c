@@ -140,6 +140,7 @@ static json_t *
 conditions (node_agent *a, const char *now)
 {
   bool mem = memory_pressure (), disk = disk_pressure (a), pid = pid_pressure ();
+  node_evict_pressure (a, &mem, &disk);
   struct
   {
     const char *type, *status, *reason, *message;

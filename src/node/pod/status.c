@@ -84,7 +84,7 @@ build (node_agent *a, node_pod *p)
     }
   agent_restart_policy pol = AGENT_RESTART_ALWAYS;
   agent_restart_policy_parse (husk_json_path_str (p->obj, "spec.restartPolicy"), &pol, NULL);
-  const char *phase = agent_pod_phase (pol, in, n, p->initialized);
+  const char *phase = p->evict_message ? "Failed" : agent_pod_phase (pol, in, n, p->initialized);
   free (p->phase);
   p->phase = xstrdup (phase);
   json_t *status = json_object ();
@@ -118,6 +118,11 @@ build (node_agent *a, node_pod *p)
     json_object_set_new (status, "qosClass", json_string (agent_qos_name (q)));
   if (p->sandbox_error)
     json_object_set_new (status, "message", json_string (p->sandbox_error));
+  if (p->evict_message)
+    {
+      json_object_set_new (status, "reason", json_string ("Evicted"));
+      json_object_set_new (status, "message", json_string (p->evict_message));
+    }
   for (size_t i = 0; i < 2 * n; i++)
     free (ids[i]);
   free (ids);

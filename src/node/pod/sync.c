@@ -73,7 +73,7 @@ pod_free (node_pod *p)
   free (p->ctrs);
   json_decref (p->obj);
   free (p->uid), free (p->ns), free (p->name), free (p->sandbox_error), free (p->pod_ip);
-  free (p->dir), free (p->last_status), free (p->phase);
+  free (p->dir), free (p->last_status), free (p->phase), free (p->evict_message);
   free (p);
 }
 
@@ -81,7 +81,7 @@ void
 pod_apply_event (node_agent *a, const char *type, json_t *obj)
 {
   const char *uid = husk_json_path_str (obj, "metadata.uid");
-  if (uid == NULL)
+  if (uid == NULL || node_is_mirror_pod (obj))
     return;
   node_pod *p = pod_find (a, uid);
   if (streq (type, "DELETED"))
@@ -119,13 +119,14 @@ pod_apply_list (node_agent *a, json_t *items)
         if (uid && streq (uid, p->uid))
           found = true;
       }
-      if (!found)
+      if (!found && !p->static_pod)
         p->api_gone = true;
     }
   size_t i;
   json_t *it;
   json_array_foreach (items, i, it)
   pod_apply_event (a, "MODIFIED", it);
+  pod_adopt_orphans (a);
 }
 
 void
@@ -446,6 +447,11 @@ sync_pod (node_agent *a, node_pod *p, int64_t now)
   if (deleting)
     {
       terminate (a, p, now);
+      return;
+    }
+  if (p->evict_message)
+    {
+      pod_evict_sync (a, p, now);
       return;
     }
   if (p->start_time == 0)
