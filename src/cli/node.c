@@ -30,6 +30,12 @@ usage (FILE *f)
            "  --node-api-port P   node API port for logs/exec/port-forward (default 10250, 0: off)\n"
            "  --node-api-bind A   node API listen address (default 0.0.0.0)\n"
            "  --reserved LIST     kept from allocatable for the system: cpu=250m,memory=512Mi,...\n"
+           "  --pod-manifest-path D  run the pods in D's files as static pods (mirror pods in the API)\n"
+           "  --eviction-hard LIST   memory.available<100Mi,nodefs.available<10%%,nodefs.inodesFree<5%%\n"
+           "  --image-gc-high-threshold PCT  image GC starts at this disk usage (default 85)\n"
+           "  --image-gc-low-threshold PCT   and frees down to this one (default 80)\n"
+           "  --image-minimum-gc-age DUR     images used more recently are kept (default 2m)\n"
+           "  --image-gc-period DUR          how often image GC looks (default 5m)\n"
            "  --log-level LEVEL   debug, info, warn, error\n");
 }
 
@@ -47,6 +53,12 @@ husk_cmd_node (int argc, char **argv)
     {"overlay", required_argument, NULL, 'O'},
     {"node-api-port", required_argument, NULL, 'P'}, {"node-api-bind", required_argument, NULL, 'B'},
     {"reserved", required_argument, NULL, 'R'},
+    {"pod-manifest-path", required_argument, NULL, 0x100},
+    {"eviction-hard", required_argument, NULL, 0x101},
+    {"image-gc-high-threshold", required_argument, NULL, 0x102},
+    {"image-gc-low-threshold", required_argument, NULL, 0x103},
+    {"image-minimum-gc-age", required_argument, NULL, 0x104},
+    {"image-gc-period", required_argument, NULL, 0x105},
     {NULL, 0, NULL, 0}};
   node_config cfg = {0};
   _cleanup_free_ char *token = NULL;
@@ -81,6 +93,12 @@ husk_cmd_node (int argc, char **argv)
       case 'P': cfg.api_port = atoi (optarg) > 0 ? atoi (optarg) : -1; break;
       case 'B': cfg.api_bind = optarg; break;
       case 'R': cfg.reserved = optarg; break;
+      case 0x100: cfg.pod_manifest_path = optarg; break;
+      case 0x101: cfg.eviction_hard = optarg; break;
+      case 0x102: cfg.image_gc_high = optarg; break;
+      case 0x103: cfg.image_gc_low = optarg; break;
+      case 0x104: cfg.image_min_age = optarg; break;
+      case 0x105: cfg.image_gc_period = optarg; break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
         if (lvl < 0)
