@@ -84,13 +84,15 @@ mirror_sync (node_agent *a, node_pod *p, husk_error **err)
     {
       json_t *ann = husk_json_path (got, "metadata.annotations");
       const char *mirror = json_string_value (json_object_get (ann, "kubernetes.io/config.mirror"));
-      if (mirror && streq (mirror, p->uid))
+      bool deleting = husk_json_path (got, "metadata.deletionTimestamp") != NULL;
+      if (mirror && streq (mirror, p->uid) && !deleting)
         return 0;
       if (mirror == NULL)
         return husk_err (err, EEXIST,
                          "pod %s/%s exists in the API and is not the mirror of static pod %s",
                          p->ns, p->name, p->uid);
-      /* The mirror of an earlier version of the file: replaced. */
+      /* The mirror of an earlier version of the file, or one being deleted (graceful
+         deletion waits for the node, which finishes it at once): made again. */
       if ((r = mirror_delete (a, p->ns, p->name, got, err)) < 0)
         return r;
     }

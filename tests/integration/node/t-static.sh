@@ -1,0 +1,84 @@
+#!/bin/bash
+# Static pods (--pod-manifest-path): a file's pod runs with no API object of its own; its
+# mirror pod <name>-<node> appears in the API (annotation kubernetes.io/config.mirror = the
+# static pod's hash, owned by the Node) with the pod's status; deleting the mirror pod does
+# not stop the pod and the mirror comes back; changing the file replaces the pod; removing
+# the file stops it and deletes the mirror. A broken file is skipped.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/integration/node/lib.sh"
+node_require
+M=$(mktemp -d "${TMPDIR:-/tmp}/husk-static-test.XXXXXX")
+on_exit "rm -rf '$M'"
+write_manifest() { # write_manifest GREETING
+  cat >"$M/web.yaml.tmp" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: web
+    image: busybox:1.36
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo $1; while true; do sleep 0.2; done"]
+YAML
+  mv "$M/web.yaml.tmp" "$M/web.yaml"
+}
+write_manifest hello
+printf 'kind: Pod\nmetadata: [not, a, map\n' >"$M/broken.yaml"
+NODE_UP_ARGS="--pod-manifest-path $M"
+node_up
+wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+
+node_wait_phase web-n1 Running 40
+tap_is "$(node_pod_field web-n1 '{.status.phase}')" "Running" "the mirror pod web-n1 shows the static pod Running"
+hash=$(node_pod_field web-n1 '{.metadata.annotations.kubernetes\.io/config\.mirror}')
+tap_like "$hash" '^[0-9a-f]{32}$' "it carries kubernetes.io/config.mirror"
+tap_is "$(node_pod_field web-n1 '{.metadata.annotations.kubernetes\.io/config\.hash}')" "$hash" "equal to kubernetes.io/config.hash"
+tap_is "$(node_pod_field web-n1 '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}')" "Node/n1" "owned by the Node"
+tap_ok "$([ "$(node_pod_field web-n1 '{.metadata.uid}')" != "$hash" ] && echo 0 || echo 1)" "the mirror is another object than the pod that runs"
+tap_check "the static pod's cgroup is named by its hash" -- test -d "$CG/husk/pod-$hash"
+tap_is "$(ls "$D/node/pods" | grep -c .)" "1" "one pod runs (the mirror is not run)"
+tap_like "$(grep 'static pod files skipped' "$D/up.log")" 'broken.yaml' "the broken file is named in the log"
+ctr_sh() {
+  local p
+  for p in $(cat "$CG/husk/pod-$1/web/cgroup.procs" 2>/dev/null); do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = sh ] && echo "$p"
+  done
+}
+pid=$(ctr_sh "$hash")
+
+muid=$(node_pod_field web-n1 '{.metadata.uid}')
+$K delete pod web-n1 --wait=false >/dev/null 2>&1
+wait_for 30 sh -c "u=\$($K get pod web-n1 -o jsonpath='{.metadata.uid}' 2>/dev/null); [ -n \"\$u\" ] && [ \"\$u\" != $muid ] && [ -z \"\$($K get pod web-n1 -o jsonpath='{.metadata.deletionTimestamp}')\" ]"
+tap_ok "$([ "$(node_pod_field web-n1 '{.metadata.uid}')" != "$muid" ] && echo 0 || echo 1)" "a deleted mirror pod is made again"
+tap_is "$(ctr_sh "$hash")" "$pid" "and the static pod kept running"
+wait_for 20 sh -c "$K get pod web-n1 -o jsonpath='{.status.phase}' | grep -qx Running"
+tap_is "$(node_pod_field web-n1 '{.status.phase}')" "Running" "the new mirror gets the status"
+
+write_manifest changed
+wait_for 30 sh -c "h=\$($K get pod web-n1 -o jsonpath='{.metadata.annotations.kubernetes\.io/config\.mirror}' 2>/dev/null); [ -n \"\$h\" ] && [ \"\$h\" != $hash ]"
+hash2=$(node_pod_field web-n1 '{.metadata.annotations.kubernetes\.io/config\.mirror}')
+tap_ok "$([ -n "$hash2" ] && [ "$hash2" != "$hash" ] && echo 0 || echo 1)" "a changed file replaces the mirror (new hash)"
+wait_for 30 sh -c "test ! -e '$CG/husk/pod-$hash' && test -d '$CG/husk/pod-$hash2'"
+tap_check "the old pod is stopped" -- test ! -e "$CG/husk/pod-$hash" -a ! -e "$D/node/pods/$hash"
+node_wait_phase web-n1 Running 30
+tap_like "$(cat "$D"/logs/default_web-n1_"$hash2"/web/0.log 2>/dev/null)" 'changed' "the new pod runs the changed file"
+
+rm -f "$M/web.yaml"
+wait_for 30 sh -c "! $K get pod web-n1 >/dev/null 2>&1 && test ! -e '$CG/husk/pod-$hash2'"
+tap_check "a removed file stops the pod" -- test ! -e "$CG/husk/pod-$hash2" -a ! -e "$D/node/pods/$hash2"
+tap_check "and deletes its mirror" -- sh -c "! $K get pod web-n1 >/dev/null 2>&1"
+tap_is "$(ls "$D/node/cni/husk" 2>/dev/null | grep -c '^10\.')" "0" "no address left reserved"
+
+kill "$UP_PID"; wait "$UP_PID" 2>/dev/null
+out=$("$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:1 --data-dir "$D/n2" --pod-manifest-path "$M/none" 2>&1)
+tap_like "$out" 'pod-manifest-path .*none' "a missing manifest directory is refused, naming the flag"
+out=$("$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:1 --data-dir "$D/n2" --eviction-hard 'memory.free<1Gi' 2>&1)
+tap_like "$out" 'eviction-hard: unknown signal "memory.free"' "a bad --eviction-hard is refused, naming the signal"
+out=$("$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:1 --data-dir "$D/n2" --image-gc-high-threshold 50 --image-gc-low-threshold 60 2>&1)
+tap_like "$out" 'image-gc-low-threshold 60 must not be above' "low above high is refused"
+tap_done
