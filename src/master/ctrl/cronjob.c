@@ -47,7 +47,7 @@ delete_job (ctrl_ctx *c, const json_t *job)
       "/apis/batch/v1/namespaces/%s/jobs/%s?propagationPolicy=Background",
       husk_json_path_str (job, "metadata.namespace"), husk_json_path_str (job, "metadata.name"));
   _cleanup_error_ husk_error *e = NULL;
-  kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, NULL, &e);
+  ctrl_write (c, "DELETE", path, NULL, NULL, NULL, NULL, &e);
 }
 
 static int
@@ -80,7 +80,7 @@ trim_history (ctrl_ctx *c, json_t **jobs, size_t n, const char *kind, json_int_t
 }
 
 static int
-create_job (ctrl_ctx *c, json_t *cj, const char *name, int64_t scheduled, husk_error **err)
+create_job (ctrl_ctx *c, const json_t *cj, const char *name, int64_t scheduled, husk_error **err)
 {
   const char *ns = husk_json_path_str (cj, "metadata.namespace");
   json_t *jt = husk_json_path (cj, "spec.jobTemplate");
@@ -102,7 +102,7 @@ create_job (ctrl_ctx *c, json_t *cj, const char *name, int64_t scheduled, husk_e
                    meta, "spec", spec ? spec : json_object ());
   _cleanup_free_ char *path = xasprintf ("/apis/batch/v1/namespaces/%s/jobs", ns);
   long code = 0;
-  int ret = kclient_json (c->k, "POST", path, NULL, job, NULL, &code, err);
+  int ret = ctrl_write (c, "POST", path, NULL, job, NULL, &code, err);
   if (ret < 0 && code == 409)
     {
       husk_error_free (*err);
@@ -113,7 +113,7 @@ create_job (ctrl_ctx *c, json_t *cj, const char *name, int64_t scheduled, husk_e
 }
 
 static int
-sync_one (ctrl_ctx *c, json_t *cj, json_t *jobs, int64_t now, husk_error **err)
+sync_one (ctrl_ctx *c, const json_t *cj, json_t *jobs, int64_t now, husk_error **err)
 {
   const char *uid = husk_json_path_str (cj, "metadata.uid");
   const char *ns = husk_json_path_str (cj, "metadata.namespace");
@@ -209,8 +209,9 @@ sync_one (ctrl_ctx *c, json_t *cj, json_t *jobs, int64_t now, husk_error **err)
 
   if (json_equal (status, json_object_get (cj, "status")))
     return 0;
-  json_object_set (cj, "status", status);
-  return ctrl_put (c, "/apis/batch/v1", "cronjobs", cj, "/status", err);
+  _cleanup_json_ json_t *copy = json_deep_copy (cj); /* cj is shared, read-only */
+  json_object_set (copy, "status", status);
+  return ctrl_put (c, "/apis/batch/v1", "cronjobs", copy, "/status", err);
 }
 
 int

@@ -8,12 +8,50 @@
 #include <stdint.h>
 
 #include "lib/kclient.h"
+#include "src/master/ctrl/cache.h"
+
+/* ---- informer.c: the shared caches ---- */
+#define CTRL_N_INFORMERS 18
+typedef struct ctrl_informer_def
+{
+  const char *path;              /* the collection, e.g. "/apis/apps/v1/replicasets" */
+  ctrl_cache_project_fn project; /* NULL: ctrl_cache_project_meta */
+} ctrl_informer_def;
+extern const ctrl_informer_def ctrl_informer_defs[CTRL_N_INFORMERS];
+
+/* What the controllers asked of the API (logged when the manager stops). */
+typedef struct ctrl_list_stats
+{
+  atomic_ulong http_lists;   /* LISTs sent over HTTP by ctrl_list (no cache, or a query) */
+  atomic_ulong cached_lists; /* lists served from a cache */
+} ctrl_list_stats;
 
 typedef struct ctrl_ctx
 {
   kclient *k;
   atomic_int *stop;
+  ctrl_cache *const *caches;       /* CTRL_N_INFORMERS caches, or NULL: every list over HTTP */
+  uint64_t want[CTRL_N_INFORMERS]; /* per cache: the newest resourceVersion this controller wrote */
+  ctrl_list_stats *stats;          /* may be NULL */
+  bool private_lists;              /* ctrl_list hands out deep copies (see ctrl_def) */
 } ctrl_ctx;
+
+/* A request path taken apart: the informer of its collection (or -1), its namespace (NULL:
+   all; the caller clears it), whether it names one object (or a subresource) and whether
+   it has a query. */
+typedef struct ctrl_path
+{
+  int informer;
+  char *ns;
+  bool object, query;
+} ctrl_path;
+int ctrl_informer_parse (const char *path, ctrl_path *out);
+void ctrl_path_clear (ctrl_path *p);
+/* A write (POST, PUT, PATCH, DELETE) through kclient_json that remembers the resourceVersion
+   the server answered with, so that this controller's next ctrl_list of that type sees it.
+   *out (optional) gets the answer. */
+int ctrl_write (ctrl_ctx *c, const char *method, const char *path, const char *content_type,
+                json_t *body, json_t **out, long *code, husk_error **err);
 
 /* One controller: sync reconciles every object it owns from fresh lists (level triggered);
    it runs after any watched resource changed, and at least every few seconds. */
@@ -22,6 +60,9 @@ typedef struct ctrl_def
   const char *name;
   int (*sync) (ctrl_ctx *c, husk_error **err);
   unsigned wakes; /* bits of the manager's watched resources that wake it (0: all) */
+  /* Not yet audited for the read-only contract of cached lists (it changes what it lists):
+     its lists are deep copies. */
+  bool private_lists;
 } ctrl_def;
 
 int ctrl_replicaset_sync (ctrl_ctx *c, husk_error **err);
@@ -34,7 +75,12 @@ int ctrl_daemonset_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_statefulset_sync (ctrl_ctx *c, husk_error **err);
 int ctrl_gc_sync (ctrl_ctx *c, husk_error **err);
 
-/* GET path (a list); *items gets its items array (a new reference). */
+/* The items of the list at path (a new array). A plain collection path ("/api/v1/pods",
+   "/api/v1/namespaces/<ns>/pods") is served from its cache once listed, after the cache has
+   seen this controller's own writes (ctrl_write); a path with a query, or of a type without
+   a cache, is a GET. The items of a cache are SHARED AND READ-ONLY (cache.h): copy one
+   (json_deep_copy) before changing it, and GET it fresh before a PUT of a pod (pods are
+   cached as projections). */
 int ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err);
 /* The metadata of a new pod for owner (kind in api_version) from owner's spec.template:
    the template's metadata, generateName "<owner>-", the namespace and a controller

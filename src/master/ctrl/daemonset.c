@@ -317,7 +317,9 @@ sync_one (ctrl_ctx *c, json_t *ds, json_t *nodes, json_t *pods, json_t *revs, in
   s.min_ready = husk_json_path_int (ds, "spec.minReadySeconds", 0);
   if (!s.ns || !s.name || ctrl_terminating (ds))
     return 0;
-  _cleanup_json_ json_t *mine_revs = ctrl_revisions_of (ds, revs);
+  /* Listed revisions are shared and read-only; ctrl_revision_current renumbers its own. */
+  _cleanup_json_ json_t *listed_revs = ctrl_revisions_of (ds, revs);
+  _cleanup_json_ json_t *mine_revs = json_deep_copy (listed_revs);
   int ret = ctrl_revision_current (c, ds, "DaemonSet", mine_revs, &s.cur, err);
   if (ret < 0)
     return ret;
@@ -363,7 +365,8 @@ ctrl_daemonset_sync (ctrl_ctx *c, husk_error **err)
   json_array_foreach (dss, i, ds)
   {
     _cleanup_error_ husk_error *e = NULL;
-    if (sync_one (c, ds, nodes, pods, revs, now, &e) < 0)
+    _cleanup_json_ json_t *copy = json_deep_copy (ds); /* ds is shared, read-only */
+    if (sync_one (c, copy, nodes, pods, revs, now, &e) < 0)
       log_warn ("daemonset sync", "error", e->msg);
   }
   return 0;

@@ -124,7 +124,7 @@ create_rs (ctrl_ctx *c, json_t *d, const char *hash, long revision, json_int_t r
       replicas, "minReadySeconds", min_ready, "selector", sel, "template", tmpl);
   _cleanup_free_ char *path = xasprintf ("/apis/apps/v1/namespaces/%s/replicasets", ns);
   long code = 0;
-  int ret = kclient_json (c->k, "POST", path, NULL, rs, NULL, &code, err);
+  int ret = ctrl_write (c, "POST", path, NULL, rs, NULL, &code, err);
   if (ret < 0 && code == 409)
     {
       /* A ReplicaSet of that name with another template: a hash collision. Upstream bumps
@@ -167,7 +167,7 @@ cleanup_history (ctrl_ctx *c, json_t *d, json_t **old, size_t n_old, husk_error 
                                              husk_json_path_str (idle[i], "metadata.namespace"),
                                              husk_json_path_str (idle[i], "metadata.name"));
       long code = 0;
-      if (kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, err) < 0)
+      if (ctrl_write (c, "DELETE", path, NULL, NULL, NULL, &code, err) < 0)
         {
           if (code != 404 && code != 409)
             return -1;
@@ -294,15 +294,18 @@ sync_one (ctrl_ctx *c, json_t *d, json_t *rss, husk_error **err)
   size_t cap = json_array_size (rss);
   _cleanup_free_ json_t **old = xmalloc ((cap + 1) * sizeof *old);
   size_t n_old = 0;
-  json_t *new_rs = NULL, *rs;
+  json_t *new_rs = NULL, *rs, *listed;
   long max_rev = 0;
   size_t i;
-  json_array_foreach (rss, i, rs)
+  /* The listed ReplicaSets are shared and read-only; this pass scales (changes) its own. */
+  _cleanup_json_ json_t *mine = json_array ();
+  json_array_foreach (rss, i, listed)
   {
-    const char *rns = husk_json_path_str (rs, "metadata.namespace");
-    const char *owner = ctrl_controller_uid (rs);
-    if (!rns || !streq (rns, ns) || !owner || !streq (owner, uid) || ctrl_terminating (rs))
+    const char *rns = husk_json_path_str (listed, "metadata.namespace");
+    const char *owner = ctrl_controller_uid (listed);
+    if (!rns || !streq (rns, ns) || !owner || !streq (owner, uid) || ctrl_terminating (listed))
       continue;
+    json_array_append_new (mine, rs = json_deep_copy (listed));
     if (new_rs == NULL && template_matches (rs, dtmpl))
       new_rs = rs;
     else
@@ -391,7 +394,8 @@ ctrl_deployment_sync (ctrl_ctx *c, husk_error **err)
   json_array_foreach (ds, i, d)
   {
     _cleanup_error_ husk_error *e = NULL;
-    if (sync_one (c, d, rss, &e) < 0)
+    _cleanup_json_ json_t *copy = json_deep_copy (d); /* d is shared, read-only */
+    if (sync_one (c, copy, rss, &e) < 0)
       log_warn ("deployment sync", "error", e->msg);
   }
   return 0;

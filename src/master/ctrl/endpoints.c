@@ -113,7 +113,7 @@ apply (ctrl_ctx *c, const char *coll, const char *name, json_t *body, const char
   int ret;
   if (existing == NULL)
     {
-      ret = kclient_json (c->k, "POST", coll, NULL, body, NULL, &code, err);
+      ret = ctrl_write (c, "POST", coll, NULL, body, NULL, &code, err);
     }
   else
     {
@@ -122,7 +122,7 @@ apply (ctrl_ctx *c, const char *coll, const char *name, json_t *body, const char
       json_object_set (json_object_get (body, "metadata"), "resourceVersion",
                        husk_json_path (existing, "metadata.resourceVersion"));
       _cleanup_free_ char *path = xasprintf ("%s/%s", coll, name);
-      ret = kclient_json (c->k, "PUT", path, NULL, body, NULL, &code, err);
+      ret = ctrl_write (c, "PUT", path, NULL, body, NULL, &code, err);
     }
   return ctrl_tolerate_stale (ret, code, err);
 }

@@ -117,9 +117,24 @@ ref_to (const json_t *obj, const char *uid, size_t *at)
   return NULL;
 }
 
+/* A fresh copy of a listed object (listed objects are shared, read-only, and pods are
+   projections): a GET; *out NULL when it is gone (not an error). */
 static int
-remove_finalizer (gc_pass *g, const gc_kind *k, json_t *obj, const char *f, husk_error **err)
+get_fresh (gc_pass *g, const gc_kind *k, const json_t *listed, json_t **out, husk_error **err)
 {
+  _cleanup_free_ char *path = object_path (k, husk_json_path_str (listed, "metadata.namespace"),
+                                           husk_json_path_str (listed, "metadata.name"));
+  long code = 0;
+  *out = NULL;
+  int ret = kclient_json (g->c->k, "GET", path, NULL, NULL, out, &code, err);
+  return ctrl_tolerate_stale (ret, code, err);
+}
+
+static int
+remove_finalizer (gc_pass *g, const gc_kind *k, const json_t *listed, const char *f,
+                  husk_error **err)
+{
+  _cleanup_json_ json_t *obj = json_deep_copy (listed);
   json_t *fins = husk_json_path (obj, "metadata.finalizers");
   for (size_t i = json_array_size (fins); i-- > 0;)
     if (streq (json_string_value (json_array_get (fins, i)) ?: "", f))
@@ -132,19 +147,20 @@ remove_finalizer (gc_pass *g, const gc_kind *k, json_t *obj, const char *f, husk
    before its DELETE, so that it stays (with a deletionTimestamp) until its own dependents
    are gone, as upstream's chain does. */
 static int
-delete_dependent (gc_pass *g, const gc_kind *k, json_t *o, husk_error **err)
+delete_dependent (gc_pass *g, const gc_kind *k, const json_t *listed, husk_error **err)
 {
-  const char *ns = husk_json_path_str (o, "metadata.namespace");
-  _cleanup_free_ char *path = object_path (k, ns, husk_json_path_str (o, "metadata.name"));
-  if (owner_kind (k->api_version, k->kind) && !has_finalizer (o, "foregroundDeletion"))
+  const char *ns = husk_json_path_str (listed, "metadata.namespace");
+  _cleanup_free_ char *path = object_path (k, ns, husk_json_path_str (listed, "metadata.name"));
+  if (owner_kind (k->api_version, k->kind) && !has_finalizer (listed, "foregroundDeletion"))
     {
+      _cleanup_json_ json_t *o = json_deep_copy (listed); /* listed is shared, read-only */
       json_t *meta = json_object_get (o, "metadata");
       json_t *fins = json_object_get (meta, "finalizers");
       if (!json_is_array (fins))
         json_object_set_new (meta, "finalizers", fins = json_array ());
       json_array_append_new (fins, json_string ("foregroundDeletion"));
       long code = 0;
-      int ret = kclient_json (g->c->k, "PUT", path, NULL, o, NULL, &code, err);
+      int ret = ctrl_write (g->c, "PUT", path, NULL, o, NULL, &code, err);
       if (ret < 0)
         return ctrl_tolerate_stale (ret, code, err); /* changed: next pass */
     }
@@ -154,7 +170,7 @@ delete_dependent (gc_pass *g, const gc_kind *k, json_t *o, husk_error **err)
 
 /* Foreground: delete the dependents; drop the finalizer once no blocking one is left. */
 static int
-foreground (gc_pass *g, const gc_kind *k, json_t *owner, husk_error **err)
+foreground (gc_pass *g, const gc_kind *k, const json_t *owner, husk_error **err)
 {
   const char *uid = husk_json_path_str (owner, "metadata.uid");
   const char *ns = husk_json_path_str (owner, "metadata.namespace");
@@ -186,23 +202,30 @@ foreground (gc_pass *g, const gc_kind *k, json_t *owner, husk_error **err)
 
 /* Orphan: remove the owner's reference from its dependents, then the finalizer. */
 static int
-orphan (gc_pass *g, const gc_kind *k, json_t *owner, husk_error **err)
+orphan (gc_pass *g, const gc_kind *k, const json_t *owner, husk_error **err)
 {
   const char *uid = husk_json_path_str (owner, "metadata.uid");
   const char *ns = husk_json_path_str (owner, "metadata.namespace");
   for (size_t d = 0; d < N_DEPS; d++)
     {
-      json_t *o;
+      json_t *listed;
       size_t i, at;
-      json_array_foreach (g->dep_lists[d], i, o)
+      json_array_foreach (g->dep_lists[d], i, listed)
       {
-        const char *ons = husk_json_path_str (o, "metadata.namespace");
-        if (!ref_to (o, uid, &at) || !ons || !ns || !streq (ons, ns))
+        const char *ons = husk_json_path_str (listed, "metadata.namespace");
+        if (!ref_to (listed, uid, &at) || !ons || !ns || !streq (ons, ns))
           continue;
-        json_array_remove (husk_json_path (o, "metadata.ownerReferences"), at);
-        int ret = ctrl_put (g->c, dependents[d].prefix, dependents[d].plural, o, "", err);
+        /* The PUT goes out from a fresh GET: a cached pod is a projection. */
+        _cleanup_json_ json_t *o = NULL;
+        int ret = get_fresh (g, &dependents[d], listed, &o, err);
+        if (ret == 0 && o && ref_to (o, uid, &at))
+          {
+            json_array_remove (husk_json_path (o, "metadata.ownerReferences"), at);
+            ret = ctrl_put (g->c, dependents[d].prefix, dependents[d].plural, o, "", err);
+          }
         if (ret < 0)
-          return husk_err_wrap (err, "garbage collector: orphan %s", husk_json_path_str (o, "metadata.name"));
+          return husk_err_wrap (err, "garbage collector: orphan %s",
+                                husk_json_path_str (listed, "metadata.name"));
       }
     }
   return remove_finalizer (g, k, owner, "orphan", err);

@@ -34,6 +34,13 @@ tests_unit_test_ctrl_daemonset_LDADD = $(CTRL_LOGIC_LIBS)
 tests_unit_test_ctrl_jobindex_SOURCES = tests/unit/test-ctrl-jobindex.c tests/unit/tap.h
 tests_unit_test_ctrl_jobindex_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctrl_jobindex_LDADD = $(CTRL_LOGIC_LIBS)
+# The controllers' shared informer caches (cache.c: pure, no HTTP).
+src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/cache.h src/master/ctrl/cache.c
+check_PROGRAMS += tests/unit/test-ctrl-cache
+TESTS += tests/unit/test-ctrl-cache
+tests_unit_test_ctrl_cache_SOURCES = tests/unit/test-ctrl-cache.c tests/unit/tap.h
+tests_unit_test_ctrl_cache_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctrl_cache_LDADD = $(CTRL_LOGIC_LIBS) -lpthread
 # --- end controller logic ---
 
 # --- controllers ---
@@ -43,7 +50,8 @@ src_master_ctrl_libctrl_a_SOURCES = src/master/ctrl/manager.h src/master/ctrl/ct
 	src/master/ctrl/manager.c src/master/ctrl/replicaset.c src/master/ctrl/deployment.c \
 	src/master/ctrl/endpoints.c src/master/ctrl/serviceaccount.c src/master/ctrl/job.c \
 	src/master/ctrl/cronjob.c src/master/ctrl/objects.c src/master/ctrl/revision.c \
-	src/master/ctrl/daemonset.c src/master/ctrl/statefulset.c src/master/ctrl/gc.c
+	src/master/ctrl/daemonset.c src/master/ctrl/statefulset.c src/master/ctrl/gc.c \
+	src/master/ctrl/informer.c
 src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm

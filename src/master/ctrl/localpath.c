@@ -41,8 +41,8 @@ ensure_class (ctrl_ctx *c, json_t *classes, husk_error **err)
       "storageclass.kubernetes.io/is-default-class", "true", "provisioner", PROVISIONER,
       "volumeBindingMode", "WaitForFirstConsumer", "reclaimPolicy", "Delete");
   long code = 0;
-  int ret = kclient_json (c->k, "POST", "/apis/storage.k8s.io/v1/storageclasses", NULL, body, NULL,
-                          &code, err);
+  int ret = ctrl_write (c, "POST", "/apis/storage.k8s.io/v1/storageclasses", NULL, body, NULL,
+                       &code, err);
   if (ret < 0 && code == 409)
     return ctrl_tolerate_stale (ret, code, err);
   if (ret == 0)
@@ -105,7 +105,7 @@ provision (ctrl_ctx *c, json_t *claim, json_t *sc, const char *host, husk_error 
       husk_json_path_str (claim, "metadata.namespace"), "name",
       husk_json_path_str (claim, "metadata.name"), "uid", uid);
   long code = 0;
-  int ret = kclient_json (c->k, "POST", "/api/v1/persistentvolumes", NULL, pv, NULL, &code, err);
+  int ret = ctrl_write (c, "POST", "/api/v1/persistentvolumes", NULL, pv, NULL, &code, err);
   if (ret < 0)
     return ctrl_tolerate_stale (ret, code, err);
   log_info ("provisioned a local-path volume", "volume", name, "node", host, "claim",
@@ -157,8 +157,8 @@ ctrl_localpath_reclaim (ctrl_ctx *c, const json_t *pv, husk_error **err)
       "mountPath", "/storage", "volumes", "name", "storage", "hostPath", "path", STORAGE_ROOT,
       "type", "DirectoryOrCreate");
   long code = 0;
-  ret = kclient_json (c->k, "POST", "/api/v1/namespaces/kube-system/pods", NULL, pod, NULL, &code,
-                      err);
+  ret = ctrl_write (c, "POST", "/api/v1/namespaces/kube-system/pods", NULL, pod, NULL, &code,
+                   err);
   if (ret < 0 && code != 409)
     return husk_err_wrap (err, "local-path: helper pod to remove %s", path);
   if (ret < 0)
@@ -194,7 +194,7 @@ reap_helpers (ctrl_ctx *c, husk_error **err)
     _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/kube-system/pods/%s", name);
     _cleanup_error_ husk_error *e = NULL;
     long code = 0;
-    if (kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, &e) < 0 && code != 404)
+    if (ctrl_write (c, "DELETE", path, NULL, NULL, NULL, &code, &e) < 0 && code != 404)
       log_warn ("local-path: cannot delete helper pod", "pod", name, "error", e->msg);
   }
   return 0;

@@ -1,9 +1,11 @@
-/* husk controllers: the manager. One thread per watched resource turns every change into a
-   wake-up; one thread per controller reconciles from fresh lists when woken (and every few
-   seconds), so a missed event only delays, never loses, work. */
+/* husk controllers: the manager. One thread per watched resource keeps that resource's shared
+   cache (informer.c, cache.c) and turns every change into a wake-up; one thread per
+   controller reconciles from the caches when woken (and every few seconds), so a missed
+   event only delays, never loses, work. */
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,22 +15,8 @@
 #include "src/master/ctrl/ctrl-internal.h"
 #include "src/master/ctrl/manager.h"
 
-/* The watched resources; a controller wakes only for those it reads (its bits). */
-static const char *const watched[] = {
-  "/api/v1/pods",
-  "/apis/apps/v1/replicasets",
-  "/apis/apps/v1/deployments",
-  "/api/v1/services",
-  "/api/v1/namespaces",
-  "/apis/batch/v1/jobs",
-  "/apis/batch/v1/cronjobs",
-  "/api/v1/persistentvolumes",
-  "/api/v1/persistentvolumeclaims",
-  "/api/v1/resourcequotas",
-  "/apis/apps/v1/daemonsets",
-  "/apis/apps/v1/statefulsets",
-  "/api/v1/nodes",
-};
+/* The watched resources are ctrl_informer_defs (informer.c), one list+watch and one shared
+   cache each; a controller wakes only for those it reads (its bits: bit i is informer i). */
 enum
 {
   W_PODS = 1u << 0,
@@ -44,6 +32,7 @@ enum
   W_DS = 1u << 10,
   W_STS = 1u << 11,
   W_NODES = 1u << 12,
+  W_ALL = (1u << 13) - 1, /* the 13 above (not endpoints, slices, revisions, classes, leases) */
 };
 
 /* Every controller also runs at least every 2 s (timers, resources not watched). Waking
@@ -54,20 +43,20 @@ static const ctrl_def controllers[] = {
   { "deployment", ctrl_deployment_sync, W_DEPLOY | W_RS },
   { "endpoints", ctrl_endpoints_sync, W_SVC | W_PODS },
   { "serviceaccount", ctrl_serviceaccount_sync, W_NS },
-  { "job", ctrl_job_sync, W_JOBS | W_PODS },
+  { "job", ctrl_job_sync, W_JOBS | W_PODS, .private_lists = true },
   { "cronjob", ctrl_cronjob_sync, W_CJ | W_JOBS },
   { "nodelifecycle", ctrl_nodelifecycle_sync, W_NODES },
   { "pvbinder", ctrl_pvbinder_sync, W_PV | W_PVC },
   { "localpath", ctrl_localpath_sync, W_PV | W_PVC | W_NODES | W_PODS },
-  { "resourcequota", ctrl_quota_sync, 0 },
+  { "resourcequota", ctrl_quota_sync, W_ALL },
   { "daemonset", ctrl_daemonset_sync, W_DS | W_NODES | W_PODS },
-  { "statefulset", ctrl_statefulset_sync, W_STS | W_PODS | W_PVC },
-  { "garbagecollector", ctrl_gc_sync, 0 },
+  { "statefulset", ctrl_statefulset_sync, W_STS | W_PODS | W_PVC, .private_lists = true },
+  { "garbagecollector", ctrl_gc_sync, W_ALL },
   { "nodeipam", ctrl_nodeipam_sync, W_NODES },
 };
 #define N_CTRL (sizeof controllers / sizeof controllers[0])
 
-#define N_WATCH (sizeof watched / sizeof watched[0])
+#define N_WATCH CTRL_N_INFORMERS
 
 struct ctrl_manager
 {
@@ -76,6 +65,9 @@ struct ctrl_manager
   pthread_mutex_t mu;
   pthread_cond_t cv;
   uint64_t gen[N_WATCH]; /* events seen per watched resource */
+  ctrl_cache *caches[N_WATCH];
+  ctrl_list_stats stats;
+  atomic_int trim; /* a full list was taken: give its freed tree back to the system */
   pthread_t watch_th[N_WATCH];
   pthread_t ctrl_th[N_CTRL];
   size_t n_watch, n_ctrl;
@@ -100,9 +92,10 @@ wake (ctrl_manager *m, size_t w)
 static int
 on_list (void *ud, json_t *items, const char *rv)
 {
-  (void)items;
-  (void)rv;
   thread_arg *a = ud;
+  ctrl_cache_replace (a->m->caches[a->i], items, rv);
+  atomic_store (&a->m->trim, 1);
+  log_info ("controller cache listed", "path", ctrl_informer_defs[a->i].path);
   wake (a->m, a->i);
   return 0;
 }
@@ -110,10 +103,9 @@ on_list (void *ud, json_t *items, const char *rv)
 static int
 on_event (void *ud, const char *type, json_t *obj)
 {
-  (void)type;
-  (void)obj;
   thread_arg *a = ud;
-  wake (a->m, a->i);
+  if (ctrl_cache_apply (a->m->caches[a->i], type, obj))
+    wake (a->m, a->i);
   return 0;
 }
 
@@ -124,8 +116,9 @@ watch_main (void *p)
   kclient_watch_ops ops = { .on_list = on_list, .on_event = on_event, .ud = a };
   kclient_watch_opts opts = { .timeout_seconds = 300 };
   _cleanup_error_ husk_error *err = NULL;
-  if (kclient_watch (a->m->k, watched[a->i], &opts, &ops, &a->m->stop, &err) < 0)
-    log_warn ("controller watch ended", "path", watched[a->i], "error", err->msg);
+  const char *path = ctrl_informer_defs[a->i].path;
+  if (kclient_watch (a->m->k, path, &opts, &ops, &a->m->stop, &err) < 0)
+    log_warn ("controller watch ended", "path", path, "error", err->msg);
   return NULL;
 }
 
@@ -146,7 +139,11 @@ ctrl_main (void *p)
   thread_arg *a = p;
   ctrl_manager *m = a->m;
   const ctrl_def *d = &controllers[a->i];
-  ctrl_ctx c = { .k = m->k, .stop = &m->stop };
+  ctrl_ctx c = { .k = m->k,
+                 .stop = &m->stop,
+                 .caches = m->caches,
+                 .stats = &m->stats,
+                 .private_lists = d->private_lists };
   uint64_t seen = 0;
   while (!atomic_load (&m->stop))
     {
@@ -165,6 +162,9 @@ ctrl_main (void *p)
       /* Let a burst of events settle into one pass. */
       struct timespec pause = { 0, 20 * 1000 * 1000 };
       nanosleep (&pause, NULL);
+      /* The list's tree is freed by now; glibc would keep its pages otherwise. */
+      if (atomic_exchange (&m->trim, 0))
+        malloc_trim (0);
       _cleanup_error_ husk_error *err = NULL;
       if (d->sync (&c, &err) < 0)
         log_warn ("controller sync failed", "controller", d->name, "error", err->msg);
@@ -198,6 +198,8 @@ ctrl_manager_start (const char *data_dir, int port, ctrl_manager **out, husk_err
   pthread_mutex_init (&m->mu, NULL);
   pthread_cond_init (&m->cv, NULL);
   for (size_t i = 0; i < N_WATCH; i++)
+    m->caches[i] = ctrl_cache_new (ctrl_informer_defs[i].project);
+  for (size_t i = 0; i < N_WATCH; i++)
     {
       watch_args[i] = (thread_arg){ m, i };
       if (pthread_create (&m->watch_th[i], NULL, watch_main, &watch_args[i]) != 0)
@@ -220,6 +222,16 @@ ctrl_manager_start (const char *data_dir, int port, ctrl_manager **out, husk_err
   return 0;
 }
 
+/* What the controllers asked of the API, and how many full lists each cache took. */
+static void
+log_stats (ctrl_manager *m)
+{
+  _cleanup_free_ char *http = xasprintf ("%lu", atomic_load (&m->stats.http_lists));
+  _cleanup_free_ char *cached = xasprintf ("%lu", atomic_load (&m->stats.cached_lists));
+  _cleanup_free_ char *pods = xasprintf ("%lu", (unsigned long)ctrl_cache_lists (m->caches[0]));
+  log_info ("controller lists", "over_http", http, "from_cache", cached, "pod_cache_lists", pods);
+}
+
 void
 ctrl_manager_stop (ctrl_manager *m)
 {
@@ -231,6 +243,9 @@ ctrl_manager_stop (ctrl_manager *m)
     pthread_join (m->ctrl_th[i], NULL);
   for (size_t i = 0; i < m->n_watch; i++)
     pthread_join (m->watch_th[i], NULL);
+  log_stats (m);
+  for (size_t i = 0; i < N_WATCH; i++)
+    ctrl_cache_free (m->caches[i]);
   kclient_free (m->k);
   pthread_mutex_destroy (&m->mu);
   pthread_cond_destroy (&m->cv);
@@ -238,18 +253,6 @@ ctrl_manager_stop (ctrl_manager *m)
 }
 
 /* ---- helpers shared by the controllers ---- */
-
-int
-ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
-{
-  _cleanup_json_ json_t *list = NULL;
-  int ret = kclient_json (c->k, "GET", path, NULL, NULL, &list, NULL, err);
-  if (ret < 0)
-    return ret;
-  json_t *it = json_object_get (list, "items");
-  *items = json_is_array (it) ? json_incref (it) : json_array ();
-  return 0;
-}
 
 json_t *
 ctrl_pod_meta (const json_t *owner, const char *api_version, const char *kind)
@@ -275,7 +278,7 @@ ctrl_create_pod (ctrl_ctx *c, const json_t *owner, json_t *meta, husk_error **er
                                           "metadata", meta, "spec", spec ? spec : json_null ());
   _cleanup_free_ char *path
       = xasprintf ("/api/v1/namespaces/%s/pods", husk_json_path_str (owner, "metadata.namespace"));
-  return kclient_json (c->k, "POST", path, NULL, pod, NULL, NULL, err);
+  return ctrl_write (c, "POST", path, NULL, pod, NULL, NULL, err);
 }
 
 int
@@ -298,7 +301,7 @@ ctrl_put (ctrl_ctx *c, const char *prefix, const char *plural, json_t *obj, cons
                                          husk_json_path_str (obj, "metadata.namespace"), plural,
                                          husk_json_path_str (obj, "metadata.name"), sub);
   long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, obj, NULL, &code, err);
+  int ret = ctrl_write (c, "PUT", path, NULL, obj, NULL, &code, err);
   return ctrl_tolerate_stale (ret, code, err);
 }
 

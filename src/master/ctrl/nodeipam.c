@@ -116,7 +116,7 @@ record_not_available (ctrl_ctx *c, const json_t *node)
       "lastTimestamp", now, "count", 1);
   _cleanup_error_ husk_error *e = NULL;
   long code = 0;
-  if (kclient_json (c->k, "POST", "/api/v1/namespaces/default/events", NULL, ev, NULL, &code, &e)
+  if (ctrl_write (c, "POST", "/api/v1/namespaces/default/events", NULL, ev, NULL, &code, &e)
           < 0
       && code != 409)
     {
@@ -135,7 +135,7 @@ assign (ctrl_ctx *c, const json_t *node, size_t i, husk_error **err)
   _cleanup_json_ json_t *patch
       = json_pack ("{s:{s:s, s:[s]}}", "spec", "podCIDR", cidr, "podCIDRs", cidr);
   long code = 0;
-  int ret = kclient_json (c->k, "PATCH", path, "application/merge-patch+json", patch, NULL,
+  int ret = ctrl_write (c, "PATCH", path, "application/merge-patch+json", patch, NULL,
                           &code, err);
   if (ret == 0)
     {

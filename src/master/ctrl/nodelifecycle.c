@@ -189,7 +189,7 @@ put_status (ctrl_ctx *c, json_t *node, husk_error **err)
       = xasprintf ("/api/v1/nodes/%s/status", husk_json_path_str (node, "metadata.name"));
   _cleanup_json_ json_t *out = NULL;
   long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, node, &out, &code, err);
+  int ret = ctrl_write (c, "PUT", path, NULL, node, &out, &code, err);
   json_t *rv = husk_json_path (out, "metadata.resourceVersion");
   if (ret == 0 && rv)
     json_object_set (json_object_get (node, "metadata"), "resourceVersion", rv);
@@ -211,7 +211,7 @@ put_taints (ctrl_ctx *c, json_t *node, json_t *taints, husk_error **err)
     }
   json_object_set (spec, "taints", taints);
   long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, node, NULL, &code, err);
+  int ret = ctrl_write (c, "PUT", path, NULL, node, NULL, &code, err);
   return ctrl_tolerate_stale (ret, code, err);
 }
 
@@ -260,10 +260,9 @@ sync_node (ctrl_ctx *c, json_t *node, json_t *leases, double mono, const char *n
   return 0;
 }
 
-/* Upstream's MarkPodsNotReady: a pod on an unreachable node is not Ready any more, so that
-   Endpoints stop sending it traffic long before its eviction. */
-static void
-mark_not_ready (ctrl_ctx *c, json_t *pod, const char *now)
+/* pod's Ready condition when it is True, or NULL. */
+static json_t *
+ready_true (const json_t *pod)
 {
   size_t i;
   json_t *cd;
@@ -271,16 +270,35 @@ mark_not_ready (ctrl_ctx *c, json_t *pod, const char *now)
   {
     const char *t = json_string_value (json_object_get (cd, "type"));
     const char *st = json_string_value (json_object_get (cd, "status"));
-    if (!t || !streq (t, "Ready") || !st || !streq (st, "True"))
-      continue;
-    json_object_set_new (cd, "status", json_string ("False"));
-    json_object_set_new (cd, "lastTransitionTime", json_string (now));
-    _cleanup_error_ husk_error *e = NULL;
-    if (ctrl_put (c, "/api/v1", "pods", pod, "/status", &e) < 0)
-      log_warn ("node lifecycle: cannot mark pod not ready", "pod",
-                husk_json_path_str (pod, "metadata.name"), "error", e->msg);
-    return;
+    if (t && streq (t, "Ready") && st && streq (st, "True"))
+      return cd;
   }
+  return NULL;
+}
+
+/* Upstream's MarkPodsNotReady: a pod on an unreachable node is not Ready any more, so that
+   Endpoints stop sending it traffic long before its eviction. The listed pod is a shared
+   projection: the write starts from a fresh GET. */
+static void
+mark_not_ready (ctrl_ctx *c, const json_t *listed, const char *now)
+{
+  if (ready_true (listed) == NULL)
+    return;
+  const char *name = husk_json_path_str (listed, "metadata.name");
+  _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods/%s",
+                                         husk_json_path_str (listed, "metadata.namespace"), name);
+  _cleanup_json_ json_t *pod = NULL;
+  _cleanup_error_ husk_error *e = NULL;
+  long code = 0;
+  if (kclient_json (c->k, "GET", path, NULL, NULL, &pod, &code, &e) < 0)
+    return; /* gone or unreachable: the next pass sees */
+  json_t *cd = ready_true (pod);
+  if (cd == NULL)
+    return;
+  json_object_set_new (cd, "status", json_string ("False"));
+  json_object_set_new (cd, "lastTransitionTime", json_string (now));
+  if (ctrl_put (c, "/api/v1", "pods", pod, "/status", &e) < 0)
+    log_warn ("node lifecycle: cannot mark pod not ready", "pod", name, "error", e->msg);
 }
 
 /* The Event upstream's taint eviction controller records. */
@@ -301,7 +319,7 @@ record_eviction (ctrl_ctx *c, const json_t *pod, const char *now)
       now, "lastTimestamp", now, "count", 1);
   _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/events", ns);
   _cleanup_error_ husk_error *e = NULL;
-  kclient_json (c->k, "POST", path, NULL, ev, NULL, NULL, &e);
+  ctrl_write (c, "POST", path, NULL, ev, NULL, NULL, &e);
 }
 
 static bool
@@ -344,7 +362,7 @@ evict (ctrl_ctx *c, json_t *pods, const char *node, json_t *taints, int64_t now,
     _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods/%s", ns, name);
     _cleanup_error_ husk_error *e = NULL;
     long code = 0;
-    if (kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, &e) < 0 && code != 404)
+    if (ctrl_write (c, "DELETE", path, NULL, NULL, NULL, &code, &e) < 0 && code != 404)
       log_warn ("node lifecycle: eviction failed", "pod", name, "error", e->msg);
   }
 }
@@ -367,7 +385,8 @@ ctrl_nodelifecycle_sync (ctrl_ctx *c, husk_error **err)
   {
     _cleanup_error_ husk_error *e = NULL;
     json_t *ne = NULL;
-    if (sync_node (c, node, leases, mono, now, &ne, &e) < 0)
+    _cleanup_json_ json_t *copy = json_deep_copy (node); /* node is shared, read-only */
+    if (sync_node (c, copy, leases, mono, now, &ne, &e) < 0)
       {
         log_warn ("node lifecycle", "node", husk_json_path_str (node, "metadata.name"), "error",
                   e->msg);

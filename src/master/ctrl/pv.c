@@ -24,7 +24,7 @@ put_cluster (ctrl_ctx *c, const char *plural, json_t *obj, const char *sub, husk
   _cleanup_free_ char *path
       = xasprintf ("/api/v1/%s/%s%s", plural, husk_json_path_str (obj, "metadata.name"), sub);
   long code = 0;
-  int ret = kclient_json (c->k, "PUT", path, NULL, obj, NULL, &code, err);
+  int ret = ctrl_write (c, "PUT", path, NULL, obj, NULL, &code, err);
   return ctrl_tolerate_stale (ret, code, err);
 }
 
@@ -201,7 +201,7 @@ sync_volume (ctrl_ctx *c, json_t *pv, json_t *claims, husk_error **err)
       log_info ("deleting released volume", "volume", name);
       _cleanup_free_ char *path = xasprintf ("/api/v1/persistentvolumes/%s", name);
       long code = 0;
-      ret = kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, err);
+      ret = ctrl_write (c, "DELETE", path, NULL, NULL, NULL, &code, err);
       return ctrl_tolerate_stale (ret, code, err);
     }
   return set_phase (c, pv, false, "Released", err);
@@ -210,14 +210,18 @@ sync_volume (ctrl_ctx *c, json_t *pv, json_t *claims, husk_error **err)
 int
 ctrl_pvbinder_sync (ctrl_ctx *c, husk_error **err)
 {
-  _cleanup_json_ json_t *pvs = NULL, *claims = NULL, *classes = NULL;
-  int ret = ctrl_list (c, "/api/v1/persistentvolumes", &pvs, err);
+  _cleanup_json_ json_t *listed_pvs = NULL, *listed_claims = NULL, *classes = NULL;
+  int ret = ctrl_list (c, "/api/v1/persistentvolumes", &listed_pvs, err);
   if (ret == 0)
-    ret = ctrl_list (c, "/api/v1/persistentvolumeclaims", &claims, err);
+    ret = ctrl_list (c, "/api/v1/persistentvolumeclaims", &listed_claims, err);
   if (ret == 0)
     ret = ctrl_list (c, "/apis/storage.k8s.io/v1/storageclasses", &classes, err);
   if (ret < 0)
     return ret;
+  /* Listed objects are shared and read-only; a pass binds (changes) copies, and later steps
+     of the pass see what earlier ones changed. */
+  _cleanup_json_ json_t *pvs = json_deep_copy (listed_pvs);
+  _cleanup_json_ json_t *claims = json_deep_copy (listed_claims);
   size_t i;
   json_t *o;
   json_array_foreach (claims, i, o)

@@ -28,7 +28,7 @@ delete_pod (ctrl_ctx *c, const json_t *pod, husk_error **err)
       = xasprintf ("/api/v1/namespaces/%s/pods/%s", husk_json_path_str (pod, "metadata.namespace"),
                    husk_json_path_str (pod, "metadata.name"));
   long st = 0;
-  int ret = kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &st, err);
+  int ret = ctrl_write (c, "DELETE", path, NULL, NULL, NULL, &st, err);
   if (ret < 0 && st == 404)
     {
       husk_error_free (*err);
@@ -39,7 +39,7 @@ delete_pod (ctrl_ctx *c, const json_t *pod, husk_error **err)
 }
 
 static int
-update_status (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t labeled, json_int_t ready,
+update_status (ctrl_ctx *c, const json_t *rs, json_int_t replicas, json_int_t labeled, json_int_t ready,
                json_int_t available, husk_error **err)
 {
   json_t *old = json_object_get (rs, "status");
@@ -53,8 +53,9 @@ update_status (ctrl_ctx *c, json_t *rs, json_int_t replicas, json_int_t labeled,
       && husk_json_path_int (old, "availableReplicas", 0) == available
       && husk_json_path_int (old, "observedGeneration", -1) == gen)
     return 0;
-  json_object_set (rs, "status", st);
-  return ctrl_put (c, "/apis/apps/v1", "replicasets", rs, "/status", err);
+  _cleanup_json_ json_t *copy = json_deep_copy (rs); /* rs is shared, read-only */
+  json_object_set (copy, "status", st);
+  return ctrl_put (c, "/apis/apps/v1", "replicasets", copy, "/status", err);
 }
 
 static int

@@ -40,7 +40,7 @@ ctrl_serviceaccount_sync (ctrl_ctx *c, husk_error **err)
     _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/serviceaccounts", name);
     _cleanup_error_ husk_error *e = NULL;
     long code = 0;
-    if (kclient_json (c->k, "POST", path, NULL, body, NULL, &code, &e) < 0 && code != 409
+    if (ctrl_write (c, "POST", path, NULL, body, NULL, &code, &e) < 0 && code != 409
         && code != 404 && code != 403)
       log_warn ("serviceaccount sync", "error", e->msg);
   }
