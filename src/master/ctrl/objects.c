@@ -13,7 +13,7 @@ ctrl_post_pod (ctrl_ctx *c, const char *ns, json_t *meta, json_t *spec, husk_err
                                           "Pod", "metadata", meta, "spec", spec);
   _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods", ns);
   long code = 0;
-  int ret = kclient_json (c->k, "POST", path, NULL, pod, NULL, &code, err);
+  int ret = ctrl_write (c, "POST", path, NULL, pod, NULL, &code, err);
   return ctrl_tolerate_stale (ret, code, err);
 }
 
@@ -21,7 +21,7 @@ int
 ctrl_delete (ctrl_ctx *c, const char *path, husk_error **err)
 {
   long code = 0;
-  int ret = kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, &code, err);
+  int ret = ctrl_write (c, "DELETE", path, NULL, NULL, NULL, &code, err);
   return ctrl_tolerate_stale (ret, code, err);
 }
 
