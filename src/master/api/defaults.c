@@ -225,7 +225,9 @@ api_default_job (json_t *o)
       json_object_set_new (spec, "parallelism", json_integer (1));
     }
   set_default (spec, "parallelism", json_integer (1));
-  set_default (spec, "backoffLimit", json_integer (6));
+  /* As upstream: with backoffLimitPerIndex the Job-wide limit defaults to MaxInt32. */
+  set_default (spec, "backoffLimit",
+               json_integer (json_object_get (spec, "backoffLimitPerIndex") ? 2147483647 : 6));
   set_default (spec, "completionMode", json_string ("NonIndexed"));
   set_default (spec, "suspend", json_false ());
   set_default (spec, "podReplacementPolicy", json_string ("TerminatingOrFailed"));
