@@ -5,6 +5,8 @@
 
 #include "lib/buf.h"
 #include "lib/json.h"
+#include "src/master/api/handlers.h"
+#include "src/master/api/slim.h"
 #include "src/master/api/table.h"
 
 static const char *
@@ -695,12 +697,6 @@ api_table_new (const api_resource *res, const char *rv, const char *cont, bool w
   return t;
 }
 
-json_t *
-api_table_row (const api_resource *res, const json_t *obj, const char *include_object)
-{
-  return row (res, obj, include_object);
-}
-
 void
 api_table_add_row (json_t *table, const api_resource *res, const json_t *obj,
                    const char *include_object)
@@ -717,4 +713,36 @@ api_table_build (const api_resource *res, json_t *items, const char *rv, const c
   json_t *it;
   json_array_foreach (items, i, it) api_table_add_row (t, res, it, include_object);
   return t;
+}
+
+static int
+dump_to_buf (const char *s, size_t n, void *data)
+{
+  husk_buf_append (data, s, n);
+  return 0;
+}
+
+/* The pod columns, which api_slim_pod_row writes without a parse. */
+static bool
+pod_columns (const api_resource *res)
+{
+  return !res->name_wide && res->columns && res->columns[0].cell == api_cell_pod_ready;
+}
+
+bool
+api_table_put_row (const api_resource *res, const char *json, const char *include_object,
+                   husk_buf *out)
+{
+  size_t len = strlen (json);
+  if (pod_columns (res) && api_slim_pod_row (json, len, include_object, out))
+    return true;
+  json_t *o = NULL;
+  if (api_parse_without_managed (json, &o) < 0)
+    return false;
+  json_t *r = row (res, o, include_object);
+  if (json_dump_callback (r, dump_to_buf, out, JSON_COMPACT) < 0)
+    husk_oom ();
+  json_decref (r);
+  json_decref (o);
+  return true;
 }

@@ -2,6 +2,7 @@
 #ifndef HUSK_API_TABLE_H
 #define HUSK_API_TABLE_H
 
+#include "lib/buf.h"
 #include "src/master/api/registry.h"
 
 /* Builds a Table of items (array of objects, borrowed). include_object: "None",
@@ -14,8 +15,12 @@ json_t *api_table_new (const api_resource *res, const char *rv, const char *cont
                        bool with_columns);
 void api_table_add_row (json_t *table, const api_resource *res, const json_t *obj,
                         const char *include_object);
-/* One row ({"cells": [...], "object": ...}) of obj, for callers that write rows out one by one. */
-json_t *api_table_row (const api_resource *res, const json_t *obj, const char *include_object);
+
+/* Appends the row of a stored object (its JSON text) to out, as api_table_row makes it but
+   without metadata.managedFields in the object; pods' rows are written straight from the text
+   (slim.c). False when the text does not parse (nothing appended). */
+bool api_table_put_row (const api_resource *res, const char *json, const char *include_object,
+                        husk_buf *out);
 
 /* Upstream's HumanDuration of now - RFC 3339 timestamp ("5m", "2d3h", "<unknown>"). */
 char *api_age (const char *ts);
