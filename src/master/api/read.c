@@ -6,7 +6,6 @@
 #include "src/master/api/fieldset.h"
 #include "src/master/api/handlers.h"
 #include "src/master/api/selector.h"
-#include "src/master/api/slim.h"
 #include "src/master/api/table.h"
 
 enum MHD_Result
@@ -158,24 +157,6 @@ reply_json_list (api_req *r, const api_route *rt, store_list_result *res)
   return api_reply_raw (r, 200, "application/json", husk_buf_steal (&b), len);
 }
 
-static int
-dump_to_buf (const char *s, size_t n, void *data)
-{
-  husk_buf_append (data, s, n);
-  return 0;
-}
-
-/* Parses a listed object for its row: a pod cut down to what the columns read (unless the
-   row carries the whole object), anything else without its managedFields. */
-static int
-table_parse (const char *json, bool slim, json_t **out)
-{
-  _cleanup_free_ char *cut = slim ? api_slim_pod (json, strlen (json)) : NULL;
-  if (cut)
-    return husk_json_parse (cut, strlen (cut), out, NULL);
-  return api_parse_without_managed (json, out);
-}
-
 static enum MHD_Result
 reply_table_list (api_req *r, const api_route *rt, store_list_result *res)
 {
@@ -192,22 +173,14 @@ reply_table_list (api_req *r, const api_route *rt, store_list_result *res)
     return api_reply_error (r, 500, "InternalError", "table head without rows");
   husk_buf b = HUSK_BUF_INIT;
   husk_buf_append (&b, head, hl - 2);
-  bool first = true;
-  bool slim = streq (rt->res->plural, "pods") && !(io && streq (io, "Object"));
-  for (size_t i = 0; i < res->n; i++)
+  for (size_t i = 0, rows = 0; i < res->n; i++)
     {
-      json_t *o = NULL;
-      if (table_parse (res->items[i], slim, &o) == 0)
-        {
-          json_t *row = api_table_row (rt->res, o, io);
-          if (!first)
-            husk_buf_putc (&b, ',');
-          first = false;
-          if (json_dump_callback (row, dump_to_buf, &b, JSON_COMPACT) < 0)
-            husk_oom ();
-          json_decref (row);
-        }
-      json_decref (o);
+      if (rows)
+        husk_buf_putc (&b, ',');
+      if (api_table_put_row (rt->res, res->items[i], io, &b))
+        rows++;
+      else if (rows)
+        b.data[--b.len] = '\0';
       free (res->items[i]);
       res->items[i] = NULL;
     }
