@@ -2,18 +2,23 @@
    WebSocket v5/v4.channel.k8s.io: what the container writes from now on, stdout on
    channel 1 and stderr on channel 2, until it stops (Status Success) or the client leaves.
    The output is followed in the container's CRI log, where the agent's log pump writes
-   it, so attaching needs nothing from the agent's loop. Stdin is refused: the agent does
-   not keep containers' stdin open (docs/node.md). */
+   it, so attaching needs nothing from the agent's loop. Stdin (-i, channel 0) goes to a
+   container created with spec.stdin: husk-shim holds the write end of its stdin pipe on fd
+   5 (pod/stdin.c), which is opened here through /proc/<shim>/fd/5; a close of channel 0
+   (v5) or the client leaving closes it, and with stdinOnce the shim is told to close its
+   end too (SIGUSR1), so the container reads EOF, as kubelet does. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <time.h>
 
 #include "lib/json.h"
+#include "lib/path.h"
 #include "runtime/runtime.h"
 #include "src/node/agent/crilog.h"
 #include "src/node/nodeapi/nodeapi-internal.h"
@@ -22,6 +27,9 @@ typedef struct attach_req
 {
   char *rt_root, *id, *path;
   bool out, err;
+  int in;      /* the container's stdin pipe (-i), or -1 */
+  pid_t shim;  /* its holder */
+  bool once;   /* stdinOnce: the first attach's end closes the container's stdin */
 } attach_req;
 
 static void
@@ -29,6 +37,8 @@ attach_req_free (void *ud)
 {
   attach_req *x = ud;
   free (x->rt_root), free (x->id), free (x->path);
+  if (x->in >= 0)
+    close (x->in);
   free (x);
 }
 
@@ -91,6 +101,29 @@ start_follower (follower *f, attach_req *x, agent_log_stream s, int stop_fd, pth
 }
 
 static void
+stdin_close (attach_req *x)
+{
+  if (x->in < 0)
+    return;
+  close (x->in);
+  x->in = -1;
+  if (x->once && x->shim > 0)
+    kill (x->shim, SIGUSR1);
+}
+
+/* A client message: stdin data, or the close of stdin; resize has nothing to do. */
+static void
+on_message (attach_req *x, const uint8_t *d, size_t l)
+{
+  if (l < 1)
+    return;
+  if (d[0] == 0 && l > 1 && x->in >= 0 && nodeapi_write_all (x->in, d + 1, l - 1) < 0)
+    stdin_close (x);
+  else if (d[0] == 255 && l >= 2 && d[1] == 0)
+    stdin_close (x);
+}
+
+static void
 attach_run (nodeapi_ws *ws, void *ud)
 {
   attach_req *x = ud;
@@ -114,7 +147,10 @@ attach_run (nodeapi_ws *ws, void *ud)
           if (nodeapi_ws_fill (ws) <= 0)
             r = -1;
           while (r == 0 && (r = nodeapi_ws_next (ws, &d, &l)) > 0)
-            r = 0; /* resize and stdin-close messages: nothing to do */
+            {
+              on_message (x, d, l);
+              r = 0;
+            }
           if (r < 0)
             {
               client_gone = true;
@@ -137,6 +173,7 @@ attach_run (nodeapi_ws *ws, void *ud)
             }
         }
     }
+  stdin_close (x);
   uint64_t one = 1;
   if (write (stop, &one, sizeof one) < 0)
     (void) 0;
@@ -157,6 +194,36 @@ attach_run (nodeapi_ws *ws, void *ud)
     }
 }
 
+/* The write end of container id's stdin through its shim; errors say why there is none. */
+static int
+open_stdin (nodeapi *s, const char *id, const char *ctr, int *fd, pid_t *shim, bool *once,
+            husk_error **err)
+{
+  _cleanup_json_ json_t *st = NULL;
+  int r = rt_container_state (s->rt_root, id, &st, err);
+  if (r < 0)
+    return r;
+  const char *bundle = husk_json_path_str (st, "bundle");
+  _cleanup_free_ char *mode_file = xasprintf ("%s/stdin", bundle ? bundle : "");
+  _cleanup_free_ char *state_file = xasprintf ("%s/state.json", bundle ? bundle : "");
+  _cleanup_free_ char *mode = NULL;
+  _cleanup_json_ json_t *saved = NULL;
+  if (husk_read_file (mode_file, &mode, NULL, NULL) < 0 || mode == NULL)
+    return husk_err (err, EINVAL,
+                     "container %s has no stdin to attach to: it was not created with "
+                     "stdin: true (kubectl run -i)", ctr);
+  if (husk_json_load_file (state_file, &saved, err) < 0)
+    return -EIO;
+  *shim = (pid_t) json_integer_value (json_object_get (saved, "shim"));
+  *once = strncmp (mode, "once", 4) == 0;
+  _cleanup_free_ char *path = xasprintf ("/proc/%d/fd/5", (int) *shim);
+  *fd = *shim > 0 ? open (path, O_WRONLY | O_CLOEXEC) : -1;
+  if (*fd < 0)
+    return husk_err (err, EPIPE, "the stdin of container %s is closed%s", ctr,
+                     *once ? " (stdinOnce: an earlier attach ended it)" : "");
+  return 0;
+}
+
 enum MHD_Result
 nodeapi_attach (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n)
 {
@@ -165,11 +232,11 @@ nodeapi_attach (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n)
   static const char *const protos[] = {"v5.channel.k8s.io", "v4.channel.k8s.io", NULL};
   bool tty = nodeapi_arg_true (c, "tty");
   bool out = nodeapi_arg_true (c, "stdout"), err = nodeapi_arg_true (c, "stderr") && !tty;
-  if (nodeapi_arg_true (c, "stdin"))
+  bool in = nodeapi_arg_true (c, "stdin");
+  if (in && tty)
     return nodeapi_reply_status (c, 400, "BadRequest",
-                                 "attach with stdin is not supported by this node: the agent "
-                                 "does not hold containers' stdin open (attach without -i "
-                                 "shows the output)");
+                                 "attach -i to a container with a tty is not supported by this "
+                                 "node (attach -i without -t works)");
   if (!out && !err)
     return nodeapi_reply_status (c, 400, "BadRequest",
                                  "you must specify at least 1 of stdin, stdout, stderr");
@@ -183,11 +250,21 @@ nodeapi_attach (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n)
   long cur, prev;
   if (nodeapi_log_restarts (dir, &cur, &prev) < 0 || cur < 0)
     return nodeapi_reply_status (c, 404, "NotFound", "container \"%s\" has no output stream", ctr);
+  int in_fd = -1;
+  pid_t shim = 0;
+  bool once = false;
+  if (in && open_stdin (s, id, ctr, &in_fd, &shim, &once, &e) < 0)
+    return nodeapi_reply_status (c, 400, "BadRequest", "%s", e->msg);
   enum MHD_Result ret = MHD_NO;
   const char *proto = nodeapi_ws_negotiate (c, protos, &ret);
   if (proto == NULL)
-    return ret;
+    {
+      if (in_fd >= 0)
+        close (in_fd);
+      return ret;
+    }
   attach_req *x = xzalloc (sizeof *x);
+  x->in = in_fd, x->shim = shim, x->once = once;
   x->rt_root = xstrdup (s->rt_root);
   x->id = TAKE_PTR (id);
   x->path = agent_log_path (dir, (unsigned) cur);
