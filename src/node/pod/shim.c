@@ -9,7 +9,10 @@
    It only holds those fds (a container never gets EPIPE because the agent died; a
    restarted agent reopens them through /proc/<shim>/fd/3 and 4) and waits: when the init
    exits its raw wait status goes to <exit file> (written to <exit file>.tmp, renamed), and
-   the shim exits. Any other orphan reparented here is reaped. A few pages of memory. */
+   the shim exits. Any other orphan reparented here is reaped. A few pages of memory.
+
+   With spec.stdin the write end of the container's stdin pipe is on fd 5, held open;
+   SIGUSR1 closes it (stdinOnce: the first attach ended, the container sees EOF). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,6 +22,13 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+static void
+close_stdin (int sig)
+{
+  (void) sig;
+  close (5);
+}
 
 static int
 write_status (const char *path, int status)
@@ -55,6 +65,7 @@ main (int argc, char **argv)
   signal (SIGINT, SIG_IGN);
   signal (SIGHUP, SIG_IGN);
   signal (SIGPIPE, SIG_IGN);
+  signal (SIGUSR1, close_stdin);
   for (;;)
     {
       int st = 0;
