@@ -7,7 +7,7 @@ src_node_libnode_a_SOURCES = \
 	src/node/pod/sandbox.c src/node/pod/container.c src/node/pod/sync.c \
 	src/node/pod/status.c src/node/pod/probe.c src/node/pod/hooks.c src/node/pod/event.c src/node/pod/adopt.c src/node/binder.c src/node/logproxy.c \
 	src/node/pod/extras.h src/node/pod/extras.c src/node/pod/staticpods.c src/node/pod/imagegc.c \
-	src/node/pod/evict.c \
+	src/node/pod/evict.c src/node/pod/stdin.c \
 	src/cli/node.c src/cli/up.c
 src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a

@@ -246,6 +246,12 @@ void node_evict_pressure (node_agent *a, bool *memory, bool *disk);
 /* An evicted pod: its containers killed and its sandbox torn down, the pod kept Failed. */
 void pod_evict_sync (node_agent *a, node_pod *p, int64_t now_ms);
 
+/* ---- pod/stdin.c ---- */
+/* In the shim's fork: a pipe (fds, close-on-exec) for the stdin of container id when its
+   spec asks for stdin (the fork's copy of the pod table tells), and <bundle>/stdin written
+   for the node API. -1: no stdin (/dev/null). */
+int pod_ctr_stdin_pipe (node_agent *a, const char *id, const char *bundle, int fds[2]);
+
 /* ---- pod/status.c ---- */
 /* PATCHes pods/<name>/status when what the agent knows changed. */
 int pod_status_report (node_agent *a, node_pod *p, husk_error **err);

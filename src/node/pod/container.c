@@ -471,7 +471,8 @@ shim_child (node_agent *a, const char *id, const char *bundle, int out[2], int e
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   rt_create_opts o = RT_CREATE_OPTS_INIT;
   o.skip_limits = !a->limits_enforced;
-  o.stdin_fd = null;
+  int in[2] = {-1, -1}; /* spec.stdin: the container's stdin pipe, held by the shim (pod/stdin.c) */
+  o.stdin_fd = pod_ctr_stdin_pipe (a, id, bundle, in) == 0 ? in[0] : null;
   o.stdout_fd = out[1];
   o.stderr_fd = errp[1];
   pid_t pid = 0;
@@ -488,11 +489,14 @@ shim_child (node_agent *a, const char *id, const char *bundle, int out[2], int e
   if (write (rep, msg, (size_t) n) != n)
     _exit (1);
   int r3 = fcntl (out[0], F_DUPFD, 10), r4 = fcntl (errp[0], F_DUPFD, 10);
+  int r5 = in[1] >= 0 ? fcntl (in[1], F_DUPFD, 10) : -1;
   for (int i = 0; i < 3; i++)
     dup2 (null, i);
   dup2 (r3, 3);
   dup2 (r4, 4);
-  close_range (5, ~0U, 0);
+  if (r5 >= 0)
+    dup2 (r5, 5);
+  close_range (r5 >= 0 ? 6 : 5, ~0U, 0);
   char pidstr[16];
   snprintf (pidstr, sizeof pidstr, "%d", (int) pid);
   _cleanup_free_ char *exit_file = xasprintf ("%s/exit", bundle);
