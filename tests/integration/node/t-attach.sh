@@ -1,8 +1,10 @@
 #!/bin/bash
 # kubectl attach against `husk master` + a separate `husk node`: the output a running
 # container writes from then on, stdout and stderr on their channels, until it exits
-# (followed in its CRI log). Attach with stdin is refused with a clear message (the agent
-# does not hold containers' stdin open yet), and errors before the upgrade reach kubectl.
+# (followed in its CRI log). attach -i writes into the stdin of a container created with
+# stdin: true (held open by husk-shim: several attaches in turn; with stdinOnce the first
+# attach's end is the container's EOF); -i to a container without stdin is refused with a
+# clear message, and errors before the upgrade reach kubectl.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -20,10 +22,31 @@ tap_check "only output written after attaching (not the log from the start)" -- 
   test "$(grep -c tick "$D/out")" -le 10
 
 nodeapi_pod loop -- sh -c 'trap "exit 0" TERM; while true; do echo loop; sleep 0.3; done'
-tap_like "$(timeout 30 $K attach -i loop 2>&1)" "attach with stdin is not supported by this node" \
-  "attach -i is refused with the node's reason"
+tap_like "$(timeout 30 $K attach -i loop 2>&1)" "container loop has no stdin to attach to: it was not created with stdin: true" \
+  "attach -i to a container without stdin is refused with the node's reason"
 timeout 3 $K attach loop >"$D/loop" 2>/dev/null
 tap_like "$(head -1 "$D/loop")" "^loop$" "attach to a running container streams until the client leaves"
 sleep 1
 tap_is "$(node_pod_field loop '{.status.phase}')" "Running" "the container keeps running after kubectl leaves"
+
+# stdin: true, stdinOnce: false: each attach -i feeds the same reader, which never sees EOF.
+stdin_pod() { # stdin_pod NAME ONCE
+  nodeapi_pod "$1" --restart=Never --overrides='{"spec":{"nodeName":"n1","containers":[{"name":"'"$1"'","image":"busybox:1.36","stdin":true,"stdinOnce":'"$2"',"command":["sh","-c","while read l; do echo \"got $l\"; done; echo eof; exit 0"]}]}}'
+}
+stdin_pod reader false
+(printf 'one\ntwo\n'; sleep 3) | timeout 8 $K attach -i reader >"$D/r1" 2>/dev/null
+tap_like "$(tr '\n' ' ' <"$D/r1")" "got one got two" "attach -i: what kubectl reads goes to the container's stdin"
+(printf 'three\n'; sleep 3) | timeout 8 $K attach -i reader >"$D/r2" 2>/dev/null
+tap_like "$(tr '\n' ' ' <"$D/r2")" "got three" "a second attach -i reaches the same stdin"
+tap_is "$(node_pod_field reader '{.status.phase}')" "Running" "the end of an attach is not the container's EOF"
+tap_like "$($K logs reader 2>&1 | tr '\n' ' ')" "got one got two got three" "the log has all of it"
+
+# stdinOnce: the first attach's end closes the container's stdin.
+stdin_pod once true
+printf 'last\n' | timeout 20 $K attach -i once >"$D/o1" 2>/dev/null
+rc=$?
+tap_is "$rc" "0" "attach -i to a stdinOnce container ends when the container does"
+tap_like "$(tr '\n' ' ' <"$D/o1")" "got last eof" "the container read the input, then EOF"
+wait_for 20 sh -c "$K get pod once -o jsonpath='{.status.phase}' | grep -qx Succeeded"
+tap_is "$(node_pod_field once '{.status.phase}')" "Succeeded" "and completed"
 tap_done
