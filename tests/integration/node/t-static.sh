@@ -2,8 +2,9 @@
 # Static pods (--pod-manifest-path): a file's pod runs with no API object of its own; its
 # mirror pod <name>-<node> appears in the API (annotation kubernetes.io/config.mirror = the
 # static pod's hash, owned by the Node) with the pod's status; deleting the mirror pod does
-# not stop the pod and the mirror comes back; changing the file replaces the pod; removing
-# the file stops it and deletes the mirror. A broken file is skipped.
+# not stop the pod and the mirror comes back; an agent restart re-adopts it; changing the
+# file replaces the pod; removing the file stops it and deletes the mirror. A broken file is
+# skipped.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -58,6 +59,15 @@ tap_ok "$([ "$(node_pod_field web-n1 '{.metadata.uid}')" != "$muid" ] && echo 0 
 tap_is "$(ctr_sh "$hash")" "$pid" "and the static pod kept running"
 wait_for 20 sh -c "$K get pod web-n1 -o jsonpath='{.status.phase}' | grep -qx Running"
 tap_is "$(node_pod_field web-n1 '{.status.phase}')" "Running" "the new mirror gets the status"
+
+# The agent killed and started again: the static pod is re-adopted, not restarted.
+kill -9 "$UP_PID"
+wait "$UP_PID" 2>/dev/null
+node_launch
+wait_for 30 sh -c "grep -q 'adopted a running container.*web-n1' '$D/up.log'"
+sleep 3
+tap_is "$(ctr_sh "$hash")" "$pid" "after an agent restart the same static pod process runs"
+tap_is "$(node_pod_field web-n1 '{.metadata.annotations.kubernetes\.io/config\.mirror}')" "$hash" "with the same mirror"
 
 write_manifest changed
 wait_for 30 sh -c "h=\$($K get pod web-n1 -o jsonpath='{.metadata.annotations.kubernetes\.io/config\.mirror}' 2>/dev/null); [ -n \"\$h\" ] && [ \"\$h\" != $hash ]"
