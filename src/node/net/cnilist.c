@@ -18,8 +18,11 @@ node_net_cni_list (const node_net_cni *c, json_t *conf, json_t *port_mappings,
   _cleanup_free_ char *netns = NULL;
   if (c->pause_pid > 0 && kill (c->pause_pid, 0) == 0)
     netns = xasprintf ("/proc/%d/ns/net", (int)c->pause_pid);
-  _cleanup_free_ char *args = xasprintf ("K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_UID=%s",
-                                         c->pod_ns, c->pod_name, c->pod_uid);
+  /* IgnoreUnknown=1 as Kubernetes runtimes send it: the standard plugins (host-local,
+     bridge) refuse CNI_ARGS keys they do not know otherwise. */
+  _cleanup_free_ char *args = xasprintf (
+      "IgnoreUnknown=1;K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_UID=%s", c->pod_ns,
+      c->pod_name, c->pod_uid);
   _cleanup_free_ char *cache = xasprintf ("%s/cni/results", c->data_dir);
   cni_list_rt rt = {
     .container_id = c->pod_uid,

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "cni/chain.h"
 #include "lib/buf.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -19,6 +20,7 @@
 #include "src/node/agent/podspec.h"
 #include "src/node/agent/volume.h"
 #include "src/node/node-internal.h"
+#include "src/node/net/cnilist.h"
 
 char *
 pod_cgroup_rel (node_agent *a, const node_pod *p)
@@ -190,6 +192,10 @@ cni_run (node_agent *a, node_pod *p, const char *command, json_t **out, husk_err
   int r = husk_json_load_file (a->cni_conf, &conf, err);
   if (r < 0)
     return r;
+  if (cni_list_is_list (conf)) /* a chain (--cni-conf with "plugins"): src/node/net/cnilist.c */
+    return node_net_cni_list (&(node_net_cni){a->cni_path, a->cni_bin, a->data_dir, a->log_fd, p->uid,
+                                              p->ns, p->name, p->pause_pid},
+                              conf, port_mappings (p->obj), command, out, err);
   _cleanup_free_ char *plugin = cni_plugin (a, conf);
   if (plugin == NULL)
     return husk_err (err, ENOENT, "CNI plugin of %s not found on %s", a->cni_conf, a->cni_path);
@@ -204,8 +210,8 @@ cni_run (node_agent *a, node_pod *p, const char *command, json_t **out, husk_err
   env[2] = xasprintf ("CNI_NETNS=%s", netns ? netns : "");
   env[3] = xstrdup ("CNI_IFNAME=eth0");
   env[4] = xasprintf ("CNI_PATH=%s", a->cni_path);
-  env[5] = xasprintf ("CNI_ARGS=K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_UID=%s", p->ns,
-                      p->name, p->uid);
+  env[5] = xasprintf ("CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_UID=%s",
+                      p->ns, p->name, p->uid);
   env[6] = xstrdup ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   _cleanup_buf_ husk_buf res = HUSK_BUF_INIT;
   int st = 0;
