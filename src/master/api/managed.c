@@ -194,6 +194,17 @@ sub_of (const api_route *rt)
   return rt->sub && (streq (rt->sub, "status") || streq (rt->sub, "scale")) ? rt->sub : NULL;
 }
 
+/* The paths a write through rt may own, as upstream's reset fields: server-owned metadata
+   never; status only through /status when the type has that subresource, and then nothing
+   else. Takes s, returns the result. */
+static json_t *
+strip_for (const api_route *rt, json_t *s)
+{
+  bool status = rt->sub && streq (rt->sub, "status");
+  bool drop_status = !status && (rt->res->subresources & API_SUB_STATUS);
+  return api_fs_strip (s, drop_status, status);
+}
+
 /* Detaches metadata.managedFields from o (returned; NULL when absent). */
 static json_t *
 detach (json_t *o)
@@ -233,8 +244,8 @@ api_managed_update (api_req *r, const api_route *rt, json_t *obj, const json_t *
   api_fs_compare (api_schema_type (rt->res->schema), old, obj, &ch, &rm);
   if (old)
     attach ((json_t *) old, old_mf);
-  json_auto_t *changed = api_fs_strip (ch, false, false);
-  json_auto_t *removed = api_fs_strip (rm, false, false);
+  json_auto_t *changed = strip_for (rt, ch);
+  json_auto_t *removed = strip_for (rt, rm);
   if (!api_fs_empty (changed) || !api_fs_empty (removed))
     {
       char av[96];
@@ -344,14 +355,12 @@ api_managed_apply (api_req *r, const api_route *rt, const char *manager, const j
                    const json_t *config)
 {
   const api_type *t = api_schema_type (rt->res->schema);
-  bool status = rt->sub && streq (rt->sub, "status");
-  bool drop_status = !status && (rt->res->subresources & API_SUB_STATUS);
   if (husk_json_path (config, "metadata.managedFields"))
     {
       api_reply_error (r, 400, "BadRequest", "metadata.managedFields must be nil");
       return NULL;
     }
-  json_auto_t *cfgset = api_fs_strip (api_fs_from_value (t, config), drop_status, status);
+  json_auto_t *cfgset = strip_for (rt, api_fs_from_value (t, config));
   json_auto_t *base = live ? json_deep_copy (live) : json_object ();
   json_auto_t *old_mf = detach (base);
   _cleanup_error_ husk_error *err = NULL;
@@ -363,8 +372,8 @@ api_managed_apply (api_req *r, const api_route *rt, const char *manager, const j
     }
   json_t *ch = NULL, *rm = NULL;
   api_fs_compare (t, live ? base : NULL, merged, &ch, &rm);
-  json_auto_t *changed = api_fs_strip (ch, drop_status, status);
-  json_auto_t *removed = api_fs_strip (rm, drop_status, status);
+  json_auto_t *changed = strip_for (rt, ch);
+  json_auto_t *removed = strip_for (rt, rm);
   json_auto_t *mf = entries_valid (old_mf) ? json_deep_copy (old_mf) : json_array ();
   char av[96];
   api_resource_api_version (rt->res, av, sizeof av);
