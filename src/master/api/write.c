@@ -169,14 +169,15 @@ api_finish_create (api_req *r, const api_route *rt, json_t *obj)
     json_object_del (meta, "generation");
   if (rt->res->defaults)
     rt->res->defaults (obj);
+  /* Before admission, as upstream: what admission and allocation set is nobody's. */
+  if (!api_managed_update (r, rt, obj, NULL))
+    return MHD_YES;
   if (!api_admit (r, rt, obj, NULL) || !api_admission (r, rt, obj, NULL))
     return MHD_YES;
   if (streq (rt->res->plural, "pods") && !api_pod_create (r, obj))
     return MHD_YES;
   api_alloc_guard (r, rt->res);
   if (streq (rt->res->plural, "services") && !api_service_allocate (r, obj, NULL))
-    return MHD_YES;
-  if (!api_managed_update (r, rt, obj, NULL))
     return MHD_YES;
   if (api_dry_run (r))
     {
@@ -304,6 +305,8 @@ api_finish_update (api_req *r, const api_route *rt, json_t *obj, json_t *old, in
     }
   if (!status_only && rt->res->defaults)
     rt->res->defaults (obj);
+  if (!api_managed_update (r, rt, obj, old))
+    return MHD_YES;
   if (!api_admit (r, rt, obj, old) || (!status_only && !api_admission (r, rt, obj, old)))
     return MHD_YES;
   api_alloc_guard (r, rt->res);
@@ -313,8 +316,6 @@ api_finish_update (api_req *r, const api_route *rt, json_t *obj, json_t *old, in
     json_object_set_new (meta, "generation",
                          json_integer (json_integer_value (json_object_get (old_meta, "generation"))
                                        + 1));
-  if (!api_managed_update (r, rt, obj, old))
-    return MHD_YES;
   json_t *old_rv = json_object_get (old_meta, "resourceVersion");
   if (old_rv)
     json_object_set (meta, "resourceVersion", old_rv);
