@@ -293,6 +293,45 @@ parse_valid_attachments (json_t *raw, cni_conf *c, husk_error **err)
   return 0;
 }
 
+/* Keys of the standard bridge plugin that husk-cni does not implement. Present with their
+   default value they are accepted (a configuration written for `bridge` works unchanged);
+   any other value is the spec's code 2, naming the key and value, rather than a pod
+   silently attached differently from what was asked (e.g. on the wrong VLAN). */
+static int
+check_unsupported (json_t *raw, husk_error **err)
+{
+  json_int_t vlan = 0;
+  CONF_TRY (husk_json_get_int (raw, "vlan", "", &vlan, err));
+  if (vlan != 0)
+    return cni_err (err, CNI_ERR_UNSUPPORTED_FIELD,
+                    "vlan: %lld: VLANs on the bridge are not supported by husk-cni", (long long)vlan);
+  json_t *trunk = NULL;
+  CONF_TRY (husk_json_get_arr (raw, "vlanTrunk", "", &trunk, err));
+  if (json_array_size (trunk) > 0)
+    return cni_err (err, CNI_ERR_UNSUPPORTED_FIELD,
+                    "vlanTrunk: %zu entries: VLAN trunks are not supported by husk-cni",
+                    json_array_size (trunk));
+  static const char *const off_only[] = { "macspoofchk", "enabledad", "portIsolation",
+                                          "disableContainerInterface" };
+  for (size_t i = 0; i < ARRAY_SIZE (off_only); i++)
+    {
+      bool on = false;
+      CONF_TRY (husk_json_get_bool (raw, off_only[i], "", &on, err));
+      if (on)
+        return cni_err (err, CNI_ERR_UNSUPPORTED_FIELD, "%s: true is not supported by husk-cni",
+                        off_only[i]);
+    }
+  bool ignored = false;
+  const char *backend = NULL;
+  CONF_TRY (husk_json_get_bool (raw, "forceAddress", "", &ignored, err));
+  CONF_TRY (husk_json_get_bool (raw, "preserveDefaultVlan", "", &ignored, err));
+  CONF_TRY (husk_json_get_str (raw, "ipMasqBackend", "", &backend, err));
+  if (backend && !streq (backend, "nftables") && !streq (backend, "iptables"))
+    return cni_err (err, CNI_ERR_INVALID_CONFIG,
+                    "ipMasqBackend: \"%s\" is neither nftables nor iptables", backend);
+  return 0;
+}
+
 static int
 conf_decode (cni_conf *c, husk_error **err)
 {
@@ -327,6 +366,7 @@ conf_decode (cni_conf *c, husk_error **err)
   CONF_TRY (husk_json_get_bool (raw, "ipMasq", "", &c->ip_masq, err));
   CONF_TRY (husk_json_get_bool (raw, "hairpinMode", "", &c->hairpin_mode, err));
   CONF_TRY (husk_json_get_bool (raw, "promiscMode", "", &c->promisc_mode, err));
+  CONF_TRY (check_unsupported (raw, err));
   if (c->is_default_gateway)
     c->is_gateway = true;
   _cleanup_strv_ char **excl = NULL;

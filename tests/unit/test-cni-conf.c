@@ -57,6 +57,13 @@ test_bridge_conf (void)
       is_str (c->ipam.data_dir, "/var/lib/cni/networks", "dataDir default");
     }
   cni_conf_free (c);
+
+  c = parse ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"vlan\":0,\"macspoofchk\":false,"
+             "\"enabledad\":false,\"forceAddress\":true,\"preserveDefaultVlan\":true,"
+             "\"ipMasqBackend\":\"nftables\"}",
+             &err);
+  ok (c != NULL, "bridge keys at their defaults (vlan 0, macspoofchk false, ...) are accepted");
+  cni_conf_free (c);
 }
 
 static void
@@ -93,6 +100,12 @@ test_bad_confs (void)
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"runtimeConfig\":{\"portMappings\":"
                "[{\"hostPort\":0,\"containerPort\":80}]}}",
                CNI_ERR_INVALID_CONFIG, "1-65535", "bad hostPort: code 7");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"vlan\":100}", CNI_ERR_UNSUPPORTED_FIELD,
+               "vlan: 100", "bridge plugin's vlan (not implemented): code 2 naming key and value");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"macspoofchk\":true}",
+               CNI_ERR_UNSUPPORTED_FIELD, "macspoofchk: true", "macspoofchk true: code 2");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"vlan\":\"x\"}", CNI_ERR_INVALID_CONFIG,
+               "vlan", "vlan of the wrong type: code 7");
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipMasqExclude\":[\"10.42.0.0\"]}",
                CNI_ERR_INVALID_CONFIG, "ipMasqExclude[0]",
                "ipMasqExclude entry without prefix: code 7");
