@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include "lib/buf.h"
 #include "lib/util.h"
 #include "src/master/api/schema.h"
 
@@ -253,16 +254,30 @@ type_problem (api_problems *p, const char *path, const char *want, json_t *v)
                           " into field of type ", want));
 }
 
-static char *
-child_path (const char *path, const char *key)
+/* The walk keeps the current field path in one buffer: a step appends to it and cut_path
+   takes it back (no string made per field; problems copy the path when they need it). */
+static size_t
+push_field (husk_buf *path, const char *key)
 {
-  return *path ? xasprintf ("%s.%s", path, key) : xstrdup (key);
+  size_t mark = path->len;
+  if (mark)
+    husk_buf_putc (path, '.');
+  husk_buf_puts (path, key);
+  return mark;
 }
 
-static void check_value (const api_type *t, json_t *v, const char *path, api_problems *p);
+static void
+cut_path (husk_buf *path, size_t mark)
+{
+  path->len = mark;
+  if (path->data)
+    path->data[mark] = '\0';
+}
+
+static void check_value (const api_type *t, json_t *v, husk_buf *path, api_problems *p);
 
 static void
-check_struct (const api_type *t, json_t *v, const char *path, api_problems *p)
+check_struct (const api_type *t, json_t *v, husk_buf *path, api_problems *p)
 {
   const char *key;
   json_t *mv;
@@ -270,17 +285,23 @@ check_struct (const api_type *t, json_t *v, const char *path, api_problems *p)
   json_object_foreach_safe (v, tmp, key, mv)
   {
     const api_field *f = api_schema_field (t, key);
-    _cleanup_free_ char *cp = child_path (path, key);
+    size_t mark = push_field (path, key);
+    const char *cp = husk_buf_str (path);
     if (f == NULL)
       {
         json_array_append_new (p->unknown, json_string (cp));
         if (p->prune)
           json_object_del (v, key);
+        cut_path (path, mark);
         continue;
       }
     if (json_is_null (mv))
-      continue;
-    check_value (f->type, mv, cp, p);
+      {
+        cut_path (path, mark);
+        continue;
+      }
+    check_value (f->type, mv, path, p);
+    cp = husk_buf_str (path);
     if (f->enums && json_is_string (mv))
       {
         bool found = false;
@@ -300,6 +321,7 @@ check_struct (const api_type *t, json_t *v, const char *path, api_problems *p)
                                  json_string_value (mv), list);
           }
       }
+    cut_path (path, mark);
   }
   for (size_t i = 0; i < t->nfields; i++)
     if (t->fields[i].required)
@@ -307,15 +329,17 @@ check_struct (const api_type *t, json_t *v, const char *path, api_problems *p)
         json_t *fv = json_object_get (v, t->fields[i].name);
         if (fv == NULL || json_is_null (fv) || (json_is_string (fv) && !*json_string_value (fv)))
           {
-            _cleanup_free_ char *cp = child_path (path, t->fields[i].name);
-            api_problem_invalid (p, cp, "FieldValueRequired", "Required value");
+            size_t mark = push_field (path, t->fields[i].name);
+            api_problem_invalid (p, husk_buf_str (path), "FieldValueRequired", "Required value");
+            cut_path (path, mark);
           }
       }
 }
 
 static void
-check_value (const api_type *t, json_t *v, const char *path, api_problems *p)
+check_value (const api_type *t, json_t *v, husk_buf *pathbuf, api_problems *p)
 {
+  const char *path = husk_buf_str (pathbuf);
   switch (t->kind)
     {
     case API_T_STRING:
@@ -350,7 +374,7 @@ check_value (const api_type *t, json_t *v, const char *path, api_problems *p)
       if (!json_is_object (v))
         type_problem (p, path, "object", v);
       else
-        check_struct (t, v, path, p);
+        check_struct (t, v, pathbuf, p);
       break;
     case API_T_MAP:
       {
@@ -365,8 +389,10 @@ check_value (const api_type *t, json_t *v, const char *path, api_problems *p)
         {
           if (json_is_null (mv))
             continue;
-          _cleanup_free_ char *cp = xasprintf ("%s[%s]", path, key);
-          check_value (t->elem, mv, cp, p);
+          size_t mark = pathbuf->len;
+          husk_buf_printf (pathbuf, "[%s]", key);
+          check_value (t->elem, mv, pathbuf, p);
+          cut_path (pathbuf, mark);
         }
         break;
       }
@@ -381,8 +407,10 @@ check_value (const api_type *t, json_t *v, const char *path, api_problems *p)
         json_t *ev;
         json_array_foreach (v, i, ev)
         {
-          _cleanup_free_ char *cp = xasprintf ("%s[%zu]", path, i);
-          check_value (t->elem, ev, cp, p);
+          size_t mark = pathbuf->len;
+          husk_buf_printf (pathbuf, "[%zu]", i);
+          check_value (t->elem, ev, pathbuf, p);
+          cut_path (pathbuf, mark);
         }
         break;
       }
@@ -392,5 +420,7 @@ check_value (const api_type *t, json_t *v, const char *path, api_problems *p)
 void
 api_schema_check (const api_type *t, json_t *v, const char *path, api_problems *p)
 {
-  check_value (t, v, path, p);
+  _cleanup_buf_ husk_buf b = HUSK_BUF_INIT;
+  husk_buf_puts (&b, path);
+  check_value (t, v, &b, p);
 }
