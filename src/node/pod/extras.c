@@ -9,43 +9,6 @@
 #include "src/node/agent/events.h"
 #include "src/node/pod/extras.h"
 
-int
-extras_parse_percent (const char *flag, const char *text, int *out, husk_error **err)
-{
-  char *end = NULL;
-  errno = 0;
-  long v = strtol (text, &end, 10);
-  if (errno || end == text || (*end != '\0' && !streq (end, "%")) || v < 0 || v > 100)
-    return husk_err (err, EINVAL, "%s: \"%s\" is not a percentage from 0 to 100", flag, text);
-  *out = (int) v;
-  return 0;
-}
-
-int
-extras_parse_duration (const char *flag, const char *text, int64_t *seconds, husk_error **err)
-{
-  /* Go durations as kubelet's flags take them: 90s, 2m, 1h30m (whole seconds). */
-  const char *s = text;
-  int64_t total = 0;
-  if (*s == '\0')
-    return husk_err (err, EINVAL, "%s: empty duration", flag);
-  while (*s)
-    {
-      char *end = NULL;
-      errno = 0;
-      long long v = strtoll (s, &end, 10);
-      if (errno || end == s || v < 0)
-        return husk_err (err, EINVAL, "%s: \"%s\" is not a duration (90s, 2m, 1h)", flag, text);
-      int64_t unit = *end == 'h' ? 3600 : *end == 'm' ? 60 : *end == 's' ? 1 : 0;
-      if (unit == 0 || (end[0] == 'm' && end[1] == 's'))
-        return husk_err (err, EINVAL, "%s: \"%s\" is not a duration (90s, 2m, 1h)", flag, text);
-      total += (int64_t) v * unit;
-      s = end + 1;
-    }
-  *seconds = total;
-  return 0;
-}
-
 void
 extras_node_event (node_agent *a, const char *type, const char *reason, const char *fmt, ...)
 {
