@@ -7,7 +7,7 @@ src_node_libnode_a_SOURCES = \
 	src/node/pod/sandbox.c src/node/pod/container.c src/node/pod/sync.c \
 	src/node/pod/status.c src/node/pod/probe.c src/node/pod/hooks.c src/node/pod/event.c src/node/pod/adopt.c src/node/binder.c src/node/logproxy.c \
 	src/node/pod/extras.h src/node/pod/extras.c src/node/pod/staticpods.c src/node/pod/imagegc.c \
-	src/node/pod/evict.c src/node/pod/stdin.c \
+	src/node/pod/evict.c src/node/pod/stdin.c src/node/pod/extras-parse.c \
 	src/cli/node.c src/cli/up.c
 src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a
@@ -17,6 +17,13 @@ HUSK_COMPONENT_DEPLIBS += src/master/api/libapi.a src/master/store/libstore.a \
 	$(SQLITE_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(NETTLE_LIBS) \
 	$(ARCHIVE_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) -lpthread
 EXTRA_DIST += docs/node.md
+# flag parsers of static pods, image GC and eviction (pod/extras-parse.c, pure)
+check_PROGRAMS += tests/unit/test-node-extras
+TESTS += tests/unit/test-node-extras
+tests_unit_test_node_extras_SOURCES = tests/unit/test-node-extras.c tests/unit/tap.h \
+	src/node/pod/extras-parse.c
+tests_unit_test_node_extras_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+tests_unit_test_node_extras_LDADD = $(LIBHUSK_LIBS)
 # --- end node daemon ---
 
 # husk-shim: holds a container's stdio pipes and reports its exit status across agent
