@@ -2,8 +2,11 @@
    without completions, until one succeeds and none is active), at most spec.parallelism at a
    time; failed pods count against backoffLimit (after spec.podFailurePolicy) and are
    replaced after the exponential back-off; activeDeadlineSeconds and
-   ttlSecondsAfterFinished are honoured. The Job's status carries the counts and the
-   Complete / Failed conditions `kubectl wait` reads. */
+   ttlSecondsAfterFinished are honoured. Indexed Jobs may limit failures per index
+   (backoffLimitPerIndex, maxFailedIndexes, status.failedIndexes, podFailurePolicy's
+   FailIndex) and end early by spec.successPolicy (SuccessCriteriaMet, the remaining pods
+   deleted, then Complete). The Job's status carries the counts and the Complete / Failed
+   conditions `kubectl wait` reads. */
 #include "config.h"
 
 #include <errno.h>
@@ -61,9 +64,11 @@ indexed_spec (const json_t *job, int64_t idx)
   return spec;
 }
 
-/* A pod for job; idx >= 0: the pod of that completion index (Indexed mode). */
+/* A pod for job; idx >= 0: the pod of that completion index (Indexed mode), carrying the
+   index's failures so far when fails >= 0 (backoffLimitPerIndex). */
 static int
-create_pod (ctrl_ctx *c, const json_t *job, int64_t idx, husk_error **err)
+create_pod (ctrl_ctx *c, const json_t *job, int64_t idx, int64_t fails, int64_t ignored,
+            husk_error **err)
 {
   const char *name = husk_json_path_str (job, "metadata.name");
   const char *uid = husk_json_path_str (job, "metadata.uid");
@@ -81,6 +86,10 @@ create_pod (ctrl_ctx *c, const json_t *job, int64_t idx, husk_error **err)
   if (!json_is_object (ann))
     json_object_set_new (meta, "annotations", ann = json_object ());
   json_object_set_new (ann, CTRL_JOB_INDEX_KEY, json_string (num));
+  if (fails >= 0)
+    json_object_set_new (ann, CTRL_JOB_FAILURES_KEY, json_sprintf ("%lld", (long long)fails));
+  if (fails >= 0 && ignored > 0)
+    json_object_set_new (ann, CTRL_JOB_IGNORED_KEY, json_sprintf ("%lld", (long long)ignored));
   json_object_set_new (meta, "generateName", json_sprintf ("%s-%s-", name, num));
   _cleanup_json_ json_t *spec = indexed_spec (job, idx);
   return ctrl_post_pod (c, husk_json_path_str (job, "metadata.namespace"), meta, spec, err);
@@ -117,12 +126,13 @@ add_condition (json_t *status, const char *type, const char *reason, const char 
 }
 
 static int
-put_status (ctrl_ctx *c, json_t *job, json_t *status, husk_error **err)
+put_status (ctrl_ctx *c, const json_t *job, json_t *status, husk_error **err)
 {
   if (json_equal (status, json_object_get (job, "status")))
     return 0;
-  json_object_set (job, "status", status);
-  return ctrl_put (c, "/apis/batch/v1", "jobs", job, "/status", err);
+  _cleanup_json_ json_t *copy = json_deep_copy (job); /* the listed Job is shared */
+  json_object_set (copy, "status", status);
+  return ctrl_put (c, "/apis/batch/v1", "jobs", copy, "/status", err);
 }
 
 /* A finished Job: deleted ttlSecondsAfterFinished after it finished. */
@@ -155,6 +165,13 @@ typedef struct job_pass
   char *fail_msg; /* a FailJob rule matched */
   int64_t completions; /* -1: none */
   bool *done;          /* Indexed: completed indexes (completions of them) */
+  size_t terminating;  /* unfinished pods being deleted */
+  /* backoffLimitPerIndex (Indexed only): per index, whether it failed, its counted and
+     ignored failures, the creation time of its last counted failure. */
+  bool per_index;
+  json_int_t limit_per_index;
+  bool *failed_idx;
+  int64_t *idx_fails, *idx_ignored, *idx_last;
 } job_pass;
 
 static void
@@ -163,6 +180,41 @@ job_pass_free (job_pass *j)
   free (j->active);
   free (j->fail_msg);
   free (j->done);
+  free (j->failed_idx);
+  free (j->idx_fails);
+  free (j->idx_ignored);
+  free (j->idx_last);
+}
+
+static int64_t
+max64 (int64_t a, int64_t b)
+{
+  return a > b ? a : b;
+}
+
+/* backoffLimitPerIndex: what pod p of an index tells about its failures. A failed pod
+   (action a) adds one to the counts it was created with; an index fails when its counted
+   failures pass the limit, or at once by a FailIndex rule. */
+static void
+count_index (job_pass *j, const json_t *p, bool failed, ctrl_pfp_action a)
+{
+  int64_t idx = ctrl_job_pod_index (p);
+  if (!j->per_index || idx < 0 || idx >= j->completions)
+    return;
+  int64_t fails = ctrl_job_pod_count (p, CTRL_JOB_FAILURES_KEY);
+  int64_t ignored = ctrl_job_pod_count (p, CTRL_JOB_IGNORED_KEY);
+  if (failed && a == CTRL_PFP_IGNORE)
+    ignored++;
+  else if (failed)
+    {
+      fails++;
+      int64_t t = ctrl_time_parse (husk_json_path_str (p, "metadata.creationTimestamp"));
+      j->idx_last[idx] = max64 (j->idx_last[idx], t);
+      if (a == CTRL_PFP_FAIL_INDEX || fails > j->limit_per_index)
+        j->failed_idx[idx] = true;
+    }
+  j->idx_fails[idx] = max64 (j->idx_fails[idx], fails);
+  j->idx_ignored[idx] = max64 (j->idx_ignored[idx], ignored);
 }
 
 static void
@@ -184,6 +236,7 @@ count_pod (job_pass *j, json_t *policy, json_t *p)
       if (a == CTRL_PFP_FAIL_JOB && !j->fail_msg)
         j->fail_msg = TAKE_PTR (msg);
       free (msg);
+      count_index (j, p, true, a);
       if (a == CTRL_PFP_IGNORE)
         return;
       j->failed++;
@@ -193,9 +246,36 @@ count_pod (job_pass *j, json_t *policy, json_t *p)
     }
   else if (!ctrl_terminating (p))
     {
+      count_index (j, p, false, CTRL_PFP_COUNT);
       j->active[j->n_active++] = p;
       j->ready += ctrl_pod_ready (p);
     }
+  else
+    j->terminating++;
+}
+
+/* Indexed with backoffLimitPerIndex: the per-index arrays, and status.failedIndexes parsed
+   back so that failed pods removed since keep counting. */
+static int
+collect_per_index (job_pass *j, husk_error **err)
+{
+  json_t *limit = husk_json_path (j->job, "spec.backoffLimitPerIndex");
+  if (!json_is_integer (limit))
+    return 0;
+  size_t n = (size_t)j->completions + 1;
+  j->per_index = true;
+  j->limit_per_index = json_integer_value (limit);
+  j->failed_idx = calloc (n, sizeof *j->failed_idx);
+  j->idx_fails = calloc (n, sizeof *j->idx_fails);
+  j->idx_ignored = calloc (n, sizeof *j->idx_ignored);
+  j->idx_last = calloc (n, sizeof *j->idx_last);
+  if (!j->failed_idx || !j->idx_fails || !j->idx_ignored || !j->idx_last)
+    return husk_err (err, ENOMEM, "job %s/%s: %zu indexes", j->ns, j->name, n);
+  int ret = ctrl_job_parse_indexes (husk_json_path_str (j->status, "failedIndexes"),
+                                    j->failed_idx, j->completions, err);
+  if (ret < 0)
+    return husk_err_wrap (err, "job %s/%s: status", j->ns, j->name);
+  return 0;
 }
 
 static int
@@ -212,6 +292,9 @@ collect (job_pass *j, json_t *pods, husk_error **err)
                                         j->done, j->completions, err);
       if (ret < 0)
         return husk_err_wrap (err, "job %s/%s: status", j->ns, j->name);
+      ret = collect_per_index (j, err);
+      if (ret < 0)
+        return ret;
     }
   j->active = xmalloc ((json_array_size (pods) + 1) * sizeof *j->active);
   json_t *policy = husk_json_path (j->job, "spec.podFailurePolicy"), *p;
@@ -225,7 +308,11 @@ collect (job_pass *j, json_t *pods, husk_error **err)
   }
   if (j->done)
     for (int64_t k = 0; k < j->completions; k++)
-      j->succeeded += j->done[k];
+      {
+        j->succeeded += j->done[k];
+        if (j->failed_idx && j->done[k])
+          j->failed_idx[k] = false; /* a succeeded index is not a failed one */
+      }
   /* Pods removed by someone else keep counting. */
   if (husk_json_path_int (j->status, "succeeded", 0) > j->succeeded && !j->done)
     j->succeeded = husk_json_path_int (j->status, "succeeded", 0);
@@ -234,8 +321,22 @@ collect (job_pass *j, json_t *pods, husk_error **err)
   return 0;
 }
 
-/* Indexed: active pods of completed or duplicate indexes go; missing indexes (lowest first)
-   get a pod while fewer than want are active. */
+static bool
+index_failed (const job_pass *j, int64_t idx)
+{
+  return j->failed_idx && j->failed_idx[idx];
+}
+
+/* backoffLimitPerIndex: the index's replacement waits for its own back-off. */
+static bool
+index_backing_off (const job_pass *j, int64_t idx)
+{
+  return j->per_index && j->idx_fails[idx] > 0
+         && ctrl_job_backoff_remaining ((int32_t)j->idx_fails[idx], j->idx_last[idx], j->now) > 0;
+}
+
+/* Indexed: active pods of completed, failed or duplicate indexes go; missing indexes (lowest
+   first) get a pod while fewer than want are active. */
 static int
 run_indexed (job_pass *j, json_int_t want, husk_error **err)
 {
@@ -244,7 +345,7 @@ run_indexed (job_pass *j, json_int_t want, husk_error **err)
   for (size_t k = 0; k < j->n_active; k++)
     {
       int64_t idx = ctrl_job_pod_index (j->active[k]);
-      if (idx < 0 || idx >= j->completions || j->done[idx] || busy[idx]
+      if (idx < 0 || idx >= j->completions || j->done[idx] || busy[idx] || index_failed (j, idx)
           || (json_int_t)kept >= want)
         delete_pod (j->c, j->active[k]);
       else
@@ -256,9 +357,10 @@ run_indexed (job_pass *j, json_int_t want, husk_error **err)
   j->n_active = kept;
   for (int64_t idx = 0; idx < j->completions && (json_int_t)j->n_active < want; idx++)
     {
-      if (j->done[idx] || busy[idx])
+      if (j->done[idx] || busy[idx] || index_failed (j, idx) || index_backing_off (j, idx))
         continue;
-      int ret = create_pod (j->c, j->job, idx, err);
+      int ret = create_pod (j->c, j->job, idx, j->per_index ? j->idx_fails[idx] : -1,
+                            j->per_index ? j->idx_ignored[idx] : 0, err);
       if (ret < 0)
         return husk_err_wrap (err, "job %s/%s: create pod for index %lld", j->ns, j->name,
                               (long long)idx);
@@ -276,7 +378,7 @@ run_pods (job_pass *j, bool finished, json_int_t want, husk_error **err)
         delete_pod (j->c, j->active[k]);
       return 0;
     }
-  if (ctrl_job_backoff_remaining ((int32_t)j->failed, j->last_failure, j->now) > 0
+  if (!j->per_index && ctrl_job_backoff_remaining ((int32_t)j->failed, j->last_failure, j->now) > 0
       && (json_int_t)j->n_active < want)
     want = (json_int_t)j->n_active; /* replacements wait for the back-off */
   if (j->done)
@@ -286,7 +388,7 @@ run_pods (job_pass *j, bool finished, json_int_t want, husk_error **err)
       delete_pod (j->c, j->active[k]);
   for (json_int_t k = (json_int_t)j->n_active; k < want; k++)
     {
-      int ret = create_pod (j->c, j->job, -1, err);
+      int ret = create_pod (j->c, j->job, -1, -1, 0, err);
       if (ret < 0)
         return husk_err_wrap (err, "job %s/%s: create pod", j->ns, j->name);
       j->n_active++;
@@ -351,11 +453,34 @@ handle_suspend (job_pass *j, const char *now_s)
   return true;
 }
 
-static void
-finish_status (job_pass *j, const char *fail_reason, const char *fail_text, bool complete,
-               const char *now_s)
+/* How a pass ends the Job: failed (reason, text), or its success criteria met (reason,
+   text), Complete once drained (no pod left running or terminating). */
+typedef struct job_end
 {
-  bool over = fail_reason || complete;
+  const char *fail_reason, *fail_text;
+  const char *ok_reason, *ok_text;
+  bool drained;
+} job_end;
+
+static json_t *
+status_condition (json_t *status, const char *type)
+{
+  json_t *cd;
+  size_t i;
+  json_array_foreach (json_object_get (status, "conditions"), i, cd)
+  {
+    const char *t = json_string_value (json_object_get (cd, "type"));
+    const char *st = json_string_value (json_object_get (cd, "status"));
+    if (t && st && streq (t, type) && streq (st, "True"))
+      return cd;
+  }
+  return NULL;
+}
+
+static void
+finish_status (job_pass *j, const job_end *e, const char *now_s)
+{
+  bool over = e->fail_reason || e->ok_reason;
   json_object_set_new (j->status, "active", json_integer (over ? 0 : (json_int_t)j->n_active));
   json_object_set_new (j->status, "succeeded", json_integer (j->succeeded));
   json_object_set_new (j->status, "failed", json_integer (j->failed));
@@ -366,19 +491,79 @@ finish_status (job_pass *j, const char *fail_reason, const char *fail_text, bool
       if (*ci)
         json_object_set_new (j->status, "completedIndexes", json_string (ci));
     }
-  if (fail_reason)
+  if (j->per_index)
     {
-      add_condition (j->status, "FailureTarget", fail_reason, fail_text, now_s);
-      add_condition (j->status, "Failed", fail_reason, fail_text, now_s);
+      _cleanup_free_ char *fi = ctrl_job_format_indexes (j->failed_idx, j->completions);
+      json_object_set_new (j->status, "failedIndexes", json_string (fi));
     }
-  else if (complete)
+  if (e->fail_reason)
     {
-      add_condition (j->status, "SuccessCriteriaMet", "CompletionsReached",
-                     "Reached expected number of succeeded pods", now_s);
-      add_condition (j->status, "Complete", "CompletionsReached",
-                     "Reached expected number of succeeded pods", now_s);
+      add_condition (j->status, "FailureTarget", e->fail_reason, e->fail_text, now_s);
+      add_condition (j->status, "Failed", e->fail_reason, e->fail_text, now_s);
+    }
+  else if (e->ok_reason)
+    {
+      if (!status_condition (j->status, "SuccessCriteriaMet"))
+        add_condition (j->status, "SuccessCriteriaMet", e->ok_reason, e->ok_text, now_s);
+      if (!e->drained)
+        return;
+      add_condition (j->status, "Complete", e->ok_reason, e->ok_text, now_s);
       json_object_set_new (j->status, "completionTime", json_string (now_s));
     }
+}
+
+/* backoffLimitPerIndex: too many failed indexes, or every index finished with some failed
+   (upstream's order: after podFailurePolicy, backoffLimit and the deadline). */
+static void
+index_failure (job_pass *j, job_end *e)
+{
+  int64_t failed = 0;
+  for (int64_t k = 0; k < j->completions; k++)
+    failed += j->failed_idx[k];
+  json_t *max = husk_json_path (j->job, "spec.maxFailedIndexes");
+  if (json_is_integer (max) && failed > json_integer_value (max))
+    e->fail_reason = "MaxFailedIndexesExceeded",
+    e->fail_text = "Job has exceeded the specified maximal number of failed indexes";
+  else if (failed > 0 && failed + j->succeeded >= j->completions)
+    e->fail_reason = "FailedIndexes", e->fail_text = "Job has failed indexes";
+}
+
+/* Why the Job ends this pass, if it does; *msg keeps the success policy's message. */
+static void
+job_end_of (job_pass *j, job_end *e, char **msg)
+{
+  json_int_t backoff_limit = husk_json_path_int (j->job, "spec.backoffLimit", 6);
+  json_int_t deadline = husk_json_path_int (j->job, "spec.activeDeadlineSeconds", -1);
+  int64_t start = ctrl_time_parse (husk_json_path_str (j->status, "startTime"));
+  json_t *met = status_condition (j->status, "SuccessCriteriaMet");
+  json_t *policy = husk_json_path (j->job, "spec.successPolicy");
+  int rule;
+  if (met) /* already decided: drain, then Complete with the same words */
+    e->ok_reason = json_string_value (json_object_get (met, "reason")),
+    e->ok_text = json_string_value (json_object_get (met, "message"));
+  else if (j->fail_msg)
+    e->fail_reason = "PodFailurePolicy", e->fail_text = j->fail_msg;
+  else if (j->failed > backoff_limit)
+    e->fail_reason = "BackoffLimitExceeded",
+    e->fail_text = "Job has reached the specified backoff limit";
+  else if (deadline >= 0 && start > 0 && start + deadline <= j->now)
+    e->fail_reason = "DeadlineExceeded",
+    e->fail_text = "Job was active longer than specified deadline";
+  else if (j->per_index)
+    index_failure (j, e);
+  if (e->fail_reason || e->ok_reason)
+    return;
+  if (j->done && json_is_object (policy)
+      && (rule = ctrl_job_success_rule (policy, j->done, j->completions)) >= 0)
+    {
+      *msg = xasprintf ("Matched rules at index %d", rule);
+      e->ok_reason = "SuccessPolicy", e->ok_text = *msg;
+      return;
+    }
+  bool complete = j->completions >= 0 ? j->succeeded >= j->completions
+                                      : j->succeeded > 0 && j->n_active == 0;
+  if (complete)
+    e->ok_reason = "CompletionsReached", e->ok_text = "Reached expected number of succeeded pods";
 }
 
 static int
@@ -393,27 +578,26 @@ sync_pass (job_pass *j, json_t *pods, husk_error **err)
   if (!json_object_get (j->status, "startTime"))
     json_object_set_new (j->status, "startTime", json_string (now_s));
   json_int_t parallelism = husk_json_path_int (j->job, "spec.parallelism", 1);
-  json_int_t backoff_limit = husk_json_path_int (j->job, "spec.backoffLimit", 6);
-  json_int_t deadline = husk_json_path_int (j->job, "spec.activeDeadlineSeconds", -1);
-  int64_t start = ctrl_time_parse (husk_json_path_str (j->status, "startTime"));
-  const char *fail_reason = NULL, *fail_text = NULL;
-  if (j->fail_msg)
-    fail_reason = "PodFailurePolicy", fail_text = j->fail_msg;
-  else if (j->failed > backoff_limit)
-    fail_reason = "BackoffLimitExceeded", fail_text = "Job has reached the specified backoff limit";
-  else if (deadline >= 0 && start > 0 && start + deadline <= j->now)
-    fail_reason = "DeadlineExceeded", fail_text = "Job was active longer than specified deadline";
-  bool complete = j->completions >= 0 ? j->succeeded >= j->completions
-                                      : j->succeeded > 0 && j->n_active == 0;
+  job_end e = { 0 };
+  _cleanup_free_ char *msg = NULL;
+  job_end_of (j, &e, &msg);
+  /* Completions end at once (the pods are done); a success policy first drains the pods
+     still running. */
+  e.drained = (e.ok_reason && streq (e.ok_reason, "CompletionsReached"))
+              || (j->n_active == 0 && j->terminating == 0);
+  json_int_t left = j->completions - j->succeeded;
+  if (j->failed_idx)
+    for (int64_t k = 0; k < j->completions; k++)
+      left -= j->failed_idx[k];
   json_int_t want = parallelism;
-  if (j->completions >= 0 && j->completions - j->succeeded < want)
-    want = j->completions - j->succeeded;
+  if (j->completions >= 0 && left < want)
+    want = left;
   if (j->completions < 0 && j->succeeded > 0)
     want = (json_int_t)j->n_active; /* one succeeded: let the others finish, start no more */
-  ret = run_pods (j, fail_reason || complete, want, err);
+  ret = run_pods (j, e.fail_reason || e.ok_reason, want, err);
   if (ret < 0)
     return ret;
-  finish_status (j, fail_reason, fail_text, complete, now_s);
+  finish_status (j, &e, now_s);
   return put_status (j->c, j->job, j->status, err);
 }
 

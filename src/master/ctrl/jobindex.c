@@ -1,5 +1,6 @@
-/* Indexed Jobs: the completion index of a pod and status.completedIndexes, upstream's
-   compressed interval list ("1,3-5,7"). */
+/* Indexed Jobs: the completion index of a pod, status.completedIndexes and failedIndexes in
+   upstream's compressed interval list ("1,3-5,7"), the per-index failure counts of
+   backoffLimitPerIndex and spec.successPolicy. */
 #include "config.h"
 
 #include <errno.h>
@@ -75,4 +76,55 @@ ctrl_job_format_indexes (const bool *done, int64_t n)
     }
   char *out = husk_buf_steal (&b);
   return out ? out : xstrdup ("");
+}
+
+int64_t
+ctrl_job_pod_count (const json_t *pod, const char *key)
+{
+  const char *s
+      = json_string_value (json_object_get (husk_json_path (pod, "metadata.annotations"), key));
+  if (!s || *s < '0' || *s > '9')
+    return 0;
+  char *end;
+  errno = 0;
+  long long v = strtoll (s, &end, 10);
+  return *end || errno || v > INT32_MAX ? 0 : v;
+}
+
+/* Whether one successPolicy rule is met. */
+static bool
+rule_met (const json_t *rule, const bool *done, int64_t n)
+{
+  const char *listed = json_string_value (json_object_get (rule, "succeededIndexes"));
+  json_t *count = json_object_get (rule, "succeededCount");
+  if (!listed && !json_is_integer (count))
+    return false;
+  _cleanup_free_ bool *in = calloc ((size_t)n + 1, sizeof *in);
+  if (listed && ctrl_job_parse_indexes (listed, in, n, NULL) < 0)
+    return false;
+  int64_t hits = 0, wanted = 0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      bool counts = !listed || in[i];
+      wanted += counts;
+      hits += counts && done[i];
+    }
+  if (wanted == 0)
+    return false;
+  if (!json_is_integer (count))
+    return hits == wanted;
+  return hits >= json_integer_value (count);
+}
+
+int
+ctrl_job_success_rule (const json_t *policy, const bool *done, int64_t n)
+{
+  json_t *rule;
+  size_t i;
+  json_array_foreach (json_object_get (policy, "rules"), i, rule)
+  {
+    if (rule_met (rule, done, n))
+      return (int)i;
+  }
+  return -1;
 }

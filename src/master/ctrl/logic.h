@@ -198,5 +198,17 @@ int64_t ctrl_job_pod_index (const json_t *pod);
 int ctrl_job_parse_indexes (const char *s, bool *done, int64_t n, husk_error **err);
 /* The done indexes as upstream's compressed list ("" when none); caller frees. */
 char *ctrl_job_format_indexes (const bool *done, int64_t n);
+/* backoffLimitPerIndex: the failures of an index so far, and those podFailurePolicy
+   ignored, carried by each new pod of the index (upstream's annotations). */
+#define CTRL_JOB_FAILURES_KEY "batch.kubernetes.io/job-index-failure-count"
+#define CTRL_JOB_IGNORED_KEY  "batch.kubernetes.io/job-index-ignored-failure-count"
+/* The pod's annotation key as a non-negative count (0 when absent or malformed). */
+int64_t ctrl_job_pod_count (const json_t *pod, const char *key);
+/* spec.successPolicy of an Indexed Job with n completions against its succeeded indexes
+   done[0..n): the index of the first rule met, or -1. A rule with succeededIndexes only is
+   met when all of them succeeded; with succeededCount only, when that many indexes
+   succeeded; with both, when that many of the listed ones did. A rule whose
+   succeededIndexes do not parse is never met. */
+int ctrl_job_success_rule (const json_t *policy, const bool *done, int64_t n);
 
 #endif

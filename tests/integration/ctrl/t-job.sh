@@ -2,7 +2,7 @@
 # Job controller against a real husk master with no node agent (pods finish here, as a hollow
 # node would report them): completions and parallelism, the Complete condition, backoffLimit,
 # podFailurePolicy FailJob and Ignore, ttlSecondsAfterFinished, Indexed completion mode,
-# suspend and resume.
+# suspend and resume, backoffLimitPerIndex with maxFailedIndexes and FailIndex, successPolicy.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -143,4 +143,82 @@ wait_for 20 is_eq 2 count_pods default job-name=pause
 tap_is "$(count_pods default job-name=pause)" 2 "resume: pods run again"
 tap_is "$($K get job pause -o jsonpath='{.status.conditions[?(@.type=="Suspended")].status} {.status.conditions[?(@.type=="Suspended")].reason}')" \
   "False JobResumed" "the Suspended condition turns False (JobResumed)"
+# backoffLimitPerIndex: failures counted per index, podFailurePolicy FailIndex, failedIndexes.
+ipod() { # ipod JOB INDEX: the active pod of that index
+  $K get pods -l "job-name=$1,batch.kubernetes.io/job-completion-index=$2" -o json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["items"]:
+    if p.get("status", {}).get("phase", "Pending") not in ("Succeeded", "Failed") and not p["metadata"].get("deletionTimestamp"):
+        print(p["metadata"]["name"])'
+}
+jstat() { $K get job "$1" -o jsonpath="$2"; }
+job_yaml pi 3 3 6 '  completionMode: Indexed
+  backoffLimitPerIndex: 1
+  podFailurePolicy:
+    rules:
+    - action: FailIndex
+      onExitCodes: {containerName: main, operator: In, values: [42]}' | $K apply -f - >/dev/null
+wait_for 20 is_eq 3 count_lines job_pods pi active
+tap_is "$($K get pod "$(ipod pi 1)" -o jsonpath='{.metadata.annotations.batch\.kubernetes\.io/job-index-failure-count}')" 0 \
+  "backoffLimitPerIndex: each pod carries its index's failure count (0)"
+pod_finish "$(ipod pi 0)" Failed 42
+wait_for 20 is_eq 0 jstat pi '{.status.failedIndexes}'
+tap_is "$(jstat pi '{.status.failedIndexes}')" 0 "a FailIndex rule fails index 0 at once (status.failedIndexes)"
+pod_finish "$(ipod pi 1)" Failed 1
+sleep 3
+tap_is "$(ipod pi 0)/$(ipod pi 1)/$(jstat pi '{.status.failedIndexes}')" "//0" \
+  "no pod for the failed index; index 1 (1 failure, limit 1) waits for its back-off"
+tap_is "$(jstat pi '{.status.conditions[?(@.type=="Failed")].status}')" "" "the Job goes on"
+wait_for 45 test -n "$(ipod pi 1)"
+tap_is "$($K get pod "$(ipod pi 1)" -o jsonpath='{.metadata.annotations.batch\.kubernetes\.io/job-index-failure-count}')" 1 \
+  "index 1 is retried by a pod with failure count 1"
+pod_finish "$(ipod pi 2)" Succeeded
+pod_finish "$(ipod pi 1)" Succeeded
+tap_check "every index finished, one failed: the Job fails" -- $K wait --for=condition=failed job/pi --timeout=20s
+tap_is "$(jstat pi '{.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message}')" \
+  "FailedIndexes: Job has failed indexes" "reason FailedIndexes, upstream's message"
+tap_is "$(jstat pi '{.status.failedIndexes} {.status.completedIndexes} {.status.succeeded} {.status.failed}')" \
+  "0 1-2 2 2" "failedIndexes 0, completedIndexes 1-2, 2 succeeded, 2 failed"
+
+# maxFailedIndexes: one more failed index than allowed fails the Job and stops the others.
+job_yaml mx 4 4 6 '  completionMode: Indexed
+  backoffLimitPerIndex: 0
+  maxFailedIndexes: 1' | $K apply -f - >/dev/null
+wait_for 20 is_eq 4 count_lines job_pods mx active
+pod_finish "$(ipod mx 2)" Failed 1
+wait_for 20 is_eq 2 jstat mx '{.status.failedIndexes}'
+sleep 2
+tap_is "$(count_lines job_pods mx active)/$(jstat mx '{.status.conditions[?(@.type=="Failed")].status}')" "3/" \
+  "backoffLimitPerIndex 0: index 2 fails, not retried; one failed index is allowed"
+pod_finish "$(ipod mx 0)" Failed 1
+tap_check "a second failed index: the Job fails" -- $K wait --for=condition=failed job/mx --timeout=20s
+tap_is "$(jstat mx '{.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message}')" \
+  "MaxFailedIndexesExceeded: Job has exceeded the specified maximal number of failed indexes" \
+  "reason MaxFailedIndexesExceeded, upstream's message"
+tap_is "$(jstat mx '{.status.failedIndexes}')" "0,2" "failedIndexes 0,2"
+wait_for 20 is_eq 0 count_pods default job-name=mx
+tap_is "$(count_lines job_pods mx active)" 0 "the remaining pods are deleted"
+
+# successPolicy: the Job succeeds once a rule is met; the remaining pods go.
+job_yaml sp 5 5 6 '  completionMode: Indexed
+  successPolicy:
+    rules:
+    - succeededIndexes: "1-2"
+    - succeededCount: 4' | $K apply -f - >/dev/null
+wait_for 20 is_eq 5 count_lines job_pods sp active
+pod_finish "$(ipod sp 1)" Succeeded
+pod_finish "$(ipod sp 4)" Succeeded
+sleep 3
+tap_is "$(jstat sp '{.status.conditions[*].type}')/$(count_lines job_pods sp active)" "/3" \
+  "indexes 1 and 4 succeeded: no rule is met yet"
+pod_finish "$(ipod sp 2)" Succeeded
+tap_check "indexes 1-2 succeeded: the Job completes" -- $K wait --for=condition=complete job/sp --timeout=20s
+tap_is "$(jstat sp '{.status.conditions[*].type}')" "SuccessCriteriaMet Complete" \
+  "SuccessCriteriaMet comes first, then Complete"
+tap_is "$(jstat sp '{.status.conditions[?(@.type=="SuccessCriteriaMet")].reason}: {.status.conditions[?(@.type=="SuccessCriteriaMet")].message}|{.status.conditions[?(@.type=="Complete")].reason}')" \
+  "SuccessPolicy: Matched rules at index 0|SuccessPolicy" "reason SuccessPolicy, message names the rule"
+wait_for 20 is_eq 0 count_pods default job-name=sp
+tap_is "$(count_lines job_pods sp active)" 0 "the pods still running are deleted"
+tap_is "$(jstat sp '{.status.completedIndexes} {.status.succeeded} {.status.active}')" "1-2,4 3 0" \
+  "completedIndexes 1-2,4, 3 succeeded, none active"
 tap_done
