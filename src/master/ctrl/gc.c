@@ -263,10 +263,11 @@ finalize_owners (gc_pass *g, husk_error **err)
 static bool
 uid_listed (gc_pass *g, const gc_kind *k, const char *uid)
 {
-  size_t idx = (size_t)(k - owners);
+  /* Pods (dependents[0]) own claims too (a StatefulSet's whenScaled Delete). */
+  json_t *list = k == &dependents[0] ? g->dep_lists[0] : g->owner_lists[k - owners];
   json_t *o;
   size_t i;
-  json_array_foreach (g->owner_lists[idx], i, o)
+  json_array_foreach (list, i, o)
   {
     const char *u = husk_json_path_str (o, "metadata.uid");
     if (u && uid && streq (u, uid))
@@ -287,8 +288,11 @@ all_owners_gone (gc_pass *g, const json_t *obj)
     return false;
   json_array_foreach (refs, i, r)
   {
-    const gc_kind *k = owner_kind (json_string_value (json_object_get (r, "apiVersion")),
-                                   json_string_value (json_object_get (r, "kind")));
+    const char *av = json_string_value (json_object_get (r, "apiVersion"));
+    const char *kind = json_string_value (json_object_get (r, "kind"));
+    const gc_kind *k = owner_kind (av, kind);
+    if (!k && av && kind && streq (av, "v1") && streq (kind, "Pod"))
+      k = &dependents[0];
     const char *uid = json_string_value (json_object_get (r, "uid"));
     const char *name = json_string_value (json_object_get (r, "name"));
     if (!k || !uid || !name || uid_listed (g, k, uid))
