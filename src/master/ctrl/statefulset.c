@@ -1,7 +1,10 @@
 /* husk controllers: StatefulSet. Pods named <set>-<ordinal> with a stable hostname and the
    set's serviceName as subdomain, each with its PersistentVolumeClaims
-   <template>-<set>-<ordinal> made from volumeClaimTemplates (kept when the set scales down
-   or goes: Retain, upstream's default). OrderedReady creates in ordinal order, each pod
+   <template>-<set>-<ordinal> made from volumeClaimTemplates; their ownerReferences follow
+   spec.persistentVolumeClaimRetentionPolicy as upstream's (StatefulSetAutoDeletePVC): a
+   controller reference to the set (whenDeleted Delete) or, for a pod being scaled away, to
+   the pod (whenScaled Delete), so that the garbage collector deletes them with their owner;
+   Retain (the default) leaves them unowned. OrderedReady creates in ordinal order, each pod
    waiting for the previous one to be Running and Ready, and removes in reverse order;
    Parallel does both at once. Templates are ControllerRevisions (revision.c); a
    RollingUpdate replaces pods from the highest ordinal down to spec...partition, one at a
@@ -60,6 +63,147 @@ revision_of (const json_t *pod)
   return ctrl_label (pod, REV_LABEL);
 }
 
+/* ---- persistentVolumeClaimRetentionPolicy ---- */
+
+static bool
+policy_is_delete (const json_t *set, const char *when)
+{
+  json_t *p = husk_json_path (set, "spec.persistentVolumeClaimRetentionPolicy");
+  const char *v = json_string_value (json_object_get (p, when));
+  return v && streq (v, "Delete");
+}
+
+static bool
+ref_is (const json_t *ref, const char *api_version, const char *kind, const char *name)
+{
+  const char *a = json_string_value (json_object_get (ref, "apiVersion"));
+  const char *k = json_string_value (json_object_get (ref, "kind"));
+  const char *n = json_string_value (json_object_get (ref, "name"));
+  return a && k && n && streq (a, api_version) && streq (k, kind) && streq (n, name);
+}
+
+static const char *
+ref_uid (const json_t *ref)
+{
+  return json_string_value (json_object_get (ref, "uid")) ?: "";
+}
+
+/* The ownerReferences a claim of pod pod_name (uid pod_uid, NULL before it exists) should
+   have, as upstream's updateClaimOwnerRefForSetAndPod: the refs to the set and the pod are
+   scrubbed, then a controller ref to the set is added when whenDeleted is Delete (unless
+   whenScaled is Delete and the pod is scaled down), and one to the pod when whenScaled is
+   Delete and it is scaled down; none when another object controls the claim. Returns NULL
+   when the refs are already right, or when a ref names the set or the pod with another uid
+   (a stale ref, upstream's hasStaleOwnerRef: such a claim is not touched). */
+static json_t *
+claim_refs_wanted (sts_pass *s, const json_t *claim, const char *pod_name, const char *pod_uid,
+                   bool scaled_down)
+{
+  const char *set_uid = husk_json_path_str (s->set, "metadata.uid") ?: "";
+  json_t *refs = husk_json_path (claim, "metadata.ownerReferences"), *r;
+  _cleanup_json_ json_t *out = json_array ();
+  bool foreign_controller = false;
+  size_t i;
+  json_array_foreach (refs, i, r)
+  {
+    bool set_ref = ref_is (r, "apps/v1", "StatefulSet", s->name);
+    bool pod_ref = ref_is (r, "v1", "Pod", pod_name);
+    if ((set_ref && !streq (ref_uid (r), set_uid))
+        || (pod_ref && (!pod_uid || !streq (ref_uid (r), pod_uid))))
+      return NULL;
+    if (set_ref || pod_ref)
+      continue;
+    if (json_is_true (json_object_get (r, "controller")))
+      foreign_controller = true;
+    json_array_append (out, r);
+  }
+  bool scaled_delete = policy_is_delete (s->set, "whenScaled");
+  bool want_pod = scaled_delete && scaled_down && pod_uid;
+  bool want_set = policy_is_delete (s->set, "whenDeleted") && !(scaled_delete && scaled_down);
+  if (!foreign_controller && want_set)
+    json_array_append_new (out, ctrl_owner_ref ("apps/v1", "StatefulSet", s->set));
+  if (!foreign_controller && want_pod)
+    json_array_append_new (out, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", "v1",
+                                           "kind", "Pod", "name", pod_name, "uid", pod_uid,
+                                           "controller", 1, "blockOwnerDeletion", 1));
+  size_t have = json_array_size (refs);
+  if (json_array_size (out) == have && (have == 0 || json_equal (out, refs)))
+    return NULL;
+  return TAKE_PTR (out);
+}
+
+/* The claim named name in the set's namespace, or NULL. */
+static json_t *
+claim_named (sts_pass *s, json_t *pvcs, const char *name)
+{
+  json_t *p;
+  size_t j;
+  json_array_foreach (pvcs, j, p)
+  {
+    const char *pn = husk_json_path_str (p, "metadata.name");
+    const char *pns = husk_json_path_str (p, "metadata.namespace");
+    if (pn && pns && streq (pn, name) && streq (pns, s->ns))
+      return p;
+  }
+  return NULL;
+}
+
+/* Brings the ownerReferences of pod's existing claims in line with the retention policy
+   (upstream's UpdatePodClaimForRetentionPolicy); scaled_down: the pod's ordinal is out of
+   range. Claims are written from copies (the listed ones are shared). */
+static int
+fix_claim_owners (sts_pass *s, const json_t *pod, json_t *pvcs, bool scaled_down, husk_error **err)
+{
+  const char *pod_name = husk_json_path_str (pod, "metadata.name");
+  const char *pod_uid = husk_json_path_str (pod, "metadata.uid");
+  json_t *t;
+  size_t i;
+  json_array_foreach (husk_json_path (s->set, "spec.volumeClaimTemplates"), i, t)
+  {
+    const char *tn = husk_json_path_str (t, "metadata.name");
+    if (!tn || !pod_name)
+      continue;
+    _cleanup_free_ char *name = xasprintf ("%s-%s", tn, pod_name);
+    json_t *claim = claim_named (s, pvcs, name);
+    if (!claim || ctrl_terminating (claim))
+      continue;
+    _cleanup_json_ json_t *refs = claim_refs_wanted (s, claim, pod_name, pod_uid, scaled_down);
+    if (!refs)
+      continue;
+    _cleanup_json_ json_t *copy = json_deep_copy (claim);
+    json_object_set (json_object_get (copy, "metadata"), "ownerReferences", refs);
+    int ret = ctrl_put (s->c, "/api/v1", "persistentvolumeclaims", copy, "", err);
+    if (ret < 0)
+      return husk_err_wrap (err, "statefulset %s/%s: claim %s: set its owners", s->ns, s->name,
+                            name);
+  }
+  return 0;
+}
+
+/* Upstream's PodClaimIsStale: with whenScaled Delete, a claim of a pod not yet created
+   that still names a former pod of that name as owner is on its way out (the garbage
+   collector deletes it); the pod waits rather than reuse it. */
+static bool
+claims_stale (sts_pass *s, const char *pod_name, json_t *pvcs)
+{
+  if (!policy_is_delete (s->set, "whenScaled"))
+    return false;
+  json_t *t;
+  size_t i;
+  json_array_foreach (husk_json_path (s->set, "spec.volumeClaimTemplates"), i, t)
+  {
+    const char *tn = husk_json_path_str (t, "metadata.name");
+    if (!tn)
+      continue;
+    _cleanup_free_ char *name = xasprintf ("%s-%s", tn, pod_name);
+    json_t *claim = claim_named (s, pvcs, name), *r;
+    size_t j;
+    json_array_foreach (husk_json_path (claim, "metadata.ownerReferences"), j, r)
+        if (ref_is (r, "v1", "Pod", pod_name)) return true;
+  }
+  return false;
+}
+
 static int
 ensure_claims (sts_pass *s, const char *pod_name, json_t *pvcs, husk_error **err)
 {
@@ -71,17 +215,7 @@ ensure_claims (sts_pass *s, const char *pod_name, json_t *pvcs, husk_error **err
     if (!tn)
       continue;
     _cleanup_free_ char *claim = xasprintf ("%s-%s", tn, pod_name);
-    bool have = false;
-    json_t *p;
-    size_t j;
-    json_array_foreach (pvcs, j, p)
-    {
-      const char *pn = husk_json_path_str (p, "metadata.name");
-      const char *pns = husk_json_path_str (p, "metadata.namespace");
-      if (pn && pns && streq (pn, claim) && streq (pns, s->ns))
-        have = true;
-    }
-    if (have)
+    if (claim_named (s, pvcs, claim))
       continue;
     json_t *ml = husk_json_path (s->set, "spec.selector.matchLabels");
     _cleanup_json_ json_t *pvc = json_pack (
@@ -92,6 +226,9 @@ ensure_claims (sts_pass *s, const char *pod_name, json_t *pvcs, husk_error **err
     json_t *tl = husk_json_path (t, "metadata.labels");
     if (json_is_object (tl))
       json_object_update (husk_json_path (pvc, "metadata.labels"), tl);
+    json_t *refs = claim_refs_wanted (s, pvc, pod_name, NULL, false);
+    if (refs)
+      json_object_set_new (json_object_get (pvc, "metadata"), "ownerReferences", refs);
     _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/persistentvolumeclaims", s->ns);
     long code = 0;
     int ret = kclient_json (s->c->k, "POST", path, NULL, pvc, NULL, &code, err);
@@ -203,10 +340,15 @@ scale_up (sts_pass *s, json_t **by_ord, json_t *pvcs, bool *blocked, husk_error 
     {
       json_t *p = by_ord[i];
       int ret = 0;
-      if (p == NULL)
+      _cleanup_free_ char *pname = xasprintf ("%s-%lld", s->name, (long long)(s->start + i));
+      if (p == NULL && claims_stale (s, pname, pvcs))
+        ret = 0; /* wait for the collector */
+      else if (p == NULL)
         ret = create_pod (s, s->start + i, pvcs, err);
       else if (!ctrl_terminating (p) && !ctrl_pod_active (p))
         ret = delete_pod (s, p, err); /* Failed or Succeeded: recreated next pass */
+      else if (!ctrl_terminating (p) && (ret = fix_claim_owners (s, p, pvcs, false, err)) < 0)
+        return ret;
       else if (running_ready (p))
         continue;
       if (ret < 0)
@@ -223,8 +365,18 @@ scale_up (sts_pass *s, json_t **by_ord, json_t *pvcs, bool *blocked, husk_error 
 /* Pods at ordinals >= replicas go, highest first (OrderedReady: one at a time, each once the
    one above is gone). */
 static int
-scale_down (sts_pass *s, json_t **condemned, size_t n, bool *blocked, husk_error **err)
+scale_down (sts_pass *s, json_t **condemned, size_t n, json_t *pvcs, bool *blocked,
+            husk_error **err)
 {
+  /* Upstream fixes the claims of every condemned pod first (whenScaled Delete: a ref to the
+     pod, so that they go with it). */
+  for (size_t i = 0; i < n; i++)
+    if (!ctrl_terminating (condemned[i]))
+      {
+        int ret = fix_claim_owners (s, condemned[i], pvcs, true, err);
+        if (ret < 0)
+          return ret;
+      }
   for (size_t i = 0; i < n; i++)
     {
       if (ctrl_terminating (condemned[i]))
@@ -307,15 +459,21 @@ update_status (sts_pass *s, json_t *mine, husk_error **err)
       "collisionCount", husk_json_path_int (s->set, "status.collisionCount", 0));
   if (json_equal (st, old))
     return 0;
-  json_object_set (s->set, "status", st);
-  return ctrl_put (s->c, "/apis/apps/v1", "statefulsets", s->set, "/status", err);
+  _cleanup_json_ json_t *set = json_deep_copy (s->set); /* the listed set is shared */
+  json_object_set (set, "status", st);
+  return ctrl_put (s->c, "/apis/apps/v1", "statefulsets", set, "/status", err);
 }
+
+typedef struct ord_pod
+{
+  json_int_t ord;
+  json_t *pod;
+} ord_pod;
 
 static int
 by_ordinal_desc (const void *a, const void *b)
 {
-  json_int_t x = husk_json_path_int (*(json_t *const *)a, "__ord", 0);
-  json_int_t y = husk_json_path_int (*(json_t *const *)b, "__ord", 0);
+  json_int_t x = ((const ord_pod *)a)->ord, y = ((const ord_pod *)b)->ord;
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
@@ -325,6 +483,7 @@ sync_pass (sts_pass *s, json_t *mine, json_t *pvcs, husk_error **err)
   size_t n = json_array_size (mine);
   _cleanup_free_ json_t **by_ord = calloc ((size_t)s->replicas + 1, sizeof *by_ord);
   _cleanup_free_ json_t **condemned = xmalloc ((n + 1) * sizeof *condemned);
+  _cleanup_free_ ord_pod *sorted = xmalloc ((n + 1) * sizeof *sorted);
   size_t n_cond = 0;
   json_t *p;
   size_t i;
@@ -334,18 +493,15 @@ sync_pass (sts_pass *s, json_t *mine, json_t *pvcs, husk_error **err)
     if (o >= s->start && o < s->start + s->replicas && by_ord[o - s->start] == NULL)
       by_ord[o - s->start] = p;
     else
-      {
-        json_object_set_new (p, "__ord", json_integer (o));
-        condemned[n_cond++] = p;
-      }
+      sorted[n_cond++] = (ord_pod){ o, p };
   }
-  qsort (condemned, n_cond, sizeof *condemned, by_ordinal_desc);
+  qsort (sorted, n_cond, sizeof *sorted, by_ordinal_desc);
   for (size_t j = 0; j < n_cond; j++)
-    json_object_del (condemned[j], "__ord");
+    condemned[j] = sorted[j].pod;
   bool blocked = false;
   int ret = scale_up (s, by_ord, pvcs, &blocked, err);
   if (ret == 0 && !blocked)
-    ret = scale_down (s, condemned, n_cond, &blocked, err);
+    ret = scale_down (s, condemned, n_cond, pvcs, &blocked, err);
   if (ret == 0 && !blocked && n_cond == 0)
     ret = rolling_update (s, by_ord, err);
   if (ret == 0)

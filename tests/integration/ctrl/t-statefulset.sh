@@ -1,7 +1,8 @@
 #!/bin/bash
 # StatefulSet controller against a real husk master with no node agent (pods are made Ready
 # here by hand, then by a hollow loop): stable names, hostname/subdomain and labels,
-# volumeClaimTemplates making PVCs <tmpl>-<set>-<ordinal> kept on scale-down, OrderedReady
+# volumeClaimTemplates making PVCs <tmpl>-<set>-<ordinal> kept on scale-down (Retain) or
+# deleted by the collector (persistentVolumeClaimRetentionPolicy Delete), OrderedReady
 # creation observed step by step and reverse-order removal, Parallel, RollingUpdate with a
 # partition (highest ordinal first) and `kubectl rollout status sts`, OnDelete.
 set -u
@@ -124,6 +125,49 @@ $K delete pod web-1 --wait=false >/dev/null
 wait_for 20 is_eq busybox:1.37 $K get pod web-1 -o jsonpath='{.spec.containers[0].image}'
 tap_is "$($K get pod web-1 -o jsonpath='{.spec.containers[0].image}')" busybox:1.37 \
   "web-1 deleted by hand comes back with the new template"
+
+# persistentVolumeClaimRetentionPolicy: ownerReferences on the claims, the garbage collector
+# deletes them with their owner (its scan for vanished owners runs every 10 s).
+sts_policy() { # sts_policy NAME REPLICAS WHEN_SCALED WHEN_DELETED
+  sts_yaml "$1" "$2" Parallel | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+o["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenScaled": sys.argv[1], "whenDeleted": sys.argv[2]}
+print(json.dumps(o))' "$3" "$4" | $K create -f - >/dev/null
+}
+claims() { # claims APP: names of its claims, sorted
+  $K get pvc -l app="$1" -o jsonpath='{.items[*].metadata.name}' | tr ' ' '\n' | sort | xargs
+}
+owners() { # owners CLAIM: kind/name/controller of its ownerReferences
+  $K get pvc "$1" -o jsonpath='{range .metadata.ownerReferences[*]}{.kind}/{.name}/{.controller} {end}' | xargs
+}
+sts_policy sd 3 Delete Retain
+wait_for 20 is_eq "data-sd-0 data-sd-1 data-sd-2" claims sd
+tap_is "$(owners data-sd-2)" "" "whenScaled=Delete, whenDeleted=Retain: claims of pods in range have no owner"
+$K scale sts sd --replicas=1 >/dev/null
+wait_for 40 is_eq data-sd-0 claims sd
+tap_is "$(claims sd)" data-sd-0 "scale down with whenScaled=Delete: the removed ordinals' claims are deleted"
+tap_is "$(owners data-sd-0)" "" "the claim of the remaining pod stays unowned"
+$K scale sts sd --replicas=2 >/dev/null
+wait_for 30 is_eq "sd-0 sd-1" live sd
+wait_for 20 is_eq "data-sd-0 data-sd-1" claims sd
+tap_is "$(claims sd)" "data-sd-0 data-sd-1" "scaling up again makes a fresh claim"
+$K delete sts sd >/dev/null
+wait_for 20 is_eq 0 count_pods default app=sd
+sleep 12 # more than a scan of the collector
+tap_is "$(claims sd)" "data-sd-0 data-sd-1" "whenDeleted=Retain: deleting the set keeps its claims"
+
+sts_policy dd 2 Retain Delete
+wait_for 20 is_eq "data-dd-0 data-dd-1" claims dd
+tap_is "$(owners data-dd-1)" "StatefulSet/dd/true" "whenDeleted=Delete: each claim has a controller ref to the set"
+$K scale sts dd --replicas=1 >/dev/null
+wait_for 20 is_eq dd-0 live dd
+sleep 12
+tap_is "$(claims dd)" "data-dd-0 data-dd-1" "whenScaled=Retain: scaling down keeps the claim"
+tap_is "$(owners data-dd-1)" "StatefulSet/dd/true" "... still owned by the set"
+$K delete sts dd >/dev/null
+wait_for 40 is_eq "" claims dd
+tap_is "$(claims dd)" "" "whenDeleted=Delete: deleting the set deletes every claim, the scaled-away one too"
 
 $K delete sts web >/dev/null
 wait_for 20 is_eq 0 count_pods default app=web
