@@ -3,7 +3,8 @@
 # `husk master` and two `husk node` processes, each node in its own network namespace, the
 # two joined by a veth. Each node routes the other's podCIDR (host-gw, then --overlay vxlan
 # on a fresh pair of namespaces); a pod on n1 reaches a pod on n2 (ping and TCP) and back.
-# The master allocates no podCIDRs yet: each node is given one with --pod-cidr.
+# Each node is given its podCIDR with --pod-cidr and pods their nodeName: the master, bound to
+# the netns address only, runs its node IPAM and scheduler against 127.0.0.1 (docs/cni.md).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
