@@ -12,6 +12,7 @@
 
 /* ---- informer.c: the shared caches ---- */
 #define CTRL_N_INFORMERS 18
+#define CTRL_INFORMER_PODS 0 /* ctrl_informer_defs[0] */
 typedef struct ctrl_informer_def
 {
   const char *path;              /* the collection, e.g. "/apis/apps/v1/replicasets" */
@@ -23,6 +24,7 @@ extern const ctrl_informer_def ctrl_informer_defs[CTRL_N_INFORMERS];
 typedef struct ctrl_list_stats
 {
   atomic_ulong http_lists;   /* LISTs sent over HTTP by ctrl_list (no cache, or a query) */
+  atomic_ulong pod_http_lists; /* ... of pods */
   atomic_ulong cached_lists; /* lists served from a cache */
 } ctrl_list_stats;
 
@@ -46,6 +48,11 @@ typedef struct ctrl_path
   bool object, query;
 } ctrl_path;
 int ctrl_informer_parse (const char *path, ctrl_path *out);
+/* Keeps cache in step with path (list, then watch; a relist after 410 Gone or a lost
+   resume replaces the contents) until *stop; changed(ud, listed) after each change. */
+int ctrl_informer_run (kclient *k, const char *path, ctrl_cache *cache,
+                       void (*changed) (void *ud, bool listed), void *ud, atomic_int *stop,
+                       husk_error **err);
 void ctrl_path_clear (ctrl_path *p);
 /* A write (POST, PUT, PATCH, DELETE) through kclient_json that remembers the resourceVersion
    the server answered with, so that this controller's next ctrl_list of that type sees it.

@@ -41,6 +41,44 @@ const ctrl_informer_def ctrl_informer_defs[CTRL_N_INFORMERS] = {
    falls back to a LIST over HTTP. */
 #define CATCH_UP_MS 2000
 
+typedef struct informer_run
+{
+  const char *path;
+  ctrl_cache *cache;
+  void (*changed) (void *ud, bool listed);
+  void *ud;
+} informer_run;
+
+static int
+on_list (void *ud, json_t *items, const char *rv)
+{
+  informer_run *r = ud;
+  ctrl_cache_replace (r->cache, items, rv);
+  log_info ("controller cache listed", "path", r->path);
+  r->changed (r->ud, true);
+  return 0;
+}
+
+static int
+on_event (void *ud, const char *type, json_t *obj)
+{
+  informer_run *r = ud;
+  if (ctrl_cache_apply (r->cache, type, obj))
+    r->changed (r->ud, false);
+  return 0;
+}
+
+int
+ctrl_informer_run (kclient *k, const char *path, ctrl_cache *cache,
+                   void (*changed) (void *ud, bool listed), void *ud, atomic_int *stop,
+                   husk_error **err)
+{
+  informer_run r = { path, cache, changed, ud };
+  kclient_watch_ops ops = { .on_list = on_list, .on_event = on_event, .ud = &r };
+  kclient_watch_opts opts = { .timeout_seconds = 300 };
+  return kclient_watch (k, path, &opts, &ops, stop, err);
+}
+
 int
 ctrl_informer_parse (const char *path, ctrl_path *out)
 {
@@ -94,11 +132,13 @@ ctrl_path_clear (ctrl_path *p)
 }
 
 static int
-list_http (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
+list_http (ctrl_ctx *c, const char *path, int informer, json_t **items, husk_error **err)
 {
   _cleanup_json_ json_t *list = NULL;
   if (c->stats)
     atomic_fetch_add (&c->stats->http_lists, 1);
+  if (c->stats && informer == CTRL_INFORMER_PODS)
+    atomic_fetch_add (&c->stats->pod_http_lists, 1);
   int ret = kclient_json (c->k, "GET", path, NULL, NULL, &list, NULL, err);
   if (ret < 0)
     return ret;
@@ -207,7 +247,7 @@ ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
       return 0;
     }
   ctrl_path_clear (&p);
-  return list_http (c, path, items, err);
+  return list_http (c, path, i, items, err);
 }
 
 int

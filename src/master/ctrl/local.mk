@@ -55,6 +55,13 @@ src_master_ctrl_libctrl_a_SOURCES = src/master/ctrl/manager.h src/master/ctrl/ct
 src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
+# The informers against a scripted API server.
+check_PROGRAMS += tests/unit/test-ctrl-informer
+TESTS += tests/unit/test-ctrl-informer
+tests_unit_test_ctrl_informer_SOURCES = tests/unit/test-ctrl-informer.c tests/unit/tap.h
+tests_unit_test_ctrl_informer_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
+tests_unit_test_ctrl_informer_LDADD = src/master/ctrl/libctrl.a $(CTRL_LOGIC_LIBS) $(CURL_LIBS) \
+	$(MHD_LIBS) -lpthread
 # --- end controllers ---
 
 # --- cluster controllers (docs/controllers-cluster.md) ---

@@ -89,36 +89,24 @@ wake (ctrl_manager *m, size_t w)
   pthread_mutex_unlock (&m->mu);
 }
 
-static int
-on_list (void *ud, json_t *items, const char *rv)
+static void
+on_change (void *ud, bool listed)
 {
   thread_arg *a = ud;
-  ctrl_cache_replace (a->m->caches[a->i], items, rv);
-  atomic_store (&a->m->trim, 1);
-  log_info ("controller cache listed", "path", ctrl_informer_defs[a->i].path);
+  if (listed)
+    atomic_store (&a->m->trim, 1);
   wake (a->m, a->i);
-  return 0;
-}
-
-static int
-on_event (void *ud, const char *type, json_t *obj)
-{
-  thread_arg *a = ud;
-  if (ctrl_cache_apply (a->m->caches[a->i], type, obj))
-    wake (a->m, a->i);
-  return 0;
 }
 
 static void *
 watch_main (void *p)
 {
   thread_arg *a = p;
-  kclient_watch_ops ops = { .on_list = on_list, .on_event = on_event, .ud = a };
-  kclient_watch_opts opts = { .timeout_seconds = 300 };
   _cleanup_error_ husk_error *err = NULL;
-  const char *path = ctrl_informer_defs[a->i].path;
-  if (kclient_watch (a->m->k, path, &opts, &ops, &a->m->stop, &err) < 0)
-    log_warn ("controller watch ended", "path", path, "error", err->msg);
+  if (ctrl_informer_run (a->m->k, ctrl_informer_defs[a->i].path, a->m->caches[a->i], on_change,
+                         a, &a->m->stop, &err)
+      < 0)
+    log_warn ("controller watch ended", "path", ctrl_informer_defs[a->i].path, "error", err->msg);
   return NULL;
 }
 
@@ -227,9 +215,12 @@ static void
 log_stats (ctrl_manager *m)
 {
   _cleanup_free_ char *http = xasprintf ("%lu", atomic_load (&m->stats.http_lists));
+  _cleanup_free_ char *pod_http = xasprintf ("%lu", atomic_load (&m->stats.pod_http_lists));
   _cleanup_free_ char *cached = xasprintf ("%lu", atomic_load (&m->stats.cached_lists));
-  _cleanup_free_ char *pods = xasprintf ("%lu", (unsigned long)ctrl_cache_lists (m->caches[0]));
-  log_info ("controller lists", "over_http", http, "from_cache", cached, "pod_cache_lists", pods);
+  _cleanup_free_ char *pods
+      = xasprintf ("%lu", (unsigned long)ctrl_cache_lists (m->caches[CTRL_INFORMER_PODS]));
+  log_info ("controller lists", "over_http", http, "pods_over_http", pod_http, "from_cache",
+            cached, "pod_cache_lists", pods);
 }
 
 void
