@@ -70,6 +70,26 @@ main (void)
           "spec.containers[0].name", "required problem names the field");
   api_problems_clear (&p);
 
+  /* The walk keeps one path buffer: each problem must name its own field after siblings,
+     list items and map entries were walked (and the buffer grew) before it. */
+  p = check ("Pod",
+             "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"i\",\"x\":1},"
+             "{\"name\":\"b\",\"image\":\"i\",\"resources\":{\"limits\":{\"cpu\":true,"
+             "\"a-very-long-resource-name-that-makes-the-path-buffer-grow-past-its-first-size\":"
+             "\"1\"}},\"y\":2}],\"zzz\":3},\"www\":4}",
+             false, NULL);
+  is_int (json_array_size (p.unknown), 4, "four unknown fields");
+  is_str (json_string_value (json_array_get (p.unknown, 0)), "spec.containers[0].x",
+          "unknown field in the first list item");
+  is_str (json_string_value (json_array_get (p.unknown, 1)), "spec.containers[1].y",
+          "unknown field after a map walk in the second item");
+  is_str (json_string_value (json_array_get (p.unknown, 2)), "spec.zzz",
+          "unknown field after the list");
+  is_str (json_string_value (json_array_get (p.unknown, 3)), "www", "unknown top-level field");
+  is_str (json_string_value (json_object_get (json_array_get (p.type, 0), "field")),
+          "spec.containers[1].resources.limits[cpu]", "wrong type in a map names its key");
+  api_problems_clear (&p);
+
   const api_field *f = api_schema_field (api_schema_type ("PodSpec"), "containers");
   ok (f && f->merge && f->merge_key && streq (f->merge_key, "name"), "containers merge by name");
   f = api_schema_field (api_schema_type ("ObjectMeta"), "finalizers");
