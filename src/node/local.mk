@@ -5,7 +5,8 @@ noinst_LIBRARIES += src/node/libnode.a
 src_node_libnode_a_SOURCES = \
 	src/node/node.h src/node/node-internal.h src/node/node.c src/node/nodeobj.c \
 	src/node/pod/sandbox.c src/node/pod/container.c src/node/pod/sync.c \
-	src/node/pod/status.c src/node/pod/probe.c src/node/pod/hooks.c src/node/pod/event.c src/node/pod/adopt.c src/node/binder.c src/node/logproxy.c \
+	src/node/pod/status.c src/node/pod/probe.c src/node/pod/hooks.c src/node/pod/event.c src/node/pod/adopt.c \
+	src/node/pod/job.c src/node/pod/apiq.c src/node/binder.c src/node/logproxy.c \
 	src/node/pod/extras.h src/node/pod/extras.c src/node/pod/staticpods.c src/node/pod/imagegc.c \
 	src/node/pod/evict.c src/node/pod/stdin.c src/node/pod/extras-parse.c \
 	src/cli/node.c src/cli/up.c

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/kclient.h"
 #include "src/node/agent/crilog.h"
@@ -22,6 +23,30 @@
 #define NODE_LEASE_SECONDS 40
 #define NODE_LEASE_RENEW_MS 10000
 #define NODE_MAX_PODS 110
+/* Sandbox and container creations running at once (pod/job.c). */
+#define NODE_JOBS_MAX 12
+/* Tags of the main loop's epoll set. */
+#define NODE_EP_WAKE 1
+#define NODE_EP_PUMP 2
+#define NODE_EP_JOB 3
+
+/* A forked child reporting on a pipe (pod/job.c). */
+typedef struct node_job
+{
+  pid_t pid;
+  int fd;       /* the report pipe's read end (non-blocking, in the epoll set); -1 once done */
+  husk_buf out; /* what the child wrote */
+  bool done;    /* EOF seen */
+  int64_t t0_us; /* started (node_mono_us) */
+} node_job;
+
+typedef struct node_apiq node_apiq;
+typedef struct node_apiq_failure
+{
+  struct node_apiq_failure *next;
+  char *uid;
+  uint64_t seq;
+} node_apiq_failure;
 
 typedef struct node_ctr
 {
@@ -57,6 +82,11 @@ typedef struct node_ctr
   bool ready;        /* readiness published Success (or no readiness probe) */
   bool started_ok;   /* startup probe passed (or none) */
   int64_t kill_at_ms; /* a probe asked for a kill: SIGKILL from then */
+  node_job *start_job; /* its create and start are running (the shim's fork) */
+  void *start_log;     /* the log writer waiting for the start's outcome */
+  int start_fds[2];    /* the read ends of stdout/stderr until then */
+  bool early_exit;     /* the shim exited before the start's report was read */
+  int early_status;
 } node_ctr;
 
 typedef struct node_pod
@@ -90,6 +120,10 @@ typedef struct node_pod
   char *last_status;  /* the status JSON last PATCHed */
   char *phase;
   int64_t created_ms; /* when the agent first saw it (startup figures) */
+  uint64_t status_seq; /* of the last status queued (pod/apiq.c) */
+  node_job *sandbox_job; /* pause and CNI ADD running */
+  bool dirty;          /* something happened to it since its last sync (pod/sync.c) */
+  bool wants_slot;     /* a creation waits for a free job slot */
   bool static_pod;     /* from --pod-manifest-path: not in the API (its mirror pod is) */
   char *evict_message; /* evicted under pressure: phase Failed, reason Evicted, this message */
 } node_pod;
@@ -131,6 +165,11 @@ typedef struct node_agent
   struct agent_event_cache *events;
   int api_port; /* the node API's port (daemonEndpoints), 0 when it is not serving */
   char *shim_bin; /* husk-shim */
+  int ep;         /* the main loop's epoll set (jobs' pipes join it) */
+  int jobs;       /* jobs running */
+  int64_t last_full_ms; /* the last pass over every pod (others take only the dirty ones) */
+  node_apiq *apiq; /* status PATCHes and Events sent off the main thread */
+  json_t *image_configs; /* image config digest -> its config.config (pod/container.c) */
   agent_node_resources reserved; /* --reserved */
   struct node_extras *extras;    /* pod/extras.c: static pods, image GC, eviction */
 } node_agent;
@@ -153,8 +192,40 @@ int node_register (node_agent *a, husk_error **err);
 int node_status_update (node_agent *a, bool force, husk_error **err);
 int node_lease_renew (node_agent *a, husk_error **err);
 
+/* ---- pod/job.c ---- */
+/* Forks child (ud, report_fd), which writes its report and exits or execs; the report's pipe
+   joins the main loop's epoll set. */
+int node_job_start (node_agent *a, node_job **out, void (*child) (void *ud, int report_fd),
+                    void *ud, husk_error **err);
+/* Reads what the child wrote so far without blocking; true once it is complete. */
+bool node_job_poll (node_agent *a, node_job *j);
+void node_job_free (node_agent *a, node_job *j);
+/* Room for one more job. */
+bool node_job_slot (const node_agent *a);
+
+/* ---- pod/apiq.c ---- */
+int node_apiq_new (const kclient_config *kc, node_apiq **out, husk_error **err);
+/* Stops the senders (what is still queued is dropped). */
+void node_apiq_free (node_apiq *q);
+/* Queues p's status PATCH (body taken: the merge patch), replacing one still queued for
+   p. running_since_ms > 0: log the pod's startup latency once it is sent. */
+void node_apiq_status (node_apiq *q, const node_pod *p, char *body, uint64_t seq,
+                       int64_t running_since_ms);
+/* Queues an Event write (body taken). */
+void node_apiq_event (node_apiq *q, const char *method, const char *path, const char *ctype,
+                      char *body);
+/* The status PATCHes that failed since the last call (to be sent again). */
+node_apiq_failure *node_apiq_failed (node_apiq *q);
+void node_apiq_failures_free (node_apiq_failure *f);
+
 /* ---- pod/sandbox.c ---- */
+/* Starts the sandbox (files, cgroup, then pause + CNI ADD as a job); 0 with the job running
+   or the sandbox ready. */
 int pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err);
+/* The sandbox job finished: the sandbox is ready, or an error. */
+int pod_sandbox_finish (node_agent *a, node_pod *p, husk_error **err);
+/* Writes a pod file (tmp + rename, no fsync: pod files die with the machine's processes). */
+int pod_write_file (const char *path, const char *text, mode_t mode, husk_error **err);
 /* The sandbox an earlier agent left running (pause alive, address recorded): kept. */
 bool pod_sandbox_adopt (node_agent *a, node_pod *p);
 /* CNI DEL, pause stopped, runtime state, cgroup and pod dirs removed. Idempotent. */
@@ -166,10 +237,16 @@ int pod_with_stdio (node_agent *a, int in, int out, int errfd,
                     int (*fn) (void *ud, husk_error **err), void *ud, husk_error **err);
 
 /* ---- pod/container.c ---- */
-/* Pulls as imagePullPolicy says, makes the rootfs, bundle and log pipes, creates and
-   starts container c. Errors carry the waiting reason in *reason (static string). */
+/* Pulls as imagePullPolicy says, makes the rootfs, bundle and log pipes, and starts the job
+   that creates and starts container c (c->start_job). Errors carry the waiting reason in
+   *reason (static string). */
 int pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason,
                    husk_error **err);
+/* c's start job completed: the container runs (c->pid), or an error with *reason. */
+int pod_ctr_start_finish (node_agent *a, node_pod *p, node_ctr *c, const char **reason,
+                          husk_error **err);
+/* Forgets c's start job (the agent is stopping). */
+void pod_ctr_start_abandon (node_agent *a, node_ctr *c);
 /* Records what a restarted agent needs to re-adopt c (<bundle>/state.json). */
 void pod_ctr_save (node_pod *p, node_ctr *c);
 /* Takes over c from an earlier agent: running (stdio reopened from its shim, log appended
@@ -224,7 +301,9 @@ node_pod *pod_find (node_agent *a, const char *uid);
 void pod_apply_event (node_agent *a, const char *type, json_t *obj);
 void pod_apply_list (node_agent *a, json_t *items);
 void pod_table_free (node_agent *a);
-/* One pass over every pod: start, restart, terminate, tear down, report. */
+/* A pass: start, restart, terminate, tear down, report. Once a second over every pod (timers:
+   probes, back-offs, grace periods); otherwise over the pods something happened to (an
+   event, a child's exit, a finished job, a free job slot). */
 void pod_sync_all (node_agent *a);
 /* A child exited: records it against the container it belongs to. */
 void pod_child_exited (node_agent *a, pid_t pid, int wait_status);

@@ -1,6 +1,8 @@
 /* husk node: the agent daemon. One main thread owns every pod and container (it creates
    them, reaps them, reports them); one thread keeps the pod watch open and hands events
-   over through a queue and an eventfd. */
+   over through a queue and an eventfd. Slow steps run beside it: sandbox and container
+   creations as forked jobs whose pipes wake the loop (pod/job.c), status PATCHes and Events
+   on two sender threads (pod/apiq.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -323,6 +326,8 @@ client_from_config (node_agent *a, husk_error **err)
     }
   if (r == 0)
     r = kclient_new (&kc, &a->kc, err);
+  if (r == 0)
+    r = node_apiq_new (&kc, &a->apiq, err);
   kclient_config_clear (&kc);
   return r;
 }
@@ -381,6 +386,9 @@ agent_setup (node_agent *a, husk_error **err)
   a->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (a->wake_fd < 0)
     return husk_err_errno (err, "eventfd");
+  a->ep = epoll_create1 (EPOLL_CLOEXEC);
+  if (a->ep < 0)
+    return husk_err_errno (err, "epoll_create1");
   pthread_mutex_init (&a->ev_lock, NULL);
   return 0;
 }
@@ -420,29 +428,29 @@ on_timers (node_agent *a, int64_t now)
 static int
 main_loop (node_agent *a)
 {
-  int ep = epoll_create1 (EPOLL_CLOEXEC);
-  if (ep < 0)
-    return -errno;
-  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1};
+  int ep = a->ep;
+  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = NODE_EP_WAKE};
   epoll_ctl (ep, EPOLL_CTL_ADD, a->wake_fd, &ev);
-  ev.data.u32 = 2;
+  ev.data.u32 = NODE_EP_PUMP;
   epoll_ctl (ep, EPOLL_CTL_ADD, agent_log_pump_fd (a->pump), &ev);
   int64_t last_sync = 0;
   while (!atomic_load (a->stop))
     {
-      struct epoll_event got[4];
-      int n = epoll_wait (ep, got, 4, 1000);
-      /* Log output alone does not make a pass over the pods: events, child exits and the
-         once-a-second timer do. */
+      struct epoll_event got[16];
+      int n = epoll_wait (ep, got, 16, 1000);
+      /* Log output alone does not make a pass over the pods: events, child exits, finished
+         jobs and the once-a-second timer do. */
       bool woken = n <= 0;
       for (int i = 0; i < n; i++)
-        if (got[i].data.u32 == 1)
+        if (got[i].data.u32 == NODE_EP_WAKE)
           {
             uint64_t v;
             while (read (a->wake_fd, &v, sizeof v) > 0)
               ;
             woken = true;
           }
+        else if (got[i].data.u32 == NODE_EP_JOB)
+          woken = true;
       _cleanup_error_ husk_error *err = NULL;
       if (agent_log_pump_count (a->pump) > 0 && agent_log_pump_run (a->pump, 0, &err) < 0)
         log_warn ("log pump", "error", err->msg);
@@ -450,19 +458,21 @@ main_loop (node_agent *a)
       if (!woken && now - last_sync < 1000)
         continue;
       last_sync = now;
+      int64_t t0 = node_mono_us ();
       reap_children (a);
       drain_events (a);
       pod_sync_all (a);
       reap_children (a);
+      node_step_done ("pass", "-", &t0);
       on_timers (a, node_now_ms ());
     }
-  close (ep);
   return 0;
 }
 
 static void
 agent_free (node_agent *a)
 {
+  node_apiq_free (TAKE_PTR (a->apiq)); /* before the pods: no status is queued after this */
   pod_table_free (a);
   drain_events (a);
   node_extras_free (a);
@@ -476,6 +486,9 @@ agent_free (node_agent *a)
   json_decref (a->allocatable);
   if (a->wake_fd >= 0)
     close (a->wake_fd);
+  if (a->ep >= 0)
+    close (a->ep);
+  json_decref (a->image_configs);
   free (a->name), free (a->node_ip), free (a->pod_cidr), free (a->hostname), free (a->data_dir);
   free (a->pods_dir), free (a->rt_root), free (a->log_dir), free (a->pause_bin), free (a->shim_bin);
   free (a->pause_rootfs), free (a->cni_bin), free (a->cni_path), free (a->cni_conf);
@@ -486,7 +499,7 @@ agent_free (node_agent *a)
 int
 node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_error **err)
 {
-  node_agent a = {.cfg = cfg, .wake_fd = -1, .stop = stop, .log_fd = -1};
+  node_agent a = {.cfg = cfg, .wake_fd = -1, .ep = -1, .stop = stop, .log_fd = -1};
   /* One malloc arena: the watch thread's allocations are small and rare. */
   mallopt (M_ARENA_MAX, 1);
   int r = agent_setup (&a, err);
@@ -515,6 +528,8 @@ node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_er
       sigaction (SIGINT, &sa, NULL);
     }
   signal (SIGPIPE, SIG_IGN);
+  /* Sandboxes are started by jobs (forks that exit): their pause processes come back to us. */
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   nodeapi *napi = NULL;
   nodeapi_agent_start (&a, &napi);

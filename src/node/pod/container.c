@@ -96,7 +96,7 @@ ensure_image (node_agent *a, node_pod *p, node_ctr *c, image_record *rec, const 
 
 /* The image's config.config object (Entrypoint, Cmd, Env, WorkingDir, User). */
 static int
-image_config (node_agent *a, const image_record *rec, json_t **out, husk_error **err)
+image_config_read (node_agent *a, const image_record *rec, json_t **out, husk_error **err)
 {
   _cleanup_ (image_manifest_freep) image_manifest *m = NULL;
   int r = image_store_load_manifest (a->images, rec->manifest, &m, err);
@@ -112,6 +112,27 @@ image_config (node_agent *a, const image_record *rec, json_t **out, husk_error *
     return husk_err_wrap (err, "image config %s", m->config.digest);
   json_t *inner = json_object_get (cfg, "config");
   *out = inner ? json_incref (inner) : json_object ();
+  return 0;
+}
+
+/* The image config, read once per manifest (a manifest's digest names its content). */
+static int
+image_config (node_agent *a, const image_record *rec, json_t **out, husk_error **err)
+{
+  if (a->image_configs == NULL)
+    a->image_configs = json_object ();
+  json_t *cached = json_object_get (a->image_configs, rec->manifest);
+  if (cached)
+    {
+      *out = json_incref (cached);
+      return 0;
+    }
+  int r = image_config_read (a, rec, out, err);
+  if (r < 0)
+    return r;
+  if (json_object_size (a->image_configs) >= 64)
+    json_object_clear (a->image_configs);
+  json_object_set (a->image_configs, rec->manifest, *out);
   return 0;
 }
 
@@ -504,45 +525,38 @@ shim_child (node_agent *a, const char *id, const char *bundle, int out[2], int e
   _exit (127);
 }
 
-static int
-shim_spawn (node_agent *a, node_ctr *c, const char *id, const char *bundle, int out[2],
-            int errp[2], husk_error **err)
+typedef struct shim_args
 {
-  _cleanup_free_ char *exit_file = xasprintf ("%s/exit", bundle);
-  unlink (exit_file);
-  int rep[2];
-  if (pipe2 (rep, O_CLOEXEC) < 0)
-    return husk_err_errno (err, "pipe");
-  pid_t shim = fork ();
-  if (shim == 0)
+  node_agent *a;
+  const char *id, *bundle;
+  int *out, *errp;
+  const struct ctr_files *files;
+} shim_args;
+
+static int ctr_files_make (node_agent *a, const struct ctr_files *f, husk_error **err);
+
+/* The start job: the container's files, then the shim's fork goes on as the shim. A failure
+   to make the files is reported as "?<errno> <message>" (CreateContainerError). */
+static void
+shim_job (void *ud, int rep)
+{
+  shim_args *s = ud;
+  husk_error *e = NULL;
+  int64_t t0 = node_mono_us ();
+  if (ctr_files_make (s->a, s->files, &e) < 0)
     {
-      close (rep[0]);
-      shim_child (a, id, bundle, out, errp, rep[1]);
+      char msg[1024];
+      int n = snprintf (msg, sizeof msg, "?%d %s", e->errnum, e->msg);
+      if (write (rep, msg, n > 0 && (size_t) n < sizeof msg ? (size_t) n : sizeof msg - 1) < 0)
+        _exit (1);
+      _exit (1);
     }
-  int e = errno;
-  close (rep[1]);
-  _cleanup_close_ int rfd = rep[0];
-  if (shim < 0)
-    return husk_err_sys (err, e, "fork");
-  char msg[1025];
-  size_t len = 0;
-  ssize_t n;
-  while (len < sizeof msg - 1 && ((n = read (rfd, msg + len, sizeof msg - 1 - len)) > 0
-                                  || (n < 0 && errno == EINTR)))
-    if (n > 0)
-      len += (size_t) n;
-  msg[len] = '\0';
-  if (len == 0 || msg[0] == '!')
-    {
-      waitpid (shim, NULL, 0);
-      char *sp = len ? strchr (msg, ' ') : NULL;
-      return husk_err (err, len ? atoi (msg + 1) : EIO, "%s",
-                       sp ? sp + 1 : "container create: the helper process died");
-    }
-  c->shim_pid = shim;
-  c->pid = (pid_t) atoi (msg);
-  c->adopted = false;
-  return 0;
+  /* How long the files took, ahead of the pid: "<us>:" */
+  char us[32];
+  int n = snprintf (us, sizeof us, "%lld:", (long long) (node_mono_us () - t0));
+  if (write (rep, us, (size_t) n) != n)
+    _exit (1);
+  shim_child (s->a, s->id, s->bundle, s->out, s->errp, rep);
 }
 
 static char *
@@ -555,9 +569,42 @@ image_id_of (const image_record *rec)
   return xasprintf ("%s@%s", repo, rec->digest);
 }
 
+/* What the start job does before the runtime: the writable layer, the termination log
+   file and config.json. Prepared on the main thread; made in the job, off it. */
+typedef struct ctr_files
+{
+  char *rootfs, *snap, *ref, *config_path, *config_text, *term_file;
+} ctr_files;
+
+static void
+ctr_files_clear (ctr_files *f)
+{
+  free (f->rootfs), free (f->snap), free (f->ref), free (f->config_path);
+  free (f->config_text), free (f->term_file);
+  memset (f, 0, sizeof *f);
+}
+
+/* In the job: a fresh writable layer per start (kubelet creates a new container per
+   restart), an empty termination log file and the config. */
 static int
-prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, const char **reason,
-         husk_error **err)
+ctr_files_make (node_agent *a, const ctr_files *f, husk_error **err)
+{
+  image_snapshot_unmount (a->images, f->rootfs, true, NULL);
+  _cleanup_free_ char *bundle = xstrdup (f->rootfs);
+  *strrchr (bundle, '/') = '\0';
+  int r;
+  if ((r = husk_mkdir_p (bundle, 0700, err)) < 0 || (r = husk_mkdir_p (f->rootfs, 0755, err)) < 0
+      || (r = image_snapshot_mount (a->images, f->ref, f->snap, f->rootfs, err)) < 0
+      || (r = pod_write_file (f->term_file, "", 0666, err)) < 0
+      || (r = pod_write_file (f->config_path, f->config_text, 0600, err)) < 0)
+    return r;
+  chmod (f->term_file, 0666);
+  return 0;
+}
+
+static int
+prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, ctr_files *f,
+         const char **reason, husk_error **err)
 {
   image_record rec = {0};
   int64_t t0 = node_mono_us ();
@@ -597,41 +644,25 @@ prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, const char
       *reason = AGENT_REASON_CREATE_ERROR;
       return husk_err (err, EINVAL, "no command specified");
     }
-  /* A fresh writable layer per start, as kubelet creates a new container per restart. */
-  _cleanup_free_ char *rootfs = xasprintf ("%s/rootfs", bundle);
-  _cleanup_free_ char *snap = xasprintf ("%s_%s_%d", p->uid, c->name, c->restart_count);
-  image_snapshot_unmount (a->images, rootfs, true, NULL);
-  if ((r = husk_mkdir_p (rootfs, 0755, err)) < 0
-      || (r = image_snapshot_mount (a->images, c->image_ref, snap, rootfs, err)) < 0)
-    {
-      agent_env_free (env);
-      *reason = AGENT_REASON_CREATE_ERROR;
-      return r;
-    }
-  node_step_done ("env+snapshot", p->name, &t0);
+  f->rootfs = xasprintf ("%s/rootfs", bundle);
+  f->snap = xasprintf ("%s_%s_%d", p->uid, c->name, c->restart_count);
+  f->ref = xstrdup (c->image_ref);
   /* terminationMessagePath: an empty host file per run, bound into the container. */
   free (c->term_file);
   c->term_file = xasprintf ("%s/termination-log", bundle);
-  if ((r = husk_write_file_atomic (c->term_file, "", 0, 0666, err)) < 0)
-    {
-      agent_env_free (env);
-      *reason = AGENT_REASON_CREATE_ERROR;
-      return r;
-    }
-  chmod (c->term_file, 0666);
+  f->term_file = xstrdup (c->term_file);
   _cleanup_json_ json_t *spec = NULL;
-  r = build_spec (a, p, c, img, env, argv, rootfs, &spec, err);
+  r = build_spec (a, p, c, img, env, argv, f->rootfs, &spec, err);
   agent_env_free (env);
   if (r < 0)
     {
       *reason = AGENT_REASON_CREATE_CONFIG_ERROR;
       return r;
     }
-  _cleanup_free_ char *text = husk_json_dump (spec);
-  _cleanup_free_ char *cfg = xasprintf ("%s/config.json", bundle);
-  if ((r = husk_write_file_atomic (cfg, text, strlen (text), 0600, err)) < 0)
-    *reason = AGENT_REASON_CREATE_ERROR;
-  return r;
+  f->config_text = husk_json_dump (spec);
+  f->config_path = xasprintf ("%s/config.json", bundle);
+  node_step_done ("env+config", p->name, &t0);
+  return 0;
 }
 
 int
@@ -639,12 +670,11 @@ pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason, hus
 {
   _cleanup_free_ char *bundle = ctr_dir (p, c);
   _cleanup_free_ char *id = pod_ctr_runtime_id (p, c);
-  int r = husk_mkdir_p (bundle, 0700, err);
-  if (r < 0)
-    return r;
+  int r;
   if (c->created)
     pod_ctr_remove (a, p, c);
-  if ((r = prepare (a, p, c, bundle, reason, err)) < 0)
+  _cleanup_ (ctr_files_clear) ctr_files files = {0};
+  if ((r = prepare (a, p, c, bundle, &files, reason, err)) < 0)
     return r;
   _cleanup_free_ char *ldir = NULL;
   agent_log_writer *w = NULL;
@@ -664,8 +694,10 @@ pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason, hus
       return husk_err_errno (err, "pipe");
     }
   rt_container_delete (a->rt_root, id, true, NULL); /* left by an earlier agent run */
-  int64_t t0 = node_mono_us ();
-  r = shim_spawn (a, c, id, bundle, out, errp, err);
+  _cleanup_free_ char *exit_file = xasprintf ("%s/exit", bundle);
+  unlink (exit_file);
+  shim_args sa = {a, id, bundle, out, errp, &files};
+  r = node_job_start (a, &c->start_job, shim_job, &sa, err);
   close (out[1]);
   close (errp[1]);
   if (r < 0)
@@ -675,13 +707,70 @@ pod_ctr_start (node_agent *a, node_pod *p, node_ctr *c, const char **reason, hus
       *reason = AGENT_REASON_RUN_ERROR;
       return r;
     }
+  c->shim_pid = c->start_job->pid;
+  c->pid = 0;
+  c->adopted = false;
+  c->early_exit = false;
+  c->start_fds[0] = out[0];
+  c->start_fds[1] = errp[0];
+  c->start_log = w;
+  return 0;
+}
+
+/* Drops what a start job left for its outcome. */
+static void
+start_leftovers_free (node_agent *a, node_ctr *c)
+{
+  node_job_free (a, TAKE_PTR (c->start_job));
+  for (int i = 0; i < 2; i++)
+    if (c->start_fds[i] >= 0)
+      close (TAKE_FD (c->start_fds[i]));
+  if (c->start_log)
+    agent_log_writer_close (TAKE_PTR (c->start_log));
+}
+
+void
+pod_ctr_start_abandon (node_agent *a, node_ctr *c)
+{
+  start_leftovers_free (a, c);
+}
+
+int
+pod_ctr_start_finish (node_agent *a, node_pod *p, node_ctr *c, const char **reason,
+                      husk_error **err)
+{
+  node_job *j = c->start_job;
+  const char *msg = j->out.data ? j->out.data : "";
+  /* "<files us>:<pid>", or "<files us>:!<errno> <message>" (the runtime failed), or
+     "?<errno> <message>" (the files could not be made). */
+  const char *colon = msg[0] != '?' ? strchr (msg, ':') : NULL;
+  if (colon)
+    {
+      node_step_done ("snapshot", p->name, &(int64_t) {node_mono_us () - atoll (msg)});
+      msg = colon + 1;
+    }
+  if (*msg == '\0' || msg[0] == '!' || msg[0] == '?')
+    {
+      const char *sp = *msg ? strchr (msg, ' ') : NULL;
+      int r = husk_err (err, *msg ? atoi (msg + 1) : EIO, "%s",
+                        sp ? sp + 1 : "container create: the helper process died");
+      *reason = msg[0] == '?' ? AGENT_REASON_CREATE_ERROR : AGENT_REASON_RUN_ERROR;
+      start_leftovers_free (a, c);
+      c->shim_pid = 0; /* exited (or exiting): the main loop reaps it */
+      return r;
+    }
+  c->pid = (pid_t) atoi (msg);
   c->created = true;
-  if ((r = agent_log_pump_add (a->pump, out[0], errp[0], w, NULL, NULL, err)) < 0)
+  node_step_done ("start", p->name, &j->t0_us);
+  agent_log_writer *w = TAKE_PTR (c->start_log);
+  int r = agent_log_pump_add (a->pump, TAKE_FD (c->start_fds[0]), TAKE_FD (c->start_fds[1]), w,
+                              NULL, NULL, err);
+  start_leftovers_free (a, c);
+  if (r < 0)
     {
       *reason = AGENT_REASON_CREATE_ERROR;
       return r;
     }
-  node_step_done ("start", p->name, &t0);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 /* husk node: Events about pods and their containers (Pulled, Created, Started, Killing,
    BackOff, Unhealthy, Failed, ...), recorded as kubelet does: a repeat within 10 minutes
-   bumps the first event's count instead of making a new object. Best effort: a failure to
-   record is logged at debug level and forgotten. */
+   bumps the first event's count instead of making a new object. Sent off the main thread
+   (pod/apiq.c). Best effort: a failure to record is logged at debug level and forgotten. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +11,20 @@
 #include "lib/log.h"
 #include "src/node/agent/events.h"
 #include "src/node/node-internal.h"
+
+/* Through the events sender (pod/apiq.c); here when it is not running. */
+static void
+send_event (node_agent *a, const char *method, const char *path, const char *ctype, json_t *body)
+{
+  if (a->apiq)
+    {
+      node_apiq_event (a->apiq, method, path, ctype, husk_json_dump (body));
+      return;
+    }
+  _cleanup_error_ husk_error *err = NULL;
+  if (kclient_json (a->kc, method, path, ctype, body, NULL, NULL, &err) < 0)
+    log_debug ("event not recorded", "path", path, "error", err->msg);
+}
 
 void
 pod_event (node_agent *a, node_pod *p, node_ctr *c, const char *type, const char *reason,
@@ -31,20 +45,15 @@ pod_event (node_agent *a, node_pod *p, node_ctr *c, const char *type, const char
                                                reason, msg, a->name, now_ns);
   json_t *patch = NULL;
   const char *name = NULL;
-  _cleanup_error_ husk_error *err = NULL;
-  int r;
   if (agent_event_correlate (a->events, ev, now_ns, &patch, &name))
     {
       _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/events", p->ns);
-      r = kclient_json (a->kc, "POST", path, NULL, ev, NULL, NULL, &err);
+      send_event (a, "POST", path, "application/json", ev);
     }
   else
     {
       _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/events/%s", p->ns, name);
-      r = kclient_json (a->kc, "PATCH", path, "application/merge-patch+json", patch, NULL, NULL,
-                        &err);
+      send_event (a, "PATCH", path, "application/merge-patch+json", patch);
       json_decref (patch);
     }
-  if (r < 0)
-    log_debug ("event not recorded", "reason", reason, "error", err->msg);
 }

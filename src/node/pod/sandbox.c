@@ -280,26 +280,75 @@ do_create (void *ud, husk_error **err)
   return rt_container_create (c->a->rt_root, c->id, c->bundle, &o, err);
 }
 
+int
+pod_write_file (const char *path, const char *text, mode_t mode, husk_error **err)
+{
+  _cleanup_free_ char *tmp = xasprintf ("%s.tmp", path);
+  _cleanup_close_ int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return husk_err_errno (err, "create %s", tmp);
+  size_t len = strlen (text);
+  if (fchmod (fd, mode) < 0 || write (fd, text, len) != (ssize_t) len)
+    {
+      int r = husk_err_errno (err, "write %s", tmp);
+      unlink (tmp);
+      return r;
+    }
+  if (rename (tmp, path) < 0)
+    {
+      int r = husk_err_errno (err, "rename %s to %s", tmp, path);
+      unlink (tmp);
+      return r;
+    }
+  return 0;
+}
+
 static int
 write_pod_file (node_pod *p, const char *name, const char *text, husk_error **err)
 {
   _cleanup_free_ char *path = xasprintf ("%s/%s", p->dir, name);
-  return husk_write_file_atomic (path, text, strlen (text), 0644, err);
+  return pod_write_file (path, text, 0644, err);
 }
 
+/* What the sandbox job writes before starting husk-pause: made on the main thread. */
+typedef struct sandbox_files
+{
+  char *resolv, *hostname, *config;
+} sandbox_files;
+
+static void
+sandbox_files_clear (sandbox_files *f)
+{
+  free (f->resolv), free (f->hostname), free (f->config);
+}
+
+/* In the sandbox job: the pod directory and cgroup, resolv.conf, hostname and the pause
+   container's bundle. */
 static int
-start_pause (node_agent *a, node_pod *p, const char *hostname, husk_error **err)
+sandbox_files_make (node_agent *a, node_pod *p, const sandbox_files *f, husk_error **err)
+{
+  int r = husk_mkdir_p (p->dir, 0755, err);
+  if (r < 0)
+    return r;
+  _cleanup_free_ char *cg = xasprintf ("%s/pod-%s", a->cgroup_root, p->uid);
+  if (mkdir (cg, 0755) < 0 && errno != EEXIST)
+    return husk_err_errno (err, "create cgroup %s", cg);
+  _cleanup_free_ char *bundle = xasprintf ("%s/sandbox", p->dir);
+  _cleanup_free_ char *cfg = xasprintf ("%s/config.json", bundle);
+  if ((r = write_pod_file (p, "resolv.conf", f->resolv, err)) < 0
+      || (r = write_pod_file (p, "hostname", f->hostname, err)) < 0
+      || (r = husk_mkdir_p (bundle, 0700, err)) < 0)
+    return r;
+  return pod_write_file (cfg, f->config, 0600, err);
+}
+
+/* In the sandbox job: husk-pause created and started. */
+static int
+start_pause (node_agent *a, node_pod *p, husk_error **err)
 {
   _cleanup_free_ char *id = sandbox_id (p);
   _cleanup_free_ char *bundle = xasprintf ("%s/sandbox", p->dir);
-  int r = husk_mkdir_p (bundle, 0700, err);
-  if (r < 0)
-    return r;
-  _cleanup_json_ json_t *spec = sandbox_spec (a, p, hostname);
-  _cleanup_free_ char *text = husk_json_dump (spec);
-  _cleanup_free_ char *cfg = xasprintf ("%s/config.json", bundle);
-  if ((r = husk_write_file_atomic (cfg, text, strlen (text), 0600, err)) < 0)
-    return r;
+  int r;
   /* A sandbox left by an earlier agent run is replaced; its network attachment (IP,
      host veth) is owed a DEL before the new ADD. */
   if (rt_container_delete (a->rt_root, id, true, NULL) == 0 && !p->host_network)
@@ -330,8 +379,12 @@ network_add (node_agent *a, node_pod *p, husk_error **err)
       pid_t pause = p->pause_pid;
       p->pause_pid = 0;
       _cleanup_error_ husk_error *e = NULL;
+      /* (No log here: this runs in the sandbox job, whose report carries the warning.) */
       if (cni_run (a, p, "DEL", NULL, &e) < 0)
-        log_warn ("CNI DEL of the previous sandbox failed", "pod", p->name, "error", e->msg);
+        {
+          free (p->sandbox_error);
+          p->sandbox_error = xasprintf ("CNI DEL of the previous sandbox failed: %s", e->msg);
+        }
       p->pause_pid = pause;
       p->net_added = false;
     }
@@ -387,21 +440,80 @@ pod_sandbox_adopt (node_agent *a, node_pod *p)
   return true;
 }
 
+/* In the sandbox job, once the pod IP is known: /etc/hosts and sandbox.json. */
+static int
+sandbox_net_files (node_agent *a, node_pod *p, husk_error **err)
+{
+  _cleanup_free_ char *hostname = NULL, *domain = NULL;
+  int r = agent_pod_hostname (p->obj, NULL, &hostname, &domain, err);
+  if (r < 0)
+    return r;
+  if (p->host_network)
+    {
+      free (hostname);
+      hostname = xstrdup (a->hostname);
+    }
+  char *ips[] = {p->pod_ip, NULL};
+  _cleanup_free_ char *hosts = agent_hosts_file (p->obj, ips, hostname, domain);
+  if ((r = write_pod_file (p, "hosts", hosts, err)) < 0)
+    return r;
+  return sandbox_save (p, err);
+}
+
+/* The sandbox job (a fork of the agent): pause started, then CNI ADD; the report is
+   {"pid", "ip", "netAdded", "errno", "error"}, with what was made even on failure so that
+   the main loop can tear it down. */
+static void
+sandbox_job (void *ud, int fd)
+{
+  node_agent *a = ((void **) ud)[0];
+  node_pod *p = ((void **) ud)[1];
+  const sandbox_files *f = ((void **) ud)[2];
+  husk_error *e = NULL;
+  free (p->sandbox_error); /* (this fork's copy) now holds a warning for the report */
+  p->sandbox_error = NULL;
+  int r = sandbox_files_make (a, p, f, &e);
+  int64_t t0 = node_mono_us ();
+  if (r == 0)
+    r = start_pause (a, p, &e);
+  int64_t pause_us = node_mono_us () - t0;
+  if (r == 0)
+    r = network_add (a, p, &e);
+  int64_t net_us = node_mono_us ();
+  if (r == 0)
+    r = sandbox_net_files (a, p, &e);
+  json_t *rep = json_pack ("{s:i, s:s?, s:b, s:I, s:I}", "pid", (int) p->pause_pid, "ip",
+                           p->pod_ip, "netAdded", p->net_added, "pauseUs", (json_int_t) pause_us,
+                           "cniUs", (json_int_t) (net_us - t0 - pause_us));
+  if (p->sandbox_error)
+    json_object_set_new (rep, "warning", json_string (p->sandbox_error));
+  if (r < 0)
+    {
+      json_object_set_new (rep, "errno", json_integer (e->errnum));
+      json_object_set_new (rep, "error", json_string (e->msg));
+    }
+  char *text = husk_json_dump (rep);
+  size_t len = strlen (text), off = 0;
+  while (off < len)
+    {
+      ssize_t n = write (fd, text + off, len - off);
+      if (n <= 0)
+        break;
+      off += (size_t) n;
+    }
+  _exit (r < 0 ? 1 : 0);
+}
+
 int
 pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err)
 {
-  if (p->sandbox_ready)
+  if (p->sandbox_ready || p->sandbox_job)
     return 0;
   json_t *spec = json_object_get (p->obj, "spec");
   p->host_network = json_is_true (json_object_get (spec, "hostNetwork"));
   free (p->dir);
   p->dir = xasprintf ("%s/%s", a->pods_dir, p->uid);
-  int r = husk_mkdir_p (p->dir, 0755, err);
-  if (r < 0)
-    return r;
-  _cleanup_free_ char *cg = xasprintf ("%s/pod-%s", a->cgroup_root, p->uid);
-  if (mkdir (cg, 0755) < 0 && errno != EEXIST)
-    return husk_err_errno (err, "create cgroup %s", cg);
+  int r;
   _cleanup_free_ char *hostname = NULL, *domain = NULL;
   if ((r = agent_pod_hostname (p->obj, NULL, &hostname, &domain, err)) < 0)
     return r;
@@ -413,24 +525,56 @@ pod_sandbox_ensure (node_agent *a, node_pod *p, husk_error **err)
   _cleanup_free_ char *host_resolv = NULL;
   husk_read_file ("/etc/resolv.conf", &host_resolv, NULL, NULL);
   agent_dns_cluster dns = {.host_resolv = host_resolv ? host_resolv : ""};
-  _cleanup_free_ char *resolv = NULL;
-  _cleanup_free_ char *hn = xasprintf ("%s\n", hostname);
-  if ((r = agent_resolv_conf (p->obj, &dns, &resolv, err)) < 0
-      || (r = write_pod_file (p, "resolv.conf", resolv, err)) < 0
-      || (r = write_pod_file (p, "hostname", hn, err)) < 0)
+  _cleanup_ (sandbox_files_clear) sandbox_files f = {0};
+  if ((r = agent_resolv_conf (p->obj, &dns, &f.resolv, err)) < 0)
     return r;
-  int64_t t0 = node_mono_us ();
-  if ((r = start_pause (a, p, hostname, err)) < 0)
-    return r;
-  node_step_done ("pause", p->name, &t0);
-  if ((r = network_add (a, p, err)) < 0)
-    return r;
-  node_step_done ("cni-add", p->name, &t0);
-  char *ips[] = {p->pod_ip, NULL};
-  _cleanup_free_ char *hosts = agent_hosts_file (p->obj, ips, hostname, domain);
-  if (p->start_time == 0)
-    p->start_time = node_now_ms () / 1000;
-  if ((r = write_pod_file (p, "hosts", hosts, err)) < 0 || (r = sandbox_save (p, err)) < 0)
+  f.hostname = xasprintf ("%s\n", hostname);
+  _cleanup_json_ json_t *pause_spec = sandbox_spec (a, p, hostname);
+  f.config = husk_json_dump (pause_spec);
+  void *ud[3] = {a, p, &f};
+  if ((r = node_job_start (a, &p->sandbox_job, sandbox_job, ud, err)) < 0)
+    return husk_err_wrap (err, "sandbox");
+  return 0;
+}
+
+/* Takes the sandbox job's report into p. */
+static int
+sandbox_report (node_pod *p, node_job *j, husk_error **err)
+{
+  _cleanup_json_ json_t *rep = j->out.len ? json_loadb (j->out.data, j->out.len, 0, NULL) : NULL;
+  if (!json_is_object (rep))
+    return husk_err (err, EIO, "sandbox: the helper process died");
+  pid_t pid = (pid_t) json_integer_value (json_object_get (rep, "pid"));
+  if (pid > 0)
+    p->pause_pid = pid;
+  p->net_added = json_is_true (json_object_get (rep, "netAdded"));
+  const char *ip = json_string_value (json_object_get (rep, "ip"));
+  if (ip)
+    {
+      free (p->pod_ip);
+      p->pod_ip = xstrdup (ip);
+    }
+  int64_t pause_us = json_integer_value (json_object_get (rep, "pauseUs"));
+  int64_t cni_us = json_integer_value (json_object_get (rep, "cniUs"));
+  node_step_done ("pause", p->name, &(int64_t) {node_mono_us () - pause_us});
+  node_step_done ("cni-add", p->name, &(int64_t) {node_mono_us () - cni_us});
+  const char *warning = json_string_value (json_object_get (rep, "warning"));
+  if (warning)
+    log_warn ("sandbox", "pod", p->name, "ns", p->ns, "warning", warning);
+  const char *msg = json_string_value (json_object_get (rep, "error"));
+  if (msg)
+    return husk_err (err, (int) json_integer_value (json_object_get (rep, "errno")), "%s", msg);
+  return 0;
+}
+
+int
+pod_sandbox_finish (node_agent *a, node_pod *p, husk_error **err)
+{
+  node_job *j = TAKE_PTR (p->sandbox_job);
+  node_step_done ("sandbox-job", p->name, &j->t0_us);
+  int r = sandbox_report (p, j, err);
+  node_job_free (a, j);
+  if (r < 0)
     return r;
   p->sandbox_ready = true;
   log_info ("sandbox ready", "pod", p->name, "ns", p->ns, "ip", p->pod_ip);

@@ -138,23 +138,27 @@ pod_status_report (node_agent *a, node_pod *p, husk_error **err)
   _cleanup_free_ char *text = husk_json_dump (status);
   if (p->last_status && streq (p->last_status, text))
     return 0;
-  _cleanup_free_ char *path
-      = xasprintf ("/api/v1/namespaces/%s/pods/%s/status", p->ns, p->name);
   _cleanup_json_ json_t *patch = json_pack ("{s:O}", "status", status);
-  _cleanup_json_ json_t *got = NULL;
-  long code = 0;
-  int r = kclient_json (a->kc, "PATCH", path, "application/merge-patch+json", patch, &got, &code,
-                        err);
-  if (r < 0)
-    return code == 404 ? 0 : r;
-  free (p->last_status);
-  p->last_status = TAKE_PTR (text);
+  int64_t running_since = 0;
   if (p->phase && streq (p->phase, "Running") && p->created_ms)
     {
-      char ms[32];
-      snprintf (ms, sizeof ms, "%lld", (long long) (node_now_ms () - p->created_ms));
-      log_info ("pod running", "pod", p->name, "ns", p->ns, "ip", p->pod_ip, "ms", ms);
+      running_since = p->created_ms;
       p->created_ms = 0;
     }
+  if (a->apiq == NULL)
+    {
+      /* No sender threads (they failed to start): the PATCH is made here. */
+      _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/pods/%s/status", p->ns, p->name);
+      long code = 0;
+      int r = kclient_json (a->kc, "PATCH", path, "application/merge-patch+json", patch, NULL,
+                            &code, err);
+      if (r < 0)
+        return code == 404 ? 0 : r;
+    }
+  else
+    node_apiq_status (a->apiq, p, husk_json_dump (patch), ++p->status_seq, running_since);
+  /* What was queued counts as sent; a failure hands it back (pod_sync_all resends). */
+  free (p->last_status);
+  p->last_status = TAKE_PTR (text);
   return 0;
 }

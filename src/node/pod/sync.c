@@ -34,6 +34,7 @@ ctr_init (node_ctr *c, json_t *spec, bool init)
   const char *rp = json_string_value (json_object_get (spec, "restartPolicy"));
   c->sidecar = init && rp && streq (rp, "Always");
   c->state = AGENT_CTR_WAITING;
+  c->start_fds[0] = c->start_fds[1] = -1;
 }
 
 static node_pod *
@@ -59,11 +60,13 @@ pod_new (node_agent *a, json_t *obj)
 }
 
 static void
-pod_free (node_pod *p)
+pod_free (node_agent *a, node_pod *p)
 {
+  node_job_free (a, p->sandbox_job);
   for (size_t i = 0; i < p->nctrs; i++)
     {
       node_ctr *c = &p->ctrs[i];
+      pod_ctr_start_abandon (a, c);
       pod_probes_stop (c);
       json_decref (c->spec);
       free (c->name), free (c->reason), free (c->message), free (c->last_reason);
@@ -87,7 +90,7 @@ pod_apply_event (node_agent *a, const char *type, json_t *obj)
   if (streq (type, "DELETED"))
     {
       if (p)
-        p->api_gone = true;
+        p->api_gone = p->dirty = true;
       return;
     }
   if (p == NULL)
@@ -103,6 +106,7 @@ pod_apply_event (node_agent *a, const char *type, json_t *obj)
     }
   json_decref (p->obj);
   p->obj = json_incref (obj);
+  p->dirty = true;
 }
 
 void
@@ -120,7 +124,7 @@ pod_apply_list (node_agent *a, json_t *items)
           found = true;
       }
       if (!found && !p->static_pod)
-        p->api_gone = true;
+        p->api_gone = p->dirty = true;
     }
   size_t i;
   json_t *it;
@@ -138,13 +142,23 @@ pod_child_exited (node_agent *a, pid_t pid, int wait_status)
         {
           log_warn ("sandbox exited", "pod", p->name, "ns", p->ns);
           p->pause_pid = 0;
+          p->dirty = true;
           return;
         }
       for (size_t i = 0; i < p->nctrs; i++)
         {
           node_ctr *c = &p->ctrs[i];
+          if (c->shim_pid == pid && c->start_job)
+            {
+              /* Exited before its start was taken in: dealt with then. */
+              c->early_exit = true;
+              c->early_status = wait_status;
+              p->dirty = true;
+              return;
+            }
           if (c->shim_pid != pid || c->state != AGENT_CTR_RUNNING)
             continue;
+          p->dirty = true;
           /* What the pipes still hold reaches the log first (FallbackToLogsOnError). */
           agent_log_pump_run (a->pump, 0, NULL);
           /* The shim wrote the init's status before exiting; without it, its own. */
@@ -168,25 +182,51 @@ set_waiting (node_ctr *c, const char *reason, const char *message)
 }
 
 static void
+start_failed (node_agent *a, node_pod *p, node_ctr *c, const char *reason, husk_error *err,
+              int64_t now)
+{
+  c->failures++;
+  int64_t delay = START_RETRY_MS << (c->failures > 8 ? 8 : c->failures - 1);
+  c->retry_ms = now + (delay > START_RETRY_MAX_MS ? START_RETRY_MAX_MS : delay);
+  if (reason && streq (reason, AGENT_REASON_ERR_IMAGE_PULL) && c->failures > 1)
+    reason = AGENT_REASON_IMAGE_PULL_BACKOFF;
+  set_waiting (c, reason ? reason : AGENT_REASON_CREATE_ERROR, err ? err->msg : NULL);
+  log_warn ("container start failed", "pod", p->name, "ns", p->ns, "container", c->name,
+            "reason", c->reason, "error", err ? err->msg : "");
+  pod_event (a, p, c, "Warning", "Failed", "Error: %s", err ? err->msg : c->reason);
+  if (c->created)
+    pod_ctr_remove (a, p, c);
+}
+
+/* Begins c's start: what needs the pod table is done here, the create and start run as a
+   job (start_ctr_finish takes its outcome in). */
+static void
 start_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
 {
-  if (now < c->retry_ms)
+  if (now < c->retry_ms || c->start_job)
     return;
+  if (!node_job_slot (a))
+    {
+      p->wants_slot = true;
+      return;
+    }
   const char *reason = NULL;
   _cleanup_error_ husk_error *err = NULL;
-  if (pod_ctr_start (a, p, c, &reason, &err) < 0)
+  int64_t t0 = node_mono_us ();
+  int r = pod_ctr_start (a, p, c, &reason, &err);
+  node_step_done ("start-begin", p->name, &t0);
+  if (r < 0)
+    start_failed (a, p, c, reason, err, now);
+}
+
+static void
+start_ctr_finish (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
+{
+  const char *reason = NULL;
+  _cleanup_error_ husk_error *err = NULL;
+  if (pod_ctr_start_finish (a, p, c, &reason, &err) < 0)
     {
-      c->failures++;
-      int64_t delay = START_RETRY_MS << (c->failures > 8 ? 8 : c->failures - 1);
-      c->retry_ms = now + (delay > START_RETRY_MAX_MS ? START_RETRY_MAX_MS : delay);
-      if (reason && streq (reason, AGENT_REASON_ERR_IMAGE_PULL) && c->failures > 1)
-        reason = AGENT_REASON_IMAGE_PULL_BACKOFF;
-      set_waiting (c, reason ? reason : AGENT_REASON_CREATE_ERROR, err ? err->msg : NULL);
-      log_warn ("container start failed", "pod", p->name, "ns", p->ns, "container", c->name,
-                "reason", c->reason, "error", err ? err->msg : "");
-      pod_event (a, p, c, "Warning", "Failed", "Error: %s", err ? err->msg : c->reason);
-      if (c->created)
-        pod_ctr_remove (a, p, c);
+      start_failed (a, p, c, reason, err, now);
       return;
     }
   c->failures = 0;
@@ -200,6 +240,15 @@ start_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
   free (c->reason), free (c->message);
   c->reason = c->message = NULL;
   log_info ("container started", "pod", p->name, "ns", p->ns, "container", c->name);
+  if (c->early_exit)
+    {
+      /* It already ended: what its pipes hold reaches the log first. */
+      agent_log_pump_run (a->pump, 0, NULL);
+      if (!pod_ctr_poll_exit (p, c))
+        pod_ctr_exited (p, c, c->early_status);
+      c->early_exit = false;
+      return;
+    }
   /* Its status is reported (and the next container started) only once postStart returned. */
   pod_hook_post_start (a, p, c);
 }
@@ -225,6 +274,12 @@ restart_ctr (node_agent *a, node_pod *p, node_ctr *c, int64_t now)
   if (c->reason && !streq (c->reason, AGENT_REASON_CRASH_LOOP))
     {
       start_ctr (a, p, c, now); /* a failed start being retried */
+      return;
+    }
+  if (!node_job_slot (a))
+    {
+      /* Before the back-off records this restart: it happens once a slot is free. */
+      p->wants_slot = true;
       return;
     }
   int64_t wait = agent_backoff_check (&c->backoff, c->finished_ms, now);
@@ -264,6 +319,8 @@ sync_init (node_agent *a, node_pod *p, agent_restart_policy pol, int64_t now)
   for (size_t i = 0; i < p->ninit; i++)
     {
       node_ctr *c = &p->ctrs[i];
+      if (c->start_job)
+        return false;
       if (c->sidecar)
         {
           if (c->state == AGENT_CTR_RUNNING)
@@ -300,6 +357,8 @@ sync_regular (node_agent *a, node_pod *p, agent_restart_policy pol, int64_t now)
   for (size_t i = p->ninit; i < p->nctrs; i++)
     {
       node_ctr *c = &p->ctrs[i];
+      if (c->start_job)
+        continue;
       if (c->state == AGENT_CTR_RUNNING)
         {
           pod_probes_run (a, p, c, now);
@@ -438,18 +497,70 @@ poll_adopted (node_pod *p)
 }
 
 static void
+sandbox_failed (node_agent *a, node_pod *p, husk_error *err, int64_t now)
+{
+  log_warn ("sandbox creation failed", "pod", p->name, "ns", p->ns, "error", err->msg);
+  pod_event (a, p, NULL, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: %s",
+             err->msg);
+  free (p->sandbox_error);
+  p->sandbox_error = xstrdup (err->msg);
+  p->retry_ms = now + START_RETRY_MS;
+  /* Whatever was half made goes, the next try starts clean. */
+  pod_sandbox_teardown (a, p, NULL);
+}
+
+/* Takes in the jobs of p that completed; true while some still run. */
+static bool
+collect_jobs (node_agent *a, node_pod *p, int64_t now)
+{
+  bool busy = false;
+  if (p->sandbox_job && node_job_poll (a, p->sandbox_job))
+    {
+      _cleanup_error_ husk_error *err = NULL;
+      int64_t t0 = node_mono_us ();
+      int r = pod_sandbox_finish (a, p, &err);
+      node_step_done ("sandbox-finish", p->name, &t0);
+      if (r < 0)
+        sandbox_failed (a, p, err, now);
+      else
+        {
+          free (p->sandbox_error);
+          p->sandbox_error = NULL;
+        }
+    }
+  busy |= p->sandbox_job != NULL;
+  for (size_t i = 0; i < p->nctrs; i++)
+    {
+      node_ctr *c = &p->ctrs[i];
+      if (c->start_job && node_job_poll (a, c->start_job))
+        {
+          int64_t t0 = node_mono_us ();
+          start_ctr_finish (a, p, c, now);
+          node_step_done ("start-finish", p->name, &t0);
+        }
+      busy |= c->start_job != NULL;
+    }
+  return busy;
+}
+
+static void
 sync_pod (node_agent *a, node_pod *p, int64_t now)
 {
+  p->dirty = p->wants_slot = false;
   if (!p->adopt_tried)
     adopt (a, p);
   poll_adopted (p);
+  bool busy = collect_jobs (a, p, now);
   bool deleting = p->api_gone || husk_json_path (p->obj, "metadata.deletionTimestamp") != NULL;
+  /* A pod being deleted (or evicted) waits for its creations to finish, then stops. */
+  if (deleting && busy)
+    return;
   if (deleting)
     {
       terminate (a, p, now);
       return;
     }
-  if (p->evict_message)
+  if (p->evict_message && !busy)
     {
       pod_evict_sync (a, p, now);
       return;
@@ -460,23 +571,22 @@ sync_pod (node_agent *a, node_pod *p, int64_t now)
     return;
   if (!p->sandbox_ready)
     {
+      if (p->sandbox_job)
+        goto report;
       if (now < p->retry_ms)
         return;
-      _cleanup_error_ husk_error *err = NULL;
-      if (pod_sandbox_ensure (a, p, &err) < 0)
+      if (!node_job_slot (a))
         {
-          log_warn ("sandbox creation failed", "pod", p->name, "ns", p->ns, "error", err->msg);
-          pod_event (a, p, NULL, "Warning", "FailedCreatePodSandBox",
-                     "Failed to create pod sandbox: %s", err->msg);
-          free (p->sandbox_error);
-          p->sandbox_error = xstrdup (err->msg);
-          p->retry_ms = now + START_RETRY_MS;
-          /* Whatever was half made goes, the next try starts clean. */
-          pod_sandbox_teardown (a, p, NULL);
+          p->wants_slot = true;
           goto report;
         }
-      free (p->sandbox_error);
-      p->sandbox_error = NULL;
+      _cleanup_error_ husk_error *err = NULL;
+      int64_t t0 = node_mono_us ();
+      int r = pod_sandbox_ensure (a, p, &err);
+      node_step_done ("sandbox-begin", p->name, &t0);
+      if (r < 0)
+        sandbox_failed (a, p, err, now);
+      goto report;
     }
   agent_restart_policy pol = policy_of (p);
   if (!init_failed_for_good (p, pol))
@@ -487,8 +597,11 @@ sync_pod (node_agent *a, node_pod *p, int64_t now)
     }
 report:;
   _cleanup_error_ husk_error *err = NULL;
+  int64_t t0 = node_mono_us ();
   if (pod_status_report (a, p, &err) < 0)
     log_warn ("pod status update failed", "pod", p->name, "ns", p->ns, "error", err->msg);
+  if (node_mono_us () - t0 > 2000)
+    node_step_done ("status-slow", p->name, &t0);
 }
 
 void
@@ -498,22 +611,68 @@ pod_table_free (node_agent *a)
     {
       node_pod *p = a->pods;
       a->pods = p->next;
-      pod_free (p);
+      pod_free (a, p);
     }
+}
+
+/* Status PATCHes that failed are sent again. */
+static void
+resend_failed_status (node_agent *a)
+{
+  node_apiq_failure *f = a->apiq ? node_apiq_failed (a->apiq) : NULL;
+  for (node_apiq_failure *i = f; i; i = i->next)
+    {
+      node_pod *p = pod_find (a, i->uid);
+      if (p && p->status_seq == i->seq)
+        {
+          free (p->last_status);
+          p->last_status = NULL;
+          p->dirty = true;
+        }
+    }
+  node_apiq_failures_free (f);
+}
+
+/* A job of p has finished (its report is complete). */
+static bool
+job_done (node_agent *a, node_pod *p)
+{
+  if (p->sandbox_job && node_job_poll (a, p->sandbox_job))
+    return true;
+  for (size_t i = 0; i < p->nctrs; i++)
+    if (p->ctrs[i].start_job && node_job_poll (a, p->ctrs[i].start_job))
+      return true;
+  return false;
 }
 
 void
 pod_sync_all (node_agent *a)
 {
   int64_t now = node_now_ms ();
+  bool full = now - a->last_full_ms >= 1000 || now < a->last_full_ms;
+  if (full)
+    a->last_full_ms = now;
+  resend_failed_status (a);
+  /* Finished jobs first: the slots they free go to the pods waiting for one. */
+  for (node_pod *p = a->pods; p; p = p->next)
+    if (job_done (a, p))
+      p->dirty = true;
   for (node_pod **pp = &a->pods; *pp;)
     {
       node_pod *p = *pp;
+      if (!full && !p->dirty && !(p->wants_slot && node_job_slot (a)))
+        {
+          pp = &p->next;
+          continue;
+        }
+      int64_t t0 = node_mono_us ();
       sync_pod (a, p, now);
+      if (node_mono_us () - t0 > 5000)
+        node_step_done ("sync-slow", p->name, &t0);
       if (p->torn_down && p->api_gone)
         {
           *pp = p->next;
-          pod_free (p);
+          pod_free (a, p);
           continue;
         }
       pp = &p->next;
