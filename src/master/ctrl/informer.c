@@ -37,9 +37,10 @@ const ctrl_informer_def ctrl_informer_defs[CTRL_N_INFORMERS] = {
   { "/apis/coordination.k8s.io/v1/leases", NULL },
 };
 
-/* How long a list waits for the cache to catch up with the caller's own writes before it
-   falls back to a LIST over HTTP. */
-#define CATCH_UP_MS 2000
+/* How long a list waits for the cache to catch up with the caller's own writes; then the
+   pass fails (and runs again at the next wake-up). Falling back to a LIST over HTTP would
+   parse the whole collection in every controller at the moment the master is busiest. */
+#define CATCH_UP_MS 5000
 
 typedef struct informer_run
 {
@@ -218,6 +219,18 @@ filter_labels (json_t *items, char *sel)
   return out;
 }
 
+/* Waits for the cache's first list (a controller never works from an empty cache, nor
+   from its own LIST while the informer is still taking the first one); false when the
+   manager stops meanwhile. */
+static bool
+synced (ctrl_ctx *c, ctrl_cache *cache)
+{
+  while (!ctrl_cache_wait (cache, 0, 1000))
+    if (c->stop && atomic_load (c->stop))
+      return false;
+  return true;
+}
+
 int
 ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
 {
@@ -226,7 +239,21 @@ ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
   ctrl_cache *cache = i >= 0 && c->caches ? c->caches[i] : NULL;
   _cleanup_free_ char *sel = NULL;
   bool servable = cache && !p.object && (!p.query || simple_label_query (path, &sel));
-  if (servable && ctrl_cache_wait (cache, c->want[i], CATCH_UP_MS))
+  if (servable && !synced (c, cache))
+    {
+      ctrl_path_clear (&p);
+      return husk_err (err, ECANCELED, "%s: stopping before the controller cache was listed",
+                       path);
+    }
+  if (servable && !ctrl_cache_wait (cache, c->want[i], CATCH_UP_MS))
+    {
+      ctrl_path_clear (&p);
+      return husk_err (err, EAGAIN,
+                       "%s: the controller cache has not seen resourceVersion %llu (this "
+                       "controller's last write) after %d ms",
+                       path, (unsigned long long)c->want[i], CATCH_UP_MS);
+    }
+  if (servable)
     {
       *items = ctrl_cache_items (cache, p.ns);
       if (sel)
