@@ -33,10 +33,24 @@ placement (void)
   json_auto_t *aff = J ("{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
                         "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"gen\",\"operator\":\"Gt\","
                         "\"values\":[\"4\"]}]}]}}}}");
-  ok (ctrl_node_affinity_matches (aff, node), "required node affinity Gt matches");
+  ctrl_ds_node_should_run (aff, node, &run, &cont);
+  ok (run && cont, "required node affinity Gt matches");
   json_object_set_new (json_object_get (husk_json_path (node, "metadata"), "labels"), "gen",
                        json_string ("3"));
-  ok (!ctrl_node_affinity_matches (aff, node), "... and fails below");
+  ctrl_ds_node_should_run (aff, node, &run, &cont);
+  ok (!run && !cont, "... and fails below");
+  json_auto_t *field = J ("{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+                          "{\"nodeSelectorTerms\":[{\"matchFields\":[{\"key\":\"metadata.name\","
+                          "\"operator\":\"In\",\"values\":[\"n1\"]}]}]}}}}");
+  ctrl_ds_node_should_run (field, node, &run, &cont);
+  ok (run && cont, "matchFields metadata.name In [n1] matches node n1");
+  json_auto_t *hostnet = J ("{\"hostNetwork\":true}");
+  json_auto_t *nonet = J ("{\"metadata\":{\"name\":\"n6\"},\"spec\":{\"taints\":["
+                          "{\"key\":\"node.kubernetes.io/network-unavailable\",\"effect\":\"NoSchedule\"}]}}");
+  ctrl_ds_node_should_run (plain, nonet, &run, &cont);
+  ok (!run && cont, "network-unavailable keeps ordinary daemon pods away");
+  ctrl_ds_node_should_run (hostnet, nonet, &run, &cont);
+  ok (run, "... but not hostNetwork ones");
 
   json_auto_t *tainted = J ("{\"metadata\":{\"name\":\"n2\"},\"spec\":{\"taints\":["
                             "{\"key\":\"dedicated\",\"value\":\"gpu\",\"effect\":\"NoSchedule\"}]}}");

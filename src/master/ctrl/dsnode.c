@@ -1,7 +1,9 @@
 /* DaemonSet placement (upstream NodeShouldRunDaemonPod): whether a node should run a daemon
-   pod (nodeSelector, required node affinity, NoSchedule/NoExecute taints against the pod's
-   tolerations plus the ones the DaemonSet controller adds), and the pod spec pinned to the
-   node through node affinity so that the scheduler binds it there. */
+   pod is the scheduler's sched_daemon_fits (nodeSelector, required node affinity,
+   NoSchedule/NoExecute taints against the pod's tolerations plus the ones the DaemonSet
+   controller adds: one copy of the predicates); here the tolerations written into daemon
+   pods, and the pod spec pinned to the node through node affinity so that the scheduler
+   binds it there. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,118 +11,7 @@
 
 #include "lib/json.h"
 #include "src/master/ctrl/logic.h"
-
-static bool
-in_values (json_t *values, const char *v)
-{
-  json_t *x;
-  size_t i;
-  json_array_foreach (values, i, x) if (json_is_string (x) && streq (json_string_value (x), v))
-      return true;
-  return false;
-}
-
-/* One {key, operator, values} against the node's value for key (NULL when absent). */
-static bool
-requirement_matches (json_t *req, const char *value)
-{
-  const char *op = json_string_value (json_object_get (req, "operator"));
-  json_t *values = json_object_get (req, "values");
-  if (!op)
-    return false;
-  if (streq (op, "In"))
-    return value && in_values (values, value);
-  if (streq (op, "NotIn"))
-    return !value || !in_values (values, value);
-  if (streq (op, "Exists"))
-    return value != NULL;
-  if (streq (op, "DoesNotExist"))
-    return value == NULL;
-  if ((streq (op, "Gt") || streq (op, "Lt")) && value && json_array_size (values) == 1)
-    {
-      const char *w = json_string_value (json_array_get (values, 0));
-      char *e1, *e2;
-      long long have = strtoll (value, &e1, 10), want = strtoll (w ? w : "", &e2, 10);
-      if (*value == '\0' || *e1 || !w || *w == '\0' || *e2)
-        return false;
-      return streq (op, "Gt") ? have > want : have < want;
-    }
-  return false;
-}
-
-static bool
-term_matches (json_t *term, json_t *labels, const char *node_name)
-{
-  json_t *exprs = json_object_get (term, "matchExpressions");
-  json_t *fields = json_object_get (term, "matchFields");
-  json_t *req;
-  size_t i;
-  if (json_array_size (exprs) == 0 && json_array_size (fields) == 0)
-    return false; /* an empty term matches nothing */
-  json_array_foreach (exprs, i, req)
-  {
-    const char *key = json_string_value (json_object_get (req, "key"));
-    if (!key || !requirement_matches (req, json_string_value (json_object_get (labels, key))))
-      return false;
-  }
-  json_array_foreach (fields, i, req)
-  {
-    const char *key = json_string_value (json_object_get (req, "key"));
-    if (!key || !streq (key, "metadata.name") || !requirement_matches (req, node_name))
-      return false;
-  }
-  return true;
-}
-
-bool
-ctrl_node_affinity_matches (json_t *pod_spec, json_t *node)
-{
-  json_t *labels = husk_json_path (node, "metadata.labels");
-  const char *name = husk_json_path_str (node, "metadata.name");
-  const char *k;
-  json_t *v;
-  json_object_foreach (json_object_get (pod_spec, "nodeSelector"), k, v)
-  {
-    const char *have = json_string_value (json_object_get (labels, k));
-    if (!have || !json_is_string (v) || !streq (have, json_string_value (v)))
-      return false;
-  }
-  json_t *req = husk_json_path (
-      pod_spec, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
-  if (!json_is_object (req))
-    return true;
-  json_t *terms = json_object_get (req, "nodeSelectorTerms"), *t;
-  size_t i;
-  json_array_foreach (terms, i, t) if (term_matches (t, labels, name ? name : "")) return true;
-  return false;
-}
-
-/* upstream Toleration.ToleratesTaint. */
-static bool
-tolerated (json_t *tolerations, json_t *taint)
-{
-  const char *key = json_string_value (json_object_get (taint, "key"));
-  const char *value = json_string_value (json_object_get (taint, "value"));
-  const char *effect = json_string_value (json_object_get (taint, "effect"));
-  json_t *t;
-  size_t i;
-  json_array_foreach (tolerations, i, t)
-  {
-    const char *te = json_string_value (json_object_get (t, "effect"));
-    const char *tk = json_string_value (json_object_get (t, "key"));
-    const char *op = json_string_value (json_object_get (t, "operator"));
-    const char *tv = json_string_value (json_object_get (t, "value"));
-    if (te && *te && !(effect && streq (te, effect)))
-      continue;
-    if (tk && *tk && !(key && streq (tk, key)))
-      continue;
-    if (op && streq (op, "Exists"))
-      return true;
-    if ((!op || !*op || streq (op, "Equal")) && streq (tv ? tv : "", value ? value : ""))
-      return true;
-  }
-  return false;
-}
+#include "src/master/sched/sched.h"
 
 static void
 add_toleration (json_t *tols, const char *key, const char *effect)
@@ -158,24 +49,19 @@ ctrl_ds_tolerations (json_t *pod_spec)
 void
 ctrl_ds_node_should_run (json_t *pod_spec, json_t *node, bool *should_run, bool *should_continue)
 {
-  *should_run = *should_continue = false;
-  if (!ctrl_node_affinity_matches (pod_spec, node))
-    return;
-  _cleanup_json_ json_t *tols = ctrl_ds_tolerations (pod_spec);
-  bool run = true, cont = true;
-  json_t *taint;
-  size_t i;
-  json_array_foreach (husk_json_path (node, "spec.taints"), i, taint)
-  {
-    const char *effect = json_string_value (json_object_get (taint, "effect"));
-    if (!effect || streq (effect, "PreferNoSchedule") || tolerated (tols, taint))
-      continue;
-    run = false;
-    if (streq (effect, "NoExecute"))
-      cont = false;
-  }
-  *should_run = run;
-  *should_continue = cont;
+  /* The scheduler reads a Pod: the template's spec under a name of its own. */
+  _cleanup_json_ json_t *empty = json_object ();
+  _cleanup_json_ json_t *pod
+      = json_pack ("{s:{s:s}, s:O}", "metadata", "name", "daemon", "spec",
+                   json_is_object (pod_spec) ? pod_spec : empty);
+  _cleanup_error_ husk_error *err = NULL;
+  if (sched_daemon_fits (node, pod, should_run, should_continue, &err) < 0)
+    {
+      /* A template the scheduler cannot read (the API validated it): start nothing new,
+         remove nothing running. */
+      *should_run = false;
+      *should_continue = true;
+    }
 }
 
 json_t *

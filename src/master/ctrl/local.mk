@@ -7,7 +7,8 @@ src_master_ctrl_libctrllogic_a_SOURCES = src/master/ctrl/logic.h src/master/ctrl
 	src/master/ctrl/podhash.c src/master/ctrl/backoff.c src/master/ctrl/jobpolicy.c \
 	src/master/ctrl/depstatus.c src/master/ctrl/podrank.c
 src_master_ctrl_libctrllogic_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-CTRL_LOGIC_LIBS = src/master/ctrl/libctrllogic.a $(LIBHUSK_LIBS) -lm
+# DaemonSet placement (dsnode.c, in libctrl) asks the scheduler library (sched_daemon_fits).
+CTRL_LOGIC_LIBS = src/master/ctrl/libctrllogic.a src/master/sched/libsched.a $(LIBHUSK_LIBS) -lm
 
 CTRL_UNIT_TESTS = tests/unit/test-ctrl-cron tests/unit/test-ctrl-rollout \
 	tests/unit/test-ctrl-depstatus
@@ -23,14 +24,14 @@ tests_unit_test_ctrl_depstatus_SOURCES = tests/unit/test-ctrl-depstatus.c tests/
 tests_unit_test_ctrl_depstatus_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctrl_depstatus_LDADD = $(CTRL_LOGIC_LIBS)
 # DaemonSet placement and rolling update arithmetic; StatefulSet ordering.
-src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/dsnode.c src/master/ctrl/dsroll.c \
+src_master_ctrl_libctrllogic_a_SOURCES += src/master/ctrl/dsroll.c \
 	src/master/ctrl/jobindex.c
 CTRL_UNIT_TESTS2 = tests/unit/test-ctrl-daemonset tests/unit/test-ctrl-jobindex
 check_PROGRAMS += $(CTRL_UNIT_TESTS2)
 TESTS += $(CTRL_UNIT_TESTS2)
 tests_unit_test_ctrl_daemonset_SOURCES = tests/unit/test-ctrl-daemonset.c tests/unit/tap.h
 tests_unit_test_ctrl_daemonset_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_test_ctrl_daemonset_LDADD = $(CTRL_LOGIC_LIBS)
+tests_unit_test_ctrl_daemonset_LDADD = src/master/ctrl/libctrl.a $(CTRL_LOGIC_LIBS)
 tests_unit_test_ctrl_jobindex_SOURCES = tests/unit/test-ctrl-jobindex.c tests/unit/tap.h
 tests_unit_test_ctrl_jobindex_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctrl_jobindex_LDADD = $(CTRL_LOGIC_LIBS)
@@ -52,8 +53,11 @@ src_master_ctrl_libctrl_a_SOURCES = src/master/ctrl/manager.h src/master/ctrl/ct
 	src/master/ctrl/cronjob.c src/master/ctrl/objects.c src/master/ctrl/revision.c \
 	src/master/ctrl/daemonset.c src/master/ctrl/statefulset.c src/master/ctrl/gc.c \
 	src/master/ctrl/informer.c
+# DaemonSet placement: the scheduler's predicates (libsched), so not in libctrllogic, whose
+# sources the cron fuzz target compiles alone.
+src_master_ctrl_libctrl_a_SOURCES += src/master/ctrl/dsnode.c
 src_master_ctrl_libctrl_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a
+HUSK_COMPONENT_LIBS += src/master/ctrl/libctrl.a src/master/ctrl/libctrllogic.a src/master/sched/libsched.a
 HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
 # The informers against a scripted API server.
 check_PROGRAMS += tests/unit/test-ctrl-informer

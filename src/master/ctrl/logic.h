@@ -154,16 +154,15 @@ ctrl_pfp_action ctrl_job_pod_failure_policy (json_t *policy, json_t *pod, char *
 
 /* ---- DaemonSet placement (dsnode.c) ---- */
 
-/* The pod spec's nodeSelector and required node affinity (matchExpressions, matchFields
-   metadata.name) hold for node. */
-bool ctrl_node_affinity_matches (json_t *pod_spec, json_t *node);
 /* The pod spec's tolerations plus the ones upstream's DaemonSet controller adds (not-ready
    and unreachable NoExecute; disk-, memory-, pid-pressure and unschedulable NoSchedule;
    network-unavailable for hostNetwork). A new array. */
 json_t *ctrl_ds_tolerations (json_t *pod_spec);
-/* upstream NodeShouldRunDaemonPod: *should_run when the node matches and every NoSchedule
-   and NoExecute taint is tolerated; *should_continue (a running pod may stay) when the node
-   matches and every NoExecute taint is tolerated. spec.unschedulable is ignored. */
+/* upstream NodeShouldRunDaemonPod, answered by the scheduler's sched_daemon_fits: *should_run
+   when the node matches (nodeSelector, required node affinity) and every NoSchedule and
+   NoExecute taint is tolerated; *should_continue (a running pod may stay) when the node
+   matches and every NoExecute taint is tolerated. spec.unschedulable is ignored. A template
+   the scheduler cannot parse: no new pod, a running one stays. */
 void ctrl_ds_node_should_run (json_t *pod_spec, json_t *node, bool *should_run,
                               bool *should_continue);
 /* A copy of pod_spec for a daemon pod of node: required node affinity replaced by one term
