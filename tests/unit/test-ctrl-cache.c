@@ -129,9 +129,12 @@ test_projection (void)
   const char *pod_json
       = "{\"metadata\":{\"name\":\"p\",\"namespace\":\"d\",\"resourceVersion\":\"3\","
         "\"labels\":{\"app\":\"web\"},\"ownerReferences\":[{\"uid\":\"u1\",\"controller\":true}],"
-        "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\",\"keep\":\"1\"},"
+        "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\",\"other\":\"1\","
+        "\"controller.kubernetes.io/pod-deletion-cost\":\"5\",\"kubernetes.io/x\":\"y\","
+        "\"notkubernetes.io/x\":\"z\"},"
         "\"managedFields\":[{\"manager\":\"kubectl\",\"fieldsV1\":{\"f:spec\":{}}}]},"
         "\"spec\":{\"nodeName\":\"n1\",\"tolerations\":[{\"operator\":\"Exists\"}],"
+        "\"volumes\":[{\"name\":\"v\",\"emptyDir\":{}}],\"dnsPolicy\":\"ClusterFirst\","
         "\"containers\":[{\"name\":\"c\",\"image\":\"busybox\",\"command\":[\"sleep\"],"
         "\"env\":[{\"name\":\"A\",\"value\":\"1\"}],\"readinessProbe\":{\"exec\":{}},"
         "\"resources\":{\"requests\":{\"cpu\":\"1\"}},\"ports\":[{\"name\":\"http\",\"containerPort\":80}]}],"
@@ -148,7 +151,10 @@ test_projection (void)
                        "kubectl.kubernetes.io/last-applied-configuration")
           == NULL,
       "pod: no last-applied annotation");
-  is_str (husk_json_path_str (p, "metadata.annotations.keep"), "1", "pod: other annotations kept");
+  json_t *ann = husk_json_path (p, "metadata.annotations");
+  ok (json_object_size (ann) == 2 && json_object_get (ann, "controller.kubernetes.io/pod-deletion-cost")
+          && json_object_get (ann, "kubernetes.io/x"),
+      "pod: only Kubernetes' own annotations kept (deletion cost, ...)");
   is_str (husk_json_path_str (p, "metadata.labels.app"), "web", "pod: labels kept");
   ok (json_array_size (husk_json_path (p, "metadata.ownerReferences")) == 1, "pod: owners kept");
   json_t *ctr = json_array_get (husk_json_path (p, "spec.containers"), 0);
@@ -165,6 +171,8 @@ test_projection (void)
           "Always", "pod: sidecar restartPolicy kept");
   is_str (husk_json_path_str (p, "spec.nodeName"), "n1", "pod: nodeName kept");
   ok (json_array_size (husk_json_path (p, "spec.tolerations")) == 1, "pod: tolerations kept");
+  ok (!husk_json_path (p, "spec.volumes") && !husk_json_path (p, "spec.dnsPolicy"),
+      "pod: volumes and other spec fields no controller reads dropped");
   ok (json_equal (json_object_get (p, "status"), json_object_get (pod, "status")),
       "pod: status kept whole (phase, IPs, conditions, exit codes)");
   json_t *m = ctrl_cache_project_meta (pod);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,7 +276,56 @@ slim_containers (json_t *arr)
   return out;
 }
 
+/* What controllers read of a pod's spec (replicaset/podrank: nodeName; endpoints: hostname,
+   subdomain, container ports; quota: resources, overhead, priorityClassName,
+   activeDeadlineSeconds; node lifecycle: tolerations; daemonset: affinity, nodeSelector;
+   job: restartPolicy). Volumes, env, probes, commands, images and the rest are left out. */
+static const char *const spec_keys[]
+    = { "nodeName",     "hostname",          "subdomain",        "containers",
+        "initContainers", "ephemeralContainers", "overhead",      "priorityClassName",
+        "priority",     "activeDeadlineSeconds", "tolerations",   "affinity",
+        "nodeSelector", "restartPolicy" };
+
+/* Annotations controllers read on pods are Kubernetes' own (job completion index, pod
+   deletion cost): kept are the keys of *.kubernetes.io/ and kubernetes.io/ domains but
+   kubectl's last-applied copy of the object. */
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
+static bool
+annotation_kept (const char *key)
+{
+  static const char k8s[] = "kubernetes.io";
+  const size_t n = sizeof k8s - 1;
+  const char *slash = strchr (key, '/');
+  if (slash == NULL || streq (key, LAST_APPLIED))
+    return false;
+  size_t dom = (size_t)(slash - key);
+  return dom >= n && memcmp (slash - n, k8s, n) == 0 && (dom == n || slash[-(ptrdiff_t)n - 1] == '.');
+}
+
+static json_t *
+slim_annotations (json_t *ann)
+{
+  json_t *out = json_object (), *v;
+  const char *k;
+  json_object_foreach (ann, k, v) if (annotation_kept (k)) json_object_set (out, k, v);
+  return out;
+}
+
+static json_t *
+slim_spec (json_t *spec)
+{
+  json_t *s = json_object ();
+  for (size_t i = 0; i < sizeof spec_keys / sizeof *spec_keys; i++)
+    {
+      json_t *v = json_object_get (spec, spec_keys[i]);
+      if (v == NULL)
+        continue;
+      bool ctrs = json_is_array (v) && strstr (spec_keys[i], "ontainers");
+      json_object_set_new (s, spec_keys[i], ctrs ? slim_containers (v) : json_incref (v));
+    }
+  return s;
+}
 
 json_t *
 ctrl_cache_project_pod (json_t *obj)
@@ -287,26 +337,21 @@ ctrl_cache_project_pod (json_t *obj)
       json_t *m = json_copy (meta);
       json_object_del (m, "managedFields");
       json_t *ann = json_object_get (meta, "annotations");
-      if (json_object_get (ann, LAST_APPLIED))
+      if (json_is_object (ann))
         {
-          json_t *a = json_copy (ann);
-          json_object_del (a, LAST_APPLIED);
-          json_object_set_new (m, "annotations", a);
+          json_t *a = slim_annotations (ann);
+          if (json_object_size (a))
+            json_object_set_new (m, "annotations", a);
+          else
+            {
+              json_object_del (m, "annotations");
+              json_decref (a);
+            }
         }
       json_object_set_new (out, "metadata", m);
     }
   json_t *spec = json_object_get (obj, "spec");
   if (json_is_object (spec))
-    {
-      static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
-      json_t *s = json_copy (spec);
-      for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
-        {
-          json_t *arr = json_object_get (spec, lists[i]);
-          if (json_is_array (arr))
-            json_object_set_new (s, lists[i], slim_containers (arr));
-        }
-      json_object_set_new (out, "spec", s);
-    }
+    json_object_set_new (out, "spec", slim_spec (spec));
   return out;
 }
