@@ -86,6 +86,15 @@ note_rv (ctrl_cache *c, uint64_t rv)
     c->rv = rv;
 }
 
+/* The projection of obj as a tree of its own: sharing nodes with the parsed list or event
+   (which is freed) would pin its pages, and the heap of a 10,000-pod list would stay. */
+static json_t *
+own_projection (ctrl_cache *c, json_t *obj)
+{
+  _cleanup_json_ json_t *p = c->project (obj);
+  return json_deep_copy (p);
+}
+
 void
 ctrl_cache_replace (ctrl_cache *c, json_t *items, const char *rv)
 {
@@ -96,7 +105,7 @@ ctrl_cache_replace (ctrl_cache *c, json_t *items, const char *rv)
   {
     _cleanup_free_ char *key = key_of (o);
     if (key)
-      json_object_set_new (map, key, c->project (o));
+      json_object_set_new (map, key, own_projection (c, o));
   }
   pthread_mutex_lock (&c->mu);
   json_t *old = c->map;
@@ -121,7 +130,7 @@ ctrl_cache_apply (ctrl_cache *c, const char *type, json_t *obj)
   bool del = streq (type, "DELETED");
   if (!del && !streq (type, "ADDED") && !streq (type, "MODIFIED"))
     return false;
-  json_t *proj = del ? NULL : c->project (obj);
+  json_t *proj = del ? NULL : own_projection (c, obj);
   bool changed = false;
   pthread_mutex_lock (&c->mu);
   json_t *cur = json_object_get (c->map, key);
