@@ -30,6 +30,7 @@ typedef struct attach_req
   int in;      /* the container's stdin pipe (-i), or -1 */
   pid_t shim;  /* its holder */
   bool once;   /* stdinOnce: the first attach's end closes the container's stdin */
+  bool tty;    /* the client wants one stream: stderr goes on channel 1 too */
 } attach_req;
 
 static void
@@ -165,7 +166,7 @@ attach_run (nodeapi_ws *ws, void *ud)
           char buf[16384];
           ssize_t n = read (*fd, buf, sizeof buf);
           if (n > 0)
-            nodeapi_ws_send (ws, k, buf, (size_t) n);
+            nodeapi_ws_send (ws, k == 2 && x->tty ? 1 : k, buf, (size_t) n);
           else if (n == 0 || errno != EINTR)
             {
               close (*fd);
@@ -231,12 +232,11 @@ nodeapi_attach (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n)
     return nodeapi_reply_status (c, 404, "NotFound", "use /attach/{namespace}/{pod}/{container}");
   static const char *const protos[] = {"v5.channel.k8s.io", "v4.channel.k8s.io", NULL};
   bool tty = nodeapi_arg_true (c, "tty");
-  bool out = nodeapi_arg_true (c, "stdout"), err = nodeapi_arg_true (c, "stderr") && !tty;
+  /* With a tty (kubectl attach -t, or forced for a tty: true container) the client reads
+     one stream: the container has no terminal here, so its stderr is merged into it. */
+  bool out = nodeapi_arg_true (c, "stdout");
+  bool err = tty ? out : nodeapi_arg_true (c, "stderr");
   bool in = nodeapi_arg_true (c, "stdin");
-  if (in && tty)
-    return nodeapi_reply_status (c, 400, "BadRequest",
-                                 "attach -i to a container with a tty is not supported by this "
-                                 "node (attach -i without -t works)");
   if (!out && !err)
     return nodeapi_reply_status (c, 400, "BadRequest",
                                  "you must specify at least 1 of stdin, stdout, stderr");
@@ -264,7 +264,7 @@ nodeapi_attach (nodeapi *s, struct MHD_Connection *c, char **parts, size_t n)
       return ret;
     }
   attach_req *x = xzalloc (sizeof *x);
-  x->in = in_fd, x->shim = shim, x->once = once;
+  x->in = in_fd, x->shim = shim, x->once = once, x->tty = tty;
   x->rt_root = xstrdup (s->rt_root);
   x->id = TAKE_PTR (id);
   x->path = agent_log_path (dir, (unsigned) cur);

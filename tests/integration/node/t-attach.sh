@@ -3,8 +3,8 @@
 # container writes from then on, stdout and stderr on their channels, until it exits
 # (followed in its CRI log). attach -i writes into the stdin of a container created with
 # stdin: true (held open by husk-shim: several attaches in turn; with stdinOnce the first
-# attach's end is the container's EOF); -i to a container without stdin is refused with a
-# clear message, and errors before the upgrade reach kubectl.
+# attach's end is the container's EOF; -it to a tty container too); -i to a container
+# without stdin is refused with a clear message, and errors before the upgrade reach kubectl.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -49,4 +49,10 @@ tap_is "$rc" "0" "attach -i to a stdinOnce container ends when the container doe
 tap_like "$(tr '\n' ' ' <"$D/o1")" "got last eof" "the container read the input, then EOF"
 wait_for 20 sh -c "$K get pod once -o jsonpath='{.status.phase}' | grep -qx Succeeded"
 tap_is "$(node_pod_field once '{.status.phase}')" "Succeeded" "and completed"
+
+# A tty: true container (kubectl attach forces -t for it): stdin through the terminal, its
+# stdout and stderr on the one stream (the container itself has no terminal here).
+nodeapi_pod ttyp --restart=Never --overrides='{"spec":{"nodeName":"n1","containers":[{"name":"ttyp","image":"busybox:1.36","stdin":true,"stdinOnce":true,"tty":true,"command":["sh","-c","read l; echo \"got $l\"; echo oops >&2; sleep 1; exit 0"]}]}}'
+(sleep 3; printf 'typed\n'; sleep 8) | timeout 30 script -qfec "$K attach -it ttyp" /dev/null >"$D/t1" 2>&1
+tap_like "$(tr -d '\r' <"$D/t1" | tr '\n' ' ')" "got typed oops" "attach -it: typed input reaches the container, stdout and stderr come back on the terminal"
 tap_done

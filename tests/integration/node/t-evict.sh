@@ -13,11 +13,13 @@ set -u
 node_require
 node_up
 wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
-pod() { # pod NAME RESOURCES-JSON
-  printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s"},"spec":{"containers":[{"name":"c","image":"busybox:1.36","command":["sh","-c","while true; do sleep 0.2; done"],"resources":%s}]}}\n' "$1" "$2"
+pod() { # pod NAME RESOURCES-JSON [SCRIPT]
+  printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s"},"spec":{"containers":[{"name":"c","image":"busybox:1.36","command":["sh","-c","%swhile true; do sleep 0.2; done"],"resources":%s}]}}\n' "$1" "${3:-}" "$2"
 }
+# Ranking is kubelet's (usage above requests first, then by how much): the BestEffort pod
+# holds 8 MB of shell variable, so it goes first whatever the others' few hundred KB do.
 {
-  pod be '{}'
+  pod be '{}' 'x=$(seq 1 1200000); '
   pod bu '{"requests":{"memory":"1Mi"}}'
   pod gu '{"requests":{"cpu":"100m","memory":"64Mi"},"limits":{"cpu":"100m","memory":"64Mi"}}'
 } | $K apply -f - >/dev/null
