@@ -231,50 +231,59 @@ synced (ctrl_ctx *c, ctrl_cache *cache)
   return true;
 }
 
+/* The items of cache for p: filtered by the label selector sel (NULL: all), deep copies
+   for a controller with private lists. */
+static json_t *
+cached_items (ctrl_ctx *c, ctrl_cache *cache, const ctrl_path *p, char *sel)
+{
+  json_t *items = ctrl_cache_items (cache, p->ns);
+  if (sel)
+    {
+      json_t *all = items;
+      items = filter_labels (all, sel);
+      json_decref (all);
+    }
+  if (c->private_lists)
+    {
+      json_t *shared = items;
+      items = json_deep_copy (shared);
+      json_decref (shared);
+    }
+  if (c->stats)
+    atomic_fetch_add (&c->stats->cached_lists, 1);
+  return items;
+}
+
+/* Serves path from cache i once it is listed and has seen this controller's writes. */
+static int
+list_cached (ctrl_ctx *c, int i, const ctrl_path *p, const char *path, char *sel,
+             json_t **items, husk_error **err)
+{
+  ctrl_cache *cache = c->caches[i];
+  if (!synced (c, cache))
+    return husk_err (err, ECANCELED, "%s: stopping before the controller cache was listed",
+                     path);
+  if (!ctrl_cache_wait (cache, c->want[i], CATCH_UP_MS))
+    return husk_err (err, EAGAIN,
+                     "%s: the controller cache has not seen resourceVersion %llu (this "
+                     "controller's last write) after %d ms",
+                     path, (unsigned long long)c->want[i], CATCH_UP_MS);
+  *items = cached_items (c, cache, p, sel);
+  return 0;
+}
+
 int
 ctrl_list (ctrl_ctx *c, const char *path, json_t **items, husk_error **err)
 {
   ctrl_path p;
   int i = ctrl_informer_parse (path, &p);
-  ctrl_cache *cache = i >= 0 && c->caches ? c->caches[i] : NULL;
   _cleanup_free_ char *sel = NULL;
-  bool servable = cache && !p.object && (!p.query || simple_label_query (path, &sel));
-  if (servable && !synced (c, cache))
-    {
-      ctrl_path_clear (&p);
-      return husk_err (err, ECANCELED, "%s: stopping before the controller cache was listed",
-                       path);
-    }
-  if (servable && !ctrl_cache_wait (cache, c->want[i], CATCH_UP_MS))
-    {
-      ctrl_path_clear (&p);
-      return husk_err (err, EAGAIN,
-                       "%s: the controller cache has not seen resourceVersion %llu (this "
-                       "controller's last write) after %d ms",
-                       path, (unsigned long long)c->want[i], CATCH_UP_MS);
-    }
-  if (servable)
-    {
-      *items = ctrl_cache_items (cache, p.ns);
-      if (sel)
-        {
-          json_t *all = *items;
-          *items = filter_labels (all, sel);
-          json_decref (all);
-        }
-      if (c->private_lists)
-        {
-          json_t *shared = *items;
-          *items = json_deep_copy (shared);
-          json_decref (shared);
-        }
-      if (c->stats)
-        atomic_fetch_add (&c->stats->cached_lists, 1);
-      ctrl_path_clear (&p);
-      return 0;
-    }
+  bool servable = i >= 0 && c->caches && c->caches[i] && !p.object
+                  && (!p.query || simple_label_query (path, &sel));
+  int ret = servable ? list_cached (c, i, &p, path, sel, items, err)
+                     : list_http (c, path, i, items, err);
   ctrl_path_clear (&p);
-  return list_http (c, path, i, items, err);
+  return ret;
 }
 
 int
