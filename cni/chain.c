@@ -82,20 +82,22 @@ plugin_conf (json_t *plugin, const char *name, const char *version, json_t *caps
   return c;
 }
 
+/* Errors are the plugin's own (its CNI code kept); callers prefix plugins[i]. */
 static int
-run_one (json_t *plugin, size_t idx, const char *name, const char *version,
+run_one (json_t *plugin, const char *name, const char *version,
          const cni_list_rt *rt, const char *command, json_t *prev, json_t **out, husk_error **err)
 {
   const char *type = json_string_value (json_object_get (plugin, "type"));
-  if (!json_is_object (plugin) || type == NULL || *type == '\0' || strchr (type, '/'))
-    return cni_err (err, CNI_ERR_INVALID_CONFIG, "plugins[%zu].type: required (a plugin name)",
-                    idx);
+  if (!json_is_object (plugin) || type == NULL || *type == '\0')
+    return cni_err (err, CNI_ERR_INVALID_CONFIG, "type: required (a plugin name)");
+  if (strchr (type, '/') || streq (type, ".") || streq (type, ".."))
+    return cni_err (err, CNI_ERR_INVALID_CONFIG, "type: \"%s\" is not a plugin name", type);
   _cleanup_free_ char *path = rt->husk_cni && streq (type, "husk-cni")
                                   ? xstrdup (rt->husk_cni)
                                   : cni_find_plugin (type, rt->cni_path);
   if (path == NULL)
-    return cni_err (err, CNI_ERR_INVALID_CONFIG, "plugins[%zu]: plugin \"%s\" not found in %s",
-                    idx, type, rt->cni_path ? rt->cni_path : "an empty CNI path");
+    return cni_err (err, CNI_ERR_INVALID_CONFIG, "plugin \"%s\" not found in %s", type,
+                    rt->cni_path ? rt->cni_path : "an empty CNI path");
   _cleanup_json_ json_t *c = plugin_conf (plugin, name, version, rt->capability_args, prev);
   _cleanup_strv_ char **env = plugin_env (rt, command);
   return cni_exec_file (path, type, command, env, rt->stderr_fd, c, out, err);
@@ -154,8 +156,9 @@ del_reverse (json_t *plugins, size_t upto, const char *name, const char *version
   for (size_t i = upto; i-- > 0;)
     {
       husk_error *e = NULL;
-      if (run_one (json_array_get (plugins, i), i, name, version, rt, "DEL", prev, NULL, &e) < 0)
+      if (run_one (json_array_get (plugins, i), name, version, rt, "DEL", prev, NULL, &e) < 0)
         {
+          husk_err_wrap (&e, "plugins[%zu]", i);
           if (ret == 0 && err && *err == NULL)
             *err = TAKE_PTR (e);
           ret = -1;
@@ -174,7 +177,7 @@ list_add (json_t *plugins, const char *name, const char *version, const cni_list
   for (size_t i = 0; i < n; i++)
     {
       json_t *res = NULL;
-      int r = run_one (json_array_get (plugins, i), i, name, version, rt, "ADD", prev, &res, err);
+      int r = run_one (json_array_get (plugins, i), name, version, rt, "ADD", prev, &res, err);
       if (r == 0 && res == NULL)
         r = cni_err (err, CNI_ERR_DECODE, "plugins[%zu] ADD: empty result", i);
       if (r < 0)
@@ -241,7 +244,7 @@ cni_list_run (json_t *conf, const cni_list_rt *rt, const char *command, json_t *
                     name, rt->container_id, rt->ifname);
   for (size_t i = 0; i < n; i++)
     {
-      r = run_one (json_array_get (plugins, i), i, name, version, rt, command,
+      r = run_one (json_array_get (plugins, i), name, version, rt, command,
                    streq (command, "CHECK") ? cached : NULL, NULL, err);
       if (r < 0)
         return husk_err_wrap (err, "network %s: plugins[%zu]", name, i);
