@@ -154,11 +154,15 @@ ctrl_revision_current (ctrl_ctx *c, json_t *owner, const char *kind, json_t *min
       continue;
     if (husk_json_path_int (r, "revision", 0) < mx)
       {
-        /* A rollback to an older template: it becomes the newest revision. */
-        json_object_set_new (r, "revision", json_integer (mx + 1));
-        int ret = ctrl_put (c, "/apis/apps/v1", "controllerrevisions", r, "", err);
+        /* A rollback to an older template: it becomes the newest revision (written from a
+           copy: listed revisions are shared and read-only). */
+        _cleanup_json_ json_t *copy = json_deep_copy (r);
+        json_object_set_new (copy, "revision", json_integer (mx + 1));
+        int ret = ctrl_put (c, "/apis/apps/v1", "controllerrevisions", copy, "", err);
         if (ret < 0)
           return ret;
+        set_out (out, copy);
+        return 0;
       }
     set_out (out, r);
     return 0;
