@@ -407,6 +407,81 @@ test_persist (void)
   store_close (s);
 }
 
+/* Opens a store with a byte budget for the watch history, writes n ~1 KiB pods in namespace
+   ns, and says whether a watch from before them is still inside the history. */
+static bool
+history_reaches_back (size_t budget, int n, const char *ns, int64_t *first, int64_t *last)
+{
+  store_options o = { .data_dir = dir, .watch_ring = 10000, .watch_ring_bytes = budget };
+  store *s = NULL;
+  _cleanup_error_ husk_error *err = NULL;
+  if (store_open (&o, &s, &err) < 0)
+    {
+      printf ("Bail out! store_open: %s\n", err->msg);
+      exit (1);
+    }
+  char big[1024];
+  memset (big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  store_watch *w = NULL;
+  store_current_revision (s, first, NULL);
+  store_watch_open (s, "pods", ns, *first, &w, NULL);
+  for (int i = 0; i < n; i++)
+    {
+      _cleanup_free_ char *name = xasprintf ("b%d", i), *p = pod (name, big);
+      store_create (s, "pods", ns, name, p, NULL, NULL, NULL);
+    }
+  store_current_revision (s, last, NULL);
+  const store_event *ev = NULL;
+  int ret = store_watch_next (w, 0, &ev, &err);
+  if (ret == 1)
+    store_event_unref (ev);
+  store_watch_close (w);
+  store_close (s);
+  return ret == 1;
+}
+
+static void
+test_watch_bytes (void)
+{
+  int64_t first = 0, last = 0;
+  ok (history_reaches_back (0, 300, "wb1", &first, &last),
+      "the default byte budget keeps 300 events of 1 KiB");
+  ok (!history_reaches_back (64 << 10, 300, "wb2", &first, &last),
+      "a 64 KiB budget drops the oldest of 300 events of 1 KiB: a lagging watcher gets too old");
+  store_options o = { .data_dir = dir, .watch_ring = 10000, .watch_ring_bytes = 64 << 10 };
+  store *s = NULL;
+  _cleanup_error_ husk_error *err = NULL;
+  store_open (&o, &s, NULL);
+  char big[1024];
+  memset (big, 'y', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  int64_t start = 0;
+  store_current_revision (s, &start, NULL);
+  for (int i = 0; i < 250; i++)
+    {
+      _cleanup_free_ char *name = xasprintf ("c%d", i), *p = pod (name, big);
+      store_create (s, "pods", "wb3", name, p, NULL, NULL, NULL);
+    }
+  int64_t cur = 0;
+  store_current_revision (s, &cur, NULL);
+  store_watch *w = NULL;
+  ok (store_watch_open (s, "pods", "wb3", cur - 100, &w, &err) == 0,
+      "the newest 100 events stay whatever their size");
+  int n = 0;
+  const store_event *ev = NULL;
+  while (store_watch_next (w, 0, &ev, &err) == 1)
+    {
+      n++;
+      store_event_unref (ev);
+    }
+  is_int (n, 100, "a watch from 100 revisions back gets all 100 events");
+  store_watch_close (w);
+  int ret = store_watch_open (s, "pods", "wb3", start, &w, &err);
+  is_int (errnum_of (ret, err), STORE_ETOOOLD, "a watch from 250 events back is too old (410)");
+  store_close (s);
+}
+
 int
 main (void)
 {
@@ -421,6 +496,7 @@ main (void)
   test_txn (s);
   store_close (s);
   test_watch ();
+  test_watch_bytes ();
   test_volatile ();
   test_persist ();
   husk_rm_rf (dir, NULL);

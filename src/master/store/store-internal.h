@@ -133,6 +133,7 @@ struct store
   const store_backend_ops *ops;
   void *be; /* backend state */
   uint32_t watch_ring;
+  size_t watch_ring_bytes;
   uint32_t event_ttl_sec;
   bool durable_volatile;
   pthread_mutex_t hubs_mu;

@@ -182,6 +182,7 @@ store_open (const store_options *opts, store **out, husk_error **err)
   store *s = xzalloc (sizeof *s);
   s->ops = ops;
   s->watch_ring = opts->watch_ring ? opts->watch_ring : 10000;
+  s->watch_ring_bytes = opts->watch_ring_bytes ? opts->watch_ring_bytes : 8u << 20;
   s->event_ttl_sec = opts->event_ttl_sec ? opts->event_ttl_sec : 3600;
   s->durable_volatile = opts->durable_volatile;
   pthread_mutex_init (&s->hubs_mu, NULL);

@@ -61,6 +61,10 @@ typedef struct store_options
   const char *url;
   const char *data_dir;   /* for the default SQLite file; created if missing */
   uint32_t watch_ring;    /* events of history kept per resource; 0 -> 10000 */
+  /* bytes of object text kept per resource beyond its newest 100 events; 0 -> 8 MiB. Older
+     events go first, so a watch from before them gets 410 Gone (upstream keeps 100 events
+     per resource in its watch cache by default). */
+  size_t watch_ring_bytes;
   bool durable_volatile;  /* write leases/events to disk like everything else */
   uint32_t event_ttl_sec; /* 0 -> 3600 */
   /* etcd TLS (any set implies https): PEM files. */

@@ -27,6 +27,7 @@ struct store_hub
   pthread_cond_t cond;
   store_event_impl **ring;
   uint32_t cap;
+  size_t bytes, max_bytes; /* object text held by the ring, and its budget */
   uint64_t head; /* sequence number of the next append; ring holds [head-count, head) */
   uint64_t count;
   int64_t start_rev; /* watchers need from_rev >= start_rev */
@@ -134,6 +135,7 @@ store_hub_get (store *s, const char *resource, int64_t start_rev, bool *created)
       pthread_cond_init (&h->cond, &ca);
       pthread_condattr_destroy (&ca);
       h->cap = s->watch_ring;
+      h->max_bytes = s->watch_ring_bytes;
       h->ring = xcalloc (h->cap, sizeof *h->ring);
       h->start_rev = start_rev;
       h->done_rev = start_rev;
@@ -176,19 +178,30 @@ notify_locked (store_hub *h)
     }
 }
 
+/* Events always kept, whatever their size (upstream's default watch cache size). */
+#define RING_MIN_EVENTS 100
+
+static void
+drop_oldest_locked (store_hub *h)
+{
+  store_event_impl *old = h->ring[(h->head - h->count) % h->cap];
+  if (old->pub.rev > h->start_rev)
+    h->start_rev = old->pub.rev;
+  h->bytes -= old->pub.json_len;
+  store_event_unref (&old->pub);
+  h->count--;
+}
+
 void
 store_hub_append (store_hub *h, store_event_impl *ev)
 {
   pthread_mutex_lock (&h->mu);
   if (h->count == h->cap)
-    {
-      store_event_impl *old = h->ring[(h->head - h->count) % h->cap];
-      if (old->pub.rev > h->start_rev)
-        h->start_rev = old->pub.rev;
-      store_event_unref (&old->pub);
-      h->count--;
-    }
+    drop_oldest_locked (h);
+  while (h->count >= RING_MIN_EVENTS && h->bytes + ev->pub.json_len > h->max_bytes)
+    drop_oldest_locked (h);
   h->ring[h->head % h->cap] = ev;
+  h->bytes += ev->pub.json_len;
   h->head++;
   h->count++;
   if (ev->pub.rev > h->done_rev)
@@ -243,6 +256,7 @@ store_hub_reset (store_hub *h, int64_t start_rev)
   for (uint64_t i = h->head - h->count; i < h->head; i++)
     store_event_unref (&h->ring[i % h->cap]->pub);
   h->count = 0;
+  h->bytes = 0;
   h->start_rev = start_rev;
   h->done_rev = start_rev;
   notify_locked (h);
@@ -357,8 +371,9 @@ take_locked (store_watch *w, const store_event **out, husk_error **err)
   if (w->cursor < h->head - h->count)
     return husk_err (err, STORE_ETOOOLD,
                      "watch of %s fell behind: events after revision %lld were dropped "
-                     "(history of %u events)",
-                     h->resource, (long long)w->last_rev, h->cap);
+                     "(history of %llu events, %zu bytes)",
+                     h->resource, (long long)w->last_rev, (unsigned long long)h->count,
+                     h->bytes);
   while (w->cursor < h->head)
     {
       store_event_impl *e = h->ring[w->cursor % h->cap];
