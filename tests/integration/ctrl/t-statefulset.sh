@@ -169,6 +169,17 @@ $K delete sts dd >/dev/null
 wait_for 40 is_eq "" claims dd
 tap_is "$(claims dd)" "" "whenDeleted=Delete: deleting the set deletes every claim, the scaled-away one too"
 
+sts_policy both 2 Delete Delete
+wait_for 20 is_eq "data-both-0 data-both-1" claims both
+tap_is "$(owners data-both-1)" "StatefulSet/both/true" "Delete/Delete: claims in range are owned by the set"
+$K scale sts both --replicas=1 >/dev/null
+wait_for 40 is_eq data-both-0 claims both
+tap_is "$(claims both)/$(owners data-both-0)" "data-both-0/StatefulSet/both/true" \
+  "scale down: the removed ordinal's claim goes (handed to its pod), the other stays the set's"
+$K delete sts both >/dev/null
+wait_for 40 is_eq "" claims both
+tap_is "$(claims both)" "" "deleting the set deletes the remaining claim"
+
 $K delete sts web >/dev/null
 wait_for 20 is_eq 0 count_pods default app=web
 tap_is "$(count_pods default app=web)" 0 "deleting the StatefulSet deletes its pods"
