@@ -167,7 +167,7 @@ typedef struct job_pass
   bool *done;          /* Indexed: completed indexes (completions of them) */
   size_t terminating;  /* unfinished pods being deleted */
   /* backoffLimitPerIndex (Indexed only): per index, whether it failed, its counted and
-     ignored failures, the creation time of its last counted failure. */
+     ignored failures, the time of its last counted failure. */
   bool per_index;
   json_int_t limit_per_index;
   bool *failed_idx;
@@ -192,6 +192,31 @@ max64 (int64_t a, int64_t b)
   return a > b ? a : b;
 }
 
+/* When a failed pod failed, as upstream's getFinishedTime: its Ready=False transition, else
+   the latest container finishedAt, else its deletion, else its creation. Back-offs count
+   from it. */
+static int64_t
+failed_at (const json_t *p)
+{
+  json_t *x;
+  size_t i;
+  json_array_foreach (husk_json_path (p, "status.conditions"), i, x)
+  {
+    const char *t = json_string_value (json_object_get (x, "type"));
+    const char *st = json_string_value (json_object_get (x, "status"));
+    int64_t at = ctrl_time_parse (json_string_value (json_object_get (x, "lastTransitionTime")));
+    if (t && st && streq (t, "Ready") && streq (st, "False") && at > 0)
+      return at;
+  }
+  int64_t last = 0;
+  json_array_foreach (husk_json_path (p, "status.containerStatuses"), i, x)
+      last = max64 (last, ctrl_time_parse (husk_json_path_str (x, "state.terminated.finishedAt")));
+  if (last > 0)
+    return last;
+  int64_t del = ctrl_time_parse (husk_json_path_str (p, "metadata.deletionTimestamp"));
+  return del > 0 ? del : ctrl_time_parse (husk_json_path_str (p, "metadata.creationTimestamp"));
+}
+
 /* backoffLimitPerIndex: what pod p of an index tells about its failures. A failed pod
    (action a) adds one to the counts it was created with; an index fails when its counted
    failures pass the limit, or at once by a FailIndex rule. */
@@ -208,7 +233,7 @@ count_index (job_pass *j, const json_t *p, bool failed, ctrl_pfp_action a)
   else if (failed)
     {
       fails++;
-      int64_t t = ctrl_time_parse (husk_json_path_str (p, "metadata.creationTimestamp"));
+      int64_t t = failed_at (p);
       j->idx_last[idx] = max64 (j->idx_last[idx], t);
       if (a == CTRL_PFP_FAIL_INDEX || fails > j->limit_per_index)
         j->failed_idx[idx] = true;
@@ -240,7 +265,7 @@ count_pod (job_pass *j, json_t *policy, json_t *p)
       if (a == CTRL_PFP_IGNORE)
         return;
       j->failed++;
-      int64_t t = ctrl_time_parse (husk_json_path_str (p, "metadata.creationTimestamp"));
+      int64_t t = failed_at (p);
       if (t > j->last_failure)
         j->last_failure = t;
     }
