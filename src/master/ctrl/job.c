@@ -99,7 +99,7 @@ static void
 delete_quiet (ctrl_ctx *c, const char *path)
 {
   _cleanup_error_ husk_error *e = NULL;
-  kclient_json (c->k, "DELETE", path, NULL, NULL, NULL, NULL, &e);
+  ctrl_write (c, "DELETE", path, NULL, NULL, NULL, NULL, &e);
 }
 
 static void

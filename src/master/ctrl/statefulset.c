@@ -231,7 +231,7 @@ ensure_claims (sts_pass *s, const char *pod_name, json_t *pvcs, husk_error **err
       json_object_set_new (json_object_get (pvc, "metadata"), "ownerReferences", refs);
     _cleanup_free_ char *path = xasprintf ("/api/v1/namespaces/%s/persistentvolumeclaims", s->ns);
     long code = 0;
-    int ret = kclient_json (s->c->k, "POST", path, NULL, pvc, NULL, &code, err);
+    int ret = ctrl_write (s->c, "POST", path, NULL, pvc, NULL, &code, err);
     if (ret < 0 && code != 409)
       return husk_err_wrap (err, "statefulset %s/%s: create claim %s", s->ns, s->name, claim);
     if (ret < 0)
