@@ -52,12 +52,12 @@ usage (FILE *f)
               "  --log-level LEVEL    debug, info, warn, error\n");
 }
 
-/* The scheduler talks to this server over loopback HTTPS with the admin token. */
+/* The scheduler talks to this server over HTTPS on this host with the admin token. */
 static int
 start_scheduler (const api_config *cfg, api_server *srv, sched_fit_strategy score,
                  sched_runner **out, husk_error **err)
 {
-  _cleanup_free_ char *server = xasprintf ("https://127.0.0.1:%d", api_server_port (srv));
+  const char *server = api_server_url (srv);
   _cleanup_free_ char *tokfile = xasprintf ("%s/admin-token", cfg->data_dir);
   _cleanup_free_ char *ca = xasprintf ("%s/pki/ca.crt", cfg->data_dir);
   _cleanup_free_ char *token = NULL;

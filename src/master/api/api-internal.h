@@ -23,6 +23,7 @@ struct api_server
   struct store *store;
   char *data_dir;
   int port;
+  char *url; /* how this host reaches the server: the bind address, or 127.0.0.1 */
   pthread_mutex_t alloc_lock; /* ClusterIP / NodePort allocation */
   pthread_t ns_thread; /* namespaces.c: finishes Terminating namespaces */
   bool ns_thread_started;

@@ -33,6 +33,9 @@ typedef struct api_server api_server;
 int api_server_start (const api_config *cfg, api_server **out, husk_error **err);
 /* The TCP port actually bound (useful with port 0). */
 int api_server_port (const api_server *s);
+/* https://ADDR:PORT for clients on this host (the scheduler, the controllers): the bound
+   address, or 127.0.0.1 when bound to every address. Valid until api_server_stop. */
+const char *api_server_url (const api_server *s);
 void api_server_stop (api_server *s);
 
 #endif

@@ -310,7 +310,7 @@ api_server_start (const api_config *cfg, api_server **out, husk_error **err)
           return husk_err (err, EADDRINUSE, "cannot listen on %s", b);
         }
     }
-  _cleanup_free_ char *url = server_url (&ss, s->port);
+  const char *url = s->url = server_url (&ss, s->port);
   ret = api_auth_write_kubeconfig (cfg->data_dir, url, cfg->tls_cert ? NULL : s->tls.ca_pem,
                                    s->auth.admin_token, err);
   if (ret < 0)
@@ -322,6 +322,12 @@ api_server_start (const api_config *cfg, api_server **out, husk_error **err)
   log_info ("api server listening", "url", url);
   *out = s;
   return 0;
+}
+
+const char *
+api_server_url (const api_server *s)
+{
+  return s->url;
 }
 
 int
@@ -344,5 +350,6 @@ api_server_stop (api_server *s)
   api_auth_clear (&s->auth);
   pthread_mutex_destroy (&s->alloc_lock);
   free (s->data_dir);
+  free (s->url);
   free (s);
 }
