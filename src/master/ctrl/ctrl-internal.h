@@ -67,8 +67,8 @@ typedef struct ctrl_def
   const char *name;
   int (*sync) (ctrl_ctx *c, husk_error **err);
   unsigned wakes; /* bits of the manager's watched resources that wake it (0: all) */
-  /* Not yet audited for the read-only contract of cached lists (it changes what it lists):
-     its lists are deep copies. */
+  /* A controller that changes what it lists: its lists are deep copies of the cached
+     objects (none today: every controller copies what it changes). */
   bool private_lists;
 } ctrl_def;
 
