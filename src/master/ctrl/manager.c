@@ -67,7 +67,7 @@ struct ctrl_manager
   uint64_t gen[N_WATCH]; /* events seen per watched resource */
   ctrl_cache *caches[N_WATCH];
   ctrl_list_stats stats;
-  atomic_int trim; /* a full list was taken: give its freed tree back to the system */
+  atomic_llong trim_at; /* a full list was taken: trim the heap after this (monotonic ms) */
   pthread_t watch_th[N_WATCH];
   pthread_t ctrl_th[N_CTRL];
   size_t n_watch, n_ctrl;
@@ -89,12 +89,30 @@ wake (ctrl_manager *m, size_t w)
   pthread_mutex_unlock (&m->mu);
 }
 
+static long long
+mono_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A second after a full list its tree (10,000 pods: ~300 MB of jansson nodes) is freed;
+   glibc would keep the pages otherwise. Trimming at once could come before the free. */
+static void
+trim_after_list (ctrl_manager *m)
+{
+  long long at = atomic_load (&m->trim_at);
+  if (at != 0 && mono_ms () >= at && atomic_compare_exchange_strong (&m->trim_at, &at, 0))
+    malloc_trim (0);
+}
+
 static void
 on_change (void *ud, bool listed)
 {
   thread_arg *a = ud;
   if (listed)
-    atomic_store (&a->m->trim, 1);
+    atomic_store (&a->m->trim_at, mono_ms () + 1000);
   wake (a->m, a->i);
 }
 
@@ -150,9 +168,7 @@ ctrl_main (void *p)
       /* Let a burst of events settle into one pass. */
       struct timespec pause = { 0, 20 * 1000 * 1000 };
       nanosleep (&pause, NULL);
-      /* The list's tree is freed by now; glibc would keep its pages otherwise. */
-      if (atomic_exchange (&m->trim, 0))
-        malloc_trim (0);
+      trim_after_list (m);
       _cleanup_error_ husk_error *err = NULL;
       if (d->sync (&c, &err) < 0)
         log_warn ("controller sync failed", "controller", d->name, "error", err->msg);
