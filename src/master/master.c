@@ -94,7 +94,7 @@ components_start (components *c, husk_error **err)
   if (c->run_scheduler)
     ret = start_scheduler (c->cfg, c->srv, c->score, &c->sched, err);
   if (ret == 0 && c->run_controllers)
-    ret = ctrl_manager_start (c->cfg->data_dir, api_server_port (c->srv), &c->ctrl, err);
+    ret = ctrl_manager_start (c->cfg->data_dir, &c->ctrl, err);
   if (ret < 0)
     components_stop (c);
   return ret;
@@ -298,7 +298,7 @@ husk_cmd_master (int argc, char **argv)
   if (leader_elect < 0)
     leader_elect = so.url && strncmp (so.url, "etcd://", 7) == 0;
   ctrl_leader *leader = NULL;
-  ctrl_leader_config lc = {.data_dir = cfg.data_dir, .port = api_server_port (srv),
+  ctrl_leader_config lc = {.data_dir = cfg.data_dir,
                            .started = on_leading, .stopped = on_not_leading, .ud = &comp};
   int ret = 0;
   if (leader_elect && (run_scheduler || run_controllers))

@@ -13,7 +13,6 @@ typedef struct ctrl_leader ctrl_leader;
 typedef struct ctrl_leader_config
 {
   const char *data_dir;  /* admin.kubeconfig of the local API server */
-  int port;              /* its port on 127.0.0.1 */
   const char *ns, *name; /* the Lease: kube-system/husk-master */
   const char *identity;  /* holderIdentity; NULL: <hostname>_<random> */
   int lease_seconds;     /* leaseDurationSeconds (15) */

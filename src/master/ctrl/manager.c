@@ -177,18 +177,18 @@ ctrl_main (void *p)
 }
 
 int
-ctrl_manager_start (const char *data_dir, int port, ctrl_manager **out, husk_error **err)
+ctrl_manager_start (const char *data_dir, ctrl_manager **out, husk_error **err)
 {
   _cleanup_free_ char *kc = xasprintf ("%s/admin.kubeconfig", data_dir);
-  kclient_config cfg = { .server = xasprintf ("https://127.0.0.1:%d", port) };
+  kclient_config cfg = { 0 }; /* the kubeconfig's server: the address the API is bound to */
   int ret = kclient_config_from_kubeconfig (kc, &cfg, err);
   if (ret < 0)
     {
       kclient_config_clear (&cfg);
       return husk_err_wrap (err, "controllers");
     }
-  /* A serving certificate given by the operator need not name 127.0.0.1; this is a
-     connection to ourselves over loopback. */
+  /* A serving certificate given by the operator need not name this address; this is a
+     connection to ourselves. */
   if (cfg.ca_file == NULL && cfg.ca_pem == NULL)
     cfg.insecure = true;
   kclient *k = NULL;
