@@ -211,15 +211,15 @@ write_all (int fd, const void *data, size_t len)
   return 0;
 }
 
-int
-husk_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode,
-                        husk_error **err)
+static int
+write_replace (const char *path, const void *data, size_t len, mode_t mode, bool sync,
+               husk_error **err)
 {
   _cleanup_free_ char *tmp = xasprintf ("%s.tmpXXXXXX", path);
   _cleanup_close_ int fd = mkostemp (tmp, O_CLOEXEC);
   if (fd < 0)
     return husk_err_errno (err, "create %s", tmp);
-  if (fchmod (fd, mode) < 0 || write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  if (fchmod (fd, mode) < 0 || write_all (fd, data, len) < 0 || (sync && fsync (fd) < 0))
     {
       int r = husk_err_errno (err, "write %s", path);
       unlink (tmp);
@@ -232,6 +232,20 @@ husk_write_file_atomic (const char *path, const void *data, size_t len, mode_t m
       return r;
     }
   return 0;
+}
+
+int
+husk_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode,
+                        husk_error **err)
+{
+  return write_replace (path, data, len, mode, true, err);
+}
+
+int
+husk_write_file_replace (const char *path, const void *data, size_t len, mode_t mode,
+                         husk_error **err)
+{
+  return write_replace (path, data, len, mode, false, err);
 }
 
 static int

@@ -24,6 +24,10 @@ int husk_read_file (const char *path, char **out, size_t *len_out, husk_error **
 /* Writes to path.tmpXXXXXX, fsyncs, renames over path. */
 int husk_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode,
                             husk_error **err);
+/* The same without the fsync: readers see the old or the new file, never a part, but a
+   crash may leave the old one (for files rewritten at every start, like a pod's). */
+int husk_write_file_replace (const char *path, const void *data, size_t len, mode_t mode,
+                             husk_error **err);
 /* Removes a tree without following symlinks; a missing path is not an error. */
 int husk_rm_rf (const char *path, husk_error **err);
 

@@ -76,6 +76,11 @@ main (void)
   ok (husk_read_file (f, &data, &len, &err) == 0 && len == 5 && streq (data, "hello"),
       "read back");
   ok (stat (f, &st) == 0 && (st.st_mode & 0777) == 0600, "mode applied");
+  _cleanup_free_ char *again = NULL;
+  ok (husk_write_file_replace (f, "bye", 3, 0644, &err) == 0
+          && husk_read_file (f, &again, &len, &err) == 0 && len == 3 && streq (again, "bye")
+          && stat (f, &st) == 0 && (st.st_mode & 0777) == 0644,
+      "replace (no fsync) writes over the file with its own mode");
 
   _cleanup_free_ char *empty_path = xasprintf ("%s/a/empty", dir);
   _cleanup_free_ char *empty = NULL;

@@ -283,24 +283,7 @@ do_create (void *ud, husk_error **err)
 int
 pod_write_file (const char *path, const char *text, mode_t mode, husk_error **err)
 {
-  _cleanup_free_ char *tmp = xasprintf ("%s.tmp", path);
-  _cleanup_close_ int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return husk_err_errno (err, "create %s", tmp);
-  size_t len = strlen (text);
-  if (fchmod (fd, mode) < 0 || write (fd, text, len) != (ssize_t) len)
-    {
-      int r = husk_err_errno (err, "write %s", tmp);
-      unlink (tmp);
-      return r;
-    }
-  if (rename (tmp, path) < 0)
-    {
-      int r = husk_err_errno (err, "rename %s to %s", tmp, path);
-      unlink (tmp);
-      return r;
-    }
-  return 0;
+  return husk_write_file_replace (path, text, strlen (text), mode, err);
 }
 
 static int
