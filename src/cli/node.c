@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "lib/path.h"
 #include "src/cli/commands.h"
+#include "src/cli/nodeflags.h"
 #include "src/node/node.h"
 
 static void
@@ -25,17 +26,12 @@ usage (FILE *f)
            "  --node-ip IP        the node's InternalIP (default: first IPv4 address)\n"
            "  --pod-cidr CIDR     pod subnet when the master allocates none (default 10.42.0.0/24)\n"
            "  --log-dir D         container logs (default /var/log/pods)\n"
-           "  --cni-conf F        a CNI network configuration (default: husk-cni on husk0)\n"
+           "  --cni-conf F        a CNI network configuration or list (default: husk-cni on husk0)\n"
            "  --overlay MODE      routes to other nodes' pods: host-gw (default), vxlan, none\n"
            "  --node-api-port P   node API port for logs/exec/port-forward (default 10250, 0: off)\n"
            "  --node-api-bind A   node API listen address (default 0.0.0.0)\n"
            "  --reserved LIST     kept from allocatable for the system: cpu=250m,memory=512Mi,...\n"
-           "  --pod-manifest-path D  run the pods in D's files as static pods (mirror pods in the API)\n"
-           "  --eviction-hard LIST   memory.available<100Mi,nodefs.available<10%%,nodefs.inodesFree<5%%\n"
-           "  --image-gc-high-threshold PCT  image GC starts at this disk usage (default 85)\n"
-           "  --image-gc-low-threshold PCT   and frees down to this one (default 80)\n"
-           "  --image-minimum-gc-age DUR     images used more recently are kept (default 2m)\n"
-           "  --image-gc-period DUR          how often image GC looks (default 5m)\n"
+           NODE_EXTRA_FLAGS_HELP
            "  --log-level LEVEL   debug, info, warn, error\n");
 }
 
@@ -53,12 +49,7 @@ husk_cmd_node (int argc, char **argv)
     {"overlay", required_argument, NULL, 'O'},
     {"node-api-port", required_argument, NULL, 'P'}, {"node-api-bind", required_argument, NULL, 'B'},
     {"reserved", required_argument, NULL, 'R'},
-    {"pod-manifest-path", required_argument, NULL, 0x100},
-    {"eviction-hard", required_argument, NULL, 0x101},
-    {"image-gc-high-threshold", required_argument, NULL, 0x102},
-    {"image-gc-low-threshold", required_argument, NULL, 0x103},
-    {"image-minimum-gc-age", required_argument, NULL, 0x104},
-    {"image-gc-period", required_argument, NULL, 0x105},
+    NODE_EXTRA_OPTIONS,
     {NULL, 0, NULL, 0}};
   node_config cfg = {0};
   _cleanup_free_ char *token = NULL;
@@ -93,12 +84,6 @@ husk_cmd_node (int argc, char **argv)
       case 'P': cfg.api_port = atoi (optarg) > 0 ? atoi (optarg) : -1; break;
       case 'B': cfg.api_bind = optarg; break;
       case 'R': cfg.reserved = optarg; break;
-      case 0x100: cfg.pod_manifest_path = optarg; break;
-      case 0x101: cfg.eviction_hard = optarg; break;
-      case 0x102: cfg.image_gc_high = optarg; break;
-      case 0x103: cfg.image_gc_low = optarg; break;
-      case 0x104: cfg.image_min_age = optarg; break;
-      case 0x105: cfg.image_gc_period = optarg; break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
         if (lvl < 0)
@@ -109,7 +94,11 @@ husk_cmd_node (int argc, char **argv)
         husk_log_set_level ((husk_log_level) lvl);
         break;
       case 'h': usage (stdout); return 0;
-      default: usage (stderr); return 2;
+      default:
+        if (node_extra_flag (c, optarg, &cfg))
+          break;
+        usage (stderr);
+        return 2;
       }
   if (optind < argc || (cfg.server == NULL && cfg.kubeconfig == NULL))
     {

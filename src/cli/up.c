@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/path.h"
 #include "src/cli/commands.h"
+#include "src/cli/nodeflags.h"
 #include "src/master/api/api.h"
 #include "src/master/sched/runner.h"
 #include "src/master/store/store.h"
@@ -35,12 +36,7 @@ usage (FILE *f)
               "(default ~/.kube/config when absent)\n"
               "  --no-scheduler     run no scheduler: bind every pending pod to this node\n"
               "  --no-bind          with --no-scheduler: do not bind pending pods either\n"
-              "  --pod-manifest-path D  run the pods in D's files as static pods (mirror pods in the API)\n"
-              "  --eviction-hard LIST   memory.available<100Mi,nodefs.available<10%%,nodefs.inodesFree<5%%\n"
-              "  --image-gc-high-threshold PCT  image GC starts at this disk usage (default 85)\n"
-              "  --image-gc-low-threshold PCT   and frees down to this one (default 80)\n"
-              "  --image-minimum-gc-age DUR     images used more recently are kept (default 2m)\n"
-              "  --image-gc-period DUR          how often image GC looks (default 5m)\n"
+              NODE_EXTRA_FLAGS_HELP
               "  --log-level LEVEL  debug, info, warn, error\n");
 }
 
@@ -106,12 +102,7 @@ husk_cmd_up (int argc, char **argv)
     {"pod-cidr", required_argument, NULL, 'p'}, {"log-dir", required_argument, NULL, 'L'},
     {"kubeconfig", required_argument, NULL, 'k'}, {"no-bind", no_argument, NULL, 'B'},
     {"no-scheduler", no_argument, NULL, 'S'},
-    {"pod-manifest-path", required_argument, NULL, 0x100},
-    {"eviction-hard", required_argument, NULL, 0x101},
-    {"image-gc-high-threshold", required_argument, NULL, 0x102},
-    {"image-gc-low-threshold", required_argument, NULL, 0x103},
-    {"image-minimum-gc-age", required_argument, NULL, 0x104},
-    {"image-gc-period", required_argument, NULL, 0x105},
+    NODE_EXTRA_OPTIONS,
     {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
   const char *data = "/var/lib/husk", *kubeconfig = NULL;
@@ -131,12 +122,6 @@ husk_cmd_up (int argc, char **argv)
       case 'k': kubeconfig = optarg; break;
       case 'B': bind_pods = false; break;
       case 'S': run_scheduler = false; break;
-      case 0x100: nc.pod_manifest_path = optarg; break;
-      case 0x101: nc.eviction_hard = optarg; break;
-      case 0x102: nc.image_gc_high = optarg; break;
-      case 0x103: nc.image_gc_low = optarg; break;
-      case 0x104: nc.image_min_age = optarg; break;
-      case 0x105: nc.image_gc_period = optarg; break;
       case 'l':
         lvl = husk_log_level_parse (optarg);
         if (lvl < 0)
@@ -147,7 +132,11 @@ husk_cmd_up (int argc, char **argv)
         husk_log_set_level ((husk_log_level) lvl);
         break;
       case 'h': usage (stdout); return 0;
-      default: usage (stderr); return 2;
+      default:
+        if (node_extra_flag (c, optarg, &nc))
+          break;
+        usage (stderr);
+        return 2;
       }
   if (getuid () != 0)
     {
