@@ -12,22 +12,12 @@
 
 #include "lib/json.h"
 #include "src/master/ctrl/ctrl-internal.h"
+#include "tests/unit/script-http.h"
 #include "tests/unit/tap.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int lists, query_lists, posts;
 static atomic_int release_late; /* the watch from 21 answers once this is set */
-
-static enum MHD_Result
-reply (struct MHD_Connection *c, unsigned code, const char *body)
-{
-  struct MHD_Response *r
-      = MHD_create_response_from_buffer (strlen (body), (void *)body, MHD_RESPMEM_MUST_COPY);
-  MHD_add_response_header (r, "Content-Type", "application/json");
-  enum MHD_Result ret = MHD_queue_response (c, code, r);
-  MHD_destroy_response (r);
-  return ret;
-}
 
 #define POD(ns, name, rv, app)                                                                     \
   "{\"metadata\":{\"namespace\":\"" ns "\",\"name\":\"" name "\",\"resourceVersion\":\"" rv       \
@@ -38,21 +28,21 @@ static enum MHD_Result
 watch_reply (struct MHD_Connection *c, const char *rv)
 {
   if (strcmp (rv, "10") == 0)
-    return reply (c, 200,
+    return script_reply (c, 200,
                   "{\"type\":\"MODIFIED\",\"object\":" POD ("d", "a", "11", "web") "}\n"
                   "{\"type\":\"DELETED\",\"object\":" POD ("d", "b", "12", "web") "}\n");
   if (strcmp (rv, "12") == 0)
-    return reply (c, 410, "{\"kind\":\"Status\",\"message\":\"too old\",\"code\":410}");
+    return script_reply (c, 410, "{\"kind\":\"Status\",\"message\":\"too old\",\"code\":410}");
   if (strcmp (rv, "20") == 0)
-    return reply (c, 200, "{\"type\":\"ADDED\",\"object\":" POD ("e", "z", "21", "db") "}\n");
+    return script_reply (c, 200, "{\"type\":\"ADDED\",\"object\":" POD ("e", "z", "21", "db") "}\n");
   if (strcmp (rv, "21") == 0)
     {
       for (int i = 0; i < 1500 && !atomic_load (&release_late); i++)
         usleep (20 * 1000);
-      return reply (c, 200, "{\"type\":\"ADDED\",\"object\":" POD ("d", "late", "30", "web") "}\n");
+      return script_reply (c, 200, "{\"type\":\"ADDED\",\"object\":" POD ("d", "late", "30", "web") "}\n");
     }
   usleep (200 * 1000);
-  return reply (c, 200, "");
+  return script_reply (c, 200, "");
 }
 
 static enum MHD_Result
@@ -60,22 +50,14 @@ on_request (void *cls, struct MHD_Connection *c, const char *url, const char *me
             const char *version, const char *upload, size_t *upload_size, void **state)
 {
   (void)cls, (void)version, (void)upload;
-  if (*state == NULL)
-    {
-      *state = (void *)1;
-      return MHD_YES;
-    }
-  if (*upload_size)
-    {
-      *upload_size = 0;
-      return MHD_YES;
-    }
+  if (script_request_pending (state, upload_size))
+    return MHD_YES;
   if (strcmp (method, "POST") == 0)
     {
       pthread_mutex_lock (&mu);
       posts++;
       pthread_mutex_unlock (&mu);
-      return reply (c, 201, POD ("d", "late", "30", "web"));
+      return script_reply (c, 201, POD ("d", "late", "30", "web"));
     }
   const char *watch = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "watch");
   const char *rv = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "resourceVersion");
@@ -87,10 +69,10 @@ on_request (void *cls, struct MHD_Connection *c, const char *url, const char *me
     query_lists++;
   pthread_mutex_unlock (&mu);
   if (n == 1)
-    return reply (c, 200,
+    return script_reply (c, 200,
                   "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"10\"},\"items\":["
                   POD ("d", "a", "5", "web") "," POD ("d", "b", "6", "web") "]}");
-  return reply (c, 200,
+  return script_reply (c, 200,
                 "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"20\"},\"items\":["
                 POD ("d", "a", "11", "web") "," POD ("d", "c", "19", "db") "]}");
 }
@@ -157,15 +139,8 @@ int
 main (void)
 {
   test_parse ();
-  struct MHD_Daemon *d = MHD_start_daemon (
-      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request,
-      NULL, MHD_OPTION_SOCK_ADDR, NULL, MHD_OPTION_END);
-  if (d == NULL)
-    {
-      printf ("1..0 # SKIP cannot start an HTTP server\n");
-      return 77;
-    }
-  int port = MHD_get_daemon_info (d, MHD_DAEMON_INFO_BIND_PORT)->port;
+  int port;
+  struct MHD_Daemon *d = script_server_start (on_request, &port);
   _cleanup_free_ char *url = xasprintf ("http://127.0.0.1:%d", port);
   kclient_config cfg = { .server = url };
   run r = { .cache = ctrl_cache_new (ctrl_cache_project_pod) };

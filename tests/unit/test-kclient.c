@@ -10,6 +10,7 @@
 #include "lib/json.h"
 #include "lib/kclient.h"
 #include "lib/path.h"
+#include "tests/unit/script-http.h"
 #include "tests/unit/tap.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -17,55 +18,36 @@ static char watch_rvs[256]; /* resourceVersions asked by watches, space separate
 static int lists, fails_left = 1, saw_bad_auth;
 
 static enum MHD_Result
-reply (struct MHD_Connection *c, unsigned code, const char *body)
-{
-  struct MHD_Response *r
-      = MHD_create_response_from_buffer (strlen (body), (void *) body, MHD_RESPMEM_MUST_COPY);
-  MHD_add_response_header (r, "Content-Type", "application/json");
-  enum MHD_Result ret = MHD_queue_response (c, code, r);
-  MHD_destroy_response (r);
-  return ret;
-}
-
-static enum MHD_Result
 on_request (void *cls, struct MHD_Connection *c, const char *url, const char *method,
             const char *version, const char *upload, size_t *upload_size, void **state)
 {
   (void) cls, (void) version, (void) upload;
-  if (*state == NULL)
-    {
-      *state = (void *) 1;
-      return MHD_YES;
-    }
-  if (*upload_size)
-    {
-      *upload_size = 0;
-      return MHD_YES;
-    }
+  if (script_request_pending (state, upload_size))
+    return MHD_YES;
   const char *auth = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Authorization");
   if (auth == NULL || strcmp (auth, "Bearer s3cret") != 0)
     {
       saw_bad_auth = 1;
-      return reply (c, 401, "{\"kind\":\"Status\",\"message\":\"Unauthorized\",\"code\":401}");
+      return script_reply (c, 401, "{\"kind\":\"Status\",\"message\":\"Unauthorized\",\"code\":401}");
     }
   if (strcmp (url, "/api/v1/namespaces/default/pods/nope") == 0)
-    return reply (c, 404,
+    return script_reply (c, 404,
                   "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"pods \\\"nope\\\" "
                   "not found\",\"reason\":\"NotFound\",\"code\":404}");
   if (strcmp (url, "/api/v1/namespaces/default/pods/echo") == 0)
-    return reply (c, 200, strcmp (method, "PATCH") == 0 ? "{\"patched\":true}" : "{}");
+    return script_reply (c, 200, strcmp (method, "PATCH") == 0 ? "{\"patched\":true}" : "{}");
   if (strcmp (url, "/api/v1/pods") != 0)
-    return reply (c, 404, "{}");
+    return script_reply (c, 404, "{}");
   const char *fs = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "fieldSelector");
   if (fs == NULL || strcmp (fs, "spec.nodeName=n1") != 0)
-    return reply (c, 400, "{\"message\":\"missing fieldSelector\"}");
+    return script_reply (c, 400, "{\"message\":\"missing fieldSelector\"}");
   const char *watch = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "watch");
   pthread_mutex_lock (&mu);
   if (fails_left > 0)
     {
       fails_left--;
       pthread_mutex_unlock (&mu);
-      return reply (c, 503, "{\"message\":\"starting\"}");
+      return script_reply (c, 503, "{\"message\":\"starting\"}");
     }
   if (watch == NULL)
     {
@@ -73,10 +55,10 @@ on_request (void *cls, struct MHD_Connection *c, const char *url, const char *me
       int n = lists;
       pthread_mutex_unlock (&mu);
       if (n == 1)
-        return reply (c, 200,
+        return script_reply (c, 200,
                       "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"10\"},\"items\":["
                       "{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"5\"}}]}");
-      return reply (c, 200,
+      return script_reply (c, 200,
                     "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"20\"},\"items\":["
                     "{\"metadata\":{\"name\":\"a\"}},{\"metadata\":{\"name\":\"b\"}},"
                     "{\"metadata\":{\"name\":\"c\"}}]}");
@@ -86,23 +68,23 @@ on_request (void *cls, struct MHD_Connection *c, const char *url, const char *me
   strcat (watch_rvs, " ");
   pthread_mutex_unlock (&mu);
   if (rv && strcmp (rv, "10") == 0)
-    return reply (c, 200,
+    return script_reply (c, 200,
                   "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\","
                   "\"resourceVersion\":\"11\"}}}\n");
   if (rv && strcmp (rv, "11") == 0)
-    return reply (c, 410,
+    return script_reply (c, 410,
                   "{\"kind\":\"Status\",\"message\":\"too old resource version\",\"code\":410}");
   if (rv && strcmp (rv, "20") == 0)
-    return reply (c, 200,
+    return script_reply (c, 200,
                   "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"c\","
                   "\"resourceVersion\":\"21\"}}}\n"
                   "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"25\"}}}"
                   "\n");
   if (rv && strcmp (rv, "25") == 0)
-    return reply (c, 200,
+    return script_reply (c, 200,
                   "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"a\","
                   "\"resourceVersion\":\"26\"}}}\n");
-  return reply (c, 200, "");
+  return script_reply (c, 200, "");
 }
 
 typedef struct seen
@@ -179,15 +161,8 @@ main (void)
 {
   test_kubeconfig ();
 
-  struct MHD_Daemon *d = MHD_start_daemon (
-      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request,
-      NULL, MHD_OPTION_SOCK_ADDR, NULL, MHD_OPTION_END);
-  if (d == NULL)
-    {
-      printf ("1..0 # SKIP cannot start an HTTP server\n");
-      return 77;
-    }
-  int port = MHD_get_daemon_info (d, MHD_DAEMON_INFO_BIND_PORT)->port;
+  int port;
+  struct MHD_Daemon *d = script_server_start (on_request, &port);
   _cleanup_free_ char *url = xasprintf ("http://127.0.0.1:%d/", port);
   kclient_config cfg = {.server = url, .token = "s3cret"};
   _cleanup_ (kclient_freep) kclient *k = NULL;

@@ -62,7 +62,7 @@ HUSK_COMPONENT_DEPLIBS += $(CURL_LIBS) -lm
 # The informers against a scripted API server.
 check_PROGRAMS += tests/unit/test-ctrl-informer
 TESTS += tests/unit/test-ctrl-informer
-tests_unit_test_ctrl_informer_SOURCES = tests/unit/test-ctrl-informer.c tests/unit/tap.h
+tests_unit_test_ctrl_informer_SOURCES = tests/unit/test-ctrl-informer.c tests/unit/tap.h tests/unit/script-http.h
 tests_unit_test_ctrl_informer_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
 tests_unit_test_ctrl_informer_LDADD = src/master/ctrl/libctrl.a $(CTRL_LOGIC_LIBS) $(CURL_LIBS) \
 	$(MHD_LIBS) -lpthread
