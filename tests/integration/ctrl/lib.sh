@@ -60,6 +60,13 @@ print(n)
 ' ${3:+ready}
 }
 
+# scale_to DEPLOYMENT SELECTOR N SECS: scales a Deployment of the default namespace to N
+# replicas and waits up to SECS for N live pods matching SELECTOR.
+scale_to() {
+  $K scale deployment "$1" --replicas="$3" >/dev/null
+  wait_for "$4" is_eq "$3" count_pods default "$2"
+}
+
 # is_eq WANT command...: the command prints WANT.
 is_eq() {
   local want=$1

@@ -29,11 +29,9 @@ tap_is "$($K get pods -l pod-template-hash="$hash" -o name | wc -l)" 3 \
 tap_is "$($K get pods -o jsonpath='{.items[0].metadata.ownerReferences[0].kind}')" ReplicaSet \
   "the pods are owned by the ReplicaSet"
 
-$K scale deployment web --replicas=5 >/dev/null
-wait_for 20 is_eq 5 count_pods default app=web
+scale_to web app=web 5 20
 tap_is "$(count_pods default app=web)" 5 "scale up to 5"
-$K scale deployment web --replicas=2 >/dev/null
-wait_for 20 is_eq 2 count_pods default app=web
+scale_to web app=web 2 20
 tap_is "$(count_pods default app=web)" 2 "scale down to 2"
 
 # A deleted pod is replaced.

@@ -29,11 +29,9 @@ wait_for 60 is_eq 150 count_pods default app=big
 tap_is "$(count_pods default app=big)" 150 "150 pods made"
 tap_is "$(max_pods default app=big 3)" 150 "and no more: the ReplicaSet controller reads its own creates"
 
-$K scale deployment big --replicas=200 >/dev/null
-wait_for 60 is_eq 200 count_pods default app=big
+scale_to big app=big 200 60
 tap_is "$(max_pods default app=big 3)" 200 "scale up to 200, never more"
-$K scale deployment big --replicas=60 >/dev/null
-wait_for 60 is_eq 60 count_pods default app=big
+scale_to big app=big 60 60
 tap_is "$(count_pods default app=big)" 60 "scale down to 60"
 
 # Pods deleted behind the controller's back: the cache follows, they are replaced.
