@@ -1,8 +1,10 @@
 /* husk-cni benchmark helper.
      cni-bench lat PLUGIN CONF NETNS_PATH N   ADD+DEL latency of a CNI plugin: N pairs, one
                                              netns; prints "p50 p99 mean add_p50 del_p50" (us)
-     cni-bench recv PORT                      accepts one TCP connection, drains it
-     cni-bench send HOST PORT SECONDS         streams to HOST:PORT; prints "Mbit/s"
+     cni-bench recv PORT                      accepts one TCP connection, drains it;
+                                              prints "BYTES CPU_US" (its own user+system)
+     cni-bench send HOST PORT SECONDS         streams to HOST:PORT; prints
+                                              "MBIT/S BYTES CPU_US"
    Run inside the node netns (lat) or the pod netns (recv/send). */
 #include "config.h"
 
@@ -11,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +26,16 @@ now (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time this process used (user + system), in microseconds. */
+static long long
+cpu_us (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000
+         + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
 static int
@@ -123,7 +136,7 @@ cmd_recv (int port)
     total += r;
   close (c);
   close (s);
-  fprintf (stderr, "received %lld bytes\n", total);
+  printf ("%lld %lld\n", total, cpu_us ());
   return 0;
 }
 
@@ -163,7 +176,7 @@ cmd_send (const char *host, int port, double secs)
   while (read (s, &c, 1) > 0) /* the receiver closes once it has read everything */
     ;
   t = now () - t0;
-  printf ("%.0f\n", (double)total * 8 / t / 1e6);
+  printf ("%.0f %lld %lld\n", (double)total * 8 / t / 1e6, total, cpu_us ());
   close (s);
   return 0;
 }

@@ -4,8 +4,14 @@
 #  2. pod-to-pod TCP throughput on one bridge, and across two nodes (host-gw, then vxlan over
 #     the same kind of underlay), vs two netns joined by a bare veth (target: ratio >= 0.9)
 # Everything runs in network namespaces created here. Prints figures, asserts nothing.
-#   HUSK_BUILD_DIR=/path/to/build tests/bench/cni/run-bench.sh [ROUNDS] [SECONDS]
-#   (TROUNDS=5 throughput rounds, BENCH_PIN=1 pins sender/receiver to CPUs 0/1)
+#   HUSK_BUILD_DIR=/path/to/build tests/bench/cni/run-bench.sh [--quick] [ROUNDS] [SECONDS]
+#   ROUNDS ADD+DEL pairs (0: no latency part), SECONDS per TCP stream; TROUNDS=7 throughput
+#   rounds; BENCH_PIN=1 pins sender/receiver to CPUs 1/0 for both paths alike.
+#   --quick: 100 pairs, 5 rounds of 2 s streams (about 2 minutes).
+# Throughput: every round measures each of husk's paths right next to its peer, the order
+# alternating between rounds (peer first, then ours first); the figure is the median of the
+# per-pair ratios. CPU per GB = sender + receiver CPU (getrusage) + all CPUs' softirq time
+# during the stream, divided by the bytes received.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/cni/lib.sh"
@@ -14,8 +20,16 @@ require_cmd ip python3
 BENCH="$HUSK_BUILD_DIR/tests/bench/cni/cni-bench"
 [ -x "$BENCH" ] && [ -x "$CNI_BIN" ] || tap_skip_all "build husk-cni and tests/bench/cni/cni-bench first"
 [ -x "$DEBIAN_CNI/bridge" ] || tap_skip_all "containernetworking-plugins not installed"
-ROUNDS=${1:-200}
-SECS=${2:-3}
+if [ "${1:-}" = --quick ]; then
+  shift
+  ROUNDS=${1:-100}
+  SECS=${2:-2}
+  TROUNDS=${TROUNDS:-5}
+else
+  ROUNDS=${1:-200}
+  SECS=${2:-3}
+  TROUNDS=${TROUNDS:-7}
+fi
 
 cni_netns node node
 cni_netns lat lat
@@ -32,6 +46,7 @@ cat >"$tmp/debian.json" <<JSON
 JSON
 
 echo "# load average at start: $(cut -d" " -f1-3 /proc/loadavg) ($(nproc) CPUs)"
+if [ "$ROUNDS" -gt 0 ]; then
 echo "# ADD+DEL latency, $ROUNDS pairs each (microseconds: p50 p99 mean | ADD p50, DEL p50)"
 h=$(ip netns exec "$node" "$BENCH" lat "$CNI_BIN" "$tmp/husk.json" "/run/netns/$lat" "$ROUNDS") || exit 1
 d=$(ip netns exec "$node" "$BENCH" lat "$DEBIAN_CNI/bridge" "$tmp/debian.json" "/run/netns/$lat" "$ROUNDS") || exit 1
@@ -41,110 +56,131 @@ read -r hp50 hp99 _ ha hd <<<"$h"
 read -r dp50 dp99 _ da dd <<<"$d"
 awk -v a="$hp50" -v b="$dp50" -v c="$hp99" -v e="$dp99" -v f="$ha" -v g="$da" -v i="$hd" -v j="$dd" \
   'BEGIN { printf "latency ratio husk/debian: ADD+DEL p50 %.2fx  p99 %.2fx  (target <= 0.3x); ADD alone p50 %.2fx, DEL alone p50 %.2fx\n", a/b, c/e, f/g, i/j }'
+fi
 
-# --- throughput: peer = two netns and one veth
+# --- throughput
+# The pods' configuration is the one the node agent writes by default (src/node/node.c):
+# gateway, masquerade of traffic leaving the cluster, hairpin, portMappings capability;
+# MTU 1450 with the VXLAN overlay.
+podconf() { # podconf FILE NAME SUBNET [MTU]
+  local mtu=
+  [ -n "${4:-}" ] && mtu="\"mtu\":$4,"
+  cat >"$1" <<JSON
+{"cniVersion":"1.0.0","name":"$2","type":"husk-cni","bridge":"husk0","isGateway":true,
+ "isDefaultGateway":true,"ipMasq":true,"ipMasqExclude":["10.254.0.0/16"],"hairpinMode":true,
+ "capabilities":{"portMappings":true},$mtu
+ "ipam":{"type":"host-local","dataDir":"$tmp/ipam-$2","subnet":"$3"}}
+JSON
+}
+vethpair() { # vethpair NS_A NS_B NET MTU: two netns joined by one veth, .1 and .2
+  ip -n "$1" link add eth0 mtu "$4" type veth peer name eth0 mtu "$4" netns "$2" &&
+    ip -n "$1" addr add "$3.1/24" dev eth0 && ip -n "$1" link set eth0 up &&
+    ip -n "$2" addr add "$3.2/24" dev eth0 && ip -n "$2" link set eth0 up
+}
+# peers: two netns and one bare veth, at MTU 1500 and at the VXLAN pods' 1450
 cni_netns va va
 cni_netns vb vb
-ip -n "$va" link add eth0 type veth peer name eth0 netns "$vb"
-ip -n "$va" addr add 10.254.9.1/30 dev eth0 && ip -n "$va" link set eth0 up
-ip -n "$vb" addr add 10.254.9.2/30 dev eth0 && ip -n "$vb" link set eth0 up
-# --- husk: two pods on husk0 in the node netns
+vethpair "$va" "$vb" 10.254.9 1500 || exit 1
+cni_netns wa wa
+cni_netns wb wb
+vethpair "$wa" "$wb" 10.254.8 1450 || exit 1
+# husk one node: two pods on husk0 in the node netns
 cni_netns p1 p1
 cni_netns p2 p2
-cni_exec "$node" "$CNI_BIN" ADD tp1 "$p1" "$tmp/husk.json" >"$tmp/p1.json" || exit 1
-cni_exec "$node" "$CNI_BIN" ADD tp2 "$p2" "$tmp/husk.json" >"$tmp/p2.json" || exit 1
+podconf "$tmp/one.json" benchone 10.254.2.0/24
+cni_exec "$node" "$CNI_BIN" ADD tp1 "$p1" "$tmp/one.json" >/dev/null || exit 1
+cni_exec "$node" "$CNI_BIN" ADD tp2 "$p2" "$tmp/one.json" >"$tmp/p2.json" || exit 1
 p2addr=$(jget "$tmp/p2.json" '["ips"][0]["address"]')
 p2addr=${p2addr%/*}
+# husk across nodes: two node netns joined by a veth (the underlay), a pod on each, routes
+# from cni/crossnode.c (host-gw; VXLAN on a second pair of nodes)
+HELPER="$HUSK_BUILD_DIR/tests/integration/cni/cni-route-helper"
+[ -x "$HELPER" ] || tap_skip_all "build tests/integration/cni/cni-route-helper first"
+twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU]
+  local n1 n2 q1 q2 i
+  cni_netns n1 "${1}n1"
+  cni_netns n2 "${1}n2"
+  cni_netns q1 "${1}p1"
+  cni_netns q2 "${1}p2"
+  ip -n "$n1" link add ul0 type veth peer name ul0 netns "$n2" || return 1
+  ip -n "$n1" addr add "$2.1/24" dev ul0 && ip -n "$n1" link set ul0 up || return 1
+  ip -n "$n2" addr add "$2.2/24" dev ul0 && ip -n "$n2" link set ul0 up || return 1
+  for i in 1 2; do
+    podconf "$tmp/$1$i.json" "bench$1$i" "$3$i.0/24" "$5"
+    local n=n$i q=q$i
+    cni_exec "${!n}" "$CNI_BIN" ADD "t$1$i" "${!q}" "$tmp/$1$i.json" >"$tmp/$1$i.out" || { cat "$tmp/$1$i.out"; return 1; }
+  done
+  if [ "$4" = host-gw ]; then
+    ip netns exec "$n1" "$HELPER" host-gw "${3}2.0/24=$2.2" &&
+      ip netns exec "$n2" "$HELPER" host-gw "${3}1.0/24=$2.1" || return 1
+  else
+    ip netns exec "$n1" "$HELPER" vxlan "$2.1" "${3}1.0/24" "${3}2.0/24=$2.2" &&
+      ip netns exec "$n2" "$HELPER" vxlan "$2.2" "${3}2.0/24" "${3}1.0/24=$2.1" || return 1
+  fi
+  printf -v "${1}_src" %s "$q1"
+  printf -v "${1}_dst" %s "$q2"
+}
+twonodes x 192.168.99 10.254.1 host-gw || exit 1
+twonodes v 192.168.98 10.254.3 vxlan 1450 || exit 1
 
-# Sender and receiver pinned to CPUs 0 and 1 (when there are two) for both setups alike, so
-# the scheduler's placement does not decide the ratio; BENCH_PIN=0 lets it place them.
+# Sender on CPU 0 and receiver on CPU 1 (when there are two), for every path alike, so the
+# scheduler's placement does not decide the ratio; BENCH_PIN=0 lets it place them.
 pin() { "${@:2}"; }
 [ "${BENCH_PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ] &&
   pin() { taskset -c "$1" "${@:2}"; }
-stream() { # stream SRC_NS DST_NS DST_ADDR -> Mbit/s
-  pin 1 ip netns exec "$2" "$BENCH" recv 5201 2>/dev/null &
-  local rpid=$!
-  pin 0 ip netns exec "$1" "$BENCH" send "$3" 5201 "$SECS"
+HZ=$(getconf CLK_TCK)
+softirq() { awk '$1 == "cpu" { print $8 }' /proc/stat; }
+stream() { # stream SRC_NS DST_NS DST_ADDR -> "Mbit/s CPU_ms_per_GB"
+  local s0 s1 mbit bytes scpu rbytes rcpu rpid
+  s0=$(softirq)
+  pin 1 ip netns exec "$2" "$BENCH" recv 5201 >"$tmp/recv" 2>/dev/null &
+  rpid=$!
+  read -r mbit bytes scpu < <(pin 0 ip netns exec "$1" "$BENCH" send "$3" 5201 "$SECS")
   wait "$rpid"
+  s1=$(softirq)
+  read -r rbytes rcpu <"$tmp/recv"
+  [ -n "$mbit" ] && [ -n "$rbytes" ] && [ "$rbytes" -gt 0 ] || { echo "0 0"; return; }
+  awk -v m="$mbit" -v b="$rbytes" -v c=$((scpu + rcpu)) -v s=$((s1 - s0)) -v hz="$HZ" \
+    'BEGIN { printf "%d %.0f\n", m, (c / 1e3 + s * 1e3 / hz) / (b / 1e9) }'
 }
-# --- husk across nodes: two node netns joined by a veth, host-gw routes (cni/crossnode.c)
-HELPER="$HUSK_BUILD_DIR/tests/integration/cni/cni-route-helper"
-cni_netns xn1 xn1
-cni_netns xn2 xn2
-cni_netns xp1 xp1
-cni_netns xp2 xp2
-ip -n "$xn1" link add ul0 type veth peer name ul0 netns "$xn2"
-ip -n "$xn1" addr add 192.168.99.1/24 dev ul0 && ip -n "$xn1" link set ul0 up
-ip -n "$xn2" addr add 192.168.99.2/24 dev ul0 && ip -n "$xn2" link set ul0 up
-for i in 1 2; do
-  cat >"$tmp/x$i.json" <<JSON
-{"cniVersion":"1.0.0","name":"benchx$i","type":"husk-cni","bridge":"husk0","isDefaultGateway":true,
- "ipam":{"type":"host-local","dataDir":"$tmp/ipamx","subnet":"10.254.1$i.0/24"}}
-JSON
-done
-cni_exec "$xn1" "$CNI_BIN" ADD tx1 "$xp1" "$tmp/x1.json" >/dev/null || exit 1
-cni_exec "$xn2" "$CNI_BIN" ADD tx2 "$xp2" "$tmp/x2.json" >/dev/null || exit 1
-XNODE=
-if [ -x "$HELPER" ]; then
-  ip netns exec "$xn1" "$HELPER" host-gw 10.254.12.0/24=192.168.99.2 &&
-    ip netns exec "$xn2" "$HELPER" host-gw 10.254.11.0/24=192.168.99.1 && XNODE=1
-fi
-# --- husk across nodes over VXLAN: a second pair of node netns, husk-vxlan devices
-# (cni_vxlan_sync), pods with MTU 1450 (the VXLAN device's: 50 bytes of encapsulation)
-cni_netns vn1 vn1
-cni_netns vn2 vn2
-cni_netns vp1 vp1
-cni_netns vp2 vp2
-ip -n "$vn1" link add ul0 type veth peer name ul0 netns "$vn2"
-ip -n "$vn1" addr add 192.168.98.1/24 dev ul0 && ip -n "$vn1" link set ul0 up
-ip -n "$vn2" addr add 192.168.98.2/24 dev ul0 && ip -n "$vn2" link set ul0 up
-for i in 1 2; do
-  cat >"$tmp/v$i.json" <<JSON
-{"cniVersion":"1.0.0","name":"benchv$i","type":"husk-cni","bridge":"husk0","isDefaultGateway":true,
- "mtu":1450,"ipam":{"type":"host-local","dataDir":"$tmp/ipamv","subnet":"10.254.2$i.0/24"}}
-JSON
-done
-cni_exec "$vn1" "$CNI_BIN" ADD tv1 "$vp1" "$tmp/v1.json" >/dev/null || exit 1
-cni_exec "$vn2" "$CNI_BIN" ADD tv2 "$vp2" "$tmp/v2.json" >/dev/null || exit 1
-VXNODE=
-if [ -x "$HELPER" ]; then
-  ip netns exec "$vn1" "$HELPER" vxlan 192.168.98.1 10.254.21.0/24 10.254.22.0/24=192.168.98.2 &&
-    ip netns exec "$vn2" "$HELPER" vxlan 192.168.98.2 10.254.22.0/24 10.254.21.0/24=192.168.98.1 &&
-    VXNODE=1
-fi
-TROUNDS=${TROUNDS:-5}
-echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS alternating rounds (Mbit/s)"
-: >"$tmp/tv"
-: >"$tmp/th"
-: >"$tmp/tx"
-: >"$tmp/tvx"
+# paths: name src dst addr; pairs: ours + its peer
+declare -A SRC=([veth]=$va [veth1450]=$wa [one]=$p1 [hostgw]=$x_src [vxlan]=$v_src)
+declare -A DST=([veth]=$vb [veth1450]=$wb [one]=$p2 [hostgw]=$x_dst [vxlan]=$v_dst)
+declare -A ADDR=([veth]=10.254.9.2 [veth1450]=10.254.8.2 [one]=$p2addr [hostgw]=10.254.12.2
+                 [vxlan]=10.254.32.2)
+PAIRS="one:veth hostgw:veth vxlan:veth1450 vxlan:veth"
+echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS rounds, each path next to its peer (Mbit/s, CPU ms per GB)"
 for r in $(seq "$TROUNDS"); do
-  v=$(stream "$va" "$vb" 10.254.9.2)
-  h=$(stream "$p1" "$p2" "$p2addr")
-  x=
-  [ -n "$XNODE" ] && x=$(stream "$xp1" "$xp2" 10.254.12.2)
-  y=
-  [ -n "$VXNODE" ] && y=$(stream "$vp1" "$vp2" 10.254.22.2)
-  echo "round $r: veth peer $v   husk-cni bridge $h   across nodes host-gw ${x:-n/a}   vxlan ${y:-n/a}"
-  echo "${v:-0}" >>"$tmp/tv"
-  echo "${h:-0}" >>"$tmp/th"
-  echo "${x:-0}" >>"$tmp/tx"
-  echo "${y:-0}" >>"$tmp/tvx"
+  line="round $r:"
+  for pair in $PAIRS; do
+    ours=${pair%:*} peer=${pair#*:}
+    if [ $((r % 2)) = 1 ]; then order="$peer $ours"; else order="$ours $peer"; fi
+    for p in $order; do
+      read -r m c <<<"$(stream "${SRC[$p]}" "${DST[$p]}" "${ADDR[$p]}")"
+      echo "$m $c" >>"$tmp/$pair.$p"
+    done
+    read -r om oc < <(tail -1 "$tmp/$pair.$ours")
+    read -r pm pc < <(tail -1 "$tmp/$pair.$peer")
+    awk -v a="$om" -v b="$pm" -v c="$oc" -v d="$pc" 'BEGIN { if (b > 0 && d > 0) print a / b, c / d }' \
+      >>"$tmp/$pair.ratio"
+    line="$line  $ours $om/$peer $pm"
+  done
+  echo "$line"
 done
-med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-best() { sort -n "$1" | tail -1; }
-awk -v a="$(med "$tmp/th")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/th")" -v d="$(best "$tmp/tv")" \
-  'BEGIN { printf "throughput husk-cni vs veth peer: median %d / %d Mbit/s = %.2fx, best %d / %d = %.2fx (target >= 0.9x)\n", a, b, a/b, c, d, c/d }'
-[ -n "$XNODE" ] &&
-  awk -v a="$(med "$tmp/tx")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/tx")" -v d="$(best "$tmp/tv")" \
-    'BEGIN { printf "throughput across nodes (host-gw) vs veth peer: median %d / %d Mbit/s = %.2fx, best %d / %d = %.2fx (target >= 0.9x)\n", a, b, a/b, c, d, c/d }'
-[ -n "$VXNODE" ] &&
-  awk -v a="$(med "$tmp/tvx")" -v b="$(med "$tmp/tv")" -v c="$(best "$tmp/tvx")" -v d="$(best "$tmp/tv")" \
-    'BEGIN { printf "throughput across nodes (vxlan) vs veth peer: median %d / %d Mbit/s = %.2fx, best %d / %d = %.2fx (target >= 0.9x)\n", a, b, a/b, c, d, c/d }'
-cni_exec "$node" "$CNI_BIN" DEL tp1 "$p1" "$tmp/husk.json" >/dev/null
-cni_exec "$node" "$CNI_BIN" DEL tp2 "$p2" "$tmp/husk.json" >/dev/null
-cni_exec "$xn1" "$CNI_BIN" DEL tx1 "$xp1" "$tmp/x1.json" >/dev/null
-cni_exec "$xn2" "$CNI_BIN" DEL tx2 "$xp2" "$tmp/x2.json" >/dev/null
-cni_exec "$vn1" "$CNI_BIN" DEL tv1 "$vp1" "$tmp/v1.json" >/dev/null
-cni_exec "$vn2" "$CNI_BIN" DEL tv2 "$vp2" "$tmp/v2.json" >/dev/null
+col_med() { # col_med FILE COLUMN
+  awk -v k="$2" '{ print $k }' "$1" | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print 0 }'
+}
+col_range() { awk -v k="$2" '{ print $k }' "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
+declare -A LABEL=([one]="one node (bridge)" [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan")
+for pair in $PAIRS; do
+  ours=${pair%:*} peer=${pair#*:}
+  [ -s "$tmp/$pair.ratio" ] || continue
+  printf '%-24s vs %-8s: %5.0f / %5.0f Mbit/s, CPU %4.0f / %4.0f ms/GB; ratio median %.2fx (range %s, target >= 0.9x), CPU/GB ratio median %.2fx\n' \
+    "${LABEL[$ours]}" "$peer" "$(col_med "$tmp/$pair.$ours" 1)" "$(col_med "$tmp/$pair.$peer" 1)" \
+    "$(col_med "$tmp/$pair.$ours" 2)" "$(col_med "$tmp/$pair.$peer" 2)" \
+    "$(col_med "$tmp/$pair.ratio" 1)" "$(col_range "$tmp/$pair.ratio" 1)" "$(col_med "$tmp/$pair.ratio" 2)"
+done
+echo "# (vxlan vs veth1450: same MTU on both paths; vs veth: the overlay's 50 bytes against a 1500 peer)"
+cni_exec "$node" "$CNI_BIN" DEL tp1 "$p1" "$tmp/one.json" >/dev/null
+cni_exec "$node" "$CNI_BIN" DEL tp2 "$p2" "$tmp/one.json" >/dev/null
 echo "# load average at end: $(cut -d" " -f1-3 /proc/loadavg)"
