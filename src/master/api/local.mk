@@ -65,9 +65,10 @@ tests_unit_test_api_slim_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 tests_unit_test_api_slim_LDADD = $(API_LIBS)
 # Benchmark program (tests/bench/api/run drives it); built by `make check`, never run by it.
 check_PROGRAMS += tests/bench/api/api-bench
-tests_bench_api_api_bench_SOURCES = tests/bench/api/api-bench.c
-tests_bench_api_api_bench_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
-tests_bench_api_api_bench_LDADD = $(CURL_LIBS) -lpthread
+tests_bench_api_api_bench_SOURCES = tests/bench/api/api-bench.c tests/bench/api/getloop.c \
+	tests/bench/api/getloop.h
+tests_bench_api_api_bench_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(GNUTLS_CFLAGS)
+tests_bench_api_api_bench_LDADD = $(CURL_LIBS) $(GNUTLS_LIBS) -lpthread
 # libFuzzer targets (make fuzz; FUZZ_BUILD and LIB_FUZZ_SRCS come from tests/local.mk).
 API_SCHEMA_FUZZ_SRCS = $(addprefix $(top_srcdir)/src/master/api/,patch.c schema.c \
 	schema/meta.c schema/core.c schema/apps.c schema/other.c)

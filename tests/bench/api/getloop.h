@@ -1,0 +1,8 @@
+/* husk api benchmark: the GET phase's epoll + GnuTLS client (getloop.c). */
+#pragma once
+
+/* CLIENTS keep-alive connections to URL GET PATH COUNT times in all, each sending its next
+   request when its last reply is complete; lat[i] is request i's latency in seconds. Returns 0,
+   or -1 (after a message on stderr) when a connection fails. */
+int getloop_run (const char *url, const char *token, const char *path, int clients, long count,
+                 double *lat, double *elapsed, long *errors);
