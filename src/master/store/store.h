@@ -98,6 +98,11 @@ typedef struct store_list_result
   int64_t revision;     /* the list's resourceVersion: watch from here sees later changes */
   char *continue_token; /* NULL when this was the last page */
 } store_list_result;
+/* A number that changes whenever an object of resource is written (the revision of the
+   latest write this process committed, 0 before any), so that what was read after it was
+   taken is still current while it is unchanged; -1 when the backend may be written by
+   others (etcd), i.e. nothing read from it may be cached. */
+int64_t store_resource_write_rev (store *s, const char *resource);
 void store_list_result_free (store_list_result *r); /* frees the contents, not r */
 
 /* Lists objects of a resource in one namespace (ns set) or all (ns NULL or "").
