@@ -129,6 +129,8 @@ typedef struct store_op
   store_op_type type;
   const char *resource, *ns, *name;
   const char *json;   /* create/update: a JSON object (any formatting; stored compact) */
+  const struct json_t *obj; /* create/update instead of json: the object as a jansson tree
+                               (read during the call, not kept; encoded without a text copy) */
   int64_t expect_rev; /* update/delete: 0 = any revision, else must equal the current one */
   /* out (valid after store_txn returned 0; free result with free()) */
   char *result;     /* stored object with resourceVersion; delete: the last state */
@@ -145,6 +147,10 @@ int store_txn (store *s, store_op *ops, size_t n, int64_t *rev_out, husk_error *
 /* One-op conveniences over store_txn. *json_out (may be NULL): the stored object. */
 int store_create (store *s, const char *resource, const char *ns, const char *name,
                   const char *json, char **json_out, int64_t *rev_out, husk_error **err);
+/* store_create with the object as a jansson tree (store_op.obj). */
+int store_create_obj (store *s, const char *resource, const char *ns, const char *name,
+                      const struct json_t *obj, char **json_out, int64_t *rev_out,
+                      husk_error **err);
 int store_update (store *s, const char *resource, const char *ns, const char *name,
                   const char *json, int64_t expect_rev, char **json_out, int64_t *rev_out,
                   husk_error **err);
