@@ -1,6 +1,7 @@
 /* husk: Kubernetes API client over libcurl (lib/kclient.h). */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -23,6 +24,20 @@ struct kclient
   pthread_mutex_t lock;
   CURL *curl;
 };
+
+/* libcurl's global init calls libssh2_init (0), which loads and configures every OpenSSL
+   algorithm (about 1.6 MB resident, heap included) for SCP/SFTP that husk never uses.
+   libssh2 counts its inits and sets up crypto only on the first one unless it is told
+   LIBSSH2_INIT_NO_CRYPTO (1): said first, before main, so that every later init (libcurl's,
+   from whichever module) skips it. libssh2 is libcurl's dependency, not ours: looked up,
+   absent in a libcurl built without it. */
+__attribute__ ((constructor)) static void
+ssh2_init_no_crypto (void)
+{
+  int (*ssh2_init) (int) = (int (*) (int)) dlsym (RTLD_DEFAULT, "libssh2_init");
+  if (ssh2_init)
+    ssh2_init (1 /* LIBSSH2_INIT_NO_CRYPTO */);
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void
