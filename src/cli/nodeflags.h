@@ -24,6 +24,10 @@
   {"image-minimum-gc-age", required_argument, NULL, 0x104},                                      \
   {"image-gc-period", required_argument, NULL, 0x105}
 
+/* The agent's command line run in this process (src/cli/node.c); `husk node` execs the
+   lean husk-node program (src/cli/husk-node.c) when it is installed next to husk. */
+int husk_node_main (int argc, char **argv);
+
 /* Takes getopt's answer c for one of NODE_EXTRA_OPTIONS: true when it was one. The values
    are checked when the node starts. */
 static inline bool

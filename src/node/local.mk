@@ -27,6 +27,15 @@ tests_unit_test_node_extras_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAG
 tests_unit_test_node_extras_LDADD = $(LIBHUSK_LIBS)
 # --- end node daemon ---
 
+# husk-node: the node agent alone (src/cli/husk-node.c), which `husk node` execs when it is
+# installed next to husk. The same libraries as husk, but only the objects the node reaches
+# are taken from them and --as-needed drops the shared libraries it does not call (SQLite).
+bin_PROGRAMS += husk-node
+husk_node_SOURCES = src/cli/husk-node.c
+husk_node_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+husk_node_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
+husk_node_LDADD = $(HUSK_COMPONENT_LIBS) $(LIBHUSK_LIBS) $(HUSK_COMPONENT_DEPLIBS)
+
 # husk-shim: holds a container's stdio pipes and reports its exit status across agent
 # restarts (src/node/pod/shim.c). Static libc, no other library: about 44 KB of private
 # memory per container (the file pages are shared by every shim).
