@@ -123,6 +123,84 @@ random_value (unsigned *seed, int depth)
     }
 }
 
+/* store_encode_tree must give byte for byte what the text path gives for jansson's dump of
+   the same tree, or decline (0) and leave the tree to that path. */
+static int
+tree_same (const json_t *o, bool *took)
+{
+  char *a = NULL, *b = NULL;
+  size_t alen = 0, blen = 0, aoff = 0, boff = 0;
+  husk_error *err = NULL;
+  *took = store_encode_tree (o, &a, &alen, &aoff);
+  char *dump = json_dumps (o, JSON_COMPACT | JSON_ENCODE_ANY);
+  int ret = store_encode_object (dump, &b, &blen, &boff, &err);
+  int same = !*took || (ret == 0 && alen == blen && aoff == boff && memcmp (a, b, alen) == 0
+                        && strlen (a) == alen);
+  if (!same)
+    printf ("#   tree: %s\n#   got:  %s\n#   want: %s\n", dump, a, ret == 0 ? b : err->msg);
+  free (a);
+  free (b);
+  free (dump);
+  husk_error_free (err);
+  return same;
+}
+
+static void
+tree_checks (void)
+{
+  bool took;
+  json_t *o = json_pack ("{s:s, s:{s:s, s:s, s:i}, s:{s:[s, s], s:b, s:n}}", "kind", "ConfigMap",
+                         "metadata", "name", "a\"b\\c\n\t\r\b\f/\x7f\xc3\xa9", "resourceVersion",
+                         "7", "generation", -42, "data", "l", "x", "", "t", 1, "z");
+  ok (tree_same (o, &took) && took, "a tree with escapes, negative integers, literals");
+  json_decref (o);
+  o = json_pack ("{s:i, s:{s:s}}", "a", (json_int_t)INT64_MIN, "metadata", "k\"ey", "v");
+  ok (tree_same (o, &took) && took, "INT64_MIN, a key with a quote; metadata goes first");
+  json_decref (o);
+  o = json_pack ("{s:s}", "a", "ctl\x01");
+  ok (tree_same (o, &took) && !took, "a control character without a short escape declines");
+  json_decref (o);
+  o = json_pack ("{s:f}", "a", 1.5);
+  ok (tree_same (o, &took) && !took, "a real declines");
+  json_decref (o);
+  o = json_pack ("{s:s}", "x", "y");
+  ok (tree_same (o, &took) && took, "no metadata: an empty one with resourceVersion first");
+  json_decref (o);
+  json_t *arr = json_array ();
+  ok (store_encode_tree (arr, &(char *){ NULL }, &(size_t){ 0 }, &(size_t){ 0 }) == 0,
+      "an array declines");
+  json_decref (arr);
+
+  unsigned seed = 777;
+  int bad = 0, taken = 0;
+  for (int i = 0; i < 3000 && bad < 3; i++)
+    {
+      json_t *r = random_value (&seed, 5);
+      if (!json_is_object (r))
+        {
+          json_t *w = json_object ();
+          json_object_set_new (w, "v", r);
+          r = w;
+        }
+      if (rand_r (&seed) % 3)
+        {
+          json_t *m = random_value (&seed, 5);
+          json_object_set_new (r, "metadata", json_is_object (m) ? m : json_object ());
+          if (!json_is_object (m))
+            json_decref (m);
+          if (rand_r (&seed) % 2)
+            json_object_set_new (json_object_get (r, "metadata"), "resourceVersion",
+                                 json_string ("99"));
+        }
+      if (!tree_same (r, &took))
+        bad++;
+      taken += took;
+      json_decref (r);
+    }
+  ok (bad == 0, "3000 random trees: the tree encoding equals the text path's byte for byte");
+  ok (taken > 300, "the tree path takes ordinary trees (%d of 3000)", taken);
+}
+
 int
 main (void)
 {
@@ -209,5 +287,6 @@ main (void)
   ok (bad == 0, "3000 random objects (compact and indented, some ASCII-escaped): the encoding "
                 "means what jansson reads");
   ok (fast > 300, "the fast path handles ordinary objects (%d of 3000)", fast);
+  tree_checks ();
   return tap_done ();
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 #include "lib/json.h"
 #include "src/master/api/admission.h"
@@ -15,6 +16,75 @@
 
 /* Attempts at charging quotas that concurrent creates keep changing. */
 #define QUOTA_ATTEMPTS 16
+
+/* The fact cache: a direct-mapped table (a collision replaces the older fact), so that its
+   size stays bounded whatever the number of namespaces. */
+#define FACT_SLOTS 1024
+
+typedef struct fact_slot
+{
+  api_fact f;
+  int64_t rev;
+  char ns[64]; /* namespace names are at most 63 bytes; longer ones are not cached */
+} fact_slot;
+
+static fact_slot facts[FACT_SLOTS];
+static pthread_mutex_t facts_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *
+fact_resource (api_fact f)
+{
+  switch (f)
+    {
+    case API_FACT_NS_USABLE:
+      return "namespaces";
+    case API_FACT_NO_QUOTA:
+      return "resourcequotas";
+    case API_FACT_NO_LIMITRANGE:
+      return "limitranges";
+    }
+  return NULL;
+}
+
+static size_t
+fact_slot_of (api_fact f, const char *ns)
+{
+  uint32_t h = 2166136261u ^ (uint32_t) f;
+  for (const unsigned char *p = (const unsigned char *) ns; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return h % FACT_SLOTS;
+}
+
+int64_t
+api_fact_rev (store *st, api_fact f)
+{
+  return store_resource_write_rev (st, fact_resource (f));
+}
+
+bool
+api_fact_holds (api_fact f, const char *ns, int64_t rev)
+{
+  if (rev < 0 || ns == NULL || strlen (ns) >= sizeof facts[0].ns)
+    return false;
+  fact_slot *sl = &facts[fact_slot_of (f, ns)];
+  pthread_mutex_lock (&facts_mu);
+  bool holds = sl->rev == rev && sl->f == f && streq (sl->ns, ns) && sl->ns[0];
+  pthread_mutex_unlock (&facts_mu);
+  return holds;
+}
+
+void
+api_fact_note (api_fact f, const char *ns, int64_t rev)
+{
+  if (rev < 0 || ns == NULL || strlen (ns) >= sizeof facts[0].ns)
+    return;
+  fact_slot *sl = &facts[fact_slot_of (f, ns)];
+  pthread_mutex_lock (&facts_mu);
+  sl->f = f;
+  sl->rev = rev;
+  strcpy (sl->ns, ns);
+  pthread_mutex_unlock (&facts_mu);
+}
 
 static bool
 forbidden (api_req *r, const api_route *rt, const json_t *obj, const char *msg)
@@ -73,10 +143,16 @@ limit_ranges (api_req *r, const api_route *rt, json_t *pod)
   const char *res = storage_of ("", "limitranges");
   if (!res)
     return true;
+  int64_t rev = api_fact_rev (r->srv->store, API_FACT_NO_LIMITRANGE);
+  if (api_fact_holds (API_FACT_NO_LIMITRANGE, rt->ns, rev))
+    return true;
   if (list_ns (r->srv->store, res, rt->ns, &lrs, &err) < 0)
     return internal (r, err);
   if (json_array_size (lrs) == 0)
-    return true;
+    {
+      api_fact_note (API_FACT_NO_LIMITRANGE, rt->ns, rev);
+      return true;
+    }
   limitrange_default_pod (pod, lrs);
   _cleanup_free_ char *msg = limitrange_check_pod (pod, lrs);
   return msg ? forbidden (r, rt, pod, msg) : true;
@@ -180,10 +256,19 @@ static int
 charge_quotas (api_req *r, const api_route *rt, const json_t *obj, const json_t *delta,
                const char *res)
 {
-  _cleanup_json_ json_t *qs = NULL, *charged = json_array ();
+  _cleanup_json_ json_t *qs = NULL, *charged = NULL;
   _cleanup_error_ husk_error *err = NULL;
+  int64_t rev = api_fact_rev (r->srv->store, API_FACT_NO_QUOTA);
+  if (api_fact_holds (API_FACT_NO_QUOTA, rt->ns, rev))
+    return 1;
   if (list_ns (r->srv->store, res, rt->ns, &qs, &err) < 0)
     return internal (r, err);
+  if (json_array_size (qs) == 0)
+    {
+      api_fact_note (API_FACT_NO_QUOTA, rt->ns, rev);
+      return 1;
+    }
+  charged = json_array ();
   size_t i;
   json_t *q;
   json_array_foreach (qs, i, q)

@@ -55,6 +55,9 @@ namespace_usable (api_req *r, const char *ns)
 {
   _cleanup_free_ char *json = NULL;
   _cleanup_error_ husk_error *err = NULL;
+  int64_t rev = api_fact_rev (r->srv->store, API_FACT_NS_USABLE);
+  if (api_fact_holds (API_FACT_NS_USABLE, ns, rev))
+    return true;
   if (store_get (r->srv->store, "namespaces", NULL, ns, &json, NULL, &err) < 0)
     {
       if (err->errnum == STORE_ENOTFOUND)
@@ -76,6 +79,7 @@ namespace_usable (api_req *r, const char *ns)
                        ns);
       return false;
     }
+  api_fact_note (API_FACT_NS_USABLE, ns, rev);
   return true;
 }
 
@@ -188,11 +192,18 @@ api_finish_create (api_req *r, const api_route *rt, json_t *obj)
   for (int attempt = 0;; attempt++)
     {
       named.name = json_string_value (json_object_get (meta, "name"));
-      _cleanup_free_ char *s = api_storage_text (rt->res, obj);
       _cleanup_free_ char *out = NULL;
       _cleanup_error_ husk_error *err = NULL;
-      int ret = store_create (r->srv->store, api_resource_storage (rt->res), rt->ns, named.name,
+      int ret;
+      if (rt->res->to_storage == NULL) /* stored as served: encoded from the tree */
+        ret = store_create_obj (r->srv->store, api_resource_storage (rt->res), rt->ns,
+                                named.name, obj, &out, NULL, &err);
+      else
+        {
+          _cleanup_free_ char *s = api_storage_text (rt->res, obj);
+          ret = store_create (r->srv->store, api_resource_storage (rt->res), rt->ns, named.name,
                               s, &out, NULL, &err);
+        }
       if (ret == 0)
         return api_reply_object (r, &named, 201, out);
       if (!(generated && err->errnum == STORE_EEXIST && attempt < 8))

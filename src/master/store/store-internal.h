@@ -40,6 +40,10 @@ int store_encode_object (const char *json, char **enc, size_t *enc_len, size_t *
 /* Its fast path (encode.c): 1 with the encoding, 0 when the input needs jansson. */
 int store_encode_fast (const char *json, char **enc, size_t *enc_len, size_t *rv_off);
 
+/* The same encoding from a jansson tree (encode.c): 1 with it, 0 when the tree needs the
+   text path (reals, rare control characters, deep nesting, not an object). */
+int store_encode_tree (const struct json_t *obj, char **enc, size_t *enc_len, size_t *rv_off);
+
 /* Key helpers. */
 char *store_key (const char *resource, const char *ns, const char *name);
 /* Prefix of a list: "/registry/<resource>/" or "/registry/<resource>/<ns>/". */
@@ -78,6 +82,8 @@ typedef struct store_hub store_hub;
    (watchers need from_rev >= start_rev). *created (may be NULL) tells whether it is new. */
 store_hub *store_hub_get (store *s, const char *resource, int64_t start_rev, bool *created);
 store_hub *store_hub_find (store *s, const char *resource);
+/* The revision of the newest event ever appended to resource's hub, 0 without one. */
+int64_t store_hub_write_rev (store *s, const char *resource);
 /* Appends an event (takes the reference). Events must come in revision order. */
 void store_hub_append (store_hub *h, store_event_impl *ev);
 /* Declares every revision <= rev complete for this hub and wakes its watchers. */

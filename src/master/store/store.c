@@ -242,6 +242,16 @@ store_get (store *s, const char *resource, const char *ns, const char *name, cha
   return 0;
 }
 
+int64_t
+store_resource_write_rev (store *s, const char *resource)
+{
+  /* SQLite is written only through this process, which appends every committed write to
+     the resource's hub before acknowledging it; etcd may be written by other masters. */
+  if (s->ops != &store_sqlite_ops)
+    return -1;
+  return store_hub_write_rev (s, resource);
+}
+
 void
 store_list_result_free (store_list_result *r)
 {
@@ -313,7 +323,10 @@ prepare_op (store *s, store_op *op, store_prep *p, husk_error **err)
     p->expires = (int64_t)time (NULL) + s->event_ttl_sec;
   if (op->type == STORE_OP_DELETE)
     return 0;
-  ret = store_encode_object (op->json, &p->enc, &p->enc_len, &p->rv_off, err);
+  if (op->obj && store_encode_tree (op->obj, &p->enc, &p->enc_len, &p->rv_off))
+    return 0;
+  _cleanup_free_ char *dump = op->obj ? husk_json_dump (op->obj) : NULL;
+  ret = store_encode_object (dump ? dump : op->json, &p->enc, &p->enc_len, &p->rv_off, err);
   if (ret < 0)
     return husk_err_wrap (err, "%s", p->key + strlen ("/registry/"));
   return 0;
@@ -365,6 +378,15 @@ store_create (store *s, const char *resource, const char *ns, const char *name, 
 {
   store_op op
       = { .type = STORE_OP_CREATE, .resource = resource, .ns = ns, .name = name, .json = json };
+  return one_op (s, &op, json_out, rev_out, err);
+}
+
+int
+store_create_obj (store *s, const char *resource, const char *ns, const char *name,
+                  const json_t *obj, char **json_out, int64_t *rev_out, husk_error **err)
+{
+  store_op op
+      = { .type = STORE_OP_CREATE, .resource = resource, .ns = ns, .name = name, .obj = obj };
   return one_op (s, &op, json_out, rev_out, err);
 }
 

@@ -32,6 +32,7 @@ struct store_hub
   uint64_t count;
   int64_t start_rev; /* watchers need from_rev >= start_rev */
   int64_t done_rev;  /* every revision <= done_rev has been appended */
+  _Atomic int64_t write_rev; /* revision of the newest event ever appended (resets keep it) */
   int fail_errnum;
   char *fail_msg;
   uint64_t epoch;
@@ -113,6 +114,13 @@ store_hub_find (store *s, const char *resource)
     h = h->next;
   pthread_mutex_unlock (&s->hubs_mu);
   return h;
+}
+
+int64_t
+store_hub_write_rev (store *s, const char *resource)
+{
+  store_hub *h = store_hub_find (s, resource);
+  return h ? atomic_load (&h->write_rev) : 0;
 }
 
 store_hub *
@@ -204,6 +212,8 @@ store_hub_append (store_hub *h, store_event_impl *ev)
   h->bytes += ev->pub.json_len;
   h->head++;
   h->count++;
+  if (ev->pub.rev > atomic_load (&h->write_rev))
+    atomic_store (&h->write_rev, ev->pub.rev);
   if (ev->pub.rev > h->done_rev)
     h->done_rev = ev->pub.rev - 1; /* complete only once advanced past it */
   pthread_mutex_unlock (&h->mu);
