@@ -106,6 +106,11 @@ typedef struct cni_attachment
   char *container_id, *ifname;
 } cni_attachment;
 
+/* gsoMaxSize bounds: the kernel's legacy GSO size and its BIG TCP maximum (tso_max_size of
+   veth and bridge). */
+#define CNI_GSO_LEGACY_MAX 65536
+#define CNI_GSO_MAX 524280
+
 typedef struct cni_conf
 {
   json_t *raw; /* the whole stdin document (owned) */
@@ -116,6 +121,8 @@ typedef struct cni_conf
                            cluster and service CIDRs), each with prefix */
   size_t nmasq_exclude;
   int mtu; /* 0 = kernel default */
+  int gso_max_size; /* gsoMaxSize (husk): BIG TCP on both veth ends and the bridge; 0 = the
+                       kernel's 64 KiB */
   bool has_ipam;
   cni_ipam_conf ipam;
   cni_port_mapping *port_mappings; /* runtimeConfig.portMappings */

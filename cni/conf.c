@@ -386,6 +386,12 @@ conf_decode (cni_conf *c, husk_error **err)
   if (mtu != 0 && (mtu < 68 || mtu > 65535))
     return cni_err (err, CNI_ERR_INVALID_CONFIG, "mtu: %lld is outside 68-65535", (long long)mtu);
   c->mtu = (int)mtu;
+  json_int_t gso = 0;
+  CONF_TRY (husk_json_get_int (raw, "gsoMaxSize", "", &gso, err));
+  if (gso != 0 && (gso < CNI_GSO_LEGACY_MAX || gso > CNI_GSO_MAX))
+    return cni_err (err, CNI_ERR_INVALID_CONFIG, "gsoMaxSize: %lld is outside %d-%d",
+                    (long long)gso, CNI_GSO_LEGACY_MAX, CNI_GSO_MAX);
+  c->gso_max_size = (int)gso;
 
   json_t *ipam = NULL, *rc = NULL;
   CONF_TRY (husk_json_get_obj (raw, "ipam", "", &ipam, err));

@@ -212,12 +212,46 @@ cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, const uint8_t *mac, 
   return 0;
 }
 
+/* IFLA_GSO_IPV4_MAX_SIZE and IFLA_GRO_IPV4_MAX_SIZE (Linux 6.3) are newer than some build
+   hosts' headers; older kernels ignore attributes they do not know. */
+#ifndef IFLA_GSO_IPV4_MAX_SIZE
+#define IFLA_GSO_IPV4_MAX_SIZE 63
+#define IFLA_GRO_IPV4_MAX_SIZE 64
+#endif
+
+static void
+put_gso (struct nlmsghdr *nlh, int gso)
+{
+  if (gso <= 0)
+    return;
+  mnl_attr_put_u32 (nlh, IFLA_GSO_MAX_SIZE, (uint32_t)gso);
+  mnl_attr_put_u32 (nlh, IFLA_GRO_MAX_SIZE, (uint32_t)gso);
+  mnl_attr_put_u32 (nlh, IFLA_GSO_IPV4_MAX_SIZE, (uint32_t)gso);
+  mnl_attr_put_u32 (nlh, IFLA_GRO_IPV4_MAX_SIZE, (uint32_t)gso);
+}
+
+int
+cni_link_set_gso (cni_nl *nl, int ifindex, int gso, husk_error **err)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = nl_msg (nl, buf, RTM_NEWLINK, NLM_F_ACK);
+  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header (nlh, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  put_gso (nlh, gso);
+  int r = nl_talk (nl, nlh, NULL, NULL);
+  if (r < 0)
+    return husk_err_sys (err, -r, "netlink: set GSO/GRO size %d on link %d", gso, ifindex);
+  return 0;
+}
+
 int
 cni_link_add_veth (cni_nl *nl, const char *name, const char *peer, int peer_nsfd, int mtu,
-                   husk_error **err)
+                   int gso, husk_error **err)
 {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = newlink_msg (nl, buf, name, mtu);
+  put_gso (nlh, gso);
   struct nlattr *li = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
   mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "veth");
   struct nlattr *data = mnl_attr_nest_start (nlh, IFLA_INFO_DATA);
@@ -229,6 +263,7 @@ cni_link_add_veth (cni_nl *nl, const char *name, const char *peer, int peer_nsfd
     mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t)peer_nsfd);
   if (mtu > 0)
     mnl_attr_put_u32 (nlh, IFLA_MTU, (uint32_t)mtu);
+  put_gso (nlh, gso);
   mnl_attr_nest_end (nlh, pi);
   mnl_attr_nest_end (nlh, data);
   mnl_attr_nest_end (nlh, li);
@@ -252,6 +287,9 @@ cni_link_add_vxlan (cni_nl *nl, const char *name, uint32_t vni, int port, const 
   mnl_attr_put_u32 (nlh, IFLA_VXLAN_ID, vni);
   mnl_attr_put_u16 (nlh, IFLA_VXLAN_PORT, htons ((uint16_t)port));
   mnl_attr_put_u8 (nlh, IFLA_VXLAN_LEARNING, 0);
+  /* no outer UDP checksum over IPv4 (RFC 7348: SHOULD be zero; the inner TCP has its own):
+     the kernel's default computes one per packet */
+  mnl_attr_put_u8 (nlh, IFLA_VXLAN_UDP_CSUM, 0);
   if (local && local->family == AF_INET)
     mnl_attr_put (nlh, IFLA_VXLAN_LOCAL, 4, local->addr);
   else if (local && local->family == AF_INET6)

@@ -37,9 +37,12 @@ char *cni_link_mac_str (const cni_link *l);
 int cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, const uint8_t *mac,
                          husk_error **err);
 /* Creates a veth pair: `name` here, `peer` created directly in the namespace peer_nsfd
-   (-1 = here). mtu 0 keeps the default. */
+   (-1 = here). mtu 0 keeps the default; gso > 0 gives both ends that GSO/GRO size for IPv4
+   and IPv6 (BIG TCP), 0 keeps the kernel's. */
 int cni_link_add_veth (cni_nl *nl, const char *name, const char *peer, int peer_nsfd, int mtu,
-                       husk_error **err);
+                       int gso, husk_error **err);
+/* Sets the GSO and GRO maximum sizes (IPv4 and IPv6) of a link. */
+int cni_link_set_gso (cni_nl *nl, int ifindex, int gso, husk_error **err);
 /* A VXLAN device: vni, UDP port, local address (family 0 = any), underlay device (0 = any).
    Learning is off: FDB entries are programmed with cni_fdb_add_flood. */
 int cni_link_add_vxlan (cni_nl *nl, const char *name, uint32_t vni, int port, const cni_ip *local,

@@ -271,7 +271,7 @@ add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni
   if (r < 0)
     return r;
   _cleanup_free_ char *hname = host_veth_name (env->container_id, env->ifname);
-  r = cni_link_add_veth (nl, hname, env->ifname, nsfd, c->mtu, err);
+  r = cni_link_add_veth (nl, hname, env->ifname, nsfd, c->mtu, c->gso_max_size, err);
   if (r < 0 && (*err)->errnum == EEXIST)
     {
       /* A host side left behind by an interrupted ADD: remove it and try once more. */
@@ -281,7 +281,7 @@ add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni
           cni_link_del (nl, stale.ifindex, NULL);
           husk_error_free (*err);
           *err = NULL;
-          r = cni_link_add_veth (nl, hname, env->ifname, nsfd, c->mtu, err);
+          r = cni_link_add_veth (nl, hname, env->ifname, nsfd, c->mtu, c->gso_max_size, err);
         }
     }
   if (r < 0)
@@ -292,6 +292,12 @@ add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni
   r = cni_link_modify (nl, host.ifindex, br.ifindex, 0, 1, -1, err);
   if (r < 0)
     return r;
+  if (c->gso_max_size > 0) /* routed traffic into the bridge passes its GSO check too */
+    {
+      r = cni_link_set_gso (nl, br.ifindex, c->gso_max_size, err);
+      if (r < 0)
+        return r;
+    }
   if (c->hairpin_mode)
     {
       r = cni_link_set_hairpin (nl, host.ifindex, true, err);

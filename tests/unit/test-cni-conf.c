@@ -23,7 +23,7 @@ test_bridge_conf (void)
   _cleanup_error_ husk_error *err = NULL;
   cni_conf *c = parse ("{\"cniVersion\":\"1.0.0\",\"name\":\"podnet\",\"type\":\"husk-cni\","
                        "\"bridge\":\"cni0\",\"isDefaultGateway\":true,\"ipMasq\":true,"
-                       "\"mtu\":1400,\"hairpinMode\":true,"
+                       "\"mtu\":1400,\"hairpinMode\":true,\"gsoMaxSize\":196608,"
                        "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"/tmp/x\",\"ranges\":"
                        "[[{\"subnet\":\"10.42.3.0/24\",\"rangeStart\":\"10.42.3.10\","
                        "\"rangeEnd\":\"10.42.3.20\"}],[{\"subnet\":\"fd42::/64\"}]],"
@@ -36,6 +36,7 @@ test_bridge_conf (void)
   ok (c->is_gateway && c->is_default_gateway && c->ip_masq && c->hairpin_mode,
       "isDefaultGateway implies isGateway; flags read");
   is_int (c->mtu, 1400, "mtu");
+  is_int (c->gso_max_size, 196608, "gsoMaxSize");
   is_int (c->ipam.nsets, 2, "two range sets (dual stack)");
   _cleanup_free_ char *s = cni_ip_format (&c->ipam.sets[0].ranges[0].start, false);
   is_str (s, "10.42.3.10", "rangeStart");
@@ -87,6 +88,12 @@ test_bad_confs (void)
   expect_code ("{\"cniVersion\":\"1.0.0\"}", CNI_ERR_INVALID_CONFIG, "name", "no name: code 7");
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mtu\":\"big\"}", CNI_ERR_INVALID_CONFIG,
                "mtu", "mtu of the wrong type: code 7");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"gsoMaxSize\":65535}",
+               CNI_ERR_INVALID_CONFIG, "gsoMaxSize: 65535 is outside 65536-524280",
+               "gsoMaxSize below 64 KiB: code 7");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"gsoMaxSize\":1048576}",
+               CNI_ERR_INVALID_CONFIG, "gsoMaxSize: 1048576 is outside",
+               "gsoMaxSize above the kernel's maximum: code 7");
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"host-local\","
                "\"subnet\":\"10.0.0.0\"}}",
                CNI_ERR_INVALID_CONFIG, "prefix", "subnet without prefix: code 7");
