@@ -13,6 +13,7 @@
 #include "lib/json.h"
 #include "lib/util.h"
 #include "src/master/ctrl/cache.h"
+#include "src/master/sched/intern.h"
 
 typedef struct entry
 {
@@ -86,13 +87,16 @@ note_rv (ctrl_cache *c, uint64_t rv)
     c->rv = rv;
 }
 
-/* The projection of obj as a tree of its own: sharing nodes with the parsed list or event
-   (which is freed) would pin its pages, and the heap of a 10,000-pod list would stay. */
+/* The projection of obj as a tree of its own, built of interned nodes (sched/intern.h):
+   sharing nodes with the parsed list or event (which is freed) would pin its pages, and
+   equal parts of different objects (labels, owners, container resources, status) are kept
+   once. The root and its metadata are the object's own. */
 static json_t *
 own_projection (ctrl_cache *c, json_t *obj)
 {
+  static const char *const fresh[] = { "metadata", NULL };
   _cleanup_json_ json_t *p = c->project (obj);
-  return json_deep_copy (p);
+  return sched_intern_tree (sched_intern_shared (), p, fresh);
 }
 
 void

@@ -8,7 +8,7 @@ src_master_sched_libsched_a_SOURCES = \
 	src/master/sched/cache.c src/master/sched/filter.c src/master/sched/interpod.c \
 	src/master/sched/score.c src/master/sched/preempt.c src/master/sched/sched.c \
 	src/master/sched/queue.h src/master/sched/queue.c src/master/sched/daemon.c \
-	src/master/sched/volume.c
+	src/master/sched/volume.c src/master/sched/intern.h src/master/sched/intern.c
 src_master_sched_libsched_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 SCHED_LIBS = src/master/sched/libsched.a $(LIBHUSK_LIBS) -lm
 
@@ -29,6 +29,12 @@ tests_unit_test_sched_score_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_sched_score_LDADD = $(SCHED_LIBS)
 tests_unit_test_sched_queue_SOURCES = tests/unit/test-sched-queue.c tests/unit/tap.h
 tests_unit_test_sched_queue_LDADD = $(SCHED_LIBS)
+# Hash-consing of the cached JSON trees (issue 6, master memory).
+check_PROGRAMS += tests/unit/test-sched-intern
+TESTS += tests/unit/test-sched-intern
+tests_unit_test_sched_intern_SOURCES = tests/unit/test-sched-intern.c tests/unit/tap.h
+tests_unit_test_sched_intern_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_sched_intern_LDADD = $(SCHED_LIBS) -lpthread
 
 # Benchmark (built by `make check`, run by hand): tests/bench/sched/sched-bench
 check_PROGRAMS += tests/bench/sched/sched-bench

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 
+#include "src/master/sched/intern.h"
 #include "src/master/sched/sched-internal.h"
 
 void
@@ -341,11 +342,13 @@ sched_pod_slim (sched_pod *p)
   json_decref (p->tolerations);
   p->obj = p->tolerations = NULL;
   p->pref_node_terms = NULL;
-  if (!p->has_pod_affinity)
-    {
-      json_decref (p->affinity);
-      p->affinity = NULL;
-    }
+  /* What stays is interned (intern.h): pods of one template share one labels object, and
+     no part of the parsed event or list (freed) stays pinned in the heap. */
+  json_t *labels = p->labels, *affinity = p->affinity;
+  p->labels = sched_intern_value (sched_intern_shared (), labels);
+  p->affinity = p->has_pod_affinity ? sched_intern_value (sched_intern_shared (), affinity) : NULL;
+  json_decref (labels);
+  json_decref (affinity);
 }
 
 int
