@@ -110,6 +110,13 @@ linkinfo_cb (const struct nlattr *a, void *data)
   return MNL_CB_OK;
 }
 
+/* IFLA_GSO_IPV4_MAX_SIZE and IFLA_GRO_IPV4_MAX_SIZE (Linux 6.3) are newer than some build
+   hosts' headers; older kernels ignore attributes they do not know. */
+#ifndef IFLA_GSO_IPV4_MAX_SIZE
+#define IFLA_GSO_IPV4_MAX_SIZE 63
+#define IFLA_GRO_IPV4_MAX_SIZE 64
+#endif
+
 static int
 link_attr_cb (const struct nlattr *a, void *data)
 {
@@ -124,6 +131,10 @@ link_attr_cb (const struct nlattr *a, void *data)
       break;
     case IFLA_MASTER:
       l->master = (int)mnl_attr_get_u32 (a);
+      break;
+    case IFLA_GSO_IPV4_MAX_SIZE:
+      if (mnl_attr_get_payload_len (a) == 4)
+        l->gso_ipv4_max = (int)mnl_attr_get_u32 (a);
       break;
     case IFLA_ADDRESS:
       if (mnl_attr_get_payload_len (a) == 6)
@@ -211,13 +222,6 @@ cni_link_add_bridge (cni_nl *nl, const char *name, int mtu, const uint8_t *mac, 
     return husk_err_sys (err, -r, "netlink: create bridge %s", name);
   return 0;
 }
-
-/* IFLA_GSO_IPV4_MAX_SIZE and IFLA_GRO_IPV4_MAX_SIZE (Linux 6.3) are newer than some build
-   hosts' headers; older kernels ignore attributes they do not know. */
-#ifndef IFLA_GSO_IPV4_MAX_SIZE
-#define IFLA_GSO_IPV4_MAX_SIZE 63
-#define IFLA_GRO_IPV4_MAX_SIZE 64
-#endif
 
 static void
 put_gso (struct nlmsghdr *nlh, int gso)

@@ -24,6 +24,7 @@ typedef struct cni_link
   unsigned flags;
   uint8_t mac[6];
   bool has_mac;
+  int gso_ipv4_max; /* IFLA_GSO_IPV4_MAX_SIZE, 0 when the kernel does not report it */
 } cni_link;
 
 /* Looks a link up by name (ifindex 0 selects by name) or by index. A missing link is

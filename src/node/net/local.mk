@@ -4,7 +4,7 @@ noinst_LIBRARIES += src/node/net/libnodenet.a
 src_node_net_libnodenet_a_SOURCES = \
 	src/node/net/net.h src/node/net/net-internal.h src/node/net/net.c \
 	src/node/net/cache.c src/node/net/netpol.c src/node/net/routes.c \
-	src/node/net/cnilist.h src/node/net/cnilist.c
+	src/node/net/cnilist.h src/node/net/cnilist.c src/node/net/gso.c
 src_node_net_libnodenet_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/net/libnodenet.a
 HUSK_COMPONENT_DEPLIBS += cni/libhuskcni.a lib/libhusk.a $(JANSSON_LIBS) $(NFTNL_LIBS) $(MNL_LIBS) \

@@ -24,4 +24,10 @@ node_net *node_net_start (const node_net_config *cfg);
    pods outlive the agent. NULL is fine. */
 void node_net_stop (node_net *n);
 
+/* gsoMaxSize for the default CNI configuration: the IPv4 GSO size of the link holding
+   node_ip when an administrator raised it above 64 KiB (BIG TCP on that NIC), else 0 (also
+   with the vxlan overlay). Pods with a larger size than their way out would have every
+   packet leaving the node segmented in software. */
+int node_net_pod_gso (const char *node_ip, const char *overlay);
+
 #endif

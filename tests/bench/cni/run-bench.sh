@@ -62,9 +62,10 @@ fi
 # The pods' configuration is the one the node agent writes by default (src/node/node.c):
 # gateway, masquerade of traffic leaving the cluster, hairpin, portMappings capability;
 # MTU 1450 with the VXLAN overlay.
-podconf() { # podconf FILE NAME SUBNET [MTU]
+podconf() { # podconf FILE NAME SUBNET [MTU] [GSO]
   local mtu=
   [ -n "${4:-}" ] && mtu="\"mtu\":$4,"
+  [ -n "${5:-}" ] && mtu="$mtu\"gsoMaxSize\":$5,"
   cat >"$1" <<JSON
 {"cniVersion":"1.0.0","name":"$2","type":"husk-cni","bridge":"husk0","isGateway":true,
  "isDefaultGateway":true,"ipMasq":true,"ipMasqExclude":["10.254.0.0/16"],"hairpinMode":true,
@@ -84,6 +85,13 @@ vethpair "$va" "$vb" 10.254.9 1500 || exit 1
 cni_netns wa wa
 cni_netns wb wb
 vethpair "$wa" "$wb" 10.254.8 1450 || exit 1
+HELPER="$HUSK_BUILD_DIR/tests/integration/cni/cni-route-helper"
+[ -x "$HELPER" ] || tap_skip_all "build tests/integration/cni/cni-route-helper first"
+BIG=196608 # BIG TCP: the GSO/GRO size Cilium uses for IPv4
+cni_netns ba ba
+cni_netns bb bb
+vethpair "$ba" "$bb" 10.254.7 1500 || exit 1
+ip netns exec "$ba" "$HELPER" gso eth0 $BIG && ip netns exec "$bb" "$HELPER" gso eth0 $BIG || exit 1
 # husk one node: two pods on husk0 in the node netns
 cni_netns p1 p1
 cni_netns p2 p2
@@ -92,11 +100,17 @@ cni_exec "$node" "$CNI_BIN" ADD tp1 "$p1" "$tmp/one.json" >/dev/null || exit 1
 cni_exec "$node" "$CNI_BIN" ADD tp2 "$p2" "$tmp/one.json" >"$tmp/p2.json" || exit 1
 p2addr=$(jget "$tmp/p2.json" '["ips"][0]["address"]')
 p2addr=${p2addr%/*}
+# the same with gsoMaxSize (what the agent sets when the node's uplink takes BIG TCP)
+cni_netns g1 g1
+cni_netns g2 g2
+podconf "$tmp/big.json" benchbig 10.254.5.0/24 "" $BIG
+cni_exec "$node" "$CNI_BIN" ADD tg1 "$g1" "$tmp/big.json" >/dev/null || exit 1
+cni_exec "$node" "$CNI_BIN" ADD tg2 "$g2" "$tmp/big.json" >"$tmp/g2.json" || exit 1
+g2addr=$(jget "$tmp/g2.json" '["ips"][0]["address"]')
+g2addr=${g2addr%/*}
 # husk across nodes: two node netns joined by a veth (the underlay), a pod on each, routes
 # from cni/crossnode.c (host-gw; VXLAN on a second pair of nodes)
-HELPER="$HUSK_BUILD_DIR/tests/integration/cni/cni-route-helper"
-[ -x "$HELPER" ] || tap_skip_all "build tests/integration/cni/cni-route-helper first"
-twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU]
+twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU] [GSO]
   local n1 n2 q1 q2 i
   cni_netns n1 "${1}n1"
   cni_netns n2 "${1}n2"
@@ -105,8 +119,11 @@ twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU]
   ip -n "$n1" link add ul0 type veth peer name ul0 netns "$n2" || return 1
   ip -n "$n1" addr add "$2.1/24" dev ul0 && ip -n "$n1" link set ul0 up || return 1
   ip -n "$n2" addr add "$2.2/24" dev ul0 && ip -n "$n2" link set ul0 up || return 1
+  if [ -n "${6:-}" ]; then # an underlay that takes BIG TCP (a NIC configured for it)
+    ip netns exec "$n1" "$HELPER" gso ul0 "$6" && ip netns exec "$n2" "$HELPER" gso ul0 "$6" || return 1
+  fi
   for i in 1 2; do
-    podconf "$tmp/$1$i.json" "bench$1$i" "$3$i.0/24" "$5"
+    podconf "$tmp/$1$i.json" "bench$1$i" "$3$i.0/24" "${5:-}" "${6:-}"
     local n=n$i q=q$i
     cni_exec "${!n}" "$CNI_BIN" ADD "t$1$i" "${!q}" "$tmp/$1$i.json" >"$tmp/$1$i.out" || { cat "$tmp/$1$i.out"; return 1; }
   done
@@ -121,6 +138,7 @@ twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU]
   printf -v "${1}_dst" %s "$q2"
 }
 twonodes x 192.168.99 10.254.1 host-gw || exit 1
+twonodes y 192.168.97 10.254.6 host-gw "" $BIG || exit 1
 twonodes v 192.168.98 10.254.3 vxlan 1450 || exit 1
 
 # Sender on CPU 0 and receiver on CPU 1 (when there are two), for every path alike, so the
@@ -144,11 +162,13 @@ stream() { # stream SRC_NS DST_NS DST_ADDR -> "Mbit/s CPU_ms_per_GB"
     'BEGIN { printf "%d %.0f\n", m, (c / 1e3 + s * 1e3 / hz) / (b / 1e9) }'
 }
 # paths: name src dst addr; pairs: ours + its peer
-declare -A SRC=([veth]=$va [veth1450]=$wa [one]=$p1 [hostgw]=$x_src [vxlan]=$v_src)
-declare -A DST=([veth]=$vb [veth1450]=$wb [one]=$p2 [hostgw]=$x_dst [vxlan]=$v_dst)
-declare -A ADDR=([veth]=10.254.9.2 [veth1450]=10.254.8.2 [one]=$p2addr [hostgw]=10.254.12.2
-                 [vxlan]=10.254.32.2)
-PAIRS="one:veth hostgw:veth vxlan:veth1450 vxlan:veth"
+declare -A SRC=([veth]=$va [veth1450]=$wa [vethbig]=$ba [one]=$p1 [onebig]=$g1 [hostgw]=$x_src
+                [hostgwbig]=$y_src [vxlan]=$v_src)
+declare -A DST=([veth]=$vb [veth1450]=$wb [vethbig]=$bb [one]=$p2 [onebig]=$g2 [hostgw]=$x_dst
+                [hostgwbig]=$y_dst [vxlan]=$v_dst)
+declare -A ADDR=([veth]=10.254.9.2 [veth1450]=10.254.8.2 [vethbig]=10.254.7.2 [one]=$p2addr
+                 [onebig]=$g2addr [hostgw]=10.254.12.2 [hostgwbig]=10.254.62.2 [vxlan]=10.254.32.2)
+PAIRS=${PAIRS:-"one:veth hostgw:veth vxlan:veth1450 onebig:veth hostgwbig:veth onebig:vethbig"}
 echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS rounds, each path next to its peer (Mbit/s, CPU ms per GB)"
 for r in $(seq "$TROUNDS"); do
   line="round $r:"
@@ -171,16 +191,19 @@ col_med() { # col_med FILE COLUMN
   awk -v k="$2" '{ print $k }' "$1" | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print 0 }'
 }
 col_range() { awk -v k="$2" '{ print $k }' "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
-declare -A LABEL=([one]="one node (bridge)" [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan")
+declare -A LABEL=([one]="one node (bridge)" [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan"
+                  [onebig]="one node, gsoMaxSize" [hostgwbig]="host-gw, gsoMaxSize")
 for pair in $PAIRS; do
   ours=${pair%:*} peer=${pair#*:}
   [ -s "$tmp/$pair.ratio" ] || continue
-  printf '%-24s vs %-8s: %5.0f / %5.0f Mbit/s, CPU %4.0f / %4.0f ms/GB; ratio median %.2fx (range %s, target >= 0.9x), CPU/GB ratio median %.2fx\n' \
+  printf '%-22s vs %-8s: %5.0f / %5.0f Mbit/s, CPU %4.0f / %4.0f ms/GB; ratio median %.2fx (range %s, target >= 0.9x), CPU/GB ratio median %.2fx\n' \
     "${LABEL[$ours]}" "$peer" "$(col_med "$tmp/$pair.$ours" 1)" "$(col_med "$tmp/$pair.$peer" 1)" \
     "$(col_med "$tmp/$pair.$ours" 2)" "$(col_med "$tmp/$pair.$peer" 2)" \
     "$(col_med "$tmp/$pair.ratio" 1)" "$(col_range "$tmp/$pair.ratio" 1)" "$(col_med "$tmp/$pair.ratio" 2)"
 done
-echo "# (vxlan vs veth1450: same MTU on both paths; vs veth: the overlay's 50 bytes against a 1500 peer)"
+echo "# veth1450: the peer at the VXLAN pods' MTU; vethbig: the peer with the same BIG TCP sizes;"
+echo "# gsoMaxSize $BIG: pods (and, host-gw, the underlay) with BIG TCP, as the agent sets it"
+echo "# when the node's uplink takes it. CPU/GB is the steadier figure on a loaded machine."
 cni_exec "$node" "$CNI_BIN" DEL tp1 "$p1" "$tmp/one.json" >/dev/null
 cni_exec "$node" "$CNI_BIN" DEL tp2 "$p2" "$tmp/one.json" >/dev/null
 echo "# load average at end: $(cut -d" " -f1-3 /proc/loadavg)"

@@ -1,10 +1,31 @@
 /* Test driver for cni_hostgw_sync / cni_vxlan_sync (what the node agent will call):
      cni-route-helper host-gw [PODCIDR=NODEIP...]
      cni-route-helper vxlan LOCAL_IP OWN_PODCIDR [PODCIDR=NODEIP...]
+     cni-route-helper gso IFNAME SIZE
    Runs in the calling network namespace; prints the error and exits 1 on failure. */
 #include "config.h"
 
+#include <errno.h>
+
 #include "cni/crossnode.h"
+#include "cni/netlink.h"
+
+/* gso IFNAME SIZE: the GSO/GRO sizes of a link (the benchmark's BIG TCP underlay and peer;
+   iproute2 before 6.3 cannot set the IPv4 ones). */
+static int
+set_gso (const char *ifname, const char *size, husk_error **err)
+{
+  _cleanup_ (cni_nl_closep) cni_nl *nl = NULL;
+  cni_link l;
+  int r = cni_nl_open (&nl, err);
+  if (r == 0)
+    r = cni_link_get (nl, ifname, 0, &l, err);
+  if (r == 0 && l.ifindex == 0)
+    r = husk_err (err, ENODEV, "%s: no such link", ifname);
+  if (r == 0)
+    r = cni_link_set_gso (nl, l.ifindex, atoi (size), err);
+  return r;
+}
 
 static int
 parse_peers (char **argv, int argc, cni_peer **out, size_t *n, husk_error **err)
@@ -50,9 +71,11 @@ main (int argc, char **argv)
       if (r == 0)
         r = cni_vxlan_sync (&vc, peers, n, &err);
     }
+  else if (argc == 4 && streq (argv[1], "gso"))
+    r = set_gso (argv[2], argv[3], &err);
   else
     {
-      fprintf (stderr, "usage: cni-route-helper host-gw|vxlan ...\n");
+      fprintf (stderr, "usage: cni-route-helper host-gw|vxlan|gso ...\n");
       return 2;
     }
   if (r < 0)
