@@ -403,10 +403,10 @@ reap_children (node_agent *a)
 }
 
 static void
-on_timers (node_agent *a, int64_t now)
+on_timers (node_agent *a, bool registered, int64_t now)
 {
   _cleanup_error_ husk_error *err = NULL;
-  if (now >= a->next_lease_ms)
+  if (registered && now >= a->next_lease_ms)
     {
       if (node_lease_renew (a, &err) < 0)
         {
@@ -416,7 +416,7 @@ on_timers (node_agent *a, int64_t now)
         }
       a->next_lease_ms = now + NODE_LEASE_RENEW_MS;
     }
-  if (now >= a->next_status_ms)
+  if (registered && now >= a->next_status_ms)
     {
       if (node_status_update (a, false, &err) < 0)
         log_warn ("node status update failed", "error", err->msg);
@@ -425,8 +425,82 @@ on_timers (node_agent *a, int64_t now)
   node_extras_tick (a, now);
 }
 
+/* The CNI plugin path: next to husk-cni, then the usual directories. */
+static void
+cni_path_setup (node_agent *a)
+{
+  if (a->cni_path)
+    return;
+  _cleanup_free_ char *cnidir = a->cni_bin ? xstrdup (a->cni_bin) : NULL;
+  if (cnidir && strrchr (cnidir, '/'))
+    *strrchr (cnidir, '/') = '\0';
+  a->cni_path = xasprintf ("%s:/usr/lib/cni:/opt/cni/bin", cnidir ? cnidir : "/usr/lib/cni");
+}
+
+/* Static pods run before the Node is registered (the master may be unreachable at boot, as
+   with kubelet's standalone mode): on the default network of the podCIDR the master gave
+   last time (its CNI configuration is kept in the data dir), else --pod-cidr or
+   10.42.0.0/24. Registration rewrites the configuration with the Node's podCIDR. */
+static void
+cni_setup_unregistered (node_agent *a)
+{
+  _cleanup_free_ char *last = xasprintf ("%s/cni/husk.conf", a->data_dir);
+  if (a->cfg->cni_conf == NULL && access (last, R_OK) == 0)
+    a->cni_conf = TAKE_PTR (last);
+  else if (a->cfg->cni_conf == NULL)
+    {
+      a->pod_cidr = xstrdup (a->cfg->pod_cidr ? a->cfg->pod_cidr : "10.42.0.0/24");
+      default_cni_conf (a, NULL);
+    }
+  cni_path_setup (a);
+}
+
+typedef struct registration
+{
+  bool done;
+  long backoff_ms;
+  int64_t next_ms;
+  node_net *net;
+} registration;
+
+/* The Node is registered: the pod network of its podCIDR, the pod watch, the routes and
+   the service proxy. */
+static void
+on_registered (node_agent *a, registration *reg)
+{
+  if (a->cfg->cni_conf == NULL)
+    default_cni_conf (a, NULL);
+  cni_path_setup (a);
+  log_info ("node registered", "node", a->name, "podCIDR", a->pod_cidr, "ip", a->node_ip,
+            "limits", a->limits_enforced ? "enforced" : "not enforced");
+  malloc_trim (0); /* what setup freed goes back to the system */
+  if (pthread_create (&a->watch_thread, NULL, watch_main, a) == 0)
+    a->watch_started = true;
+  reg->net = node_net_start (
+      &(node_net_config) {a->kc, a->name, a->node_ip, a->pod_cidr, a->cfg->overlay});
+}
+
+/* Registers the Node when its back-off allows (200 ms doubling to 10 s between tries); the
+   loop runs meanwhile (static pods). */
+static void
+try_register (node_agent *a, registration *reg)
+{
+  if (reg->done || node_now_ms () < reg->next_ms)
+    return;
+  _cleanup_error_ husk_error *e = NULL;
+  if (node_register (a, &e) == 0)
+    {
+      reg->done = true;
+      on_registered (a, reg);
+      return;
+    }
+  log_warn ("node registration failed, retrying", "error", e->msg);
+  reg->next_ms = node_now_ms () + reg->backoff_ms;
+  reg->backoff_ms = reg->backoff_ms * 2 > 10000 ? 10000 : reg->backoff_ms * 2;
+}
+
 static int
-main_loop (node_agent *a)
+main_loop (node_agent *a, registration *reg)
 {
   int ep = a->ep;
   struct epoll_event ev = {.events = EPOLLIN, .data.u32 = NODE_EP_WAKE};
@@ -436,8 +510,10 @@ main_loop (node_agent *a)
   int64_t last_sync = 0;
   while (!atomic_load (a->stop))
     {
+      try_register (a, reg);
+      int64_t until = reg->done ? 1000 : reg->next_ms - node_now_ms ();
       struct epoll_event got[16];
-      int n = epoll_wait (ep, got, 16, 1000);
+      int n = epoll_wait (ep, got, 16, until < 0 ? 0 : until > 1000 ? 1000 : (int) until);
       /* Log output alone does not make a pass over the pods: events, child exits, finished
          jobs and the once-a-second timer do. */
       bool woken = n <= 0;
@@ -464,7 +540,7 @@ main_loop (node_agent *a)
       pod_sync_all (a);
       reap_children (a);
       node_step_done ("pass", "-", &t0);
-      on_timers (a, node_now_ms ());
+      on_timers (a, reg->done, node_now_ms ());
     }
   return 0;
 }
@@ -533,36 +609,13 @@ node_run (const node_config *cfg, atomic_int *stop, bool handle_signals, husk_er
 
   nodeapi *napi = NULL;
   nodeapi_agent_start (&a, &napi);
-  /* The Node first: its podCIDR decides the pod network. */
-  long backoff = 200;
-  while (!atomic_load (stop))
-    {
-      _cleanup_error_ husk_error *e = NULL;
-      if (node_register (&a, &e) == 0)
-        break;
-      log_warn ("node registration failed, retrying", "error", e->msg);
-      for (long t = 0; t < backoff && !atomic_load (stop); t += 100)
-        usleep (100000);
-      backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
-    }
-  if (!atomic_load (stop))
-    {
-      if (a.cni_conf == NULL)
-        default_cni_conf (&a, NULL);
-      _cleanup_free_ char *cnidir = a.cni_bin ? xstrdup (a.cni_bin) : NULL;
-      if (cnidir && strrchr (cnidir, '/'))
-        *strrchr (cnidir, '/') = '\0';
-      a.cni_path = xasprintf ("%s:/usr/lib/cni:/opt/cni/bin", cnidir ? cnidir : "/usr/lib/cni");
-      log_info ("node registered", "node", a.name, "podCIDR", a.pod_cidr, "ip", a.node_ip,
-                "limits", a.limits_enforced ? "enforced" : "not enforced");
-      malloc_trim (0); /* what setup freed goes back to the system */
-      if (pthread_create (&a.watch_thread, NULL, watch_main, &a) == 0)
-        a.watch_started = true;
-      node_net *net = node_net_start (
-          &(node_net_config) {a.kc, a.name, a.node_ip, a.pod_cidr, cfg->overlay});
-      main_loop (&a);
-      node_net_stop (net);
-    }
+  /* The Node is registered from the loop: its podCIDR decides the pod network, but static
+     pods do not wait for it. */
+  registration reg = {.backoff_ms = 200};
+  if (cfg->pod_manifest_path && *cfg->pod_manifest_path)
+    cni_setup_unregistered (&a);
+  main_loop (&a, &reg);
+  node_net_stop (reg.net);
   atomic_store (&a.watch_stop, 1);
   if (a.watch_started)
     pthread_join (a.watch_thread, NULL);
