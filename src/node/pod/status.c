@@ -134,6 +134,9 @@ build (node_agent *a, node_pod *p)
 int
 pod_status_report (node_agent *a, node_pod *p, husk_error **err)
 {
+  /* A static pod run before the Node is registered has no mirror pod to report to yet. */
+  if (p->static_pod && a->node_uid == NULL)
+    return 0;
   _cleanup_json_ json_t *status = build (a, p);
   _cleanup_free_ char *text = husk_json_dump (status);
   if (p->last_status && streq (p->last_status, text))
