@@ -4,7 +4,9 @@
    gone (removed, or changed: a new UID replaces it) is stopped within its grace period.
    Each static pod gets a mirror pod in the API, the same pod with the annotation
    kubernetes.io/config.mirror = its UID and the Node as owner: the agent reports status
-   there, never runs it, and makes it again when someone deletes it. */
+   there, never runs it, and makes it again when someone deletes it. Static pods start
+   before the Node is registered (node.c runs its loop meanwhile); their mirrors are made
+   once it is. */
 #include "config.h"
 
 #include <errno.h>
@@ -236,7 +238,8 @@ static_pods_tick (node_agent *a, node_extras *x, int64_t now_ms)
   for (static_mirror *m = x->mirrors; m; m = m->next)
     {
       node_pod *p = pod_find (a, m->uid);
-      if (p == NULL || p->api_gone || now_ms < m->check_ms)
+      /* Not before the Node is registered: the mirror is owned by it. */
+      if (p == NULL || p->api_gone || now_ms < m->check_ms || a->node_uid == NULL)
         continue;
       _cleanup_error_ husk_error *err = NULL;
       if (mirror_sync (a, p, &err) < 0)

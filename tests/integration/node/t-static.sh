@@ -91,4 +91,41 @@ out=$("$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:1 --data-dir "$D/n2
 tap_like "$out" 'eviction-hard: unknown signal "memory.free"' "a bad --eviction-hard is refused, naming the signal"
 out=$("$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:1 --data-dir "$D/n2" --image-gc-high-threshold 50 --image-gc-low-threshold 60 2>&1)
 tap_like "$out" 'image-gc-low-threshold 60 must not be above' "low above high is refused"
+# The master down when the node starts (an appliance booting alone): the static pod runs at
+# once, on the pod network of the podCIDR the node had; once the master is back the node
+# registers and the mirror pod appears with the same running container.
+mkdir -p "$M/solo"
+cat >"$M/solo/solo.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: solo
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: solo
+    image: busybox:1.36
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo standalone; while true; do sleep 0.2; done"]
+YAML
+nsenter --net="/run/netns/$NS" "$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:6443 \
+  --token-file "$D/master/node-token" --ca-file "$D/master/pki/ca.crt" --name n1 \
+  --data-dir "$D/node" --log-dir "$D/logs" --node-ip 127.0.0.1 \
+  --pod-manifest-path "$M/solo" >>"$D/solo.log" 2>&1 &
+UP_PID=$!
+wait_for 40 sh -c "grep -qs standalone '$D'/logs/default_solo-n1_*/solo/0.log"
+tap_like "$(cat "$D"/logs/default_solo-n1_*/solo/0.log 2>/dev/null)" 'standalone' "with the master down, the static pod's container runs"
+tap_like "$(grep -c 'node registration failed' "$D/solo.log")" '^[1-9]' "while the node is not registered"
+solo=$(ls "$D/node/pods" | head -1)
+spid=$(for p in $(cat "$CG/husk/pod-$solo/solo/cgroup.procs" 2>/dev/null); do
+  [ "$(cat /proc/$p/comm 2>/dev/null)" = sh ] && echo "$p"; done)
+tap_like "$([ -n "$spid" ] && nsenter --net="/proc/$spid/ns/net" ip -4 -o addr show dev eth0 2>/dev/null)" '10\.42\.' "on the pod network (an address on its eth0)"
+nsenter --net="/run/netns/$NS" "$HUSK_BUILD_DIR/husk" master --data-dir "$D/master" \
+  --bind 127.0.0.1:6443 >>"$D/master.log" 2>&1 &
+MASTER_PID=$!
+on_exit 'kill $MASTER_PID 2>/dev/null; wait $MASTER_PID 2>/dev/null'
+node_wait_phase solo-n1 Running 60
+tap_is "$(node_pod_field solo-n1 '{.status.phase}')" "Running" "the master back, the mirror pod solo-n1 shows it Running"
+tap_is "$(node_pod_field solo-n1 '{.metadata.annotations.kubernetes\.io/config\.mirror}')" "$solo" "mirroring the static pod that ran"
+tap_is "$(node_pod_field solo-n1 '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}')" "Node/n1" "owned by the registered Node"
+tap_ok "$([ -n "$spid" ] && kill -0 "$spid" 2>/dev/null && grep -qx "$spid" "$CG/husk/pod-$solo/solo/cgroup.procs" && echo 0 || echo 1)" "the same container process runs (not restarted)"
 tap_done
