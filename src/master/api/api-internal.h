@@ -30,6 +30,7 @@ struct api_server
   bool ns_stop;
   api_pod_proxy_fn pod_proxy;
   void *pod_proxy_cls;
+  struct api_getcache *getcache; /* getcache.c: single-object GETs */
 };
 
 /* One HTTP request, from headers to the response. */

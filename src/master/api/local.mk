@@ -17,6 +17,7 @@ src_master_api_libapi_a_SOURCES = \
 	src/master/api/selector.h src/master/api/selector.c \
 	src/master/api/patch.h src/master/api/patch.c \
 	src/master/api/handlers.h src/master/api/resource.c src/master/api/read.c \
+	src/master/api/getcache.c src/master/api/getcache.h \
 	src/master/api/watch.c src/master/api/write.c src/master/api/delete.c \
 	src/master/api/patch-handler.c src/master/api/scale.h src/master/api/sub.c \
 	src/master/api/services.c src/master/api/bootstrap.c src/master/api/review.c \
@@ -42,7 +43,8 @@ HUSK_COMPONENT_DEPLIBS += src/master/store/libstore.a lib/libhusk.a $(JANSSON_LI
 
 # --- api server unit tests ---
 API_UNIT_TESTS = tests/unit/test-api-selector tests/unit/test-api-patch tests/unit/test-api-schema \
-	tests/unit/test-api-fieldset tests/unit/test-api-token tests/unit/test-api-slim
+	tests/unit/test-api-fieldset tests/unit/test-api-token tests/unit/test-api-slim \
+	tests/unit/test-api-getcache
 check_PROGRAMS += $(API_UNIT_TESTS)
 TESTS += $(API_UNIT_TESTS)
 tests_unit_test_api_selector_SOURCES = tests/unit/test-api-selector.c tests/unit/tap.h
@@ -63,6 +65,9 @@ tests_unit_test_api_token_LDADD = $(API_LIBS)
 tests_unit_test_api_slim_SOURCES = tests/unit/test-api-slim.c tests/unit/tap.h
 tests_unit_test_api_slim_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 tests_unit_test_api_slim_LDADD = $(API_LIBS)
+tests_unit_test_api_getcache_SOURCES = tests/unit/test-api-getcache.c tests/unit/tap.h
+tests_unit_test_api_getcache_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_api_getcache_LDADD = $(API_LIBS)
 # Benchmark program (tests/bench/api/run drives it); built by `make check`, never run by it.
 check_PROGRAMS += tests/bench/api/api-bench
 tests_bench_api_api_bench_SOURCES = tests/bench/api/api-bench.c tests/bench/api/getloop.c \

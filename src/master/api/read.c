@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "src/master/api/fieldset.h"
+#include "src/master/api/getcache.h"
 #include "src/master/api/handlers.h"
 #include "src/master/api/selector.h"
 #include "src/master/api/table.h"
@@ -13,8 +14,8 @@ api_do_get (api_req *r, const api_route *rt)
 {
   _cleanup_error_ husk_error *err = NULL;
   _cleanup_free_ char *json = NULL;
-  int ret = store_get (r->srv->store, api_resource_storage (rt->res), rt->ns, rt->name, &json,
-                       NULL, &err);
+  int ret = api_getcache_get (r->srv->getcache, r->srv->store, api_resource_storage (rt->res),
+                              rt->ns, rt->name, &json, &err);
   if (ret < 0)
     return api_reply_store_error (r, rt, err);
   return api_reply_object (r, rt, 200, json);

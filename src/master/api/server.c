@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/path.h"
 #include "src/master/api/api-internal.h"
+#include "src/master/api/getcache.h"
 #include "src/master/api/namespaces.h"
 #include "src/master/api/token.h"
 
@@ -277,6 +278,7 @@ api_server_start (const api_config *cfg, api_server **out, husk_error **err)
   s->pod_proxy_cls = cfg->pod_proxy_cls;
   s->data_dir = xstrdup (cfg->data_dir);
   pthread_mutex_init (&s->alloc_lock, NULL);
+  s->getcache = api_getcache_new ();
   struct sockaddr_storage ss;
   int ret = parse_bind (cfg->bind ? cfg->bind : "0.0.0.0:6443", &ss, err);
   if (ret == 0)
@@ -349,6 +351,7 @@ api_server_stop (api_server *s)
   api_tls_clear (&s->tls);
   api_auth_clear (&s->auth);
   pthread_mutex_destroy (&s->alloc_lock);
+  api_getcache_free (s->getcache);
   free (s->data_dir);
   free (s->url);
   free (s);
