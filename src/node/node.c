@@ -211,6 +211,9 @@ default_cni_conf (node_agent *a, husk_error **err)
   json_object_set_new (conf, "capabilities", json_pack ("{s:b}", "portMappings", 1));
   if (a->cfg->overlay && streq (a->cfg->overlay, "vxlan")) /* 50 bytes of VXLAN header */
     json_object_set_new (conf, "mtu", json_integer (1450));
+  int gso = node_net_pod_gso (a->node_ip, a->cfg->overlay); /* BIG TCP when the uplink has it */
+  if (gso > 0)
+    json_object_set_new (conf, "gsoMaxSize", json_integer (gso));
   _cleanup_free_ char *text = husk_json_dump (conf);
   json_decref (conf);
   free (a->cni_conf);
