@@ -144,6 +144,9 @@ cni_vxlan_sync (const cni_vxlan_conf *vc, const cni_peer *peers, size_t n, husk_
   r = ensure_vxlan (nl, vc, dev, &vx, err);
   if (r < 0)
     return husk_err_wrap (err, "vxlan %s", dev);
+  r = cni_vxlan_notrack (&vc->local, vc->port ? vc->port : 4789, err);
+  if (r < 0)
+    return husk_err_wrap (err, "vxlan %s", dev);
   for (size_t i = 0; i < n; i++)
     {
       uint8_t mac[6];

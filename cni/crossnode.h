@@ -39,5 +39,8 @@ cni_ip cni_vtep_ip (const cni_ip *pod_cidr);
 int cni_hostgw_sync (const cni_peer *peers, size_t n, husk_error **err);
 /* Creates the VXLAN device if needed and programs routes, neighbours and FDB to peers. */
 int cni_vxlan_sync (const cni_vxlan_conf *vc, const cni_peer *peers, size_t n, husk_error **err);
+/* Table inet husk-vxlan: the node's VXLAN traffic (UDP to port, from/to local) bypasses
+   conntrack (cni/vxlan-nft.c). cni_vxlan_sync calls it. */
+int cni_vxlan_notrack (const cni_ip *local, int port, husk_error **err);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/bash
 # gsoMaxSize (husk extension, BIG TCP): both veth ends and the bridge get the GSO/GRO size
 # for IPv4 and IPv6, bulk TCP between two pods arrives whole, no key keeps the kernel's 64 KiB;
-# and the VXLAN device is made without the outer UDP checksum.
+# and the VXLAN device is made without the outer UDP checksum, its traffic kept out of
+# conntrack (table inet husk-vxlan).
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/cni/lib.sh"
 require_root
@@ -82,5 +83,12 @@ cni_netns vn vn
 ip -n "$vn" link add ul0 type veth peer name ul1 && ip -n "$vn" addr add 192.168.77.1/24 dev ul0 && ip -n "$vn" link set ul0 up
 ip netns exec "$vn" "$HELPER" vxlan 192.168.77.1 10.250.8.0/24 10.250.9.0/24=192.168.77.2
 tap_like "$(ip -n "$vn" -d link show husk-vxlan)" "noudpcsum" "husk-vxlan sends no outer UDP checksum"
+tap_nft "VXLAN from the peers is not tracked (raw prerouting)" -- sh -c \
+  "ip netns exec '$vn' nft list chain inet husk-vxlan prerouting | grep -q 'ip daddr 192.168.77.1 udp dport 4789 notrack'"
+tap_nft "VXLAN to the peers is not tracked (raw output)" -- sh -c \
+  "ip netns exec '$vn' nft list chain inet husk-vxlan output | grep -q 'ip saddr 192.168.77.1 udp dport 4789 notrack'"
+ip netns exec "$vn" "$HELPER" vxlan 192.168.77.1 10.250.8.0/24 10.250.9.0/24=192.168.77.2
+tap_nft "a second sync leaves one rule per chain" -- sh -c \
+  "[ \$(ip netns exec '$vn' nft list table inet husk-vxlan | grep -c notrack) = 2 ]"
 
 tap_done
