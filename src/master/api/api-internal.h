@@ -49,6 +49,7 @@ typedef struct api_req
   bool retry_on_conflict; /* patch: a lost race is retried, not answered 409 */
   bool conflicted;        /* set instead of replying when retry_on_conflict */
   bool managed_done;      /* server-side apply has set metadata.managedFields */
+  bool corked;            /* cork.c: the reply is held in GnuTLS until completion */
 } api_req;
 
 /* ---- responses (reply.c) ---- */

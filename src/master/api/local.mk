@@ -18,6 +18,7 @@ src_master_api_libapi_a_SOURCES = \
 	src/master/api/patch.h src/master/api/patch.c \
 	src/master/api/handlers.h src/master/api/resource.c src/master/api/read.c \
 	src/master/api/getcache.c src/master/api/getcache.h \
+	src/master/api/cork.c src/master/api/cork.h \
 	src/master/api/watch.c src/master/api/write.c src/master/api/delete.c \
 	src/master/api/patch-handler.c src/master/api/scale.h src/master/api/sub.c \
 	src/master/api/services.c src/master/api/bootstrap.c src/master/api/review.c \

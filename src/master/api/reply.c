@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "src/master/api/api-internal.h"
+#include "src/master/api/cork.h"
 
 const char *
 api_query (api_req *r, const char *key)
@@ -72,6 +73,8 @@ api_reply_raw (api_req *r, unsigned code, const char *ctype, char *body, size_t 
   add_warnings (r, resp);
   enum MHD_Result ret = MHD_queue_response (r->conn, code, resp);
   MHD_destroy_response (resp);
+  if (ret == MHD_YES)
+    api_cork_reply (r, len);
   return ret;
 }
 

@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/path.h"
 #include "src/master/api/api-internal.h"
+#include "src/master/api/cork.h"
 #include "src/master/api/getcache.h"
 #include "src/master/api/namespaces.h"
 #include "src/master/api/token.h"
@@ -152,6 +153,7 @@ on_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
   api_req *r = *con_cls;
   if (r == NULL)
     return;
+  api_cork_flush (r);
   free (r->path);
   free (r->user_buf);
   husk_buf_free (&r->body);
