@@ -85,7 +85,7 @@ watch_main (void *ud)
   sigset_t all;
   sigfillset (&all);
   pthread_sigmask (SIG_BLOCK, &all, NULL);
-  kclient_watch_ops ops = {on_list, on_event, on_state, c};
+  kclient_watch_ops ops = {.on_list = on_list, .on_event = on_event, .on_state = on_state, .ud = c};
   kclient_watch_opts o = {0};
   _cleanup_error_ husk_error *err = NULL;
   if (kclient_watch (c->net->kc, c->path, &o, &ops, &c->net->stop, &err) < 0)
