@@ -463,23 +463,65 @@ watch_progress (void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d
   return atomic_load (w->stop) ? 1 : 0;
 }
 
-/* GET the list; on success the items go to on_list and w->rv is the list's version. */
+/* GETs one page (all of the list when o->list_page is 0) after continue token cont; its
+   items (each through on_list_item) are appended to items. *next: the next page's token
+   or NULL; *rv: the list's version. */
 static int
-do_list (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *w, husk_error **err)
+list_page (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *w,
+           const char *cont, json_t *items, char **next, char **rv, husk_error **err)
 {
-  _cleanup_free_ char *p = xasprintf ("%s%s%s", path, o->query && *o->query ? "?" : "",
-                                      o->query ? o->query : "");
+  bool q = o->query && *o->query;
+  _cleanup_free_ char *esc = cont ? kclient_escape (cont) : NULL;
+  _cleanup_free_ char *page = o->list_page > 0 ? xasprintf ("limit=%d%s%s", o->list_page,
+                                                            esc ? "&continue=" : "", esc ? esc : "")
+                                               : NULL;
+  _cleanup_free_ char *p = xasprintf ("%s%s%s%s%s", path, q || page ? "?" : "", q ? o->query : "",
+                                      q && page ? "&" : "", page ? page : "");
   _cleanup_json_ json_t *list = NULL;
   int r = kclient_json (k, "GET", p, NULL, NULL, &list, NULL, err);
   if (r < 0)
     return r;
-  const char *rv = husk_json_path_str (list, "metadata.resourceVersion");
-  json_t *items = json_object_get (list, "items");
-  if (!json_is_array (items))
+  json_t *got = json_object_get (list, "items"), *it;
+  if (!json_is_array (got))
     return husk_err (err, EPROTO, "GET %s: the answer has no items", p);
+  size_t i;
+  json_array_foreach (got, i, it)
+  {
+    json_t *keep = w->ops->on_list_item ? w->ops->on_list_item (w->ops->ud, it) : json_incref (it);
+    if (keep)
+      json_array_append_new (items, keep);
+  }
+  const char *v = husk_json_path_str (list, "metadata.resourceVersion");
+  const char *c = o->list_page > 0 ? husk_json_path_str (list, "metadata.continue") : NULL;
+  if (*rv == NULL)
+    *rv = xstrdup (v ? v : "0");
+  *next = c && *c ? xstrdup (c) : NULL;
+  return 0;
+}
+
+/* GET the list (page by page with o->list_page; the pages of one list are a snapshot at
+   the first page's version); on success the items go to on_list and w->rv is the list's
+   version. */
+static int
+do_list (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *w, husk_error **err)
+{
+  _cleanup_json_ json_t *items = json_array ();
+  _cleanup_free_ char *rv = NULL, *cont = NULL;
+  do
+    {
+      char *next = NULL;
+      int r = list_page (k, path, o, w, cont, items, &next, &rv, err);
+      free (cont);
+      cont = next;
+      if (r < 0)
+        return r;
+    }
+  while (cont && !atomic_load (w->stop));
+  if (cont)
+    return husk_err (err, ECANCELED, "GET %s: stopped between pages", path);
   free (w->rv);
-  w->rv = xstrdup (rv ? rv : "0");
-  r = w->ops->on_list (w->ops->ud, items, w->rv);
+  w->rv = xstrdup (rv);
+  int r = w->ops->on_list (w->ops->ud, items, w->rv);
   if (r < 0)
     {
       w->cb_ret = r;

@@ -62,6 +62,10 @@ typedef struct kclient_watch_ops
   /* Optional: the connection state changed (true: watching, false: failing, retrying). */
   void (*on_state) (void *ud, bool connected, const char *error);
   void *ud;
+  /* Optional: called for each listed item as its page arrives; what it returns (a new
+     reference, e.g. a slimmer copy) is what on_list gets, so that a paged list of a large
+     collection is never held whole. */
+  json_t *(*on_list_item) (void *ud, json_t *item);
 } kclient_watch_ops;
 
 typedef struct kclient_watch_opts
@@ -70,6 +74,7 @@ typedef struct kclient_watch_opts
   int timeout_seconds;      /* server-side watch timeout, then resume; 0 = 300 */
   long backoff_initial_ms;  /* 0 = 200 */
   long backoff_max_ms;      /* 0 = 30000 */
+  int list_page;            /* list in pages of this many items (limit/continue); 0 = one */
 } kclient_watch_opts;
 
 /* Lists path, then watches it from the list's resourceVersion, calling ops for each line.
