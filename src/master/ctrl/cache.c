@@ -99,8 +99,14 @@ own_projection (ctrl_cache *c, json_t *obj)
   return sched_intern_tree (sched_intern_shared (), p, fresh);
 }
 
-void
-ctrl_cache_replace (ctrl_cache *c, json_t *items, const char *rv)
+json_t *
+ctrl_cache_keep (ctrl_cache *c, json_t *obj)
+{
+  return own_projection (c, obj);
+}
+
+static void
+replace (ctrl_cache *c, json_t *items, bool kept, const char *rv)
 {
   json_t *map = json_object ();
   json_t *o;
@@ -109,7 +115,7 @@ ctrl_cache_replace (ctrl_cache *c, json_t *items, const char *rv)
   {
     _cleanup_free_ char *key = key_of (o);
     if (key)
-      json_object_set_new (map, key, own_projection (c, o));
+      json_object_set_new (map, key, kept ? json_incref (o) : own_projection (c, o));
   }
   pthread_mutex_lock (&c->mu);
   json_t *old = c->map;
@@ -122,6 +128,18 @@ ctrl_cache_replace (ctrl_cache *c, json_t *items, const char *rv)
   pthread_cond_broadcast (&c->cv);
   pthread_mutex_unlock (&c->mu);
   json_decref (old);
+}
+
+void
+ctrl_cache_replace (ctrl_cache *c, json_t *items, const char *rv)
+{
+  replace (c, items, false, rv);
+}
+
+void
+ctrl_cache_replace_kept (ctrl_cache *c, json_t *items, const char *rv)
+{
+  replace (c, items, true, rv);
 }
 
 bool

@@ -24,6 +24,11 @@ void ctrl_cache_free (ctrl_cache *c);
 /* A full list (the first, or a relist after 410 Gone): the contents become items (each
    projected), objects absent from items go; the cache is synced at rv from now on. */
 void ctrl_cache_replace (ctrl_cache *c, json_t *items, const char *rv);
+/* The same with items that are already what ctrl_cache_keep returned (a paged list kept
+   page by page). */
+void ctrl_cache_replace_kept (ctrl_cache *c, json_t *items, const char *rv);
+/* What the cache keeps of obj (its projection, interned): a new reference. */
+json_t *ctrl_cache_keep (ctrl_cache *c, json_t *obj);
 /* One watch event (ADDED, MODIFIED, DELETED) in the order the watch delivered it. An event
    older than what the cache holds for that object (by resourceVersion) is ignored. Returns
    true when the contents changed. */

@@ -42,6 +42,9 @@ const ctrl_informer_def ctrl_informer_defs[CTRL_N_INFORMERS] = {
    parse the whole collection in every controller at the moment the master is busiest. */
 #define CATCH_UP_MS 5000
 
+/* Items per page of an informer's list (limit/continue). */
+#define CTRL_LIST_PAGE 500
+
 typedef struct informer_run
 {
   const char *path;
@@ -54,10 +57,19 @@ static int
 on_list (void *ud, json_t *items, const char *rv)
 {
   informer_run *r = ud;
-  ctrl_cache_replace (r->cache, items, rv);
+  ctrl_cache_replace_kept (r->cache, items, rv);
   log_info ("controller cache listed", "path", r->path);
   r->changed (r->ud, true);
   return 0;
+}
+
+/* Each listed item is projected as its page arrives: a 10,000-pod list is never held
+   whole (500 MB of jansson nodes with managedFields at a restart). */
+static json_t *
+on_list_item (void *ud, json_t *item)
+{
+  informer_run *r = ud;
+  return ctrl_cache_keep (r->cache, item);
 }
 
 static int
@@ -75,8 +87,9 @@ ctrl_informer_run (kclient *k, const char *path, ctrl_cache *cache,
                    husk_error **err)
 {
   informer_run r = { path, cache, changed, ud };
-  kclient_watch_ops ops = { .on_list = on_list, .on_event = on_event, .ud = &r };
-  kclient_watch_opts opts = { .timeout_seconds = 300 };
+  kclient_watch_ops ops
+      = { .on_list = on_list, .on_list_item = on_list_item, .on_event = on_event, .ud = &r };
+  kclient_watch_opts opts = { .timeout_seconds = 300, .list_page = CTRL_LIST_PAGE };
   return kclient_watch (k, path, &opts, &ops, stop, err);
 }
 
