@@ -320,12 +320,15 @@ main (int argc, char **argv)
   if (strcmp (mode, "get") == 0 && getenv ("API_BENCH_CURL") == NULL)
     {
       long errs = 0;
+      double cpu = 0;
       if (getloop_run (base, token, "/api/v1/namespaces/default/configmaps/bench-get", clients,
-                       count, lat, &el, &errs)
+                       count, lat, &el, &cpu, &errs)
           < 0)
         return 1;
       errors = errs;
-      return report (el);
+      int ret = report (el);
+      printf ("  bench client CPU: %.1f us per request (one thread)\n", cpu * 1e6 / count);
+      return ret;
     }
   pthread_t th[1024];
   if (clients > 1024)

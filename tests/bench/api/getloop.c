@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,15 @@ typedef struct conn
   double t0;
   long idx;
 } conn;
+
+static double
+cpu_s (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec
+         + ru.ru_stime.tv_usec / 1e6;
+}
 
 static double
 now_s (void)
@@ -130,7 +140,7 @@ reply_complete (conn *c)
 
 int
 getloop_run (const char *url, const char *token, const char *path, int clients, long count,
-             double *lat, double *elapsed, long *errors)
+             double *lat, double *elapsed, double *cpu, long *errors)
 {
   char req[2048];
   const char *h = strstr (url, "://");
@@ -162,7 +172,7 @@ getloop_run (const char *url, const char *token, const char *path, int clients, 
     }
   long next = 0, done = 0;
   *errors = 0;
-  double t_start = now_s ();
+  double t_start = now_s (), c_start = cpu_s ();
   for (int k = 0; k < clients && next < count; k++)
     {
       cs[k].idx = next++;
@@ -224,6 +234,7 @@ getloop_run (const char *url, const char *token, const char *path, int clients, 
         }
     }
   *elapsed = now_s () - t_start;
+  *cpu = cpu_s () - c_start;
   for (int k = 0; k < clients; k++)
     {
       gnutls_bye (cs[k].tls, GNUTLS_SHUT_WR);

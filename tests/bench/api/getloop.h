@@ -2,7 +2,8 @@
 #pragma once
 
 /* CLIENTS keep-alive connections to URL GET PATH COUNT times in all, each sending its next
-   request when its last reply is complete; lat[i] is request i's latency in seconds. Returns 0,
-   or -1 (after a message on stderr) when a connection fails. */
+   request when its last reply is complete; lat[i] is request i's latency in seconds, *cpu the
+   client's own CPU time over the requests (handshakes excluded). Returns 0, or -1 (after a
+   message on stderr) when a connection fails. */
 int getloop_run (const char *url, const char *token, const char *path, int clients, long count,
-                 double *lat, double *elapsed, long *errors);
+                 double *lat, double *elapsed, double *cpu, long *errors);
