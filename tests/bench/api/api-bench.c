@@ -2,7 +2,8 @@
      api-bench URL TOKEN MODE [CLIENTS] [COUNT]
    MODE get:    CLIENTS connections GET one configmap COUNT times in total; latency percentiles
                 (one epoll thread with GnuTLS, getloop.c; API_BENCH_CURL=1 for the old libcurl
-                threads, whose own CPU per request exceeded the master's)
+                threads, whose own CPU per request exceeded the master's). As fast as the
+                server answers, or API_BENCH_GET_RATE=N GETs per second in all (paced)
         create: CLIENTS threads POST COUNT configmaps; creates per second
         fill:   CLIENTS threads POST COUNT pods (for list)
         list:   GET all pods as JSON and as Table, 5 times each; median milliseconds
@@ -321,8 +322,9 @@ main (int argc, char **argv)
     {
       long errs = 0;
       double cpu = 0;
+      const char *rate = getenv ("API_BENCH_GET_RATE");
       if (getloop_run (base, token, "/api/v1/namespaces/default/configmaps/bench-get", clients,
-                       count, lat, &el, &cpu, &errs)
+                       count, rate ? atof (rate) : 0, lat, &el, &cpu, &errs)
           < 0)
         return 1;
       errors = errs;

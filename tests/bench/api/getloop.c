@@ -4,6 +4,7 @@
    record out, a record in and a share of one epoll_wait. The figure measures the server, not
    the client: libcurl's easy interface spent ~140 us of CPU per request, more than the master. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <netdb.h>
@@ -29,6 +30,8 @@ typedef struct conn
   size_t len;
   double t0;
   long idx;
+  double due; /* paced mode: when the next request is to be sent */
+  bool busy;  /* a request is in flight */
 } conn;
 
 static double
@@ -138,9 +141,43 @@ reply_complete (conn *c)
   return strncmp (c->buf, "HTTP/1.1 2", 10) == 0 ? 1 : 2;
 }
 
+/* Sends the next request on c; paced, its latency counts from when it was due (a request
+   that could not leave on time because the server was slow still pays for the wait). */
+static int
+launch (conn *c, long *next, const char *req, size_t n, double rate)
+{
+  c->idx = (*next)++;
+  c->t0 = rate > 0 ? c->due : now_s ();
+  c->busy = true;
+  return send_all (c, req, n);
+}
+
+/* Paced mode: sends what is due on idle connections; returns the epoll timeout (ms) to the
+   next due request. */
+static int
+launch_due (conn *cs, int clients, long *next, long count, const char *req, size_t n,
+            double rate, double interval)
+{
+  double now = now_s (), first = now + 10;
+  for (int k = 0; k < clients && *next < count; k++)
+    {
+      if (cs[k].busy)
+        continue;
+      if (cs[k].due <= now)
+        {
+          if (launch (&cs[k], next, req, n, rate) < 0)
+            return -2;
+          cs[k].due += interval;
+        }
+      else if (cs[k].due < first)
+        first = cs[k].due;
+    }
+  return first <= now ? 0 : (int) ((first - now) * 1000) + 1;
+}
+
 int
 getloop_run (const char *url, const char *token, const char *path, int clients, long count,
-             double *lat, double *elapsed, double *cpu, long *errors)
+             double rate, double *lat, double *elapsed, double *cpu, long *errors)
 {
   char req[2048];
   const char *h = strstr (url, "://");
@@ -173,22 +210,32 @@ getloop_run (const char *url, const char *token, const char *path, int clients, 
   long next = 0, done = 0;
   *errors = 0;
   double t_start = now_s (), c_start = cpu_s ();
-  for (int k = 0; k < clients && next < count; k++)
-    {
-      cs[k].idx = next++;
-      cs[k].t0 = now_s ();
-      if (send_all (&cs[k], req, (size_t) n) < 0)
-        return -1;
-    }
+  /* Paced: connection k sends at t_start + (k / clients + j) x interval, j = 0, 1, ... */
+  double interval = rate > 0 ? clients / rate : 0;
+  for (int k = 0; k < clients; k++)
+    cs[k].due = t_start + interval * k / clients;
+  for (int k = 0; rate <= 0 && k < clients && next < count; k++)
+    if (launch (&cs[k], &next, req, (size_t) n, rate) < 0)
+      return -1;
   struct epoll_event evs[256];
+  double last_reply = now_s ();
   while (done < count)
     {
-      int m = epoll_wait (ep, evs, 256, 10000);
-      if (m == 0)
+      int timeout = 1000;
+      if (rate > 0 && (timeout = launch_due (cs, clients, &next, count, req, (size_t) n, rate,
+                                             interval))
+                          < -1)
+        return -1;
+      int m = epoll_wait (ep, evs, 256, timeout);
+      if (m > 0)
+        last_reply = now_s ();
+      if (m == 0 && now_s () - last_reply > 10)
         {
           fprintf (stderr, "getloop: no reply for 10 s (%ld of %ld done)\n", done, count);
           return -1;
         }
+      if (m < 0)
+        m = 0;
       for (int e = 0; e < m; e++)
         {
           conn *c = evs[e].data.ptr;
@@ -223,14 +270,10 @@ getloop_run (const char *url, const char *token, const char *path, int clients, 
               (*errors)++;
             }
           c->len = 0;
+          c->busy = false;
           done++;
-          if (next < count)
-            {
-              c->idx = next++;
-              c->t0 = now_s ();
-              if (send_all (c, req, (size_t) n) < 0)
-                return -1;
-            }
+          if (rate <= 0 && next < count && launch (c, &next, req, (size_t) n, rate) < 0)
+            return -1;
         }
     }
   *elapsed = now_s () - t_start;

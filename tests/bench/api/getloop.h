@@ -1,9 +1,11 @@
 /* husk api benchmark: the GET phase's epoll + GnuTLS client (getloop.c). */
 #pragma once
 
-/* CLIENTS keep-alive connections to URL GET PATH COUNT times in all, each sending its next
-   request when its last reply is complete; lat[i] is request i's latency in seconds, *cpu the
+/* CLIENTS keep-alive connections to URL GET PATH COUNT times in all. rate 0: each sends its
+   next request when its last reply is complete (a closed loop: as fast as the server goes);
+   rate > 0: RATE requests per second in all, each connection on a fixed schedule, latency
+   counted from when a request was due. lat[i] is request i's latency in seconds, *cpu the
    client's own CPU time over the requests (handshakes excluded). Returns 0, or -1 (after a
    message on stderr) when a connection fails. */
 int getloop_run (const char *url, const char *token, const char *path, int clients, long count,
-                 double *lat, double *elapsed, double *cpu, long *errors);
+                 double rate, double *lat, double *elapsed, double *cpu, long *errors);
