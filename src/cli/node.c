@@ -61,6 +61,8 @@ lean_program (void)
 int
 husk_cmd_node (int argc, char **argv)
 {
+  if (argc >= 2 && streq (argv[1], "--image-helper"))
+    return node_image_helper (argc - 2, argv + 2);
   /* Same process (exec), same flags; HUSK_NODE_INPROCESS=1 keeps the agent in husk. */
   const char *inproc = getenv ("HUSK_NODE_INPROCESS");
   _cleanup_free_ char *lean = inproc && *inproc && !streq (inproc, "0") ? NULL : lean_program ();

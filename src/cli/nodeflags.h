@@ -27,6 +27,8 @@
 /* The agent's command line run in this process (src/cli/node.c); `husk node` execs the
    lean husk-node program (src/cli/husk-node.c) when it is installed next to husk. */
 int husk_node_main (int argc, char **argv);
+/* `husk node --image-helper ...`: what husk-node runs through husk (src/cli/node-image-helper.c). */
+int node_image_helper (int argc, char **argv);
 
 /* Takes getopt's answer c for one of NODE_EXTRA_OPTIONS: true when it was one. The values
    are checked when the node starts. */

@@ -9,7 +9,7 @@ src_node_libnode_a_SOURCES = \
 	src/node/pod/job.c src/node/pod/apiq.c src/node/binder.c src/node/logproxy.c \
 	src/node/pod/extras.h src/node/pod/extras.c src/node/pod/staticpods.c src/node/pod/imagegc.c \
 	src/node/pod/evict.c src/node/pod/stdin.c src/node/pod/extras-parse.c \
-	src/cli/nodeflags.h src/cli/node.c src/cli/up.c
+	src/cli/nodeflags.h src/cli/node.c src/cli/up.c src/cli/node-image-helper.c
 src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a
 # libnode uses the agent, image and runtime libraries listed before it: list them again.
@@ -29,9 +29,11 @@ tests_unit_test_node_extras_LDADD = $(LIBHUSK_LIBS)
 
 # husk-node: the node agent alone (src/cli/husk-node.c), which `husk node` execs when it is
 # installed next to husk. The same libraries as husk, but only the objects the node reaches
-# are taken from them and --as-needed drops the shared libraries it does not call (SQLite).
+# are taken from them and --as-needed drops the shared libraries it does not call: SQLite,
+# and libarchive, whose users (layer unpacking, archive import) husk-node-image.c replaces
+# by running `husk node --image-helper`.
 bin_PROGRAMS += husk-node
-husk_node_SOURCES = src/cli/husk-node.c
+husk_node_SOURCES = src/cli/husk-node.c src/cli/husk-node-image.c
 husk_node_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 husk_node_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 husk_node_LDADD = $(HUSK_COMPONENT_LIBS) $(LIBHUSK_LIBS) $(HUSK_COMPONENT_DEPLIBS)

@@ -107,14 +107,27 @@ spec:
     image: busybox:1.36
     command: ["sh", "-c", "trap 'exit 0' TERM; echo standalone; while true; do sleep 0.2; done"]
 YAML
+# husk-node (what `husk node` execs when it is built) has no libarchive: an archive in
+# images.d and a layer to unpack again go through `husk node --image-helper`.
+mkdir -p "$D/node/images.d"
+"$HUSK_BUILD_DIR/husk" image export --data-dir "$D/node" busybox:1.36 "$D/node/images.d/bb.tar" >/dev/null 2>&1
+rm -rf "$D"/node/images/layers/sha256/*
 nsenter --net="/run/netns/$NS" "$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:6443 \
   --token-file "$D/master/node-token" --ca-file "$D/master/pki/ca.crt" --name n1 \
   --data-dir "$D/node" --log-dir "$D/logs" --node-ip 127.0.0.1 \
   --pod-manifest-path "$M/solo" >>"$D/solo.log" 2>&1 &
 UP_PID=$!
+if [ -x "$HUSK_BUILD_DIR/husk-node" ]; then
+  wait_for 10 sh -c "readlink /proc/$UP_PID/exe | grep -q 'husk-node\$'"
+  tap_like "$(readlink "/proc/$UP_PID/exe")" 'husk-node$' "husk node runs the agent as husk-node (same process)"
+else
+  tap_ok 0 "# SKIP husk-node is not built: the agent runs in husk"
+fi
 wait_for 40 sh -c "grep -qs standalone '$D'/logs/default_solo-n1_*/solo/0.log"
 tap_like "$(cat "$D"/logs/default_solo-n1_*/solo/0.log 2>/dev/null)" 'standalone' "with the master down, the static pod's container runs"
 tap_like "$(grep -c 'node registration failed' "$D/solo.log")" '^[1-9]' "while the node is not registered"
+tap_like "$(grep 'preloaded image' "$D/solo.log")" 'busybox:1.36' "the images.d archive was imported"
+tap_is "$(ls "$D/node/images/layers/sha256" | grep -c .)" "1" "the removed layer was unpacked again"
 solo=$(ls "$D/node/pods" | head -1)
 spid=$(for p in $(cat "$CG/husk/pod-$solo/solo/cgroup.procs" 2>/dev/null); do
   [ "$(cat /proc/$p/comm 2>/dev/null)" = sh ] && echo "$p"; done)
