@@ -190,6 +190,47 @@ added_is_member (slot c, bool declared, const json_t *v, bool update)
 
 static json_t *from_value (slot s, const json_t *v, bool update);
 
+/* "f:<k>" in buf when it fits (no allocation: every field of every write), else malloc'd
+   into *heap. */
+static const char *
+fkey (char *buf, size_t size, const char *k, char **heap)
+{
+  size_t n = strlen (k);
+  *heap = NULL;
+  if (n + 3 > size)
+    return *heap = xasprintf ("f:%s", k);
+  buf[0] = 'f';
+  buf[1] = ':';
+  memcpy (buf + 2, k, n + 1);
+  return buf;
+}
+
+static void
+put_field (json_t *node, const char *k, json_t *child)
+{
+  char buf[256];
+  _cleanup_free_ char *heap = NULL;
+  json_object_set_new (node, fkey (buf, sizeof buf, k, &heap), child);
+}
+
+/* Server-owned members api_fs_strip drops from every Update and Apply set: sets of whole
+   objects are built without them. */
+static const char *const top_owned[] = {"apiVersion", "kind", NULL};
+static const char *const meta_owned[]
+    = {"name",       "namespace",       "uid",
+       "selfLink",   "generation",      "creationTimestamp",
+       "managedFields", "resourceVersion", "deletionTimestamp",
+       "deletionGracePeriodSeconds", NULL};
+
+static bool
+listed (const char *const *names, const char *k)
+{
+  for (; names && *names; names++)
+    if (streq (*names, k))
+      return true;
+  return false;
+}
+
 static json_t *
 from_list (slot s, const json_t *v, bool update)
 {
@@ -210,6 +251,30 @@ from_list (slot s, const json_t *v, bool update)
   return finish (node, false);
 }
 
+static json_t *from_members (slot s, const json_t *v, bool update, bool top);
+
+/* metadata's set without meta_owned. */
+static json_t *
+from_meta (slot s, const json_t *v, bool update)
+{
+  json_t *node = json_object ();
+  const char *k;
+  json_t *cv;
+  json_object_foreach ((json_t *) v, k, cv)
+  {
+    if (listed (meta_owned, k))
+      continue;
+    bool declared;
+    slot c = child_slot (s, k, &declared);
+    json_t *child = from_value (c, cv, update);
+    if (added_is_member (c, declared, cv, update))
+      child = mark_member (child);
+    if (child)
+      put_field (node, k, child);
+  }
+  return finish (node, false);
+}
+
 static json_t *
 from_value (slot s, const json_t *v, bool update)
 {
@@ -219,21 +284,32 @@ from_value (slot s, const json_t *v, bool update)
     return leaf ();
   if (json_is_array (v))
     return from_list (s, v, update);
+  return from_members (s, v, update, false);
+}
+
+/* The set of object v's members; top: v is a whole object, whose server-owned members
+   (top_owned, meta_owned) are left out. */
+static json_t *
+from_members (slot s, const json_t *v, bool update, bool top)
+{
   json_t *node = json_object ();
   const char *k;
   json_t *cv;
   json_object_foreach ((json_t *) v, k, cv)
   {
     bool declared;
+    if (top && listed (top_owned, k))
+      continue;
     slot c = child_slot (s, k, &declared);
-    json_t *child = from_value (c, cv, update);
+    json_t *child;
+    if (top && streq (k, "metadata") && json_is_object (cv) && !is_leaf (c, cv))
+      child = from_meta (c, cv, update);
+    else
+      child = from_value (c, cv, update);
     if (added_is_member (c, declared, cv, update))
       child = mark_member (child);
     if (child)
-      {
-        _cleanup_free_ char *key = xasprintf ("f:%s", k);
-        json_object_set_new (node, key, child);
-      }
+      put_field (node, k, child);
   }
   return finish (node, false);
 }
@@ -283,7 +359,9 @@ compare_object (slot s, const json_t *o, const json_t *n, json_t **ch, json_t **
   {
     bool declared;
     slot cs = child_slot (s, k, &declared);
-    _cleanup_free_ char *key = xasprintf ("f:%s", k);
+    char buf[256];
+    _cleanup_free_ char *heap = NULL;
+    const char *key = fkey (buf, sizeof buf, k, &heap);
     ov = json_object_get (o, k);
     json_t *cc = NULL, *rr = NULL;
     if (ov == NULL)
@@ -301,8 +379,7 @@ compare_object (slot s, const json_t *o, const json_t *n, json_t **ch, json_t **
   {
     bool declared;
     slot cs = child_slot (s, k, &declared);
-    _cleanup_free_ char *key = xasprintf ("f:%s", k);
-    json_object_set_new (r, key, all_paths (cs, ov));
+    put_field (r, k, all_paths (cs, ov));
   }
   *ch = finish (c, false);
   *rm = finish (r, false);
@@ -365,7 +442,9 @@ api_fs_compare (const api_type *t, const json_t *old, const json_t *new, json_t 
   *changed = *removed = NULL;
   if (old == NULL && new == NULL)
     return;
-  if (old == NULL)
+  if (old == NULL && json_is_object (new) && !is_leaf (s, new))
+    *changed = from_members (s, new, true, true);
+  else if (old == NULL)
     *changed = from_value (s, new, true);
   else if (new == NULL)
     *removed = all_paths (s, old);
@@ -521,11 +600,6 @@ api_fs_paths (const json_t *s, json_t *out)
 json_t *
 api_fs_strip (json_t *s, bool drop_status, bool only_status)
 {
-  static const char *const meta_owned[]
-      = {"f:name",       "f:namespace",       "f:uid",
-         "f:selfLink",   "f:generation",      "f:creationTimestamp",
-         "f:managedFields", "f:resourceVersion", "f:deletionTimestamp",
-         "f:deletionGracePeriodSeconds"};
   if (s == NULL)
     return NULL;
   json_object_del (s, "f:apiVersion");
@@ -534,8 +608,12 @@ api_fs_strip (json_t *s, bool drop_status, bool only_status)
   json_t *meta = json_object_get (s, "f:metadata");
   if (meta)
     {
-      for (size_t i = 0; i < ARRAY_SIZE (meta_owned); i++)
-        json_object_del (meta, meta_owned[i]);
+      for (size_t i = 0; meta_owned[i]; i++)
+        {
+          char buf[64];
+          _cleanup_free_ char *heap = NULL;
+          json_object_del (meta, fkey (buf, sizeof buf, meta_owned[i], &heap));
+        }
       json_object_del (meta, ".");
       if (json_object_size (meta) == 0)
         json_object_del (s, "f:metadata");

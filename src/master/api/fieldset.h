@@ -19,7 +19,9 @@
 json_t *api_fs_from_value (const api_type *t, const json_t *v);
 
 /* Compares old and new (either may be NULL): *changed gets the paths added or modified,
-   *removed the paths (whole subtrees) present only in old. */
+   *removed the paths (whole subtrees) present only in old. Without old (a create), the set
+   of a whole object leaves out what api_fs_strip drops anyway (apiVersion, kind, the
+   server-owned metadata): not built only to be deleted. */
 void api_fs_compare (const api_type *t, const json_t *old, const json_t *new, json_t **changed,
                      json_t **removed);
 

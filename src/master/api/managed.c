@@ -112,12 +112,19 @@ entries_finish (json_t *mf)
   return out;
 }
 
+/* A new entry, its members in upstream's order (fieldsV1 comes with entry_set). */
 static json_t *
 entry_new (const char *manager, const char *op, const char *av, const char *sub)
 {
-  json_t *e = json_pack ("{s:s, s:s, s:s}", "manager", manager, "operation", op, "apiVersion", av);
+  json_t *e = json_object ();
+  _cleanup_free_ char *now = api_now_rfc3339 ();
+  json_object_set_new_nocheck (e, "manager", json_string (manager));
+  json_object_set_new_nocheck (e, "operation", json_string (op));
+  json_object_set_new_nocheck (e, "apiVersion", json_string (av));
+  json_object_set_new_nocheck (e, "time", json_string_nocheck (now));
+  json_object_set_new_nocheck (e, "fieldsType", json_string_nocheck ("FieldsV1"));
   if (sub)
-    json_object_set_new (e, "subresource", json_string (sub));
+    json_object_set_new_nocheck (e, "subresource", json_string (sub));
   return e;
 }
 
@@ -136,6 +143,7 @@ entry_of (json_t *mf, const char *manager, const char *op, const char *av, const
     {
       found = entry_new (manager, op, av, sub);
       json_array_append_new (mf, found);
+      return found;
     }
   _cleanup_free_ char *now = api_now_rfc3339 ();
   json_object_set_new (found, "apiVersion", json_string (av));
@@ -251,9 +259,15 @@ api_managed_update (api_req *r, const api_route *rt, json_t *obj, const json_t *
       char av[96];
       api_resource_api_version (rt->res, av, sizeof av);
       json_t *mine = entry_of (mf, manager, "Update", av, sub_of (rt));
-      json_t *set = api_fs_union (json_object_get (mine, "fieldsV1"), changed);
-      entry_set (mine, api_fs_difference (set, removed));
-      json_decref (set);
+      json_t *had = json_object_get (mine, "fieldsV1");
+      if (api_fs_empty (had) && api_fs_empty (removed)) /* a create: the set is what changed */
+        entry_set (mine, json_incref (changed));
+      else
+        {
+          json_t *set = api_fs_union (had, changed);
+          entry_set (mine, api_fs_difference (set, removed));
+          json_decref (set);
+        }
       entries_subtract (mf, changed, mine);
       entries_subtract (mf, removed, mine);
       mf = entries_finish (TAKE_PTR (mf));

@@ -28,11 +28,18 @@ api_dry_run (api_req *r)
 char *
 api_now_rfc3339 (void)
 {
+  /* Formatted once a second per thread: glibc's gmtime_r takes a process-wide lock, and a
+     create asks twice (creationTimestamp, managedFields' time). */
+  static __thread time_t last = -1;
+  static __thread char b[32];
   time_t now = time (NULL);
-  struct tm tm;
-  gmtime_r (&now, &tm);
-  char b[32];
-  strftime (b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (now != last)
+    {
+      struct tm tm;
+      gmtime_r (&now, &tm);
+      strftime (b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      last = now;
+    }
   return xstrdup (b);
 }
 

@@ -190,7 +190,15 @@ const api_type *
 api_schema_type (const char *name)
 {
   pthread_once (&once, build);
-  return find_struct (name, strlen (name));
+  /* The last type found by this thread (a create asks twice for its type): one compare
+     instead of a walk over every type. */
+  static __thread const api_type *last_type;
+  if (last_type && streq (last_type->name, name))
+    return last_type;
+  const api_type *t = find_struct (name, strlen (name));
+  if (t)
+    last_type = t;
+  return t;
 }
 
 const api_type *const *
@@ -216,9 +224,8 @@ api_schema_field (const api_type *t, const char *name)
 void
 api_problems_init (api_problems *p)
 {
-  p->unknown = json_array ();
-  p->type = json_array ();
-  p->invalid = json_array ();
+  /* The lists are made by the first problem of their kind (most writes have none). */
+  p->unknown = p->type = p->invalid = NULL;
 }
 
 void
@@ -230,6 +237,14 @@ api_problems_clear (api_problems *p)
   memset (p, 0, sizeof *p);
 }
 
+static json_t *
+problem_list (json_t **l)
+{
+  if (*l == NULL)
+    *l = json_array ();
+  return *l;
+}
+
 void
 api_problem_invalid (api_problems *p, const char *field, const char *reason, const char *fmt,
                      ...)
@@ -238,7 +253,7 @@ api_problem_invalid (api_problems *p, const char *field, const char *reason, con
   va_start (ap, fmt);
   _cleanup_free_ char *msg = xvasprintf (fmt, ap);
   va_end (ap);
-  json_array_append_new (p->invalid,
+  json_array_append_new (problem_list (&p->invalid),
                          json_pack ("{s:s, s:s, s:s}", "field", field, "reason", reason,
                                     "message", msg));
 }
@@ -250,7 +265,7 @@ type_problem (api_problems *p, const char *path, const char *want, json_t *v)
       = {"object", "array", "string", "number", "number", "bool", "bool", "null"};
   const char *got = names[json_typeof (v)];
   json_array_append_new (
-      p->type, json_pack ("{s:s, s:s+++}", "field", path, "message", "cannot unmarshal ", got,
+      problem_list (&p->type), json_pack ("{s:s, s:s+++}", "field", path, "message", "cannot unmarshal ", got,
                           " into field of type ", want));
 }
 
@@ -289,7 +304,7 @@ check_struct (const api_type *t, json_t *v, husk_buf *path, api_problems *p)
     const char *cp = husk_buf_str (path);
     if (f == NULL)
       {
-        json_array_append_new (p->unknown, json_string (cp));
+        json_array_append_new (problem_list (&p->unknown), json_string (cp));
         if (p->prune)
           json_object_del (v, key);
         cut_path (path, mark);

@@ -70,6 +70,7 @@ const api_type *const *api_schema_all (void);
 /* Problems found checking a value against a type. */
 typedef struct api_problems
 {
+  /* Each list is NULL until its first problem (json_array_size/get/foreach take NULL). */
   json_t *unknown; /* array of JSON paths of unknown fields ("spec.containers[0].foo") */
   json_t *type;    /* array of {field, message}: wrong JSON types (decode errors, 400) */
   json_t *invalid; /* array of {field, reason, message}: required/enum (422) */
