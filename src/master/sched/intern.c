@@ -51,13 +51,21 @@ sched_intern_free (sched_intern *t)
   free (t);
 }
 
-static sched_intern *shared;
+static sched_intern *shared, *transient;
 static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
 
 static void
 shared_init (void)
 {
   shared = sched_intern_new ();
+  transient = sched_intern_new ();
+}
+
+sched_intern *
+sched_intern_transient (void)
+{
+  pthread_once (&shared_once, shared_init);
+  return transient;
 }
 
 sched_intern *
@@ -124,7 +132,7 @@ rehash (sched_intern *t, size_t cap)
 static void
 sweep (sched_intern *t)
 {
-  size_t dropped;
+  size_t dropped, total = 0;
   do
     {
       dropped = 0;
@@ -139,13 +147,16 @@ sweep (sched_intern *t)
             }
         }
       t->n -= dropped;
+      total += dropped;
     }
   while (dropped);
+  t->sweep_at = t->n * 2 > MIN_SWEEP ? t->n * 2 : MIN_SWEEP;
+  if (total == 0)
+    return;
   size_t cap = 1024;
   while (cap < t->n * 2)
     cap *= 2;
   rehash (t, cap);
-  t->sweep_at = t->n * 2 > MIN_SWEEP ? t->n * 2 : MIN_SWEEP;
 }
 
 static void

@@ -19,6 +19,10 @@ sched_intern *sched_intern_new (void);
 void sched_intern_free (sched_intern *t);
 /* The process-wide table the scheduler's and the controllers' caches share. */
 sched_intern *sched_intern_shared (void);
+/* A second process-wide table for short-lived copies (the items of a paged list being
+   gathered): its nodes never end up among the caches' long-lived ones, so that freeing
+   them leaves no holes between the caches' nodes for the heap to keep. */
+sched_intern *sched_intern_transient (void);
 
 /* A new reference to the canonical tree equal to v (v is not changed nor kept). The root is
    a new node of its own (not shared, not in the table); so are the root's members named in
