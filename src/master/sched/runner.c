@@ -14,6 +14,7 @@
 #include "lib/kclient.h"
 #include "lib/log.h"
 #include "src/master/sched/queue.h"
+#include "src/master/sched/intern.h"
 #include "src/master/sched/runner.h"
 
 #define N_WATCHES 6
@@ -265,6 +266,19 @@ pod_upsert_resolved (sched_runner *r, json_t *pod)
                        json_is_integer (prio) ? (int32_t)json_integer_value (prio) : 0, now_ms ());
       pthread_cond_signal (&r->cv);
     }
+}
+
+/* Each listed pod as its page arrives: without managedFields, interned (intern.h), so that
+   a list of 10,000 pods is never held whole as parsed trees. */
+static json_t *
+pods_list_item (void *ud, json_t *pod)
+{
+  static const char *const fresh[] = { "metadata", NULL };
+  (void)ud;
+  _cleanup_json_ json_t *slim = json_copy (pod), *m = json_copy (json_object_get (pod, "metadata"));
+  json_object_del (m, "managedFields");
+  json_object_set (slim, "metadata", m);
+  return sched_intern_tree (sched_intern_transient (), slim, fresh);
 }
 
 static int
@@ -838,7 +852,7 @@ watch_main (void *ud)
 {
   watch_arg *a = ud;
   _cleanup_error_ husk_error *err = NULL;
-  kclient_watch_opts o = { 0 };
+  kclient_watch_opts o = { .list_page = 500 };
   if (kclient_watch (a->r->kc, a->path, &o, a->ops, &a->r->stop, &err) < 0)
     log_error ("scheduler: watch ended", "path", a->path, "error", err->msg);
   free (a);
@@ -861,7 +875,7 @@ int
 sched_runner_start (const sched_runner_config *cfg, sched_runner **out, husk_error **err)
 {
   static const kclient_watch_ops ops[N_WATCHES] = {
-    { nodes_on_list, nodes_on_event, NULL, NULL },     { pods_on_list, pods_on_event, NULL, NULL },
+    { nodes_on_list, nodes_on_event, NULL, NULL },     { pods_on_list, pods_on_event, NULL, NULL, pods_list_item },
     { pvcs_on_list, pvcs_on_event, NULL, NULL },       { pvs_on_list, pvs_on_event, NULL, NULL },
     { classes_on_list, classes_on_event, NULL, NULL }, { prio_on_list, prio_on_event, NULL, NULL },
   };
