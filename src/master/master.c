@@ -14,6 +14,7 @@
 #include "src/master/ctrl/cluster.h"
 #include "src/master/ctrl/leader.h"
 #include "src/master/ctrl/manager.h"
+#include "src/master/sched/intern.h"
 #include "src/master/sched/runner.h"
 #include "src/master/store/store.h"
 
@@ -319,7 +320,11 @@ husk_cmd_master (int argc, char **argv)
       struct timespec ts = {5, 0};
       sig = sigtimedwait (&set, NULL, &ts);
       if (sig < 0)
-        malloc_trim (0);
+        {
+          sched_intern_sweep (sched_intern_shared ());
+          sched_intern_sweep (sched_intern_transient ());
+          malloc_trim (0);
+        }
     }
   log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
   ctrl_leader_stop (leader);
