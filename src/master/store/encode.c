@@ -393,49 +393,70 @@ store_encode_fast (const char *json, char **enc, size_t *enc_len, size_t *rv_off
 
 #define TREE_MAX_DEPTH 128
 
+/* Appends without the NUL husk_buf keeps after every append (put back at the end) and
+   without a call per byte: the encoder writes a byte or a few at a time. */
+static inline void
+out_mem (husk_buf *b, const char *p, size_t n)
+{
+  if (b->len + n + 1 > b->cap)
+    husk_buf_reserve (b, n);
+  memcpy (b->data + b->len, p, n);
+  b->len += n;
+}
+
+static inline void
+out_byte (husk_buf *b, char c)
+{
+  if (b->len + 2 > b->cap)
+    husk_buf_reserve (b, 1);
+  b->data[b->len++] = c;
+}
+
+#define out_lit(b, s) out_mem ((b), (s), sizeof (s) - 1)
+
 static bool tree_value (husk_buf *b, const json_t *v, int depth);
 
 static bool
 tree_string (husk_buf *b, const char *str, size_t len)
 {
-  husk_buf_putc (b, '"');
+  out_byte (b, '"');
   const char *run = str;
   for (size_t i = 0; i < len; i++)
     {
       unsigned char c = (unsigned char)str[i];
       if (c >= 0x20 && c != '"' && c != '\\')
         continue;
-      husk_buf_append (b, run, (size_t)(str + i - run));
+      out_mem (b, run, (size_t)(str + i - run));
       run = str + i + 1;
       switch (c)
         {
         case '"':
-          husk_buf_puts (b, "\\\"");
+          out_lit (b, "\\\"");
           break;
         case '\\':
-          husk_buf_puts (b, "\\\\");
+          out_lit (b, "\\\\");
           break;
         case '\b':
-          husk_buf_puts (b, "\\b");
+          out_lit (b, "\\b");
           break;
         case '\f':
-          husk_buf_puts (b, "\\f");
+          out_lit (b, "\\f");
           break;
         case '\n':
-          husk_buf_puts (b, "\\n");
+          out_lit (b, "\\n");
           break;
         case '\r':
-          husk_buf_puts (b, "\\r");
+          out_lit (b, "\\r");
           break;
         case '\t':
-          husk_buf_puts (b, "\\t");
+          out_lit (b, "\\t");
           break;
         default:
           return false;
         }
     }
-  husk_buf_append (b, run, (size_t)(str + len - run));
-  husk_buf_putc (b, '"');
+  out_mem (b, run, (size_t)(str + len - run));
+  out_byte (b, '"');
   return true;
 }
 
@@ -449,7 +470,7 @@ tree_integer (husk_buf *b, json_int_t v)
   while ((u /= 10) > 0);
   if (v < 0)
     *--p = '-';
-  husk_buf_append (b, p, (size_t)(tmp + sizeof tmp - p));
+  out_mem (b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* The members of object o but skip, after a comma when *first is false. */
@@ -463,11 +484,11 @@ tree_members (husk_buf *b, const json_t *o, const char *skip, bool *first, int d
     if (skip && streq (k, skip))
       continue;
     if (!*first)
-      husk_buf_putc (b, ',');
+      out_byte (b, ',');
     *first = false;
     if (!tree_string (b, k, strlen (k)))
       return false;
-    husk_buf_putc (b, ':');
+    out_byte (b, ':');
     if (!tree_value (b, v, depth + 1))
       return false;
   }
@@ -484,22 +505,22 @@ tree_value (husk_buf *b, const json_t *v, int depth)
     case JSON_OBJECT:
       {
         bool first = true;
-        husk_buf_putc (b, '{');
+        out_byte (b, '{');
         if (!tree_members (b, v, NULL, &first, depth))
           return false;
-        husk_buf_putc (b, '}');
+        out_byte (b, '}');
         return true;
       }
     case JSON_ARRAY:
-      husk_buf_putc (b, '[');
+      out_byte (b, '[');
       for (size_t i = 0; i < json_array_size (v); i++)
         {
           if (i)
-            husk_buf_putc (b, ',');
+            out_byte (b, ',');
           if (!tree_value (b, json_array_get (v, i), depth + 1))
             return false;
         }
-      husk_buf_putc (b, ']');
+      out_byte (b, ']');
       return true;
     case JSON_STRING:
       return tree_string (b, json_string_value (v), json_string_length (v));
@@ -507,13 +528,13 @@ tree_value (husk_buf *b, const json_t *v, int depth)
       tree_integer (b, json_integer_value (v));
       return true;
     case JSON_TRUE:
-      husk_buf_puts (b, "true");
+      out_lit (b, "true");
       return true;
     case JSON_FALSE:
-      husk_buf_puts (b, "false");
+      out_lit (b, "false");
       return true;
     case JSON_NULL:
-      husk_buf_puts (b, "null");
+      out_lit (b, "null");
       return true;
     default: /* JSON_REAL */
       return false;
@@ -527,19 +548,20 @@ store_encode_tree (const json_t *obj, char **enc, size_t *enc_len, size_t *rv_of
   if (!json_is_object (obj) || (meta && !json_is_object (meta)))
     return 0;
   husk_buf b = HUSK_BUF_INIT;
-  husk_buf_reserve (&b, 2048);
-  husk_buf_puts (&b, STORE_RV_PREFIX "\"");
+  husk_buf_reserve (&b, 500); /* 512 bytes: within malloc's small bins; bigger objects grow it */
+  out_lit (&b, STORE_RV_PREFIX "\"");
   bool first = false;
   bool ok = !meta || tree_members (&b, meta, "resourceVersion", &first, 1);
-  husk_buf_putc (&b, '}');
+  out_byte (&b, '}');
   first = false;
   ok = ok && tree_members (&b, obj, "metadata", &first, 0);
-  husk_buf_putc (&b, '}');
+  out_byte (&b, '}');
   if (!ok)
     {
       husk_buf_free (&b);
       return 0;
     }
+  b.data[b.len] = '\0';
   *enc_len = b.len;
   *enc = husk_buf_steal (&b);
   *rv_off = strlen (STORE_RV_PREFIX);
