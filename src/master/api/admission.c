@@ -297,6 +297,8 @@ quotas (api_req *r, const api_route *rt, const json_t *obj, const json_t *old)
   const char *res = storage_of ("", "resourcequotas");
   if (!res || !rt->ns)
     return true;
+  if (api_fact_holds (API_FACT_NO_QUOTA, rt->ns, api_fact_rev (r->srv->store, API_FACT_NO_QUOTA)))
+    return true; /* before working out the usage: most namespaces have no quota */
   _cleanup_json_ json_t *delta
       = old ? quota_update_delta (rt->res->plural, rt->res->group, obj, old)
             : quota_usage_of (rt->res->plural, rt->res->group, obj);
