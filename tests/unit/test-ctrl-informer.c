@@ -17,6 +17,7 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int lists, query_lists, posts;
+static int first_limit, continued; /* the first list's limit; pages asked by continue */
 static atomic_int release_late; /* the watch from 21 answers once this is set */
 
 #define POD(ns, name, rv, app)                                                                     \
@@ -63,11 +64,26 @@ on_request (void *cls, struct MHD_Connection *c, const char *url, const char *me
   const char *rv = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "resourceVersion");
   if (watch)
     return watch_reply (c, rv ? rv : "");
+  const char *limit = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "limit");
+  const char *cont = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "continue");
   pthread_mutex_lock (&mu);
-  int n = strcmp (url, "/api/v1/pods") == 0 ? ++lists : 0;
+  bool page2 = cont && strcmp (cont, "p/2") == 0;
+  continued += page2;
+  int n = strcmp (url, "/api/v1/pods") == 0 && !page2 ? ++lists : 0;
+  if (n == 1)
+    first_limit = limit ? atoi (limit) : 0;
   if (MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "fieldSelector"))
     query_lists++;
   pthread_mutex_unlock (&mu);
+  /* The first list in two pages when asked for pages (a snapshot at 10). */
+  if (n == 1 && limit)
+    return script_reply (c, 200,
+                  "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"10\","
+                  "\"continue\":\"p/2\"},\"items\":[" POD ("d", "a", "5", "web") "]}");
+  if (page2)
+    return script_reply (c, 200,
+                  "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"10\"},\"items\":["
+                  POD ("d", "b", "6", "web") "]}");
   if (n == 1)
     return script_reply (c, 200,
                   "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"10\"},\"items\":["
@@ -164,6 +180,8 @@ main (void)
   ok (ctrl_list (&c, "/api/v1/pods", &items, &err) == 0, "ctrl_list answers");
   is_str (names (items), "d/a d/c e/z", "events applied in order, 410 relisted, then events again");
   is_int (ctrl_cache_lists (r.cache), 2, "two lists: the first and the relist after 410");
+  is_int (first_limit, 500, "the informer lists in pages of 500");
+  ok (continued >= 1, "and asks for the next page with the continue token (%d)", continued);
   json_t *ctr = json_array_get (husk_json_path (json_array_get (items, 0), "spec.containers"), 0);
   ok (husk_json_path (json_array_get (items, 0), "metadata.managedFields") == NULL && ctr
           && json_object_get (ctr, "name") && !json_object_get (ctr, "env")
