@@ -73,7 +73,7 @@ write_manifest changed
 wait_for 30 sh -c "h=\$($K get pod web-n1 -o jsonpath='{.metadata.annotations.kubernetes\.io/config\.mirror}' 2>/dev/null); [ -n \"\$h\" ] && [ \"\$h\" != $hash ]"
 hash2=$(node_pod_field web-n1 '{.metadata.annotations.kubernetes\.io/config\.mirror}')
 tap_ok "$([ -n "$hash2" ] && [ "$hash2" != "$hash" ] && echo 0 || echo 1)" "a changed file replaces the mirror (new hash)"
-wait_for 30 sh -c "test ! -e '$CG/husk/pod-$hash' && test -d '$CG/husk/pod-$hash2'"
+wait_for 30 sh -c "test ! -e '$CG/husk/pod-$hash' && test ! -e '$D/node/pods/$hash' && test -d '$CG/husk/pod-$hash2'"
 tap_check "the old pod is stopped" -- test ! -e "$CG/husk/pod-$hash" -a ! -e "$D/node/pods/$hash"
 node_wait_phase web-n1 Running 30
 tap_like "$(cat "$D"/logs/default_web-n1_"$hash2"/web/0.log 2>/dev/null)" 'changed' "the new pod runs the changed file"
