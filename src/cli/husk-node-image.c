@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "lib/buf.h"
@@ -77,6 +78,9 @@ run_helper (const char *const *args, husk_buf *out, husk_error **err)
   pid_t pid = fork ();
   if (pid == 0)
     {
+      sigset_t none; /* forked from a thread that may block every signal */
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
       dup2 (po[1], STDOUT_FILENO);
       dup2 (pe[1], STDERR_FILENO);
       execv (husk, (char **) argv);
