@@ -7,6 +7,7 @@
         create: CLIENTS threads POST COUNT configmaps; creates per second
         fill:   CLIENTS threads POST COUNT pods (for list)
         list:   GET all pods as JSON and as Table, 5 times each; median milliseconds
+        records PATH: TLS records the server uses for one reply to GET PATH
         watch:  CLIENTS watchers of configmaps, then COUNT updates of one configmap; every
                 watcher must receive every event */
 #include <curl/curl.h>
@@ -316,6 +317,13 @@ main (int argc, char **argv)
     }
   if (strcmp (mode, "watch") == 0)
     return watch_bench ();
+  if (strcmp (mode, "records") == 0)
+    {
+      /* records PATH: TLS records per reply (tests/integration/api/t-get-records.sh) */
+      long k = getloop_records (base, token, argc > 4 ? argv[4] : "/version");
+      printf ("records per reply: %ld\n", k);
+      return k < 0;
+    }
   lat = calloc ((size_t) count, sizeof *lat);
   double el;
   if (strcmp (mode, "get") == 0 && getenv ("API_BENCH_CURL") == NULL)

@@ -9,3 +9,7 @@
    message on stderr) when a connection fails. */
 int getloop_run (const char *url, const char *token, const char *path, int clients, long count,
                  double rate, double *lat, double *elapsed, double *cpu, long *errors);
+
+/* TLS records the server used for one reply to GET PATH on a keep-alive connection (counted on
+   the raw stream, after two warm-up GETs), or -1. */
+long getloop_records (const char *url, const char *token, const char *path);
