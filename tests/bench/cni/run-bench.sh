@@ -7,7 +7,7 @@
 #   HUSK_BUILD_DIR=/path/to/build tests/bench/cni/run-bench.sh [--quick] [ROUNDS] [SECONDS]
 #   ROUNDS ADD+DEL pairs (0: no latency part), SECONDS per TCP stream; TROUNDS=7 throughput
 #   rounds; BENCH_PIN=1 pins sender/receiver to CPUs 1/0 for both paths alike.
-#   --quick: 100 pairs, 5 rounds of 2 s streams (about 2 minutes).
+#   --quick: 100 pairs, 5 rounds of 2 s streams (about 3 minutes).
 # Throughput: every round measures each of husk's paths right next to its peer, the order
 # alternating between rounds (peer first, then ours first); the figure is the median of the
 # per-pair ratios. CPU per GB = sender + receiver CPU (getrusage) + all CPUs' softirq time
