@@ -81,6 +81,7 @@ test_events (void)
   is_int (ctrl_cache_rv (c), 10, "resourceVersion follows the events");
 
   /* A replayed (older) event changes nothing. */
+  json_decref (got);
   ok (!ctrl_cache_apply (c, "MODIFIED", got = obj ("a", "w", "8", "{\"spec\":{\"v\":1}}")),
       "an event older than the held object is ignored");
   json_decref (got);
