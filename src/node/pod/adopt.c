@@ -35,7 +35,11 @@ pod_ctr_save (node_pod *p, node_ctr *c)
   _cleanup_free_ char *text = husk_json_dump (st);
   _cleanup_free_ char *path = bundle_file (p, c, "state.json");
   _cleanup_error_ husk_error *e = NULL;
-  if (husk_write_file_atomic (path, text, strlen (text), 0600, &e) < 0)
+  /* Replaced without fsync, as every file under pods/<uid>/: it matters to an agent restarted
+     on the same boot (the page cache has it), and the containers it describes do not outlive
+     the machine. An fsync here stalled the main thread on the disk at every container start
+     (the start's main-thread step took 2 ms p50 but up to 22 ms in serial runs under load). */
+  if (pod_write_file (path, text, 0600, &e) < 0)
     log_warn ("saving container state", "pod", p->name, "container", c->name, "error", e->msg);
 }
 
