@@ -82,7 +82,8 @@ enum MHD_Result api_serve_discovery (api_req *r, char **parts, size_t n);
 enum MHD_Result api_serve_openapi (api_req *r, char **parts, size_t n);
 enum MHD_Result api_serve_resource (api_req *r, char **parts, size_t n);
 
-/* Splits a path into non-empty segments (url-decoded); returns the count. */
+/* Splits a path into non-empty segments (url-decoded); returns the count. *out is one block
+   (the NULL-terminated array and the segments' text): free it with free(). */
 size_t api_split_path (const char *path, char ***out);
 
 #endif

@@ -16,20 +16,24 @@
 size_t
 api_split_path (const char *path, char ***out)
 {
-  size_t n = 0, cap = 8;
-  char **v = xcalloc (cap, sizeof *v);
-  const char *p = path;
+  /* One block: the pointer array (at most one segment per two bytes of path, plus the NULL)
+     followed by a copy of the path cut into its segments. */
+  size_t len = strlen (path), max = len / 2 + 2;
+  char **v = xmalloc (max * sizeof *v + len + 1);
+  char *text = (char *) (v + max);
+  memcpy (text, path, len + 1);
+  size_t n = 0;
+  char *p = text;
   while (*p)
     {
       while (*p == '/')
         p++;
       if (!*p)
         break;
-      size_t len = strcspn (p, "/");
-      if (n + 2 > cap)
-        v = xreallocarray (v, cap *= 2, sizeof *v);
-      v[n++] = xstrndup (p, len);
-      p += len;
+      v[n++] = p;
+      p += strcspn (p, "/");
+      if (*p)
+        *p++ = '\0';
     }
   v[n] = NULL;
   *out = v;
@@ -69,7 +73,7 @@ is_public (const char *path)
 static enum MHD_Result
 route (api_req *r)
 {
-  _cleanup_strv_ char **parts = NULL;
+  _cleanup_free_ char **parts = NULL;
   size_t n = api_split_path (r->path, &parts);
   if (n == 0)
     return api_reply_json (
