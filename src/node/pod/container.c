@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "lib/base64.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/path.h"
@@ -45,6 +46,63 @@ pull_policy (json_t *ctr, const char *image)
   return tag == NULL || streq (tag, ":latest") ? "Always" : "IfNotPresent";
 }
 
+static int get_ns_object (node_agent *a, const char *ns, const char *plural, const char *name,
+                          json_t **out, husk_error **err);
+
+/* The "auths" map of one pull secret: kubernetes.io/dockerconfigjson (.dockerconfigjson
+   holds {"auths":{...}}) or the older kubernetes.io/dockercfg (.dockercfg is the map). */
+static json_t *
+secret_auths (json_t *secret, json_t **cfg)
+{
+  json_t *data = json_object_get (secret, "data");
+  const char *b64 = json_string_value (json_object_get (data, ".dockerconfigjson"));
+  bool legacy = b64 == NULL;
+  if (legacy)
+    b64 = json_string_value (json_object_get (data, ".dockercfg"));
+  _cleanup_free_ char *raw = NULL;
+  size_t len = 0;
+  _cleanup_error_ husk_error *e = NULL;
+  if (b64 == NULL || husk_base64_decode (b64, strlen (b64), &raw, &len) < 0
+      || husk_json_parse (raw, len, cfg, &e) < 0)
+    return NULL;
+  json_t *auths = legacy ? *cfg : json_object_get (*cfg, "auths");
+  return json_is_object (auths) ? auths : NULL;
+}
+
+/* The pod's imagePullSecrets merged into one {"auths":{...}} (the first secret naming a
+   registry wins); NULL when none gives credentials. A secret missing or of another type is
+   skipped with a warning, as the kubelet does. */
+static json_t *
+pull_auths (node_agent *a, node_pod *p)
+{
+  json_t *refs = json_object_get (json_object_get (p->obj, "spec"), "imagePullSecrets"), *ref;
+  json_t *out = NULL;
+  size_t i;
+  json_array_foreach (refs, i, ref)
+    {
+      const char *name = json_string_value (json_object_get (ref, "name"));
+      _cleanup_json_ json_t *secret = NULL, *cfg = NULL;
+      _cleanup_error_ husk_error *e = NULL;
+      if (name == NULL || get_ns_object (a, p->ns, "secrets", name, &secret, &e) < 0 || !secret)
+        {
+          log_warn ("image pull secret not used", "pod", p->name, "secret", name ?: "",
+                    "error", e ? e->msg : "not found");
+          continue;
+        }
+      json_t *auths = secret_auths (secret, &cfg);
+      if (auths == NULL)
+        {
+          log_warn ("image pull secret not used", "pod", p->name, "secret", name, "error",
+                    "not a kubernetes.io/dockerconfigjson or dockercfg secret");
+          continue;
+        }
+      if (out == NULL)
+        out = json_pack ("{s:o}", "auths", json_object ());
+      json_object_update_missing (json_object_get (out, "auths"), auths);
+    }
+  return out;
+}
+
 static int
 ensure_image (node_agent *a, node_pod *p, node_ctr *c, image_record *rec, const char **reason,
               husk_error **err)
@@ -77,7 +135,8 @@ ensure_image (node_agent *a, node_pod *p, node_ctr *c, image_record *rec, const 
                        "Container image \"%s\" is not present with pull policy of Never", image);
     }
   image_record_clear (rec);
-  image_pull_opts o = {.progress = 0, .quiet = true};
+  _cleanup_json_ json_t *auths = pull_auths (a, p);
+  image_pull_opts o = {.auths = auths, .progress = 0, .quiet = true};
   image_platform_host (&o.platform);
   log_info ("pulling image", "image", ref->full);
   pod_event (a, p, c, "Normal", "Pulling", "Pulling image \"%s\"", image);
