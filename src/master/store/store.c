@@ -25,12 +25,27 @@ check_segments (const char *resource, const char *ns, const char *name, husk_err
   return 0;
 }
 
+/* "/registry/<resource>/[<ns>/]<name>" by copying (every get and write makes one). */
 char *
 store_key (const char *resource, const char *ns, const char *name)
 {
-  if (ns && *ns)
-    return xasprintf ("/registry/%s/%s/%s", resource, ns, name);
-  return xasprintf ("/registry/%s/%s", resource, name);
+  static const char pre[] = "/registry/";
+  size_t lp = sizeof pre - 1, lr = strlen (resource), ln = strlen (ns ? ns : ""),
+         lm = strlen (name);
+  char *k = xmalloc (lp + lr + 1 + (ln ? ln + 1 : 0) + lm + 1), *p = k;
+  memcpy (p, pre, lp);
+  p += lp;
+  memcpy (p, resource, lr);
+  p += lr;
+  *p++ = '/';
+  if (ln)
+    {
+      memcpy (p, ns, ln);
+      p += ln;
+      *p++ = '/';
+    }
+  memcpy (p, name, lm + 1);
+  return k;
 }
 
 char *
