@@ -33,6 +33,7 @@ typedef struct conn
   long idx;
   double due; /* paced mode: when the next request is to be sent */
   bool busy;  /* a request is in flight */
+  char req[2048]; /* creates: the request being sent (its body names object idx) */
   /* Read-ahead for GnuTLS, which asks for a record's 5-byte header and then its body: one
      recv per reply instead of two. */
   char rbuf[32768];
@@ -208,13 +209,31 @@ reply_complete (conn *c)
 
 /* Sends the next request on c; paced, its latency counts from when it was due (a request
    that could not leave on time because the server was slow still pays for the wait). */
+/* The request to send: the fixed one, or for creates (body_fmt set) a POST of the body with
+   the request's index formatted into it, so that every object has a name of its own. */
+static const char *body_fmt, *post_head;
+
+static size_t
+request_for (conn *c, const char *req, size_t n)
+{
+  if (body_fmt == NULL)
+    return n;
+  char body[1024];
+  const char *at = strstr (body_fmt, "%ld");
+  int b = snprintf (body, sizeof body, "%.*s%ld%s", (int) (at - body_fmt), body_fmt, c->idx,
+                    at + 3);
+  int m = snprintf (c->req, sizeof c->req, "%sContent-Length: %d\r\n\r\n%s", post_head, b, body);
+  return (size_t) m;
+}
+
 static int
 launch (conn *c, long *next, const char *req, size_t n, double rate)
 {
   c->idx = (*next)++;
+  size_t len = request_for (c, req, n);
   c->t0 = rate > 0 ? c->due : now_s ();
   c->busy = true;
-  return send_all (c, req, n);
+  return send_all (c, body_fmt ? c->req : req, len);
 }
 
 /* Paced mode: sends what is due on idle connections; returns the epoll timeout (ms) to the
@@ -248,9 +267,11 @@ getloop_run (const char *url, const char *token, const char *path, int clients, 
   const char *h = strstr (url, "://");
   h = h ? h + 3 : url;
   int n = snprintf (req, sizeof req,
-                    "GET %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: api-bench\r\n"
-                    "Accept: application/json\r\nAuthorization: Bearer %s\r\n\r\n",
-                    path, (int) strcspn (h, "/"), h, token);
+                    "%s %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: api-bench\r\n"
+                    "Accept: application/json\r\nAuthorization: Bearer %s\r\n%s",
+                    body_fmt ? "POST" : "GET", path, (int) strcspn (h, "/"), h, token,
+                    body_fmt ? "Content-Type: application/json\r\n" : "\r\n");
+  post_head = req;
   gnutls_certificate_credentials_t cred;
   gnutls_global_init ();
   gnutls_certificate_allocate_credentials (&cred);
@@ -355,6 +376,17 @@ getloop_run (const char *url, const char *token, const char *path, int clients, 
   return 0;
 }
 
+int
+getloop_create (const char *url, const char *token, const char *path, const char *fmt,
+                int clients, long count, double *lat, double *elapsed, double *cpu,
+                long *errors)
+{
+  body_fmt = fmt;
+  int ret = getloop_run (url, token, path, clients, count, 0, lat, elapsed, cpu, errors);
+  body_fmt = NULL;
+  return ret;
+}
+
 /* Reads one whole reply on c (blocking socket). 1 for 2xx, 2 other, -1 on error. */
 static int
 read_reply (conn *c)
@@ -386,9 +418,11 @@ getloop_records (const char *url, const char *token, const char *path)
   const char *h = strstr (url, "://");
   h = h ? h + 3 : url;
   int n = snprintf (req, sizeof req,
-                    "GET %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: api-bench\r\n"
-                    "Accept: application/json\r\nAuthorization: Bearer %s\r\n\r\n",
-                    path, (int) strcspn (h, "/"), h, token);
+                    "%s %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: api-bench\r\n"
+                    "Accept: application/json\r\nAuthorization: Bearer %s\r\n%s",
+                    body_fmt ? "POST" : "GET", path, (int) strcspn (h, "/"), h, token,
+                    body_fmt ? "Content-Type: application/json\r\n" : "\r\n");
+  post_head = req;
   gnutls_certificate_credentials_t cred;
   gnutls_global_init ();
   gnutls_certificate_allocate_credentials (&cred);

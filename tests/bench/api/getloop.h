@@ -13,3 +13,9 @@ int getloop_run (const char *url, const char *token, const char *path, int clien
 /* TLS records the server used for one reply to GET PATH on a keep-alive connection (counted on
    the raw stream, after two warm-up GETs), or -1. */
 long getloop_records (const char *url, const char *token, const char *path);
+
+/* The same closed loop POSTing creates to PATH: request i's JSON body is FMT with i in place
+   of its one "%ld", so that each names an object of its own. */
+int getloop_create (const char *url, const char *token, const char *path, const char *fmt,
+                    int clients, long count, double *lat, double *elapsed, double *cpu,
+                    long *errors);
