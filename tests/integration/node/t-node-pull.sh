@@ -4,8 +4,9 @@
 # in a network namespace made here, with a Debian docker-registry and a Bearer-token registry
 # (token-registry.py) on 127.0.0.1 inside it. A pod of a three-layer image (a whiteout, an
 # opaque directory, a file only in the last layer) with imagePullPolicy Always runs and its
-# rootfs is the merged layers; a missing tag gives ErrImagePull then ImagePullBackOff with the
-# registry's message; a private repository pulls with imagePullSecrets and not without.
+# rootfs is the merged layers; an archive in images.d is imported at start; a missing tag
+# gives ErrImagePull then ImagePullBackOff with the registry's message; a private repository
+# pulls with imagePullSecrets and not without. Without husk next to husk-node, all of it fails.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -53,6 +54,12 @@ on_exit "kill $!"
 wait_for 10 test -s "$D/tokport" || { echo "Bail out! token-registry.py did not start"; exit 1; }
 TOK=127.0.0.1:$(cat "$D/tokport")
 
+# an archive in images.d: husk-node imports it at start through `husk node --image-helper import`
+{ "$HUSK_BUILD_DIR/husk" image import --data-dir "$D/build" --name preload/img:v1 "$D/oci" &&
+  mkdir -p "$D/node/images.d" &&
+  "$HUSK_BUILD_DIR/husk" image export --data-dir "$D/build" preload/img:v1 "$D/node/images.d/img.tar"; } \
+  >"$D/preload.log" 2>&1 || { cat "$D/preload.log" >&2; echo "Bail out! cannot make the images.d archive"; exit 1; }
+
 # ---- master + the node daemon ----
 $IN_NS "$HUSK_BUILD_DIR/husk" master --data-dir "$D/master" --bind 127.0.0.1:6443 \
   --cluster-cidr 10.78.0.0/16 >>"$D/master.log" 2>&1 &
@@ -69,7 +76,7 @@ tap_is "$(basename "$(readlink "/proc/$UP_PID/exe")")" "husk-node" \
   "husk node runs as husk-node (/proc/PID/exe)"
 tap_check "husk-node maps no libarchive" -- sh -c "! grep -q libarchive /proc/$UP_PID/maps"
 
-pod() { # pod NAME IMAGE [SECRET]: a pod bound to n1 that pulls IMAGE with imagePullPolicy Always
+pod() { # pod NAME IMAGE [SECRET]: a pod bound to n1 that pulls IMAGE with imagePullPolicy $POLICY
   local secrets=""
   [ -n "${3:-}" ] && secrets="imagePullSecrets: [{name: $3}]"
   $K apply -f - >/dev/null <<EOF
@@ -83,7 +90,7 @@ spec:
   containers:
   - name: c
     image: $2
-    imagePullPolicy: Always
+    imagePullPolicy: ${POLICY:-Always}
     command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do busybox sleep 1; done"]
 EOF
 }
@@ -114,6 +121,13 @@ tap_like "$ev" "Pulling: Pulling image \"$REG/pull/img:v1\"" "a Pulling Event is
 tap_like "$ev" "Pulled: Successfully pulled image \"$REG/pull/img:v1\" in [0-9]+ms" "a Pulled Event is recorded"
 tap_like "$(node_pod_field web '{.status.containerStatuses[0].imageID}')" "sha256:[0-9a-f]{64}" \
   "the container status carries the imageID"
+
+# ---- the images.d archive ----
+POLICY=Never pod local preload/img:v1
+wait_for 60 running local
+tap_is "$(node_pod_field local '{.status.phase}')" "Running" "the images.d archive was imported at start: a pod with pullPolicy Never runs it"
+tap_is "$($K exec local -- sh -c 'cat /etc/image-tag; [ -e /etc/removeme ] || echo gone' 2>&1)" "v1
+gone" "its layers were unpacked by the helper (last layer's file, whiteout applied)"
 
 # ---- a missing tag ----
 watch_reasons miss
@@ -147,7 +161,7 @@ tap_like "$(waiting wrong): $(waiting_msg wrong)" "^(ErrImagePull|ImagePullBackO
   "a secret with a wrong password is refused, naming the user"
 tap_is "$(node_pod_field nosecret '{.status.phase}')" "Pending" "the pod without the secret still does not run"
 
-$K delete pod web miss nosecret private wrong --wait=false >/dev/null 2>&1
+$K delete pod web local miss nosecret private wrong --wait=false >/dev/null 2>&1
 wait_for 40 sh -c "[ -z \"\$($K get pods -o name 2>/dev/null)\" ]"
 tap_is "$($K get pods -o name 2>&1)" "" "all pods stopped and deleted"
 tap_done
