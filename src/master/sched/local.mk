@@ -48,7 +48,8 @@ FUZZ_TARGETS += tests/fuzz/fuzz-sched-pod tests/fuzz/fuzz-ctrl-cron
 tests/fuzz/fuzz-sched-pod: $(top_srcdir)/tests/fuzz/fuzz-sched-pod.c $(SCHED_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
 	@mkdir -p tests/fuzz
 	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(CURL_CFLAGS) $^ $(JANSSON_LIBS) $(YAML_LIBS) $(CURL_LIBS) -lpthread -lm
-tests/fuzz/fuzz-ctrl-cron: $(top_srcdir)/tests/fuzz/fuzz-ctrl-cron.c $(CTRL_FUZZ_SRCS) $(LIB_FUZZ_SRCS)
+tests/fuzz/fuzz-ctrl-cron: $(top_srcdir)/tests/fuzz/fuzz-ctrl-cron.c $(CTRL_FUZZ_SRCS) \
+  $(top_srcdir)/src/master/sched/intern.c $(LIB_FUZZ_SRCS)
 	@mkdir -p tests/fuzz
 	$(FUZZ_BUILD) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(CURL_CFLAGS) $^ $(JANSSON_LIBS) $(YAML_LIBS) $(CURL_LIBS) -lpthread
 # --- end scheduler ---
