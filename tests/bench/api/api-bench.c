@@ -292,6 +292,7 @@ list_ms (const char *accept, size_t *bytes)
 }
 
 static int report (double el);
+static int report_loop (int ret, double el, double cpu, long errs);
 
 int
 main (int argc, char **argv)
@@ -326,35 +327,22 @@ main (int argc, char **argv)
       return k < 0;
     }
   lat = calloc ((size_t) count, sizeof *lat);
-  double el;
+  double el = 0, cpu = 0;
+  long errs = 0;
   if (strcmp (mode, "get") == 0 && getenv ("API_BENCH_CURL") == NULL)
     {
-      long errs = 0;
-      double cpu = 0;
       const char *rate = getenv ("API_BENCH_GET_RATE");
-      if (getloop_run (base, token, "/api/v1/namespaces/default/configmaps/bench-get", clients,
-                       count, rate ? atof (rate) : 0, lat, &el, &cpu, &errs)
-          < 0)
-        return 1;
-      errors = errs;
-      int ret = report (el);
-      printf ("  bench client CPU: %.1f us per request (one thread)\n", cpu * 1e6 / count);
-      return ret;
+      int ret = getloop_run (base, token, "/api/v1/namespaces/default/configmaps/bench-get",
+                             clients, count, rate ? atof (rate) : 0, lat, &el, &cpu, &errs);
+      return report_loop (ret, el, cpu, errs);
     }
   if (strcmp (mode, "create") == 0 && getenv ("API_BENCH_CURL") == NULL)
     {
-      long errs = 0;
-      double cpu = 0;
-      if (getloop_create (base, token, "/api/v1/namespaces/default/configmaps",
-                          "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
-                          "{\"name\":\"bench-%ld\"},\"data\":{\"k\":\"v\"}}",
-                          clients, count, lat, &el, &cpu, &errs)
-          < 0)
-        return 1;
-      errors = errs;
-      int ret = report (el);
-      printf ("  bench client CPU: %.1f us per request (one thread)\n", cpu * 1e6 / count);
-      return ret;
+      int ret = getloop_create (base, token, "/api/v1/namespaces/default/configmaps",
+                                "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+                                "{\"name\":\"bench-%ld\"},\"data\":{\"k\":\"v\"}}",
+                                clients, count, lat, &el, &cpu, &errs);
+      return report_loop (ret, el, cpu, errs);
     }
   pthread_t th[1024];
   if (clients > 1024)
@@ -377,4 +365,16 @@ report (double el)
           mode, count, clients, el, count / el, lat[count / 2] * 1000,
           lat[(long) (count * 0.99)] * 1000, lat[count - 1] * 1000, (long) errors);
   return errors ? 1 : 0;
+}
+
+/* The report of a run of the epoll client (getloop.c), with its own CPU per request. */
+static int
+report_loop (int ret, double el, double cpu, long errs)
+{
+  if (ret < 0)
+    return 1;
+  errors = errs;
+  ret = report (el);
+  printf ("  bench client CPU: %.1f us per request (one thread)\n", cpu * 1e6 / count);
+  return ret;
 }

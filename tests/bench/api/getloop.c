@@ -259,19 +259,27 @@ launch_due (conn *cs, int clients, long *next, long count, const char *req, size
   return first <= now ? 0 : (int) ((first - now) * 1000) + 1;
 }
 
+/* A GET's whole request, or a create's head up to its Content-Length (post_head points at
+   it); returns its length. */
+static int
+request_head (char *req, size_t size, const char *url, const char *token, const char *path)
+{
+  const char *h = strstr (url, "://");
+  h = h ? h + 3 : url;
+  post_head = req;
+  return snprintf (req, size,
+                   "%s %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: api-bench\r\n"
+                   "Accept: application/json\r\nAuthorization: Bearer %s\r\n%s",
+                   body_fmt ? "POST" : "GET", path, (int) strcspn (h, "/"), h, token,
+                   body_fmt ? "Content-Type: application/json\r\n" : "\r\n");
+}
+
 int
 getloop_run (const char *url, const char *token, const char *path, int clients, long count,
              double rate, double *lat, double *elapsed, double *cpu, long *errors)
 {
   char req[2048];
-  const char *h = strstr (url, "://");
-  h = h ? h + 3 : url;
-  int n = snprintf (req, sizeof req,
-                    "%s %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: api-bench\r\n"
-                    "Accept: application/json\r\nAuthorization: Bearer %s\r\n%s",
-                    body_fmt ? "POST" : "GET", path, (int) strcspn (h, "/"), h, token,
-                    body_fmt ? "Content-Type: application/json\r\n" : "\r\n");
-  post_head = req;
+  int n = request_head (req, sizeof req, url, token, path);
   gnutls_certificate_credentials_t cred;
   gnutls_global_init ();
   gnutls_certificate_allocate_credentials (&cred);
@@ -415,14 +423,7 @@ long
 getloop_records (const char *url, const char *token, const char *path)
 {
   char req[2048];
-  const char *h = strstr (url, "://");
-  h = h ? h + 3 : url;
-  int n = snprintf (req, sizeof req,
-                    "%s %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: api-bench\r\n"
-                    "Accept: application/json\r\nAuthorization: Bearer %s\r\n%s",
-                    body_fmt ? "POST" : "GET", path, (int) strcspn (h, "/"), h, token,
-                    body_fmt ? "Content-Type: application/json\r\n" : "\r\n");
-  post_head = req;
+  int n = request_head (req, sizeof req, url, token, path);
   gnutls_certificate_credentials_t cred;
   gnutls_global_init ();
   gnutls_certificate_allocate_credentials (&cred);
