@@ -10,6 +10,10 @@
 #include "src/master/api/table.h"
 
 #define BOOKMARK_MS 15000
+/* The response's own buffer: libmicrohttpd fills chunked replies (HTTP/1.1) in the connection's
+   pool and only uses it for HTTP/1.0 clients; 16 KiB is a full TLS record. Each open watch
+   allocated 64 KiB for it (the master's own 24 watches: 1.5 MB). */
+#define WATCH_BLOCK (16 * 1024)
 
 typedef struct watch_state
 {
@@ -329,7 +333,7 @@ api_do_watch (api_req *r, const api_route *rt)
   if (ci)
     s->sock = ci->connect_fd;
   struct MHD_Response *resp
-      = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 64 * 1024, reader, s, free_state);
+      = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, WATCH_BLOCK, reader, s, free_state);
   MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   MHD_add_response_header (resp, "Cache-Control", "no-cache, private");
   enum MHD_Result m = MHD_queue_response (r->conn, 200, resp);

@@ -12,7 +12,8 @@ HUSK_COMPONENT_LIBS += src/master/store/libstore.a
 HUSK_COMPONENT_DEPLIBS += $(SQLITE_LIBS) $(CURL_LIBS)
 
 STORE_UNIT_TESTS = tests/unit/test-store-basic tests/unit/test-store-watch \
-	tests/unit/test-store-crash tests/unit/test-store-encode tests/unit/test-store-wal
+	tests/unit/test-store-crash tests/unit/test-store-encode tests/unit/test-store-wal \
+	tests/unit/test-store-ring
 check_PROGRAMS += $(STORE_UNIT_TESTS)
 TESTS += $(STORE_UNIT_TESTS)
 tests_unit_test_store_basic_SOURCES = tests/unit/test-store-basic.c tests/unit/tap.h
@@ -26,6 +27,8 @@ tests_unit_test_store_encode_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_store_encode_LDADD = $(STORE_LIBS)
 tests_unit_test_store_wal_SOURCES = tests/unit/test-store-wal.c tests/unit/tap.h
 tests_unit_test_store_wal_LDADD = $(STORE_LIBS)
+tests_unit_test_store_ring_SOURCES = tests/unit/test-store-ring.c tests/unit/tap.h
+tests_unit_test_store_ring_LDADD = $(STORE_LIBS)
 
 # Driven by tests/integration/store/t-etcd.sh against a real etcd cluster.
 check_PROGRAMS += tests/integration/store/etcd-check

@@ -26,7 +26,7 @@ struct store_hub
   pthread_mutex_t mu;
   pthread_cond_t cond;
   store_event_impl **ring;
-  uint32_t cap;
+  uint32_t cap, max_cap; /* the ring grows by doubling from RING_INITIAL up to max_cap */
   size_t bytes, max_bytes; /* object text held by the ring, and its budget */
   uint64_t head; /* sequence number of the next append; ring holds [head-count, head) */
   uint64_t count;
@@ -123,6 +123,10 @@ store_hub_write_rev (store *s, const char *resource)
   return h ? atomic_load (&h->write_rev) : 0;
 }
 
+/* Slots a hub starts with: most resources see few events while the master idles, and a ring
+   of the full history (10,000 slots, 80 KB) for each of the ~20 resources cost 1.6 MB. */
+#define RING_INITIAL 64
+
 store_hub *
 store_hub_get (store *s, const char *resource, int64_t start_rev, bool *created)
 {
@@ -142,7 +146,8 @@ store_hub_get (store *s, const char *resource, int64_t start_rev, bool *created)
       pthread_condattr_setclock (&ca, CLOCK_MONOTONIC);
       pthread_cond_init (&h->cond, &ca);
       pthread_condattr_destroy (&ca);
-      h->cap = s->watch_ring;
+      h->max_cap = s->watch_ring;
+      h->cap = h->max_cap < RING_INITIAL ? h->max_cap : RING_INITIAL;
       h->max_bytes = s->watch_ring_bytes;
       h->ring = xcalloc (h->cap, sizeof *h->ring);
       h->start_rev = start_rev;
@@ -200,10 +205,26 @@ drop_oldest_locked (store_hub *h)
   h->count--;
 }
 
+/* Doubles the ring (up to max_cap); an event keeps its sequence number, so it moves from slot
+   seq % old cap to seq % new cap, and watchers' cursors stay valid. */
+static void
+grow_locked (store_hub *h)
+{
+  uint32_t cap = h->cap > h->max_cap / 2 ? h->max_cap : h->cap * 2;
+  store_event_impl **ring = xcalloc (cap, sizeof *ring);
+  for (uint64_t i = h->head - h->count; i < h->head; i++)
+    ring[i % cap] = h->ring[i % h->cap];
+  free (h->ring);
+  h->ring = ring;
+  h->cap = cap;
+}
+
 void
 store_hub_append (store_hub *h, store_event_impl *ev)
 {
   pthread_mutex_lock (&h->mu);
+  if (h->count == h->cap && h->cap < h->max_cap)
+    grow_locked (h);
   if (h->count == h->cap)
     drop_oldest_locked (h);
   while (h->count >= RING_MIN_EVENTS && h->bytes + ev->pub.json_len > h->max_bytes)
