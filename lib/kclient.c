@@ -552,8 +552,8 @@ do_watch (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *
   /* A watch idles most of its life: a 4 KiB receive buffer instead of curl's 16 KiB (a master
      holds ~24 watches of its own; events longer than it just take more than one callback). */
   curl_easy_setopt (c, CURLOPT_BUFFERSIZE, 4096L);
-  /* Over TLS curl copies the request into its upload buffer (64 KiB by default) before sending;
-     a watch only sends its request line and headers: the minimum, 16 KiB, is plenty. */
+  /* libcurl allocates its upload buffer (64 KiB by default) for a GET over TLS too; a watch
+     only sends its request line and headers: the minimum, 16 KiB, is plenty. */
   curl_easy_setopt (c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
   /* A silent connection (no bookmark, no event) for this long is considered dead. */
   curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);

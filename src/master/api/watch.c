@@ -10,9 +10,8 @@
 #include "src/master/api/table.h"
 
 #define BOOKMARK_MS 15000
-/* The response's own buffer: libmicrohttpd fills chunked replies (HTTP/1.1) in the connection's
-   pool and only uses it for HTTP/1.0 clients; 16 KiB is a full TLS record. Each open watch
-   allocated 64 KiB for it (the master's own 24 watches: 1.5 MB). */
+/* The reply's block, which libmicrohttpd allocates with every watch reply (at 64 KiB the
+   master's own 24 watches held 1.5 MB of them); 16 KiB is a full TLS record. */
 #define WATCH_BLOCK (16 * 1024)
 
 typedef struct watch_state
