@@ -9,18 +9,36 @@
 #include "src/master/store/store.h"
 #include "tests/unit/tap.h"
 
+/* Creates objects o<first>..o<first+n-1>, each with pad bytes of padding. */
 static void
-create_n (store *s, const char *resource, int n)
+create_range (store *s, const char *resource, int first, int n, int pad)
 {
-  for (int i = 0; i < n; i++)
+  for (int i = first; i < first + n; i++)
     {
-      char name[16], json[96];
+      char name[16], json[2048];
       snprintf (name, sizeof name, "o%04d", i);
-      snprintf (json, sizeof json, "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"ns\"}}", name);
+      snprintf (json, sizeof json,
+                "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"ns\"},\"pad\":\"%.*s\"}", name, pad,
+                "................................................................................"
+                "................................................................................"
+                "................................................................................"
+                "................................................................................"
+                "................................................................................"
+                "................................................................................"
+                "................................................................................"
+                "................................................................................"
+                "................................................................................"
+                "................................................................................");
       _cleanup_error_ husk_error *err = NULL;
       if (store_create (s, resource, "ns", name, json, NULL, NULL, &err) < 0)
         printf ("# create %s/%s: %s\n", resource, name, err->msg);
     }
+}
+
+static void
+create_n (store *s, const char *resource, int n)
+{
+  create_range (s, resource, 0, n, 0);
 }
 
 /* Reads up to n events; they must be revisions from+1, from+2, ... of objects o<first>...
@@ -113,6 +131,33 @@ main (void)
   ok (store_watch_next (w2, 0, &ev, &err) == 0, "and nothing more");
   store_watch_close (w1);
   store_watch_close (w2);
+  store_close (s);
+  husk_rm_rf (dir, NULL);
+
+  /* Growth after the ring wrapped: 200 events of ~800 bytes under a budget of 100 of them keep
+     ~100 in 128 slots, so their slots wrap; 200 small ones then grow it to 256 slots. */
+  char tmpl3[] = "/tmp/husk-store-ring.XXXXXX";
+  dir = mkdtemp (tmpl3);
+  o = (store_options){ .data_dir = dir, .watch_ring = 1000, .watch_ring_bytes = 100 * 850 };
+  if (store_open (&o, &s, &err) < 0)
+    {
+      printf ("Bail out! %s\n", err->msg);
+      return 1;
+    }
+  store_current_revision (s, &r0, NULL);
+  create_range (s, "wrap", 0, 200, 800);
+  store_watch *w3 = NULL;
+  ok (store_watch_open (s, "wrap", NULL, r0 + 200, &w3, &err) == 0, "watch of wrap opened");
+  create_range (s, "wrap", 200, 200, 0);
+  is_int (read_seq (w3, r0 + 200, 200, 200, &errnum), 200,
+          "after the wrapped ring grew, a watcher reads the 200 new events in order");
+  store_watch *w4 = NULL;
+  ok (store_watch_open (s, "wrap", NULL, r0 + 150, &w4, &err) == 0,
+      "a watch from within the large events opens");
+  is_int (read_seq (w4, r0 + 150, 150, 250, &errnum), 250,
+          "it reads the last 50 large and the 200 small events in order");
+  store_watch_close (w3);
+  store_watch_close (w4);
   store_close (s);
   husk_rm_rf (dir, NULL);
   return tap_done ();
