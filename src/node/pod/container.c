@@ -308,18 +308,42 @@ volume_mounts (node_agent *a, node_pod *p, node_ctr *c, json_t *mounts, husk_err
   return 0;
 }
 
+/* runAsNonRoot (container, then pod): kubelet's verifyRunAsNonRoot, its messages exactly.
+   image_numeric: the image's User was numeric (or empty, i.e. root). */
+static int
+check_non_root (node_pod *p, node_ctr *c, json_t *csc, json_t *psc, bool has_run_as,
+                json_int_t uid, bool image_numeric, const char *iu, husk_error **err)
+{
+  json_t *nr = json_object_get (csc, "runAsNonRoot");
+  if (nr == NULL)
+    nr = json_object_get (psc, "runAsNonRoot");
+  if (!json_is_true (nr))
+    return 0;
+  if (!has_run_as && !image_numeric)
+    return husk_err (err, EPERM,
+                     "container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root",
+                     iu);
+  if (uid == 0)
+    return husk_err (err, EPERM,
+                     "container has runAsNonRoot and image will run as root (pod: \"%s/%s\", container: %s)",
+                     p->ns, p->name, c->name);
+  return 0;
+}
+
 /* User from securityContext (container, then pod), else the image's numeric User. */
-static void
-process_user (node_pod *p, node_ctr *c, json_t *img, json_t *user)
+static int
+process_user (node_pod *p, node_ctr *c, json_t *img, json_t *user, husk_error **err)
 {
   json_t *csc = json_object_get (c->spec, "securityContext");
   json_t *psc = husk_json_path (p->obj, "spec.securityContext");
   json_int_t uid = 0, gid = 0;
+  bool image_numeric = true;
   const char *iu = json_string_value (json_object_get (img, "User"));
   if (iu && *iu)
     {
       char *end = NULL;
       long v = strtol (iu, &end, 10);
+      image_numeric = end != iu && (*end == '\0' || *end == ':');
       if (end != iu)
         {
           uid = v;
@@ -328,8 +352,14 @@ process_user (node_pod *p, node_ctr *c, json_t *img, json_t *user)
         }
     }
   json_t *v;
+  bool has_run_as = false;
   if ((v = json_object_get (csc, "runAsUser")) || (v = json_object_get (psc, "runAsUser")))
-    uid = json_integer_value (v);
+    {
+      uid = json_integer_value (v);
+      has_run_as = true;
+    }
+  if (check_non_root (p, c, csc, psc, has_run_as, uid, image_numeric, iu, err) < 0)
+    return -EPERM;
   if ((v = json_object_get (csc, "runAsGroup")) || (v = json_object_get (psc, "runAsGroup")))
     gid = json_integer_value (v);
   json_object_set_new (user, "uid", json_integer (uid));
@@ -345,6 +375,7 @@ process_user (node_pod *p, node_ctr *c, json_t *img, json_t *user)
     json_object_set_new (user, "additionalGids", groups);
   else
     json_decref (groups);
+  return 0;
 }
 
 static bool
@@ -451,7 +482,8 @@ build_spec (node_agent *a, node_pod *p, node_ctr *c, json_t *img, const agent_en
   if (wd == NULL || *wd == '\0')
     wd = json_string_value (json_object_get (img, "WorkingDir"));
   json_object_set_new (proc, "cwd", json_string (wd && *wd ? wd : "/"));
-  process_user (p, c, img, json_object_get (proc, "user"));
+  if (process_user (p, c, img, json_object_get (proc, "user"), err) < 0)
+    return -EPERM;
   json_object_set_new (proc, "capabilities", capabilities (c));
   json_t *ape = json_object_get (sc, "allowPrivilegeEscalation");
   json_object_set_new (proc, "noNewPrivileges", json_boolean (ape && json_is_false (ape)));

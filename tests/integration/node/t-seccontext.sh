@@ -1,0 +1,90 @@
+#!/bin/bash
+# securityContext on a one-node cluster (husk up in a netns): runAsNonRoot refused for a
+# root user (CreateContainerConfigError, kubelet's message) and accepted with runAsUser,
+# readOnlyRootFilesystem, allowPrivilegeEscalation false (NoNewPrivs).
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/integration/node/lib.sh"
+node_require
+node_up
+wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+
+# waiting_of POD: "<reason>|<message>" of its first container's waiting state
+waiting_of() {
+  node_pod_field "$1" '{.status.containerStatuses[0].state.waiting.reason}|{.status.containerStatuses[0].state.waiting.message}'
+}
+wait_waiting() { # wait_waiting POD REASON SECS
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    [[ $(waiting_of "$1") == "$2|"* ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+kx() { timeout 30 $K exec "$@" 2>&1; }
+
+# ---- runAsNonRoot ----
+cat <<'Y' | $K apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: nonroot-bad}
+spec:
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - {name: c, image: busybox:1.36, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nonroot-ok}
+spec:
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    securityContext: {runAsUser: 1000}
+Y
+wait_waiting nonroot-bad CreateContainerConfigError 30
+tap_is "$(waiting_of nonroot-bad)" \
+  'CreateContainerConfigError|container has runAsNonRoot and image will run as root (pod: "default/nonroot-bad", container: c)' \
+  "runAsNonRoot with the image's root user: CreateContainerConfigError and kubelet's message"
+node_wait_phase nonroot-ok Running 30
+tap_is "$(node_pod_field nonroot-ok '{.status.phase}')" "Running" "runAsNonRoot with runAsUser 1000: Running"
+tap_is "$(kx nonroot-ok -- id -u)" "1000" "id -u in it is 1000"
+
+# ---- readOnlyRootFilesystem, allowPrivilegeEscalation false ----
+cat <<'Y' | $K apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: locked}
+spec:
+  volumes: [{name: scratch, emptyDir: {}}]
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+    securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: open}
+spec:
+  containers:
+  - {name: c, image: busybox:1.36, command: [sleep, "3600"]}
+Y
+node_wait_phase locked Running 30
+node_wait_phase open Running 30
+tap_like "$(kx locked -- sh -c 'echo x > /rootfile && echo wrote')" 'Read-only file system' \
+  "readOnlyRootFilesystem: a write to / fails"
+tap_is "$(kx locked -- sh -c 'echo x > /scratch/f && cat /scratch/f')" "x" \
+  "readOnlyRootFilesystem: a write to an emptyDir works"
+tap_is "$(kx open -- sh -c 'echo x > /rootfile && cat /rootfile')" "x" \
+  "without it, a write to / works"
+tap_is "$(kx locked -- awk '/^NoNewPrivs:/ {print $2}' /proc/self/status)" "1" \
+  "allowPrivilegeEscalation false: NoNewPrivs is 1"
+tap_is "$(kx open -- awk '/^NoNewPrivs:/ {print $2}' /proc/self/status)" "0" \
+  "without it, NoNewPrivs is 0"
+
+tap_done
