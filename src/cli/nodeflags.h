@@ -14,7 +14,9 @@
   "  --image-gc-high-threshold PCT  image GC starts at this disk usage (default 85)\n"           \
   "  --image-gc-low-threshold PCT   and frees down to this one (default 80)\n"                   \
   "  --image-minimum-gc-age DUR     images used more recently are kept (default 2m)\n"           \
-  "  --image-gc-period DUR          how often image GC looks (default 5m)\n"
+  "  --image-gc-period DUR          how often image GC looks (default 5m)\n"                  \
+  "  --allowed-unsafe-sysctls LIST  sysctls allowed beyond the safe set (kernel.msg*,...)\n"    \
+  "  --seccomp-profile-root D       Localhost seccomp profiles (default <data-dir>/seccomp)\n"
 
 #define NODE_EXTRA_OPTIONS                                                                        \
   {"pod-manifest-path", required_argument, NULL, 0x100},                                         \
@@ -22,7 +24,9 @@
   {"image-gc-high-threshold", required_argument, NULL, 0x102},                                   \
   {"image-gc-low-threshold", required_argument, NULL, 0x103},                                    \
   {"image-minimum-gc-age", required_argument, NULL, 0x104},                                      \
-  {"image-gc-period", required_argument, NULL, 0x105}
+  {"image-gc-period", required_argument, NULL, 0x105},                                           \
+  {"allowed-unsafe-sysctls", required_argument, NULL, 0x106},                                    \
+  {"seccomp-profile-root", required_argument, NULL, 0x107}
 
 /* The agent's command line run in this process (src/cli/node.c); `husk node` execs the
    lean husk-node program (src/cli/husk-node.c) when it is installed next to husk. */
@@ -43,6 +47,8 @@ node_extra_flag (int c, const char *arg, node_config *cfg)
     case 0x103: cfg->image_gc_low = arg; return true;
     case 0x104: cfg->image_min_age = arg; return true;
     case 0x105: cfg->image_gc_period = arg; return true;
+    case 0x106: cfg->allowed_unsafe_sysctls = arg; return true;
+    case 0x107: cfg->seccomp_profile_root = arg; return true;
     default: return false;
     }
 }

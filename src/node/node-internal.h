@@ -126,6 +126,7 @@ typedef struct node_pod
   bool wants_slot;     /* a creation waits for a free job slot */
   bool static_pod;     /* from --pod-manifest-path: not in the API (its mirror pod is) */
   char *evict_message; /* evicted under pressure: phase Failed, reason Evicted, this message */
+  const char *reject_reason; /* with evict_message: rejected at admission (static string) */
 } node_pod;
 
 typedef struct node_event
@@ -247,6 +248,11 @@ int pod_ctr_start_finish (node_agent *a, node_pod *p, node_ctr *c, const char **
                           husk_error **err);
 /* Forgets c's start job (the agent is stopping). */
 void pod_ctr_start_abandon (node_agent *a, node_ctr *c);
+/* Admission of the pod's securityContext.sysctls (kubelet's safe set, --allowed-unsafe-sysctls):
+   0, or -EPERM with *message (SysctlForbidden). */
+int pod_sysctl_admit (node_agent *a, node_pod *p, char **message);
+/* The pod's sysctls as the OCI linux.sysctl object (the sandbox's), NULL when none. */
+json_t *pod_sysctl_json (node_pod *p);
 /* Records what a restarted agent needs to re-adopt c (<bundle>/state.json). */
 void pod_ctr_save (node_pod *p, node_ctr *c);
 /* Takes over c from an earlier agent: running (stdio reopened from its shim, log appended

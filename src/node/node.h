@@ -35,6 +35,9 @@ typedef struct node_config
   const char *image_gc_low;      /* "80" */
   const char *image_min_age;     /* "2m" */
   const char *image_gc_period;   /* "5m" */
+  /* pod/container.c (docs/node.md "Security context") */
+  const char *allowed_unsafe_sysctls; /* "kernel.msg*,net.core.somaxconn"; NULL: safe set only */
+  const char *seccomp_profile_root;   /* Localhost profiles; NULL: <data-dir>/seccomp */
 } node_config;
 
 /* Runs the agent until *stop becomes non-zero (or SIGTERM/SIGINT when handle_signals).

@@ -120,7 +120,7 @@ build (node_agent *a, node_pod *p)
     json_object_set_new (status, "message", json_string (p->sandbox_error));
   if (p->evict_message)
     {
-      json_object_set_new (status, "reason", json_string ("Evicted"));
+      json_object_set_new (status, "reason", json_string (p->reject_reason ? p->reject_reason : "Evicted"));
       json_object_set_new (status, "message", json_string (p->evict_message));
     }
   for (size_t i = 0; i < 2 * n; i++)
