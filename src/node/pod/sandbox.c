@@ -283,6 +283,9 @@ sandbox_spec (node_agent *a, node_pod *p, const char *hostname)
       json_object_set_new (spec, "hostname", json_string (hostname));
     }
   json_object_set_new (lin, "namespaces", ns);
+  json_t *sysctl = pod_sysctl_json (p); /* admitted in pod/sync.c */
+  if (sysctl)
+    json_object_set_new (lin, "sysctl", sysctl);
   _cleanup_free_ char *cg = pod_cgroup_rel (a, p);
   _cleanup_free_ char *cgp = xasprintf ("%s/pause", cg);
   json_object_set_new (lin, "cgroupsPath", json_string (cgp));

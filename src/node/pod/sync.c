@@ -543,6 +543,22 @@ collect_jobs (node_agent *a, node_pod *p, int64_t now)
   return busy;
 }
 
+/* kubelet's admission of what the node cannot run (sysctls): the pod ends Failed with the
+   reason, through the eviction path (nothing to stop yet). */
+static bool
+admit_rejects (node_agent *a, node_pod *p, int64_t now)
+{
+  char *msg = NULL;
+  if (pod_sysctl_admit (a, p, &msg) == 0)
+    return false;
+  p->evict_message = msg;
+  p->reject_reason = "SysctlForbidden";
+  log_warn ("pod rejected", "pod", p->name, "ns", p->ns, "reason", p->reject_reason, "message", msg);
+  pod_event (a, p, NULL, "Warning", p->reject_reason, "%s", msg);
+  pod_evict_sync (a, p, now);
+  return true;
+}
+
 static void
 sync_pod (node_agent *a, node_pod *p, int64_t now)
 {
@@ -573,6 +589,8 @@ sync_pod (node_agent *a, node_pod *p, int64_t now)
     {
       if (p->sandbox_job)
         goto report;
+      if (!p->pause_pid && admit_rejects (a, p, now))
+        return;
       if (now < p->retry_ms)
         return;
       if (!node_job_slot (a))

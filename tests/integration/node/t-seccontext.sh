@@ -1,7 +1,9 @@
 #!/bin/bash
 # securityContext on a one-node cluster (husk up in a netns): runAsNonRoot refused for a
 # root user (CreateContainerConfigError, kubelet's message) and accepted with runAsUser,
-# readOnlyRootFilesystem, allowPrivilegeEscalation false (NoNewPrivs).
+# readOnlyRootFilesystem, allowPrivilegeEscalation false (NoNewPrivs); sysctls: a safe one
+# set in the pod's network namespace only, an unsafe one (or net.* with hostNetwork) rejects
+# the pod (Failed, SysctlForbidden).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -86,5 +88,49 @@ tap_is "$(kx locked -- awk '/^NoNewPrivs:/ {print $2}' /proc/self/status)" "1" \
   "allowPrivilegeEscalation false: NoNewPrivs is 1"
 tap_is "$(kx open -- awk '/^NoNewPrivs:/ {print $2}' /proc/self/status)" "0" \
   "without it, NoNewPrivs is 0"
+
+# ---- sysctls ----
+host_ups=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+cat <<'Y' | $K apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: sysctl-safe}
+spec:
+  securityContext:
+    sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "0"}]
+  containers:
+  - {name: c, image: busybox:1.36, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sysctl-unsafe}
+spec:
+  securityContext:
+    sysctls: [{name: kernel.msgmax, value: "65536"}]
+  containers:
+  - {name: c, image: busybox:1.36, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sysctl-hostnet}
+spec:
+  hostNetwork: true
+  securityContext:
+    sysctls: [{name: net.ipv4.tcp_syncookies, value: "0"}]
+  containers:
+  - {name: c, image: busybox:1.36, command: [sleep, "3600"]}
+Y
+node_wait_phase sysctl-safe Running 30
+tap_is "$(kx sysctl-safe -- cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" "0" \
+  "a safe sysctl (net.ipv4.ip_unprivileged_port_start=0) is set in the pod"
+tap_is "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" "$host_ups" \
+  "the host's value is unchanged ($host_ups)"
+node_wait_phase sysctl-unsafe Failed 30
+tap_is "$(node_pod_field sysctl-unsafe '{.status.phase}|{.status.reason}|{.status.message}')" \
+  'Failed|SysctlForbidden|Pod forbidden sysctl: "kernel.msgmax" not allowlisted' \
+  "an unsafe sysctl: the pod is Failed, SysctlForbidden"
+node_wait_phase sysctl-hostnet Failed 30
+tap_is "$(node_pod_field sysctl-hostnet '{.status.phase}|{.status.reason}')" 'Failed|SysctlForbidden' \
+  "a net.* sysctl with hostNetwork: Failed, SysctlForbidden"
 
 tap_done
