@@ -443,6 +443,71 @@ resources_json (node_ctr *c, husk_error **err)
   return res;
 }
 
+/* ---- seccompProfile ---------------------------------------------------------------------- */
+
+/* A Localhost profile: <seccomp root>/<rel>, an OCI linux.seccomp document checked as the
+   runtime will (unknown actions or syscalls are errors naming the JSON path). */
+static int
+localhost_seccomp (node_agent *a, const char *rel, json_t **out, husk_error **err)
+{
+  if (rel == NULL || *rel == '\0')
+    return husk_err (err, EINVAL, "seccompProfile: type Localhost needs localhostProfile");
+  _cleanup_free_ char *root = a->cfg->seccomp_profile_root ? xstrdup (a->cfg->seccomp_profile_root)
+                                                           : xasprintf ("%s/seccomp", a->data_dir);
+  _cleanup_free_ char *path = xasprintf ("%s/%s", root, rel);
+  if (rel[0] == '/' || strstr (rel, ".."))
+    return husk_err (err, EINVAL, "seccomp profile %s: localhostProfile must be relative to %s, without ..",
+                     rel, root);
+  struct stat st;
+  if (stat (path, &st) < 0)
+    return husk_err_errno (err, "seccomp profile %s", path);
+  json_error_t je;
+  _cleanup_json_ json_t *prof = json_load_file (path, 0, &je);
+  if (prof == NULL)
+    return husk_err (err, EINVAL, "seccomp profile %s: line %d: %s", path, je.line, je.text);
+  if (!json_is_string (json_object_get (prof, "defaultAction")))
+    return husk_err (err, EINVAL, "seccomp profile %s: defaultAction: required string missing", path);
+  _cleanup_json_ json_t *check = rt_spec_default (false);
+  json_object_set_new (check, "root", json_pack ("{s:s}", "path", "/"));
+  json_object_set (json_object_get (check, "linux"), "seccomp", prof);
+  rt_spec *parsed = NULL;
+  _cleanup_error_ husk_error *e = NULL;
+  if (rt_spec_parse (check, "/", &parsed, &e) < 0)
+    return husk_err (err, EINVAL, "seccomp profile %s: %s", path, e->msg);
+  rt_spec_free (parsed);
+  *out = json_incref (prof);
+  return 0;
+}
+
+/* seccompProfile, the container's else the pod's: RuntimeDefault (docker's profile for the
+   container's capabilities), Localhost (a node file), Unconfined or none (no filter). */
+static int
+seccomp_apply (node_agent *a, node_pod *p, node_ctr *c, json_t *proc, json_t *lin, husk_error **err)
+{
+  json_t *prof = husk_json_path (c->spec, "securityContext.seccompProfile");
+  if (prof == NULL)
+    prof = husk_json_path (p->obj, "spec.securityContext.seccompProfile");
+  const char *type = json_string_value (json_object_get (prof, "type"));
+  if (type && streq (type, "Localhost"))
+    {
+      json_t *sc = NULL;
+      if (localhost_seccomp (a, json_string_value (json_object_get (prof, "localhostProfile")), &sc, err) < 0)
+        return -EINVAL;
+      json_object_set_new (lin, "seccomp", sc);
+    }
+  else if (type && streq (type, "RuntimeDefault"))
+    {
+      json_t *caps = json_object_get (json_object_get (proc, "capabilities"), "effective");
+      size_t n = json_array_size (caps), i;
+      const char **names = xcalloc (n + 1, sizeof *names);
+      for (i = 0; i < n; i++)
+        names[i] = json_string_value (json_array_get (caps, i));
+      json_object_set_new (lin, "seccomp", rt_default_seccomp (names));
+      free (names);
+    }
+  return 0;
+}
+
 static int
 build_spec (node_agent *a, node_pod *p, node_ctr *c, json_t *img, const agent_env *env,
             char **argv, const char *rootfs, json_t **out, husk_error **err)
@@ -487,20 +552,9 @@ build_spec (node_agent *a, node_pod *p, node_ctr *c, json_t *img, const agent_en
   json_object_set_new (proc, "capabilities", capabilities (c));
   json_t *ape = json_object_get (sc, "allowPrivilegeEscalation");
   json_object_set_new (proc, "noNewPrivileges", json_boolean (ape && json_is_false (ape)));
-  const char *seccomp = husk_json_path_str (sc, "seccompProfile.type");
-  if (seccomp == NULL)
-    seccomp = husk_json_path_str (p->obj, "spec.securityContext.seccompProfile.type");
   json_t *lin = json_object_get (spec, "linux");
-  if (seccomp && streq (seccomp, "RuntimeDefault") && !privileged)
-    {
-      json_t *caps = json_object_get (json_object_get (proc, "capabilities"), "effective");
-      size_t n = json_array_size (caps), i;
-      const char **names = xcalloc (n + 1, sizeof *names);
-      for (i = 0; i < n; i++)
-        names[i] = json_string_value (json_array_get (caps, i));
-      json_object_set_new (lin, "seccomp", rt_default_seccomp (names));
-      free (names);
-    }
+  if (!privileged && seccomp_apply (a, p, c, proc, lin, err) < 0)
+    return -EINVAL;
   /* Namespaces: the sandbox's net, ipc and uts (pid too with shareProcessNamespace). */
   json_t *ns = json_array ();
   bool share_pid = json_is_true (husk_json_path (p->obj, "spec.shareProcessNamespace"));

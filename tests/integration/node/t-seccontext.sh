@@ -3,7 +3,9 @@
 # root user (CreateContainerConfigError, kubelet's message) and accepted with runAsUser,
 # readOnlyRootFilesystem, allowPrivilegeEscalation false (NoNewPrivs); sysctls: a safe one
 # set in the pod's network namespace only, an unsafe one (or net.* with hostNetwork) rejects
-# the pod (Failed, SysctlForbidden).
+# the pod (Failed, SysctlForbidden); seccompProfile Localhost: a profile under
+# <data-dir>/seccomp denies mkdir with EPERM, a missing or bad one is a
+# CreateContainerConfigError naming the file.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -132,5 +134,61 @@ tap_is "$(node_pod_field sysctl-unsafe '{.status.phase}|{.status.reason}|{.statu
 node_wait_phase sysctl-hostnet Failed 30
 tap_is "$(node_pod_field sysctl-hostnet '{.status.phase}|{.status.reason}')" 'Failed|SysctlForbidden' \
   "a net.* sysctl with hostNetwork: Failed, SysctlForbidden"
+
+# ---- seccompProfile Localhost ----
+mkdir -p "$D/node/seccomp/profiles"
+cat >"$D/node/seccomp/profiles/no-mkdir.json" <<'J'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+J
+cat >"$D/node/seccomp/bad.json" <<'J'
+{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOPE"}]}
+J
+cat <<'Y' | $K apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: sc-local}
+spec:
+  securityContext:
+    seccompProfile: {type: Localhost, localhostProfile: profiles/no-mkdir.json}
+  containers:
+  - {name: c, image: busybox:1.36, command: [sleep, "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sc-missing}
+spec:
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    securityContext:
+      seccompProfile: {type: Localhost, localhostProfile: nothere.json}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sc-bad}
+spec:
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    securityContext:
+      seccompProfile: {type: Localhost, localhostProfile: bad.json}
+Y
+node_wait_phase sc-local Running 30
+tap_like "$(kx sc-local -- mkdir /tmp/d)" 'Operation not permitted' \
+  "a Localhost profile that denies mkdir: busybox mkdir fails with EPERM"
+tap_is "$(kx sc-local -- sh -c 'echo works > /tmp/f && cat /tmp/f')" "works" \
+  "other commands work under it"
+tap_is "$(kx open -- sh -c 'mkdir /tmp/d && echo made')" "made" "without it, mkdir works"
+wait_waiting sc-missing CreateContainerConfigError 30
+tap_like "$(waiting_of sc-missing)" \
+  "^CreateContainerConfigError\|seccomp profile $D/node/seccomp/nothere.json: No such file or directory" \
+  "a missing Localhost profile: CreateContainerConfigError naming the path"
+wait_waiting sc-bad CreateContainerConfigError 30
+tap_like "$(waiting_of sc-bad)" \
+  "^CreateContainerConfigError\|seccomp profile $D/node/seccomp/bad.json: .*SCMP_ACT_NOPE" \
+  "a bad Localhost profile: CreateContainerConfigError naming the path and the action"
 
 tap_done
