@@ -5,7 +5,8 @@
 # set in the pod's network namespace only, an unsafe one (or net.* with hostNetwork) rejects
 # the pod (Failed, SysctlForbidden); seccompProfile Localhost: a profile under
 # <data-dir>/seccomp denies mkdir with EPERM, a missing or bad one is a
-# CreateContainerConfigError naming the file.
+# CreateContainerConfigError naming the file. Last, the node restarted with
+# --allowed-unsafe-sysctls runs a pod with an unsafe (namespaced) sysctl.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -190,5 +191,25 @@ wait_waiting sc-bad CreateContainerConfigError 30
 tap_like "$(waiting_of sc-bad)" \
   "^CreateContainerConfigError\|seccomp profile $D/node/seccomp/bad.json: .*SCMP_ACT_NOPE" \
   "a bad Localhost profile: CreateContainerConfigError naming the path and the action"
+
+# ---- --allowed-unsafe-sysctls ----
+host_msgmax=$(cat /proc/sys/kernel/msgmax)
+kill "$UP_PID" && wait "$UP_PID" 2>/dev/null
+NODE_UP_ARGS="--allowed-unsafe-sysctls=kernel.msg*,net.core.somaxconn"
+node_launch
+cat <<'Y' | $K apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: sysctl-allowed}
+spec:
+  securityContext:
+    sysctls: [{name: kernel.msgmax, value: "12345"}]
+  containers:
+  - {name: c, image: busybox:1.36, command: [sleep, "3600"]}
+Y
+node_wait_phase sysctl-allowed Running 40
+tap_is "$(kx sysctl-allowed -- cat /proc/sys/kernel/msgmax)" "12345" \
+  "--allowed-unsafe-sysctls kernel.msg*: kernel.msgmax is set in the pod's ipc namespace"
+tap_is "$(cat /proc/sys/kernel/msgmax)" "$host_msgmax" "the host's kernel.msgmax is unchanged"
 
 tap_done
