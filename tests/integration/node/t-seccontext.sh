@@ -55,6 +55,26 @@ tap_is "$(waiting_of nonroot-bad)" \
   'CreateContainerConfigError|container has runAsNonRoot and image will run as root (pod: "default/nonroot-bad", container: c)' \
   "runAsNonRoot with the image's root user: CreateContainerConfigError and kubelet's message"
 node_wait_phase nonroot-ok Running 30
+# an image whose User is a name
+cp -a "$D/layout" "$D/layout-nobody" && umoci config --image "$D/layout-nobody:1.36" --config.user nobody &&
+  "$HUSK_BUILD_DIR/husk" image import --data-dir "$D/node" --name busybox:nobody "$D/layout-nobody" \
+    >"$D/import-nobody.log" 2>&1
+cat <<'Y' | $K apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: nonroot-named}
+spec:
+  containers:
+  - name: c
+    image: busybox:nobody
+    imagePullPolicy: Never
+    command: [sleep, "3600"]
+    securityContext: {runAsNonRoot: true}
+Y
+wait_waiting nonroot-named CreateContainerConfigError 30
+tap_is "$(waiting_of nonroot-named)" \
+  'CreateContainerConfigError|container has runAsNonRoot and image has non-numeric user (nobody), cannot verify user is non-root' \
+  "runAsNonRoot with an image user that is a name: CreateContainerConfigError and kubelet's message"
 tap_is "$(node_pod_field nonroot-ok '{.status.phase}')" "Running" "runAsNonRoot with runAsUser 1000: Running"
 tap_is "$(kx nonroot-ok -- id -u)" "1000" "id -u in it is 1000"
 
