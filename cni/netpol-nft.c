@@ -49,17 +49,6 @@ static const struct
   {"ing6", true, AF_INET6},
 };
 
-static void
-table_msg (nft_batch *nb, int type, int flags)
-{
-  struct nftnl_table *t = nftnl_table_alloc ();
-  nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-  nftnl_table_set_str (t, NFTNL_TABLE_NAME, CNI_NP_TABLE);
-  nftnl_table_nlmsg_build_payload (cni_nftb_msg (nb, type, flags), t);
-  cni_nftb_next (nb);
-  nftnl_table_free (t);
-}
-
 /* A base chain (hook >= 0) or a regular one. */
 static void
 chain_msg (nft_batch *nb, const char *name, int hook)
@@ -310,9 +299,9 @@ pod_chains (nft_batch *nb, const cni_np_model *m, bool ingress)
 static void
 batch_model (nft_batch *nb, const cni_np_model *m)
 {
-  table_msg (nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-  table_msg (nb, NFT_MSG_DELTABLE, 0);
-  table_msg (nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+  cni_nftb_table (nb, CNI_NP_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+  cni_nftb_table (nb, CNI_NP_TABLE, NFT_MSG_DELTABLE, 0);
+  cni_nftb_table (nb, CNI_NP_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE);
   for (size_t i = 0; i < m->nsets; i++)
     model_set_msgs (nb, &m->sets[i], i);
   pod_chains (nb, m, true);
@@ -406,8 +395,8 @@ static void
 batch_delete (nft_batch *nb, const cni_np_model *m)
 {
   (void) m;
-  table_msg (nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-  table_msg (nb, NFT_MSG_DELTABLE, 0);
+  cni_nftb_table (nb, CNI_NP_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+  cni_nftb_table (nb, CNI_NP_TABLE, NFT_MSG_DELTABLE, 0);
 }
 
 int

@@ -25,6 +25,8 @@ void cni_nftb_free (nft_batch *nb);
 /* The header of the next message (ACK requested); fill its payload, then cni_nftb_next. */
 struct nlmsghdr *cni_nftb_msg (nft_batch *nb, int type, int flags);
 void cni_nftb_next (nft_batch *nb);
+/* One message of type TYPE (NFT_MSG_NEWTABLE, _DELTABLE) for the inet table NAME. */
+void cni_nftb_table (nft_batch *nb, const char *name, int type, int flags);
 int cni_nftb_socket_open (struct mnl_socket **out, husk_error **err);
 /* Sends the batch and reads one ACK per message. Returns 0 or -errno of the first error
    (the kernel then applied nothing). */

@@ -83,6 +83,17 @@ size_buffers (struct mnl_socket *s, size_t batch, int nmsgs)
     setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
 }
 
+void
+cni_nftb_table (nft_batch *nb, const char *name, int type, int flags)
+{
+  struct nftnl_table *t = nftnl_table_alloc ();
+  nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  nftnl_table_set_str (t, NFTNL_TABLE_NAME, name);
+  nftnl_table_nlmsg_build_payload (cni_nftb_msg (nb, type, flags), t);
+  cni_nftb_next (nb);
+  nftnl_table_free (t);
+}
+
 int
 cni_nftb_socket_open (struct mnl_socket **out, husk_error **err)
 {

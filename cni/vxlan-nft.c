@@ -21,17 +21,6 @@
 #define VXLAN_TABLE "husk-vxlan"
 
 static void
-table_msg (nft_batch *nb, int type, int flags)
-{
-  struct nftnl_table *t = nftnl_table_alloc ();
-  nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-  nftnl_table_set_str (t, NFTNL_TABLE_NAME, VXLAN_TABLE);
-  nftnl_table_nlmsg_build_payload (cni_nftb_msg (nb, type, flags), t);
-  cni_nftb_next (nb);
-  nftnl_table_free (t);
-}
-
-static void
 chain_msg (nft_batch *nb, const char *name, uint32_t hook)
 {
   struct nftnl_chain *c = nftnl_chain_alloc ();
@@ -79,9 +68,9 @@ cni_vxlan_notrack (const cni_ip *local, int port, husk_error **err)
   nft_batch nb = { 0 };
   cni_nftb_start (&nb);
   /* create + delete + create: one transaction, no packet sees a half-built table */
-  table_msg (&nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-  table_msg (&nb, NFT_MSG_DELTABLE, 0);
-  table_msg (&nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+  cni_nftb_table (&nb, VXLAN_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+  cni_nftb_table (&nb, VXLAN_TABLE, NFT_MSG_DELTABLE, 0);
+  cni_nftb_table (&nb, VXLAN_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE);
   chain_msg (&nb, "prerouting", NF_INET_PRE_ROUTING);
   chain_msg (&nb, "output", NF_INET_LOCAL_OUT);
   rule_notrack (&nb, "prerouting", false, local, port);
