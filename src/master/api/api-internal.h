@@ -33,6 +33,10 @@ struct api_server
   struct api_getcache *getcache; /* getcache.c: single-object GETs */
 };
 
+/* server.c's libmicrohttpd callbacks (cls: the api_server), for local.c's daemon. */
+extern MHD_AccessHandlerCallback const api_server_on_request;
+extern MHD_RequestCompletedCallback const api_server_on_completed;
+
 /* One HTTP request, from headers to the response. */
 typedef struct api_req
 {

@@ -166,6 +166,10 @@ on_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
   *con_cls = NULL;
 }
 
+/* local.c serves the master's in-process clients with the same handlers. */
+MHD_AccessHandlerCallback const api_server_on_request = on_request;
+MHD_RequestCompletedCallback const api_server_on_completed = on_completed;
+
 static void
 on_mhd_log (void *cls, const char *fmt, va_list ap)
 {
