@@ -10,7 +10,9 @@ typedef struct husk_command
 } husk_command;
 
 int husk_cmd_version (int argc, char **argv);
-int husk_cmd_master (int argc, char **argv);
+int husk_cmd_master (int argc, char **argv); /* the master in this process (src/master/master.c) */
+/* `husk master`: execs husk-master next to husk, else husk_cmd_master (src/cli/master-exec.c). */
+int husk_cli_master (int argc, char **argv);
 int husk_cmd_image (int argc, char **argv);
 int husk_cmd_node (int argc, char **argv);
 int husk_cmd_up (int argc, char **argv);

@@ -6,7 +6,7 @@
 
 static const husk_command commands[] = {
   {"version", "print the version, git commit and compiled-in features", husk_cmd_version},
-  {"master", "run the API server and state store (the control plane)", husk_cmd_master},
+  {"master", "run the API server and state store (the control plane)", husk_cli_master},
   {"image", "pull, import, export, list, mount and remove container images", husk_cmd_image},
   {"node", "run the node agent: register a Node and run the pods bound to it", husk_cmd_node},
   {"up", "run a one-node cluster here (master and node in one process)", husk_cmd_up},
