@@ -8,6 +8,7 @@
 #   ROUNDS ADD+DEL pairs (0: no latency part), SECONDS per TCP stream; TROUNDS=7 throughput
 #   rounds; BENCH_PIN=1 pins sender/receiver to CPUs 1/0 for both paths alike.
 #   --quick: 100 pairs, 5 rounds of 2 s streams (about 3 minutes).
+#   CNI_BENCH_STAIRS=1: only the staircase bare veth -> husk-cni default (see below), vs veth.
 # Throughput: every round measures each of husk's paths right next to its peer, the order
 # alternating between rounds (peer first, then ours first); the figure is the median of the
 # per-pair ratios. CPU per GB = sender + receiver CPU (getrusage) + all CPUs' softirq time
@@ -141,6 +142,56 @@ twonodes x 192.168.99 10.254.1 host-gw || exit 1
 twonodes y 192.168.97 10.254.6 host-gw "" $BIG || exit 1
 twonodes v 192.168.98 10.254.3 vxlan 1450 || exit 1
 
+# CNI_BENCH_STAIRS=1: a staircase from the bare veth to husk-cni's default path, each step
+# built with ip/nft in a node netns of its own and measured next to the bare veth:
+#   br     two veths on a bridge, bridge-nf-call-* 0 in that namespace (no netfilter)
+#   brnf   the same with bridge-nf-call-iptables 1 (br_netfilter; no table: empty hooks)
+#   ct     + an empty nat chain (registers conntrack and nat in that namespace)
+#   huskmin husk-cni with no ipMasq/hostPort (its devices, no nat table: no conntrack)
+#   one    husk-cni's default pod configuration (as without the switch)
+stairnode() { # stairnode STEP NET: node netns + bridge + two "pods" NET.2, NET.3
+  local n a b i
+  cni_netns n "s$1"
+  cni_netns a "s$1a"
+  cni_netns b "s$1b"
+  ip -n "$n" link add br0 type bridge && ip -n "$n" link set br0 up || return 1
+  i=2
+  for p in "$a" "$b"; do
+    ip -n "$n" link add "v$i" type veth peer name eth0 netns "$p" &&
+      ip -n "$n" link set "v$i" master br0 up && ip -n "$p" addr add "$2.$i/24" dev eth0 &&
+      ip -n "$p" link set eth0 up || return 1
+    i=$((i + 1))
+  done
+  local v=0
+  [ "$1" != br ] && v=1
+  ip netns exec "$n" sh -c "echo $v >/proc/sys/net/bridge/bridge-nf-call-iptables &&
+    echo 0 >/proc/sys/net/bridge/bridge-nf-call-ip6tables &&
+    echo 0 >/proc/sys/net/bridge/bridge-nf-call-arptables" || return 1
+  if [ "$1" = ct ]; then
+    printf 'table ip stair {\n chain pre { type nat hook prerouting priority -100; }\n}\n' |
+      ip netns exec "$n" nft -f - || return 1
+  fi
+  printf -v "${1}_src" %s "$a"
+  printf -v "${1}_dst" %s "$b"
+}
+if [ "${CNI_BENCH_STAIRS:-0}" = 1 ]; then
+  require_cmd nft
+  stairnode br 10.254.21 && stairnode brnf 10.254.22 && stairnode ct 10.254.23 || exit 1
+  cni_netns mnode mnode
+  cni_netns m1 m1
+  cni_netns m2 m2
+  cat >"$tmp/min.json" <<JSON
+{"cniVersion":"1.0.0","name":"benchmin","type":"husk-cni","bridge":"husk0","isGateway":true,
+ "isDefaultGateway":true,"hairpinMode":true,
+ "ipam":{"type":"host-local","dataDir":"$tmp/ipam-min","subnet":"10.254.24.0/24"}}
+JSON
+  cni_exec "$mnode" "$CNI_BIN" ADD tm1 "$m1" "$tmp/min.json" >/dev/null || exit 1
+  cni_exec "$mnode" "$CNI_BIN" ADD tm2 "$m2" "$tmp/min.json" >"$tmp/m2.json" || exit 1
+  m2addr=$(jget "$tmp/m2.json" '["ips"][0]["address"]')
+  m2addr=${m2addr%/*}
+  PAIRS=${PAIRS:-"br:veth brnf:veth ct:veth huskmin:veth one:veth"}
+fi
+
 # Sender on CPU 0 and receiver on CPU 1 (when there are two), for every path alike, so the
 # scheduler's placement does not decide the ratio; BENCH_PIN=0 lets it place them.
 pin() { "${@:2}"; }
@@ -162,11 +213,14 @@ stream() { # stream SRC_NS DST_NS DST_ADDR -> "Mbit/s CPU_ms_per_GB"
     'BEGIN { printf "%d %.0f\n", m, (c / 1e3 + s * 1e3 / hz) / (b / 1e9) }'
 }
 # paths: name src dst addr; pairs: ours + its peer
-declare -A SRC=([veth]=$va [veth1450]=$wa [vethbig]=$ba [one]=$p1 [onebig]=$g1 [hostgw]=$x_src
+declare -A SRC=([br]=${br_src:-} [brnf]=${brnf_src:-} [ct]=${ct_src:-} [huskmin]=${m1:-}
+                [veth]=$va [veth1450]=$wa [vethbig]=$ba [one]=$p1 [onebig]=$g1 [hostgw]=$x_src
                 [hostgwbig]=$y_src [vxlan]=$v_src)
-declare -A DST=([veth]=$vb [veth1450]=$wb [vethbig]=$bb [one]=$p2 [onebig]=$g2 [hostgw]=$x_dst
+declare -A DST=([br]=${br_dst:-} [brnf]=${brnf_dst:-} [ct]=${ct_dst:-} [huskmin]=${m2:-}
+                [veth]=$vb [veth1450]=$wb [vethbig]=$bb [one]=$p2 [onebig]=$g2 [hostgw]=$x_dst
                 [hostgwbig]=$y_dst [vxlan]=$v_dst)
-declare -A ADDR=([veth]=10.254.9.2 [veth1450]=10.254.8.2 [vethbig]=10.254.7.2 [one]=$p2addr
+declare -A ADDR=([br]=10.254.21.3 [brnf]=10.254.22.3 [ct]=10.254.23.3 [huskmin]=${m2addr:-}
+                 [veth]=10.254.9.2 [veth1450]=10.254.8.2 [vethbig]=10.254.7.2 [one]=$p2addr
                  [onebig]=$g2addr [hostgw]=10.254.12.2 [hostgwbig]=10.254.62.2 [vxlan]=10.254.32.2)
 PAIRS=${PAIRS:-"one:veth hostgw:veth vxlan:veth1450 onebig:veth hostgwbig:veth onebig:vethbig"}
 echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS rounds, each path next to its peer (Mbit/s, CPU ms per GB)"
@@ -191,7 +245,9 @@ col_med() { # col_med FILE COLUMN
   awk -v k="$2" '{ print $k }' "$1" | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print 0 }'
 }
 col_range() { awk -v k="$2" '{ print $k }' "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
-declare -A LABEL=([one]="one node (bridge)" [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan"
+declare -A LABEL=([br]="stairs: bridge" [brnf]="stairs: +br_netfilter" [ct]="stairs: +conntrack"
+                  [huskmin]="stairs: husk-cni, no nat"
+                  [one]="one node (bridge)" [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan"
                   [onebig]="one node, gsoMaxSize" [hostgwbig]="host-gw, gsoMaxSize")
 for pair in $PAIRS; do
   ours=${pair%:*} peer=${pair#*:}
