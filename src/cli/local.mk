@@ -13,3 +13,5 @@ husk_master_SOURCES = src/cli/husk-master.c
 husk_master_CFLAGS = $(AM_CFLAGS)
 husk_master_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 husk_master_LDADD = $(HUSK_COMPONENT_LIBS) $(LIBHUSK_LIBS) $(HUSK_COMPONENT_DEPLIBS)
+# `make husk` links husk-master too: husk would otherwise exec a stale one left in the build dir.
+EXTRA_husk_DEPENDENCIES = husk-master
