@@ -145,6 +145,7 @@ kclient_config_clear (kclient_config *c)
   free (c->token);
   free (c->ca_file);
   free (c->ca_pem);
+  free (c->unix_socket);
   memset (c, 0, sizeof *c);
 }
 
@@ -170,6 +171,7 @@ kclient_new (const kclient_config *cfg, kclient **out, husk_error **err)
   k->cfg.token = dup_or_null (cfg->token);
   k->cfg.ca_file = dup_or_null (cfg->ca_file);
   k->cfg.insecure = cfg->insecure;
+  k->cfg.unix_socket = dup_or_null (cfg->unix_socket);
   k->cfg.timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
   if (cfg->ca_pem && k->cfg.ca_file == NULL)
     {
@@ -261,7 +263,10 @@ setup_handle (const kclient *k, CURL *c, const char *url, struct curl_slist **he
   curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (k->cfg.unix_socket)
+    curl_easy_setopt (c, CURLOPT_UNIX_SOCKET_PATH, k->cfg.unix_socket);
+  else
+    curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
   if (k->cfg.insecure)
     {
       curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 0L);

@@ -18,6 +18,9 @@ typedef struct kclient_config
   char *ca_pem;   /* PEM text (certificate-authority-data) instead of a file */
   bool insecure;  /* insecure-skip-tls-verify */
   long timeout_ms; /* per plain request; 0 = 30 s */
+  /* Connect to this Unix socket instead of server's host and port (server is then
+     "http://localhost": the master's in-process clients, src/master/api/local.c). */
+  char *unix_socket;
 } kclient_config;
 
 /* Reads the current context of a kubeconfig (YAML or JSON): server, CA (file or data),

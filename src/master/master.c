@@ -11,6 +11,7 @@
 #include "lib/path.h"
 #include "src/cli/commands.h"
 #include "src/master/api/api.h"
+#include "src/master/api/local.h"
 #include "src/master/ctrl/cluster.h"
 #include "src/master/ctrl/leader.h"
 #include "src/master/ctrl/manager.h"
@@ -53,12 +54,13 @@ usage (FILE *f)
               "  --log-level LEVEL    debug, info, warn, error\n");
 }
 
-/* The scheduler talks to this server over HTTPS on this host with the admin token. */
+/* The scheduler talks to this server with the admin token: over the local socket (local
+   NULL: HTTPS on this host). */
 static int
-start_scheduler (const api_config *cfg, api_server *srv, sched_fit_strategy score,
-                 sched_runner **out, husk_error **err)
+start_scheduler (const api_config *cfg, api_server *srv, const char *local,
+                 sched_fit_strategy score, sched_runner **out, husk_error **err)
 {
-  const char *server = api_server_url (srv);
+  const char *server = local ? "http://localhost" : api_server_url (srv);
   _cleanup_free_ char *tokfile = xasprintf ("%s/admin-token", cfg->data_dir);
   _cleanup_free_ char *ca = xasprintf ("%s/pki/ca.crt", cfg->data_dir);
   _cleanup_free_ char *token = NULL;
@@ -66,8 +68,21 @@ start_scheduler (const api_config *cfg, api_server *srv, sched_fit_strategy scor
     return husk_err_wrap (err, "scheduler");
   token[strcspn (token, "\r\n")] = '\0';
   sched_runner_config sc = {.server = server, .token = token,
-                            .ca_file = cfg->tls_cert ? NULL : ca, .strategy = score};
+                            .ca_file = cfg->tls_cert ? NULL : ca, .unix_socket = local,
+                            .strategy = score};
   return sched_runner_start (&sc, out, err);
+}
+
+/* The in-process clients' listener when there are any; without it (the data dir's path too
+   long for a socket) they use HTTPS on this host as before. */
+static api_local *
+start_local (api_server *srv, const api_config *cfg, bool wanted)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  api_local *l = NULL;
+  if (wanted && api_local_start (srv, cfg->data_dir, &l, &err) < 0)
+    log_warn ("in-process clients use HTTPS", "error", err->msg);
+  return l;
 }
 
 /* What runs only in the leader: the scheduler and the controllers. */
@@ -75,6 +90,7 @@ typedef struct components
 {
   const api_config *cfg;
   api_server *srv;
+  const char *local; /* the in-process clients' socket (api/local.c), or NULL */
   sched_fit_strategy score;
   bool run_scheduler, run_controllers;
   sched_runner *sched;
@@ -93,9 +109,9 @@ components_start (components *c, husk_error **err)
 {
   int ret = 0;
   if (c->run_scheduler)
-    ret = start_scheduler (c->cfg, c->srv, c->score, &c->sched, err);
+    ret = start_scheduler (c->cfg, c->srv, c->local, c->score, &c->sched, err);
   if (ret == 0 && c->run_controllers)
-    ret = ctrl_manager_start (c->cfg->data_dir, &c->ctrl, err);
+    ret = ctrl_manager_start (c->cfg->data_dir, c->local, &c->ctrl, err);
   if (ret < 0)
     components_stop (c);
   return ret;
@@ -294,12 +310,14 @@ husk_cmd_master (int argc, char **argv)
       store_close (st);
       return 1;
     }
-  components comp = {.cfg = &cfg, .srv = srv, .score = score, .run_scheduler = run_scheduler,
+  api_local *local = start_local (srv, &cfg, run_scheduler || run_controllers);
+  components comp = {.cfg = &cfg, .srv = srv, .local = local ? api_local_path (local) : NULL,
+                     .score = score, .run_scheduler = run_scheduler,
                      .run_controllers = run_controllers};
   if (leader_elect < 0)
     leader_elect = so.url && strncmp (so.url, "etcd://", 7) == 0;
   ctrl_leader *leader = NULL;
-  ctrl_leader_config lc = {.data_dir = cfg.data_dir,
+  ctrl_leader_config lc = {.data_dir = cfg.data_dir, .local_socket = comp.local,
                            .started = on_leading, .stopped = on_not_leading, .ud = &comp};
   int ret = 0;
   if (leader_elect && (run_scheduler || run_controllers))
@@ -309,6 +327,7 @@ husk_cmd_master (int argc, char **argv)
   if (ret < 0)
     {
       fprintf (stderr, "husk master: %s\n", err->msg);
+      api_local_stop (local);
       api_server_stop (srv);
       store_close (st);
       return 1;
@@ -329,6 +348,7 @@ husk_cmd_master (int argc, char **argv)
   log_info ("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
   ctrl_leader_stop (leader);
   components_stop (&comp);
+  api_local_stop (local);
   api_server_stop (srv);
   store_close (st);
   return 0;

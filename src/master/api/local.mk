@@ -29,7 +29,8 @@ src_master_api_libapi_a_SOURCES = \
 	src/master/api/pods.h src/master/api/pods.c \
 	src/master/api/token.h src/master/api/token.c \
 	src/master/api/namespaces.h src/master/api/namespaces.c \
-	src/master/api/slim.h src/master/api/slim.c
+	src/master/api/slim.h src/master/api/slim.c \
+	src/master/api/local.h src/master/api/local.c
 API_CFLAGS = $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 src_master_api_libapi_a_CFLAGS = $(AM_CFLAGS) $(API_CFLAGS)
 # libapi uses the store: the store library (and what it needs) is listed again after it.

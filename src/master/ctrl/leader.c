@@ -236,11 +236,16 @@ leader_main (void *p)
 }
 
 static int
-make_client (const char *data_dir, kclient **out, husk_error **err)
+make_client (const char *data_dir, const char *local_socket, kclient **out, husk_error **err)
 {
   _cleanup_free_ char *kc = xasprintf ("%s/admin.kubeconfig", data_dir);
   /* The kubeconfig's server is how this host reaches the API server (its bound address). */
   kclient_config cfg = { .timeout_ms = 5000 };
+  if (local_socket)
+    {
+      cfg.server = xstrdup ("http://localhost");
+      cfg.unix_socket = xstrdup (local_socket);
+    }
   int ret = kclient_config_from_kubeconfig (kc, &cfg, err);
   if (ret == 0)
     {
@@ -271,7 +276,7 @@ ctrl_leader_start (const ctrl_leader_config *cfg, ctrl_leader **out, husk_error 
   l->identity = cfg->identity ? xstrdup (cfg->identity) : default_identity ();
   l->ns_path = xasprintf ("/apis/coordination.k8s.io/v1/namespaces/%s/leases", l->cfg.ns);
   l->path = xasprintf ("%s/%s", l->ns_path, l->cfg.name);
-  int ret = make_client (cfg->data_dir, &l->k, err);
+  int ret = make_client (cfg->data_dir, cfg->local_socket, &l->k, err);
   if (ret == 0 && pthread_create (&l->th, NULL, leader_main, l) != 0)
     ret = husk_err (err, EAGAIN, "leader election: cannot start its thread");
   if (ret < 0)

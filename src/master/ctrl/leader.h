@@ -13,6 +13,7 @@ typedef struct ctrl_leader ctrl_leader;
 typedef struct ctrl_leader_config
 {
   const char *data_dir;  /* admin.kubeconfig of the local API server */
+  const char *local_socket; /* its in-process socket (api/local.c); NULL: the kubeconfig's URL */
   const char *ns, *name; /* the Lease: kube-system/husk-master */
   const char *identity;  /* holderIdentity; NULL: <hostname>_<random> */
   int lease_seconds;     /* leaseDurationSeconds (15) */

@@ -177,10 +177,16 @@ ctrl_main (void *p)
 }
 
 int
-ctrl_manager_start (const char *data_dir, ctrl_manager **out, husk_error **err)
+ctrl_manager_start (const char *data_dir, const char *local_socket, ctrl_manager **out,
+                    husk_error **err)
 {
   _cleanup_free_ char *kc = xasprintf ("%s/admin.kubeconfig", data_dir);
   kclient_config cfg = { 0 }; /* the kubeconfig's server: the address the API is bound to */
+  if (local_socket)
+    {
+      cfg.server = xstrdup ("http://localhost");
+      cfg.unix_socket = xstrdup (local_socket);
+    }
   int ret = kclient_config_from_kubeconfig (kc, &cfg, err);
   if (ret < 0)
     {

@@ -889,7 +889,8 @@ sched_runner_start (const sched_runner_config *cfg, sched_runner **out, husk_err
   kclient_config kc = { .server = (char *)cfg->server,
                         .token = (char *)cfg->token,
                         .ca_file = (char *)cfg->ca_file,
-                        .insecure = cfg->ca_file == NULL };
+                        .insecure = cfg->ca_file == NULL,
+                        .unix_socket = (char *)cfg->unix_socket };
   int ret = kclient_new (&kc, &r->kc, err);
   if (ret < 0)
     {

@@ -12,6 +12,7 @@ typedef struct sched_runner_config
   const char *server;  /* "https://127.0.0.1:PORT" */
   const char *token;   /* bearer token (the admin token) */
   const char *ca_file; /* PEM to verify the server with; NULL: insecure (loopback only) */
+  const char *unix_socket; /* reach server through this socket (server "http://localhost") */
   sched_fit_strategy strategy;
 } sched_runner_config;
 
