@@ -120,6 +120,8 @@ typedef struct cni_conf
   cni_ip *masq_exclude; /* ipMasqExclude: more destinations not masqueraded (e.g. the
                            cluster and service CIDRs), each with prefix */
   size_t nmasq_exclude;
+  cni_ip *notrack; /* notrackCIDRs (husk): pod traffic to/from these not conntracked */
+  size_t nnotrack;
   int mtu; /* 0 = kernel default */
   int gso_max_size; /* gsoMaxSize (husk): BIG TCP on both veth ends and the bridge; 0 = the
                        kernel's 64 KiB */

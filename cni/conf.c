@@ -381,6 +381,18 @@ conf_decode (cni_conf *c, husk_error **err)
       c->masq_exclude[i] = cni_ip_network (&ip, ip.prefix);
       c->nmasq_exclude = i + 1;
     }
+  _cleanup_strv_ char **nt = NULL;
+  CONF_TRY (husk_json_get_strv (raw, "notrackCIDRs", "", &nt, err));
+  for (size_t i = 0; nt && nt[i]; i++)
+    {
+      cni_ip ip;
+      if (cni_ip_parse (nt[i], &ip, NULL) < 0 || ip.prefix < 0)
+        return cni_err (err, CNI_ERR_INVALID_CONFIG, "notrackCIDRs[%zu]: \"%s\" is not a CIDR", i,
+                        nt[i]);
+      c->notrack = xreallocarray (c->notrack, i + 1, sizeof *c->notrack);
+      c->notrack[i] = cni_ip_network (&ip, ip.prefix);
+      c->nnotrack = i + 1;
+    }
   json_int_t mtu = 0;
   CONF_TRY (husk_json_get_int (raw, "mtu", "", &mtu, err));
   if (mtu != 0 && (mtu < 68 || mtu > 65535))
@@ -443,6 +455,7 @@ cni_conf_free (cni_conf *c)
   free (c->type);
   free (c->bridge);
   free (c->masq_exclude);
+  free (c->notrack);
   free (c->ipam.type);
   free (c->ipam.data_dir);
   for (size_t i = 0; i < c->ipam.nsets; i++)

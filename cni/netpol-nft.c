@@ -296,6 +296,27 @@ pod_chains (nft_batch *nb, const cni_np_model *m, bool ingress)
     }
 }
 
+/* Isolated pods stay tracked when husk-cni's notrackCIDRs is on (cni/notrack.c): their
+   replies pass by ct state. NULL: none isolated. */
+static void
+tracked_msgs (nft_batch *nb, const cni_np_model *m)
+{
+  size_t n = 0;
+  _cleanup_free_ cni_ip *ips = NULL;
+  for (int d = 0; m && d < 2; d++)
+    {
+      const cni_np_chain *ch = d ? m->egress : m->ingress;
+      size_t nch = d ? m->negress : m->ningress;
+      for (size_t i = 0; i < nch; i++)
+        for (size_t k = 0; k < ch[i].nips; k++)
+          {
+            ips = xreallocarray (ips, n + 1, sizeof *ips);
+            ips[n++] = ch[i].ips[k];
+          }
+    }
+  cni_nft_tracked_msgs (nb, ips, n);
+}
+
 static void
 batch_model (nft_batch *nb, const cni_np_model *m)
 {
@@ -314,6 +335,7 @@ batch_model (nft_batch *nb, const cni_np_model *m)
   rule_established (nb, "input");
   rule_nd (nb, "forward");
   rule_nd (nb, "input");
+  tracked_msgs (nb, m);
   for (size_t k = 0; k < ARRAY_SIZE (maps); k++)
     {
       rule_dispatch (nb, "forward", k);
@@ -358,6 +380,7 @@ model_size (const cni_np_model *m, size_t *limit, size_t *max_msg)
         {
           total += PER_OBJ + (ch[i].nrules + 1) * PER_RULE;
           maps_elems[d] += ch[i].nips;
+          total += ch[i].nips * PER_ELEM; /* tracked4/6 (cni/notrack.c) */
         }
     }
   for (int d = 0; d < 2; d++)
@@ -366,6 +389,8 @@ model_size (const cni_np_model *m, size_t *limit, size_t *max_msg)
       total += sz;
       biggest = sz > biggest ? sz : biggest;
     }
+  size_t tracked = (maps_elems[0] + maps_elems[1]) * PER_ELEM + PER_OBJ;
+  biggest = tracked > biggest ? tracked : biggest;
   *limit = total;
   *max_msg = biggest;
 }
@@ -394,9 +419,9 @@ send_batch (void (*fill) (nft_batch *, const cni_np_model *), const cni_np_model
 static void
 batch_delete (nft_batch *nb, const cni_np_model *m)
 {
-  (void) m;
   cni_nftb_table (nb, CNI_NP_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE);
   cni_nftb_table (nb, CNI_NP_TABLE, NFT_MSG_DELTABLE, 0);
+  tracked_msgs (nb, m);
 }
 
 int

@@ -32,6 +32,9 @@ int cni_nftb_socket_open (struct mnl_socket **out, husk_error **err);
    (the kernel then applied nothing). */
 int cni_nftb_send (struct mnl_socket *s, nft_batch *nb);
 
+/* cni/notrack.c: table inet husk-cni's sets tracked4/tracked6 (created when missing)
+   flushed and filled with ips: pods a NetworkPolicy isolates stay tracked. */
+void cni_nft_tracked_msgs (nft_batch *nb, const cni_ip *ips, size_t n);
 void cni_nftb_add_expr (struct nftnl_rule *r, struct nftnl_expr *e);
 /* meta <key> -> reg 1 */
 void cni_nftb_e_meta (struct nftnl_rule *r, uint32_t key);

@@ -24,6 +24,11 @@ typedef struct cni_nft_pod
 
 /* Adds the attachment's rules in one transaction (creating table and chains as needed). */
 int cni_nft_pod_add (const cni_nft_pod *pod, husk_error **err);
+/* notrackCIDRs (cni/notrack.c): TCP and UDP between the pod and cidrs[] bypass conntrack,
+   unless the pod has hostPorts (then its address is taken out of the untracked set) or a
+   NetworkPolicy isolates one end. */
+int cni_nft_notrack_add (const cni_nft_pod *pod, const cni_ip *cidrs, size_t ncidrs,
+                         husk_error **err);
 /* Removes every rule of (container_id, ifname); no table or no rules is not an error. */
 int cni_nft_pod_del (const char *network, const char *container_id, const char *ifname,
                      husk_error **err);

@@ -323,6 +323,12 @@ add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni
   r = cni_nft_pod_add (&np, err);
   if (r < 0)
     return r;
+  if (c->nnotrack > 0)
+    {
+      r = cni_nft_notrack_add (&np, c->notrack, c->nnotrack, err);
+      if (r < 0)
+        return r;
+    }
 
   _cleanup_free_ char *brmac = cni_link_mac_str (&br), *hmac = cni_link_mac_str (&host),
                       *pmac = cni_link_mac_str (&pod);
