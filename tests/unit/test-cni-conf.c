@@ -65,6 +65,19 @@ test_bridge_conf (void)
              &err);
   ok (c != NULL, "bridge keys at their defaults (vlan 0, macspoofchk false, ...) are accepted");
   cni_conf_free (c);
+
+  c = parse ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"notrackCIDRs\":[\"10.42.1.7/16\","
+             "\"fd42::/48\"]}",
+             &err);
+  ok (c && c->nnotrack == 2, "notrackCIDRs: two CIDRs");
+  if (c && c->nnotrack == 2)
+    {
+      _cleanup_free_ char *n0 = cni_ip_format (&c->notrack[0], true);
+      _cleanup_free_ char *n1 = cni_ip_format (&c->notrack[1], true);
+      is_str (n0, "10.42.0.0/16", "notrackCIDRs: the network address");
+      is_str (n1, "fd42::/48", "notrackCIDRs: IPv6");
+    }
+  cni_conf_free (c);
 }
 
 static void
@@ -116,6 +129,10 @@ test_bad_confs (void)
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipMasqExclude\":[\"10.42.0.0\"]}",
                CNI_ERR_INVALID_CONFIG, "ipMasqExclude[0]",
                "ipMasqExclude entry without prefix: code 7");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"notrackCIDRs\":[\"10.42.0.0/16\",\"x\"]}",
+               CNI_ERR_INVALID_CONFIG, "notrackCIDRs[1]", "notrackCIDRs entry not a CIDR: code 7");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"notrackCIDRs\":\"10.42.0.0/16\"}",
+               CNI_ERR_INVALID_CONFIG, "notrackCIDRs", "notrackCIDRs not a list: code 7");
 }
 
 static void
