@@ -252,7 +252,7 @@ agent_vol_setup (const agent_vol_ctx *ctx, const char *pods_dir, json_t *volume,
   if (k == AGENT_VOL_PVC)
     {
       ret = agent_vol_pvc (ctx, json_object_get (volume, "persistentVolumeClaim"), out, err);
-      return ret < 0 ? husk_err_wrap (err, "MountVolume.SetUp failed for volume \"%s\"", name) : 0;
+      return ret < 0 ? husk_err_wrap (err, "MountVolume.SetUp failed for volume \"%s\" ", name) : 0;
     }
   if (k == AGENT_VOL_UNKNOWN)
     return husk_err (err, ENOTSUP, "volume \"%s\": this kind of volume is not supported", name);
@@ -280,7 +280,7 @@ agent_vol_setup (const agent_vol_ctx *ctx, const char *pods_dir, json_t *volume,
     ret = agent_atomic_write (dir, p, fs_group, NULL, err);
   agent_vol_payload_free (p);
   if (ret < 0)
-    return husk_err_wrap (err, "MountVolume.SetUp failed for volume \"%s\"", name);
+    return husk_err_wrap (err, "MountVolume.SetUp failed for volume \"%s\" ", name);
   *out = TAKE_PTR (dir);
   return 0;
 }

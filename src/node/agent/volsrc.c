@@ -303,7 +303,7 @@ agent_vol_payload_for (const agent_vol_ctx *ctx, json_t *volume, agent_vol_paylo
     {
       agent_vol_payload_free (p);
       const char *name = json_string_value (json_object_get (volume, "name"));
-      return husk_err_wrap (err, "MountVolume.SetUp failed for volume \"%s\"", name ? name : "");
+      return husk_err_wrap (err, "MountVolume.SetUp failed for volume \"%s\" ", name ? name : "");
     }
   *out = p;
   return 0;

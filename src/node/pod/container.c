@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/path.h"
 #include "runtime/runtime.h"
+#include "src/node/agent/events.h"
 #include "src/node/agent/podspec.h"
 #include "src/node/agent/volume.h"
 #include "src/node/node-internal.h"
@@ -271,8 +272,13 @@ find_volume (json_t *pod, const char *name)
   return NULL;
 }
 
+/* The bind mounts of c's volumeMounts, appended to mounts. A volume that cannot be set up
+   (a ConfigMap or Secret missing, ...) sets *reason to FailedMount and err to kubelet's
+   `MountVolume.SetUp failed for volume "V" : <why>`; a mount of no volume of the pod is a
+   CreateContainerConfigError. */
 static int
-volume_mounts (node_agent *a, node_pod *p, node_ctr *c, json_t *mounts, husk_error **err)
+volume_mounts (node_agent *a, node_pod *p, node_ctr *c, json_t *mounts, const char **reason,
+               husk_error **err)
 {
   lookup_ud l = {a, p};
   agent_vol_ctx vctx = {.get_configmap = get_configmap, .get_secret = get_secret, .ud = &l,
@@ -289,17 +295,29 @@ volume_mounts (node_agent *a, node_pod *p, node_ctr *c, json_t *mounts, husk_err
     bool ro = json_is_true (json_object_get (vm, "readOnly"));
     json_t *vol = name ? find_volume (p->obj, name) : NULL;
     if (vol == NULL || dest == NULL)
-      return husk_err (err, EINVAL, "volumeMounts[%zu]: volume \"%s\" not found", i,
-                       name ? name : "");
+      {
+        *reason = AGENT_REASON_CREATE_CONFIG_ERROR;
+        return husk_err (err, EINVAL, "volumeMounts[%zu]: volume \"%s\" not found", i,
+                         name ? name : "");
+      }
     _cleanup_free_ char *host = NULL;
     int r = agent_vol_setup (&vctx, a->pods_dir, vol, fs_group, &host, err);
     if (r < 0)
-      return husk_err_wrap (err, "volume %s", name);
+      {
+        *reason = AGENT_EV_FAILED_MOUNT;
+        if (strncmp ((*err)->msg, "MountVolume.", 12) == 0)
+          return r;
+        /* kubelet's " : " between the operation and its cause */
+        return husk_err_wrap (err, "MountVolume.SetUp failed for volume \"%s\" ", name);
+      }
     if (sub && *sub)
       {
         _cleanup_free_ char *full = NULL;
         if ((r = agent_vol_subpath (host, sub, &full, err)) < 0)
-          return r;
+          {
+            *reason = AGENT_REASON_CREATE_CONFIG_ERROR;
+            return r;
+          }
         free (host);
         host = TAKE_PTR (full);
       }
@@ -510,7 +528,7 @@ seccomp_apply (node_agent *a, node_pod *p, node_ctr *c, json_t *proc, json_t *li
 
 static int
 build_spec (node_agent *a, node_pod *p, node_ctr *c, json_t *img, const agent_env *env,
-            char **argv, const char *rootfs, json_t **out, husk_error **err)
+            char **argv, const char *rootfs, json_t *vol_mounts, json_t **out, husk_error **err)
 {
   json_t *sc = json_object_get (c->spec, "securityContext");
   bool privileged = json_is_true (json_object_get (sc, "privileged"));
@@ -611,10 +629,8 @@ build_spec (node_agent *a, node_pod *p, node_ctr *c, json_t *img, const agent_en
   const char *tmp = json_string_value (json_object_get (c->spec, "terminationMessagePath"));
   json_array_append_new (mounts, bind_mount (tmp && *tmp ? tmp : "/dev/termination-log",
                                              c->term_file, false));
+  json_array_extend (mounts, vol_mounts);
   json_object_set_new (spec, "mounts", mounts);
-  int r = volume_mounts (a, p, c, mounts, err);
-  if (r < 0)
-    return r;
   *out = TAKE_PTR (spec);
   return 0;
 }
@@ -842,9 +858,14 @@ static int
 prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, ctr_files *f,
          const char **reason, husk_error **err)
 {
+  /* Volumes first, as kubelet mounts them before it pulls: FailedMount holds the start. */
+  _cleanup_json_ json_t *vol_mounts = json_array ();
+  int r = volume_mounts (a, p, c, vol_mounts, reason, err);
+  if (r < 0)
+    return r;
   image_record rec = {0};
   int64_t t0 = node_mono_us ();
-  int r = ensure_image (a, p, c, &rec, reason, err);
+  r = ensure_image (a, p, c, &rec, reason, err);
   if (r < 0)
     return r;
   node_step_done ("image", p->name, &t0);
@@ -888,7 +909,7 @@ prepare (node_agent *a, node_pod *p, node_ctr *c, const char *bundle, ctr_files 
   c->term_file = xasprintf ("%s/termination-log", bundle);
   f->term_file = xstrdup (c->term_file);
   _cleanup_json_ json_t *spec = NULL;
-  r = build_spec (a, p, c, img, env, argv, f->rootfs, &spec, err);
+  r = build_spec (a, p, c, img, env, argv, f->rootfs, vol_mounts, &spec, err);
   agent_env_free (env);
   if (r < 0)
     {

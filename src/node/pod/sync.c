@@ -10,6 +10,7 @@
 
 #include "lib/json.h"
 #include "lib/log.h"
+#include "src/node/agent/events.h"
 #include "src/node/agent/hooks.h"
 #include "src/node/node-internal.h"
 
@@ -181,10 +182,30 @@ set_waiting (node_ctr *c, const char *reason, const char *message)
   c->message = message ? xstrdup (message) : NULL;
 }
 
+/* A volume that could not be set up: kubelet keeps the container in ContainerCreating (no
+   message) and says why in a FailedMount warning; retried sooner than other failures
+   (2 s doubling to 16 s) so that a ConfigMap or Secret created later is picked up quickly. */
+static void
+mount_failed (node_agent *a, node_pod *p, node_ctr *c, husk_error *err, int64_t now)
+{
+  c->failures++;
+  int64_t delay = START_RETRY_MS << (c->failures > 4 ? 3 : c->failures - 1);
+  c->retry_ms = now + delay;
+  set_waiting (c, AGENT_REASON_CONTAINER_CREATING, NULL);
+  log_warn ("volume setup failed", "pod", p->name, "ns", p->ns, "container", c->name, "error",
+            err ? err->msg : "");
+  pod_event (a, p, NULL, "Warning", AGENT_EV_FAILED_MOUNT, "%s", err ? err->msg : "");
+}
+
 static void
 start_failed (node_agent *a, node_pod *p, node_ctr *c, const char *reason, husk_error *err,
               int64_t now)
 {
+  if (reason && streq (reason, AGENT_EV_FAILED_MOUNT))
+    {
+      mount_failed (a, p, c, err, now);
+      return;
+    }
   c->failures++;
   int64_t delay = START_RETRY_MS << (c->failures > 8 ? 8 : c->failures - 1);
   c->retry_ms = now + (delay > START_RETRY_MAX_MS ? START_RETRY_MAX_MS : delay);
