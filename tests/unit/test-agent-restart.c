@@ -1,5 +1,8 @@
 /* Restart policy, crash-loop back-off timing, reasons and pod phase. */
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "src/node/agent/restart.h"
 #include "tests/unit/tap.h"
@@ -90,6 +93,42 @@ test_reasons (void)
   is_int (agent_exit_code_from_status (SIGTERM), 143, "killed by SIGTERM is 143");
 }
 
+static void
+write_events (const char *dir, const char *text)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/memory.events", dir);
+  FILE *f = fopen (path, "w");
+  if (f == NULL || fputs (text, f) < 0 || fclose (f) != 0)
+    {
+      printf ("Bail out! cannot write %s\n", path);
+      exit (1);
+    }
+}
+
+/* memory.events as the kernel writes it: only oom_kill counts, not oom or oom_group_kill. */
+static void
+test_oom_events (void)
+{
+  char dir[] = "/tmp/test-agent-restart.XXXXXX";
+  if (mkdtemp (dir) == NULL)
+    {
+      printf ("Bail out! mkdtemp %s\n", dir);
+      exit (1);
+    }
+  ok (!agent_cgroup_oom_killed (dir), "no memory.events (no memory controller): not OOMKilled");
+  write_events (dir, "low 0\nhigh 0\nmax 12\noom 1\noom_kill 0\noom_group_kill 0\n");
+  ok (!agent_cgroup_oom_killed (dir), "memory.max hit, nothing killed: not OOMKilled");
+  write_events (dir, "low 0\nhigh 0\nmax 40\noom 1\noom_kill 1\noom_group_kill 0\n");
+  ok (agent_cgroup_oom_killed (dir), "oom_kill 1: OOMKilled");
+  write_events (dir, "oom_kill 3\n");
+  ok (agent_cgroup_oom_killed (dir), "oom_kill on the first line");
+  write_events (dir, "oom 2\nxoom_kill 5\noom_group_kill 2\n");
+  ok (!agent_cgroup_oom_killed (dir), "other keys ending in oom_kill do not count");
+  _cleanup_free_ char *path = xasprintf ("%s/memory.events", dir);
+  unlink (path);
+  rmdir (dir);
+}
+
 #define R(st, code, last)                                                                          \
   {                                                                                                \
     .state = AGENT_CTR_##st, .exit_code = code, .last_terminated = last                            \
@@ -150,6 +189,7 @@ main (void)
   test_policy ();
   test_backoff ();
   test_reasons ();
+  test_oom_events ();
   test_phase ();
   return tap_done ();
 }

@@ -1,6 +1,10 @@
 /* husk node agent: restart policy, back-off, reasons and pod phase (see restart.h). */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
+
+#include "lib/path.h"
 
 #include "src/node/agent/restart.h"
 
@@ -108,6 +112,20 @@ agent_terminated_reason (int exit_code, bool oom_killed)
   if (oom_killed)
     return "OOMKilled";
   return exit_code == 0 ? "Completed" : "Error";
+}
+
+bool
+agent_cgroup_oom_killed (const char *cgroup_dir)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/memory.events", cgroup_dir);
+  _cleanup_free_ char *text = NULL;
+  if (husk_read_file (path, &text, NULL, NULL) < 0 || text == NULL)
+    return false;
+  /* "oom_kill N" at the start of a line ("oom_group_kill N" is another key). */
+  const char *key = strstr (text, "oom_kill ");
+  while (key && key != text && key[-1] != '\n')
+    key = strstr (key + 1, "oom_kill ");
+  return key && strtoll (key + 9, NULL, 10) > 0;
 }
 
 int

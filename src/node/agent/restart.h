@@ -51,6 +51,11 @@ char *agent_backoff_message (const agent_backoff *b, const char *container, cons
 
 /* Reasons a terminated container carries: "Completed" (0), "OOMKilled", else "Error". */
 const char *agent_terminated_reason (int exit_code, bool oom_killed);
+/* The cgroup v2 directory CGROUP_DIR counted an OOM kill (memory.events: oom_kill > 0).
+   The agent asks it of a container's cgroup when the container exits: the runtime makes
+   that cgroup at each create, so the count covers the run that just ended. False when the
+   file cannot be read (no memory controller). */
+bool agent_cgroup_oom_killed (const char *cgroup_dir);
 /* Exit code for a wait status: the code, or 128 + signal. */
 int agent_exit_code_from_status (int wait_status);
 

@@ -15,6 +15,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/path.h"
+#include "runtime/runtime.h"
 #include "src/node/node-internal.h"
 
 static char *
@@ -64,6 +65,18 @@ termination_message (node_ctr *c)
   return NULL;
 }
 
+/* The container's cgroup (<cgroup2>/husk/pod-<uid>/<name>, as container.c's cgroupsPath
+   under node.c's "husk") counted an OOM kill during this run. */
+static bool
+oom_killed (const node_pod *p, const node_ctr *c)
+{
+  const char *mnt = NULL;
+  if (rt_cgroup_mountpoint (&mnt, NULL) < 0)
+    return false;
+  _cleanup_free_ char *dir = xasprintf ("%s/husk/pod-%s/%s", mnt, p->uid, c->name);
+  return agent_cgroup_oom_killed (dir);
+}
+
 void
 pod_ctr_exited (node_pod *p, node_ctr *c, int wait_status)
 {
@@ -77,7 +90,7 @@ pod_ctr_exited (node_pod *p, node_ctr *c, int wait_status)
   /* No status: the shim died without one (kubelet's ContainerStatusUnknown is 137). */
   c->exit_code = wait_status >= 0 ? agent_exit_code_from_status (wait_status) : 137;
   free (c->reason);
-  c->reason = xstrdup (wait_status >= 0 ? agent_terminated_reason (c->exit_code, false)
+  c->reason = xstrdup (wait_status >= 0 ? agent_terminated_reason (c->exit_code, oom_killed (p, c))
                                         : "ContainerStatusUnknown");
   if (c->finished_ms == 0 || c->finished_ms < c->started_at * 1000)
     c->finished_ms = node_now_ms ();
