@@ -468,201 +468,393 @@ watch_progress (void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d
   return atomic_load (w->stop) ? 1 : 0;
 }
 
-/* GETs one page (all of the list when o->list_page is 0) after continue token cont; its
-   items (each through on_list_item) are appended to items. *next: the next page's token
-   or NULL; *rv: the list's version. */
-static int
-list_page (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *w,
-           const char *cont, json_t *items, char **next, char **rv, husk_error **err)
+/* ---- the watch machine: one or many list+watches driven by one curl multi handle ---- */
+
+typedef enum
 {
+  W_LIST,  /* a page of the list is in flight */
+  W_WATCH, /* a watch request is in flight */
+  W_WAIT,  /* backing off until due_ms */
+  W_DONE,  /* a callback failed: this watch is over */
+} wphase;
+
+typedef struct wstate
+{
+  kclient *k;
+  const char *path;
+  kclient_watch_opts o;
+  watch_run w;
+  CURL *c;
+  struct curl_slist *headers;
+  wphase phase;
+  bool listed, connected, in_multi;
+  long b0, bmax, backoff;
+  int64_t due_ms, started_ms;
+  husk_buf body;  /* the answer of a list page */
+  json_t *items;  /* the list gathered so far */
+  char *list_rv;  /* its version (the first page's) */
+  char *cont;     /* the next page's continue token */
+  husk_error *fail; /* why a callback ended this watch */
+} wstate;
+
+static int64_t
+mono_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+ws_add (wstate *s, CURLM *m)
+{
+  curl_easy_setopt (s->c, CURLOPT_PRIVATE, s);
+  curl_easy_setopt (s->c, CURLOPT_HTTPHEADER, s->headers);
+  curl_easy_setopt (s->c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (s->c, CURLOPT_XFERINFOFUNCTION, watch_progress);
+  curl_easy_setopt (s->c, CURLOPT_XFERINFODATA, &s->w);
+  curl_multi_add_handle (m, s->c);
+  s->in_multi = true;
+}
+
+/* GETs the next page (all of the list when o.list_page is 0) after s->cont. */
+static void
+ws_start_list (wstate *s, CURLM *m)
+{
+  const kclient_watch_opts *o = &s->o;
   bool q = o->query && *o->query;
-  _cleanup_free_ char *esc = cont ? kclient_escape (cont) : NULL;
+  _cleanup_free_ char *esc = s->cont ? kclient_escape (s->cont) : NULL;
   _cleanup_free_ char *page = o->list_page > 0 ? xasprintf ("limit=%d%s%s", o->list_page,
                                                             esc ? "&continue=" : "", esc ? esc : "")
                                                : NULL;
-  _cleanup_free_ char *p = xasprintf ("%s%s%s%s%s", path, q || page ? "?" : "", q ? o->query : "",
-                                      q && page ? "&" : "", page ? page : "");
+  _cleanup_free_ char *url
+      = xasprintf ("%s%s%s%s%s%s", s->k->cfg.server, s->path, q || page ? "?" : "",
+                   q ? o->query : "", q && page ? "&" : "", page ? page : "");
+  setup_handle (s->k, s->c, url, &s->headers);
+  curl_easy_setopt (s->c, CURLOPT_TIMEOUT_MS, s->k->cfg.timeout_ms);
+  curl_easy_setopt (s->c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (s->c, CURLOPT_WRITEDATA, &s->body);
+  husk_buf_reset (&s->body);
+  s->phase = W_LIST;
+  ws_add (s, m);
+}
+
+/* One watch connection from w.rv. */
+static void
+ws_start_watch (wstate *s, CURLM *m)
+{
+  const kclient_watch_opts *o = &s->o;
+  _cleanup_free_ char *rv = kclient_escape (s->w.rv);
+  _cleanup_free_ char *url = xasprintf (
+      "%s%s?%s%swatch=true&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d",
+      s->k->cfg.server, s->path, o->query ? o->query : "", o->query && *o->query ? "&" : "", rv,
+      o->timeout_seconds);
+  setup_handle (s->k, s->c, url, &s->headers);
+  curl_easy_setopt (s->c, CURLOPT_WRITEFUNCTION, watch_write);
+  curl_easy_setopt (s->c, CURLOPT_WRITEDATA, &s->w);
+  /* A watch idles most of its life: a 4 KiB receive buffer instead of curl's 16 KiB (a master
+     holds ~24 watches of its own; events longer than it just take more than one callback). */
+  curl_easy_setopt (s->c, CURLOPT_BUFFERSIZE, 4096L);
+  /* libcurl allocates its upload buffer (64 KiB by default) for a GET over TLS too; a watch
+     only sends its request line and headers: the minimum, 16 KiB, is plenty. */
+  curl_easy_setopt (s->c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+  /* A silent connection (no bookmark, no event) for this long is considered dead. */
+  curl_easy_setopt (s->c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (s->c, CURLOPT_LOW_SPEED_TIME, (long) o->timeout_seconds + 30);
+  husk_buf_reset (&s->w.line);
+  s->w.got_event = false;
+  s->started_ms = mono_ms ();
+  s->phase = W_WATCH;
+  ws_add (s, m);
+}
+
+/* Lists when there is no list yet or a 410 asked for a new one; watches otherwise. */
+static void
+ws_next (wstate *s, CURLM *m)
+{
+  if (s->listed && !s->w.gone)
+    {
+      ws_start_watch (s, m);
+      return;
+    }
+  s->w.gone = false;
+  s->listed = false;
+  json_decref (s->items);
+  s->items = json_array ();
+  free (TAKE_PTR (s->list_rv));
+  free (TAKE_PTR (s->cont));
+  ws_start_list (s, m);
+}
+
+static void
+ws_wait (wstate *s)
+{
+  s->phase = W_WAIT;
+  s->due_ms = mono_ms () + s->backoff;
+  s->backoff = s->backoff * 2 > s->bmax ? s->bmax : s->backoff * 2;
+}
+
+static void
+ws_ok (wstate *s, CURLM *m)
+{
+  if (!s->connected && s->w.ops->on_state)
+    s->w.ops->on_state (s->w.ops->ud, true, NULL);
+  s->connected = true;
+  s->backoff = s->b0;
+  ws_next (s, m);
+}
+
+static void
+ws_failed (wstate *s, husk_error *e)
+{
+  if ((s->connected || s->backoff == s->b0) && s->w.ops->on_state)
+    s->w.ops->on_state (s->w.ops->ud, false, e->msg);
+  s->connected = false;
+  ws_wait (s);
+}
+
+static void
+ws_callback_failed (wstate *s, husk_error **e)
+{
+  s->phase = W_DONE;
+  husk_error_move (&s->fail, e);
+  if (s->fail == NULL)
+    husk_err (&s->fail, ECANCELED, "watch %s: handler failed", s->path);
+}
+
+/* A list page arrived (or failed): the next page, the list handed over, or an error. */
+static int
+ws_list_done (wstate *s, CURLM *m, CURLcode cr, long code, husk_error **err)
+{
+  const char *path = s->path;
+  if (cr != CURLE_OK)
+    return husk_err (err, cr == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNREFUSED,
+                     "GET %s%s: %s", s->k->cfg.server, path, curl_easy_strerror (cr));
+  if (code >= 400)
+    {
+      _cleanup_free_ char *msg = kclient_status_message (husk_buf_str (&s->body));
+      return husk_err (err, kclient_status_errno (code), "GET %s: %s (HTTP %ld)", path,
+                       msg ? msg : "request failed", code);
+    }
   _cleanup_json_ json_t *list = NULL;
-  int r = kclient_json (k, "GET", p, NULL, NULL, &list, NULL, err);
-  if (r < 0)
-    return r;
+  if (husk_json_parse (husk_buf_str (&s->body), s->body.len, &list, err) < 0)
+    return husk_err_wrap (err, "GET %s", path);
+  husk_buf_free (&s->body);
   json_t *got = json_object_get (list, "items"), *it;
   if (!json_is_array (got))
-    return husk_err (err, EPROTO, "GET %s: the answer has no items", p);
+    return husk_err (err, EPROTO, "GET %s: the answer has no items", path);
   size_t i;
   json_array_foreach (got, i, it)
   {
-    json_t *keep = w->ops->on_list_item ? w->ops->on_list_item (w->ops->ud, it) : json_incref (it);
+    json_t *keep = s->w.ops->on_list_item ? s->w.ops->on_list_item (s->w.ops->ud, it) : json_incref (it);
     if (keep)
-      json_array_append_new (items, keep);
+      json_array_append_new (s->items, keep);
   }
   const char *v = husk_json_path_str (list, "metadata.resourceVersion");
-  const char *c = o->list_page > 0 ? husk_json_path_str (list, "metadata.continue") : NULL;
-  if (*rv == NULL)
-    *rv = xstrdup (v ? v : "0");
-  *next = c && *c ? xstrdup (c) : NULL;
-  return 0;
-}
-
-/* GET the list (page by page with o->list_page; the pages of one list are a snapshot at
-   the first page's version); on success the items go to on_list and w->rv is the list's
-   version. */
-static int
-do_list (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *w, husk_error **err)
-{
-  _cleanup_json_ json_t *items = json_array ();
-  _cleanup_free_ char *rv = NULL, *cont = NULL;
-  do
+  const char *c = s->o.list_page > 0 ? husk_json_path_str (list, "metadata.continue") : NULL;
+  if (s->list_rv == NULL)
+    s->list_rv = xstrdup (v ? v : "0");
+  free (s->cont);
+  s->cont = c && *c ? xstrdup (c) : NULL;
+  if (s->cont)
     {
-      char *next = NULL;
-      int r = list_page (k, path, o, w, cont, items, &next, &rv, err);
-      free (cont);
-      cont = next;
-      if (r < 0)
-        return r;
+      ws_start_list (s, m); /* the pages of one list are a snapshot at the first's version */
+      return 1;
     }
-  while (cont && !atomic_load (w->stop));
-  if (cont)
-    return husk_err (err, ECANCELED, "GET %s: stopped between pages", path);
-  free (w->rv);
-  w->rv = xstrdup (rv);
-  int r = w->ops->on_list (w->ops->ud, items, w->rv);
+  free (s->w.rv);
+  s->w.rv = xstrdup (s->list_rv);
+  _cleanup_json_ json_t *items = TAKE_PTR (s->items);
+  int r = s->w.ops->on_list (s->w.ops->ud, items, s->w.rv);
   if (r < 0)
     {
-      w->cb_ret = r;
+      s->w.cb_ret = r;
       return husk_err (err, ECANCELED, "list handler failed");
     }
+  s->listed = true;
   return 0;
 }
 
-/* One watch connection from w->rv; returns when it ends. 0: ended normally (resume);
-   < 0 with err: failed. */
+/* A watch connection ended: 0 (resume or relist), < 0 failed. */
 static int
-do_watch (kclient *k, const char *path, const kclient_watch_opts *o, watch_run *w, CURL *c,
-          husk_error **err)
+ws_watch_done (wstate *s, CURLcode cr, long code, husk_error **err)
 {
-  _cleanup_free_ char *rv = kclient_escape (w->rv);
-  _cleanup_free_ char *url = xasprintf (
-      "%s%s?%s%swatch=true&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d",
-      k->cfg.server, path, o->query ? o->query : "", o->query && *o->query ? "&" : "", rv,
-      o->timeout_seconds > 0 ? o->timeout_seconds : 300);
-  struct curl_slist *headers = NULL;
-  setup_handle (k, c, url, &headers);
-  curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, watch_write);
-  curl_easy_setopt (c, CURLOPT_WRITEDATA, w);
-  curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, watch_progress);
-  curl_easy_setopt (c, CURLOPT_XFERINFODATA, w);
-  /* A watch idles most of its life: a 4 KiB receive buffer instead of curl's 16 KiB (a master
-     holds ~24 watches of its own; events longer than it just take more than one callback). */
-  curl_easy_setopt (c, CURLOPT_BUFFERSIZE, 4096L);
-  /* libcurl allocates its upload buffer (64 KiB by default) for a GET over TLS too; a watch
-     only sends its request line and headers: the minimum, 16 KiB, is plenty. */
-  curl_easy_setopt (c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
-  /* A silent connection (no bookmark, no event) for this long is considered dead. */
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, (long) (o->timeout_seconds > 0 ? o->timeout_seconds : 300) + 30);
-  husk_buf_reset (&w->line);
-  w->got_event = false;
-  CURLcode cr = curl_easy_perform (c);
-  long code = 0;
-  curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
-  curl_slist_free_all (headers);
   if (code == 410)
     {
-      w->gone = true;
+      s->w.gone = true;
       return 0;
     }
   if (code >= 400)
     {
-      _cleanup_free_ char *msg = kclient_status_message (husk_buf_str (&w->line));
-      return husk_err (err, kclient_status_errno (code), "watch %s: %s (HTTP %ld)", path,
+      _cleanup_free_ char *msg = kclient_status_message (husk_buf_str (&s->w.line));
+      return husk_err (err, kclient_status_errno (code), "watch %s: %s (HTTP %ld)", s->path,
                        msg ? msg : "failed", code);
     }
-  if (cr == CURLE_OK || cr == CURLE_ABORTED_BY_CALLBACK || (cr == CURLE_WRITE_ERROR && w->gone)
-      || (cr == CURLE_WRITE_ERROR && w->cb_ret == 0))
+  if (cr == CURLE_OK || cr == CURLE_ABORTED_BY_CALLBACK || (cr == CURLE_WRITE_ERROR && s->w.gone)
+      || (cr == CURLE_WRITE_ERROR && s->w.cb_ret == 0))
     return 0;
-  return husk_err (err, ECONNREFUSED, "watch %s: %s", path, curl_easy_strerror (cr));
+  return husk_err (err, ECONNREFUSED, "watch %s: %s", s->path, curl_easy_strerror (cr));
+}
+
+/* The transfer of s finished with cr: decides what s does next. */
+static void
+ws_finish (wstate *s, CURLM *m, CURLcode cr)
+{
+  long code = 0;
+  curl_easy_getinfo (s->c, CURLINFO_RESPONSE_CODE, &code);
+  curl_multi_remove_handle (m, s->c);
+  s->in_multi = false;
+  curl_slist_free_all (TAKE_PTR (s->headers));
+  if (atomic_load (s->w.stop))
+    return;
+  _cleanup_error_ husk_error *e = NULL;
+  int r;
+  if (s->phase == W_LIST)
+    {
+      r = ws_list_done (s, m, cr, code, &e);
+      if (r > 0)
+        return; /* the next page is in flight */
+    }
+  else
+    {
+      r = ws_watch_done (s, cr, code, &e);
+      /* A server closing watches at once, without events, is not hammered. */
+      if (r == 0 && s->w.cb_ret == 0 && !s->w.got_event && !s->w.gone
+          && mono_ms () - s->started_ms < 1000)
+        {
+          ws_wait (s);
+          return;
+        }
+    }
+  if (s->w.cb_ret < 0)
+    ws_callback_failed (s, &e);
+  else if (r < 0)
+    ws_failed (s, e);
+  else
+    ws_ok (s, m);
 }
 
 static void
-sleep_ms_unless (long ms, atomic_int *stop)
+ws_init (wstate *s, kclient *k, const kclient_watch_spec *spec, atomic_int *stop)
 {
-  for (long t = 0; t < ms && !atomic_load (stop); t += 100)
+  s->k = k;
+  s->path = spec->path;
+  s->o = spec->opts ? *spec->opts : (kclient_watch_opts) { 0 };
+  if (s->o.timeout_seconds <= 0)
+    s->o.timeout_seconds = 300;
+  s->b0 = s->o.backoff_initial_ms > 0 ? s->o.backoff_initial_ms : 200;
+  s->bmax = s->o.backoff_max_ms > 0 ? s->o.backoff_max_ms : 30000;
+  s->backoff = s->b0;
+  s->w = (watch_run) { .ops = spec->ops, .stop = stop };
+}
+
+static void
+ws_clear (wstate *s, CURLM *m)
+{
+  if (s->in_multi)
+    curl_multi_remove_handle (m, s->c);
+  if (s->c)
+    curl_easy_cleanup (s->c);
+  curl_slist_free_all (s->headers);
+  husk_buf_free (&s->w.line);
+  husk_buf_free (&s->body);
+  free (s->w.rv);
+  json_decref (s->items);
+  free (s->list_rv);
+  free (s->cont);
+  husk_error_free (s->fail);
+}
+
+/* Starts the watches that are due; returns how long the loop may sleep (ms, at most 1 s so
+   that *stop is seen) and how many watches are not over. */
+static long
+ws_due (wstate *ws, size_t n, CURLM *m, size_t *alive)
+{
+  int64_t now = mono_ms ();
+  long sleep = 1000;
+  *alive = 0;
+  for (size_t i = 0; i < n; i++)
     {
-      struct timespec ts = {0, (ms - t < 100 ? ms - t : 100) * 1000000L};
-      nanosleep (&ts, NULL);
+      if (ws[i].phase == W_DONE)
+        continue;
+      (*alive)++;
+      if (ws[i].phase != W_WAIT)
+        continue;
+      if (ws[i].due_ms <= now)
+        ws_next (&ws[i], m);
+      else if (ws[i].due_ms - now < sleep)
+        sleep = (long) (ws[i].due_ms - now);
     }
+  return sleep;
+}
+
+static void
+ws_drain (CURLM *m)
+{
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read (m, &left)) != NULL)
+    if (msg->msg == CURLMSG_DONE)
+      {
+        wstate *s = NULL;
+        CURLcode cr = msg->data.result;
+        curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &s);
+        ws_finish (s, m, cr);
+      }
+}
+
+/* The first watch that a callback ended: its code and error. */
+static int
+ws_result (wstate *ws, size_t n, husk_error **err)
+{
+  for (size_t i = 0; i < n; i++)
+    if (ws[i].phase == W_DONE)
+      {
+        husk_error_move (err, &ws[i].fail);
+        return ws[i].w.cb_ret;
+      }
+  return 0;
+}
+
+int
+kclient_watch_many (kclient *k, const kclient_watch_spec *specs, size_t n, atomic_int *stop,
+                    husk_error **err)
+{
+  CURLM *m = curl_multi_init ();
+  if (m == NULL)
+    return husk_err (err, ENOMEM, "curl_multi_init failed");
+  wstate *ws = xcalloc (n, sizeof *ws);
+  int ret = 0;
+  for (size_t i = 0; i < n && ret == 0; i++)
+    {
+      ws_init (&ws[i], k, &specs[i], stop);
+      if ((ws[i].c = curl_easy_init ()) == NULL)
+        ret = husk_err (err, ENOMEM, "curl_easy_init failed");
+    }
+  for (size_t i = 0; i < n && ret == 0; i++)
+    ws_next (&ws[i], m);
+  size_t alive = n;
+  while (ret == 0 && !atomic_load (stop) && alive > 0)
+    {
+      int running = 0;
+      curl_multi_perform (m, &running);
+      ws_drain (m);
+      long sleep = ws_due (ws, n, m, &alive);
+      if (alive > 0 && !atomic_load (stop))
+        curl_multi_poll (m, NULL, 0, (int) sleep, NULL);
+    }
+  if (ret == 0)
+    ret = ws_result (ws, n, err);
+  for (size_t i = 0; i < n; i++)
+    ws_clear (&ws[i], m);
+  free (ws);
+  curl_multi_cleanup (m);
+  return ret;
 }
 
 int
 kclient_watch (kclient *k, const char *path, const kclient_watch_opts *opts,
                const kclient_watch_ops *ops, atomic_int *stop, husk_error **err)
 {
-  kclient_watch_opts o = *opts;
-  long b0 = o.backoff_initial_ms > 0 ? o.backoff_initial_ms : 200;
-  long bmax = o.backoff_max_ms > 0 ? o.backoff_max_ms : 30000;
-  long backoff = b0;
-  watch_run w = {.ops = ops, .stop = stop};
-  CURL *c = curl_easy_init ();
-  if (c == NULL)
-    return husk_err (err, ENOMEM, "curl_easy_init failed");
-  bool listed = false, connected = false;
-  int ret = 0;
-  while (!atomic_load (stop))
-    {
-      _cleanup_error_ husk_error *e = NULL;
-      int r;
-      if (!listed || w.gone)
-        {
-          w.gone = false;
-          r = do_list (k, path, &o, &w, &e);
-          if (r == 0)
-            listed = true;
-        }
-      else
-        {
-          struct timespec t0, t1;
-          clock_gettime (CLOCK_MONOTONIC, &t0);
-          r = do_watch (k, path, &o, &w, c, &e);
-          clock_gettime (CLOCK_MONOTONIC, &t1);
-          long took = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-          /* A server closing watches at once, without events, is not hammered. */
-          if (r == 0 && !w.got_event && !w.gone && took < 1000)
-            {
-              sleep_ms_unless (backoff, stop);
-              backoff = backoff * 2 > bmax ? bmax : backoff * 2;
-              continue;
-            }
-        }
-      if (w.cb_ret < 0)
-        {
-          ret = w.cb_ret;
-          husk_error_move (err, &e);
-          if (err && *err == NULL)
-            husk_err (err, ECANCELED, "watch %s: handler failed", path);
-          break;
-        }
-      if (r < 0)
-        {
-          if (connected || backoff == b0)
-            {
-              if (ops->on_state)
-                ops->on_state (ops->ud, false, e->msg);
-            }
-          connected = false;
-          sleep_ms_unless (backoff, stop);
-          backoff = backoff * 2 > bmax ? bmax : backoff * 2;
-          continue;
-        }
-      if (!connected && ops->on_state)
-        ops->on_state (ops->ud, true, NULL);
-      connected = true;
-      backoff = b0;
-    }
-  curl_easy_cleanup (c);
-  husk_buf_free (&w.line);
-  free (w.rv);
-  return ret;
+  kclient_watch_spec spec = { path, opts, ops };
+  return kclient_watch_many (k, &spec, 1, stop, err);
 }

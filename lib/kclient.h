@@ -88,6 +88,22 @@ typedef struct kclient_watch_opts
 int kclient_watch (kclient *k, const char *path, const kclient_watch_opts *opts,
                    const kclient_watch_ops *ops, atomic_int *stop, husk_error **err);
 
+/* One list+watch of kclient_watch_many. */
+typedef struct kclient_watch_spec
+{
+  const char *path;
+  const kclient_watch_opts *opts; /* NULL: the defaults */
+  const kclient_watch_ops *ops;
+} kclient_watch_spec;
+
+/* kclient_watch for n paths at once, in the calling thread: each list page and each watch is
+   a transfer of one curl multi handle (a connection each, no thread each). The watches keep
+   kclient_watch's behaviour one by one; a callback failing ends its own watch only. Returns
+   when *stop is set (0, or the first failed callback's code with err) or when every watch
+   has so ended. */
+int kclient_watch_many (kclient *k, const kclient_watch_spec *specs, size_t n, atomic_int *stop,
+                        husk_error **err);
+
 /* URL-escapes s for a query value. */
 char *kclient_escape (const char *s);
 

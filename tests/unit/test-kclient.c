@@ -17,6 +17,77 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static char watch_rvs[256]; /* resourceVersions asked by watches, space separated */
 static int lists, fails_left = 1, saw_bad_auth;
 
+/* kclient_watch_many: the watch of "a" is answered only once the watch of "b" has been asked
+   for (both open at once, from the one thread of the client), within 5 s. */
+static atomic_int b_watching, a_waited_ms = -1;
+
+static enum MHD_Result
+many_reply (struct MHD_Connection *c, const char *what)
+{
+  const char *watch = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "watch");
+  const char *rv = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "resourceVersion");
+  if (watch == NULL)
+    return script_reply (c, 200, "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]}");
+  if (rv == NULL || strcmp (rv, "1") != 0)
+    return script_reply (c, 200, "");
+  if (strcmp (what, "b") == 0)
+    {
+      atomic_store (&b_watching, 1);
+      return script_reply (c, 200, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b1\","
+                                   "\"resourceVersion\":\"2\"}}}\n");
+    }
+  int ms = 0;
+  for (; ms < 5000 && !atomic_load (&b_watching); ms += 10)
+    usleep (10 * 1000);
+  atomic_store (&a_waited_ms, ms);
+  return script_reply (c, 200, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a1\","
+                               "\"resourceVersion\":\"2\"}}}\n");
+}
+
+typedef struct many_seen
+{
+  char log[128];
+  atomic_int *stop;
+  atomic_int *events;
+} many_seen;
+
+static int
+many_on_list (void *ud, json_t *items, const char *rv)
+{
+  (void) ud, (void) items, (void) rv;
+  return 0;
+}
+
+static int
+many_on_event (void *ud, const char *type, json_t *obj)
+{
+  many_seen *s = ud;
+  snprintf (s->log + strlen (s->log), sizeof s->log - strlen (s->log), "%s:%s ", type,
+            husk_json_path_str (obj, "metadata.name"));
+  if (atomic_fetch_add (s->events, 1) + 1 == 2)
+    atomic_store (s->stop, 1);
+  return 0;
+}
+
+static void
+test_watch_many (kclient *k)
+{
+  atomic_int stop = 0, events = 0;
+  many_seen sa = {.stop = &stop, .events = &events}, sb = sa;
+  kclient_watch_ops oa = {many_on_list, many_on_event, NULL, &sa};
+  kclient_watch_ops ob = {many_on_list, many_on_event, NULL, &sb};
+  kclient_watch_opts wo = {.backoff_initial_ms = 50};
+  kclient_watch_spec specs[] = {{"/apis/t/v1/a", &wo, &oa}, {"/apis/t/v1/b", &wo, &ob}};
+  _cleanup_error_ husk_error *err = NULL;
+  int r = kclient_watch_many (k, specs, 2, &stop, &err);
+  ok (r == 0, "kclient_watch_many ended when stopped%s%s", err ? ": " : "", err ? err->msg : "");
+  is_str (sa.log, "ADDED:a1 ", "the first watch got its event");
+  is_str (sb.log, "ADDED:b1 ", "the second watch got its event");
+  int waited = atomic_load (&a_waited_ms);
+  ok (waited >= 0 && waited < 5000, "both watches were open at once from one thread (%d ms)",
+      waited);
+}
+
 static enum MHD_Result
 on_request (void *cls, struct MHD_Connection *c, const char *url, const char *method,
             const char *version, const char *upload, size_t *upload_size, void **state)
@@ -36,6 +107,8 @@ on_request (void *cls, struct MHD_Connection *c, const char *url, const char *me
                   "not found\",\"reason\":\"NotFound\",\"code\":404}");
   if (strcmp (url, "/api/v1/namespaces/default/pods/echo") == 0)
     return script_reply (c, 200, strcmp (method, "PATCH") == 0 ? "{\"patched\":true}" : "{}");
+  if (strncmp (url, "/apis/t/v1/", 11) == 0)
+    return many_reply (c, url + 11);
   if (strcmp (url, "/api/v1/pods") != 0)
     return script_reply (c, 404, "{}");
   const char *fs = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "fieldSelector");
@@ -200,6 +273,8 @@ main (void)
   is_str (watch_rvs, "10 11 20 25 ", "each watch resumed from the last resourceVersion seen");
   ok (fails_left == 0 && s.states >= 2, "a failing first list was retried after a backoff");
   ok (!saw_bad_auth, "every request carried the bearer token");
+
+  test_watch_many (k);
 
   /* Unreachable server: errors are transport errors, not statuses. */
   kclient_config bad = {.server = "http://127.0.0.1:1", .token = "x", .timeout_ms = 2000};

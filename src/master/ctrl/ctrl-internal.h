@@ -53,6 +53,11 @@ int ctrl_informer_parse (const char *path, ctrl_path *out);
 int ctrl_informer_run (kclient *k, const char *path, ctrl_cache *cache,
                        void (*changed) (void *ud, bool listed), void *ud, atomic_int *stop,
                        husk_error **err);
+/* ctrl_informer_run for every informer i < n at once, in the calling thread (one curl multi
+   handle): caches[i] follows ctrl_informer_defs[i].path; changed(uds[i], listed). */
+int ctrl_informer_run_all (kclient *k, ctrl_cache *const *caches, size_t n,
+                           void (*changed) (void *ud, bool listed), void *const *uds,
+                           atomic_int *stop, husk_error **err);
 void ctrl_path_clear (ctrl_path *p);
 /* A write (POST, PUT, PATCH, DELETE) through kclient_json that remembers the resourceVersion
    the server answered with, so that this controller's next ctrl_list of that type sees it.

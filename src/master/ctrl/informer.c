@@ -94,6 +94,29 @@ ctrl_informer_run (kclient *k, const char *path, ctrl_cache *cache,
 }
 
 int
+ctrl_informer_run_all (kclient *k, ctrl_cache *const *caches, size_t n,
+                       void (*changed) (void *ud, bool listed), void *const *uds,
+                       atomic_int *stop, husk_error **err)
+{
+  kclient_watch_opts opts = { .timeout_seconds = 300, .list_page = CTRL_LIST_PAGE };
+  informer_run *runs = xcalloc (n, sizeof *runs);
+  kclient_watch_ops *ops = xcalloc (n, sizeof *ops);
+  kclient_watch_spec *specs = xcalloc (n, sizeof *specs);
+  for (size_t i = 0; i < n; i++)
+    {
+      runs[i] = (informer_run){ ctrl_informer_defs[i].path, caches[i], changed, uds[i] };
+      ops[i] = (kclient_watch_ops){ .on_list = on_list, .on_list_item = on_list_item,
+                                    .on_event = on_event, .ud = &runs[i] };
+      specs[i] = (kclient_watch_spec){ ctrl_informer_defs[i].path, &opts, &ops[i] };
+    }
+  int ret = kclient_watch_many (k, specs, n, stop, err);
+  free (specs);
+  free (ops);
+  free (runs);
+  return ret;
+}
+
+int
 ctrl_informer_parse (const char *path, ctrl_path *out)
 {
   memset (out, 0, sizeof *out);

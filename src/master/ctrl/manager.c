@@ -1,5 +1,6 @@
-/* husk controllers: the manager. One thread per watched resource keeps that resource's shared
-   cache (informer.c, cache.c) and turns every change into a wake-up; one thread per
+/* husk controllers: the manager. One thread drives the list+watch of every watched resource
+   (informer.c, kclient_watch_many), keeps each resource's shared cache (cache.c) and turns
+   every change into a wake-up; one thread per
    controller reconciles from the caches when woken (and every few seconds), so a missed
    event only delays, never loses, work. */
 #include "config.h"
@@ -68,9 +69,10 @@ struct ctrl_manager
   ctrl_cache *caches[N_WATCH];
   ctrl_list_stats stats;
   atomic_llong trim_at; /* a full list was taken: trim the heap after this (monotonic ms) */
-  pthread_t watch_th[N_WATCH];
+  pthread_t watch_th;
+  bool watch_started;
   pthread_t ctrl_th[N_CTRL];
-  size_t n_watch, n_ctrl;
+  size_t n_ctrl;
 };
 
 typedef struct
@@ -119,12 +121,13 @@ on_change (void *ud, bool listed)
 static void *
 watch_main (void *p)
 {
-  thread_arg *a = p;
+  ctrl_manager *m = p;
+  void *uds[N_WATCH];
+  for (size_t i = 0; i < N_WATCH; i++)
+    uds[i] = &watch_args[i];
   _cleanup_error_ husk_error *err = NULL;
-  if (ctrl_informer_run (a->m->k, ctrl_informer_defs[a->i].path, a->m->caches[a->i], on_change,
-                         a, &a->m->stop, &err)
-      < 0)
-    log_warn ("controller watch ended", "path", ctrl_informer_defs[a->i].path, "error", err->msg);
+  if (ctrl_informer_run_all (m->k, m->caches, N_WATCH, on_change, uds, &m->stop, &err) < 0)
+    log_warn ("controller watches ended", "error", err->msg);
   return NULL;
 }
 
@@ -210,12 +213,8 @@ ctrl_manager_start (const char *data_dir, const char *local_socket, ctrl_manager
   for (size_t i = 0; i < N_WATCH; i++)
     m->caches[i] = ctrl_cache_new (ctrl_informer_defs[i].project);
   for (size_t i = 0; i < N_WATCH; i++)
-    {
-      watch_args[i] = (thread_arg){ m, i };
-      if (pthread_create (&m->watch_th[i], NULL, watch_main, &watch_args[i]) != 0)
-        break;
-      m->n_watch++;
-    }
+    watch_args[i] = (thread_arg){ m, i };
+  m->watch_started = pthread_create (&m->watch_th, NULL, watch_main, m) == 0;
   for (size_t i = 0; i < N_CTRL; i++)
     {
       ctrl_args[i] = (thread_arg){ m, i };
@@ -223,7 +222,7 @@ ctrl_manager_start (const char *data_dir, const char *local_socket, ctrl_manager
         break;
       m->n_ctrl++;
     }
-  if (m->n_watch < N_WATCH || m->n_ctrl < N_CTRL)
+  if (!m->watch_started || m->n_ctrl < N_CTRL)
     {
       ctrl_manager_stop (m);
       return husk_err (err, EAGAIN, "controllers: cannot start threads");
@@ -254,8 +253,8 @@ ctrl_manager_stop (ctrl_manager *m)
   wake (m, 0);
   for (size_t i = 0; i < m->n_ctrl; i++)
     pthread_join (m->ctrl_th[i], NULL);
-  for (size_t i = 0; i < m->n_watch; i++)
-    pthread_join (m->watch_th[i], NULL);
+  if (m->watch_started)
+    pthread_join (m->watch_th, NULL);
   log_stats (m);
   for (size_t i = 0; i < N_WATCH; i++)
     ctrl_cache_free (m->caches[i]);

@@ -46,8 +46,8 @@ struct sched_runner
   json_t *classes;  /* PriorityClass name -> {value, globalDefault} */
   atomic_int stop;
   kclient_watch_ops ops[N_WATCHES];
-  pthread_t watchers[N_WATCHES];
-  int n_watchers;
+  pthread_t watcher; /* drives the N_WATCHES list+watches (kclient_watch_many) */
+  bool watcher_started;
   pthread_t loop;
   bool loop_started;
   /* The binding queue, guarded by bmu (bmu and mu are never held together). */
@@ -59,12 +59,6 @@ struct sched_runner
   int n_binders;
 };
 
-typedef struct watch_arg
-{
-  sched_runner *r;
-  const char *path;
-  const kclient_watch_ops *ops;
-} watch_arg;
 
 static int64_t
 now_ms (void)
@@ -847,15 +841,25 @@ loop_main (void *ud)
   return NULL;
 }
 
+static const char *const watch_paths[N_WATCHES] = { "/api/v1/nodes",
+                                                    "/api/v1/pods",
+                                                    "/api/v1/persistentvolumeclaims",
+                                                    "/api/v1/persistentvolumes",
+                                                    "/apis/storage.k8s.io/v1/storageclasses",
+                                                    "/apis/scheduling.k8s.io/v1/priorityclasses" };
+
+/* All the watches from this one thread (a curl multi handle), not a thread each. */
 static void *
 watch_main (void *ud)
 {
-  watch_arg *a = ud;
+  sched_runner *r = ud;
   _cleanup_error_ husk_error *err = NULL;
   kclient_watch_opts o = { .list_page = 500 };
-  if (kclient_watch (a->r->kc, a->path, &o, a->ops, &a->r->stop, &err) < 0)
-    log_error ("scheduler: watch ended", "path", a->path, "error", err->msg);
-  free (a);
+  kclient_watch_spec specs[N_WATCHES];
+  for (int i = 0; i < N_WATCHES; i++)
+    specs[i] = (kclient_watch_spec){ watch_paths[i], &o, &r->ops[i] };
+  if (kclient_watch_many (r->kc, specs, N_WATCHES, &r->stop, &err) < 0)
+    log_error ("scheduler: watches ended", "error", err->msg);
   return NULL;
 }
 
@@ -879,12 +883,6 @@ sched_runner_start (const sched_runner_config *cfg, sched_runner **out, husk_err
     { pvcs_on_list, pvcs_on_event, NULL, NULL },       { pvs_on_list, pvs_on_event, NULL, NULL },
     { classes_on_list, classes_on_event, NULL, NULL }, { prio_on_list, prio_on_event, NULL, NULL },
   };
-  static const char *const paths[N_WATCHES] = { "/api/v1/nodes",
-                                                "/api/v1/pods",
-                                                "/api/v1/persistentvolumeclaims",
-                                                "/api/v1/persistentvolumes",
-                                                "/apis/storage.k8s.io/v1/storageclasses",
-                                                "/apis/scheduling.k8s.io/v1/priorityclasses" };
   sched_runner *r = xzalloc (sizeof *r);
   kclient_config kc = { .server = (char *)cfg->server,
                         .token = (char *)cfg->token,
@@ -921,16 +919,13 @@ sched_runner_start (const sched_runner_config *cfg, sched_runner **out, husk_err
     {
       r->ops[i] = ops[i];
       r->ops[i].ud = r;
-      watch_arg *a = xzalloc (sizeof *a);
-      *a = (watch_arg){ r, paths[i], &r->ops[i] };
-      if (pthread_create (&r->watchers[r->n_watchers], NULL, watch_main, a) != 0)
-        {
-          free (a);
-          sched_runner_stop (r);
-          return husk_err (err, EAGAIN, "scheduler: cannot start a watch thread");
-        }
-      r->n_watchers++;
     }
+  if (pthread_create (&r->watcher, NULL, watch_main, r) != 0)
+    {
+      sched_runner_stop (r);
+      return husk_err (err, EAGAIN, "scheduler: cannot start its watch thread");
+    }
+  r->watcher_started = true;
   for (int i = 0; i < N_BINDERS; i++)
     {
       binder_arg *a = xzalloc (sizeof *a);
@@ -964,8 +959,8 @@ sched_runner_stop (sched_runner *r)
   pthread_mutex_lock (&r->mu);
   pthread_cond_broadcast (&r->cv);
   pthread_mutex_unlock (&r->mu);
-  for (int i = 0; i < r->n_watchers; i++)
-    pthread_join (r->watchers[i], NULL);
+  if (r->watcher_started)
+    pthread_join (r->watcher, NULL);
   if (r->loop_started)
     pthread_join (r->loop, NULL);
   pthread_mutex_lock (&r->bmu);
