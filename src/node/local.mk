@@ -9,6 +9,7 @@ src_node_libnode_a_SOURCES = \
 	src/node/pod/job.c src/node/pod/apiq.c src/node/binder.c src/node/logproxy.c \
 	src/node/pod/extras.h src/node/pod/extras.c src/node/pod/staticpods.c src/node/pod/imagegc.c \
 	src/node/pod/evict.c src/node/pod/stdin.c src/node/pod/extras-parse.c \
+	src/node/pod/seccontext.h src/node/pod/seccontext.c \
 	src/cli/nodeflags.h src/cli/node.c src/cli/up.c src/cli/node-image-helper.c
 src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a
