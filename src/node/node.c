@@ -209,8 +209,6 @@ default_cni_conf (node_agent *a, husk_error **err)
       "dataDir", dir, "ranges", "subnet", a->pod_cidr, "routes", "dst", "0.0.0.0/0");
   /* hostPort: the agent passes runtimeConfig.portMappings (pod/sandbox.c). */
   json_object_set_new (conf, "capabilities", json_pack ("{s:b}", "portMappings", 1));
-  /* pod-to-pod TCP/UDP without conntrack (docs/cni.md, "notrackCIDRs") */
-  json_object_set_new (conf, "notrackCIDRs", json_pack ("[s]", "10.42.0.0/16"));
   if (a->cfg->overlay && streq (a->cfg->overlay, "vxlan")) /* 50 bytes of VXLAN header */
     json_object_set_new (conf, "mtu", json_integer (1450));
   int gso = node_net_pod_gso (a->node_ip, a->cfg->overlay); /* BIG TCP when the uplink has it */
