@@ -181,6 +181,62 @@ cmd_send (const char *host, int port, double secs)
   return 0;
 }
 
+/* udp-recv PORT: counts datagrams until 1 s without one (after the first); prints
+   "count cpu_us". */
+static int
+cmd_udp_recv (int port)
+{
+  int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), big = 8 << 20;
+  setsockopt (s, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
+  if (bind (s, (struct sockaddr *)&a, sizeof a) < 0)
+    {
+      perror ("cni-bench udp-recv");
+      return 1;
+    }
+  struct timeval tv = { .tv_sec = 5 };
+  setsockopt (s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  static char buf[2048];
+  long long n = 0;
+  while (recv (s, buf, sizeof buf, 0) >= 0)
+    {
+      if (n++ == 0)
+        {
+          tv.tv_sec = 1;
+          setsockopt (s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        }
+    }
+  printf ("%lld %lld\n", n, cpu_us ());
+  return 0;
+}
+
+/* udp-send HOST PORT COUNT SIZE: COUNT datagrams of SIZE bytes as fast as send() goes
+   (the forward path runs in this process's softirq); prints "kpps count cpu_us". */
+static int
+cmd_udp_send (const char *host, int port, long long count, int size)
+{
+  int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
+  inet_pton (AF_INET, host, &a.sin_addr);
+  if (connect (s, (struct sockaddr *)&a, sizeof a) < 0)
+    {
+      perror ("cni-bench udp-send: connect");
+      return 1;
+    }
+  static char buf[2048];
+  if (size < 1 || size > (int)sizeof buf)
+    size = 64;
+  usleep (200000); /* the receiver binds */
+  double t0 = now ();
+  long long cpu0 = cpu_us (), sent = 0;
+  for (long long i = 0; i < count; i++)
+    if (send (s, buf, (size_t)size, 0) == size)
+      sent++;
+  double t = now () - t0;
+  printf ("%.0f %lld %lld\n", (double)sent / t / 1e3, sent, cpu_us () - cpu0);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -188,6 +244,10 @@ main (int argc, char **argv)
     return cmd_lat (argv[2], argv[3], argv[4], atoi (argv[5]));
   if (argc == 3 && streq (argv[1], "recv"))
     return cmd_recv (atoi (argv[2]));
+  if (argc == 3 && streq (argv[1], "udp-recv"))
+    return cmd_udp_recv (atoi (argv[2]));
+  if (argc == 6 && streq (argv[1], "udp-send"))
+    return cmd_udp_send (argv[2], atoi (argv[3]), atoll (argv[4]), atoi (argv[5]));
   if (argc == 5 && streq (argv[1], "send"))
     return cmd_send (argv[2], atoi (argv[3]), atof (argv[4]));
   fprintf (stderr, "usage: cni-bench lat PLUGIN CONF NETNS N | recv PORT | send HOST PORT SECS\n");

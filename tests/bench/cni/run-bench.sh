@@ -9,6 +9,7 @@
 #   rounds; BENCH_PIN=1 pins sender/receiver to CPUs 1/0 for both paths alike.
 #   --quick: 100 pairs, 5 rounds of 2 s streams (about 3 minutes).
 #   CNI_BENCH_STAIRS=1: only the staircase bare veth -> husk-cni default (see below), vs veth.
+#   CNI_BENCH_PPS=1: 64-byte UDP datagrams, sender CPU per datagram, instead of TCP streams.
 # Throughput: every round measures each of husk's paths right next to its peer, the order
 # alternating between rounds (peer first, then ours first); the figure is the median of the
 # per-pair ratios. CPU per GB = sender + receiver CPU (getrusage) + all CPUs' softirq time
@@ -61,13 +62,13 @@ fi
 
 # --- throughput
 # The pods' configuration is the one the node agent writes by default (src/node/node.c):
-# gateway, masquerade of traffic leaving the cluster, hairpin, portMappings capability,
-# pod-to-pod traffic untracked (notrackCIDRs); MTU 1450 with the VXLAN overlay.
-podconf() { # podconf FILE NAME SUBNET [MTU] [GSO] [ct: without notrackCIDRs]
+# gateway, masquerade of traffic leaving the cluster, hairpin, portMappings capability;
+# MTU 1450 with the VXLAN overlay.
+podconf() { # podconf FILE NAME SUBNET [MTU] [GSO] [nt: with notrackCIDRs]
   local mtu=
   [ -n "${4:-}" ] && mtu="\"mtu\":$4,"
   [ -n "${5:-}" ] && mtu="$mtu\"gsoMaxSize\":$5,"
-  [ "${6:-}" = ct ] || mtu="$mtu\"notrackCIDRs\":[\"10.254.0.0/16\"],"
+  [ "${6:-}" = nt ] && mtu="$mtu\"notrackCIDRs\":[\"10.254.0.0/16\"],"
   cat >"$1" <<JSON
 {"cniVersion":"1.0.0","name":"$2","type":"husk-cni","bridge":"husk0","isGateway":true,
  "isDefaultGateway":true,"ipMasq":true,"ipMasqExclude":["10.254.0.0/16"],"hairpinMode":true,
@@ -110,18 +111,17 @@ cni_exec "$node" "$CNI_BIN" ADD tg1 "$g1" "$tmp/big.json" >/dev/null || exit 1
 cni_exec "$node" "$CNI_BIN" ADD tg2 "$g2" "$tmp/big.json" >"$tmp/g2.json" || exit 1
 g2addr=$(jget "$tmp/g2.json" '["ips"][0]["address"]')
 g2addr=${g2addr%/*}
-# the same without notrackCIDRs: pod-to-pod traffic through conntrack (before issue 7's
-# third pass)
+# the same with notrackCIDRs (pod-to-pod TCP/UDP not tracked, cni/notrack.c; not the default)
 cni_netns t1 t1
 cni_netns t2 t2
-podconf "$tmp/nt.json" benchnt 10.254.4.0/24 "" "" ct
+podconf "$tmp/nt.json" benchnt 10.254.4.0/24 "" "" nt
 cni_exec "$node" "$CNI_BIN" ADD tt1 "$t1" "$tmp/nt.json" >/dev/null || exit 1
 cni_exec "$node" "$CNI_BIN" ADD tt2 "$t2" "$tmp/nt.json" >"$tmp/t2.json" || exit 1
 t2addr=$(jget "$tmp/t2.json" '["ips"][0]["address"]')
 t2addr=${t2addr%/*}
 # husk across nodes: two node netns joined by a veth (the underlay), a pod on each, routes
 # from cni/crossnode.c (host-gw; VXLAN on a second pair of nodes)
-twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU] [GSO] [ct]
+twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU] [GSO] [nt]
   local n1 n2 q1 q2 i
   cni_netns n1 "${1}n1"
   cni_netns n2 "${1}n2"
@@ -151,7 +151,7 @@ twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU] [GSO] [ct]
 twonodes x 192.168.99 10.254.1 host-gw || exit 1
 twonodes y 192.168.97 10.254.6 host-gw "" $BIG || exit 1
 twonodes v 192.168.98 10.254.3 vxlan 1450 || exit 1
-twonodes z 192.168.96 10.254.5 host-gw "" "" ct || exit 1
+twonodes z 192.168.96 10.254.5 host-gw "" "" nt || exit 1
 
 # CNI_BENCH_STAIRS=1: a staircase from the bare veth to husk-cni's default path, each step
 # built with ip/nft in a node netns of its own and measured next to the bare veth:
@@ -159,8 +159,8 @@ twonodes z 192.168.96 10.254.5 host-gw "" "" ct || exit 1
 #   brnf   the same with bridge-nf-call-iptables 1 (br_netfilter; no table: empty hooks)
 #   ct     + an empty nat chain (registers conntrack and nat in that namespace)
 #   huskmin husk-cni with no ipMasq/hostPort (its devices, no nat table: no conntrack)
-#   onect  husk-cni's default pod configuration without notrackCIDRs (conntrack)
 #   one    husk-cni's default pod configuration (as without the switch)
+#   onent  the same with notrackCIDRs (no conntrack for pod-to-pod TCP/UDP)
 stairnode() { # stairnode STEP NET: node netns + bridge + two "pods" NET.2, NET.3
   local n a b i
   cni_netns n "s$1"
@@ -201,7 +201,7 @@ JSON
   cni_exec "$mnode" "$CNI_BIN" ADD tm2 "$m2" "$tmp/min.json" >"$tmp/m2.json" || exit 1
   m2addr=$(jget "$tmp/m2.json" '["ips"][0]["address"]')
   m2addr=${m2addr%/*}
-  PAIRS=${PAIRS:-"br:veth brnf:veth ct:veth huskmin:veth onect:veth one:veth"}
+  PAIRS=${PAIRS:-"br:veth brnf:veth ct:veth huskmin:veth one:veth onent:veth"}
 fi
 
 # Sender on CPU 0 and receiver on CPU 1 (when there are two), for every path alike, so the
@@ -224,21 +224,37 @@ stream() { # stream SRC_NS DST_NS DST_ADDR -> "Mbit/s CPU_ms_per_GB"
   awk -v m="$mbit" -v b="$rbytes" -v c=$((scpu + rcpu)) -v s=$((s1 - s0)) -v hz="$HZ" \
     'BEGIN { printf "%d %.0f\n", m, (c / 1e3 + s * 1e3 / hz) / (b / 1e9) }'
 }
+# CNI_BENCH_PPS=1: instead of TCP streams, 64-byte UDP datagrams sent as fast as send()
+# goes (PPS_COUNT, default 100000): "kpps ns_per_datagram", the CPU time of the sender, in
+# whose softirq the whole forward path runs. A per-packet cost, steady under load: the
+# figure that tells the staircase's steps apart (a TCP stream's 64 KiB GSO packets hide them).
+if [ "${CNI_BENCH_PPS:-0}" = 1 ]; then
+  stream() { # stream SRC_NS DST_NS DST_ADDR -> "kpps CPU_ns_per_datagram"
+    local n=${PPS_COUNT:-100000} kpps sent cpu got rcpu
+    pin 1 ip netns exec "$2" "$BENCH" udp-recv 5301 >"$tmp/recv" 2>/dev/null &
+    read -r kpps sent cpu < <(pin 0 ip netns exec "$1" "$BENCH" udp-send "$3" 5301 "$n" 64)
+    wait
+    read -r got rcpu <"$tmp/recv"
+    [ -n "$sent" ] && [ "${got:-0}" -gt 0 ] || { echo "0 0"; return; }
+    echo "$kpps $((cpu * 1000 / sent))"
+  }
+  UNITS="kpps, sender CPU ns per 64-byte datagram"
+fi
 # paths: name src dst addr; pairs: ours + its peer
 declare -A SRC=([br]=${br_src:-} [brnf]=${brnf_src:-} [ct]=${ct_src:-} [huskmin]=${m1:-}
-                [onect]=$t1 [hostgwct]=$z_src
+                [onent]=$t1 [hostgwnt]=$z_src
                 [veth]=$va [veth1450]=$wa [vethbig]=$ba [one]=$p1 [onebig]=$g1 [hostgw]=$x_src
                 [hostgwbig]=$y_src [vxlan]=$v_src)
 declare -A DST=([br]=${br_dst:-} [brnf]=${brnf_dst:-} [ct]=${ct_dst:-} [huskmin]=${m2:-}
-                [onect]=$t2 [hostgwct]=$z_dst
+                [onent]=$t2 [hostgwnt]=$z_dst
                 [veth]=$vb [veth1450]=$wb [vethbig]=$bb [one]=$p2 [onebig]=$g2 [hostgw]=$x_dst
                 [hostgwbig]=$y_dst [vxlan]=$v_dst)
 declare -A ADDR=([br]=10.254.21.3 [brnf]=10.254.22.3 [ct]=10.254.23.3 [huskmin]=${m2addr:-}
-                 [onect]=$t2addr [hostgwct]=10.254.52.2
+                 [onent]=$t2addr [hostgwnt]=10.254.52.2
                  [veth]=10.254.9.2 [veth1450]=10.254.8.2 [vethbig]=10.254.7.2 [one]=$p2addr
                  [onebig]=$g2addr [hostgw]=10.254.12.2 [hostgwbig]=10.254.62.2 [vxlan]=10.254.32.2)
 PAIRS=${PAIRS:-"one:veth hostgw:veth vxlan:veth1450 onebig:veth hostgwbig:veth onebig:vethbig"}
-echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS rounds, each path next to its peer (Mbit/s, CPU ms per GB)"
+echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS rounds, each path next to its peer (${UNITS:-Mbit/s, CPU ms per GB})"
 for r in $(seq "$TROUNDS"); do
   line="round $r:"
   for pair in $PAIRS; do
@@ -262,13 +278,16 @@ col_med() { # col_med FILE COLUMN
 col_range() { awk -v k="$2" '{ print $k }' "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
 declare -A LABEL=([br]="stairs: bridge" [brnf]="stairs: +br_netfilter" [ct]="stairs: +conntrack"
                   [huskmin]="stairs: husk-cni, no nat"
-                  [one]="one node (bridge)" [onect]="one node, conntrack" [hostgwct]="host-gw, conntrack"
+                  [one]="one node (bridge)" [onent]="one node, notrackCIDRs" [hostgwnt]="host-gw, notrackCIDRs"
                   [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan"
                   [onebig]="one node, gsoMaxSize" [hostgwbig]="host-gw, gsoMaxSize")
 for pair in $PAIRS; do
   ours=${pair%:*} peer=${pair#*:}
   [ -s "$tmp/$pair.ratio" ] || continue
-  printf '%-22s vs %-8s: %5.0f / %5.0f Mbit/s, CPU %4.0f / %4.0f ms/GB; ratio median %.2fx (range %s, target >= 0.9x), CPU/GB ratio median %.2fx\n' \
+  fmt='%-22s vs %-8s: %5.0f / %5.0f Mbit/s, CPU %4.0f / %4.0f ms/GB; ratio median %.2fx (range %s, target >= 0.9x), CPU/GB ratio median %.2fx\n'
+  [ "${CNI_BENCH_PPS:-0}" = 1 ] &&
+    fmt='%-22s vs %-8s: %5.0f / %5.0f kpps, CPU %5.0f / %5.0f ns per datagram; kpps ratio median %.2fx (range %s), CPU per datagram ratio median %.2fx\n'
+  printf "$fmt" \
     "${LABEL[$ours]}" "$peer" "$(col_med "$tmp/$pair.$ours" 1)" "$(col_med "$tmp/$pair.$peer" 1)" \
     "$(col_med "$tmp/$pair.$ours" 2)" "$(col_med "$tmp/$pair.$peer" 2)" \
     "$(col_med "$tmp/$pair.ratio" 1)" "$(col_range "$tmp/$pair.ratio" 1)" "$(col_med "$tmp/$pair.ratio" 2)"
