@@ -15,7 +15,7 @@
   "  --image-gc-low-threshold PCT   and frees down to this one (default 80)\n"                   \
   "  --image-minimum-gc-age DUR     images used more recently are kept (default 2m)\n"           \
   "  --image-gc-period DUR          how often image GC looks (default 5m)\n"                  \
-  "  --allowed-unsafe-sysctls LIST  sysctls allowed beyond the safe set (kernel.msg*,...)\n"    \
+  "  --allowed-unsafe-sysctls LIST  namespaced sysctls allowed beyond the safe set (kernel.msg*)\n" \
   "  --seccomp-profile-root D       Localhost seccomp profiles (default <data-dir>/seccomp)\n"
 
 #define NODE_EXTRA_OPTIONS                                                                        \

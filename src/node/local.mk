@@ -9,7 +9,7 @@ src_node_libnode_a_SOURCES = \
 	src/node/pod/job.c src/node/pod/apiq.c src/node/binder.c src/node/logproxy.c \
 	src/node/pod/extras.h src/node/pod/extras.c src/node/pod/staticpods.c src/node/pod/imagegc.c \
 	src/node/pod/evict.c src/node/pod/stdin.c src/node/pod/extras-parse.c \
-	src/node/pod/seccontext.h src/node/pod/seccontext.c \
+	src/node/pod/seccontext.h src/node/pod/seccontext.c src/node/pod/sysctl.h src/node/pod/sysctl.c \
 	src/cli/nodeflags.h src/cli/node.c src/cli/up.c src/cli/node-image-helper.c
 src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a
@@ -26,6 +26,13 @@ tests_unit_test_node_extras_SOURCES = tests/unit/test-node-extras.c tests/unit/t
 	src/node/pod/extras-parse.c
 tests_unit_test_node_extras_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 tests_unit_test_node_extras_LDADD = $(LIBHUSK_LIBS)
+# sysctl names and --allowed-unsafe-sysctls (pod/sysctl.c, pure)
+check_PROGRAMS += tests/unit/test-node-sysctl
+TESTS += tests/unit/test-node-sysctl
+tests_unit_test_node_sysctl_SOURCES = tests/unit/test-node-sysctl.c tests/unit/tap.h \
+	src/node/pod/sysctl.c
+tests_unit_test_node_sysctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+tests_unit_test_node_sysctl_LDADD = $(LIBHUSK_LIBS)
 # --- end node daemon ---
 
 # husk-node: the node agent alone (src/cli/husk-node.c), which `husk node` execs when it is

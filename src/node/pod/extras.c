@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "src/node/agent/events.h"
 #include "src/node/pod/extras.h"
+#include "src/node/pod/sysctl.h"
 
 void
 extras_node_event (node_agent *a, const char *type, const char *reason, const char *fmt, ...)
@@ -47,6 +48,9 @@ node_extras_setup (node_agent *a, husk_error **err)
   x->taints_applied = -1;
   a->extras = x;
   int r;
+  /* Not an extra, but a flag checked at start like theirs: a bad list stops the node. */
+  if ((r = sysctl_allowlist_check (a->cfg->allowed_unsafe_sysctls, err)) < 0)
+    return r;
   if ((r = imagegc_setup (a, x, err)) < 0 || (r = evict_setup (a, x, err)) < 0
       || (r = static_pods_setup (a, x, err)) < 0)
     return r;

@@ -10,6 +10,7 @@
 #include "runtime/runtime.h"
 #include "src/node/node-internal.h"
 #include "src/node/pod/seccontext.h"
+#include "src/node/pod/sysctl.h"
 
 /* ---- seccompProfile ---------------------------------------------------------------------- */
 
@@ -78,51 +79,8 @@ pod_seccomp_apply (node_agent *a, node_pod *p, node_ctr *c, json_t *proc, json_t
 
 /* ---- sysctls (pod securityContext.sysctls) -------------------------------------------- */
 
-/* kubelet 1.32's safe set: allowed on every node. */
-static const char *const safe_sysctls[] = {
-  "kernel.shm_rmid_forced",         "net.ipv4.ip_local_port_range",
-  "net.ipv4.tcp_syncookies",        "net.ipv4.ping_group_range",
-  "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
-  "net.ipv4.tcp_keepalive_time",    "net.ipv4.tcp_fin_timeout",
-  "net.ipv4.tcp_keepalive_intvl",   "net.ipv4.tcp_keepalive_probes",
-};
-
-/* The kernel namespace a sysctl lives in: "net", "ipc", or NULL (not namespaced). */
-static const char *
-sysctl_ns (const char *k)
-{
-  if (strncmp (k, "net.", 4) == 0)
-    return "net";
-  if (strncmp (k, "kernel.shm", 10) == 0 || strncmp (k, "kernel.msg", 10) == 0
-      || streq (k, "kernel.sem") || strncmp (k, "fs.mqueue.", 10) == 0)
-    return "ipc";
-  return NULL;
-}
-
-/* k matches one of the comma-separated --allowed-unsafe-sysctls (a trailing * is a prefix). */
-static bool
-sysctl_unsafe_allowed (const char *list, const char *k)
-{
-  for (const char *s = list; s && *s;)
-    {
-      size_t n = strcspn (s, ",");
-      if (n > 0 && s[n - 1] == '*' ? strncmp (s, k, n - 1) == 0 : strlen (k) == n && strncmp (s, k, n) == 0)
-        return true;
-      s += n + (s[n] == ',');
-    }
-  return false;
-}
-
-static bool
-sysctl_safe (const char *k)
-{
-  for (size_t i = 0; i < ARRAY_SIZE (safe_sysctls); i++)
-    if (streq (safe_sysctls[i], k))
-      return true;
-  return false;
-}
-
-/* kubelet's sysctl admission: the message of its SysctlForbidden rejection. */
+/* kubelet's sysctl admission: the message of its SysctlForbidden rejection. Names are
+   normalized first ('/' as the separator is accepted, as kubelet does). */
 int
 pod_sysctl_admit (node_agent *a, node_pod *p, char **message)
 {
@@ -131,11 +89,10 @@ pod_sysctl_admit (node_agent *a, node_pod *p, char **message)
   json_t *v;
   json_array_foreach (husk_json_path (p->obj, "spec.securityContext.sysctls"), i, v)
   {
-    const char *k = json_string_value (json_object_get (v, "name"));
-    if (k == NULL)
-      k = "";
-    const char *ns = sysctl_ns (k);
-    if (!sysctl_safe (k) && (ns == NULL || !sysctl_unsafe_allowed (a->cfg->allowed_unsafe_sysctls, k)))
+    const char *name = json_string_value (json_object_get (v, "name"));
+    _cleanup_free_ char *k = sysctl_normalize (name ? name : "");
+    const char *ns = sysctl_namespace (k);
+    if (!sysctl_is_safe (k) && (ns == NULL || !sysctl_allowlist_match (a->cfg->allowed_unsafe_sysctls, k)))
       *message = xasprintf ("Pod forbidden sysctl: \"%s\" not allowlisted", k);
     else if (ns && streq (ns, "net") && p->host_network)
       *message = xasprintf ("Pod forbidden sysctl: \"%s\" not allowed with host net enabled", k);
@@ -162,7 +119,10 @@ pod_sysctl_json (node_pod *p)
     const char *k = json_string_value (json_object_get (v, "name"));
     const char *val = json_string_value (json_object_get (v, "value"));
     if (k && val)
-      json_object_set_new (out, k, json_string (val));
+      {
+        _cleanup_free_ char *dotted = sysctl_normalize (k);
+        json_object_set_new (out, dotted, json_string (val));
+      }
   }
   return out;
 }

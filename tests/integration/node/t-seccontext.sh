@@ -5,8 +5,10 @@
 # set in the pod's network namespace only, an unsafe one (or net.* with hostNetwork) rejects
 # the pod (Failed, SysctlForbidden); seccompProfile Localhost: a profile under
 # <data-dir>/seccomp denies mkdir with EPERM, a missing or bad one is a
-# CreateContainerConfigError naming the file. Last, the node restarted with
-# --allowed-unsafe-sysctls runs a pod with an unsafe (namespaced) sysctl.
+# CreateContainerConfigError naming the file. Last, --allowed-unsafe-sysctls: a list kubelet
+# refuses (kernel.panic, kernel.*, a bad pattern) stops `husk node` naming the flag and the
+# item, and the node restarted with kernel/msg* runs a pod with unsafe (namespaced) sysctls,
+# one of them written with '/' separators.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -213,9 +215,32 @@ tap_like "$(waiting_of sc-bad)" \
   "a bad Localhost profile: CreateContainerConfigError naming the path and the action"
 
 # ---- --allowed-unsafe-sysctls ----
+# A list kubelet refuses stops the agent at start, naming the flag and the item (before it
+# contacts the server or binds a port).
+bad_node() { # bad_node LIST: "<exit status>|<stderr>"
+  local out st
+  out=$(timeout 30 nsenter --net="/run/netns/$NS" "$HUSK_BUILD_DIR/husk" node \
+    --server https://127.0.0.1:9 --token t --name bad --data-dir "$D/badnode" \
+    --node-api-port 0 --allowed-unsafe-sysctls="$1" 2>&1 >/dev/null)
+  st=$?
+  echo "$st|$out"
+}
+got=$(bad_node kernel.panic)
+tap_like "$got" '^[1-9][0-9]*\|.*--allowed-unsafe-sysctls: the sysctl "kernel\.panic" is not known to be namespaced' \
+  "--allowed-unsafe-sysctls=kernel.panic (not namespaced): husk node exits naming the flag and the sysctl"
+tap_check "and it exits at once (not killed by the timeout)" bash -c '[[ ${1%%|*} != 124 ]]' _ "$got"
+tap_like "$(bad_node 'net.core.somaxconn,kernel.*')" \
+  '^[1-9][0-9]*\|.*--allowed-unsafe-sysctls: the sysctls "kernel\.\*" are not known to be namespaced' \
+  "a prefix that is not namespaced (kernel.*): refused naming it"
+tap_like "$(bad_node 'net.*.somaxconn')" \
+  '^[1-9][0-9]*\|.*--allowed-unsafe-sysctls: sysctl "net\.\*\.somaxconn" must have at most 253 characters and match regex' \
+  "a pattern with * inside (net.*.somaxconn): refused naming it"
+tap_like "$(bad_node 'vm/swappiness')" '^[1-9][0-9]*\|.*"vm/swappiness" is not known to be namespaced' \
+  "a non-namespaced name with / separators (vm/swappiness): refused"
 host_msgmax=$(cat /proc/sys/kernel/msgmax)
+host_msgmnb=$(cat /proc/sys/kernel/msgmnb)
 kill "$UP_PID" && wait "$UP_PID" 2>/dev/null
-NODE_UP_ARGS="--allowed-unsafe-sysctls=kernel.msg*,net.core.somaxconn"
+NODE_UP_ARGS="--allowed-unsafe-sysctls=kernel/msg*,net.core.somaxconn"
 node_launch
 cat <<'Y' | $K apply -f - >/dev/null
 apiVersion: v1
@@ -223,13 +248,16 @@ kind: Pod
 metadata: {name: sysctl-allowed}
 spec:
   securityContext:
-    sysctls: [{name: kernel.msgmax, value: "12345"}]
+    sysctls: [{name: kernel.msgmax, value: "12345"}, {name: kernel/msgmnb, value: "54321"}]
   containers:
   - {name: c, image: busybox:1.36, command: [sleep, "3600"]}
 Y
 node_wait_phase sysctl-allowed Running 40
 tap_is "$(kx sysctl-allowed -- cat /proc/sys/kernel/msgmax)" "12345" \
-  "--allowed-unsafe-sysctls kernel.msg*: kernel.msgmax is set in the pod's ipc namespace"
-tap_is "$(cat /proc/sys/kernel/msgmax)" "$host_msgmax" "the host's kernel.msgmax is unchanged"
+  "--allowed-unsafe-sysctls kernel/msg* (/ separators): kernel.msgmax is set in the pod's ipc namespace"
+tap_is "$(kx sysctl-allowed -- cat /proc/sys/kernel/msgmnb)" "54321" \
+  "a pod sysctl written kernel/msgmnb is admitted and set"
+tap_is "$(cat /proc/sys/kernel/msgmax) $(cat /proc/sys/kernel/msgmnb)" "$host_msgmax $host_msgmnb" \
+  "the host's kernel.msgmax and kernel.msgmnb are unchanged"
 
 tap_done
