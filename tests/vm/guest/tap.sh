@@ -45,13 +45,14 @@ _cmp () {
   fi
 }
 
-# wait_for SECS CMD...: poll CMD every 0.1 s until it succeeds; 1 if SECS run out.
+# wait_for SECS CMD...: run CMD every 0.1 s until it succeeds; 1 once SECS seconds of wall
+# time have passed (a slow CMD, like kubectl under emulation, does not stretch the wait).
 # A bound on waiting, never a timing assertion.
 wait_for () {
-  _left=$(($1 * 10)); shift
+  _end=$(($(date +%s) + $1)); shift
   until "$@"; do
-    [ "$_left" -gt 0 ] || return 1
-    _left=$((_left - 1)); sleep 0.1
+    [ "$(date +%s)" -lt "$_end" ] || return 1
+    sleep 0.1
   done
 }
 
