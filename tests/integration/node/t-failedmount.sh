@@ -85,8 +85,10 @@ tap_is "$(events_of optional-cm | grep -c FailedMount)" "0" "and records no Fail
 
 # The object appears: the pod starts with it mounted.
 $K create configmap app-config --from-literal=greeting=hello-mount >/dev/null
+t0=$(date +%s%N)
 $K create secret generic app-secret --from-literal=token=s3cret >/dev/null
 node_wait_phase needs-cm Running 60
+tap_diag "ConfigMap created -> pod Running (polling): $((($(date +%s%N) - t0) / 1000000)) ms (retries every 2 s doubling to 16 s)"
 tap_is "$(node_pod_field needs-cm '{.status.phase} {.status.containerStatuses[0].ready}')" "Running true" \
   "once the ConfigMap is created the pod starts"
 tap_is "$(kx needs-cm -- cat /etc/app/greeting)" "hello-mount" "with the ConfigMap's content mounted"
