@@ -42,8 +42,10 @@ const ctrl_informer_def ctrl_informer_defs[CTRL_N_INFORMERS] = {
    parse the whole collection in every controller at the moment the master is busiest. */
 #define CATCH_UP_MS 5000
 
-/* Items per page of an informer's list (limit/continue). */
-#define CTRL_LIST_PAGE 500
+/* Items per page of an informer's list (limit/continue). A page's parse tree is ~6x its
+   text and is freed among the cache's live nodes: 100 pods (~2 MB of tree) instead of 500
+   keeps a restart with 10,000 pods at 64-68 MB peak (105-115) and 47 MB after (44-74). */
+#define CTRL_LIST_PAGE 100
 
 typedef struct informer_run
 {
