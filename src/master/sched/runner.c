@@ -854,7 +854,7 @@ watch_main (void *ud)
 {
   sched_runner *r = ud;
   _cleanup_error_ husk_error *err = NULL;
-  kclient_watch_opts o = { .list_page = 500 };
+  kclient_watch_opts o = { .list_page = 100 }; /* as CTRL_LIST_PAGE (informer.c) */
   kclient_watch_spec specs[N_WATCHES];
   for (int i = 0; i < N_WATCHES; i++)
     specs[i] = (kclient_watch_spec){ watch_paths[i], &o, &r->ops[i] };
