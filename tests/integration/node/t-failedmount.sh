@@ -3,7 +3,8 @@
 # up in a netns): the pod stays Pending with its container waiting in ContainerCreating, a
 # Warning event FailedMount from the kubelet says `MountVolume.SetUp failed for volume "V" :
 # configmap "X" not found` (upstream's shape), and the pod starts once the object is created,
-# with its content mounted. An optional one that is missing does not hold the pod.
+# with its content mounted. An optional one that is missing does not hold the pod. A missing
+# key of an item and a hostPath type mismatch are FailedMount too, with kubelet's messages.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$top_srcdir/tests/lib/common.sh"
@@ -27,6 +28,30 @@ wait_event() { # wait_event POD REASON SECS
   return 1
 }
 
+$K create configmap partial --from-literal=a=1 >/dev/null
+cat <<Y | $K apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: needs-key}
+spec:
+  volumes: [{name: cfg, configMap: {name: partial, items: [{key: nokey, path: x}]}}]
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    volumeMounts: [{name: cfg, mountPath: /etc/app}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: needs-dir}
+spec:
+  volumes: [{name: h, hostPath: {path: /nonexistent-husk-$$, type: Directory}}]
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    volumeMounts: [{name: h, mountPath: /h}]
+Y
 cat <<'Y' | $K apply -f - >/dev/null
 apiVersion: v1
 kind: Pod
@@ -78,6 +103,16 @@ wait_event needs-secret FailedMount 40
 tap_like "$(events_of needs-secret)" \
   'Warning FailedMount kubelet\|MountVolume\.SetUp failed for volume "creds" : secret "app-secret" not found' \
   'a missing Secret: FailedMount, upstream message'
+wait_event needs-key FailedMount 40
+tap_like "$(events_of needs-key)" \
+  'Warning FailedMount kubelet\|MountVolume\.SetUp failed for volume "cfg" : configmap references non-existent config key: nokey' \
+  'an item naming a key the ConfigMap lacks: FailedMount, upstream message'
+wait_event needs-dir FailedMount 40
+tap_like "$(events_of needs-dir)" \
+  "Warning FailedMount kubelet\\|MountVolume\\.SetUp failed for volume \"h\" : hostPath type check failed: /nonexistent-husk-$$ " \
+  'a hostPath of type Directory that does not exist: FailedMount naming the path'
+tap_is "$(node_pod_field needs-dir '{.status.phase} {.status.containerStatuses[0].state.waiting.reason}')" \
+  "Pending ContainerCreating" "that pod too stays Pending in ContainerCreating"
 node_wait_phase optional-cm Running 40
 tap_is "$(node_pod_field optional-cm '{.status.phase}')" "Running" \
   "a missing optional ConfigMap does not hold the pod"
