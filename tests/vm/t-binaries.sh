@@ -5,10 +5,11 @@
 
 . "$HUSK_VM_LIB/tap.sh"
 
-for name in husk husk-runtime husk-cni husk-pause; do
+for name in husk husk-runtime husk-cni husk-pause husk-shim; do
   bin=/usr/bin/$name
   [ -e "$bin" ] || continue
-  # husk-pause ignores arguments and waits for SIGTERM, which timeout sends.
+  # husk-pause ignores arguments and waits for SIGTERM, which timeout sends; husk-shim
+  # prints its usage (status 2).
   timeout 5 "$bin" --version < /dev/null > /tmp/bin.out 2>&1
   rc=$?
   if [ "$rc" -ne 126 ] && [ "$rc" -ne 127 ]; then
