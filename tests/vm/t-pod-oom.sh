@@ -35,12 +35,24 @@ K="kubectl --kubeconfig $KC --request-timeout=60s"
 # Pods outlive the agent: after it stops, kill what they left and remove it by hand.
 cleanup () {
   [ -n "$UP_PID" ] && kill "$UP_PID" 2> /dev/null && wait "$UP_PID" 2> /dev/null
-  for cg in "$CGROOT"/husk/pod-*/*/; do [ -f "$cg/cgroup.kill" ] && echo 1 > "$cg/cgroup.kill"; done
+  UP_PID=
+  for cg in "$CGROOT"/husk/pod-*/*/; do
+    [ -f "$cg/cgroup.kill" ] || continue
+    echo 1 > "$cg/cgroup.kill"
+    wait_for 10 cg_empty "$cg"
+  done
   awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
     while read -r m; do umount -l "$m" 2> /dev/null; done
-  for cg in "$CGROOT"/husk/pod-*/*/ "$CGROOT"/husk/pod-*/; do rmdir "$cg" 2> /dev/null; done
+  for cg in "$CGROOT"/husk/pod-*/*/ "$CGROOT"/husk/pod-*/ "$CGROOT/husk"; do
+    [ -d "$cg" ] && rmdir "$cg" 2> /dev/null
+  done
   ip link del husk0 2> /dev/null
   rm -rf "$D"
+}
+left_behind () {
+  ls -d "$CGROOT"/husk/pod-* 2> /dev/null
+  awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/self/mounts
+  ip link show husk0 2> /dev/null | head -n 1
 }
 trap cleanup EXIT
 
@@ -119,5 +131,8 @@ is "Always: the pod stays Running (phase)" "$(col oom-always 2)" Running
 
 is "the node reports cgroup limits enforced" \
   "$($K get node vm -o 'jsonpath={.metadata.annotations.husk\.dev/cgroup-limits}')" enforced
+cleanup
+trap - EXIT
+is "cleanup leaves no pod cgroup, mount or bridge" "$(left_behind)" ""
 step "done"
 done_testing
