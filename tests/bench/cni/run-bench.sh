@@ -6,7 +6,7 @@
 # Everything runs in network namespaces created here. Prints figures, asserts nothing.
 #   HUSK_BUILD_DIR=/path/to/build tests/bench/cni/run-bench.sh [--quick] [ROUNDS] [SECONDS]
 #   ROUNDS ADD+DEL pairs (0: no latency part), SECONDS per TCP stream; TROUNDS=7 throughput
-#   rounds; BENCH_PIN=1 pins sender/receiver to CPUs 1/0 for both paths alike.
+#   rounds; BENCH_PIN=1 pins sender/receiver to CPUs 0/1 for both paths alike.
 #   --quick: 100 pairs, 5 rounds of 2 s streams (about 3 minutes).
 #   CNI_BENCH_STAIRS=1: only the staircase bare veth -> husk-cni default (see below), vs veth.
 #   CNI_BENCH_PPS=1: 64-byte UDP datagrams, sender CPU per datagram, instead of TCP streams.
@@ -158,6 +158,8 @@ twonodes z 192.168.96 10.254.5 host-gw "" "" nt || exit 1
 #   br     two veths on a bridge, bridge-nf-call-* 0 in that namespace (no netfilter)
 #   brnf   the same with bridge-nf-call-iptables 1 (br_netfilter; no table: empty hooks)
 #   ct     + an empty nat chain (registers conntrack and nat in that namespace)
+#   fwd    ct + a netdev ingress chain on each host veth: `ip daddr <other pod> fwd to <its
+#          veth>` (pod to pod skips the bridge, br_netfilter and conntrack)
 #   huskmin husk-cni with no ipMasq/hostPort (its devices, no nat table: no conntrack)
 #   one    husk-cni's default pod configuration (as without the switch)
 #   onent  the same with notrackCIDRs (no conntrack for pod-to-pod TCP/UDP)
@@ -176,10 +178,14 @@ stairnode() { # stairnode STEP NET: node netns + bridge + two "pods" NET.2, NET.
   done
   local v=0
   [ "$1" != br ] && v=1
+  if [ "$1" = fwd ]; then # netdev ingress of each host veth: the other pod's IP -> its veth
+    printf 'table netdev stair {\n chain v2 { type filter hook ingress device "v2" priority 0; ip daddr %s.3 fwd to "v3"; }\n chain v3 { type filter hook ingress device "v3" priority 0; ip daddr %s.2 fwd to "v2"; }\n}\n' "$2" "$2" |
+      ip netns exec "$n" nft -f - || return 1
+  fi
   ip netns exec "$n" sh -c "echo $v >/proc/sys/net/bridge/bridge-nf-call-iptables &&
     echo 0 >/proc/sys/net/bridge/bridge-nf-call-ip6tables &&
     echo 0 >/proc/sys/net/bridge/bridge-nf-call-arptables" || return 1
-  if [ "$1" = ct ]; then
+  if [ "$1" = ct ] || [ "$1" = fwd ]; then
     printf 'table ip stair {\n chain pre { type nat hook prerouting priority -100; }\n}\n' |
       ip netns exec "$n" nft -f - || return 1
   fi
@@ -188,7 +194,8 @@ stairnode() { # stairnode STEP NET: node netns + bridge + two "pods" NET.2, NET.
 }
 if [ "${CNI_BENCH_STAIRS:-0}" = 1 ]; then
   require_cmd nft
-  stairnode br 10.254.21 && stairnode brnf 10.254.22 && stairnode ct 10.254.23 || exit 1
+  stairnode br 10.254.21 && stairnode brnf 10.254.22 && stairnode ct 10.254.23 &&
+    stairnode fwd 10.254.25 || exit 1
   cni_netns mnode mnode
   cni_netns m1 m1
   cni_netns m2 m2
@@ -201,7 +208,7 @@ JSON
   cni_exec "$mnode" "$CNI_BIN" ADD tm2 "$m2" "$tmp/min.json" >"$tmp/m2.json" || exit 1
   m2addr=$(jget "$tmp/m2.json" '["ips"][0]["address"]')
   m2addr=${m2addr%/*}
-  PAIRS=${PAIRS:-"br:veth brnf:veth ct:veth huskmin:veth one:veth onent:veth"}
+  PAIRS=${PAIRS:-"br:veth brnf:veth ct:veth fwd:veth huskmin:veth one:veth onent:veth"}
 fi
 
 # Sender on CPU 0 and receiver on CPU 1 (when there are two), for every path alike, so the
@@ -238,23 +245,27 @@ if [ "${CNI_BENCH_PPS:-0}" = 1 ]; then
     [ -n "$sent" ] && [ "${got:-0}" -gt 0 ] || { echo "0 0"; return; }
     echo "$kpps $((cpu * 1000 / sent))"
   }
-  UNITS="kpps, sender CPU ns per 64-byte datagram"
+  UNITS="kpps, sender CPU ns per datagram"
 fi
 # paths: name src dst addr; pairs: ours + its peer
-declare -A SRC=([br]=${br_src:-} [brnf]=${brnf_src:-} [ct]=${ct_src:-} [huskmin]=${m1:-}
+declare -A SRC=([fwd]=${fwd_src:-} [br]=${br_src:-} [brnf]=${brnf_src:-} [ct]=${ct_src:-} [huskmin]=${m1:-}
                 [onent]=$t1 [hostgwnt]=$z_src
                 [veth]=$va [veth1450]=$wa [vethbig]=$ba [one]=$p1 [onebig]=$g1 [hostgw]=$x_src
                 [hostgwbig]=$y_src [vxlan]=$v_src)
-declare -A DST=([br]=${br_dst:-} [brnf]=${brnf_dst:-} [ct]=${ct_dst:-} [huskmin]=${m2:-}
+declare -A DST=([fwd]=${fwd_dst:-} [br]=${br_dst:-} [brnf]=${brnf_dst:-} [ct]=${ct_dst:-} [huskmin]=${m2:-}
                 [onent]=$t2 [hostgwnt]=$z_dst
                 [veth]=$vb [veth1450]=$wb [vethbig]=$bb [one]=$p2 [onebig]=$g2 [hostgw]=$x_dst
                 [hostgwbig]=$y_dst [vxlan]=$v_dst)
-declare -A ADDR=([br]=10.254.21.3 [brnf]=10.254.22.3 [ct]=10.254.23.3 [huskmin]=${m2addr:-}
+declare -A ADDR=([fwd]=10.254.25.3 [br]=10.254.21.3 [brnf]=10.254.22.3 [ct]=10.254.23.3 [huskmin]=${m2addr:-}
                  [onent]=$t2addr [hostgwnt]=10.254.52.2
                  [veth]=10.254.9.2 [veth1450]=10.254.8.2 [vethbig]=10.254.7.2 [one]=$p2addr
                  [onebig]=$g2addr [hostgw]=10.254.12.2 [hostgwbig]=10.254.62.2 [vxlan]=10.254.32.2)
 PAIRS=${PAIRS:-"one:veth hostgw:veth vxlan:veth1450 onebig:veth hostgwbig:veth onebig:vethbig"}
-echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS rounds, each path next to its peer (${UNITS:-Mbit/s, CPU ms per GB})"
+if [ "${CNI_BENCH_PPS:-0}" = 1 ]; then
+  echo "# pod-to-pod 64-byte UDP, ${PPS_COUNT:-100000} datagrams, $TROUNDS rounds, each path next to its peer ($UNITS; rounds show kpps)"
+else
+  echo "# pod-to-pod TCP throughput, ${SECS}s streams, $TROUNDS rounds, each path next to its peer (Mbit/s, CPU ms per GB)"
+fi
 for r in $(seq "$TROUNDS"); do
   line="round $r:"
   for pair in $PAIRS; do
@@ -276,7 +287,7 @@ col_med() { # col_med FILE COLUMN
   awk -v k="$2" '{ print $k }' "$1" | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print 0 }'
 }
 col_range() { awk -v k="$2" '{ print $k }' "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
-declare -A LABEL=([br]="stairs: bridge" [brnf]="stairs: +br_netfilter" [ct]="stairs: +conntrack"
+declare -A LABEL=([fwd]="stairs: netdev fwd" [br]="stairs: bridge" [brnf]="stairs: +br_netfilter" [ct]="stairs: +conntrack"
                   [huskmin]="stairs: husk-cni, no nat"
                   [one]="one node (bridge)" [onent]="one node, notrackCIDRs" [hostgwnt]="host-gw, notrackCIDRs"
                   [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan"
