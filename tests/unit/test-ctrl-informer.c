@@ -180,7 +180,7 @@ main (void)
   ok (ctrl_list (&c, "/api/v1/pods", &items, &err) == 0, "ctrl_list answers");
   is_str (names (items), "d/a d/c e/z", "events applied in order, 410 relisted, then events again");
   is_int (ctrl_cache_lists (r.cache), 2, "two lists: the first and the relist after 410");
-  is_int (first_limit, 500, "the informer lists in pages of 500");
+  is_int (first_limit, 100, "the informer lists in pages of 100");
   ok (continued >= 1, "and asks for the next page with the continue token (%d)", continued);
   json_t *ctr = json_array_get (husk_json_path (json_array_get (items, 0), "spec.containers"), 0);
   ok (husk_json_path (json_array_get (items, 0), "metadata.managedFields") == NULL && ctr
