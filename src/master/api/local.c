@@ -62,8 +62,9 @@ on_local_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
   api_server_on_completed (l->srv, conn, con_cls, toe);
 }
 
-/* A listening AF_UNIX socket at path, mode 0600 (the data dir is 0700: nobody else reaches
-   the file between bind and chmod). */
+/* A listening AF_UNIX socket at path, mode 0600. Between bind and chmod the file has the
+   umask's mode, inside the data dir the master makes 0700; a peer that got in then would still
+   be dropped by peer_is_self and need the token. */
 static int
 listen_unix (const char *path, int *out, husk_error **err)
 {
