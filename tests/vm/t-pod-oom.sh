@@ -5,8 +5,8 @@
 # so as Kubernetes does: state.terminated.reason OOMKilled, exitCode 137, phase Failed
 # (restartPolicy Never); with Always it is restarted and lastState.terminated.reason is
 # OOMKilled. A container under its limit completes (reason Completed, phase Succeeded).
-# Without memory.max the hog would complete (reason Completed); with the agent not reading
-# the OOM kill it would say Error: each assertion fails when that part is missing.
+# Without the container's memory.max the hog completes (exit 0, Completed, Succeeded); with
+# the agent not reading the OOM kill the reasons say Error (checked: tests/vm/README.md).
 # Runs inside the test VM under busybox sh.
 
 . "$HUSK_VM_LIB/tap.sh"
@@ -29,7 +29,7 @@ bail () {
 }
 KC=$D/kubeconfig
 UP_PID=
-# TCG is slow: kubectl calls take about a second each, a container start a few.
+# Under emulation a kubectl run takes 1 to 10 s.
 K="kubectl --kubeconfig $KC --request-timeout=60s"
 
 # Pods outlive the agent: after it stops, kill what they left and remove it by hand.
@@ -92,7 +92,8 @@ oci_busybox_layout "$D/layout" 1.36 > "$D/up.log" 2>&1 || bail "cannot make the 
 husk image import --data-dir "$D/node" --name busybox:1.36 "$D/layout" > "$D/up.log" 2>&1 ||
   bail "husk image import failed"
 step "busybox:1.36 imported"
-# The VM's memory is small: kubelet's default memory.available<100Mi would evict these pods.
+# Eviction is not under test: in a 512M guest (about 290 MiB available) no threshold may take
+# these pods.
 husk up --data-dir "$D" --bind 127.0.0.1:6443 --kubeconfig "$KC" --log-dir "$D/logs" \
   --name vm --node-ip 127.0.0.1 --eviction-hard 'memory.available<16Mi,nodefs.available<1%' \
   > "$D/up.log" 2>&1 &
