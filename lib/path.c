@@ -284,3 +284,22 @@ husk_rm_rf (const char *path, husk_error **err)
 {
   return rm_rf_at (AT_FDCWD, path, path, err);
 }
+
+char *
+husk_program_beside_self (const char *name)
+{
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0)
+    return NULL;
+  self[n] = '\0';
+  char *slash = strrchr (self, '/');
+  if (slash == NULL || strcmp (slash + 1, name) == 0)
+    return NULL;
+  *slash = '\0';
+  char *p = xasprintf ("%s/%s", self, name);
+  if (access (p, X_OK) == 0)
+    return p;
+  free (p);
+  return NULL;
+}

@@ -31,4 +31,8 @@ int husk_write_file_replace (const char *path, const void *data, size_t len, mod
 /* Removes a tree without following symlinks; a missing path is not an error. */
 int husk_rm_rf (const char *path, husk_error **err);
 
+/* The executable NAME in the running program's directory, or NULL when there is none or the
+   running program is NAME itself. Free it. */
+char *husk_program_beside_self (const char *name);
+
 #endif

@@ -37,27 +37,6 @@ usage (FILE *f)
            "  --log-level LEVEL   debug, info, warn, error\n");
 }
 
-/* husk-node next to the running husk, when there is one: the node daemon linked only with
-   what the node uses (about half the idle RSS of the whole husk, docs/node.md). */
-static char *
-lean_program (void)
-{
-  char self[PATH_MAX];
-  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
-    return NULL;
-  self[n] = '\0';
-  char *slash = strrchr (self, '/');
-  if (slash == NULL || streq (slash + 1, "husk-node"))
-    return NULL;
-  *slash = '\0';
-  char *p = xasprintf ("%s/husk-node", self);
-  if (access (p, X_OK) == 0)
-    return p;
-  free (p);
-  return NULL;
-}
-
 int
 husk_cmd_node (int argc, char **argv)
 {
@@ -65,7 +44,8 @@ husk_cmd_node (int argc, char **argv)
     return node_image_helper (argc - 2, argv + 2);
   /* Same process (exec), same flags; HUSK_NODE_INPROCESS=1 keeps the agent in husk. */
   const char *inproc = getenv ("HUSK_NODE_INPROCESS");
-  _cleanup_free_ char *lean = inproc && *inproc && !streq (inproc, "0") ? NULL : lean_program ();
+  bool keep = inproc && *inproc && !streq (inproc, "0");
+  _cleanup_free_ char *lean = keep ? NULL : husk_program_beside_self ("husk-node");
   if (lean)
     {
       argv[0] = (char *) "husk-node";
