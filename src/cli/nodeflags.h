@@ -16,7 +16,8 @@
   "  --image-minimum-gc-age DUR     images used more recently are kept (default 2m)\n"           \
   "  --image-gc-period DUR          how often image GC looks (default 5m)\n"                  \
   "  --allowed-unsafe-sysctls LIST  namespaced sysctls allowed beyond the safe set (kernel.msg*)\n" \
-  "  --seccomp-profile-root D       Localhost seccomp profiles (default <data-dir>/seccomp)\n"
+  "  --seccomp-profile-root D       Localhost seccomp profiles (default <data-dir>/seccomp)\n" \
+  "  --pod-max-pids N               pids.max of every pod's cgroup (default -1: no limit)\n"
 
 #define NODE_EXTRA_OPTIONS                                                                        \
   {"pod-manifest-path", required_argument, NULL, 0x100},                                         \
@@ -26,7 +27,8 @@
   {"image-minimum-gc-age", required_argument, NULL, 0x104},                                      \
   {"image-gc-period", required_argument, NULL, 0x105},                                           \
   {"allowed-unsafe-sysctls", required_argument, NULL, 0x106},                                    \
-  {"seccomp-profile-root", required_argument, NULL, 0x107}
+  {"seccomp-profile-root", required_argument, NULL, 0x107},                                      \
+  {"pod-max-pids", required_argument, NULL, 0x108}
 
 /* The agent's command line run in this process (src/cli/node.c); `husk node` execs the
    lean husk-node program (src/cli/husk-node.c) when it is installed next to husk. */
@@ -49,6 +51,7 @@ node_extra_flag (int c, const char *arg, node_config *cfg)
     case 0x105: cfg->image_gc_period = arg; return true;
     case 0x106: cfg->allowed_unsafe_sysctls = arg; return true;
     case 0x107: cfg->seccomp_profile_root = arg; return true;
+    case 0x108: cfg->pod_max_pids = arg; return true;
     default: return false;
     }
 }

@@ -38,6 +38,7 @@ typedef struct node_config
   /* pod/container.c (docs/node.md "Security context") */
   const char *allowed_unsafe_sysctls; /* "kernel.msg*,net.core.somaxconn"; NULL: safe set only */
   const char *seccomp_profile_root;   /* Localhost profiles; NULL: <data-dir>/seccomp */
+  const char *pod_max_pids;           /* the pod cgroup's pids.max; NULL or "-1": max */
 } node_config;
 
 /* Runs the agent until *stop becomes non-zero (or SIGTERM/SIGINT when handle_signals).
