@@ -122,6 +122,8 @@ typedef struct cni_conf
   size_t nmasq_exclude;
   cni_ip *notrack; /* notrackCIDRs (husk): pod traffic to/from these not conntracked */
   size_t nnotrack;
+  bool fast_path; /* fastPath (husk, default true): pod-to-pod frames of this node go veth to
+                     veth past the bridge and conntrack (cni/fastpath.c) */
   int mtu; /* 0 = kernel default */
   int gso_max_size; /* gsoMaxSize (husk): BIG TCP on both veth ends and the bridge; 0 = the
                        kernel's 64 KiB */

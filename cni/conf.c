@@ -366,6 +366,8 @@ conf_decode (cni_conf *c, husk_error **err)
   CONF_TRY (husk_json_get_bool (raw, "ipMasq", "", &c->ip_masq, err));
   CONF_TRY (husk_json_get_bool (raw, "hairpinMode", "", &c->hairpin_mode, err));
   CONF_TRY (husk_json_get_bool (raw, "promiscMode", "", &c->promisc_mode, err));
+  c->fast_path = true;
+  CONF_TRY (husk_json_get_bool (raw, "fastPath", "", &c->fast_path, err));
   CONF_TRY (check_unsupported (raw, err));
   if (c->is_default_gateway)
     c->is_gateway = true;

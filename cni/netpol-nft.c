@@ -297,7 +297,8 @@ pod_chains (nft_batch *nb, const cni_np_model *m, bool ingress)
 }
 
 /* Isolated pods stay tracked when husk-cni's notrackCIDRs is on (cni/notrack.c): their
-   replies pass by ct state. NULL: none isolated. */
+   replies pass by ct state; and they never take the pod-to-pod shortcut (cni/fastpath.c),
+   in either direction. NULL: none isolated. */
 static void
 tracked_msgs (nft_batch *nb, const cni_np_model *m)
 {
@@ -315,6 +316,7 @@ tracked_msgs (nft_batch *nb, const cni_np_model *m)
           }
     }
   cni_nft_tracked_msgs (nb, ips, n);
+  cni_fast_tracked_msgs (nb, ips, n);
 }
 
 static void
@@ -380,7 +382,7 @@ model_size (const cni_np_model *m, size_t *limit, size_t *max_msg)
         {
           total += PER_OBJ + (ch[i].nrules + 1) * PER_RULE;
           maps_elems[d] += ch[i].nips;
-          total += ch[i].nips * PER_ELEM; /* tracked4/6 (cni/notrack.c) */
+          total += 2 * ch[i].nips * PER_ELEM; /* tracked4/6 (cni/notrack.c, cni/fastpath.c) */
         }
     }
   for (int d = 0; d < 2; d++)

@@ -55,11 +55,17 @@ cni_nftb_free (nft_batch *nb)
 }
 
 struct nlmsghdr *
-cni_nftb_msg (nft_batch *nb, int type, int flags)
+cni_nftb_msg_family (nft_batch *nb, int type, int family, int flags)
 {
   nb->nmsgs++;
-  return nftnl_nlmsg_build_hdr (mnl_nlmsg_batch_current (nb->b), (uint16_t)type, NFPROTO_INET,
-                                (uint16_t)(flags | NLM_F_ACK), nb->seq++);
+  return nftnl_nlmsg_build_hdr (mnl_nlmsg_batch_current (nb->b), (uint16_t)type,
+                                (uint16_t)family, (uint16_t)(flags | NLM_F_ACK), nb->seq++);
+}
+
+struct nlmsghdr *
+cni_nftb_msg (nft_batch *nb, int type, int flags)
+{
+  return cni_nftb_msg_family (nb, type, NFPROTO_INET, flags);
 }
 
 void
@@ -385,19 +391,46 @@ comment_of (const char *network, const char *container_id, const char *ifname)
   return xasprintf ("%s/%s/%s", network, container_id, ifname);
 }
 
+static int send_pod_batch (const cni_nft_pod *pod, const char *comment, bool fast,
+                           husk_error **err);
+
 int
 cni_nft_pod_add (const cni_nft_pod *pod, husk_error **err)
 {
-  if (!pod->masq && pod->nports == 0)
+  bool fast = pod->fast && pod->nports == 0 && pod->nips > 0;
+  if (!pod->masq && pod->nports == 0 && !fast)
+    return 0;
+  _cleanup_free_ char *comment = comment_of (pod->network, pod->container_id, pod->ifname);
+  int r = send_pod_batch (pod, comment, fast, err);
+  if (r < 0 && fast
+      && ((*err)->errnum == ENOENT || (*err)->errnum == EOPNOTSUPP
+          || (*err)->errnum == EAFNOSUPPORT))
+    {
+      /* A kernel without the netdev family or nft_fwd_netdev: the pod takes the normal
+         path (the failed transaction applied nothing). */
+      husk_error_free (*err);
+      *err = NULL;
+      r = send_pod_batch (pod, comment, false, err);
+    }
+  return r;
+}
+
+/* The attachment's rules (and its shortcut when fast) in one transaction; 0 or -errno. */
+static int
+send_pod_batch (const cni_nft_pod *pod, const char *comment, bool fast, husk_error **err)
+{
+  if (!fast && !pod->masq && pod->nports == 0)
     return 0;
   struct mnl_socket *s = NULL;
   int r = cni_nftb_socket_open (&s, err);
   if (r < 0)
     return r;
-  _cleanup_free_ char *comment = comment_of (pod->network, pod->container_id, pod->ifname);
   nft_batch nb = { 0 };
   cni_nftb_start (&nb);
-  batch_skeleton (&nb);
+  if (fast)
+    cni_fast_add_msgs (&nb, pod, comment);
+  if (pod->masq || pod->nports > 0)
+    batch_skeleton (&nb);
   for (size_t i = 0; i < pod->nips; i++)
     {
       const cni_result_ip *ip = &pod->ips[i];
@@ -518,7 +551,7 @@ dump_rules (struct mnl_socket *s, struct dump_ctx *c)
     }
 }
 
-typedef bool (*rule_pred) (const char *comment, void *data);
+typedef cni_fast_pred rule_pred;
 
 /* Deletes the rules whose comment satisfies pred, in one batch. A rule removed meanwhile by
    someone else makes the batch fail with ENOENT: the listing is then retried. */
@@ -549,8 +582,20 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
           refs_free (&c);
           break;
         }
+      cni_fast_items fast = { 0 };
+      r = cni_fast_collect (s, pred, data, &fast);
+      if (r < 0)
+        {
+          refs_free (&c);
+          cni_fast_items_free (&fast);
+          if (r == -EINTR)
+            continue;
+          break;
+        }
       nft_batch nb = { 0 };
       cni_nftb_start (&nb);
+      int nfast = cni_fast_del_msgs (&nb, &fast);
+      cni_fast_items_free (&fast);
       int cnt = 0;
       for (size_t i = 0; i < c.n; i++)
         {
@@ -567,7 +612,7 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
           cnt++;
         }
       refs_free (&c);
-      r = cnt ? cni_nftb_send (s, &nb) : 0;
+      r = cnt + nfast ? cni_nftb_send (s, &nb) : 0;
       cni_nftb_free (&nb);
       if (r == -ENOENT || r == -EINTR || r == -EBUSY)
         continue;

@@ -319,6 +319,10 @@ add_attachment (const cni_conf *c, const cni_env *env, int nsfd, cni_nl *nl, cni
     .nmasq_exclude = c->nmasq_exclude,
     .ports = c->port_mappings,
     .nports = c->nport_mappings,
+    .fast = c->fast_path && pod.has_mac,
+    .host_veth = hname,
+    .host_ifindex = host.ifindex,
+    .pod_mac = pod.mac,
   };
   r = cni_nft_pod_add (&np, err);
   if (r < 0)
