@@ -205,6 +205,11 @@ int rt_mount_parse_options (json_t *options, const char *where, rt_mount *m, hus
 int rt_mount_setup_rootfs (const rt_spec *spec, husk_error **err);
 int rt_mount_do_pivot (const rt_spec *spec, bool no_pivot, husk_error **err);
 int rt_mount_finish (const rt_spec *spec, husk_error **err);
+/* The path under /proc/sys of a linux.sysctl key (k8s NormalizeName, systemd's
+   sysctl_normalize): when the first separator is '.', '.' and '/' swap
+   (net.ipv4.conf.eth0/100.forwarding -> net/ipv4/conf/eth0.100/forwarding); when it is '/',
+   the key is the path. NULL when a component is empty, "." or "..". */
+char *rt_sysctl_path (const char *key);
 
 /* devices.c */
 int rt_devices_create (const rt_spec *spec, bool in_userns, husk_error **err);

@@ -351,13 +351,36 @@ readonly_path (const char *path, husk_error **err)
   return 0;
 }
 
+char *
+rt_sysctl_path (const char *key)
+{
+  char *path = xstrdup (key);
+  size_t first = strcspn (path, "./");
+  if (path[first] == '.')
+    for (char *p = path; *p; p++)
+      *p = *p == '.' ? '/' : *p == '/' ? '.' : *p;
+  /* Every component a name under /proc/sys: none empty, "." or "..". */
+  for (const char *c = path;; c++)
+    {
+      size_t n = strcspn (c, "/");
+      if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+        {
+          free (path);
+          return NULL;
+        }
+      c += n;
+      if (*c == '\0')
+        return path;
+    }
+}
+
 static int
 write_sysctl (const rt_sysctl *s, husk_error **err)
 {
-  _cleanup_free_ char *path = xasprintf ("/proc/sys/%s", s->key);
-  for (char *p = path + 10; *p; p++)
-    if (*p == '.')
-      *p = '/';
+  _cleanup_free_ char *rel = rt_sysctl_path (s->key);
+  if (rel == NULL)
+    return husk_err (err, EINVAL, "linux.sysctl.%s: invalid name", s->key);
+  _cleanup_free_ char *path = xasprintf ("/proc/sys/%s", rel);
   int r = rt_write_file (path, s->value, err);
   if (r < 0)
     return husk_err_wrap (err, "linux.sysctl.%s", s->key);

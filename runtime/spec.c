@@ -195,22 +195,24 @@ decode_sysctl (rt_spec *s, json_t *lin, husk_error **err)
   s->sysctl = xcalloc (json_object_size (obj) + 1, sizeof *s->sysctl);
   json_object_foreach (obj, k, v)
   {
+    /* Checked as the /proc/sys path it is written to (mount.c), so that both separators
+       and dotted interface names (net.ipv4.conf.eth0/100.forwarding) are taken. */
+    _cleanup_free_ char *p = rt_sysctl_path (k);
+    if (p == NULL)
+      return husk_err (err, EINVAL, "linux.sysctl.%s: invalid name", k);
     int need = -1;
-    if (strncmp (k, "net.", 4) == 0)
+    if (strncmp (p, "net/", 4) == 0)
       need = RT_NS_NET;
-    else if (strncmp (k, "fs.mqueue.", 10) == 0 || strncmp (k, "kernel.shm", 10) == 0
-             || strncmp (k, "kernel.msg", 10) == 0 || streq (k, "kernel.sem")
-             || streq (k, "kernel.shm_rmid_forced"))
+    else if (strncmp (p, "fs/mqueue/", 10) == 0 || strncmp (p, "kernel/shm", 10) == 0
+             || strncmp (p, "kernel/msg", 10) == 0 || streq (p, "kernel/sem"))
       need = RT_NS_IPC;
-    else if (streq (k, "kernel.hostname") || streq (k, "kernel.domainname"))
+    else if (streq (p, "kernel/hostname") || streq (p, "kernel/domainname"))
       need = RT_NS_UTS;
     if (need < 0)
       return husk_err (err, EINVAL, "linux.sysctl.%s: not a namespaced sysctl", k);
     if (!s->ns[need].present || s->ns[need].path)
       return husk_err (err, EINVAL, "linux.sysctl.%s: needs a new %s namespace", k,
                        rt_ns_name (need));
-    if (strstr (k, "..") || strchr (k, '/'))
-      return husk_err (err, EINVAL, "linux.sysctl.%s: invalid name", k);
     s->sysctl[s->nsysctl].key = xstrdup (k);
     s->sysctl[s->nsysctl].value = xstrdup (json_string_value (v));
     s->nsysctl++;
