@@ -1,0 +1,429 @@
+/* The cross-node shortcut: pod-to-pod packets between nodes skip the bridge, br_netfilter,
+   routing and conntrack on both nodes. It lives in husk-cni's table netdev husk-fast
+   (cni/fastpath.c), whose per-veth ingress chains send every IPv4 packet of a local pod that
+   is not for another local pod to the regular chain `remote`:
+
+   table netdev husk-fast {
+     map remote4 { type ipv4_addr : ipv4_addr . iface_index; flags interval }
+         peer podCIDR -> next hop (host-gw: the peer's node address; vxlan: its VTEP address)
+                         . the device towards it (the uplink; the VXLAN device)
+     chain remote {                                       sender side (filled here)
+       meta protocol ip fwd ip to ip daddr map @remote4 }  (neighbour resolution, TTL - 1)
+     chain remote-in {                                    receiver side
+       ip daddr @tracked4 return; ip saddr @tracked4 return
+       ip daddr <each of this node's own addresses in its podCIDR, network, broadcast> return
+       fwd ip to ip daddr device "<bridge>" }               as the node itself would send it
+     chain in-<dev> { type filter hook ingress device "<dev>" priority 0;
+       comment "husk:cross-node"                          each device peers' packets arrive on
+       meta protocol ip ip daddr <own podCIDR> ip saddr map @remote4 goto remote-in }
+   }
+
+   Why it is correct:
+   - Only between pods: the sender forwards only what a pod addresses to a peer's podCIDR
+     (cnifast's chains reach `remote` only from a pod's own address, never for a pod with
+     hostPorts, never for an isolated pod); the receiver takes only packets from a peer's
+     podCIDR to its own: traffic from or to outside the cluster keeps the normal path, where
+     masquerade, hostPort DNAT and conntrack see both of its directions.
+   - Both directions of a flow take the same way on each node: an isolated pod (tracked4,
+     filled by the NetworkPolicy applier) is skipped as source by the sender and as
+     destination by the receiver, so its node's conntrack and policy chains see every packet.
+   - The gateway, VTEP, network and broadcast addresses are the node's own business: never
+     forwarded to the bridge.
+   Everything here is rebuilt in one transaction by each sync (peers, devices or addresses
+   changed): chain `remote`, the map and the chains carrying our comment. Nothing else of the
+   table is flushed or deleted. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "cni/crossnode.h"
+#include "cni/nft-internal.h"
+#include "cni/nft.h"
+
+#define REMOTE_MAP "remote4"
+#define REMOTE_IN "remote-in"
+#define TRACKED "tracked4" /* cni/fastpath.c's, same definition */
+
+enum
+{
+  TYPE_IPADDR = 7, /* nftables' datatype ids, as `nft list` shows them */
+  TYPE_IFINDEX = 20,
+  TYPE_BITS = 6,
+  REMOTE_MAP_ID = 2000, /* set ids inside a batch */
+  TRACKED_ID = 2001,
+};
+
+static struct nlmsghdr *
+msg (nft_batch *nb, int type, int flags)
+{
+  return cni_nftb_msg_family (nb, type, NFPROTO_NETDEV, flags);
+}
+
+static void
+table_msg (nft_batch *nb)
+{
+  struct nftnl_table *t = nftnl_table_alloc ();
+  nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, NFPROTO_NETDEV);
+  nftnl_table_set_str (t, NFTNL_TABLE_NAME, CNI_FAST_TABLE);
+  nftnl_table_nlmsg_build_payload (msg (nb, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
+  cni_nftb_next (nb);
+  nftnl_table_free (t);
+}
+
+static struct nftnl_set *
+set_new (const char *name, uint32_t id)
+{
+  struct nftnl_set *s = nftnl_set_alloc ();
+  nftnl_set_set_u32 (s, NFTNL_SET_FAMILY, NFPROTO_NETDEV);
+  nftnl_set_set_str (s, NFTNL_SET_TABLE, CNI_FAST_TABLE);
+  nftnl_set_set_str (s, NFTNL_SET_NAME, name);
+  nftnl_set_set_u32 (s, NFTNL_SET_ID, id);
+  return s;
+}
+
+/* tracked4 exactly as cni/fastpath.c defines it (a different definition is EEXIST) */
+static struct nftnl_set *
+tracked_new (void)
+{
+  struct nftnl_set *s = set_new (TRACKED, TRACKED_ID);
+  nftnl_set_set_u32 (s, NFTNL_SET_KEY_TYPE, TYPE_IPADDR);
+  nftnl_set_set_u32 (s, NFTNL_SET_KEY_LEN, 4);
+  return s;
+}
+
+static struct nftnl_set *
+remote_map_new (void)
+{
+  struct nftnl_set *s = set_new (REMOTE_MAP, REMOTE_MAP_ID);
+  nftnl_set_set_u32 (s, NFTNL_SET_KEY_TYPE, TYPE_IPADDR);
+  nftnl_set_set_u32 (s, NFTNL_SET_KEY_LEN, 4);
+  nftnl_set_set_u32 (s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_INTERVAL);
+  nftnl_set_set_u32 (s, NFTNL_SET_DATA_TYPE, (TYPE_IPADDR << TYPE_BITS) | TYPE_IFINDEX);
+  nftnl_set_set_u32 (s, NFTNL_SET_DATA_LEN, 8);
+  return s;
+}
+
+static void
+set_msg (nft_batch *nb, int type, int flags, struct nftnl_set *s)
+{
+  if (type == NFT_MSG_NEWSET)
+    nftnl_set_nlmsg_build_payload (msg (nb, type, flags), s);
+  else
+    nftnl_set_elems_nlmsg_build_payload (msg (nb, type, flags), s);
+  cni_nftb_next (nb);
+  nftnl_set_free (s);
+}
+
+/* A regular chain (dev NULL) or the ingress chain of dev, created when missing. */
+static void
+chain_msg (nft_batch *nb, const char *name, const char *dev, const char *comment)
+{
+  struct nftnl_chain *c = nftnl_chain_alloc ();
+  nftnl_chain_set_u32 (c, NFTNL_CHAIN_FAMILY, NFPROTO_NETDEV);
+  nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, CNI_FAST_TABLE);
+  nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name);
+  if (dev)
+    {
+      nftnl_chain_set_str (c, NFTNL_CHAIN_TYPE, "filter");
+      nftnl_chain_set_u32 (c, NFTNL_CHAIN_HOOKNUM, NF_NETDEV_INGRESS);
+      nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, 0);
+      nftnl_chain_set_u32 (c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+      nftnl_chain_set_str (c, NFTNL_CHAIN_DEV, dev);
+    }
+  if (comment)
+    {
+      struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc (NFT_USERDATA_MAXLEN);
+      nftnl_udata_put_strz (ud, NFTNL_UDATA_CHAIN_COMMENT, comment);
+      nftnl_chain_set_data (c, NFTNL_CHAIN_USERDATA, nftnl_udata_buf_data (ud),
+                            nftnl_udata_buf_len (ud));
+      nftnl_udata_buf_free (ud);
+    }
+  nftnl_chain_nlmsg_build_payload (msg (nb, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+  cni_nftb_next (nb);
+  nftnl_chain_free (c);
+}
+
+static void
+del_chain_msg (nft_batch *nb, const char *name)
+{
+  struct nftnl_chain *c = nftnl_chain_alloc ();
+  nftnl_chain_set_u32 (c, NFTNL_CHAIN_FAMILY, NFPROTO_NETDEV);
+  nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, CNI_FAST_TABLE);
+  nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name);
+  nftnl_chain_nlmsg_build_payload (msg (nb, NFT_MSG_DELCHAIN, 0), c);
+  cni_nftb_next (nb);
+  nftnl_chain_free (c);
+}
+
+static struct nftnl_rule *
+rule_new (const char *chain)
+{
+  struct nftnl_rule *r = nftnl_rule_alloc ();
+  nftnl_rule_set_u32 (r, NFTNL_RULE_FAMILY, NFPROTO_NETDEV);
+  nftnl_rule_set_str (r, NFTNL_RULE_TABLE, CNI_FAST_TABLE);
+  nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain);
+  return r;
+}
+
+static void
+rule_send (nft_batch *nb, struct nftnl_rule *r)
+{
+  nftnl_rule_nlmsg_build_payload (msg (nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
+  cni_nftb_next (nb);
+  nftnl_rule_free (r);
+}
+
+static void
+flush_msg (nft_batch *nb, const char *chain)
+{
+  struct nftnl_rule *r = rule_new (chain);
+  nftnl_rule_nlmsg_build_payload (msg (nb, NFT_MSG_DELRULE, 0), r);
+  cni_nftb_next (nb);
+  nftnl_rule_free (r);
+}
+
+static void
+e_verdict (struct nftnl_rule *r, int verdict, const char *chain)
+{
+  struct nftnl_expr *e = nftnl_expr_alloc ("immediate");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+  if (chain)
+    nftnl_expr_set_str (e, NFTNL_EXPR_IMM_CHAIN, chain);
+  cni_nftb_add_expr (r, e);
+}
+
+/* ip saddr|daddr -> reg */
+static void
+e_addr (struct nftnl_rule *r, bool src, uint32_t reg)
+{
+  struct nftnl_expr *e = nftnl_expr_alloc ("payload");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_OFFSET, src ? 12 : 16);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_LEN, 4);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+  cni_nftb_add_expr (r, e);
+}
+
+/* lookup of reg 1 in set; dreg 0: membership only */
+static void
+e_lookup (struct nftnl_rule *r, const char *set, uint32_t id, uint32_t dreg)
+{
+  struct nftnl_expr *e = nftnl_expr_alloc ("lookup");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+  nftnl_expr_set_str (e, NFTNL_EXPR_LOOKUP_SET, set);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+  if (dreg)
+    nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+  cni_nftb_add_expr (r, e);
+}
+
+/* fwd ip to <reg 1> device <reg32 1> */
+static void
+e_fwd_neigh (struct nftnl_rule *r)
+{
+  struct nftnl_expr *e = nftnl_expr_alloc ("fwd");
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_SREG_ADDR, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_SREG_DEV, NFT_REG32_01);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_NFPROTO, NFPROTO_IPV4);
+  cni_nftb_add_expr (r, e);
+}
+
+static void
+m_proto_ip (struct nftnl_rule *r)
+{
+  uint16_t proto = htons (ETH_P_IP);
+  cni_nftb_e_meta (r, NFT_META_PROTOCOL);
+  cni_nftb_e_cmp (r, NFT_CMP_EQ, &proto, sizeof proto);
+}
+
+/* One interval element per hop: [podCIDR start, end + 1) -> via . ifindex. */
+static void
+remote_elems_msg (nft_batch *nb, const cni_fast_remote *fr)
+{
+  struct nftnl_set *s = remote_map_new ();
+  size_t n = 0;
+  for (size_t i = 0; i < fr->nhops; i++)
+    {
+      const cni_fast_hop *h = &fr->hops[i];
+      cni_ip lo = cni_ip_network (&h->pod_cidr, h->pod_cidr.prefix);
+      cni_ip last = cni_ip_last (&h->pod_cidr, h->pod_cidr.prefix);
+      cni_ip end = cni_ip_add (&last, 1);
+      uint32_t data[2];
+      memcpy (&data[0], h->via.addr, 4);
+      data[1] = (uint32_t)h->ifindex;
+      struct nftnl_set_elem *e = nftnl_set_elem_alloc ();
+      nftnl_set_elem_set (e, NFTNL_SET_ELEM_KEY, lo.addr, 4);
+      nftnl_set_elem_set (e, NFTNL_SET_ELEM_DATA, data, sizeof data);
+      nftnl_set_elem_add (s, e);
+      if (end.addr[0] | end.addr[1] | end.addr[2] | end.addr[3]) /* not the top of the space */
+        {
+          e = nftnl_set_elem_alloc ();
+          nftnl_set_elem_set (e, NFTNL_SET_ELEM_KEY, end.addr, 4);
+          nftnl_set_elem_set_u32 (e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+          nftnl_set_elem_add (s, e);
+        }
+      n++;
+    }
+  if (n)
+    set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
+  else
+    nftnl_set_free (s);
+}
+
+/* chain remote: meta protocol ip fwd ip to ip daddr map @remote4 */
+static void
+sender_msgs (nft_batch *nb)
+{
+  chain_msg (nb, CNI_FAST_REMOTE, NULL, NULL);
+  flush_msg (nb, CNI_FAST_REMOTE);
+  struct nftnl_rule *r = rule_new (CNI_FAST_REMOTE);
+  m_proto_ip (r);
+  e_addr (r, false, NFT_REG_1);
+  e_lookup (r, REMOTE_MAP, REMOTE_MAP_ID, NFT_REG_1); /* via in reg32 0, ifindex in reg32 1 */
+  e_fwd_neigh (r);
+  rule_send (nb, r);
+}
+
+/* ip saddr|daddr @tracked4 return */
+static void
+tracked_rule (nft_batch *nb, bool src)
+{
+  struct nftnl_rule *r = rule_new (REMOTE_IN);
+  e_addr (r, src, NFT_REG_1);
+  e_lookup (r, TRACKED, TRACKED_ID, 0);
+  e_verdict (r, NFT_RETURN, NULL);
+  rule_send (nb, r);
+}
+
+/* chain remote-in: the checks, then fwd ip to ip daddr device <bridge> */
+static void
+receiver_msgs (nft_batch *nb, const cni_fast_remote *fr)
+{
+  chain_msg (nb, REMOTE_IN, NULL, CNI_FAST_REMOTE_COMMENT);
+  flush_msg (nb, REMOTE_IN);
+  tracked_rule (nb, false);
+  tracked_rule (nb, true);
+  for (size_t i = 0; i < fr->nlocal; i++)
+    {
+      if (fr->local[i].family != AF_INET)
+        continue;
+      struct nftnl_rule *r = rule_new (REMOTE_IN);
+      e_addr (r, false, NFT_REG_1);
+      cni_nftb_e_cmp (r, NFT_CMP_EQ, fr->local[i].addr, 4);
+      e_verdict (r, NFT_RETURN, NULL);
+      rule_send (nb, r);
+    }
+  struct nftnl_rule *r = rule_new (REMOTE_IN);
+  e_addr (r, false, NFT_REG_1);
+  uint32_t dev = (uint32_t)fr->bridge_ifindex;
+  cni_nftb_e_immediate (r, NFT_REG32_01, &dev, sizeof dev);
+  e_fwd_neigh (r);
+  rule_send (nb, r);
+}
+
+/* chain in-<dev>: meta protocol ip ip daddr <own podCIDR> ip saddr map @remote4 goto remote-in
+   (the map lookup into a scratch register is the membership test: a miss ends the rule) */
+static void
+rx_chain_msgs (nft_batch *nb, const char *chain, const char *dev, const cni_ip *pod_cidr)
+{
+  chain_msg (nb, chain, dev, CNI_FAST_REMOTE_COMMENT);
+  flush_msg (nb, chain);
+  struct nftnl_rule *r = rule_new (chain);
+  m_proto_ip (r);
+  cni_nftb_m_addr (r, false, NFT_CMP_EQ, pod_cidr, pod_cidr->prefix);
+  e_addr (r, true, NFT_REG_1);
+  e_lookup (r, REMOTE_MAP, REMOTE_MAP_ID, NFT_REG_2);
+  e_verdict (r, NFT_GOTO, REMOTE_IN);
+  rule_send (nb, r);
+}
+
+static bool
+is_ours (const char *comment, void *data)
+{
+  (void)data;
+  return streq (comment, CNI_FAST_REMOTE_COMMENT);
+}
+
+static bool
+wanted_chain (const char *name, char **want, size_t nwant)
+{
+  for (size_t i = 0; i < nwant; i++)
+    if (streq (name, want[i]))
+      return true;
+  return false;
+}
+
+static void
+free_names (char **names, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (names[i]);
+  free (names);
+}
+
+/* The whole batch. want[] are the in-<dev> chains to keep; stale ones of ours go. */
+static void
+build (nft_batch *nb, const cni_fast_remote *fr, char **want, size_t nwant,
+       const cni_fast_items *old)
+{
+  table_msg (nb);
+  set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, tracked_new ());
+  set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, remote_map_new ());
+  for (size_t i = 0; i < old->nchains; i++) /* rx chains first: they jump to remote-in */
+    if (!streq (old->chains[i], REMOTE_IN) && !wanted_chain (old->chains[i], want, nwant))
+      del_chain_msg (nb, old->chains[i]);
+  sender_msgs (nb); /* flushed before the map changes */
+  if (nwant > 0)
+    receiver_msgs (nb, fr); /* else unreachable: no in-<dev> chain jumps to it */
+  set_msg (nb, NFT_MSG_DELSETELEM, 0, remote_map_new ()); /* no elements: flush */
+  remote_elems_msg (nb, fr);
+  for (size_t i = 0; i < nwant; i++)
+    rx_chain_msgs (nb, want[i], want[i] + 3, &fr->pod_cidr);
+}
+
+int
+cni_fast_remote_apply (const cni_fast_remote *fr, husk_error **err)
+{
+  for (size_t i = 0; i < fr->nhops; i++)
+    if (fr->hops[i].pod_cidr.family != AF_INET || fr->hops[i].via.family != AF_INET)
+      return husk_err (err, EAFNOSUPPORT, "cross-node shortcut: IPv4 peers only");
+  bool rx = fr->bridge_ifindex > 0 && fr->pod_cidr.family == AF_INET && fr->pod_cidr.prefix >= 0;
+  char **want = xcalloc (fr->nrx + 1, sizeof *want);
+  size_t nwant = 0;
+  for (size_t i = 0; rx && i < fr->nrx; i++)
+    want[nwant++] = xasprintf ("in-%s", fr->rx_dev[i]);
+  struct mnl_socket *s = NULL;
+  int r = cni_nftb_socket_open (&s, err);
+  if (r < 0)
+    {
+      free_names (want, nwant);
+      return r;
+    }
+  cni_fast_items old = { 0 };
+  r = cni_fast_collect (s, is_ours, NULL, &old);
+  if (r == 0)
+    {
+      nft_batch nb = { 0 };
+      cni_nftb_start (&nb);
+      build (&nb, fr, want, nwant, &old);
+      r = cni_nftb_send (s, &nb);
+      cni_nftb_free (&nb);
+    }
+  mnl_socket_close (s);
+  cni_fast_items_free (&old);
+  free_names (want, nwant);
+  if (r < 0)
+    return husk_err_sys (err, -r, "nftables: table netdev %s: cross-node shortcut",
+                         CNI_FAST_TABLE);
+  return 0;
+}
