@@ -10,6 +10,7 @@ src_node_libnode_a_SOURCES = \
 	src/node/pod/extras.h src/node/pod/extras.c src/node/pod/staticpods.c src/node/pod/imagegc.c \
 	src/node/pod/evict.c src/node/pod/stdin.c src/node/pod/extras-parse.c \
 	src/node/pod/seccontext.h src/node/pod/seccontext.c src/node/pod/sysctl.h src/node/pod/sysctl.c \
+	src/node/pod/podcgroup.c \
 	src/cli/nodeflags.h src/cli/node.c src/cli/up.c src/cli/node-image-helper.c
 src_node_libnode_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
 HUSK_COMPONENT_LIBS += src/node/libnode.a
@@ -31,8 +32,8 @@ check_PROGRAMS += tests/unit/test-node-sysctl
 TESTS += tests/unit/test-node-sysctl
 tests_unit_test_node_sysctl_SOURCES = tests/unit/test-node-sysctl.c tests/unit/tap.h \
 	src/node/pod/sysctl.c
-tests_unit_test_node_sysctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-tests_unit_test_node_sysctl_LDADD = $(LIBHUSK_LIBS)
+tests_unit_test_node_sysctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(SECCOMP_CFLAGS)
+tests_unit_test_node_sysctl_LDADD = $(HUSKRT_LIBS)
 # --- end node daemon ---
 
 # husk-node: the node agent alone (src/cli/husk-node.c), which `husk node` execs when it is

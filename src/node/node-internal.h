@@ -145,6 +145,7 @@ typedef struct node_agent
   char *cgroup_root;      /* <cgroup2 mount>/husk */
   char *cgroup_rel;       /* "husk" relative to the mount */
   bool limits_enforced;   /* cgroup v2 controllers available */
+  int64_t pod_max_pids;   /* --pod-max-pids: the pod cgroup's pids.max; <= 0: max */
   kclient *kc;
   image_store *images;
   agent_log_pump *pump;
@@ -233,6 +234,11 @@ bool pod_sandbox_adopt (node_agent *a, node_pod *p);
 int pod_sandbox_teardown (node_agent *a, node_pod *p, husk_error **err);
 /* The pod's cgroup relative to the cgroup2 mount: "husk/pod-<uid>". */
 char *pod_cgroup_rel (node_agent *a, const node_pod *p);
+/* ---- pod/podcgroup.c ---- */
+/* Writes the pod cgroup dir's memory.low, memory.max, cpu.weight, cpu.max and pids.max
+   (kubelet's ResourceConfigForPod, --pod-max-pids) before anything runs in it; nothing
+   without controllers. A controller missing from dir is a warning, not an error. */
+int pod_cgroup_limits (node_agent *a, node_pod *p, const char *dir, husk_error **err);
 /* Runs fn with fds 0/1/2 replaced by in/out/errfd (-1: /dev/null), restoring them after. */
 int pod_with_stdio (node_agent *a, int in, int out, int errfd,
                     int (*fn) (void *ud, husk_error **err), void *ud, husk_error **err);

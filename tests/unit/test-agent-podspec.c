@@ -397,6 +397,30 @@ test_qos (void)
           "Burstable pod weight from summed requests");
   free (v);
   json_decref (spec);
+  /* kubelet: a regular init container counts with the sidecars started before it. */
+  spec = J ("{\"initContainers\":[{\"name\":\"s\",\"restartPolicy\":\"Always\","
+            "\"resources\":{\"limits\":{\"memory\":\"100Mi\"}}},"
+            "{\"name\":\"i\",\"resources\":{\"limits\":{\"memory\":\"200Mi\"}}}],"
+            "\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"memory\":\"50Mi\"}}}]}");
+  ok (agent_pod_cgroup (spec, -1, &r, &err) == 0, "pod with a sidecar");
+  is_str (v = agent_cgroup_value (&r, "memory.max"), "314572800",
+          "memory.max: init 200Mi + the sidecar before it 100Mi (more than 100Mi + 50Mi)");
+  free (v);
+  is_str (v = agent_cgroup_value (&r, "cpu.max"), "max 100000", "no cpu limit anywhere: no quota");
+  free (v);
+  json_decref (spec);
+  /* Burstable, every container with a memory limit but not a cpu one. */
+  spec = J ("{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"memory\":\"24Mi\"},"
+            "\"requests\":{\"cpu\":\"100m\"}}},{\"name\":\"b\",\"resources\":{\"limits\":{"
+            "\"memory\":\"40Mi\"},\"requests\":{\"cpu\":\"100m\"}}}]}");
+  agent_pod_cgroup (spec, -1, &r, &err);
+  is_str (v = agent_cgroup_value (&r, "memory.max"), "67108864", "every memory limit: the sum");
+  free (v);
+  is_str (v = agent_cgroup_value (&r, "cpu.max"), "max 100000", "no cpu limit: max");
+  free (v);
+  is_str (v = agent_cgroup_value (&r, "pids.max"), "max", "no pod pids limit: max");
+  free (v);
+  json_decref (spec);
   spec = J ("{\"containers\":[{\"name\":\"a\"}]}");
   agent_pod_cgroup (spec, -1, &r, &err);
   is_str (v = agent_cgroup_value (&r, "cpu.weight"), "1", "BestEffort pod: weight 1");

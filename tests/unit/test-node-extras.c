@@ -54,9 +54,30 @@ evict_bad (const char *text, const char *want)
   husk_error_free (err);
 }
 
+static void
+pids (const char *text, int64_t want)
+{
+  int64_t v = 0;
+  husk_error *err = NULL;
+  int r = extras_parse_pids ("--pod-max-pids", text, &v, &err);
+  if (want == 0)
+    ok (r < 0 && err && strstr (err->msg, "--pod-max-pids") && strstr (err->msg, text),
+        "--pod-max-pids \"%s\" refused naming the flag and the value", text);
+  else
+    ok (r == 0 && v == want, "--pod-max-pids \"%s\" = %lld (got %lld)", text, (long long) want,
+        (long long) v);
+  husk_error_free (err);
+}
+
 int
 main (void)
 {
+  pids ("1024", 1024);
+  pids ("-1", -1);
+  pids ("0", -1);
+  pids ("", 0);
+  pids ("12x", 0);
+  pids ("ten", 0);
   percent ("85", 85);
   percent ("80%", 80);
   percent ("0", 0);

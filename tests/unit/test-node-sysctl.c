@@ -1,6 +1,25 @@
-/* sysctl names and --allowed-unsafe-sysctls as kubelet reads them (src/node/pod/sysctl.c). */
+/* sysctl names and --allowed-unsafe-sysctls as kubelet reads them (src/node/pod/sysctl.c),
+   and the /proc/sys path the runtime writes them to (runtime/mount.c rt_sysctl_path). */
+#include "runtime/internal.h"
 #include "src/node/pod/sysctl.h"
 #include "tests/unit/tap.h"
+
+/* A pod's sysctl name, normalized by the agent, then written by the runtime. */
+static void
+written_to (const char *pod_name, const char *want)
+{
+  _cleanup_free_ char *norm = sysctl_normalize (pod_name);
+  _cleanup_free_ char *got = rt_sysctl_path (norm);
+  ok (got && streq (got, want), "pod sysctl \"%s\" (runtime key \"%s\") written to /proc/sys/%s (got %s)",
+      pod_name, norm, want, got ? got : "NULL");
+}
+
+static void
+bad_key (const char *key)
+{
+  _cleanup_free_ char *got = rt_sysctl_path (key);
+  ok (got == NULL, "runtime key \"%s\" refused (got %s)", key, got ? got : "NULL");
+}
 
 static void
 normalized (const char *in, const char *want)
@@ -33,6 +52,25 @@ list_bad (const char *list, const char *item, const char *why)
 int
 main (void)
 {
+  /* The runtime's path: '.' and '/' swap when '.' comes first; a '/' key is the path. */
+  written_to ("net.ipv4.conf.eth0/100.forwarding", "net/ipv4/conf/eth0.100/forwarding");
+  written_to ("net/ipv4/conf/eth0.100/forwarding", "net/ipv4/conf/eth0.100/forwarding");
+  written_to ("net/ipv4/conf/eth0.100.200/rp_filter", "net/ipv4/conf/eth0.100.200/rp_filter");
+  written_to ("net.ipv4.ip_local_port_range", "net/ipv4/ip_local_port_range");
+  written_to ("kernel/msgmnb", "kernel/msgmnb");
+  written_to ("kernel.shm_rmid_forced", "kernel/shm_rmid_forced");
+  {
+    _cleanup_free_ char *p = rt_sysctl_path ("net/ipv4/conf/eth0.100/forwarding");
+    ok (p && streq (p, "net/ipv4/conf/eth0.100/forwarding"),
+        "a runtime key with '/' first is the path as it is");
+  }
+  bad_key ("");
+  bad_key ("net..ipv4");
+  bad_key (".net.ipv4");
+  bad_key ("net.ipv4.");
+  bad_key ("net/../kernel/panic");
+  bad_key ("net/ipv4/conf/./forwarding");
+  bad_key ("net.ipv4.conf./...forwarding");
   /* NormalizeName: only a name whose first separator is '/' is converted */
   normalized ("net.ipv4.ip_local_port_range", "net.ipv4.ip_local_port_range");
   normalized ("net/ipv4/ip_local_port_range", "net.ipv4.ip_local_port_range");

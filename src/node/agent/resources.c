@@ -180,9 +180,10 @@ agent_pod_cgroup (json_t *pod_spec, int64_t pids_limit, agent_cgroup_res *out, h
   int ret = agent_pod_qos (spec, &qos, err);
   if (ret < 0)
     return ret;
-  /* Sums over regular containers and sidecars; regular init containers count as the
-     largest of them when that is more (they run one at a time, before the others). */
-  int64_t sum[4] = { 0 }, init_max[4] = { 0 };
+  /* kubelet's AggregateContainerRequests/Limits: the sum over regular containers and
+     sidecars, or the largest init container when that is more (they run one at a time,
+     before the others), counted with the sidecars started before it. */
+  int64_t sum[4] = { 0 }, init_max[4] = { 0 }, side[4] = { 0 };
   bool all_cpu = true, all_mem = true;
   size_t i;
   json_t *c;
@@ -194,10 +195,11 @@ agent_pod_cgroup (json_t *pod_spec, int64_t pids_limit, agent_cgroup_res *out, h
     int64_t v[4] = { r.req_cpu, r.req_mem, r.lim_cpu, r.lim_mem };
     for (int k = 0; k < 4; k++)
       {
+        int64_t eff = v[k] + side[k];
         if (is_sidecar (c))
-          sum[k] += v[k];
-        else if (v[k] > init_max[k])
-          init_max[k] = v[k];
+          sum[k] += v[k], side[k] += v[k];
+        if (eff > init_max[k])
+          init_max[k] = eff;
       }
     if (!r.has_lim_cpu)
       all_cpu = false;

@@ -45,6 +45,18 @@ extras_parse_duration (const char *flag, const char *text, int64_t *seconds, hus
   return 0;
 }
 
+int
+extras_parse_pids (const char *flag, const char *text, int64_t *out, husk_error **err)
+{
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll (text, &end, 10);
+  if (errno || end == text || *end != '\0')
+    return husk_err (err, EINVAL, "%s: \"%s\" is not an integer (-1 for no limit)", flag, text);
+  *out = v > 0 ? (int64_t) v : -1;
+  return 0;
+}
+
 static const struct
 {
   const char *name;

@@ -51,6 +51,10 @@ node_extras_setup (node_agent *a, husk_error **err)
   /* Not an extra, but a flag checked at start like theirs: a bad list stops the node. */
   if ((r = sysctl_allowlist_check (a->cfg->allowed_unsafe_sysctls, err)) < 0)
     return r;
+  a->pod_max_pids = -1;
+  if (a->cfg->pod_max_pids
+      && (r = extras_parse_pids ("--pod-max-pids", a->cfg->pod_max_pids, &a->pod_max_pids, err)) < 0)
+    return r;
   if ((r = imagegc_setup (a, x, err)) < 0 || (r = evict_setup (a, x, err)) < 0
       || (r = static_pods_setup (a, x, err)) < 0)
     return r;

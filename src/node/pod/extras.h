@@ -50,6 +50,8 @@ typedef struct node_extras
 /* Parses "85" or "2m" style flag values; errors name the flag. */
 int extras_parse_percent (const char *flag, const char *text, int *out, husk_error **err);
 int extras_parse_duration (const char *flag, const char *text, int64_t *seconds, husk_error **err);
+/* kubelet's --pod-max-pids: an integer; <= 0 means no limit (stored as -1). */
+int extras_parse_pids (const char *flag, const char *text, int64_t *out, husk_error **err);
 
 /* An Event about the Node (kubelet's nodeRef: namespace default, uid = the node's name). */
 void extras_node_event (node_agent *a, const char *type, const char *reason, const char *fmt, ...)

@@ -343,6 +343,8 @@ sandbox_files_make (node_agent *a, node_pod *p, const sandbox_files *f, husk_err
   _cleanup_free_ char *cg = xasprintf ("%s/pod-%s", a->cgroup_root, p->uid);
   if (mkdir (cg, 0755) < 0 && errno != EEXIST)
     return husk_err_errno (err, "create cgroup %s", cg);
+  if ((r = pod_cgroup_limits (a, p, cg, err)) < 0)
+    return r;
   _cleanup_free_ char *bundle = xasprintf ("%s/sandbox", p->dir);
   _cleanup_free_ char *cfg = xasprintf ("%s/config.json", bundle);
   if ((r = write_pod_file (p, "resolv.conf", f->resolv, err)) < 0
