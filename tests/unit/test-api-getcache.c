@@ -1,7 +1,10 @@
 /* The API server's single-object GET cache (src/master/api/getcache.c) over a real SQLite
    store: a second GET is served from the cache (proved by changing the row behind the store's
    back), any write of the resource through the store invalidates it, other resources' writes
-   do not, deleted objects are not served, and a colliding key never returns another object. */
+   do not, deleted objects are not served, and a colliding key never returns another object.
+   Held entries (the shared reply of a GET) stay whole while replaced under many threads. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include "lib/path.h"
@@ -72,6 +75,86 @@ put (store *s, const char *name, const char *v)
       "update %s = %s", name, v);
 }
 
+/* data.k of a held entry's text. */
+static char *
+entry_k (api_getcache_entry *e)
+{
+  size_t len;
+  const char *t = api_getcache_json (e, &len);
+  const char *p = strstr (t, "\"k\":\"");
+  return p && p < t + len ? xstrndup (p + 5, strcspn (p + 5, "\"")) : xstrdup ("?");
+}
+
+static store *shared_store;
+static api_getcache *shared_cache;
+static atomic_int torn;
+
+/* Holds configmaps/default/h over and over while another thread rewrites it: every text held
+   must be a whole object, its length as stored, and stay so until released. */
+static void *
+holder (void *arg)
+{
+  (void) arg;
+  for (int i = 0; i < 3000; i++)
+    {
+      api_getcache_entry *e = NULL;
+      if (api_getcache_hold (shared_cache, shared_store, "configmaps", "default", "h", &e, NULL)
+          < 0)
+        continue;
+      size_t len;
+      const char *t = api_getcache_json (e, &len);
+      char *k = entry_k (e);
+      if (len != strlen (t) - 1 || t[len] != '\n' || t[len - 1] != '}' || k[0] != 'v'
+          || api_getcache_response (e) == NULL)
+        atomic_fetch_add (&torn, 1);
+      free (k);
+      api_getcache_release (e);
+    }
+  return NULL;
+}
+
+static void
+test_hold (store *s, api_getcache *c)
+{
+  _cleanup_error_ husk_error *err = NULL;
+  _cleanup_free_ char *h = cm ("h", "v0");
+  ok (store_create (s, "configmaps", "default", "h", h, NULL, NULL, &err) == 0, "create h");
+  api_getcache_entry *e1 = NULL, *e2 = NULL, *e3 = NULL;
+  ok (api_getcache_hold (c, s, "configmaps", "default", "h", &e1, &err) == 0
+          && api_getcache_hold (c, s, "configmaps", "default", "h", &e2, &err) == 0,
+      "hold h twice");
+  ok (e1 == e2 && api_getcache_response (e1) != NULL,
+      "both GETs share one entry and its prebuilt reply");
+  put (s, "h", "v1");
+  ok (api_getcache_hold (c, s, "configmaps", "default", "h", &e3, &err) == 0 && e3 != e1,
+      "after a write the next GET gets a new entry");
+  char *k1 = entry_k (e1), *k3 = entry_k (e3);
+  is_str (k1, "v0", "the replaced entry is still whole while held");
+  is_str (k3, "v1", "the new entry has the write");
+  free (k1);
+  free (k3);
+  api_getcache_release (e1);
+  api_getcache_release (e2);
+  api_getcache_release (e3);
+
+  shared_store = s;
+  shared_cache = c;
+  pthread_t t[8];
+  for (int i = 0; i < 8; i++)
+    pthread_create (&t[i], NULL, holder, NULL);
+  for (int i = 2; i < 200; i++)
+    {
+      char v[32];
+      snprintf (v, sizeof v, "v%d", i);
+      _cleanup_free_ char *j = cm ("h", v);
+      store_update (s, "configmaps", "default", "h", j, 0, NULL, NULL, NULL);
+    }
+  for (int i = 0; i < 8; i++)
+    pthread_join (t[i], NULL);
+  is_int (atomic_load (&torn), 0,
+          "8 threads x 3,000 holds while h is rewritten 198 times: every held text whole");
+}
+
 int
 main (void)
 {
@@ -140,6 +223,8 @@ main (void)
         free (got);
       }
   is_int (wrong, 0, "4000 GETs of 2000 objects through colliding slots: each its own object");
+
+  test_hold (s, c);
 
   api_getcache_free (c);
   store_close (s);

@@ -66,6 +66,10 @@ enum MHD_Result api_reply_raw (api_req *r, unsigned code, const char *ctype, cha
                                size_t len);
 /* Dumps j (reference stolen) as JSON. */
 enum MHD_Result api_reply_json (api_req *r, unsigned code, json_t *j);
+/* Queues a response shared between requests (not destroyed here: the caller keeps its
+   reference); len is its body's length. */
+enum MHD_Result api_reply_shared (api_req *r, unsigned code, struct MHD_Response *resp,
+                                  size_t len);
 enum MHD_Result api_reply_json_ct (api_req *r, unsigned code, const char *ctype, json_t *j);
 void api_warn (api_req *r, const char *fmt, ...) _printf_ (2, 3);
 

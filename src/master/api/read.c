@@ -13,12 +13,24 @@ enum MHD_Result
 api_do_get (api_req *r, const api_route *rt)
 {
   _cleanup_error_ husk_error *err = NULL;
-  _cleanup_free_ char *json = NULL;
-  int ret = api_getcache_get (r->srv->getcache, r->srv->store, api_resource_storage (rt->res),
-                              rt->ns, rt->name, &json, &err);
+  api_getcache_entry *e = NULL;
+  int ret = api_getcache_hold (r->srv->getcache, r->srv->store, api_resource_storage (rt->res),
+                               rt->ns, rt->name, &e, &err);
   if (ret < 0)
     return api_reply_store_error (r, rt, err);
-  return api_reply_object (r, rt, 200, json);
+  size_t len;
+  const char *text = api_getcache_json (e, &len);
+  enum MHD_Result m;
+  /* The object as stored, as JSON: the entry's own reply, shared by every such GET. */
+  if (!rt->res->from_storage && rt->sub == NULL && r->warnings == NULL && !api_wants_table (r))
+    m = api_reply_shared (r, 200, api_getcache_response (e), len + 1);
+  else
+    {
+      _cleanup_free_ char *json = xstrndup (text, len);
+      m = api_reply_object (r, rt, 200, json);
+    }
+  api_getcache_release (e);
+  return m;
 }
 
 /* Parses labelSelector/fieldSelector; replies 400 and returns false on bad input. */

@@ -79,6 +79,15 @@ api_reply_raw (api_req *r, unsigned code, const char *ctype, char *body, size_t 
 }
 
 enum MHD_Result
+api_reply_shared (api_req *r, unsigned code, struct MHD_Response *resp, size_t len)
+{
+  enum MHD_Result ret = MHD_queue_response (r->conn, code, resp);
+  if (ret == MHD_YES)
+    api_cork_reply (r, len);
+  return ret;
+}
+
+enum MHD_Result
 api_reply_json_ct (api_req *r, unsigned code, const char *ctype, json_t *j)
 {
   char *s = json_dumps (j, JSON_COMPACT | JSON_ENCODE_ANY);
