@@ -4,18 +4,20 @@
    is not for another local pod to the regular chain `remote`:
 
    table netdev husk-fast {
-     map remote4 { type ipv4_addr : ipv4_addr . iface_index; flags interval }
+     set peers4 { type ipv4_addr; flags interval }        the peers' podCIDRs
+     map hop4 { type ipv4_addr : ipv4_addr; flags interval }
          peer podCIDR -> next hop (host-gw: the peer's node address; vxlan: its VTEP address)
-                         . the device towards it (the uplink; the VXLAN device)
+     map hopdev4 { type ipv4_addr : iface_index; flags interval }
+         peer podCIDR -> the device towards it (the uplink; the VXLAN device)
      chain remote {                                       sender side (filled here)
-       meta protocol ip fwd ip to ip daddr map @remote4 }  (neighbour resolution, TTL - 1)
+       fwd ip to ip daddr map @hop4 device ip daddr map @hopdev4 }  (neighbour, TTL - 1)
      chain remote-in {                                    receiver side
        ip daddr @tracked4 return; ip saddr @tracked4 return
        ip daddr <each of this node's own addresses in its podCIDR, network, broadcast> return
        fwd ip to ip daddr device "<bridge>" }               as the node itself would send it
      chain in-<dev> { type filter hook ingress device "<dev>" priority 0;
        comment "husk:cross-node"                          each device peers' packets arrive on
-       meta protocol ip ip daddr <own podCIDR> ip saddr map @remote4 goto remote-in }
+       ip daddr <own podCIDR> ip saddr @peers4 goto remote-in }
    }
 
    Why it is correct:
@@ -49,7 +51,9 @@
 #include "cni/nft-internal.h"
 #include "cni/nft.h"
 
-#define REMOTE_MAP "remote4"
+#define PEERS "peers4"
+#define HOP_MAP "hop4"
+#define HOPDEV_MAP "hopdev4"
 #define REMOTE_IN "remote-in"
 #define TRACKED "tracked4" /* cni/fastpath.c's, same definition */
 
@@ -58,8 +62,10 @@ enum
   TYPE_IPADDR = 7, /* nftables' datatype ids, as `nft list` shows them */
   TYPE_IFINDEX = 20,
   TYPE_BITS = 6,
-  REMOTE_MAP_ID = 2000, /* set ids inside a batch */
-  TRACKED_ID = 2001,
+  PEERS_ID = 2000, /* set ids inside a batch */
+  HOP_ID = 2001,
+  HOPDEV_ID = 2002,
+  TRACKED_ID = 2003,
 };
 
 static struct nlmsghdr *
@@ -100,16 +106,47 @@ tracked_new (void)
   return s;
 }
 
+/* peers4 (data_type 0), hop4 (TYPE_IPADDR) or hopdev4 (TYPE_IFINDEX): interval sets on the
+   destination address */
 static struct nftnl_set *
-remote_map_new (void)
+interval_new (const char *name, uint32_t id, uint32_t data_type)
 {
-  struct nftnl_set *s = set_new (REMOTE_MAP, REMOTE_MAP_ID);
+  struct nftnl_set *s = set_new (name, id);
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_TYPE, TYPE_IPADDR);
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_LEN, 4);
-  nftnl_set_set_u32 (s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_INTERVAL);
-  nftnl_set_set_u32 (s, NFTNL_SET_DATA_TYPE, (TYPE_IPADDR << TYPE_BITS) | TYPE_IFINDEX);
-  nftnl_set_set_u32 (s, NFTNL_SET_DATA_LEN, 8);
+  nftnl_set_set_u32 (s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | (data_type ? NFT_SET_MAP : 0));
+  if (data_type)
+    {
+      nftnl_set_set_u32 (s, NFTNL_SET_DATA_TYPE, data_type);
+      nftnl_set_set_u32 (s, NFTNL_SET_DATA_LEN, 4);
+    }
+  if (data_type == TYPE_IFINDEX) /* for `nft list`: host byte order, shown as a name */
+    {
+      struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc (64);
+      nftnl_udata_put_u32 (ud, NFTNL_UDATA_SET_DATABYTEORDER, 1);
+      nftnl_set_set_data (s, NFTNL_SET_USERDATA, nftnl_udata_buf_data (ud),
+                          nftnl_udata_buf_len (ud));
+      nftnl_udata_buf_free (ud);
+    }
   return s;
+}
+
+static struct nftnl_set *
+peers_new (void)
+{
+  return interval_new (PEERS, PEERS_ID, 0);
+}
+
+static struct nftnl_set *
+hop_new (void)
+{
+  return interval_new (HOP_MAP, HOP_ID, TYPE_IPADDR);
+}
+
+static struct nftnl_set *
+hopdev_new (void)
+{
+  return interval_new (HOPDEV_MAP, HOPDEV_ID, TYPE_IFINDEX);
 }
 
 static void
@@ -214,26 +251,26 @@ e_addr (struct nftnl_rule *r, bool src, uint32_t reg)
   cni_nftb_add_expr (r, e);
 }
 
-/* lookup of reg 1 in set; dreg 0: membership only */
+/* lookup of reg in set; dreg 0: membership only, else the map's data replaces reg */
 static void
-e_lookup (struct nftnl_rule *r, const char *set, uint32_t id, uint32_t dreg)
+e_lookup (struct nftnl_rule *r, const char *set, uint32_t id, uint32_t reg, bool map)
 {
   struct nftnl_expr *e = nftnl_expr_alloc ("lookup");
-  nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_SREG, reg);
   nftnl_expr_set_str (e, NFTNL_EXPR_LOOKUP_SET, set);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_SET_ID, id);
-  if (dreg)
-    nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+  if (map)
+    nftnl_expr_set_u32 (e, NFTNL_EXPR_LOOKUP_DREG, reg);
   cni_nftb_add_expr (r, e);
 }
 
-/* fwd ip to <reg 1> device <reg32 1> */
+/* fwd ip to <reg 2> device <reg 1> (the registers nft itself uses) */
 static void
 e_fwd_neigh (struct nftnl_rule *r)
 {
   struct nftnl_expr *e = nftnl_expr_alloc ("fwd");
-  nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_SREG_ADDR, NFT_REG_1);
-  nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_SREG_DEV, NFT_REG32_01);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_SREG_DEV, NFT_REG_1);
+  nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_SREG_ADDR, NFT_REG_2);
   nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_NFPROTO, NFPROTO_IPV4);
   cni_nftb_add_expr (r, e);
 }
@@ -246,41 +283,59 @@ m_proto_ip (struct nftnl_rule *r)
   cni_nftb_e_cmp (r, NFT_CMP_EQ, &proto, sizeof proto);
 }
 
-/* One interval element per hop: [podCIDR start, end + 1) -> via . ifindex. */
 static void
-remote_elems_msg (nft_batch *nb, const cni_fast_remote *fr)
+interval_elem (struct nftnl_set *s, const uint8_t key[4], const void *data, uint32_t flags)
 {
-  struct nftnl_set *s = remote_map_new ();
-  size_t n = 0;
+  struct nftnl_set_elem *e = nftnl_set_elem_alloc ();
+  nftnl_set_elem_set (e, NFTNL_SET_ELEM_KEY, key, 4);
+  if (data)
+    nftnl_set_elem_set (e, NFTNL_SET_ELEM_DATA, data, 4);
+  if (flags)
+    nftnl_set_elem_set_u32 (e, NFTNL_SET_ELEM_FLAGS, flags);
+  nftnl_set_elem_add (s, e);
+}
+
+/* One interval per hop, [podCIDR start, end + 1), with what = 0 (peers4: none), 1 (hop4: the
+   next hop) or 2 (hopdev4: the device); first, as nft does, the end of an interval at 0.0.0.0
+   (nothing below the first podCIDR matches). */
+static void
+hop_elems_msg (nft_batch *nb, const cni_fast_remote *fr, struct nftnl_set *s, int what)
+{
+  static const uint8_t zero[4];
+  if (fr->nhops == 0)
+    {
+      nftnl_set_free (s);
+      return;
+    }
+  interval_elem (s, zero, NULL, NFT_SET_ELEM_INTERVAL_END);
   for (size_t i = 0; i < fr->nhops; i++)
     {
       const cni_fast_hop *h = &fr->hops[i];
       cni_ip lo = cni_ip_network (&h->pod_cidr, h->pod_cidr.prefix);
       cni_ip last = cni_ip_last (&h->pod_cidr, h->pod_cidr.prefix);
       cni_ip end = cni_ip_add (&last, 1);
-      uint32_t data[2];
-      memcpy (&data[0], h->via.addr, 4);
-      data[1] = (uint32_t)h->ifindex;
-      struct nftnl_set_elem *e = nftnl_set_elem_alloc ();
-      nftnl_set_elem_set (e, NFTNL_SET_ELEM_KEY, lo.addr, 4);
-      nftnl_set_elem_set (e, NFTNL_SET_ELEM_DATA, data, sizeof data);
-      nftnl_set_elem_add (s, e);
-      if (end.addr[0] | end.addr[1] | end.addr[2] | end.addr[3]) /* not the top of the space */
-        {
-          e = nftnl_set_elem_alloc ();
-          nftnl_set_elem_set (e, NFTNL_SET_ELEM_KEY, end.addr, 4);
-          nftnl_set_elem_set_u32 (e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-          nftnl_set_elem_add (s, e);
-        }
-      n++;
+      uint32_t dev = (uint32_t)h->ifindex;
+      interval_elem (s, lo.addr, what == 1 ? (const void *)h->via.addr : what == 2 ? &dev : NULL, 0);
+      if (memcmp (end.addr, zero, 4) != 0) /* not the top of the address space */
+        interval_elem (s, end.addr, NULL, NFT_SET_ELEM_INTERVAL_END);
     }
-  if (n)
-    set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
-  else
-    nftnl_set_free (s);
+  set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
 }
 
-/* chain remote: meta protocol ip fwd ip to ip daddr map @remote4 */
+/* peers4, hop4, hopdev4: created when missing, emptied and refilled */
+static void
+hop_sets_msgs (nft_batch *nb, const cni_fast_remote *fr)
+{
+  struct nftnl_set *(*news[]) (void) = { peers_new, hop_new, hopdev_new };
+  for (int i = 0; i < 3; i++)
+    {
+      set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, news[i] ());
+      set_msg (nb, NFT_MSG_DELSETELEM, 0, news[i] ()); /* no elements: flush */
+      hop_elems_msg (nb, fr, news[i] (), i);
+    }
+}
+
+/* chain remote: fwd ip to ip daddr map @hop4 device ip daddr map @hopdev4 */
 static void
 sender_msgs (nft_batch *nb)
 {
@@ -289,7 +344,9 @@ sender_msgs (nft_batch *nb)
   struct nftnl_rule *r = rule_new (CNI_FAST_REMOTE);
   m_proto_ip (r);
   e_addr (r, false, NFT_REG_1);
-  e_lookup (r, REMOTE_MAP, REMOTE_MAP_ID, NFT_REG_1); /* via in reg32 0, ifindex in reg32 1 */
+  e_lookup (r, HOPDEV_MAP, HOPDEV_ID, NFT_REG_1, true);
+  e_addr (r, false, NFT_REG_2);
+  e_lookup (r, HOP_MAP, HOP_ID, NFT_REG_2, true);
   e_fwd_neigh (r);
   rule_send (nb, r);
 }
@@ -299,8 +356,9 @@ static void
 tracked_rule (nft_batch *nb, bool src)
 {
   struct nftnl_rule *r = rule_new (REMOTE_IN);
+  m_proto_ip (r);
   e_addr (r, src, NFT_REG_1);
-  e_lookup (r, TRACKED, TRACKED_ID, 0);
+  e_lookup (r, TRACKED, TRACKED_ID, NFT_REG_1, false);
   e_verdict (r, NFT_RETURN, NULL);
   rule_send (nb, r);
 }
@@ -318,21 +376,22 @@ receiver_msgs (nft_batch *nb, const cni_fast_remote *fr)
       if (fr->local[i].family != AF_INET)
         continue;
       struct nftnl_rule *r = rule_new (REMOTE_IN);
+      m_proto_ip (r);
       e_addr (r, false, NFT_REG_1);
       cni_nftb_e_cmp (r, NFT_CMP_EQ, fr->local[i].addr, 4);
       e_verdict (r, NFT_RETURN, NULL);
       rule_send (nb, r);
     }
   struct nftnl_rule *r = rule_new (REMOTE_IN);
-  e_addr (r, false, NFT_REG_1);
+  m_proto_ip (r);
   uint32_t dev = (uint32_t)fr->bridge_ifindex;
-  cni_nftb_e_immediate (r, NFT_REG32_01, &dev, sizeof dev);
+  cni_nftb_e_immediate (r, NFT_REG_1, &dev, sizeof dev);
+  e_addr (r, false, NFT_REG_2);
   e_fwd_neigh (r);
   rule_send (nb, r);
 }
 
-/* chain in-<dev>: meta protocol ip ip daddr <own podCIDR> ip saddr map @remote4 goto remote-in
-   (the map lookup into a scratch register is the membership test: a miss ends the rule) */
+/* chain in-<dev>: ip daddr <own podCIDR> ip saddr @peers4 goto remote-in */
 static void
 rx_chain_msgs (nft_batch *nb, const char *chain, const char *dev, const cni_ip *pod_cidr)
 {
@@ -342,7 +401,7 @@ rx_chain_msgs (nft_batch *nb, const char *chain, const char *dev, const cni_ip *
   m_proto_ip (r);
   cni_nftb_m_addr (r, false, NFT_CMP_EQ, pod_cidr, pod_cidr->prefix);
   e_addr (r, true, NFT_REG_1);
-  e_lookup (r, REMOTE_MAP, REMOTE_MAP_ID, NFT_REG_2);
+  e_lookup (r, PEERS, PEERS_ID, NFT_REG_1, false);
   e_verdict (r, NFT_GOTO, REMOTE_IN);
   rule_send (nb, r);
 }
@@ -378,15 +437,13 @@ build (nft_batch *nb, const cni_fast_remote *fr, char **want, size_t nwant,
 {
   table_msg (nb);
   set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, tracked_new ());
-  set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, remote_map_new ());
   for (size_t i = 0; i < old->nchains; i++) /* rx chains first: they jump to remote-in */
     if (!streq (old->chains[i], REMOTE_IN) && !wanted_chain (old->chains[i], want, nwant))
       del_chain_msg (nb, old->chains[i]);
-  sender_msgs (nb); /* flushed before the map changes */
+  hop_sets_msgs (nb, fr); /* before the rules that name them */
+  sender_msgs (nb);
   if (nwant > 0)
     receiver_msgs (nb, fr); /* else unreachable: no in-<dev> chain jumps to it */
-  set_msg (nb, NFT_MSG_DELSETELEM, 0, remote_map_new ()); /* no elements: flush */
-  remote_elems_msg (nb, fr);
   for (size_t i = 0; i < nwant; i++)
     rx_chain_msgs (nb, want[i], want[i] + 3, &fr->pod_cidr);
 }

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include "cni/crossnode.h"
 #include "src/node/net/net.h"
 
 enum
@@ -43,6 +44,9 @@ struct node_net
   bool netpol_applied; /* the table is in place (something was isolated) */
   char *netpol_last;   /* the model JSON last applied */
   char *routes_last;   /* the peers last synced */
+  cni_peer *peers;     /* ... as cni_peers */
+  size_t npeers;
+  char *fast_last;     /* what the cross-node shortcut was last synced for */
 };
 
 /* cache.c */
@@ -62,5 +66,8 @@ int net_netpol_sync (node_net *n, json_t *policies, json_t *pods, json_t *namesp
 /* routes.c */
 json_t *net_strip_node (json_t *obj);
 int net_routes_sync (node_net *n, json_t *nodes, husk_error **err);
+/* The pods' bridge of the agent's default CNI configuration (src/node/node.c). */
+#define NET_BRIDGE "husk0"
+int net_fast_sync (node_net *n, husk_error **err);
 
 #endif

@@ -67,6 +67,14 @@ do_work (node_net *n, unsigned work, json_t *in[NET_NCACHES])
   if ((work & (1u << NET_NODES)) && net_routes_sync (n, in[NET_NODES], &err) < 0)
     {
       log_warn ("pod network: routes not synced, retrying", "error", err->msg);
+      husk_error_free (err);
+      err = NULL;
+      failed |= 1u << NET_NODES;
+    }
+  /* the pods' bridge appears with the first pod: the cross-node shortcut follows it */
+  if ((work & (1u << NET_PODS)) && !(failed & (1u << NET_NODES)) && net_fast_sync (n, &err) < 0)
+    {
+      log_warn ("pod network: cross-node shortcut not synced, retrying", "error", err->msg);
       failed |= 1u << NET_NODES;
     }
   return failed;
@@ -167,6 +175,6 @@ node_net_stop (node_net *n)
   pthread_mutex_destroy (&n->lock);
   pthread_cond_destroy (&n->cond);
   free (n->node), free (n->node_ip), free (n->pod_cidr), free (n->overlay);
-  free (n->netpol_last), free (n->routes_last);
+  free (n->netpol_last), free (n->routes_last), free (n->fast_last), free (n->peers);
   free (n);
 }

@@ -3,6 +3,8 @@
    exactly that list (cni/crossnode.c), again whenever a Node appears, changes or leaves. */
 #include "config.h"
 
+#include <net/if.h>
+
 #include "cni/crossnode.h"
 #include "lib/buf.h"
 #include "lib/json.h"
@@ -72,6 +74,31 @@ vxlan_sync (node_net *n, const cni_peer *peers, size_t np, husk_error **err)
   return cni_vxlan_sync (&vc, peers, np, err);
 }
 
+/* The cross-node shortcut (cni/fastpath-remote.c) to the peers last synced, reapplied when
+   they or the pods' bridge changed: the bridge and its gateway address appear with the first
+   pod, so the worker calls this after pod changes too. */
+int
+net_fast_sync (node_net *n, husk_error **err)
+{
+  if (streq (n->overlay, "none") || n->routes_last == NULL)
+    return 0;
+  _cleanup_free_ char *digest = xasprintf ("%s|%s|%u", n->routes_last, n->pod_cidr ? n->pod_cidr : "",
+                                           if_nametoindex (NET_BRIDGE));
+  if (n->fast_last && streq (n->fast_last, digest))
+    return 0;
+  cni_ip own = {0};
+  bool have_own = n->pod_cidr && cni_ip_parse (n->pod_cidr, &own, NULL) == 0 && own.prefix >= 0;
+  int r = cni_fast_remote_sync (NET_BRIDGE, have_own ? &own : NULL,
+                                streq (n->overlay, "vxlan") ? CNI_VXLAN_DEV : NULL, n->peers,
+                                n->npeers, err);
+  if (r < 0)
+    return r;
+  log_info ("cross-node shortcut synced", "mode", n->overlay, "bridge", NET_BRIDGE);
+  free (n->fast_last);
+  n->fast_last = TAKE_PTR (digest);
+  return 0;
+}
+
 int
 net_routes_sync (node_net *n, json_t *nodes, husk_error **err)
 {
@@ -83,16 +110,20 @@ net_routes_sync (node_net *n, json_t *nodes, husk_error **err)
   _cleanup_free_ char *text = husk_buf_steal (&desc);
   if (text == NULL)
     text = xstrdup ("");
-  if (n->routes_last && streq (n->routes_last, text))
-    return 0;
-  int r = streq (n->overlay, "vxlan") ? vxlan_sync (n, peers, np, err)
-                                      : cni_hostgw_sync (peers, np, err);
-  if (r < 0)
-    return husk_err_wrap (err, "%s routes to other nodes", n->overlay);
-  char cnt[16];
-  snprintf (cnt, sizeof cnt, "%zu", np);
-  log_info ("routes to other nodes' pods synced", "mode", n->overlay, "peers", cnt);
-  free (n->routes_last);
-  n->routes_last = TAKE_PTR (text);
-  return 0;
+  if (n->routes_last == NULL || !streq (n->routes_last, text))
+    {
+      int r = streq (n->overlay, "vxlan") ? vxlan_sync (n, peers, np, err)
+                                          : cni_hostgw_sync (peers, np, err);
+      if (r < 0)
+        return husk_err_wrap (err, "%s routes to other nodes", n->overlay);
+      char cnt[16];
+      snprintf (cnt, sizeof cnt, "%zu", np);
+      log_info ("routes to other nodes' pods synced", "mode", n->overlay, "peers", cnt);
+      free (n->routes_last);
+      n->routes_last = TAKE_PTR (text);
+      free (n->peers);
+      n->peers = TAKE_PTR (peers);
+      n->npeers = np;
+    }
+  return net_fast_sync (n, err);
 }

@@ -1,6 +1,7 @@
-/* Test driver for cni_hostgw_sync / cni_vxlan_sync (what the node agent will call):
-     cni-route-helper host-gw [PODCIDR=NODEIP...]
-     cni-route-helper vxlan LOCAL_IP OWN_PODCIDR [PODCIDR=NODEIP...]
+/* Test driver for cni_hostgw_sync / cni_vxlan_sync (what the node agent calls), each followed
+   by cni_fast_remote_sync on bridge husk0 as the agent does (--no-fast: routes only):
+     cni-route-helper host-gw [--no-fast] [--pod-cidr OWN_PODCIDR] [PODCIDR=NODEIP...]
+     cni-route-helper vxlan [--no-fast] LOCAL_IP OWN_PODCIDR [PODCIDR=NODEIP...]
      cni-route-helper gso IFNAME SIZE
    Runs in the calling network namespace; prints the error and exits 1 on failure. */
 #include "config.h"
@@ -54,11 +55,29 @@ main (int argc, char **argv)
   _cleanup_free_ cni_peer *peers = NULL;
   size_t n = 0;
   int r = -1;
+  bool fast = true;
+  cni_ip own = { 0 };
+  if (argc >= 3 && streq (argv[2], "--no-fast"))
+    {
+      fast = false;
+      memmove (argv + 2, argv + 3, (size_t)(argc - 2) * sizeof *argv);
+      argc--;
+    }
   if (argc >= 2 && streq (argv[1], "host-gw"))
     {
-      r = parse_peers (argv + 2, argc - 2, &peers, &n, &err);
+      int first = 2;
+      r = 0;
+      if (argc >= 4 && streq (argv[2], "--pod-cidr"))
+        {
+          r = cni_ip_parse (argv[3], &own, &err);
+          first = 4;
+        }
+      if (r == 0)
+        r = parse_peers (argv + first, argc - first, &peers, &n, &err);
       if (r == 0)
         r = cni_hostgw_sync (peers, n, &err);
+      if (r == 0 && fast)
+        r = cni_fast_remote_sync ("husk0", own.family ? &own : NULL, NULL, peers, n, &err);
     }
   else if (argc >= 4 && streq (argv[1], "vxlan"))
     {
@@ -70,6 +89,8 @@ main (int argc, char **argv)
         r = parse_peers (argv + 4, argc - 4, &peers, &n, &err);
       if (r == 0)
         r = cni_vxlan_sync (&vc, peers, n, &err);
+      if (r == 0 && fast)
+        r = cni_fast_remote_sync ("husk0", &vc.pod_cidr, CNI_VXLAN_DEV, peers, n, &err);
     }
   else if (argc == 4 && streq (argv[1], "gso"))
     r = set_gso (argv[2], argv[3], &err);
