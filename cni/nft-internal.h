@@ -30,6 +30,12 @@ struct nlmsghdr *cni_nftb_msg_family (nft_batch *nb, int type, int family, int f
 /* One message of type TYPE (NFT_MSG_NEWTABLE, _DELTABLE) for the inet table NAME. */
 void cni_nftb_table (nft_batch *nb, const char *name, int type, int flags);
 int cni_nftb_socket_open (struct mnl_socket **out, husk_error **err);
+/* Closes s after a committed transaction without waiting for its release: the kernel's
+   netlink release notifier (nft_rcv_nl_event) flushes the transaction's deferred
+   destruction first, an RCU grace period (10-20 ms here), although the rules took effect
+   when the batch was ACKed. A detached grandchild holds the last reference and closes it in
+   the background. For short-lived processes (the plugin); falls back to a plain close. */
+void cni_nftb_socket_close_detached (struct mnl_socket *s);
 /* Sends the batch and reads one ACK per message. Returns 0 or -errno of the first error
    (the kernel then applied nothing). */
 int cni_nftb_send (struct mnl_socket *s, nft_batch *nb);

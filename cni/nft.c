@@ -19,7 +19,9 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cni/nft-internal.h"
 
@@ -114,6 +116,49 @@ cni_nftb_socket_open (struct mnl_socket **out, husk_error **err)
     }
   *out = s;
   return 0;
+}
+
+/* Closes every descriptor but a and b (a < b). */
+static void
+close_all_but (int a, int b)
+{
+  if (a > 0)
+    close_range (0, (unsigned) a - 1, 0);
+  if (b > a + 1)
+    close_range ((unsigned) a + 1, (unsigned) b - 1, 0);
+  close_range ((unsigned) b + 1, ~0U, 0);
+}
+
+void
+cni_nftb_socket_close_detached (struct mnl_socket *s)
+{
+  int fd = mnl_socket_get_fd (s), p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    {
+      mnl_socket_close (s);
+      return;
+    }
+  fflush (NULL);
+  pid_t child = fork ();
+  if (child == 0)
+    {
+      /* Only async-signal-safe calls from here on. */
+      setsid ();
+      if (fork () != 0)
+        _exit (0);
+      close_all_but (fd < p[0] ? fd : p[0], fd < p[0] ? p[0] : fd);
+      char c;
+      while (read (p[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      close (fd); /* the last reference: the release waits here, in the background */
+      _exit (0);
+    }
+  close (p[0]);
+  if (child > 0)
+    while (waitpid (child, NULL, 0) < 0 && errno == EINTR)
+      ;
+  mnl_socket_close (s); /* not the last reference when the grandchild holds one */
+  close (p[1]);         /* EOF: the grandchild closes its copy now */
 }
 
 /* Sends the batch and reads one ACK per message; the first error fails the transaction
@@ -451,9 +496,12 @@ send_pod_batch (const cni_nft_pod *pod, const char *comment, bool fast, husk_err
     }
   r = cni_nftb_send (s, &nb);
   cni_nftb_free (&nb);
-  mnl_socket_close (s);
   if (r < 0)
-    return husk_err_sys (err, -r, "nftables: add rules for %s", comment);
+    {
+      mnl_socket_close (s);
+      return husk_err_sys (err, -r, "nftables: add rules for %s", comment);
+    }
+  cni_nftb_socket_close_detached (s);
   return 0;
 }
 
@@ -568,6 +616,7 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
   if (lock >= 0)
     while (flock (lock, LOCK_EX) < 0 && errno == EINTR)
       ;
+  bool committed = false;
   for (int attempt = 0; attempt < 20; attempt++)
     {
       struct dump_ctx c = { 0 };
@@ -618,9 +667,15 @@ delete_matching (rule_pred pred, void *data, int *removed, husk_error **err)
         continue;
       if (r == 0 && removed)
         *removed = cnt;
+      committed = r == 0 && cnt + nfast > 0;
       break;
     }
-  mnl_socket_close (s);
+  if (lock >= 0)
+    flock (lock, LOCK_UN); /* a detached grandchild may hold a copy of the descriptor */
+  if (committed)
+    cni_nftb_socket_close_detached (s);
+  else
+    mnl_socket_close (s);
   if (r < 0)
     return husk_err_sys (err, -r, "nftables: delete rules");
   return 0;
