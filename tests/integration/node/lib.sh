@@ -70,6 +70,13 @@ node_up() {
   node_launch
 }
 
+# node_up_ready: node_up, then waits (20 s) for the Node n1 to be Ready: the preamble most
+# tests share.
+node_up_ready() {
+  node_up
+  wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+}
+
 # node_launch: (re)starts husk up on $D in $NS and waits for its kubeconfig; NODE_UP_ARGS
 # adds flags (words split on spaces).
 node_launch() {

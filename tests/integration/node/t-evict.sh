@@ -11,8 +11,7 @@ set -u
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/node/lib.sh"
 node_require
-node_up
-wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+node_up_ready
 pod() { # pod NAME RESOURCES-JSON [SCRIPT]
   printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s"},"spec":{"containers":[{"name":"c","image":"busybox:1.36","command":["sh","-c","%swhile true; do sleep 0.2; done"],"resources":%s}]}}\n' "$1" "${3:-}" "$2"
 }

@@ -9,8 +9,7 @@ set -u
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/node/lib.sh"
 node_require
-node_up
-wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+node_up_ready
 HP="$D/hostpath"
 mkdir -p "$HP"
 

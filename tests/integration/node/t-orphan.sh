@@ -8,8 +8,7 @@ set -u
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/integration/node/lib.sh"
 node_require
-node_up
-wait_for 20 sh -c "$K get node n1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+node_up_ready
 
 $K run gone --image=busybox:1.36 -- sh -c 'trap "" TERM; while true; do sleep 0.2; done' >/dev/null 2>&1
 $K run kept --image=busybox:1.36 -- sh -c 'while true; do sleep 0.2; done' >/dev/null 2>&1
