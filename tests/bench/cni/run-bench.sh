@@ -1,6 +1,8 @@
 #!/bin/bash
 # husk-cni benchmarks, each against its peer measured in the same run:
-#  1. ADD+DEL latency (p50/p99) vs Debian's bridge + host-local  (target: ratio <= 0.3)
+#  1. ADD+DEL latency (p50/p99) vs Debian's bridge + host-local  (target: ratio <= 0.3), with
+#     the gateway keys only, then with ipMasq on both (the agent's default pods masquerade:
+#     every ADD and DEL then commits an nftables transaction, the shortcut's rides in it)
 #  2. pod-to-pod TCP throughput on one bridge, and across two nodes (host-gw, then vxlan over
 #     the same kind of underlay), vs two netns joined by a bare veth (target: ratio >= 0.9)
 # Everything runs in network namespaces created here. Prints figures, asserts nothing.
@@ -58,17 +60,28 @@ read -r hp50 hp99 _ ha hd <<<"$h"
 read -r dp50 dp99 _ da dd <<<"$d"
 awk -v a="$hp50" -v b="$dp50" -v c="$hp99" -v e="$dp99" -v f="$ha" -v g="$da" -v i="$hd" -v j="$dd" \
   'BEGIN { printf "latency ratio husk/debian: ADD+DEL p50 %.2fx  p99 %.2fx  (target <= 0.3x); ADD alone p50 %.2fx, DEL alone p50 %.2fx\n", a/b, c/e, f/g, i/j }'
+jset "$tmp/husk.json" "$tmp/husk-masq.json" ipMasq true
+jset "$tmp/debian.json" "$tmp/debian-masq.json" ipMasq true
+h=$(ip netns exec "$node" "$BENCH" lat "$CNI_BIN" "$tmp/husk-masq.json" "/run/netns/$lat" "$ROUNDS") || exit 1
+d=$(ip netns exec "$node" "$BENCH" lat "$DEBIAN_CNI/bridge" "$tmp/debian-masq.json" "/run/netns/$lat" "$ROUNDS") || exit 1
+echo "husk-cni, ipMasq      $h"
+echo "debian, ipMasq        $d"
+read -r hp50 hp99 _ ha hd <<<"$h"
+read -r dp50 dp99 _ da dd <<<"$d"
+awk -v a="$hp50" -v b="$dp50" -v c="$hp99" -v e="$dp99" -v f="$ha" -v g="$da" -v i="$hd" -v j="$dd" \
+  'BEGIN { printf "latency ratio husk/debian, ipMasq: ADD+DEL p50 %.2fx  p99 %.2fx  (target <= 0.3x); ADD alone p50 %.2fx, DEL alone p50 %.2fx\n", a/b, c/e, f/g, i/j }'
 fi
 
 # --- throughput
 # The pods' configuration is the one the node agent writes by default (src/node/node.c):
 # gateway, masquerade of traffic leaving the cluster, hairpin, portMappings capability;
 # MTU 1450 with the VXLAN overlay.
-podconf() { # podconf FILE NAME SUBNET [MTU] [GSO] [nt: with notrackCIDRs]
+podconf() { # podconf FILE NAME SUBNET [MTU] [GSO] [nt: with notrackCIDRs | slow: fastPath off]
   local mtu=
   [ -n "${4:-}" ] && mtu="\"mtu\":$4,"
   [ -n "${5:-}" ] && mtu="$mtu\"gsoMaxSize\":$5,"
   [ "${6:-}" = nt ] && mtu="$mtu\"notrackCIDRs\":[\"10.254.0.0/16\"],"
+  [ "${6:-}" = slow ] && mtu="$mtu\"fastPath\":false,"
   cat >"$1" <<JSON
 {"cniVersion":"1.0.0","name":"$2","type":"husk-cni","bridge":"husk0","isGateway":true,
  "isDefaultGateway":true,"ipMasq":true,"ipMasqExclude":["10.254.0.0/16"],"hairpinMode":true,
@@ -103,6 +116,14 @@ cni_exec "$node" "$CNI_BIN" ADD tp1 "$p1" "$tmp/one.json" >/dev/null || exit 1
 cni_exec "$node" "$CNI_BIN" ADD tp2 "$p2" "$tmp/one.json" >"$tmp/p2.json" || exit 1
 p2addr=$(jget "$tmp/p2.json" '["ips"][0]["address"]')
 p2addr=${p2addr%/*}
+# the same without the pod-to-pod shortcut (fastPath false: bridge, br_netfilter, conntrack)
+cni_netns s1 s1
+cni_netns s2 s2
+podconf "$tmp/slow.json" benchslow 10.254.40.0/24 "" "" slow
+cni_exec "$node" "$CNI_BIN" ADD ts1 "$s1" "$tmp/slow.json" >/dev/null || exit 1
+cni_exec "$node" "$CNI_BIN" ADD ts2 "$s2" "$tmp/slow.json" >"$tmp/s2.json" || exit 1
+s2addr=$(jget "$tmp/s2.json" '["ips"][0]["address"]')
+s2addr=${s2addr%/*}
 # the same with gsoMaxSize (what the agent sets when the node's uplink takes BIG TCP)
 cni_netns g1 g1
 cni_netns g2 g2
@@ -121,6 +142,8 @@ t2addr=$(jget "$tmp/t2.json" '["ips"][0]["address"]')
 t2addr=${t2addr%/*}
 # husk across nodes: two node netns joined by a veth (the underlay), a pod on each, routes
 # from cni/crossnode.c (host-gw; VXLAN on a second pair of nodes)
+# The routes come with the cross-node shortcut, as the agent syncs them (cni/fastpath-remote.c);
+# FAST=--no-fast: routes only (the paths hostgwslow / vxlanslow).
 twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU] [GSO] [nt]
   local n1 n2 q1 q2 i
   cni_netns n1 "${1}n1"
@@ -138,12 +161,14 @@ twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU] [GSO] [nt]
     local n=n$i q=q$i
     cni_exec "${!n}" "$CNI_BIN" ADD "t$1$i" "${!q}" "$tmp/$1$i.json" >"$tmp/$1$i.out" || { cat "$tmp/$1$i.out"; return 1; }
   done
+  local fast=(--pod-cidr)
+  [ "${FAST:-}" = --no-fast ] && fast=(--no-fast --pod-cidr)
   if [ "$4" = host-gw ]; then
-    ip netns exec "$n1" "$HELPER" host-gw "${3}2.0/24=$2.2" &&
-      ip netns exec "$n2" "$HELPER" host-gw "${3}1.0/24=$2.1" || return 1
+    ip netns exec "$n1" "$HELPER" host-gw "${fast[@]}" "${3}1.0/24" "${3}2.0/24=$2.2" &&
+      ip netns exec "$n2" "$HELPER" host-gw "${fast[@]}" "${3}2.0/24" "${3}1.0/24=$2.1" || return 1
   else
-    ip netns exec "$n1" "$HELPER" vxlan "$2.1" "${3}1.0/24" "${3}2.0/24=$2.2" &&
-      ip netns exec "$n2" "$HELPER" vxlan "$2.2" "${3}2.0/24" "${3}1.0/24=$2.1" || return 1
+    ip netns exec "$n1" "$HELPER" vxlan ${FAST:-} "$2.1" "${3}1.0/24" "${3}2.0/24=$2.2" &&
+      ip netns exec "$n2" "$HELPER" vxlan ${FAST:-} "$2.2" "${3}2.0/24" "${3}1.0/24=$2.1" || return 1
   fi
   printf -v "${1}_src" %s "$q1"
   printf -v "${1}_dst" %s "$q2"
@@ -152,6 +177,11 @@ twonodes x 192.168.99 10.254.1 host-gw || exit 1
 twonodes y 192.168.97 10.254.6 host-gw "" $BIG || exit 1
 twonodes v 192.168.98 10.254.3 vxlan 1450 || exit 1
 twonodes z 192.168.96 10.254.5 host-gw "" "" nt || exit 1
+# the same paths without the cross-node shortcut (only when PAIRS names them)
+if [[ "${PAIRS:-}" == *slow* ]]; then
+  FAST=--no-fast twonodes hs 192.168.91 10.254.8 host-gw || exit 1
+  FAST=--no-fast twonodes vs 192.168.90 10.254.9 vxlan 1450 || exit 1
+fi
 
 # CNI_BENCH_STAIRS=1: a staircase from the bare veth to husk-cni's default path, each step
 # built with ip/nft in a node netns of its own and measured next to the bare veth:
@@ -161,7 +191,8 @@ twonodes z 192.168.96 10.254.5 host-gw "" "" nt || exit 1
 #   fwd    ct + a netdev ingress chain on each host veth: `ip daddr <other pod> fwd to <its
 #          veth>` (pod to pod skips the bridge, br_netfilter and conntrack)
 #   huskmin husk-cni with no ipMasq/hostPort (its devices, no nat table: no conntrack)
-#   one    husk-cni's default pod configuration (as without the switch)
+#   one    husk-cni's default pod configuration (with the netdev shortcut, fastPath)
+#   oneslow the same with fastPath false (bridge + br_netfilter + conntrack)
 #   onent  the same with notrackCIDRs (no conntrack for pod-to-pod TCP/UDP)
 stairnode() { # stairnode STEP NET: node netns + bridge + two "pods" NET.2, NET.3
   local n a b i
@@ -208,7 +239,7 @@ JSON
   cni_exec "$mnode" "$CNI_BIN" ADD tm2 "$m2" "$tmp/min.json" >"$tmp/m2.json" || exit 1
   m2addr=$(jget "$tmp/m2.json" '["ips"][0]["address"]')
   m2addr=${m2addr%/*}
-  PAIRS=${PAIRS:-"br:veth brnf:veth ct:veth fwd:veth huskmin:veth one:veth onent:veth"}
+  PAIRS=${PAIRS:-"br:veth brnf:veth ct:veth fwd:veth huskmin:veth one:veth oneslow:veth onent:veth"}
 fi
 
 # Sender on CPU 0 and receiver on CPU 1 (when there are two), for every path alike, so the
@@ -249,18 +280,19 @@ if [ "${CNI_BENCH_PPS:-0}" = 1 ]; then
 fi
 # paths: name src dst addr; pairs: ours + its peer
 declare -A SRC=([fwd]=${fwd_src:-} [br]=${br_src:-} [brnf]=${brnf_src:-} [ct]=${ct_src:-} [huskmin]=${m1:-}
-                [onent]=$t1 [hostgwnt]=$z_src
+                [onent]=$t1 [hostgwnt]=$z_src [oneslow]=$s1
                 [veth]=$va [veth1450]=$wa [vethbig]=$ba [one]=$p1 [onebig]=$g1 [hostgw]=$x_src
-                [hostgwbig]=$y_src [vxlan]=$v_src)
+                [hostgwbig]=$y_src [vxlan]=$v_src [hostgwslow]=${hs_src:-} [vxlanslow]=${vs_src:-})
 declare -A DST=([fwd]=${fwd_dst:-} [br]=${br_dst:-} [brnf]=${brnf_dst:-} [ct]=${ct_dst:-} [huskmin]=${m2:-}
-                [onent]=$t2 [hostgwnt]=$z_dst
+                [onent]=$t2 [hostgwnt]=$z_dst [oneslow]=$s2
                 [veth]=$vb [veth1450]=$wb [vethbig]=$bb [one]=$p2 [onebig]=$g2 [hostgw]=$x_dst
-                [hostgwbig]=$y_dst [vxlan]=$v_dst)
+                [hostgwbig]=$y_dst [vxlan]=$v_dst [hostgwslow]=${hs_dst:-} [vxlanslow]=${vs_dst:-})
 declare -A ADDR=([fwd]=10.254.25.3 [br]=10.254.21.3 [brnf]=10.254.22.3 [ct]=10.254.23.3 [huskmin]=${m2addr:-}
-                 [onent]=$t2addr [hostgwnt]=10.254.52.2
+                 [onent]=$t2addr [hostgwnt]=10.254.52.2 [oneslow]=$s2addr
                  [veth]=10.254.9.2 [veth1450]=10.254.8.2 [vethbig]=10.254.7.2 [one]=$p2addr
-                 [onebig]=$g2addr [hostgw]=10.254.12.2 [hostgwbig]=10.254.62.2 [vxlan]=10.254.32.2)
-PAIRS=${PAIRS:-"one:veth hostgw:veth vxlan:veth1450 onebig:veth hostgwbig:veth onebig:vethbig"}
+                 [onebig]=$g2addr [hostgw]=10.254.12.2 [hostgwbig]=10.254.62.2 [vxlan]=10.254.32.2
+                 [hostgwslow]=10.254.82.2 [vxlanslow]=10.254.92.2)
+PAIRS=${PAIRS:-"one:veth oneslow:veth hostgw:veth vxlan:veth1450 onebig:veth hostgwbig:veth onebig:vethbig"}
 if [ "${CNI_BENCH_PPS:-0}" = 1 ]; then
   echo "# pod-to-pod 64-byte UDP, ${PPS_COUNT:-100000} datagrams, $TROUNDS rounds, each path next to its peer ($UNITS; rounds show kpps)"
 else
@@ -289,8 +321,9 @@ col_med() { # col_med FILE COLUMN
 col_range() { awk -v k="$2" '{ print $k }' "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
 declare -A LABEL=([fwd]="stairs: netdev fwd" [br]="stairs: bridge" [brnf]="stairs: +br_netfilter" [ct]="stairs: +conntrack"
                   [huskmin]="stairs: husk-cni, no nat"
-                  [one]="one node (bridge)" [onent]="one node, notrackCIDRs" [hostgwnt]="host-gw, notrackCIDRs"
+                  [one]="one node (shortcut)" [oneslow]="one node, fastPath off" [onent]="one node, notrackCIDRs" [hostgwnt]="host-gw, notrackCIDRs"
                   [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan"
+                  [hostgwslow]="host-gw, no shortcut" [vxlanslow]="vxlan, no shortcut"
                   [onebig]="one node, gsoMaxSize" [hostgwbig]="host-gw, gsoMaxSize")
 for pair in $PAIRS; do
   ours=${pair%:*} peer=${pair#*:}

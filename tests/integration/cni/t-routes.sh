@@ -101,6 +101,15 @@ run_mode() {
   ipa=$(node_pod_field "a-$mode" '{.status.podIP}')
   ipb=$(node_pod_field "b-$mode" '{.status.podIP}')
   tap_ok $([ -n "$ipa" ] && [ -n "$ipb" ]; echo $?) "$mode: pods running on n1 ($ipa) and n2 ($ipb)"
+  # the cross-node shortcut (cni/fastpath-remote.c): sender map and, once the pods' bridge
+  # exists, the receiver chain on the device peers' packets arrive on
+  local dev=ul0
+  [ "$mode" = vxlan ] && dev=husk-vxlan
+  for ns in "$A" "$B"; do wait_for 15 sh -c "ip netns exec $ns nft list chain netdev husk-fast in-$dev >/dev/null 2>&1"; done
+  tap_like "$(ip netns exec "$A" nft list map netdev husk-fast hopdev4 2>&1)" "$c2 : \"$dev\"" \
+    "$mode: n1's agent sends n2's podCIDR straight to $dev (cross-node shortcut)"
+  tap_like "$(ip netns exec "$B" nft list chain netdev husk-fast in-$dev 2>&1)" "ip daddr $c2 ip saddr @peers4 goto remote-in" \
+    "$mode: n2's agent takes n1's pods' packets straight from $dev to its bridge"
   tap_check "$mode: pod on n1 pings pod on n2" -- in_pod "a-$mode" busybox ping -c 1 -W 3 "$ipb"
   tap_is "$(printf 'GET / HTTP/1.0\r\n\r\n' | in_pod "a-$mode" busybox nc -w 3 "$ipb" 80 2>/dev/null | tail -n 1)" \
     "b-$mode" "$mode: TCP from the pod on n1 to the pod on n2"
@@ -108,9 +117,14 @@ run_mode() {
     "a-$mode" "$mode: TCP back from n2 to n1"
   tap_is "$(printf 'GET /cgi-bin/peer HTTP/1.0\r\n\r\n' | in_pod "b-$mode" busybox nc -w 3 "$ipa" 80 2>/dev/null | tail -n 1 | sed "s/^\[::ffff://; s/\]\$//")" \
     "$ipb" "$mode: the default CNI config keeps the cluster CIDR unmasqueraded (source is the pod's own address)"
+  tap_ok $({ ip netns exec "$A" cat /proc/net/nf_conntrack; ip netns exec "$B" cat /proc/net/nf_conntrack; } 2>/dev/null |
+    grep -qE "src=($ipa|$ipb) dst=($ipa|$ipb) "; echo $((! $?))) "$mode: the pods' flows left no conntrack entry on either node"
   $K delete node n2 >/dev/null 2>&1
   wait_for 15 sh -c "! ip -n $A route show proto 77 | grep -q '^$c2'"
   tap_is "$(ip -n "$A" route show proto 77 | grep -c "^$c2")" 0 "$mode: a deleted Node's route is removed"
+  wait_for 15 sh -c "! ip netns exec $A nft list table netdev husk-fast | grep -q '$c2'"
+  tap_ok $(ip netns exec "$A" nft list table netdev husk-fast | grep -q "$c2"; echo $((! $?))) \
+    "$mode: ... and its podCIDR's shortcut"
   $K delete pod "a-$mode" "b-$mode" --wait=false >/dev/null 2>&1
 }
 run_mode host-gw
