@@ -142,6 +142,8 @@ t2addr=$(jget "$tmp/t2.json" '["ips"][0]["address"]')
 t2addr=${t2addr%/*}
 # husk across nodes: two node netns joined by a veth (the underlay), a pod on each, routes
 # from cni/crossnode.c (host-gw; VXLAN on a second pair of nodes)
+# The routes come with the cross-node shortcut, as the agent syncs them (cni/fastpath-remote.c);
+# FAST=--no-fast: routes only (the paths hostgwslow / vxlanslow).
 twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU] [GSO] [nt]
   local n1 n2 q1 q2 i
   cni_netns n1 "${1}n1"
@@ -159,12 +161,14 @@ twonodes() { # twonodes PREFIX UNDERLAY_NET POD_NET_PREFIX MODE [MTU] [GSO] [nt]
     local n=n$i q=q$i
     cni_exec "${!n}" "$CNI_BIN" ADD "t$1$i" "${!q}" "$tmp/$1$i.json" >"$tmp/$1$i.out" || { cat "$tmp/$1$i.out"; return 1; }
   done
+  local fast=(--pod-cidr)
+  [ "${FAST:-}" = --no-fast ] && fast=(--no-fast --pod-cidr)
   if [ "$4" = host-gw ]; then
-    ip netns exec "$n1" "$HELPER" host-gw "${3}2.0/24=$2.2" &&
-      ip netns exec "$n2" "$HELPER" host-gw "${3}1.0/24=$2.1" || return 1
+    ip netns exec "$n1" "$HELPER" host-gw "${fast[@]}" "${3}1.0/24" "${3}2.0/24=$2.2" &&
+      ip netns exec "$n2" "$HELPER" host-gw "${fast[@]}" "${3}2.0/24" "${3}1.0/24=$2.1" || return 1
   else
-    ip netns exec "$n1" "$HELPER" vxlan "$2.1" "${3}1.0/24" "${3}2.0/24=$2.2" &&
-      ip netns exec "$n2" "$HELPER" vxlan "$2.2" "${3}2.0/24" "${3}1.0/24=$2.1" || return 1
+    ip netns exec "$n1" "$HELPER" vxlan ${FAST:-} "$2.1" "${3}1.0/24" "${3}2.0/24=$2.2" &&
+      ip netns exec "$n2" "$HELPER" vxlan ${FAST:-} "$2.2" "${3}2.0/24" "${3}1.0/24=$2.1" || return 1
   fi
   printf -v "${1}_src" %s "$q1"
   printf -v "${1}_dst" %s "$q2"
@@ -173,6 +177,11 @@ twonodes x 192.168.99 10.254.1 host-gw || exit 1
 twonodes y 192.168.97 10.254.6 host-gw "" $BIG || exit 1
 twonodes v 192.168.98 10.254.3 vxlan 1450 || exit 1
 twonodes z 192.168.96 10.254.5 host-gw "" "" nt || exit 1
+# the same paths without the cross-node shortcut (only when PAIRS names them)
+if [[ "${PAIRS:-}" == *slow* ]]; then
+  FAST=--no-fast twonodes hs 192.168.91 10.254.8 host-gw || exit 1
+  FAST=--no-fast twonodes vs 192.168.90 10.254.9 vxlan 1450 || exit 1
+fi
 
 # CNI_BENCH_STAIRS=1: a staircase from the bare veth to husk-cni's default path, each step
 # built with ip/nft in a node netns of its own and measured next to the bare veth:
@@ -273,15 +282,16 @@ fi
 declare -A SRC=([fwd]=${fwd_src:-} [br]=${br_src:-} [brnf]=${brnf_src:-} [ct]=${ct_src:-} [huskmin]=${m1:-}
                 [onent]=$t1 [hostgwnt]=$z_src [oneslow]=$s1
                 [veth]=$va [veth1450]=$wa [vethbig]=$ba [one]=$p1 [onebig]=$g1 [hostgw]=$x_src
-                [hostgwbig]=$y_src [vxlan]=$v_src)
+                [hostgwbig]=$y_src [vxlan]=$v_src [hostgwslow]=${hs_src:-} [vxlanslow]=${vs_src:-})
 declare -A DST=([fwd]=${fwd_dst:-} [br]=${br_dst:-} [brnf]=${brnf_dst:-} [ct]=${ct_dst:-} [huskmin]=${m2:-}
                 [onent]=$t2 [hostgwnt]=$z_dst [oneslow]=$s2
                 [veth]=$vb [veth1450]=$wb [vethbig]=$bb [one]=$p2 [onebig]=$g2 [hostgw]=$x_dst
-                [hostgwbig]=$y_dst [vxlan]=$v_dst)
+                [hostgwbig]=$y_dst [vxlan]=$v_dst [hostgwslow]=${hs_dst:-} [vxlanslow]=${vs_dst:-})
 declare -A ADDR=([fwd]=10.254.25.3 [br]=10.254.21.3 [brnf]=10.254.22.3 [ct]=10.254.23.3 [huskmin]=${m2addr:-}
                  [onent]=$t2addr [hostgwnt]=10.254.52.2 [oneslow]=$s2addr
                  [veth]=10.254.9.2 [veth1450]=10.254.8.2 [vethbig]=10.254.7.2 [one]=$p2addr
-                 [onebig]=$g2addr [hostgw]=10.254.12.2 [hostgwbig]=10.254.62.2 [vxlan]=10.254.32.2)
+                 [onebig]=$g2addr [hostgw]=10.254.12.2 [hostgwbig]=10.254.62.2 [vxlan]=10.254.32.2
+                 [hostgwslow]=10.254.82.2 [vxlanslow]=10.254.92.2)
 PAIRS=${PAIRS:-"one:veth oneslow:veth hostgw:veth vxlan:veth1450 onebig:veth hostgwbig:veth onebig:vethbig"}
 if [ "${CNI_BENCH_PPS:-0}" = 1 ]; then
   echo "# pod-to-pod 64-byte UDP, ${PPS_COUNT:-100000} datagrams, $TROUNDS rounds, each path next to its peer ($UNITS; rounds show kpps)"
@@ -313,6 +323,7 @@ declare -A LABEL=([fwd]="stairs: netdev fwd" [br]="stairs: bridge" [brnf]="stair
                   [huskmin]="stairs: husk-cni, no nat"
                   [one]="one node (shortcut)" [oneslow]="one node, fastPath off" [onent]="one node, notrackCIDRs" [hostgwnt]="host-gw, notrackCIDRs"
                   [hostgw]="across nodes, host-gw" [vxlan]="across nodes, vxlan"
+                  [hostgwslow]="host-gw, no shortcut" [vxlanslow]="vxlan, no shortcut"
                   [onebig]="one node, gsoMaxSize" [hostgwbig]="host-gw, gsoMaxSize")
 for pair in $PAIRS; do
   ours=${pair%:*} peer=${pair#*:}
