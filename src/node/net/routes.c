@@ -3,6 +3,7 @@
    exactly that list (cni/crossnode.c), again whenever a Node appears, changes or leaves. */
 #include "config.h"
 
+#include <errno.h>
 #include <net/if.h>
 
 #include "cni/crossnode.h"
@@ -91,9 +92,17 @@ net_fast_sync (node_net *n, husk_error **err)
   int r = cni_fast_remote_sync (NET_BRIDGE, have_own ? &own : NULL,
                                 streq (n->overlay, "vxlan") ? CNI_VXLAN_DEV : NULL, n->peers,
                                 n->npeers, err);
-  if (r < 0)
+  if (r < 0 && (*err)->errnum != ENOENT && (*err)->errnum != EOPNOTSUPP)
     return r;
-  log_info ("cross-node shortcut synced", "mode", n->overlay, "bridge", NET_BRIDGE);
+  if (r < 0) /* no netdev family or nft_fwd_netdev: the normal path, not retried */
+    {
+      log_warn ("cross-node shortcut not available: pods take the normal path", "error",
+                (*err)->msg);
+      husk_error_free (*err);
+      *err = NULL;
+    }
+  else
+    log_info ("cross-node shortcut synced", "mode", n->overlay, "bridge", NET_BRIDGE);
   free (n->fast_last);
   n->fast_last = TAKE_PTR (digest);
   return 0;
