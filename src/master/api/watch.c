@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <time.h>
 
+#include "lib/log.h"
 #include "src/master/api/handlers.h"
 #include "src/master/api/table.h"
 
@@ -130,16 +131,47 @@ emit_bookmark (watch_state *s, int64_t rev, bool initial_end)
   husk_buf_putc (&s->out, '\n');
 }
 
+/* The stream's last event: an ERROR carrying a Status, as upstream ends a watch it cannot
+   continue; the client watches again from its last resourceVersion (or re-lists on 410). */
 static void
-emit_gone (watch_state *s, const char *msg)
+emit_error (watch_state *s, unsigned code, const char *reason, const char *msg)
 {
-  json_t *st = api_status_new (410, "Expired", msg);
+  json_t *st = api_status_new (code, reason, msg);
   json_t *ev = json_pack ("{s:s, s:o}", "type", "ERROR", "object", st);
   _cleanup_free_ char *line = husk_json_dump (ev);
   json_decref (ev);
   husk_buf_puts (&s->out, line);
   husk_buf_putc (&s->out, '\n');
   s->done = true;
+}
+
+static void
+emit_gone (watch_state *s, const char *msg)
+{
+  emit_error (s, 410, "Expired", msg);
+}
+
+/* The store ended this watcher's stream: never silently. A watcher that fell behind the ring
+   gets 410 Expired (its events were dropped: it must re-list); any other failure its Status
+   (a retry from the last resourceVersion gets the rest). Only a cancel (shutdown) just ends. */
+static void
+end_on_error (watch_state *s, husk_error *err)
+{
+  s->done = true;
+  if (err->errnum == ECANCELED)
+    return;
+  log_warn ("api: watch ended with an ERROR event", "resource", s->res->plural, "error",
+            err->msg);
+  if (err->errnum == STORE_ETOOOLD)
+    {
+      _cleanup_free_ char *msg = xasprintf ("too old resource version: %s", err->msg);
+      emit_gone (s, msg);
+      return;
+    }
+  unsigned code;
+  const char *reason;
+  api_errno_status (err->errnum, &code, &reason);
+  emit_error (s, code, reason, err->msg);
 }
 
 /* The client closed the connection (or sent something, which a watcher never does). */
@@ -190,9 +222,7 @@ fill (watch_state *s)
         }
       if (ret < 0)
         {
-          if (err->errnum == STORE_ETOOOLD)
-            emit_gone (s, "too old resource version: the watcher fell behind");
-          s->done = true;
+          end_on_error (s, err);
           return;
         }
       if (s->out.len > s->off)

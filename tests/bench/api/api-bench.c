@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,65 +122,213 @@ worker (void *arg)
   return NULL;
 }
 
-/* ---- watch fan-out ---- */
+/* ---- watch fan-out ----
+   Each watcher behaves like client-go's reflector: it watches from the list's revision, and
+   when its stream ends (closed, a curl error, an HTTP error, an ERROR event) it watches again
+   from the last resourceVersion it saw; after a 410 it re-reads the object and goes on from
+   its revision (the events in between are lost, and counted as such). Every update carries
+   its number (data.n), so a watcher counts each event exactly once and sees any gap. */
 
 static char watch_rv[32];
-static atomic_long watch_events, watchers_ready;
+static atomic_long watch_events, watchers_ready, watch_resumed, watch_expired;
+static atomic_bool watch_stop;
 static _Atomic double last_delivery;
 
-static size_t
-count_lines (char *p, size_t s, size_t n, void *u)
+typedef struct watcher_st
 {
-  long *mine = u;
+  int id;
+  long got;             /* distinct updates received */
+  long dups;            /* updates received again (after a resume) */
+  unsigned char *seen;  /* count bytes: update n received */
+  char rv[32];          /* last resourceVersion seen: where a resume starts */
+  char *line;           /* the partial line being received */
+  size_t len, cap;
+  int resumes;          /* streams opened after the first */
+  long lost;            /* updates announced lost by a 410 */
+  int gone;             /* this stream ended with a 410 (ERROR event or HTTP status) */
+  char why[200];        /* why the last stream ended early */
+} watcher_st;
+
+static void
+watch_line (watcher_st *w, const char *l)
+{
+  const char *p;
+  if (strncmp (l, "{\"type\":\"ERROR\"", 15) == 0)
+    {
+      long code = 0;
+      if ((p = strstr (l, "\"code\":")) != NULL)
+        code = atol (p + 7);
+      if (code == 410)
+        w->gone = 1;
+      p = strstr (l, "\"message\":\"");
+      snprintf (w->why, sizeof w->why, "ERROR event %ld: %.120s", code, p ? p + 11 : l);
+      return;
+    }
+  if (strncmp (l, "{\"kind\":\"Status\"", 17) == 0)
+    {
+      /* an HTTP error's body (the status code is taken from the reply) */
+      p = strstr (l, "\"message\":\"");
+      snprintf (w->why, sizeof w->why, "%.120s", p ? p + 11 : l);
+      return;
+    }
+  if ((p = strstr (l, "\"resourceVersion\":\"")) != NULL)
+    sscanf (p + 19, "%31[0-9]", w->rv);
+  if (strncmp (l, "{\"type\":\"BOOKMARK\"", 18) == 0 || (p = strstr (l, "\"n\":\"")) == NULL)
+    return;
+  long n = atol (p + 5);
+  if (n < 0 || n >= count)
+    return;
+  if (w->seen[n])
+    {
+      w->dups++;
+      return;
+    }
+  w->seen[n] = 1;
+  w->got++;
+  atomic_fetch_add (&watch_events, 1);
+  if (w->got == count)
+    {
+      double t = now (), prev = atomic_load (&last_delivery);
+      while (t > prev && !atomic_compare_exchange_weak (&last_delivery, &prev, t))
+        ;
+    }
+}
+
+static size_t
+watch_data (char *p, size_t s, size_t n, void *u)
+{
+  watcher_st *w = u;
   for (size_t i = 0; i < s * n; i++)
-    if (p[i] == '\n')
-      {
-        (*mine)++;
-        atomic_fetch_add (&watch_events, 1);
-        if (*mine == count)
-          {
-            double t = now (), prev = atomic_load (&last_delivery);
-            while (t > prev && !atomic_compare_exchange_weak (&last_delivery, &prev, t))
-              ;
-          }
-      }
+    {
+      if (w->len + 1 >= w->cap)
+        {
+          w->cap = w->cap ? 2 * w->cap : 4096;
+          w->line = realloc (w->line, w->cap);
+        }
+      if (p[i] != '\n')
+        {
+          w->line[w->len++] = p[i];
+          continue;
+        }
+      w->line[w->len] = '\0';
+      watch_line (w, w->line);
+      w->len = 0;
+    }
   return s * n;
 }
 
 static int
 watch_progress (void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
-  long *mine = u;
-  return *mine >= count; /* abort the transfer once everything arrived */
+  watcher_st *w = u;
+  return w->got >= count || atomic_load (&watch_stop); /* abort once everything arrived */
+}
+
+/* After a 410: the object's current revision (a reflector's re-list). */
+static void
+watch_relist (watcher_st *w)
+{
+  struct curl_slist *h;
+  CURL *c = handle (&h, NULL);
+  char url[512], resp[8192] = "";
+  snprintf (url, sizeof url, "%s/api/v1/namespaces/default/configmaps/bench-watch", base);
+  FILE *f = fmemopen (resp, sizeof resp - 1, "w");
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, NULL);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, f);
+  curl_easy_perform (c);
+  fclose (f);
+  const char *p = strstr (resp, "\"resourceVersion\":\"");
+  if (p)
+    sscanf (p + 19, "%31[0-9]", w->rv);
+  long n = -1;
+  if ((p = strstr (resp, "\"n\":\"")) != NULL)
+    n = atol (p + 5);
+  /* The listed state stands for the updates up to n; those not received are lost. */
+  for (long i = 0; i <= n && i < count; i++)
+    if (!w->seen[i])
+      {
+        w->seen[i] = 2;
+        w->lost++;
+      }
+  curl_slist_free_all (h);
+  curl_easy_cleanup (c);
+}
+
+/* One stream: returns true when the watcher is done (everything received or told to stop). */
+static bool
+watch_stream (watcher_st *w, CURL *c)
+{
+  char url[512];
+  snprintf (url, sizeof url,
+            "%s/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s"
+            "&fieldSelector=metadata.name%%3Dbench-watch&timeoutSeconds=600",
+            base, w->rv);
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  w->len = 0;
+  w->gone = 0;
+  w->why[0] = '\0';
+  long before = w->got;
+  CURLcode rc = curl_easy_perform (c);
+  if (w->got >= count || atomic_load (&watch_stop))
+    return true;
+  long code = 0;
+  curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
+  if (code != 200 && code != 0)
+    {
+      if (code == 410)
+        w->gone = 1;
+      char msg[sizeof w->why];
+      snprintf (msg, sizeof msg, "%s", w->why);
+      snprintf (w->why, sizeof w->why, "HTTP %ld: %.120s", code, msg);
+    }
+  else if (rc != CURLE_OK)
+    snprintf (w->why + strlen (w->why), sizeof w->why - strlen (w->why), "%scurl: %s",
+              w->why[0] ? "; " : "", curl_easy_strerror (rc));
+  else if (w->why[0] == '\0')
+    snprintf (w->why, sizeof w->why, "stream closed after %ld events", w->got - before);
+  if (w->gone)
+    watch_relist (w);
+  fprintf (stderr, "watcher %d: resumes from %s at %ld of %ld: %s\n", w->id, w->rv, w->got, count,
+           w->why);
+  return false;
 }
 
 static void *
 watcher (void *arg)
 {
+  watcher_st *w = arg;
   struct curl_slist *h;
   CURL *c = handle (&h, NULL);
-  char url[512];
-  long mine = 0;
-  snprintf (url, sizeof url,
-            "%s/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s"
-            "&fieldSelector=metadata.name%%3Dbench-watch&timeoutSeconds=600",
-            base, watch_rv);
-  curl_easy_setopt (c, CURLOPT_URL, url);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, count_lines);
-  curl_easy_setopt (c, CURLOPT_WRITEDATA, &mine);
+  snprintf (w->rv, sizeof w->rv, "%s", watch_rv);
+  w->seen = calloc ((size_t) count, 1);
+  w->cap = 4096;
+  w->line = malloc (w->cap);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, watch_data);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, w);
   curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, watch_progress);
-  curl_easy_setopt (c, CURLOPT_XFERINFODATA, &mine);
+  curl_easy_setopt (c, CURLOPT_XFERINFODATA, w);
+  curl_easy_setopt (c, CURLOPT_BUFFERSIZE, 16L * 1024);
   atomic_fetch_add (&watchers_ready, 1);
-  CURLcode rc = curl_easy_perform (c);
-  long code = 0;
-  curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
-  if (mine < count)
-    fprintf (stderr, "watcher: %ld events, curl %d (%s), http %ld\n", mine, (int) rc,
-             curl_easy_strerror (rc), code);
+  for (int k = 0; !watch_stream (w, c); k++)
+    {
+      if (k == 0)
+        atomic_fetch_add (&watch_resumed, 1);
+      if (w->gone)
+        atomic_fetch_add (&watch_expired, 1);
+      w->resumes++;
+      struct timespec ts = {0, (k < 10 ? k + 1 : 10) * 100000000L}; /* 0.1 .. 1 s backoff */
+      nanosleep (&ts, NULL);
+    }
   curl_slist_free_all (h);
   curl_easy_cleanup (c);
-  *(long *) arg = mine;
+  if (w->got < count)
+    fprintf (stderr, "watcher %d: %ld of %ld events (%ld lost after 410s, %ld duplicates), "
+             "%d resumes, last: %s\n", w->id, w->got, count, w->lost, w->dups, w->resumes,
+             w->why[0] ? w->why : "stopped");
+  free (w->line);
+  free (w->seen);
   return NULL;
 }
 
@@ -195,7 +344,6 @@ watch_bench (void)
                     "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
                     "\"bench-watch\"}}");
   char resp[4096] = "";
-  size_t got = 0;
   curl_easy_perform (c);
   /* the list revision to watch from */
   curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
@@ -206,18 +354,20 @@ watch_bench (void)
   curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_perform (c);
   fclose (f);
-  (void) got;
   const char *rv = strstr (resp, "\"resourceVersion\":\"");
   if (rv == NULL)
     return 1;
   sscanf (rv + 19, "%31[0-9]", watch_rv);
-  long *per = calloc ((size_t) clients, sizeof *per);
+  watcher_st *per = calloc ((size_t) clients, sizeof *per);
   pthread_t *th = calloc ((size_t) clients, sizeof *th);
   pthread_attr_t attr;
   pthread_attr_init (&attr);
   pthread_attr_setstacksize (&attr, 256 * 1024);
   for (int k = 0; k < clients; k++)
-    pthread_create (&th[k], &attr, watcher, &per[k]);
+    {
+      per[k].id = k;
+      pthread_create (&th[k], &attr, watcher, &per[k]);
+    }
   while (atomic_load (&watchers_ready) < clients)
     {
       struct timespec ts = {0, 10000000};
@@ -237,27 +387,53 @@ watch_bench (void)
   h = curl_slist_append (NULL, auth);
   h = curl_slist_append (h, "Content-Type: application/merge-patch+json");
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
+  long failed = 0;
   for (long i = 0; i < count; i++)
     {
       snprintf (body, sizeof body, "{\"data\":{\"n\":\"%ld\"}}", i);
       curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
-      curl_easy_perform (c);
+      long code = 0;
+      /* An update that failed is retried: every number 0..count-1 must be written once. */
+      for (int tries = 0; tries < 20 && code != 200; tries++)
+        {
+          if (curl_easy_perform (c) == CURLE_OK)
+            curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &code);
+        }
+      failed += code != 200;
     }
   double t_upd = now () - t0;
+  /* Watchers still short this long after the last update give up (and say why). */
+  const char *g = getenv ("API_BENCH_WATCH_GRACE");
+  double grace = g ? atof (g) : 300;
+  while (now () - t0 - t_upd < grace)
+    {
+      long total = atomic_load (&watch_events) + 0;
+      if (total >= (long) clients * count)
+        break;
+      struct timespec ts = {0, 100000000};
+      nanosleep (&ts, NULL);
+    }
+  atomic_store (&watch_stop, true);
   for (int k = 0; k < clients; k++)
     pthread_join (th[k], NULL);
   double t_all = atomic_load (&last_delivery) - t0;
-  long min = count, total = 0;
+  long min = count, total = 0, lost = 0;
   for (int k = 0; k < clients; k++)
     {
-      total += per[k];
-      if (per[k] < min)
-        min = per[k];
+      total += per[k].got;
+      lost += per[k].lost;
+      if (per[k].got < min)
+        min = per[k].got;
     }
   printf ("watch: %d watchers x %ld updates: updates took %.2f s, all delivered after %.2f s, "
           "%ld events delivered (%.0f/s), fewest received by one watcher %ld of %ld\n",
           clients, count, t_upd, t_all, total, total / t_all, min, count);
-  return min == count ? 0 : 1;
+  printf ("  watchers that resumed from their last resourceVersion: %ld (of them after a 410: "
+          "%ld, %ld events lost); updates that failed: %ld; reasons on stderr\n",
+          (long) atomic_load (&watch_resumed), (long) atomic_load (&watch_expired), lost, failed);
+  curl_slist_free_all (h);
+  curl_easy_cleanup (c);
+  return min == count && failed == 0 ? 0 : 1;
 }
 
 static int
