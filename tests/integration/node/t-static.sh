@@ -91,6 +91,8 @@ out=$("$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:1 --data-dir "$D/n2
 tap_like "$out" 'eviction-hard: unknown signal "memory.free"' "a bad --eviction-hard is refused, naming the signal"
 out=$("$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:1 --data-dir "$D/n2" --image-gc-high-threshold 50 --image-gc-low-threshold 60 2>&1)
 tap_like "$out" 'image-gc-low-threshold 60 must not be above' "low above high is refused"
+out=$("$HUSK_BUILD_DIR/husk" node --server https://127.0.0.1:1 --data-dir "$D/n2" --pod-max-pids ten 2>&1)
+tap_like "$out" 'pod-max-pids: "ten" is not an integer' "a bad --pod-max-pids is refused, naming the flag and the value"
 # The master down when the node starts (an appliance booting alone): the static pod runs at
 # once, on the pod network of the podCIDR the node had; once the master is back the node
 # registers and the mirror pod appears with the same running container.
