@@ -37,6 +37,7 @@ test_bridge_conf (void)
       "isDefaultGateway implies isGateway; flags read");
   is_int (c->mtu, 1400, "mtu");
   is_int (c->gso_max_size, 196608, "gsoMaxSize");
+  ok (c->fast_path, "fastPath defaults to true (the pod-to-pod shortcut)");
   is_int (c->ipam.nsets, 2, "two range sets (dual stack)");
   _cleanup_free_ char *s = cni_ip_format (&c->ipam.sets[0].ranges[0].start, false);
   is_str (s, "10.42.3.10", "rangeStart");
@@ -64,6 +65,10 @@ test_bridge_conf (void)
              "\"ipMasqBackend\":\"nftables\"}",
              &err);
   ok (c != NULL, "bridge keys at their defaults (vlan 0, macspoofchk false, ...) are accepted");
+  cni_conf_free (c);
+
+  c = parse ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"fastPath\":false}", &err);
+  ok (c && !c->fast_path, "fastPath false turns the shortcut off");
   cni_conf_free (c);
 
   c = parse ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"notrackCIDRs\":[\"10.42.1.7/16\","
@@ -101,6 +106,8 @@ test_bad_confs (void)
   expect_code ("{\"cniVersion\":\"1.0.0\"}", CNI_ERR_INVALID_CONFIG, "name", "no name: code 7");
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mtu\":\"big\"}", CNI_ERR_INVALID_CONFIG,
                "mtu", "mtu of the wrong type: code 7");
+  expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"fastPath\":\"no\"}",
+               CNI_ERR_INVALID_CONFIG, "fastPath", "fastPath of the wrong type: code 7");
   expect_code ("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"gsoMaxSize\":65535}",
                CNI_ERR_INVALID_CONFIG, "gsoMaxSize: 65535 is outside 65536-524280",
                "gsoMaxSize below 64 KiB: code 7");
