@@ -10,7 +10,10 @@
         list:   GET all pods as JSON and as Table, 5 times each; median milliseconds
         records PATH: TLS records the server uses for one reply to GET PATH
         watch:  CLIENTS watchers of configmaps, then COUNT updates of one configmap; every
-                watcher must receive every event */
+                watcher must receive every event. Watchers resume like client-go's reflector
+                (reasons on stderr); API_BENCH_WATCH_TIMEOUT=S asks the server to end each
+                stream after S seconds (600), API_BENCH_WATCH_GRACE=S how long watchers may
+                still be short after the last update (300) */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -146,6 +149,7 @@ typedef struct watcher_st
   int resumes;          /* streams opened after the first */
   long lost;            /* updates announced lost by a 410 */
   int gone;             /* this stream ended with a 410 (ERROR event or HTTP status) */
+  int connected;        /* its first stream answered 200 (counted in watchers_ready) */
   char why[200];        /* why the last stream ended early */
 } watcher_st;
 
@@ -217,6 +221,19 @@ watch_data (char *p, size_t s, size_t n, void *u)
   return s * n;
 }
 
+/* A watcher is ready once its first stream's 200 arrived (the server registered it). */
+static size_t
+watch_header (char *p, size_t s, size_t n, void *u)
+{
+  watcher_st *w = u;
+  if (!w->connected && s * n > 12 && strncmp (p, "HTTP/", 5) == 0 && strstr (p, " 200"))
+    {
+      w->connected = 1;
+      atomic_fetch_add (&watchers_ready, 1);
+    }
+  return s * n;
+}
+
 static int
 watch_progress (void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
@@ -262,8 +279,8 @@ watch_stream (watcher_st *w, CURL *c)
   char url[512];
   snprintf (url, sizeof url,
             "%s/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s"
-            "&fieldSelector=metadata.name%%3Dbench-watch&timeoutSeconds=600",
-            base, w->rv);
+            "&fieldSelector=metadata.name%%3Dbench-watch&timeoutSeconds=%s",
+            base, w->rv, getenv ("API_BENCH_WATCH_TIMEOUT") ? getenv ("API_BENCH_WATCH_TIMEOUT") : "600");
   curl_easy_setopt (c, CURLOPT_URL, url);
   w->len = 0;
   w->gone = 0;
@@ -289,8 +306,9 @@ watch_stream (watcher_st *w, CURL *c)
     snprintf (w->why, sizeof w->why, "stream closed after %ld events", w->got - before);
   if (w->gone)
     watch_relist (w);
-  fprintf (stderr, "watcher %d: resumes from %s at %ld of %ld: %s\n", w->id, w->rv, w->got, count,
-           w->why);
+  if (w->resumes < 3 || w->gone)
+    fprintf (stderr, "watcher %d: resumes from %s at %ld of %ld: %s\n", w->id, w->rv, w->got,
+             count, w->why);
   return false;
 }
 
@@ -310,7 +328,8 @@ watcher (void *arg)
   curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, watch_progress);
   curl_easy_setopt (c, CURLOPT_XFERINFODATA, w);
   curl_easy_setopt (c, CURLOPT_BUFFERSIZE, 16L * 1024);
-  atomic_fetch_add (&watchers_ready, 1);
+  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, watch_header);
+  curl_easy_setopt (c, CURLOPT_HEADERDATA, w);
   for (int k = 0; !watch_stream (w, c); k++)
     {
       if (k == 0)
@@ -368,13 +387,15 @@ watch_bench (void)
       per[k].id = k;
       pthread_create (&th[k], &attr, watcher, &per[k]);
     }
-  while (atomic_load (&watchers_ready) < clients)
+  /* Updates start once every watcher's stream is open (or after 300 s: those late say why). */
+  double tc = now ();
+  while (atomic_load (&watchers_ready) < clients && now () - tc < 300)
     {
       struct timespec ts = {0, 10000000};
       nanosleep (&ts, NULL);
     }
-  struct timespec settle = {2, 0};
-  nanosleep (&settle, NULL);
+  double t_conn = now () - tc;
+  long connected = atomic_load (&watchers_ready);
   double t0 = now ();
   curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, sink);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, NULL);
@@ -407,8 +428,10 @@ watch_bench (void)
   double grace = g ? atof (g) : 300;
   while (now () - t0 - t_upd < grace)
     {
-      long total = atomic_load (&watch_events) + 0;
-      if (total >= (long) clients * count)
+      long settled = 0; /* every update received or announced lost (racy reads: a bench) */
+      for (int k = 0; k < clients; k++)
+        settled += per[k].got + per[k].lost;
+      if (settled >= (long) clients * count)
         break;
       struct timespec ts = {0, 100000000};
       nanosleep (&ts, NULL);
@@ -425,6 +448,7 @@ watch_bench (void)
       if (per[k].got < min)
         min = per[k].got;
     }
+  printf ("watch: %ld of %d watchers connected in %.1f s\n", connected, clients, t_conn);
   printf ("watch: %d watchers x %ld updates: updates took %.2f s, all delivered after %.2f s, "
           "%ld events delivered (%.0f/s), fewest received by one watcher %ld of %ld\n",
           clients, count, t_upd, t_all, total, total / t_all, min, count);
