@@ -477,11 +477,14 @@ dump (struct mnl_socket *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
   if (mnl_socket_sendto (s, nlh, nlh->nlmsg_len) < 0)
     return -errno;
-  _cleanup_free_ char *buf = xmalloc (MNL_SOCKET_BUFFER_SIZE * 4);
+  /* a dump message can be as large as the kernel's dump buffer (32 KiB and more): a smaller
+     buffer truncates it (ENOSPC) */
+  enum { DUMP_BUFSZ = 1 << 18 };
+  _cleanup_free_ char *buf = xmalloc (DUMP_BUFSZ);
   uint32_t portid = mnl_socket_get_portid (s);
   for (;;)
     {
-      ssize_t n = mnl_socket_recvfrom (s, buf, MNL_SOCKET_BUFFER_SIZE * 4);
+      ssize_t n = mnl_socket_recvfrom (s, buf, DUMP_BUFSZ);
       if (n < 0)
         return -errno;
       errno = 0;
