@@ -81,17 +81,21 @@ vxlan_sync (node_net *n, const cni_peer *peers, size_t np, husk_error **err)
 int
 net_fast_sync (node_net *n, husk_error **err)
 {
-  if (streq (n->overlay, "none") || n->routes_last == NULL)
+  bool none = streq (n->overlay, "none");
+  if (!none && n->routes_last == NULL)
     return 0;
-  _cleanup_free_ char *digest = xasprintf ("%s|%s|%u", n->routes_last, n->pod_cidr ? n->pod_cidr : "",
-                                           if_nametoindex (NET_BRIDGE));
+  /* overlay none: emptied once (a shortcut left by an earlier run would bypass the routes) */
+  _cleanup_free_ char *digest
+      = none ? xstrdup ("none")
+             : xasprintf ("%s|%s|%u", n->routes_last, n->pod_cidr ? n->pod_cidr : "",
+                          if_nametoindex (NET_BRIDGE));
   if (n->fast_last && streq (n->fast_last, digest))
     return 0;
   cni_ip own = {0};
   bool have_own = n->pod_cidr && cni_ip_parse (n->pod_cidr, &own, NULL) == 0 && own.prefix >= 0;
-  int r = cni_fast_remote_sync (NET_BRIDGE, have_own ? &own : NULL,
+  int r = cni_fast_remote_sync (none ? NULL : NET_BRIDGE, have_own ? &own : NULL,
                                 streq (n->overlay, "vxlan") ? CNI_VXLAN_DEV : NULL, n->peers,
-                                n->npeers, err);
+                                none ? 0 : n->npeers, err);
   if (r < 0 && (*err)->errnum != ENOENT && (*err)->errnum != EOPNOTSUPP)
     return r;
   if (r < 0) /* no netdev family or nft_fwd_netdev: the normal path, not retried */
@@ -112,7 +116,7 @@ int
 net_routes_sync (node_net *n, json_t *nodes, husk_error **err)
 {
   if (streq (n->overlay, "none"))
-    return 0;
+    return net_fast_sync (n, err);
   husk_buf desc = {0};
   _cleanup_free_ cni_peer *peers = NULL;
   size_t np = peers_of (n, nodes, &peers, &desc);
