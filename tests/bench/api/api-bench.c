@@ -13,7 +13,8 @@
                 watcher must receive every event. Watchers resume like client-go's reflector
                 (reasons on stderr); API_BENCH_WATCH_TIMEOUT=S asks the server to end each
                 stream after S seconds (600), API_BENCH_WATCH_GRACE=S how long watchers may
-                still be short after the last update (300) */
+                still be short after the last update (300), API_BENCH_WATCH_DELAY=S waits S
+                seconds between the watchers' connecting and the first update */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -402,6 +403,12 @@ watch_bench (void)
     }
   double t_conn = now () - tc;
   long connected = atomic_load (&watchers_ready);
+  const char *delay = getenv ("API_BENCH_WATCH_DELAY"); /* tests: streams end before updates */
+  if (delay)
+    {
+      struct timespec ts = {atoi (delay), 0};
+      nanosleep (&ts, NULL);
+    }
   double t0 = now ();
   curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, sink);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, NULL);

@@ -70,6 +70,9 @@ tap_like "$last" '^\{"type":"ERROR","object":\{"kind":"Status".*"reason":"Expire
   "slow watcher: the stream ends with an ERROR event, 410 Expired"
 tap_ok $([ "$got" -lt "$N" ] && echo 0 || echo 1) "slow watcher fell behind ($got < $N events; else the test proves nothing)"
 tap_is "$(ns_of "$W/slow" | grep -c E)" 1 "slow watcher: one ERROR event, nothing after it"
+tap_like "$(grep 'watch ended with an ERROR event' "$DATA/master.log")" \
+  'resource=configmaps error="watch of configmaps fell behind: events after revision [0-9]+ were dropped' \
+  "the master logs which watch it ended and why"
 
 # Resume where the slow watcher stopped: its events were dropped from the history -> 410.
 lastrv=$(grep -v '"type":"ERROR"' "$W/slow" | tail -n 1 | sed -n 's/.*"resourceVersion":"\([0-9]*\)".*/\1/p')
