@@ -278,10 +278,11 @@ static bool
 watch_stream (watcher_st *w, CURL *c)
 {
   char url[512];
+  const char *to = getenv ("API_BENCH_WATCH_TIMEOUT");
   snprintf (url, sizeof url,
             "%s/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=%s"
             "&fieldSelector=metadata.name%%3Dbench-watch&timeoutSeconds=%s",
-            base, w->rv, getenv ("API_BENCH_WATCH_TIMEOUT") ? getenv ("API_BENCH_WATCH_TIMEOUT") : "600");
+            base, w->rv, to ? to : "600");
   curl_easy_setopt (c, CURLOPT_URL, url);
   w->len = 0;
   w->gone = 0;
