@@ -48,6 +48,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "cni/crossnode.h"
+#include "cni/fastpath-nft.h"
 #include "cni/nft-internal.h"
 #include "cni/nft.h"
 
@@ -68,39 +69,11 @@ enum
   TRACKED_ID = 2003,
 };
 
-static struct nlmsghdr *
-msg (nft_batch *nb, int type, int flags)
-{
-  return cni_nftb_msg_family (nb, type, NFPROTO_NETDEV, flags);
-}
-
-static void
-table_msg (nft_batch *nb)
-{
-  struct nftnl_table *t = nftnl_table_alloc ();
-  nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, NFPROTO_NETDEV);
-  nftnl_table_set_str (t, NFTNL_TABLE_NAME, CNI_FAST_TABLE);
-  nftnl_table_nlmsg_build_payload (msg (nb, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
-  cni_nftb_next (nb);
-  nftnl_table_free (t);
-}
-
-static struct nftnl_set *
-set_new (const char *name, uint32_t id)
-{
-  struct nftnl_set *s = nftnl_set_alloc ();
-  nftnl_set_set_u32 (s, NFTNL_SET_FAMILY, NFPROTO_NETDEV);
-  nftnl_set_set_str (s, NFTNL_SET_TABLE, CNI_FAST_TABLE);
-  nftnl_set_set_str (s, NFTNL_SET_NAME, name);
-  nftnl_set_set_u32 (s, NFTNL_SET_ID, id);
-  return s;
-}
-
 /* tracked4 exactly as cni/fastpath.c defines it (a different definition is EEXIST) */
 static struct nftnl_set *
 tracked_new (void)
 {
-  struct nftnl_set *s = set_new (TRACKED, TRACKED_ID);
+  struct nftnl_set *s = cni_fast_set_new (TRACKED, TRACKED_ID);
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_TYPE, TYPE_IPADDR);
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_LEN, 4);
   return s;
@@ -111,7 +84,7 @@ tracked_new (void)
 static struct nftnl_set *
 interval_new (const char *name, uint32_t id, uint32_t data_type)
 {
-  struct nftnl_set *s = set_new (name, id);
+  struct nftnl_set *s = cni_fast_set_new (name, id);
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_TYPE, TYPE_IPADDR);
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_LEN, 4);
   nftnl_set_set_u32 (s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | (data_type ? NFT_SET_MAP : 0));
@@ -147,96 +120,6 @@ static struct nftnl_set *
 hopdev_new (void)
 {
   return interval_new (HOPDEV_MAP, HOPDEV_ID, TYPE_IFINDEX);
-}
-
-static void
-set_msg (nft_batch *nb, int type, int flags, struct nftnl_set *s)
-{
-  if (type == NFT_MSG_NEWSET)
-    nftnl_set_nlmsg_build_payload (msg (nb, type, flags), s);
-  else
-    nftnl_set_elems_nlmsg_build_payload (msg (nb, type, flags), s);
-  cni_nftb_next (nb);
-  nftnl_set_free (s);
-}
-
-/* A regular chain (dev NULL) or the ingress chain of dev, created when missing. */
-static void
-chain_msg (nft_batch *nb, const char *name, const char *dev, const char *comment)
-{
-  struct nftnl_chain *c = nftnl_chain_alloc ();
-  nftnl_chain_set_u32 (c, NFTNL_CHAIN_FAMILY, NFPROTO_NETDEV);
-  nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, CNI_FAST_TABLE);
-  nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name);
-  if (dev)
-    {
-      nftnl_chain_set_str (c, NFTNL_CHAIN_TYPE, "filter");
-      nftnl_chain_set_u32 (c, NFTNL_CHAIN_HOOKNUM, NF_NETDEV_INGRESS);
-      nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, 0);
-      nftnl_chain_set_u32 (c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-      nftnl_chain_set_str (c, NFTNL_CHAIN_DEV, dev);
-    }
-  if (comment)
-    {
-      struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc (NFT_USERDATA_MAXLEN);
-      nftnl_udata_put_strz (ud, NFTNL_UDATA_CHAIN_COMMENT, comment);
-      nftnl_chain_set_data (c, NFTNL_CHAIN_USERDATA, nftnl_udata_buf_data (ud),
-                            nftnl_udata_buf_len (ud));
-      nftnl_udata_buf_free (ud);
-    }
-  nftnl_chain_nlmsg_build_payload (msg (nb, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
-  cni_nftb_next (nb);
-  nftnl_chain_free (c);
-}
-
-static void
-del_chain_msg (nft_batch *nb, const char *name)
-{
-  struct nftnl_chain *c = nftnl_chain_alloc ();
-  nftnl_chain_set_u32 (c, NFTNL_CHAIN_FAMILY, NFPROTO_NETDEV);
-  nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, CNI_FAST_TABLE);
-  nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name);
-  nftnl_chain_nlmsg_build_payload (msg (nb, NFT_MSG_DELCHAIN, 0), c);
-  cni_nftb_next (nb);
-  nftnl_chain_free (c);
-}
-
-static struct nftnl_rule *
-rule_new (const char *chain)
-{
-  struct nftnl_rule *r = nftnl_rule_alloc ();
-  nftnl_rule_set_u32 (r, NFTNL_RULE_FAMILY, NFPROTO_NETDEV);
-  nftnl_rule_set_str (r, NFTNL_RULE_TABLE, CNI_FAST_TABLE);
-  nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain);
-  return r;
-}
-
-static void
-rule_send (nft_batch *nb, struct nftnl_rule *r)
-{
-  nftnl_rule_nlmsg_build_payload (msg (nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
-  cni_nftb_next (nb);
-  nftnl_rule_free (r);
-}
-
-static void
-flush_msg (nft_batch *nb, const char *chain)
-{
-  struct nftnl_rule *r = rule_new (chain);
-  nftnl_rule_nlmsg_build_payload (msg (nb, NFT_MSG_DELRULE, 0), r);
-  cni_nftb_next (nb);
-  nftnl_rule_free (r);
-}
-
-static void
-e_verdict (struct nftnl_rule *r, int verdict, const char *chain)
-{
-  struct nftnl_expr *e = nftnl_expr_alloc ("immediate");
-  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
-  if (chain)
-    nftnl_expr_set_str (e, NFTNL_EXPR_IMM_CHAIN, chain);
-  cni_nftb_add_expr (r, e);
 }
 
 /* ip saddr|daddr -> reg */
@@ -319,7 +202,7 @@ hop_elems_msg (nft_batch *nb, const cni_fast_remote *fr, struct nftnl_set *s, in
       if (memcmp (end.addr, zero, 4) != 0) /* not the top of the address space */
         interval_elem (s, end.addr, NULL, NFT_SET_ELEM_INTERVAL_END);
     }
-  set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
+  cni_fast_set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
 }
 
 /* peers4, hop4, hopdev4: created when missing, emptied and refilled */
@@ -329,8 +212,8 @@ hop_sets_msgs (nft_batch *nb, const cni_fast_remote *fr)
   struct nftnl_set *(*news[]) (void) = { peers_new, hop_new, hopdev_new };
   for (int i = 0; i < 3; i++)
     {
-      set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, news[i] ());
-      set_msg (nb, NFT_MSG_DELSETELEM, 0, news[i] ()); /* no elements: flush */
+      cni_fast_set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, news[i] ());
+      cni_fast_set_msg (nb, NFT_MSG_DELSETELEM, 0, news[i] ()); /* no elements: flush */
       hop_elems_msg (nb, fr, news[i] (), i);
     }
 }
@@ -339,71 +222,71 @@ hop_sets_msgs (nft_batch *nb, const cni_fast_remote *fr)
 static void
 sender_msgs (nft_batch *nb)
 {
-  chain_msg (nb, CNI_FAST_REMOTE, NULL, NULL);
-  flush_msg (nb, CNI_FAST_REMOTE);
-  struct nftnl_rule *r = rule_new (CNI_FAST_REMOTE);
+  cni_fast_chain_msg (nb, CNI_FAST_REMOTE, NULL, NULL);
+  cni_fast_flush_msg (nb, CNI_FAST_REMOTE);
+  struct nftnl_rule *r = cni_fast_rule_new (CNI_FAST_REMOTE);
   m_proto_ip (r);
   e_addr (r, false, NFT_REG_1);
   e_lookup (r, HOPDEV_MAP, HOPDEV_ID, NFT_REG_1, true);
   e_addr (r, false, NFT_REG_2);
   e_lookup (r, HOP_MAP, HOP_ID, NFT_REG_2, true);
   e_fwd_neigh (r);
-  rule_send (nb, r);
+  cni_fast_rule_send (nb, r);
 }
 
 /* ip saddr|daddr @tracked4 return */
 static void
 tracked_rule (nft_batch *nb, bool src)
 {
-  struct nftnl_rule *r = rule_new (REMOTE_IN);
+  struct nftnl_rule *r = cni_fast_rule_new (REMOTE_IN);
   m_proto_ip (r);
   e_addr (r, src, NFT_REG_1);
   e_lookup (r, TRACKED, TRACKED_ID, NFT_REG_1, false);
-  e_verdict (r, NFT_RETURN, NULL);
-  rule_send (nb, r);
+  cni_fast_e_verdict (r, NFT_RETURN, NULL);
+  cni_fast_rule_send (nb, r);
 }
 
 /* chain remote-in: the checks, then fwd ip to ip daddr device <bridge> */
 static void
 receiver_msgs (nft_batch *nb, const cni_fast_remote *fr)
 {
-  chain_msg (nb, REMOTE_IN, NULL, CNI_FAST_REMOTE_COMMENT);
-  flush_msg (nb, REMOTE_IN);
+  cni_fast_chain_msg (nb, REMOTE_IN, NULL, CNI_FAST_REMOTE_COMMENT);
+  cni_fast_flush_msg (nb, REMOTE_IN);
   tracked_rule (nb, false);
   tracked_rule (nb, true);
   for (size_t i = 0; i < fr->nlocal; i++)
     {
       if (fr->local[i].family != AF_INET)
         continue;
-      struct nftnl_rule *r = rule_new (REMOTE_IN);
+      struct nftnl_rule *r = cni_fast_rule_new (REMOTE_IN);
       m_proto_ip (r);
       e_addr (r, false, NFT_REG_1);
       cni_nftb_e_cmp (r, NFT_CMP_EQ, fr->local[i].addr, 4);
-      e_verdict (r, NFT_RETURN, NULL);
-      rule_send (nb, r);
+      cni_fast_e_verdict (r, NFT_RETURN, NULL);
+      cni_fast_rule_send (nb, r);
     }
-  struct nftnl_rule *r = rule_new (REMOTE_IN);
+  struct nftnl_rule *r = cni_fast_rule_new (REMOTE_IN);
   m_proto_ip (r);
   uint32_t dev = (uint32_t)fr->bridge_ifindex;
   cni_nftb_e_immediate (r, NFT_REG_1, &dev, sizeof dev);
   e_addr (r, false, NFT_REG_2);
   e_fwd_neigh (r);
-  rule_send (nb, r);
+  cni_fast_rule_send (nb, r);
 }
 
 /* chain in-<dev>: ip daddr <own podCIDR> ip saddr @peers4 goto remote-in */
 static void
 rx_chain_msgs (nft_batch *nb, const char *chain, const char *dev, const cni_ip *pod_cidr)
 {
-  chain_msg (nb, chain, dev, CNI_FAST_REMOTE_COMMENT);
-  flush_msg (nb, chain);
-  struct nftnl_rule *r = rule_new (chain);
+  cni_fast_chain_msg (nb, chain, dev, CNI_FAST_REMOTE_COMMENT);
+  cni_fast_flush_msg (nb, chain);
+  struct nftnl_rule *r = cni_fast_rule_new (chain);
   m_proto_ip (r);
   cni_nftb_m_addr (r, false, NFT_CMP_EQ, pod_cidr, pod_cidr->prefix);
   e_addr (r, true, NFT_REG_1);
   e_lookup (r, PEERS, PEERS_ID, NFT_REG_1, false);
-  e_verdict (r, NFT_GOTO, REMOTE_IN);
-  rule_send (nb, r);
+  cni_fast_e_verdict (r, NFT_GOTO, REMOTE_IN);
+  cni_fast_rule_send (nb, r);
 }
 
 static bool
@@ -435,11 +318,11 @@ static void
 build (nft_batch *nb, const cni_fast_remote *fr, char **want, size_t nwant,
        const cni_fast_items *old)
 {
-  table_msg (nb);
-  set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, tracked_new ());
+  cni_fast_table_msg (nb);
+  cni_fast_set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, tracked_new ());
   for (size_t i = 0; i < old->nchains; i++) /* rx chains first: they jump to remote-in */
     if (!streq (old->chains[i], REMOTE_IN) && !wanted_chain (old->chains[i], want, nwant))
-      del_chain_msg (nb, old->chains[i]);
+      cni_fast_del_chain_msg (nb, old->chains[i]);
   hop_sets_msgs (nb, fr); /* before the rules that name them */
   sender_msgs (nb);
   if (nwant > 0)

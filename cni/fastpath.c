@@ -47,6 +47,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "cni/fastpath-nft.h"
 #include "cni/nft-internal.h"
 
 enum
@@ -105,38 +106,10 @@ map_key_len (int family)
   return (v6 (family) ? 16 : 4) + 8;
 }
 
-static struct nlmsghdr *
-msg (nft_batch *nb, int type, int flags)
-{
-  return cni_nftb_msg_family (nb, type, NFPROTO_NETDEV, flags);
-}
-
-static void
-table_msg (nft_batch *nb)
-{
-  struct nftnl_table *t = nftnl_table_alloc ();
-  nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, NFPROTO_NETDEV);
-  nftnl_table_set_str (t, NFTNL_TABLE_NAME, CNI_FAST_TABLE);
-  nftnl_table_nlmsg_build_payload (msg (nb, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
-  cni_nftb_next (nb);
-  nftnl_table_free (t);
-}
-
-static struct nftnl_set *
-set_new (const char *name, uint32_t id)
-{
-  struct nftnl_set *s = nftnl_set_alloc ();
-  nftnl_set_set_u32 (s, NFTNL_SET_FAMILY, NFPROTO_NETDEV);
-  nftnl_set_set_str (s, NFTNL_SET_TABLE, CNI_FAST_TABLE);
-  nftnl_set_set_str (s, NFTNL_SET_NAME, name);
-  nftnl_set_set_u32 (s, NFTNL_SET_ID, id);
-  return s;
-}
-
 static struct nftnl_set *
 map_new (int family)
 {
-  struct nftnl_set *s = set_new (map_name (family), map_id (family));
+  struct nftnl_set *s = cni_fast_set_new (map_name (family), map_id (family));
   uint32_t ktype = ((v6 (family) ? TYPE_IP6ADDR : TYPE_IPADDR) << TYPE_BITS) | TYPE_ETHERADDR;
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_TYPE, ktype);
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_LEN, map_key_len (family));
@@ -154,90 +127,10 @@ map_new (int family)
 static struct nftnl_set *
 tracked_new (int family)
 {
-  struct nftnl_set *s = set_new (tracked_name (family), tracked_id (family));
+  struct nftnl_set *s = cni_fast_set_new (tracked_name (family), tracked_id (family));
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_TYPE, v6 (family) ? TYPE_IP6ADDR : TYPE_IPADDR);
   nftnl_set_set_u32 (s, NFTNL_SET_KEY_LEN, v6 (family) ? 16 : 4);
   return s;
-}
-
-static void
-set_msg (nft_batch *nb, int type, int flags, struct nftnl_set *s)
-{
-  if (type == NFT_MSG_NEWSET)
-    nftnl_set_nlmsg_build_payload (msg (nb, type, flags), s);
-  else
-    nftnl_set_elems_nlmsg_build_payload (msg (nb, type, flags), s);
-  cni_nftb_next (nb);
-  nftnl_set_free (s);
-}
-
-/* A regular chain (dev NULL) or the ingress chain of dev, created when missing. */
-static void
-chain_msg (nft_batch *nb, const char *name, const char *dev, const char *comment)
-{
-  struct nftnl_chain *c = nftnl_chain_alloc ();
-  nftnl_chain_set_u32 (c, NFTNL_CHAIN_FAMILY, NFPROTO_NETDEV);
-  nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, CNI_FAST_TABLE);
-  nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, name);
-  if (dev)
-    {
-      nftnl_chain_set_str (c, NFTNL_CHAIN_TYPE, "filter");
-      nftnl_chain_set_u32 (c, NFTNL_CHAIN_HOOKNUM, NF_NETDEV_INGRESS);
-      nftnl_chain_set_s32 (c, NFTNL_CHAIN_PRIO, 0);
-      nftnl_chain_set_u32 (c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-      nftnl_chain_set_str (c, NFTNL_CHAIN_DEV, dev);
-    }
-  if (comment)
-    {
-      struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc (NFT_USERDATA_MAXLEN);
-      nftnl_udata_put_strz (ud, NFTNL_UDATA_CHAIN_COMMENT, comment);
-      nftnl_chain_set_data (c, NFTNL_CHAIN_USERDATA, nftnl_udata_buf_data (ud),
-                            nftnl_udata_buf_len (ud));
-      nftnl_udata_buf_free (ud);
-    }
-  nftnl_chain_nlmsg_build_payload (msg (nb, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
-  cni_nftb_next (nb);
-  nftnl_chain_free (c);
-}
-
-static struct nftnl_rule *
-rule_new (const char *chain)
-{
-  struct nftnl_rule *r = nftnl_rule_alloc ();
-  nftnl_rule_set_u32 (r, NFTNL_RULE_FAMILY, NFPROTO_NETDEV);
-  nftnl_rule_set_str (r, NFTNL_RULE_TABLE, CNI_FAST_TABLE);
-  nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain);
-  return r;
-}
-
-static void
-rule_send (nft_batch *nb, struct nftnl_rule *r)
-{
-  nftnl_rule_nlmsg_build_payload (msg (nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
-  cni_nftb_next (nb);
-  nftnl_rule_free (r);
-}
-
-/* Every rule of chain goes (the chain stays). */
-static void
-flush_msg (nft_batch *nb, const char *chain)
-{
-  struct nftnl_rule *r = rule_new (chain);
-  nftnl_rule_nlmsg_build_payload (msg (nb, NFT_MSG_DELRULE, 0), r);
-  cni_nftb_next (nb);
-  nftnl_rule_free (r);
-}
-
-/* verdict [chain] */
-static void
-e_verdict (struct nftnl_rule *r, int verdict, const char *chain)
-{
-  struct nftnl_expr *e = nftnl_expr_alloc ("immediate");
-  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-  nftnl_expr_set_u32 (e, NFTNL_EXPR_IMM_VERDICT, (uint32_t) verdict);
-  if (chain)
-    nftnl_expr_set_str (e, NFTNL_EXPR_IMM_CHAIN, chain);
-  cni_nftb_add_expr (r, e);
 }
 
 static void
@@ -276,41 +169,41 @@ static void
 fast_chain_msgs (nft_batch *nb, int family)
 {
   const char *name = fast_chain (family);
-  chain_msg (nb, name, NULL, NULL);
-  flush_msg (nb, name);
+  cni_fast_chain_msg (nb, name, NULL, NULL);
+  cni_fast_flush_msg (nb, name);
   for (int src = 1; src >= 0; src--) /* ip saddr|daddr @tracked return */
     {
-      struct nftnl_rule *r = rule_new (name);
+      struct nftnl_rule *r = cni_fast_rule_new (name);
       e_addr (r, src, family);
       e_lookup (r, tracked_name (family), tracked_id (family), false);
-      e_verdict (r, NFT_RETURN, NULL);
-      rule_send (nb, r);
+      cni_fast_e_verdict (r, NFT_RETURN, NULL);
+      cni_fast_rule_send (nb, r);
     }
-  struct nftnl_rule *r = rule_new (name); /* fwd to ip daddr . ether daddr map @ports */
+  struct nftnl_rule *r = cni_fast_rule_new (name); /* fwd to ip daddr . ether daddr map @ports */
   e_addr (r, false, family);
   e_payload (r, NFT_PAYLOAD_LL_HEADER, 0, ETH_ALEN, v6 (family) ? MAC_REG_V6 : MAC_REG_V4);
   e_lookup (r, map_name (family), map_id (family), true);
   struct nftnl_expr *e = nftnl_expr_alloc ("fwd");
   nftnl_expr_set_u32 (e, NFTNL_EXPR_FWD_SREG_DEV, NFT_REG_1);
   cni_nftb_add_expr (r, e);
-  rule_send (nb, r);
-  r = rule_new (name); /* jump remote */
-  e_verdict (r, NFT_JUMP, CNI_FAST_REMOTE);
-  rule_send (nb, r);
+  cni_fast_rule_send (nb, r);
+  r = cni_fast_rule_new (name); /* jump remote */
+  cni_fast_e_verdict (r, NFT_JUMP, CNI_FAST_REMOTE);
+  cni_fast_rule_send (nb, r);
 }
 
 /* The table, its maps, sets and shared chains, created when missing. */
 static void
 skeleton_msgs (nft_batch *nb)
 {
-  table_msg (nb);
+  cni_fast_table_msg (nb);
   for (int f = 0; f < 2; f++)
     {
       int family = f ? AF_INET6 : AF_INET;
-      set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, map_new (family));
-      set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, tracked_new (family));
+      cni_fast_set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, map_new (family));
+      cni_fast_set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, tracked_new (family));
     }
-  chain_msg (nb, CNI_FAST_REMOTE, NULL, NULL);
+  cni_fast_chain_msg (nb, CNI_FAST_REMOTE, NULL, NULL);
   fast_chain_msgs (nb, AF_INET);
   fast_chain_msgs (nb, AF_INET6);
 }
@@ -319,14 +212,14 @@ skeleton_msgs (nft_batch *nb)
 static void
 pod_rule_msg (nft_batch *nb, const char *chain, const cni_ip *ip)
 {
-  struct nftnl_rule *r = rule_new (chain);
+  struct nftnl_rule *r = cni_fast_rule_new (chain);
   uint16_t proto = htons (v6 (ip->family) ? ETH_P_IPV6 : ETH_P_IP);
   cni_nftb_e_meta (r, NFT_META_PROTOCOL);
   cni_nftb_e_cmp (r, NFT_CMP_EQ, &proto, sizeof proto);
   e_addr (r, true, ip->family);
   cni_nftb_e_cmp (r, NFT_CMP_EQ, ip->addr, (uint32_t) cni_ip_len (ip));
-  e_verdict (r, NFT_GOTO, fast_chain (ip->family));
-  rule_send (nb, r);
+  cni_fast_e_verdict (r, NFT_GOTO, fast_chain (ip->family));
+  cni_fast_rule_send (nb, r);
 }
 
 /* { <ip> . <mac> : <ifindex> } in ports4/ports6, commented with the attachment */
@@ -348,7 +241,7 @@ elem_msg (nft_batch *nb, const cni_ip *ip, const uint8_t mac[6], uint32_t ifinde
                       nftnl_udata_buf_len (ud));
   nftnl_udata_buf_free (ud);
   nftnl_set_elem_add (s, e);
-  set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
+  cni_fast_set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
 }
 
 void
@@ -358,8 +251,8 @@ cni_fast_add_msgs (nft_batch *nb, const cni_nft_pod *pod, const char *comment)
     return;
   skeleton_msgs (nb);
   /* the chain of a veth that had this name before (an ADD after a crash) is rebuilt */
-  chain_msg (nb, pod->host_veth, pod->host_veth, comment);
-  flush_msg (nb, pod->host_veth);
+  cni_fast_chain_msg (nb, pod->host_veth, pod->host_veth, comment);
+  cni_fast_flush_msg (nb, pod->host_veth);
   for (size_t i = 0; i < pod->nips; i++)
     pod_rule_msg (nb, pod->host_veth, &pod->ips[i].address);
   for (size_t i = 0; i < pod->nips; i++)
@@ -369,12 +262,12 @@ cni_fast_add_msgs (nft_batch *nb, const cni_nft_pod *pod, const char *comment)
 void
 cni_fast_tracked_msgs (nft_batch *nb, const cni_ip *ips, size_t n)
 {
-  table_msg (nb);
+  cni_fast_table_msg (nb);
   for (int f = 0; f < 2; f++)
     {
       int family = f ? AF_INET6 : AF_INET;
-      set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, tracked_new (family));
-      set_msg (nb, NFT_MSG_DELSETELEM, 0, tracked_new (family)); /* no elements: flush */
+      cni_fast_set_msg (nb, NFT_MSG_NEWSET, NLM_F_CREATE, tracked_new (family));
+      cni_fast_set_msg (nb, NFT_MSG_DELSETELEM, 0, tracked_new (family)); /* no elements: flush */
       struct nftnl_set *s = tracked_new (family);
       bool any = false;
       for (size_t i = 0; i < n; i++)
@@ -386,7 +279,7 @@ cni_fast_tracked_msgs (nft_batch *nb, const cni_ip *ips, size_t n)
             any = true;
           }
       if (any)
-        set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
+        cni_fast_set_msg (nb, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s);
       else
         nftnl_set_free (s);
     }
@@ -532,7 +425,7 @@ cni_fast_del_msgs (nft_batch *nb, const cni_fast_items *items)
       nftnl_chain_set_u32 (c, NFTNL_CHAIN_FAMILY, NFPROTO_NETDEV);
       nftnl_chain_set_str (c, NFTNL_CHAIN_TABLE, CNI_FAST_TABLE);
       nftnl_chain_set_str (c, NFTNL_CHAIN_NAME, items->chains[i]);
-      nftnl_chain_nlmsg_build_payload (msg (nb, NFT_MSG_DELCHAIN, 0), c);
+      nftnl_chain_nlmsg_build_payload (cni_fast_msg (nb, NFT_MSG_DELCHAIN, 0), c);
       cni_nftb_next (nb);
       nftnl_chain_free (c);
     }
@@ -543,7 +436,7 @@ cni_fast_del_msgs (nft_batch *nb, const cni_fast_items *items)
       struct nftnl_set_elem *e = nftnl_set_elem_alloc ();
       nftnl_set_elem_set (e, NFTNL_SET_ELEM_KEY, fe->key, map_key_len (fe->family));
       nftnl_set_elem_add (s, e);
-      set_msg (nb, NFT_MSG_DELSETELEM, 0, s);
+      cni_fast_set_msg (nb, NFT_MSG_DELSETELEM, 0, s);
     }
   return (int) (items->nchains + items->nelems);
 }

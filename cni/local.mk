@@ -3,7 +3,7 @@ noinst_LIBRARIES += cni/libhuskcni.a
 cni_libhuskcni_a_SOURCES = \
 	cni/cni.h cni/ip.c cni/conf.c cni/result.c cni/ipam.c cni/exec.c \
 	cni/netlink.h cni/netlink.c cni/nft.h cni/nft.c cni/plugin.c cni/run.c \
-	cni/crossnode.h cni/crossnode.c cni/vxlan-nft.c cni/notrack.c cni/fastpath.c cni/fastpath-remote.c cni/nft-internal.h cni/chain.h cni/chain.c \
+	cni/crossnode.h cni/crossnode.c cni/vxlan-nft.c cni/notrack.c cni/fastpath.c cni/fastpath-remote.c cni/fastpath-nft.c cni/fastpath-nft.h cni/nft-internal.h cni/chain.h cni/chain.c \
 	cni/netpol.h cni/netpol-internal.h cni/netpol.c cni/netpol-select.c cni/netpol-nft.c
 cni_libhuskcni_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MNL_CFLAGS) $(NFTNL_CFLAGS)
 # Only what the plugin uses (no libyaml): every exec of husk-cni pays for each library loaded.
