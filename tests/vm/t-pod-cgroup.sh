@@ -19,54 +19,19 @@
 . "$HUSK_VM_LIB/tap.sh"
 . "$HUSK_VM_LIB/cgroup.sh"
 . "$HUSK_VM_LIB/image.sh"
+. "$HUSK_VM_LIB/husk-up.sh"
 
 for b in husk husk-pause husk-cni husk-shim kubectl; do
   command -v $b > /dev/null || skip_all "$b not in the image (tests/vm/run --bin-dir DIR)"
 done
 
 D=/tmp/pod-cgroup
-T0=$(date +%s)
-step () { diag "$(($(date +%s) - T0)) s: $*"; }
-bail () {
-  step "$1"
-  [ -f "$D/up.log" ] && tail -n 30 "$D/up.log" | sed 's/^/#   /'
-  echo "Bail out! $1"
-  exit 1
-}
 KC=$D/kubeconfig
-UP_PID=
 K="kubectl --kubeconfig $KC --request-timeout=60s"
 
-# Pods outlive the agent: after it stops, kill what they left and remove it by hand.
-cleanup () {
-  [ -n "$UP_PID" ] && kill "$UP_PID" 2> /dev/null && wait "$UP_PID" 2> /dev/null
-  UP_PID=
-  for cg in "$CGROOT"/husk/pod-*/*/; do
-    [ -f "$cg/cgroup.kill" ] || continue
-    echo 1 > "$cg/cgroup.kill"
-    wait_for 10 cg_empty "$cg"
-  done
-  awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
-    while read -r m; do umount -l "$m" 2> /dev/null; done
-  for cg in "$CGROOT"/husk/pod-*/*/ "$CGROOT"/husk/pod-*/ "$CGROOT/husk"; do
-    [ -d "$cg" ] && rmdir "$cg" 2> /dev/null
-  done
-  ip link del husk0 2> /dev/null
-  rm -rf "$D"
-}
-left_behind () {
-  ls -d "$CGROOT"/husk/pod-* 2> /dev/null
-  awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/self/mounts
-  ip link show husk0 2> /dev/null | head -n 1
-}
 trap cleanup EXIT
 
 COLS='{.metadata.name}|{.status.phase}|{.metadata.uid}|{.status.qosClass}'
-snapshot () {
-  $K get pods -o "jsonpath={range .items[*]}$COLS{\"\\n\"}{end}" > "$D/pods.new" 2> /dev/null &&
-    mv "$D/pods.new" "$D/pods"
-}
-col () { awk -F'|' -v p="$1" -v n="$2" '$1 == p { print $n }' "$D/pods" 2> /dev/null; }
 running () {
   snapshot && [ "$(grep -c '|Running|' "$D/pods")" -eq 4 ]
 }

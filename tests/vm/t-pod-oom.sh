@@ -12,60 +12,24 @@
 . "$HUSK_VM_LIB/tap.sh"
 . "$HUSK_VM_LIB/cgroup.sh"
 . "$HUSK_VM_LIB/image.sh"
+. "$HUSK_VM_LIB/husk-up.sh"
 
 for b in husk husk-pause husk-cni husk-shim kubectl; do
   command -v $b > /dev/null || skip_all "$b not in the image (tests/vm/run --bin-dir DIR)"
 done
 
 D=/tmp/pod-oom
-T0=$(date +%s)
-# Progress on the TAP channel as comments: a VM that times out still shows how far it got.
-step () { diag "$(($(date +%s) - T0)) s: $*"; }
-bail () {
-  step "$1"
-  [ -f "$D/up.log" ] && tail -n 30 "$D/up.log" | sed 's/^/#   /'
-  echo "Bail out! $1"
-  exit 1
-}
 KC=$D/kubeconfig
-UP_PID=
 # Under emulation a kubectl run takes 1 to 10 s.
 K="kubectl --kubeconfig $KC --request-timeout=60s"
 
-# Pods outlive the agent: after it stops, kill what they left and remove it by hand.
-cleanup () {
-  [ -n "$UP_PID" ] && kill "$UP_PID" 2> /dev/null && wait "$UP_PID" 2> /dev/null
-  UP_PID=
-  for cg in "$CGROOT"/husk/pod-*/*/; do
-    [ -f "$cg/cgroup.kill" ] || continue
-    echo 1 > "$cg/cgroup.kill"
-    wait_for 10 cg_empty "$cg"
-  done
-  awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
-    while read -r m; do umount -l "$m" 2> /dev/null; done
-  for cg in "$CGROOT"/husk/pod-*/*/ "$CGROOT"/husk/pod-*/ "$CGROOT/husk"; do
-    [ -d "$cg" ] && rmdir "$cg" 2> /dev/null
-  done
-  ip link del husk0 2> /dev/null
-  rm -rf "$D"
-}
-left_behind () {
-  ls -d "$CGROOT"/husk/pod-* 2> /dev/null
-  awk -v d="$D" 'index($2, d) == 1 { print $2 }' /proc/self/mounts
-  ip link show husk0 2> /dev/null | head -n 1
-}
 trap cleanup EXIT
 
 # Every kubectl run costs seconds under emulation: one apply, one call per poll, and the
 # assertions read one snapshot of all pods (a line per pod, fields joined by "|").
 COLS='{.metadata.name}|{.status.phase}|{.status.containerStatuses[0].state.terminated.reason}|{.status.containerStatuses[0].state.terminated.exitCode}|{.status.containerStatuses[0].restartCount}|{.status.containerStatuses[0].lastState.terminated.reason}|{.status.containerStatuses[0].lastState.terminated.exitCode}|{.metadata.uid}'
-snapshot () {
-  $K get pods -o "jsonpath={range .items[*]}$COLS{\"\\n\"}{end}" > "$D/pods.new" 2> /dev/null &&
-    mv "$D/pods.new" "$D/pods"
-}
-# col POD N: field N (1 name, 2 phase, 3 reason, 4 exitCode, 5 restartCount, 6 last reason,
-# 7 last exitCode, 8 uid) of POD in the last snapshot.
-col () { awk -F'|' -v p="$1" -v n="$2" '$1 == p { print $n }' "$D/pods" 2> /dev/null; }
+# col POD N fields: 1 name, 2 phase, 3 reason, 4 exitCode, 5 restartCount, 6 last reason,
+# 7 last exitCode, 8 uid.
 # The three pods are where the assertions look: both Never pods finished, the Always one
 # restarted after a termination it reports in lastState.
 settled () {
