@@ -88,3 +88,19 @@ tap_nft() { # tap_nft DESC -- command...   (like tap_check)
   "$@" >/dev/null 2>&1
   tap_ok $? "$desc"
 }
+
+# policy_b_in A B C: the NetworkPolicy applier's input (cni-netpol-helper apply) for pods a, b
+# and c of node n1 at those addresses, with b isolated for ingress: only a may reach it, on
+# port 80.
+policy_b_in() {
+  cat <<JSON
+{"namespaces": [{"metadata": {"name": "default"}}],
+ "pods": [
+  {"metadata": {"namespace": "default", "name": "a", "labels": {"app": "a"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$1"}},
+  {"metadata": {"namespace": "default", "name": "b", "labels": {"app": "b"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$2"}},
+  {"metadata": {"namespace": "default", "name": "c", "labels": {"app": "c"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$3"}}],
+ "policies": [{"metadata": {"namespace": "default", "name": "b-in"}, "spec": {
+  "podSelector": {"matchLabels": {"app": "b"}},
+  "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "a"}}}], "ports": [{"port": 80}]}]}}]}
+JSON
+}

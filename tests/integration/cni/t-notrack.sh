@@ -57,16 +57,7 @@ tap_check "... not h" -- eval "! in_set notrack4 $H"
 
 # b isolated for ingress (only a may reach it on port 80): b stays tracked, and b's own
 # connections get their replies through b's ingress chain by ct state.
-cat >"$tmp/in.json" <<JSON
-{"namespaces": [{"metadata": {"name": "default"}}],
- "pods": [
-  {"metadata": {"namespace": "default", "name": "a", "labels": {"app": "a"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$A"}},
-  {"metadata": {"namespace": "default", "name": "b", "labels": {"app": "b"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$B"}},
-  {"metadata": {"namespace": "default", "name": "c", "labels": {"app": "c"}}, "spec": {"nodeName": "n1"}, "status": {"podIP": "$C"}}],
- "policies": [{"metadata": {"namespace": "default", "name": "b-in"}, "spec": {
-  "podSelector": {"matchLabels": {"app": "b"}},
-  "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "a"}}}], "ports": [{"port": 80}]}]}}]}
-JSON
+policy_b_in "$A" "$B" "$C" >"$tmp/in.json"
 ip netns exec "$node" "$HELPER" apply "$tmp/in.json" n1 >/dev/null
 tap_ok $? "policy b-in applied"
 tap_check "tracked4 holds b" -- in_set tracked4 "$B"
